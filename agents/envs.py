@@ -1,0 +1,178 @@
+"""Environments as batches of experience streams, the one interface the A3C workers see.
+
+A stream is one sequence of (observation, action, reward) an agent learns from. A Gymnasium env
+gives one stream per copy; a PettingZoo parallel env gives one stream per agent, so a single
+network is shared by all agents (each agent's experience trains it). Streams reset themselves
+when their episode ends and report the finished episodes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+import gymnasium as gym
+import numpy as np
+
+from agents.spaces import action_nvec, observation_dim
+
+# Per-slot info entries summed over an episode and reported with its return (when the env has them).
+METRIC_KEYS = ("delay", "penalty", "energy")
+
+
+def pettingzoo_module(env_id: str):
+    """The PettingZoo module behind ``env_id`` (e.g. "edge_partition_multi_v0"), or None for a Gymnasium id."""
+    import edge_envs
+
+    if env_id in edge_envs.PETTINGZOO_MODULES:
+        return importlib.import_module(f"edge_envs.{env_id}")
+    if "-v" in env_id or ":" in env_id or "." not in env_id:
+        return None
+    try:
+        module = importlib.import_module(env_id)
+    except ImportError:
+        return None
+    return module if hasattr(module, "parallel_env") else None
+
+
+def make_env(env_id: str, env_kwargs: dict | None = None):
+    """A Gymnasium env (``gym.make``) or a PettingZoo parallel env (``module.parallel_env()``)."""
+    import edge_envs  # noqa: F401  (registers the Gymnasium ids)
+
+    module = pettingzoo_module(env_id)
+    kwargs = dict(env_kwargs or {})
+    if module is not None:
+        return module.parallel_env(**kwargs)
+    return gym.make(env_id, **kwargs)
+
+
+def env_spaces(env) -> tuple[int, np.ndarray]:
+    """(observation length, action nvec) of a Gymnasium env or of every agent of a parallel env."""
+    if hasattr(env, "possible_agents"):
+        dims = {(observation_dim(env.observation_space(a)), tuple(action_nvec(env.action_space(a)))) for a in env.possible_agents}
+        if len(dims) != 1:
+            raise ValueError(f"a shared network needs every agent to have the same spaces; got {sorted(dims)}")
+        obs_dim, nvec = dims.pop()
+        return obs_dim, np.array(nvec, dtype=np.int64)
+    return observation_dim(env.observation_space), action_nvec(env.action_space)
+
+
+@dataclass
+class Episode:
+    """One finished episode of one stream."""
+
+    episode_return: float
+    length: int
+    metrics: dict = field(default_factory=dict)
+
+
+@dataclass
+class StepBatch:
+    """What one step of all streams returns (arrays over the B streams)."""
+
+    obs: np.ndarray  # (B, D) next observations (after an automatic reset where an episode ended)
+    reward: np.ndarray  # (B,)
+    terminated: np.ndarray  # (B,) bool
+    truncated: np.ndarray  # (B,) bool
+    final_obs: np.ndarray  # (B, D) last observation of episodes that ended this step (for bootstrapping)
+    episodes: list  # Episode records finished this step
+
+
+class _Tally:
+    """Running return, length and info metrics of B streams."""
+
+    def __init__(self, num_streams: int):
+        self.returns = np.zeros(num_streams)
+        self.lengths = np.zeros(num_streams, dtype=np.int64)
+        self.metrics = [dict() for _ in range(num_streams)]
+
+    def add(self, i: int, reward: float, info: dict) -> None:
+        self.returns[i] += reward
+        self.lengths[i] += 1
+        for key in METRIC_KEYS:
+            value = info.get(key)
+            if value is not None and np.ndim(value) == 0:
+                self.metrics[i][key] = self.metrics[i].get(key, 0.0) + float(value)
+
+    def close(self, i: int) -> Episode:
+        episode = Episode(float(self.returns[i]), int(self.lengths[i]), self.metrics[i])
+        self.returns[i], self.lengths[i], self.metrics[i] = 0.0, 0, {}
+        return episode
+
+
+class GymStreams:
+    """``num_envs`` copies of a Gymnasium env, each one stream; seeded once, then reset on episode end."""
+
+    def __init__(self, env_id: str, env_kwargs: dict | None, num_envs: int, seed: int):
+        self.envs = [make_env(env_id, env_kwargs) for _ in range(num_envs)]
+        self.obs_dim, self.nvec = env_spaces(self.envs[0])
+        self.num_streams = num_envs
+        self.seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(num_envs)]
+        self._tally = _Tally(num_envs)
+        self._dtype = self.envs[0].action_space.dtype
+
+    def reset(self) -> np.ndarray:
+        return np.stack([np.asarray(env.reset(seed=s)[0], dtype=np.float32) for env, s in zip(self.envs, self.seeds)])
+
+    def step(self, actions: np.ndarray) -> StepBatch:
+        b = self.num_streams
+        obs, final_obs = np.empty((b, self.obs_dim), np.float32), np.zeros((b, self.obs_dim), np.float32)
+        reward, terminated, truncated, episodes = np.empty(b), np.zeros(b, bool), np.zeros(b, bool), []
+        for i, env in enumerate(self.envs):
+            o, r, term, trunc, info = env.step(actions[i].astype(self._dtype))
+            reward[i], terminated[i], truncated[i] = r, term, trunc
+            self._tally.add(i, r, info)
+            if term or trunc:
+                final_obs[i] = o
+                episodes.append(self._tally.close(i))
+                o, _ = env.reset()
+            obs[i] = o
+        return StepBatch(obs, reward, terminated, truncated, final_obs, episodes)
+
+
+class PettingZooStreams:
+    """A PettingZoo parallel env whose agents are the streams (one shared network acts for all)."""
+
+    def __init__(self, env_id: str, env_kwargs: dict | None, seed: int):
+        self.env = make_env(env_id, env_kwargs)
+        self.agents = list(self.env.possible_agents)
+        self.obs_dim, self.nvec = env_spaces(self.env)
+        self.num_streams = len(self.agents)
+        self.seed = int(seed)
+        self._seeded = False
+        self._tally = _Tally(self.num_streams)
+        self._dtype = self.env.action_space(self.agents[0]).dtype
+
+    def _stack(self, obs: dict) -> np.ndarray:
+        return np.stack([np.asarray(obs[a], dtype=np.float32) for a in self.agents])
+
+    def reset(self) -> np.ndarray:
+        obs, _ = self.env.reset(seed=None if self._seeded else self.seed)
+        self._seeded = True
+        return self._stack(obs)
+
+    def step(self, actions: np.ndarray) -> StepBatch:
+        step_actions = {a: actions[i].astype(self._dtype) for i, a in enumerate(self.agents)}
+        obs, rewards, terms, truncs, infos = self.env.step(step_actions)
+        reward = np.array([rewards[a] for a in self.agents], dtype=np.float64)
+        terminated = np.array([terms[a] for a in self.agents])
+        truncated = np.array([truncs[a] for a in self.agents])
+        done = terminated | truncated
+        if done.any() and not done.all():
+            raise ValueError("agents whose episodes end at different steps are not supported by the shared-network A3C")
+        for i, a in enumerate(self.agents):
+            self._tally.add(i, reward[i], infos.get(a, {}))
+        episodes, next_obs = [], self._stack(obs)
+        final_obs = np.zeros_like(next_obs)
+        if done.all():
+            final_obs = next_obs
+            episodes = [self._tally.close(i) for i in range(self.num_streams)]
+            next_obs = self.reset()
+        return StepBatch(next_obs, reward, terminated, truncated, final_obs, episodes)
+
+
+def make_streams(env_id: str, env_kwargs: dict | None, num_envs: int, seed: int):
+    """Experience streams for ``env_id``: copies of a Gymnasium env or the agents of a PettingZoo env."""
+    if pettingzoo_module(env_id) is not None:
+        return PettingZooStreams(env_id, env_kwargs, seed)
+    return GymStreams(env_id, env_kwargs, num_envs, seed)

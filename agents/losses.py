@@ -1,0 +1,75 @@
+"""k-step returns and the multi-task A3C loss of seed 002, Eqs. (16)-(20).
+
+Seed 002 writes Eq. (18) as an objective to maximise; the loss here is its negative, so that
+gradient descent (RMSProp, Eqs. 23-24) ascends it. Its critic term is V(X^t; theta_v), a state
+value (ERRATA: the printed V(A^t; theta_v) is a typo). ``entropy_coef`` is the beta of Eq. (18),
+distinct from the penalty weight beta of Eq. (14) (ERRATA: two betas).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+def k_step_returns(rewards, terminated, truncated, truncation_values, bootstrap, gamma: float) -> np.ndarray:
+    """Eq. (16): R^t = sum_{i<k} gamma^i r^{t+i} + gamma^k V(X^{t+k}), k up to the rollout's end.
+
+    Arrays are (T, B) over T steps of B streams. Where an episode ends at step t the sum stops
+    there: a terminated episode adds nothing after r^t, a truncated one adds gamma V(final X)
+    (``truncation_values[t]``). ``bootstrap`` (B,) is V(X^{t+k}) after the last step.
+    """
+    rewards = np.asarray(rewards, dtype=np.float64)
+    returns = np.empty_like(rewards)
+    running = np.asarray(bootstrap, dtype=np.float64).copy()
+    for t in range(rewards.shape[0] - 1, -1, -1):
+        running = np.where(truncated[t], truncation_values[t], running)
+        running = np.where(terminated[t], 0.0, running)
+        running = rewards[t] + gamma * running
+        returns[t] = running
+    return returns
+
+
+@dataclass
+class LossTerms:
+    """The joint loss (Eq. 20 plus soft sharing) and its parts, each a scalar tensor."""
+
+    total: torch.Tensor
+    policy: torch.Tensor  # mean over branches of -log pi_i(a_i | X) A, without the entropy bonus
+    value: torch.Tensor  # Eq. (19), mean over the batch
+    entropy: torch.Tensor  # mean over branches of H(pi_i(. | X))
+    sharing: torch.Tensor  # soft parameter sharing penalty (unweighted)
+
+
+def a3c_loss(
+    logits: list[torch.Tensor],
+    values: torch.Tensor,
+    actions: torch.Tensor,
+    returns: torch.Tensor,
+    entropy_coef: float,
+    sharing_penalty: torch.Tensor,
+    sharing_coef: float,
+) -> LossTerms:
+    """Eq. (20): f = (1/M) sum_i f_pi(theta_i) + f_v(theta_v), plus sharing_coef * penalty.
+
+    ``logits``: M tensors (batch, n_i); ``values``: V(X) (batch,); ``actions``: (batch, M) long;
+    ``returns``: R^t of Eq. (16) (batch,). Terms are averaged over the batch.
+    """
+    advantage = returns - values  # Eq. (17)
+    weight = advantage.detach()  # the actor's gradient does not flow into the critic through A
+    policy_terms, entropy_terms = [], []
+    for i, branch_logits in enumerate(logits):
+        log_probs = torch.log_softmax(branch_logits, dim=-1)
+        chosen = log_probs.gather(1, actions[:, i : i + 1]).squeeze(1)
+        entropy = -(log_probs.exp() * log_probs).sum(-1)
+        policy_terms.append(-(chosen * weight).mean())
+        entropy_terms.append(entropy.mean())
+    policy = torch.stack(policy_terms).mean()
+    entropy = torch.stack(entropy_terms).mean()
+    # negated Eq. (18), averaged over the M branches: (1/M) sum_i -(log pi_i A + beta H_i)
+    actor = policy - entropy_coef * entropy
+    value = (advantage**2).mean()  # Eq. (19)
+    total = actor + value + sharing_coef * sharing_penalty
+    return LossTerms(total, policy, value, entropy, sharing_penalty)

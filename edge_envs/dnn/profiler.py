@@ -1,0 +1,239 @@
+"""Measure per-layer latencies of the layer chains; the ``edge-envs profile`` command.
+
+How a profile is measured (``measure``):
+- one timed *repeat* runs the whole model once (the whole-model latency) and then the chain layer by
+  layer, timing each layer on the output of the previous one, so per-layer and whole-model times
+  are taken in the same conditions and the per-layer times add up to a forward pass;
+- CPU: ``time.perf_counter_ns`` around each call, one torch thread (the IoT device is one core);
+- CUDA: a pair of CUDA events around each call, ``torch.cuda.synchronize`` after each pass, after a
+  warm-up that also lets cuDNN and the caching allocator settle;
+- statistics over the repeats: median, 10th and 90th percentile;
+- per layer also: input and output activation bytes and FLOPs (``FlopCounterMode``) for one image,
+  and the bytes of its parameters and buffers.
+
+Defaults follow the project's measurement rules: CPU batch 1 with 10 repeats for the 224x224 models
+and 50 for the CIFAR-10 ones; CUDA batch sizes 1 and 32 with 50 repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from edge_envs.dnn.models import MODELS, LayerChain, build_model, state_bytes
+from edge_envs.dnn.profile import (DeviceInfo, LatencyStats, LayerProfile, Profile, profile_filename,
+                                   save_profile)
+
+CPU_REPEATS_224, CPU_REPEATS, CUDA_REPEATS = 10, 50, 50
+CPU_BATCH_SIZES, CUDA_BATCH_SIZES = (1,), (1, 32)
+DTYPE = "float32"
+
+
+def default_repeats(model: str, device: str) -> int:
+    if device == "cuda":
+        return CUDA_REPEATS
+    return CPU_REPEATS_224 if model.endswith("_224") else CPU_REPEATS
+
+
+def cpu_name() -> str:
+    """The CPU model as /proc/cpuinfo names it (falls back to ``platform.processor()``)."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def _stats(samples_s: list[float]) -> LatencyStats:
+    p10, median, p90 = np.percentile(np.asarray(samples_s, dtype=np.float64), [10, 50, 90])
+    return LatencyStats(median_s=float(median), p10_s=float(p10), p90_s=float(p90), repeats=len(samples_s))
+
+
+class _CpuTimer:
+    """Times calls with perf_counter_ns; a pass's times are ready as soon as it ends."""
+
+    def pass_times(self, calls: list) -> list[float]:
+        times = []
+        for call in calls:
+            start = time.perf_counter_ns()
+            call()
+            times.append((time.perf_counter_ns() - start) * 1e-9)
+        return times
+
+
+class _CudaTimer:
+    """Times calls with CUDA events recorded around each call; synchronises once per pass."""
+
+    def pass_times(self, calls: list) -> list[float]:
+        events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in calls]
+        for call, (start, end) in zip(calls, events):
+            start.record()
+            call()
+            end.record()
+        torch.cuda.synchronize()
+        return [start.elapsed_time(end) * 1e-3 for start, end in events]
+
+
+def _layer_sizes(chain: LayerChain, image: torch.Tensor) -> list[tuple[int, int, int]]:
+    """(input_bytes, output_bytes, flops) per layer for one image."""
+    sizes, x = [], image
+    for _, module in chain.layers:
+        counter = FlopCounterMode(display=False)
+        with counter:
+            y = module(x)
+        sizes.append((x.numel() * x.element_size(), y.numel() * y.element_size(), int(counter.get_total_flops())))
+        x = y
+    return sizes
+
+
+def measure(chain: LayerChain, device: str = "cpu", batch_sizes: tuple[int, ...] = CPU_BATCH_SIZES,
+            repeats: int = CPU_REPEATS, warmup: int | None = None, seed: int = 0) -> Profile:
+    """Profile ``chain`` on ``device`` ("cpu": one torch thread; "cuda": CUDA events) for each batch size."""
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device: must be 'cpu' or 'cuda', got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device: 'cuda' requested but torch.cuda.is_available() is False on this machine")
+    if repeats < 1:
+        raise ValueError(f"repeats: must be >= 1, got {repeats}")
+    if not batch_sizes or any(b < 1 for b in batch_sizes):
+        raise ValueError(f"batch_sizes: must be positive integers, got {batch_sizes}")
+    warmup = (10 if device == "cuda" else max(2, repeats // 10)) if warmup is None else warmup
+    threads_before = torch.get_num_threads()
+    if device == "cpu":
+        torch.set_num_threads(1)
+    try:
+        return _measure(chain, device, tuple(sorted(set(batch_sizes))), repeats, warmup, seed)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+@torch.inference_mode()
+def _measure(chain: LayerChain, device: str, batch_sizes: tuple[int, ...], repeats: int, warmup: int,
+             seed: int) -> Profile:
+    chain = chain.to(device=device, dtype=getattr(torch, DTYPE)).eval()
+    timer = _CudaTimer() if device == "cuda" else _CpuTimer()
+    generator = torch.Generator().manual_seed(seed)
+    images = {b: torch.randn(b, *chain.input_shape, generator=generator).to(device) for b in batch_sizes}
+    sizes = _layer_sizes(chain, images[batch_sizes[0]][:1])
+    modules = [module for _, module in chain.layers]
+    layer_samples = {b: [[] for _ in modules] for b in batch_sizes}
+    model_samples = {b: [] for b in batch_sizes}
+    for b, image in images.items():
+        for repeat in range(warmup + repeats):
+            (whole,) = timer.pass_times([lambda: chain(image)])
+            activation = [image]
+
+            def step(module):
+                return lambda: activation.append(module(activation[-1]))
+
+            per_layer = timer.pass_times([step(module) for module in modules])
+            if repeat >= warmup:
+                model_samples[b].append(whole)
+                for samples, t in zip(layer_samples[b], per_layer):
+                    samples.append(t)
+    layers = tuple(
+        LayerProfile(name=name, kind=kind, latency={b: _stats(layer_samples[b][i]) for b in batch_sizes},
+                     input_bytes=sizes[i][0], output_bytes=sizes[i][1], param_bytes=state_bytes(module),
+                     flops=sizes[i][2])
+        for i, ((name, module), kind) in enumerate(zip(chain.layers, chain.kinds)))
+    info = DeviceInfo(
+        kind=device, name=torch.cuda.get_device_name() if device == "cuda" else cpu_name(),
+        torch_version=torch.__version__, dtype=DTYPE, threads=torch.get_num_threads(),
+        date=datetime.now(timezone.utc).isoformat(timespec="seconds"), host=platform.node() or "unknown")
+    return Profile(model=chain.name, input_shape=chain.input_shape, device=info, batch_sizes=batch_sizes,
+                   layers=layers, model_latency={b: _stats(model_samples[b]) for b in batch_sizes})
+
+
+def format_table(profile: Profile, batch: int = 1) -> str:
+    """A readable per-layer table at ``batch``: latency (median, p10, p90), sizes, FLOPs."""
+    head = (f"{profile.model} on {profile.device.name} ({profile.device.kind}, {profile.device.threads} thread(s), "
+            f"{profile.device.dtype}), batch {batch}, {profile.model_latency[batch].repeats} repeats")
+    rows = [head, f"{'#':>3} {'layer':<9} {'kind':<13} {'median ms':>10} {'p10 ms':>9} {'p90 ms':>9} "
+                  f"{'out KiB':>9} {'param KiB':>10} {'MFLOP':>9}"]
+    for i, layer in enumerate(profile.layers):
+        s = layer.latency[batch]
+        rows.append(f"{i:>3} {layer.name:<9} {layer.kind:<13} {s.median_s * 1e3:>10.3f} {s.p10_s * 1e3:>9.3f} "
+                    f"{s.p90_s * 1e3:>9.3f} {layer.output_bytes / 1024:>9.1f} {layer.param_bytes / 1024:>10.1f} "
+                    f"{layer.flops / 1e6:>9.2f}")
+    total = float(profile.layer_latency(batch).sum())
+    whole = profile.model_latency[batch]
+    rows.append(f"    {'sum of layers':<23} {total * 1e3:>10.3f} {'':>9} {'':>9} {'':>9} "
+                f"{sum(l.param_bytes for l in profile.layers) / 1024:>10.1f} "
+                f"{sum(l.flops for l in profile.layers) / 1e6:>9.2f}")
+    rows.append(f"    {'whole model':<23} {whole.median_s * 1e3:>10.3f} {whole.p10_s * 1e3:>9.3f} "
+                f"{whole.p90_s * 1e3:>9.3f}   (sum of layers / whole model = {total / whole.median_s:.3f})")
+    return "\n".join(rows)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _batch_sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"batch sizes must be >= 1, got {text!r}")
+    return sizes
+
+
+def _integer_at_least(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = __doc__.split("\n\n", 1)[0]
+    parser.add_argument("--model", required=True, choices=(*MODELS, "all"), help="model to profile, or all six")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to run (default: cpu)")
+    parser.add_argument("--out", required=True, type=Path,
+                        help="output .json file (one model), or a folder receiving <model>__cpu.json / <model>__gpu.json")
+    parser.add_argument("--repeats", type=_integer_at_least(1), default=None,
+                        help=f"timed repeats (default: CPU {CPU_REPEATS}, {CPU_REPEATS_224} for the 224x224 models; "
+                             f"CUDA {CUDA_REPEATS})")
+    parser.add_argument("--batch-sizes", type=_batch_sizes, default=None,
+                        help="comma-separated batch sizes (default: CPU 1; CUDA 1,32)")
+    parser.add_argument("--warmup", type=_integer_at_least(0), default=None, help="untimed warm-up passes (default: CUDA 10, CPU repeats/10)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the weights and the input images")
+
+
+def run(args: argparse.Namespace) -> int:
+    models = MODELS if args.model == "all" else (args.model,)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("error: --device cuda but no CUDA device is visible to torch on this machine", file=sys.stderr)
+        return 2
+    to_folder = len(models) > 1 or args.out.suffix != ".json"
+    if to_folder and args.out.exists() and not args.out.is_dir():
+        print(f"error: --out {args.out} must be a folder (or a .json file for one model)", file=sys.stderr)
+        return 2
+    batch_sizes = args.batch_sizes or (CUDA_BATCH_SIZES if args.device == "cuda" else CPU_BATCH_SIZES)
+    for model in models:
+        repeats = args.repeats or default_repeats(model, args.device)
+        started = time.perf_counter()
+        profile = measure(build_model(model, seed=args.seed), args.device, batch_sizes, repeats,
+                          warmup=args.warmup, seed=args.seed)
+        path = save_profile(profile, args.out / profile_filename(model, args.device) if to_folder else args.out)
+        for batch in profile.batch_sizes:
+            print(format_table(profile, batch), end="\n\n")
+        print(f"wrote {path} ({time.perf_counter() - started:.1f} s)\n", flush=True)
+    return 0

@@ -1,0 +1,74 @@
+"""Edge-server placements and point-to-server geometry.
+
+An area is the rectangle [0, width] x [0, height] in metres; a scalar ``area_m`` means a square.
+Geometry functions broadcast over leading batch axes: points (..., P, 2), servers (..., N, 2).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Seed 000 (SM3FL), Section 6.1 / Fig. 5: a 10 km x 10 km area with 8 edges at
+# (2.5, 2.5) km ... (7.5, 7.5) km, step 2.5 km, the centre point excluded.
+SM3FL_AREA_M = 10_000.0
+SM3FL_EDGE_SPACING_M = 2_500.0
+
+
+def area_size(area_m) -> np.ndarray:
+    """(width, height) in metres from a scalar (square) or a pair; both must be > 0."""
+    size = np.broadcast_to(np.asarray(area_m, dtype=float), (2,)).copy()
+    if not np.all(size > 0):
+        raise ValueError(f"area_m must be > 0 (a side or a (width, height) pair), got {area_m!r}")
+    return size
+
+
+def grid_servers(area_m, spacing_m, exclude_centre=False) -> np.ndarray:
+    """Servers on the interior grid points k * spacing (k >= 1) strictly inside the area.
+
+    ``grid_servers(10_000, 2_500, exclude_centre=True)`` gives seed 000's 8 edges.
+    Returns (N, 2), row-major in y then x.
+    """
+    size = area_size(area_m)
+    if not spacing_m > 0:
+        raise ValueError(f"spacing_m must be > 0, got {spacing_m!r}")
+    spacing_m = float(spacing_m)
+    # number of interior multiples of spacing on each axis (tolerant to float round-off)
+    counts = np.ceil(size / spacing_m - 1e-9).astype(int) - 1
+    xs = spacing_m * np.arange(1, counts[0] + 1)
+    ys = spacing_m * np.arange(1, counts[1] + 1)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    if exclude_centre:
+        at_centre = np.all(np.isclose(grid, size / 2.0), axis=1)
+        grid = grid[~at_centre]
+    if len(grid) == 0:
+        raise ValueError(f"spacing_m={spacing_m!r} leaves no grid point inside area_m={area_m!r}")
+    return grid
+
+
+def random_servers(n, area_m, rng: np.random.Generator) -> np.ndarray:
+    """``n`` servers uniform in the area (seed 002, Section 5.1: ESs placed at random); (n, 2)."""
+    if int(n) != n or n < 1:
+        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    return rng.uniform(0.0, area_size(area_m), size=(int(n), 2))
+
+
+def distances(points, servers) -> np.ndarray:
+    """Euclidean distances (..., P, N) between points (..., P, 2) and servers (..., N, 2)."""
+    points = np.asarray(points, dtype=float)
+    servers = np.asarray(servers, dtype=float)
+    if points.shape[-1:] != (2,) or servers.shape[-1:] != (2,):
+        raise ValueError(f"points and servers must end in an axis of 2 (x, y), got {points.shape}, {servers.shape}")
+    diff = points[..., :, None, :] - servers[..., None, :, :]
+    return np.sqrt(np.sum(diff * diff, axis=-1))
+
+
+def nearest_server(points, servers) -> np.ndarray:
+    """Index (..., P) of each point's nearest server (lowest index on ties)."""
+    return np.argmin(distances(points, servers), axis=-1)
+
+
+def in_coverage(points, servers, radius_m) -> np.ndarray:
+    """Boolean (..., P, N): point p lies within ``radius_m`` of server n (boundary included)."""
+    if not np.all(np.asarray(radius_m) > 0):
+        raise ValueError(f"radius_m must be > 0, got {radius_m!r}")
+    return distances(points, servers) <= radius_m
