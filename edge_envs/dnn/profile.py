@@ -282,6 +282,18 @@ def load_profile(path: str | os.PathLike) -> Profile:
         raise ProfileError(f"{path}: {error}") from None
 
 
+def _format(data: dict[str, Any]) -> str:
+    """JSON text with one line per top-level field and one line per layer (readable, diff-friendly)."""
+    fields = []
+    for key, value in data.items():
+        if key == "layers":
+            rows = ",\n".join(f"  {json.dumps(layer)}" for layer in value)
+            fields.append(f' "layers": [\n{rows}\n ]')
+        else:
+            fields.append(f" {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
+
+
 def save_profile(profile: Profile, path: str | os.PathLike) -> Path:
     """Validate ``profile`` and write it to ``path`` atomically (temporary file + ``os.replace``)."""
     data = profile.to_dict()
@@ -290,9 +302,9 @@ def save_profile(profile: Profile, path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes the file private; profiles are package data
         with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1)
-            handle.write("\n")
+            handle.write(_format(data))
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -56,8 +56,9 @@ def cpu_name() -> str:
 
 
 def _stats(samples_s: list[float]) -> LatencyStats:
-    p10, median, p90 = np.percentile(np.asarray(samples_s, dtype=np.float64), [10, 50, 90])
-    return LatencyStats(median_s=float(median), p10_s=float(p10), p90_s=float(p90), repeats=len(samples_s))
+    # Rounded to 1e-12 s (monotone, so p10 <= median <= p90 still holds): keeps the files readable.
+    p10, median, p90 = (round(float(v), 12) for v in np.percentile(np.asarray(samples_s), [10, 50, 90]))
+    return LatencyStats(median_s=median, p10_s=p10, p90_s=p90, repeats=len(samples_s))
 
 
 class _CpuTimer:
@@ -68,7 +69,7 @@ class _CpuTimer:
         for call in calls:
             start = time.perf_counter_ns()
             call()
-            times.append((time.perf_counter_ns() - start) * 1e-9)
+            times.append((time.perf_counter_ns() - start) / 1e9)
         return times
 
 
@@ -82,7 +83,7 @@ class _CudaTimer:
             call()
             end.record()
         torch.cuda.synchronize()
-        return [start.elapsed_time(end) * 1e-3 for start, end in events]
+        return [start.elapsed_time(end) / 1e3 for start, end in events]
 
 
 def _layer_sizes(chain: LayerChain, image: torch.Tensor) -> list[tuple[int, int, int]]:
@@ -132,12 +133,16 @@ def _measure(chain: LayerChain, device: str, batch_sizes: tuple[int, ...], repea
     for b, image in images.items():
         for repeat in range(warmup + repeats):
             (whole,) = timer.pass_times([lambda: chain(image)])
+            # Layer by layer, keeping only the current activation, as the whole-model forward does.
             activation = [image]
 
             def step(module):
-                return lambda: activation.append(module(activation[-1]))
+                def call():
+                    activation[0] = module(activation[0])
+                return call
 
             per_layer = timer.pass_times([step(module) for module in modules])
+            activation.clear()
             if repeat >= warmup:
                 model_samples[b].append(whole)
                 for samples, t in zip(layer_samples[b], per_layer):
