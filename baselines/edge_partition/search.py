@@ -38,7 +38,8 @@ def chain_dp(pair_costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if single:
         costs = costs[None]
     if costs.ndim != 4 or costs.shape[1] < 1 or costs.shape[2] != costs.shape[3] or costs.shape[2] < 1:
-        raise ValueError(f"pair_costs must have shape (B, M, K, K) or (M, K, K) with M, K >= 1, got {np.shape(pair_costs)}")
+        raise ValueError(f"pair_costs must have shape (B, M, K, K) or (M, K, K) with M, K >= 1, "
+                         f"got {np.shape(pair_costs)}")
     if np.isnan(costs).any():
         raise ValueError("pair_costs contains NaN")
     n_batch, n_blocks, n_locations, _ = costs.shape
@@ -58,7 +59,8 @@ def chain_dp(pair_costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (placement[0], best[0]) if single else (placement, best)
 
 
-def _check_search(n_batch: int, n_blocks: int, n_locations: int, size: int, size_name: str, rounds: int, rounds_name: str):
+def _check_search(n_batch: int, n_blocks: int, n_locations: int, size: int, size_name: str, rounds: int,
+                  rounds_name: str) -> None:
     for name, value, low in (("n_batch", n_batch, 1), ("n_blocks", n_blocks, 1), ("n_locations", n_locations, 1),
                              (size_name, size, 2), (rounds_name, rounds, 0)):
         if int(value) != value or value < low:

@@ -1,0 +1,205 @@
+"""Baseline placement policies for EdgePartition-v0 and edge_partition_multi_v0 (seed 002, Section 5.1).
+
+Every policy decides a placement for each (instance, device, block) of the env's current core
+state, an int array (B, A, M) with 0 = the device and n = edge server n, and returns it in the
+shape its env takes: (M,) for the single env, (B, M) for the vector env, and a dict of (M,) per
+agent for the multi-agent env. Those that need the model call the core's functions
+(``slot_cost``, ``block_pair_costs``); none has a copy of the formulas.
+
+The policies read the env's core state through ``env.unwrapped.state`` (a ``core.State``: a
+property of the single env, an attribute of the vector and multi-agent envs); the greedy policy
+reads the servers' queues and speeds from ``info`` as the env documents them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+
+import numpy as np
+
+from baselines.edge_partition import search
+from edge_envs.edge_partition import core
+
+DEVICE = core.DEVICE
+
+
+class Baseline:
+    """Shared plumbing: the env's core state, and the action format of the env's API."""
+
+    def __init__(self, env, seed: int | None = None):
+        self.env = env
+        self.multi_agent = hasattr(env, "possible_agents")
+        self.reset(seed)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Restart the policy's random stream (policies without randomness ignore the seed)."""
+        self.rng = np.random.default_rng(seed)
+
+    def state(self) -> core.State:
+        state = getattr(self.env.unwrapped, "state", None)
+        if not isinstance(state, core.State):
+            raise RuntimeError("the env has no core state yet: call env.reset() before policy.act()")
+        return state
+
+    def act(self, observation, info):
+        state = self.state()
+        placement = self.place(state, info)  # (B, A, M)
+        if self.multi_agent:
+            agents = list(self.env.possible_agents)
+            return {agent: placement[0, agents.index(agent)].copy() for agent in observation}
+        if getattr(self.env, "num_envs", None) is not None:  # a vector env: one placement per instance
+            return placement[:, 0]
+        return placement[0, 0]
+
+    def place(self, state: core.State, info) -> np.ndarray:
+        """Placements (B, A, M) for the current slot of every instance and device."""
+        raise NotImplementedError
+
+
+def _sizes(state: core.State) -> tuple[int, int, int, int]:
+    """(B, A, M, N) of a core state."""
+    return state.batch_size, state.num_devices, state.cfg.num_blocks, state.cfg.num_servers
+
+
+def _costs(state: core.State, placements: np.ndarray) -> np.ndarray:
+    """Cost (minus the reward of Eq. 14, summed over devices) of candidates (B, P, A, M): (B, P)."""
+    single = placements.shape[2] == 1
+    outcome = core.slot_cost(state, placements[:, :, 0] if single else placements)
+    return -(outcome.reward if single else outcome.reward.sum(axis=-1))
+
+
+class RandomPlacement(Baseline):
+    """RPDI: every block on the device or an edge server, uniformly at random (seeded via reset)."""
+
+    def place(self, state, info):
+        B, A, M, N = _sizes(state)
+        return self.rng.integers(0, N + 1, size=(B, A, M))
+
+
+class AveragePartitioning(Baseline):
+    """APDI: the blocks spread evenly over the edge servers, in contiguous runs in server order.
+
+    Block m goes to server ``1 + floor(m N / M)``: with M >= N each server gets floor(M/N) or
+    ceil(M/N) consecutive blocks; with M < N the blocks use M distinct servers.
+    """
+
+    def place(self, state, info):
+        B, A, M, N = _sizes(state)
+        servers = 1 + (np.arange(M) * N) // M
+        return np.broadcast_to(servers, (B, A, M)).copy()
+
+
+class Greedy(Baseline):
+    """Greedy (seed 002's baseline [54]): each block goes to the edge server with the lowest load.
+
+    A server's load is its queued work (``info["queue"]``, seconds) plus the work the blocks
+    already placed this slot add to it: expected tasks (task_rate x slot_s) x the block's edge
+    latency / the server's speed (``info["server_speed"]``). Blocks are placed in order, devices
+    one after another (they share the servers); ties go to the lowest server index.
+    """
+
+    def place(self, state, info):
+        B, A, M, N = _sizes(state)
+        shared = next(iter(info.values())) if self.multi_agent else info
+        # the vector env's info carries no queues: its state holds the same values
+        queue = np.asarray(shared.get("queue", state.queue), dtype=np.float64).reshape(B, N)
+        speed = np.asarray(shared.get("server_speed", state.speed_now), dtype=np.float64).reshape(B, N)
+        tasks = state.cfg.task_rate * state.cfg.slot_s
+        load = queue.copy()
+        placement = np.empty((B, A, M), dtype=np.int64)
+        rows = np.arange(B)
+        for a in range(A):
+            for m in range(M):
+                server = load.argmin(axis=1)
+                placement[:, a, m] = server + 1
+                load[rows, server] += tasks * state.blocks.edge_work[a, m] / speed[rows, server]
+        return placement
+
+
+class AllLocal(Baseline):
+    """Every block on the IoT device."""
+
+    def place(self, state, info):
+        return np.full(_sizes(state)[:3], DEVICE, dtype=np.int64)
+
+
+class BestSingleServer(Baseline):
+    """Each device's whole model on one edge server: the choice with the lowest slot cost.
+
+    With several devices every combination of servers (N^A) is scored jointly by
+    ``core.slot_cost``, so devices sharing a server see each other's load.
+    """
+
+    max_combinations = 100_000
+
+    def place(self, state, info):
+        B, A, M, N = _sizes(state)
+        if N**A > self.max_combinations:
+            raise ValueError(f"best-single-server: N^A = {N}^{A} combinations exceed {self.max_combinations}")
+        choices = np.array(list(itertools.product(range(1, N + 1), repeat=A)), dtype=np.int64)  # (P, A)
+        candidates = np.broadcast_to(choices[None, :, :, None], (B, len(choices), A, M))
+        best = _costs(state, candidates).argmin(axis=1)
+        return candidates[np.arange(B), best].copy()
+
+
+class _SwarmSearch(Baseline):
+    """Search over the joint placement (A x M genes) scored by ``core.slot_cost``."""
+
+    solver = None
+
+    def __init__(self, env, seed: int | None = None, **options):
+        allowed = [p.name for p in inspect.signature(self.solver).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        unknown = sorted(set(options) - set(allowed))
+        if unknown:
+            raise ValueError(f"unknown option(s) {unknown} for {type(self).__name__}; allowed: {allowed}")
+        self.options = options
+        super().__init__(env, seed)
+
+    def place(self, state, info):
+        B, A, M, N = _sizes(state)
+        cost = lambda genes: _costs(state, genes.reshape(B, genes.shape[1], A, M))  # noqa: E731
+        best, _ = type(self).solver(cost, B, A * M, N + 1, self.rng, **self.options)
+        return best.reshape(B, A, M)
+
+
+class ParticleSwarm(_SwarmSearch):
+    """PSO (seed 003's swarm baseline) over placements, seeded via reset; options go to search.pso."""
+
+    solver = staticmethod(search.pso)
+
+
+class Genetic(_SwarmSearch):
+    """GA (seed 003's swarm baseline) over placements, seeded via reset; options go to search.ga."""
+
+    solver = staticmethod(search.ga)
+
+
+class DynamicProgrammingOracle(Baseline):
+    """Exact minimiser of the current slot's cost by dynamic programming over (block, location).
+
+    ``core.block_pair_costs`` gives each block's cost at j after its predecessor at i given the
+    current queues; the cheapest chain is found per device in O(M (N+1)^2). Exact in the
+    contention-free configuration; otherwise myopic (it ignores the placement's own load and the
+    queues it leaves for later slots).
+    """
+
+    def place(self, state, info):
+        B, A, M, N = _sizes(state)
+        pair_costs = core.block_pair_costs(state).reshape(B * A, M, N + 1, N + 1)
+        placement, _ = search.chain_dp(pair_costs)
+        return placement.reshape(B, A, M)
+
+
+POLICIES = {
+    "random": RandomPlacement,
+    "rpdi": RandomPlacement,
+    "apdi": AveragePartitioning,
+    "greedy": Greedy,
+    "all-local": AllLocal,
+    "best-single-server": BestSingleServer,
+    "pso": ParticleSwarm,
+    "ga": Genetic,
+    "dp-oracle": DynamicProgrammingOracle,
+}
+"""name -> factory(env, **kwargs) -> policy (``seed=`` for every policy; search options for pso and ga)."""

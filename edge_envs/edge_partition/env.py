@@ -1,0 +1,378 @@
+"""Gymnasium shells of EdgePartition: the single env, the batched vector env, and the observation encoding.
+
+The dynamics live in :mod:`edge_envs.edge_partition.core`; this module builds spaces, validates
+actions with cheap integer checks, encodes observations, and handles seeding and autoreset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from edge_envs.edge_partition import core
+from edge_envs.edge_partition.config import EdgePartitionConfig
+from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
+
+# ------------------------------------------------------------------------------------------------
+# observation encoding (shared by the single, vector and multi-agent envs)
+
+
+def observation_size(cfg: EdgePartitionConfig) -> int:
+    """5 M + 3 N + 4 entries: see :class:`EdgePartitionEnv`'s observation table."""
+    return 5 * cfg.num_blocks + 3 * cfg.num_servers + 4
+
+
+def _squash(x):
+    """x / (1 + x): maps [0, inf) onto [0, 1), keeping order and resolution near 0."""
+    return x / (1.0 + x)
+
+
+class Layout:
+    """Index ranges of the observation's parts (M blocks, N servers)."""
+
+    def __init__(self, cfg: EdgePartitionConfig):
+        M, N = cfg.num_blocks, cfg.num_servers
+        self.static = slice(0, 4 * M)
+        self.deadline = slice(4 * M, 5 * M)
+        self.speed = slice(5 * M, 5 * M + N)
+        self.queue = slice(5 * M + N, 5 * M + 2 * N)
+        self.rate = slice(5 * M + 2 * N, 5 * M + 3 * N)
+        self.device_queue = 5 * M + 3 * N
+        self.tasks = self.device_queue + 1
+        self.energy = self.device_queue + 2
+        self.time_left = self.device_queue + 3
+
+
+def static_features(cfg: EdgePartitionConfig, blocks: core.Blocks) -> np.ndarray:
+    """(A, 4 M): squashed local latency, edge latency, input and output size of each block, each
+    scaled to a utilisation: times task_rate (and sizes over the lowest wireless rate)."""
+    rate = cfg.task_rate
+    lowest = cfg.rate_range_bps[0]
+    return np.concatenate([_squash(rate * blocks.local_time), _squash(rate * blocks.edge_work),
+                           _squash(rate * blocks.input_bits / lowest), _squash(rate * blocks.output_bits / lowest)],
+                          axis=-1)
+
+
+def encode(cfg: EdgePartitionConfig, static: np.ndarray, deadline, speed, queue, access, device_queue, tasks,
+           energy_left, slot) -> np.ndarray:
+    """Observations (R, A, 5 M + 3 N + 4) float32 from per-row arrays: deadline (R, A, M), speed and
+    queue (R, N), access (R, A, N) s/bit, device_queue, tasks and energy_left (R, A), slot (R,)."""
+    R, A, _ = deadline.shape
+    lay = Layout(cfg)
+    out = np.empty((R, A, observation_size(cfg)), dtype=np.float32)
+    out[..., lay.static] = static
+    out[..., lay.deadline] = deadline / cfg.deadline_s[1]
+    out[..., lay.speed] = (speed / cfg.server_speed_factor[1])[:, None]
+    out[..., lay.queue] = _squash(queue / cfg.slot_s)[:, None]
+    out[..., lay.rate] = 1.0 / access / cfg.rate_range_bps[1]
+    out[..., lay.device_queue] = _squash(device_queue / cfg.slot_s)
+    out[..., lay.tasks] = _squash(tasks / (cfg.task_rate * cfg.slot_s))
+    out[..., lay.energy] = np.minimum(np.maximum(energy_left, 0.0) / cfg.energy_budget_j, 1.0)
+    out[..., lay.time_left] = ((cfg.episode_slots - slot) / cfg.episode_slots)[:, None]
+    return out
+
+
+def encode_state(state: core.State, static: np.ndarray) -> np.ndarray:
+    """Observations (B, A, dim) of a batched state."""
+    return encode(state.cfg, static, state.deadline_now, state.speed_now, state.queue, state.access_now,
+                  state.device_queue, state.tasks_now, state.energy_left, state.slot)
+
+
+def default_generator(cfg: EdgePartitionConfig):
+    """ToyGenerator for ``model="toy"``, else RandomGenerator over the measured profiles."""
+    return ToyGenerator() if cfg.model == "toy" else RandomGenerator(cfg)
+
+
+def _bad_action(what: str, cfg: EdgePartitionConfig, got) -> ValueError:
+    return ValueError(f"action: {what}; expected {cfg.num_blocks} integer locations in [0, {cfg.num_servers}] "
+                      f"(0 = device, n = edge server n), got {got!r}")
+
+
+def check_placement(action, cfg: EdgePartitionConfig) -> list[int]:
+    """A single env's action as a list of M ints, with cheap checks and errors naming the problem."""
+    M, N = cfg.num_blocks, cfg.num_servers
+    if isinstance(action, np.ndarray):
+        if action.shape != (M,):
+            raise _bad_action(f"wrong shape {action.shape}", cfg, action)
+        if action.dtype.kind not in "iu":
+            if action.dtype.kind == "f" and np.isnan(action).any():
+                raise _bad_action("contains NaN", cfg, action)
+            raise _bad_action(f"dtype {action.dtype} is not an integer type", cfg, action)
+        values = action.tolist()
+    elif isinstance(action, (list, tuple)):
+        values = list(action)
+        if len(values) != M:
+            raise _bad_action(f"wrong length {len(values)}", cfg, action)
+        for v in values:
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+                what = "contains NaN" if isinstance(v, float) and v != v else f"{v!r} is not an integer"
+                raise _bad_action(what, cfg, action)
+        values = [int(v) for v in values]
+    else:
+        raise _bad_action(f"type {type(action).__name__} is not an array or sequence", cfg, action)
+    if min(values) < 0 or max(values) > N:
+        raise _bad_action("location out of range", cfg, action)
+    return values
+
+
+# ------------------------------------------------------------------------------------------------
+# the single env
+
+
+class EdgePartitionEnv(gym.Env):
+    """Fine-grained DNN partitioning between an IoT device and N edge servers (seed 002).
+
+    ## Description
+    An IoT device releases ``task_rate`` inference tasks per second of one DNN (default VGG16 on
+    CIFAR-10 inputs, cut into M = 6 blocks). Each 1 s slot the agent places every block on the device
+    or on one of N = 4 edge servers; the slot's tasks follow that placement. A block's delay is the
+    transfer of its input from the previous block's location (wireless between the device and a
+    server, the wired R_max between servers), its wait in the queue of its location, and its compute
+    time from the measured profile scaled by the location's speed (Eqs. 3-9). Server queues carry
+    work over slots, server speeds follow a background load, the device moves (random waypoint) so
+    its rates follow distance and Rayleigh fading, and its energy budget is drawn by local compute
+    and transmissions (Eqs. 4, 7, 11). All dynamics: :mod:`edge_envs.edge_partition.core`; the
+    numbers and their calibration: :class:`EdgePartitionConfig`.
+
+    ## Action Space
+    ``MultiDiscrete([N + 1] * M)``: entry m is block m's location, 0 = the device, n = edge server n.
+    Actions are checked with integer tests: a wrong shape, a non-integer dtype, NaN or an
+    out-of-range location raises a ``ValueError`` saying what is allowed.
+
+    ## Observation Space
+    ``Box(0, 1, (5 M + 3 N + 4,), float32)``; ``s(x) = x / (1 + x)``, lambda = ``task_rate``:
+
+    | index            | observation                                          | encoding                       |
+    |------------------|------------------------------------------------------|--------------------------------|
+    | 0 .. M-1         | local latency of each block on the device            | s(lambda * latency)            |
+    | M .. 2M-1        | edge latency of each block (profile, speed 1)        | s(lambda * latency)            |
+    | 2M .. 3M-1       | input size of each block (block 0: the raw image)    | s(lambda * bits / lowest rate) |
+    | 3M .. 4M-1       | output size of each block                            | s(lambda * bits / lowest rate) |
+    | 4M .. 5M-1       | deadline tau_m of each block this slot               | tau / highest deadline         |
+    | 5M .. 5M+N-1     | speed of each server this slot                       | speed / highest base speed     |
+    | 5M+N .. 5M+2N-1  | queued work of each server (seconds to drain)        | s(backlog / slot_s)            |
+    | 5M+2N .. 5M+3N-1 | rate from the device to each server (relays incl.)   | rate / highest wireless rate   |
+    | 5M+3N            | queued work of the device's CPU                      | s(backlog / slot_s)            |
+    | 5M+3N+1          | tasks released this slot                             | s(tasks / (lambda * slot_s))   |
+    | 5M+3N+2          | remaining energy                                     | E_left / E_max                 |
+    | 5M+3N+3          | time left                                            | (T - t) / T                    |
+
+    ## Rewards
+    Eq. (14) per task, averaged over the slot's tasks: ``-(sum_m L_m + penalty_weight * psi)`` with
+    ``psi = sum_m max(L_m - tau_m, 0)`` (Eq. 13). In the slot where the energy runs out, the reward is
+    also charged ``outage_cost_s`` for every slot left. ``info`` reports the slot's ``delay``,
+    ``penalty``, ``energy`` (J), ``outage``, the per-block breakdown (``block_delay``,
+    ``block_transfer``, ``block_compute``, ``block_wait``, ``block_excess``), ``server_load``
+    (utilisation) and the ``placement``; and, for the slot now starting (also after ``reset``):
+    ``energy_left`` (J), ``queue`` (s of work per server), ``device_queue`` (s), ``server_speed``,
+    ``rate`` (bit/s from the device to each server), ``tasks`` and ``deadline`` (s per block).
+
+    ## Starting State
+    Empty queues and a full energy budget; servers placed uniformly in the area with base speeds
+    drawn from ``server_speed_factor``; the device starts at a uniform position. The episode's
+    tasks, deadlines, background load, track and fading are all drawn from the seeded generator.
+
+    ## Episode End
+    Terminated when the device's energy is spent; truncated after ``episode_slots`` slots (600).
+
+    ## Arguments
+    ``gym.make("EdgePartition-v0", config=EdgePartitionConfig(...), generator=None, **fields)``:
+    any :class:`EdgePartitionConfig` field as a keyword (e.g. ``model="resnet32", num_blocks=9,
+    num_servers=7, task_rate=110``); ``contention_free=True`` gives the contention-free scenario.
+    ``generator``: a callable ``rng -> Instance`` (default :class:`RandomGenerator`;
+    :class:`ToyGenerator` for ``model="toy"``).
+
+    >>> import gymnasium as gym, edge_envs
+    >>> env = gym.make("EdgePartition-v0", task_rate=90)
+    >>> obs, info = env.reset(seed=0)
+    >>> obs.shape, env.action_space
+    ((46,), MultiDiscrete([5 5 5 5 5 5]))
+
+    ## Version History
+    * v0: initial release.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(self, config: EdgePartitionConfig | None = None, generator=None, render_mode: str | None = None,
+                 **overrides):
+        self.cfg = cfg = EdgePartitionConfig.from_kwargs(config, **overrides)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.render_mode = render_mode
+        self.generator = generator if generator is not None else default_generator(cfg)
+        M, N = cfg.num_blocks, cfg.num_servers
+        self.action_space = spaces.MultiDiscrete(np.full(M, N + 1, dtype=np.int64))
+        self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
+        self._layout = Layout(cfg)
+        self._core: core.RowCore | None = None
+        self._last: dict | None = None
+
+    @property
+    def state(self) -> core.State:
+        """The current state as a batched core.State (B = 1), for baselines and oracles."""
+        if self._core is None:
+            raise RuntimeError("call reset() before reading the state")
+        return self._core.state()
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        cfg = self.cfg
+        instance = self.generator(self.np_random)
+        state = core.initial(cfg, instance, self.np_random)
+        self.instance = instance
+        self._core = core.RowCore(state)
+        T1 = cfg.episode_slots + 1
+        zeros = np.zeros((T1, 1))
+        rows = encode(cfg, static_features(cfg, state.blocks), state.trace_deadline[0].astype(np.float64),
+                      state.trace_speed[0].astype(np.float64), np.zeros((T1, cfg.num_servers)),
+                      state.trace_access[0].astype(np.float64), zeros, state.trace_tasks[0], zeros, np.arange(T1))
+        self._obs_rows = rows[:, 0]
+        self._speed = state.trace_speed[0].astype(np.float64)
+        self._rate = 1.0 / state.trace_access[0, :, 0].astype(np.float64)
+        self._deadline = state.trace_deadline[0, :, 0].astype(np.float64)
+        for array in (self._speed, self._rate, self._deadline):
+            array.setflags(write=False)
+        self._done = False
+        self._last = None
+        return self._observation(), self._slot_info({"queue": np.array(self._core.queue)})
+
+    def _observation(self) -> np.ndarray:
+        """The precomputed row of the current slot with the queues and energy filled in."""
+        row, lay, slot_s = self._core, self._layout, self.cfg.slot_s
+        obs = self._obs_rows[row.slot].copy()
+        obs[lay.queue] = [q / slot_s / (1.0 + q / slot_s) for q in row.queue]  # as encode's _squash
+        x = row.device_queue / slot_s
+        obs[lay.device_queue] = x / (1.0 + x)
+        energy = row.energy_left / self.cfg.energy_budget_j if row.energy_left > 0.0 else 0.0
+        obs[lay.energy] = energy if energy < 1.0 else 1.0
+        return obs
+
+    def _slot_info(self, info: dict) -> dict:
+        """The next slot's part of ``info`` (step() fills the same keys inline, on its hot path)."""
+        row = self._core
+        t = row.slot
+        info["energy_left"] = row.energy_left
+        info["device_queue"] = row.device_queue
+        info["server_speed"] = self._speed[t]
+        info["rate"] = self._rate[t]
+        info["tasks"] = row.tasks[t]
+        info["deadline"] = self._deadline[t]
+        return info
+
+    def step(self, action):
+        row = self._core
+        if row is None:
+            raise RuntimeError("call reset() before step()")
+        if self._done:
+            raise RuntimeError("the episode has ended (terminated or truncated); call reset()")
+        placement = check_placement(action, self.cfg)
+        out = row.step(placement)
+        terminated = out["ran_out"]
+        t = row.slot
+        truncated = t >= self.cfg.episode_slots
+        self._done = terminated or truncated
+        M, N = len(placement), len(row.queue)
+        values = np.array(out["block_delay"] + out["block_transfer"] + out["block_compute"] + out["block_wait"]
+                          + out["block_excess"] + out["server_load"] + row.queue)
+        info = {"delay": out["delay"], "penalty": out["penalty"], "energy": out["energy"], "outage": out["outage"],
+                "block_delay": values[:M], "block_transfer": values[M:2 * M], "block_compute": values[2 * M:3 * M],
+                "block_wait": values[3 * M:4 * M], "block_excess": values[4 * M:5 * M],
+                "server_load": values[5 * M:5 * M + N], "placement": np.array(placement),
+                "energy_left": row.energy_left, "queue": values[5 * M + N:], "device_queue": row.device_queue,
+                "server_speed": self._speed[t], "rate": self._rate[t], "tasks": row.tasks[t],
+                "deadline": self._deadline[t]}
+        self._last = info
+        return self._observation(), out["reward"], terminated, truncated, info
+
+    def render(self):
+        if self.render_mode != "ansi" or self._core is None:
+            return None
+        row = self._core
+        queue = " ".join(f"{q:.2f}" for q in row.queue)
+        last = "" if self._last is None else (f" last placement {self._last['placement'].tolist()} delay "
+                                              f"{self._last['delay']:.3f} s penalty {self._last['penalty']:.3f} s")
+        return f"slot {row.slot}: queues [{queue}] s, energy {row.energy_left:.1f} J{last}"
+
+
+# ------------------------------------------------------------------------------------------------
+# the vector env
+
+
+class EdgePartitionVectorEnv(VectorEnv):
+    """``num_envs`` EdgePartition instances stepped together by the batched core (one numpy call).
+
+    Row i behaves exactly as ``EdgePartitionEnv`` reset with seed ``seed + i`` (each row has its own
+    Generator), so the same seeds and actions give the same trajectories in both. Autoreset follows
+    Gymnasium's next-step mode: the step after a row ends resets it (reward 0, action ignored).
+    ``info`` holds per-row arrays: ``delay``, ``penalty``, ``energy``, ``outage``, ``energy_left``.
+    Arguments as for :class:`EdgePartitionEnv`, plus ``num_envs``.
+    """
+
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, num_envs: int = 1, config: EdgePartitionConfig | None = None, generator=None,
+                 render_mode: str | None = None, **overrides):
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if render_mode is not None:
+            raise ValueError(f"render_mode: the vector env does not render, got {render_mode!r}")
+        self.cfg = cfg = EdgePartitionConfig.from_kwargs(config, **overrides)
+        self.num_envs = int(num_envs)
+        self.render_mode = None
+        self.generator = generator if generator is not None else default_generator(cfg)
+        M, N = cfg.num_blocks, cfg.num_servers
+        self.single_action_space = spaces.MultiDiscrete(np.full(M, N + 1, dtype=np.int64))
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.single_observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.state: core.State | None = None
+        self._static = None
+        self._rngs: list[np.random.Generator] | None = None
+
+    def _start(self, rows: list[int]) -> core.State:
+        rngs = [self._rngs[i] for i in rows]
+        return core.initial(self.cfg, [self.generator(rng) for rng in rngs], rngs)
+
+    def reset(self, *, seed: int | list | None = None, options: dict[str, Any] | None = None):
+        B = self.num_envs
+        if seed is None:
+            seeds = [None] * B
+        elif isinstance(seed, (int, np.integer)):
+            seeds = [int(seed) + i for i in range(B)]
+        else:
+            seeds = list(seed)
+            if len(seeds) != B:
+                raise ValueError(f"seed: need {B} seeds (one per env), got {len(seeds)}")
+        super().reset(seed=seeds[0])
+        if seed is not None or self._rngs is None:  # without a seed, each row's Generator continues
+            self._rngs = [seeding.np_random(s)[0] for s in seeds]
+        self.state = self._start(list(range(B)))
+        self._static = static_features(self.cfg, self.state.blocks)
+        self._prev_done = np.zeros(B, dtype=bool)
+        return encode_state(self.state, self._static)[:, 0], {}
+
+    def step(self, actions):
+        if self.state is None:
+            raise RuntimeError("call reset() before step()")
+        state, out = core.transition(self.state, actions)  # validates the actions (integer checks)
+        reward = out.reward
+        terminated = out.ran_out
+        truncated = core.truncated(state)
+        if self._prev_done.any():
+            rows = np.flatnonzero(self._prev_done)
+            state.set_rows(rows, self._start(rows.tolist()))
+            reward[rows] = 0.0
+            terminated[rows] = False
+            truncated[rows] = False
+        self.state = state
+        self._prev_done = terminated | truncated
+        info = {"delay": out.delay, "penalty": out.penalty, "energy": out.energy, "outage": out.outage,
+                "energy_left": state.energy_left[:, 0]}
+        return encode_state(state, self._static)[:, 0], reward, terminated, truncated, info

@@ -1,0 +1,55 @@
+"""Smoke version of benchmarks/baselines_edge_partition.py and its statistics."""
+
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks import baselines_edge_partition as bench
+
+
+def test_t_quantile__tabulated_and_expanded_values():
+    assert bench.t_quantile_975(1) == 12.706
+    assert bench.t_quantile_975(30) == 2.042
+    assert bench.t_quantile_975(40) == pytest.approx(2.021, abs=1e-3)
+    assert bench.t_quantile_975(120) == pytest.approx(1.980, abs=1e-3)
+    with pytest.raises(ValueError, match="df"):
+        bench.t_quantile_975(0)
+
+
+def test_mean_ci95__hand_computed():
+    # mean 2, sample sd 1, n 3: half-width t_{0.975,2} / sqrt(3) = 4.303 / 1.7321
+    mean, half = bench.mean_ci95([1.0, 2.0, 3.0])
+    assert mean == 2.0 and half == pytest.approx(4.303 / math.sqrt(3.0))
+    assert bench.mean_ci95([5.0]) == (5.0, 0.0)
+
+
+def test_benchmark__no_baseline_beats_the_oracle_where_it_is_exact():
+    names = ["all-local", "apdi", "best-single-server", "dp-oracle", "ga", "greedy", "pso", "random"]
+    results = bench.run(["contention-free"], names, episodes=2, slots=3, seed=0, log=lambda line: None)
+    rows = results["contention-free"]
+    assert rows["dp-oracle"][2] == 0.0
+    for name, (mean, ci, gap, per_decision) in rows.items():
+        assert np.isfinite([mean, ci, gap, per_decision]).all(), name
+        assert gap >= -1e-9, (name, gap)
+    assert rows["all-local"][2] > 0.0
+
+
+def test_benchmark__main_prints_and_writes_the_table(tmp_path, capsys):
+    out = tmp_path / "results" / "table.md"
+    code = bench.main(["--episodes", "2", "--slots", "2", "--scenarios", "vgg16-M6-N4-lambda60",
+                       "--policies", "dp-oracle", "greedy", "--out", str(out)])
+    assert code == 0
+    text = out.read_text()
+    assert text.strip() == capsys.readouterr().out.strip()
+    assert "## vgg16-M6-N4-lambda60" in text and "| dp-oracle |" in text and "| greedy |" in text
+    assert "+0.0%" in text
+    assert [p.name for p in out.parent.iterdir()] == ["table.md"]  # no temporary file left behind
+    assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_benchmark__rejects_unknown_policies_and_too_few_episodes(tmp_path):
+    with pytest.raises(SystemExit):
+        bench.main(["--policies", "no-such-policy", "--out", str(tmp_path / "t.md")])
+    with pytest.raises(SystemExit):
+        bench.main(["--episodes", "1", "--out", str(tmp_path / "t.md")])

@@ -1,0 +1,266 @@
+"""Core dynamics of EdgePartition: hand-computed toy slots, errata, chain decomposition, fast path."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge_envs.edge_partition import core
+from edge_envs.edge_partition.config import EdgePartitionConfig
+from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
+from edge_envs.net import channel
+
+
+def toy_state(**overrides):
+    cfg = ToyGenerator.config(**overrides)
+    return core.initial(cfg, ToyGenerator()(), np.random.default_rng(0))
+
+
+# Traces are stored as float32 (rates, speeds, deadlines), so hand values hold to ~1e-9, not to the last bit.
+# Toy instance (generator.ToyGenerator): 60 tasks per 1 s slot, tau = 0.5 s per block, beta = 2.
+#   device (speed 1): blocks take 0.020, 0.040, 0.010 s; edge profile 0.010, 0.020, 0.005 s;
+#   server 1 speed 1.0, server 2 speed 0.5; inputs 8000, 16000, 4000 bits, result 800 bits;
+#   device <-> server 1 at 1e6 bit/s, device <-> server 2 at 0.5e6 bit/s, server <-> server 1e7 bit/s;
+#   kappa = 1e-26, f = 1e9 Hz, p = 0.1 W.
+
+
+def test_toy__all_blocks_on_server_1_queue_builds_over_two_slots():
+    state = toy_state()
+    # Slot 0, placement [1, 1, 1]:
+    #   block 0: upload 8000 / 1e6 = 0.008 s + compute 0.010 = 0.018 s; it starts the segment on server 1.
+    #   block 1: same server, no transfer; compute 0.020.  block 2: compute 0.005 + result 800 / 1e6 = 0.0008.
+    #   server 1 work per task 0.035 s -> utilisation 60 * 0.035 = 2.1; backlog goes 0 -> 1.1 s;
+    #   mean wait of the slot's tasks = (0 + 1.1) / 2 = 0.55 s, charged to block 0.
+    #   delay = 0.018 + 0.55 + 0.020 + 0.0058 = 0.5938 s.
+    #   excess of block 0: max(0, 0.018 + w(s) - 0.5) averaged over s, w(s) = 1.1 s, i.e. the mean of the
+    #   positive part of a ramp from -0.482 to 0.618: 0.618^2 / (2 * 1.1) = 0.17360181818 s.
+    #   reward = -(0.5938 + 2 * 0.17360181818) = -0.94100363636.
+    #   energy: the device uploads the raw image: 0.1 W * 0.008 s = 0.0008 J per task, 0.048 J for 60 tasks.
+    state, out = core.transition(state, np.array([[1, 1, 1]]))
+    assert out.delay[0] == pytest.approx(0.5938, abs=1e-9)
+    assert out.penalty[0] == pytest.approx(0.618**2 / 2.2, abs=1e-9)
+    assert out.reward[0] == pytest.approx(-(0.5938 + 2 * 0.618**2 / 2.2), abs=1e-9)
+    assert out.energy[0] == pytest.approx(0.048, abs=1e-9)
+    np.testing.assert_allclose(out.block_wait[0], [0.55, 0.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(state.queue[0], [1.1, 0.0], atol=1e-9)
+    assert state.energy_left[0, 0] == pytest.approx(100 - 0.048, abs=1e-9)
+    # Slot 1, same placement: the backlog carried over, 1.1 s, grows to 2.2 s; mean wait 1.65 s.
+    #   delay = 0.5938 - 0.55 + 1.65 = 1.6938; excess of block 0: ramp from 0.618 to 1.718, mean 1.168.
+    state, out = core.transition(state, np.array([[1, 1, 1]]))
+    assert out.delay[0] == pytest.approx(1.6938, abs=1e-9)
+    assert out.penalty[0] == pytest.approx(1.168, abs=1e-9)
+    assert out.reward[0] == pytest.approx(-(1.6938 + 2 * 1.168), abs=1e-9)
+    np.testing.assert_allclose(state.queue[0], [2.2, 0.0], atol=1e-9)
+
+
+def test_toy__split_placement_pays_each_transfer_and_wait():
+    state = toy_state()
+    # Placement [0, 1, 2]:
+    #   block 0 on the device: no transfer, compute 0.020; device utilisation 60 * 0.020 = 1.2 -> backlog
+    #     0 -> 0.2 s, mean wait 0.1.                                             delay 0.120
+    #   block 1 on server 1: upload 16000 / 1e6 = 0.016 + compute 0.020; utilisation 1.2, wait 0.1.
+    #                                                                            delay 0.136
+    #   block 2 on server 2: server-to-server 4000 / 1e7 = 0.0004, result back 800 / 0.5e6 = 0.0016,
+    #     compute 0.005 / 0.5 = 0.010; utilisation 0.6 < 1: no wait.            delay 0.012
+    #   total 0.268 s; every block ends well before 0.5 s: no penalty.
+    #   energy per task: Eq. (4) kappa f^2 c = 1e-26 * 1e18 * (0.020 * 1e9) = 0.2 J for block 0, plus
+    #   Eq. (7) 0.1 W * 0.016 s = 0.0016 J for uploading block 1's input: 0.2016 J; 12.096 J for 60 tasks.
+    state, out = core.transition(state, np.array([[0, 1, 2]]))
+    np.testing.assert_allclose(out.block_delay[0], [0.12, 0.136, 0.012], atol=1e-9)
+    np.testing.assert_allclose(out.block_transfer[0], [0.0, 0.016, 0.002], atol=1e-9)
+    assert out.delay[0] == pytest.approx(0.268, abs=1e-9)
+    assert out.penalty[0] == 0.0
+    assert out.reward[0] == pytest.approx(-0.268, abs=1e-9)
+    assert out.energy[0] == pytest.approx(12.096, abs=1e-9)
+    np.testing.assert_allclose(out.server_load[0], [1.2, 0.6], atol=1e-9)
+    np.testing.assert_allclose(state.queue[0], [0.2, 0.0], atol=1e-9)
+    assert state.device_queue[0, 0] == pytest.approx(0.2, abs=1e-9)
+    # Slot 1: backlogs 0.2 -> 0.4 on the device and server 1, mean waits 0.3: delay 0.268 + 2 * 0.2 = 0.668.
+    state, out = core.transition(state, np.array([[0, 1, 2]]))
+    assert out.delay[0] == pytest.approx(0.668, abs=1e-9)
+    assert state.energy_left[0, 0] == pytest.approx(100 - 2 * 12.096, abs=1e-9)
+
+
+def test_toy__spent_energy_terminates_with_outage_charge():
+    state = toy_state()
+    # All local, [0, 0, 0]: per task 10 J/s * (0.020 + 0.040 + 0.010) s = 0.7 J, 42 J per slot.
+    # Budget 100 J: 58 J after slot 0, 16 J after slot 1, spent in slot 2 (of 5) -> 2 slots left,
+    # outage charge 2 * 10 s. Device utilisation 60 * 0.07 = 4.2: backlog 6.4 -> 9.6 s in slot 2,
+    # mean wait 8.0 on block 0; delay 0.07 + 8.0 = 8.07; excess ramp 5.92 -> 9.12, mean 7.52;
+    # reward = -(8.07 + 2 * 7.52) - 20 = -43.11.
+    for _ in range(2):
+        state, out = core.transition(state, np.array([[0, 0, 0]]))
+        assert not out.ran_out[0]
+    assert state.energy_left[0, 0] == pytest.approx(16.0, abs=1e-9)
+    state, out = core.transition(state, np.array([[0, 0, 0]]))
+    assert out.ran_out[0] and not state.alive[0, 0]
+    assert out.outage[0] == 20.0
+    assert out.reward[0] == pytest.approx(-43.11, abs=1e-9)
+
+
+def test_mean_positive__matches_numeric_average():
+    s = np.linspace(0.0, 1.0, 200_001)
+    for x0, x1 in [(0.0, 1.1), (-0.482, 0.618), (0.5, -0.25), (-1.0, -2.0), (2.0, 3.0), (0.3, 0.3), (0.0, 0.0)]:
+        expected = np.trapezoid(np.maximum(x0 + (x1 - x0) * s, 0.0), s)
+        batched = core._mean_positive(np.array([x0]), np.array([x1]))[0]
+        assert batched == pytest.approx(expected, abs=1e-8)
+
+
+def test_errata__eq5_rate_uses_noise_density_and_same_location_pays_no_transfer():
+    cfg = EdgePartitionConfig(fading=False, rate_range_bps=(1e3, 1e12))
+    servers = np.array([[[0.0, 0.0], [300.0, 0.0]]])
+    device = np.array([[[[100.0, 0.0]]]])  # (R, T+1, A, 2)
+    access, airtime = core._links(cfg, servers, device, np.ones((1, 1, 1, 2)))
+    gain = 10 ** (-channel.path_loss_db(np.array([100.0, 200.0]), "log_distance", exponent=3.0,
+                                        carrier_hz=2.1e9) / 10)
+    rate = cfg.bandwidth_hz * np.log2(1 + cfg.tx_power_w * gain / (cfg.noise_psd_w_per_hz * cfg.bandwidth_hz))
+    np.testing.assert_allclose(1.0 / access[0, 0, 0], rate, rtol=1e-5)  # links are computed in float32
+    np.testing.assert_allclose(airtime, access)
+    state = toy_state()
+    out = core.slot_cost(state, np.array([[2, 2, 2]]))
+    np.testing.assert_allclose(out.block_transfer[0, 1], 0.0)  # block 1 follows block 0 on server 2
+
+
+def test_links__out_of_coverage_server_is_reached_through_the_associated_one():
+    cfg = EdgePartitionConfig(fading=False)
+    servers = np.array([[[0.0, 0.0], [1900.0, 0.0]]])
+    device = np.array([[[[100.0, 0.0]]]])
+    access, airtime = core._links(cfg, servers, device, np.ones((1, 1, 1, 2)))
+    assert airtime[0, 0, 0, 1] == airtime[0, 0, 0, 0]  # the device only talks to server 1
+    assert access[0, 0, 0, 1] == pytest.approx(access[0, 0, 0, 0] + 1.0 / cfg.wired_rate_bps)
+    lo, hi = cfg.rate_range_bps
+    assert lo <= 1.0 / airtime[0, 0, 0, 0] <= hi
+
+
+def test_energy__eq4_converts_latency_to_cycles_with_the_device_clock():
+    cfg = EdgePartitionConfig(device_speed_factor=0.5, device_clock_hz=2e9)
+    instance = ToyGenerator()()
+    blocks = core.make_blocks(cfg, instance)
+    cycles = instance.local_s / 0.5 * 2e9
+    np.testing.assert_allclose(blocks.local_energy, 1e-26 * (2e9) ** 2 * cycles, rtol=1e-15)
+
+
+def test_random_generator__servers_are_net_topology_random_servers():
+    from edge_envs.net import topology
+
+    cfg = EdgePartitionConfig()
+    instance = RandomGenerator(cfg)(np.random.default_rng(4))
+    np.testing.assert_array_equal(instance.server_xy, topology.random_servers(4, cfg.area_m, np.random.default_rng(4)))
+    lo, hi = cfg.server_speed_factor
+    assert ((instance.server_speed >= lo) & (instance.server_speed <= hi)).all()
+
+
+def _random_states(cfg, seeds):
+    gen = RandomGenerator(cfg)
+    rngs = [np.random.default_rng(s) for s in seeds]
+    return core.initial(cfg, [gen(r) for r in rngs], rngs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(model="resnet32", num_blocks=9, num_servers=7)])
+def test_block_pair_costs__chain_sums_to_slot_cost_when_contention_free(kwargs):
+    cfg = EdgePartitionConfig(contention_free=True, episode_slots=20, **kwargs)
+    state = _random_states(cfg, range(4))
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        placements = rng.integers(0, cfg.num_servers + 1, size=(4, 64, cfg.num_blocks))
+        pair = core.block_pair_costs(state)  # (B, M, L, L)
+        prev = np.concatenate([np.zeros((4, 64, 1), dtype=int), placements[..., :-1]], axis=-1)
+        chain = pair[np.arange(4)[:, None, None], np.arange(cfg.num_blocks), prev, placements].sum(-1)
+        np.testing.assert_allclose(chain, core.slot_cost(state, placements).cost, rtol=1e-12, atol=0)
+        state, _ = core.transition(state, placements[:, 0])
+
+
+def test_block_pair_costs__exact_for_a_placement_adding_no_load():
+    # With no tasks released the placement adds no load, so the myopic costs are exact even with queues.
+    cfg = EdgePartitionConfig(episode_slots=20)
+    state = _random_states(cfg, range(3))
+    for _ in range(5):  # build some backlog
+        state, _ = core.transition(state, np.ones((3, cfg.num_blocks), dtype=int))
+    assert (state.queue > 0).any()
+    state.tasks_now = np.zeros_like(state.tasks_now)
+    placements = np.random.default_rng(2).integers(0, cfg.num_servers + 1, size=(3, 32, cfg.num_blocks))
+    prev = np.concatenate([np.zeros((3, 32, 1), dtype=int), placements[..., :-1]], axis=-1)
+    pair = core.block_pair_costs(state)
+    chain = pair[np.arange(3)[:, None, None], np.arange(cfg.num_blocks), prev, placements].sum(-1)
+    np.testing.assert_allclose(chain, core.slot_cost(state, placements).cost, rtol=1e-12)
+
+
+def test_slot_cost__candidate_axis_scores_each_placement_alone():
+    cfg = EdgePartitionConfig(episode_slots=10)
+    state = _random_states(cfg, [5, 6])
+    candidates = np.random.default_rng(0).integers(0, 5, size=(2, 7, 6))
+    both = core.slot_cost(state, candidates)
+    for k in range(7):
+        one = core.slot_cost(state, candidates[:, k])
+        np.testing.assert_array_equal(both.reward[:, k], one.reward)
+        np.testing.assert_array_equal(both.block_delay[:, k], one.block_delay)
+
+
+def test_slot_cost__does_not_change_the_state():
+    state = toy_state()
+    before = state.queue.copy(), state.energy_left.copy(), state.slot.copy()
+    core.slot_cost(state, np.array([[1, 1, 1]]))
+    assert all(np.array_equal(a, b) for a, b in zip(before, (state.queue, state.energy_left, state.slot)))
+
+
+@pytest.mark.parametrize("placement, match", [
+    (np.zeros((1, 4), dtype=int), "shape"), (np.full((1, 3), 3), r"\[0, 2\]"),
+    (np.full((1, 3), -1), r"\[0, 2\]"), (np.zeros((1, 3)), "dtype"),
+])
+def test_slot_cost__bad_placement_raises_naming_the_problem(placement, match):
+    with pytest.raises(ValueError, match=match):
+        core.slot_cost(toy_state(), placement)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(contention_free=True), dict(task_rate=110, num_servers=2)])
+def test_row_core__bit_identical_to_the_batched_core(kwargs):
+    cfg = EdgePartitionConfig(episode_slots=300, **kwargs)
+    state = _random_states(cfg, [42])
+    row = core.RowCore(state)
+    rng = np.random.default_rng(3)
+    for _ in range(cfg.episode_slots):
+        placement = rng.integers(0, cfg.num_servers + 1, size=cfg.num_blocks)
+        state, out = core.transition(state, placement[None])
+        fast = row.step(placement.tolist())
+        for key in ("reward", "delay", "penalty", "energy", "outage", "block_delay", "block_excess"):
+            assert np.array_equal(np.asarray(fast[key]), getattr(out, key)[0]), key
+        assert fast["queue_end"] == out.queue_end[0].tolist()
+        if fast["ran_out"]:
+            break
+    mirror = row.state()
+    for key in ("slot", "queue", "device_queue", "energy_left", "deadline_now", "speed_now", "access_now",
+                "airtime_now"):
+        assert np.array_equal(getattr(mirror, key), getattr(state, key)), key
+
+
+def test_initial__a_row_does_not_depend_on_its_batch():
+    cfg = EdgePartitionConfig(episode_slots=50)
+    batch = _random_states(cfg, [7, 8, 9])
+    alone = _random_states(cfg, [8])
+    for key in ("trace_tasks", "trace_deadline", "trace_speed", "trace_access", "trace_airtime", "server_xy"):
+        assert np.array_equal(getattr(batch, key)[1], getattr(alone, key)[0]), key
+
+
+def test_initial__contention_free_trace_is_constant_except_tasks_and_deadlines():
+    cfg = EdgePartitionConfig(contention_free=True, episode_slots=30)
+    state = _random_states(cfg, [1])
+    for key in ("trace_speed", "trace_access", "trace_airtime"):
+        trace = getattr(state, key)[0]
+        assert np.array_equal(trace, np.broadcast_to(trace[:1], trace.shape)), key
+    assert np.isinf(state.energy_left).all()
+    state, out = core.transition(state, np.ones((1, 6), dtype=int))
+    assert (state.queue == 0).all() and (out.block_wait == 0).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), servers=st.integers(2, 5), blocks=st.integers(3, 7))
+def test_transition__queues_stay_non_negative_and_energy_never_grows(seed, servers, blocks):
+    cfg = EdgePartitionConfig(num_servers=servers, num_blocks=blocks, episode_slots=15, task_rate=100)
+    state = _random_states(cfg, [seed])
+    rng = np.random.default_rng(seed)
+    for _ in range(cfg.episode_slots):
+        energy = state.energy_left.copy()
+        state, out = core.transition(state, rng.integers(0, servers + 1, size=(1, blocks)))
+        assert (state.queue >= 0).all() and (state.device_queue >= 0).all()
+        assert (state.energy_left <= energy).all()
+        assert (out.block_delay >= out.block_compute).all() and (out.reward <= 0).all()

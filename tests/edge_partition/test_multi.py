@@ -1,0 +1,92 @@
+"""edge_partition_multi_v0: PettingZoo API and seed tests, spaces, shared queues, validation."""
+
+import pickle
+
+import numpy as np
+import pytest
+from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
+
+from edge_envs import edge_partition_multi_v0
+from edge_envs.edge_partition import core
+
+
+def test_multi__parallel_api_test_passes():
+    parallel_api_test(edge_partition_multi_v0.parallel_env(episode_slots=60), num_cycles=100)
+
+
+def test_multi__parallel_api_test_passes_when_agents_run_out_of_energy():
+    env = edge_partition_multi_v0.parallel_env(episode_slots=200, energy_budget_j=200.0)
+    parallel_api_test(env, num_cycles=200)
+
+
+def test_multi__parallel_seed_test_passes():
+    parallel_seed_test(lambda: edge_partition_multi_v0.parallel_env(episode_slots=30), num_cycles=30)
+
+
+def test_multi__aec_api_test_passes():
+    api_test(edge_partition_multi_v0.env(episode_slots=20), num_cycles=20)
+
+
+def test_multi__module_metadata_and_fixed_agents():
+    env = edge_partition_multi_v0.parallel_env()
+    assert env.metadata["name"] == "edge_partition_multi_v0"
+    assert env.possible_agents == ["device_0", "device_1", "device_2", "device_3"]
+    assert env.observation_space("device_0") is env.observation_space("device_0")
+    assert isinstance(edge_partition_multi_v0.raw_env(episode_slots=5), edge_partition_multi_v0.raw_env)
+
+
+def test_multi__observations_lie_in_their_spaces():
+    env = edge_partition_multi_v0.parallel_env(episode_slots=40, task_rate=90)
+    obs, _ = env.reset(seed=1)
+    rng = np.random.default_rng(0)
+    while env.agents:
+        assert all(env.observation_space(a).contains(o) for a, o in obs.items())
+        actions = {a: rng.integers(0, env.action_space(a).nvec) for a in env.agents}
+        obs, *_ = env.step(actions)
+
+
+def test_multi__devices_share_the_servers_queues():
+    # Device 1 alone on server 1 vs device 1 with device 0 also on server 1: the shared queue makes it wait.
+    def device_1_delay(device_0_location):
+        env = edge_partition_multi_v0.parallel_env(episode_slots=5, models=("vgg16", "vgg16"), task_rate=60)
+        env.reset(seed=3)
+        placements = {"device_0": np.full(6, device_0_location), "device_1": np.ones(6, dtype=np.int64)}
+        env.step(placements)
+        _, _, _, _, infos = env.step(placements)
+        return infos["device_1"]["delay"], infos["device_1"]["queue"][0]
+
+    alone, alone_queue = device_1_delay(0)
+    shared, shared_queue = device_1_delay(1)
+    assert shared > alone and shared_queue > alone_queue
+
+
+def test_multi__one_device_equals_the_single_env_core():
+    env = edge_partition_multi_v0.parallel_env(episode_slots=10, models=("vgg16",), task_rate=60)
+    env.reset(seed=9)
+    state = env.state
+    placement = np.array([1, 2, 0, 3, 4, 1])
+    expected = core.slot_cost(state, placement[None]).reward[0]
+    _, rewards, *_ = env.step({"device_0": placement})
+    assert rewards["device_0"] == expected
+
+
+def test_multi__bad_actions_raise_naming_the_agent():
+    env = edge_partition_multi_v0.parallel_env(episode_slots=5)
+    env.reset(seed=0)
+    good = {a: np.zeros(6, dtype=np.int64) for a in env.agents}
+    with pytest.raises(ValueError, match="device_2: action: location out of range"):
+        env.step({**good, "device_2": np.full(6, 9)})
+    with pytest.raises(ValueError, match="missing an action for live agent 'device_1'"):
+        env.step({a: v for a, v in good.items() if a != "device_1"})
+    with pytest.raises(ValueError, match="models"):
+        edge_partition_multi_v0.parallel_env(models=("lenet",))
+
+
+def test_multi__pickles_mid_episode():
+    env = edge_partition_multi_v0.parallel_env(episode_slots=10)
+    env.reset(seed=2)
+    actions = {a: np.ones(6, dtype=np.int64) for a in env.agents}
+    env.step(actions)
+    clone = pickle.loads(pickle.dumps(env))
+    a, b = env.step(actions), clone.step(actions)
+    assert a[1] == b[1] and all(np.array_equal(a[0][k], b[0][k]) for k in a[0])
