@@ -1,0 +1,342 @@
+"""Dynamics of ServiceMigration-v0: seed 000's time model (Eqs. 3-6), Algorithm 1's quantities
+(Eqs. 19, 25-32, corrected per shared/seeds/ERRATA.md) and the round transition.
+
+Notation: N edges, K modalities, M devices, S training samples, E epochs; rho is the round's
+sample-collection ratio (every device collects rho S samples, S^r = rho M S in all).
+Pair matrices are (N, K): entry (n, k) is modality k's sub-model served by edge n.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge_envs.net import channel, mobility, topology
+from edge_envs.service_migration.config import ServiceMigrationConfig
+from edge_envs.service_migration.learning import make_learner, rounds_to_target
+
+MIN_DISTANCE_M = 1.0  # path-loss formulas diverge at d = 0; closer devices count as 1 m away
+
+
+# ---------------------------------------------------------------- time model, Eqs. (3)-(6)
+
+def model_bytes(cfg: ServiceMigrationConfig) -> np.ndarray:
+    """v_k: bytes of each modality's sub-model, (K,)."""
+    return np.array([m.params * cfg.bytes_per_param for m in cfg.modalities], dtype=float)
+
+
+def transfer_time(size_bytes, distance_m, cfg: ServiceMigrationConfig):
+    """Eq. (3): moving ``size_bytes`` between two sites ``distance_m`` apart,
+    v log2(1 + d / d_0) / pi_n, with pi_n in bytes/s (``migration_speed_bps`` / 8)."""
+    speed_bytes = cfg.migration_speed_bps / 8.0
+    return np.asarray(size_bytes) * np.log2(1.0 + np.asarray(distance_m) / cfg.reference_distance_m) / speed_bytes
+
+
+def migration_times(cfg: ServiceMigrationConfig, current_edges) -> np.ndarray:
+    """T_sm(n, k) of Eq. (3) for every pair: modality k moving from its current edge to edge n; (N, K).
+
+    Staying (n = current edge) costs 0 since the distance is 0.
+    """
+    edges = cfg.edge_positions
+    hop = topology.distances(edges, edges)[:, np.asarray(current_edges)]  # (N, K): d(n, n_k^{r-1})
+    return transfer_time(model_bytes(cfg)[None, :], hop, cfg)
+
+
+def uplink_rates(cfg: ServiceMigrationConfig, device_positions, rng: np.random.Generator | None = None):
+    """Device -> edge rates (M, N) in bit/s, the denominator of Eq. (4):
+    B log2(1 + P h(d) / (N0 B)) with N0 a density (ERRATA, Eq. 4). Faded when ``cfg.fading`` and ``rng``."""
+    d = np.maximum(topology.distances(device_positions, cfg.edge_positions), MIN_DISTANCE_M)
+    gain = channel.channel_gain(d, rng if cfg.fading else None, model=cfg.path_loss_model,
+                                fading=cfg.fading, carrier_hz=cfg.carrier_hz)
+    return channel.shannon_rate(cfg.bandwidth_hz, channel.dbm_to_watt(cfg.tx_power_dbm), gain,
+                                channel.dbm_to_watt(cfg.noise_psd_dbm_per_hz))
+
+
+def sample_bits(cfg: ServiceMigrationConfig) -> np.ndarray:
+    """q_k, bits per sample, (K,)."""
+    return np.array([m.sample_bits for m in cfg.modalities], dtype=float)
+
+
+def densities(cfg: ServiceMigrationConfig) -> np.ndarray:
+    """vartheta_k, cycles per sample and epoch, (K,)."""
+    return np.array([m.density_cycles for m in cfg.modalities], dtype=float)
+
+
+def upload_per_rho(cfg: ServiceMigrationConfig, rates) -> np.ndarray:
+    """H(n, k) of Eq. (25): max_m S q_k / rate(m, n), the slowest device's upload at rho = 1; (N, K).
+
+    Eq. (4) gives device m's upload rho S q_k / rate(m, n); Eq. (5) takes the max over devices,
+    so max_m T_up,m = rho H(n, k).
+    """
+    slowest = np.min(np.asarray(rates), axis=0)  # (N,): the slowest device of each edge
+    return cfg.n_samples * sample_bits(cfg)[None, :] / slowest[:, None]
+
+
+def compute_per_rho(cfg: ServiceMigrationConfig, capability) -> np.ndarray:
+    """L(n, k) of Eq. (26), corrected (ERRATA): E M S vartheta_k / xi_n; (N, K).
+
+    Eq. (6): each epoch processes S^r = rho M S samples at vartheta_k cycles each on an edge of
+    xi_n cycles/s, so T_cp = E rho M S vartheta_k / xi_n = rho L(n, k) (the printed form drops S).
+    """
+    work = cfg.epochs * cfg.n_devices * cfg.n_samples * densities(cfg)
+    return work[None, :] / np.asarray(capability, dtype=float)[:, None]
+
+
+@dataclass(frozen=True)
+class PairCosts:
+    """Per-pair time components of the coming round, each (N, K) (Eqs. 25-27)."""
+
+    migration: np.ndarray  # T_sm(n, k), Eq. (3); Psi^s
+    upload: np.ndarray  # H(n, k), Eq. (25), per unit rho
+    compute: np.ndarray  # L(n, k), Eq. (26), per unit rho
+
+    @property
+    def psi_v(self) -> np.ndarray:
+        """Psi^v = H + L: the part of a pair's round time proportional to rho (Eq. 27)."""
+        return self.upload + self.compute
+
+    @property
+    def psi_s(self) -> np.ndarray:
+        """Psi^s = T_sm: the part independent of rho (Eq. 27)."""
+        return self.migration
+
+
+def pair_costs(cfg: ServiceMigrationConfig, edges, rates, capability) -> PairCosts:
+    """The (N, K) components of every edge-modality pair (Algorithm 1, line 2), given each modality's
+    current edge (K,), the uplink rates (M, N) and the edges' capabilities (N,) of the coming round.
+
+    The env's ``info`` reports all three ("edges", "rates", "capability"), so a policy can call this.
+    """
+    return PairCosts(migration_times(cfg, edges), upload_per_rho(cfg, rates), compute_per_rho(cfg, capability))
+
+
+@dataclass(frozen=True)
+class RoundTimes:
+    """One round's times per modality (K,) (or per edge, horizontal framework) and the round's duration."""
+
+    migration: np.ndarray  # T_sm, Eq. (3)
+    upload: np.ndarray  # max_m T_up,m, Eqs. (4)-(5)
+    compute: np.ndarray  # T_cp, Eq. (6)
+
+    @property
+    def communication(self) -> np.ndarray:
+        """T_cm = T_sm + max_m T_up,m, Eq. (5)."""
+        return self.migration + self.upload
+
+    @property
+    def total(self) -> np.ndarray:
+        """T_cm + T_cp of each modality (Eq. 20a's summand)."""
+        return self.communication + self.compute
+
+    @property
+    def round_time(self) -> float:
+        """The round lasts as long as its slowest modality (Section 5.3)."""
+        return float(np.max(self.total))
+
+
+def round_times(costs: PairCosts, edges, rho: float) -> RoundTimes:
+    """Eqs. (3)-(6) for modality k on edge ``edges[k]`` at ratio ``rho`` (Eq. 27: rho (H + L) + T_sm)."""
+    k = np.arange(len(edges))
+    edges = np.asarray(edges)
+    return RoundTimes(costs.migration[edges, k], rho * costs.upload[edges, k], rho * costs.compute[edges, k])
+
+
+def horizontal_round_times(cfg: ServiceMigrationConfig, state: "State", rho: float) -> RoundTimes:
+    """FedAvg's round (horizontal FL, Fig. 1b) costed with the same model; entries per edge (N,).
+
+    Every device uploads all K modalities of its rho S samples to its nearest edge (Eq. 4 with
+    sum_k q_k); each edge with devices downloads the whole model from the server and uploads it back
+    (Eq. 3 twice, sum_k v_k bytes over the edge-server distance) and trains all sub-models on its
+    devices' samples (Eq. 6 with M_n devices and sum_k vartheta_k). Edges without devices sit out (0).
+    """
+    device_edges = nearest_edges(cfg, state.device_positions)
+    n_per_edge = np.bincount(device_edges, minlength=cfg.n_edges)
+    active = n_per_edge > 0
+    d_server = topology.distances(cfg.edge_positions, cfg.server_position[None, :])[:, 0]
+    exchange = np.where(active, 2.0 * transfer_time(model_bytes(cfg).sum(), d_server, cfg), 0.0)
+    own_rate = state.rates[np.arange(cfg.n_devices), device_edges]
+    slowest = np.full(cfg.n_edges, np.inf)
+    np.minimum.at(slowest, device_edges, own_rate)
+    upload = np.where(active, rho * cfg.n_samples * sample_bits(cfg).sum() / slowest, 0.0)
+    compute = rho * cfg.epochs * n_per_edge * cfg.n_samples * densities(cfg).sum() / state.capability
+    return RoundTimes(exchange, upload, compute)
+
+
+# ---------------------------------------------------------------- Corollary 1 and Algorithm 1, Eqs. (19)-(32)
+
+def estimated_wallclock(rho, psi_v, psi_s, alpha: float, beta: float):
+    """Corrected Eq. (28a) (ERRATA; from Eqs. 24 and 27): T(rho) = beta rho (Psi^s + rho Psi^v) / (rho - alpha).
+
+    The rounds of Eq. (19) times the round's duration rho Psi^v + Psi^s; infinite for rho <= alpha.
+    (The printed form multiplies rho^2 by Psi^v + Psi^s, which contradicts its derivative, Eq. 29.)
+    """
+    return rounds_to_target(rho, alpha, beta) * (np.asarray(psi_s) + np.asarray(rho) * np.asarray(psi_v))
+
+
+def optimal_rho(psi_v, psi_s, alpha: float):
+    """Eq. (31): rho* = alpha + sqrt((alpha^2 Psi^v + alpha Psi^s) / Psi^v), the root of Eq. (29) above alpha,
+    where the corrected Eq. (28a) is convex (Eq. 30)."""
+    psi_v = np.asarray(psi_v, dtype=float)
+    return alpha + np.sqrt((alpha**2 * psi_v + alpha * np.asarray(psi_s)) / psi_v)
+
+
+def preference_matrix(psi_v, psi_s, alpha: float, beta: float):
+    """Corrected Eq. (32) (ERRATA): T(rho*) = beta (Psi^s + 2 rho* Psi^v) = beta Psi^v rho*^2 / alpha.
+
+    Derivation: at rho*, Eq. (29) = 0 gives Psi^v rho*^2 = alpha (2 Psi^v rho* + Psi^s), i.e.
+    rho* (Psi^s + rho* Psi^v) = (rho* - alpha)(Psi^s + 2 rho* Psi^v); substitute into Eq. (28a).
+    """
+    rho = optimal_rho(psi_v, psi_s, alpha)
+    return beta * (np.asarray(psi_s) + 2.0 * rho * np.asarray(psi_v))
+
+
+# ---------------------------------------------------------------- state and transition
+
+def draw_capability(cfg: ServiceMigrationConfig, rng: np.random.Generator) -> np.ndarray:
+    """xi_n for every edge: N(mean, std) truncated to >= capability_min_hz by redrawing (ERRATA)."""
+    xi = rng.normal(cfg.capability_mean_hz, cfg.capability_std_hz, size=cfg.n_edges)
+    low = xi < cfg.capability_min_hz
+    while np.any(low):
+        xi[low] = rng.normal(cfg.capability_mean_hz, cfg.capability_std_hz, size=int(low.sum()))
+        low = xi < cfg.capability_min_hz
+    return xi
+
+
+def make_mobility(cfg: ServiceMigrationConfig):
+    """The devices' mobility model, or None for static devices."""
+    if cfg.mobility == "random_waypoint":
+        return mobility.RandomWaypoint(cfg.area_m, speed_range_mps=(cfg.speed_min_mps, cfg.speed_max_mps))
+    if cfg.mobility == "gauss_markov":
+        return mobility.GaussMarkov(cfg.area_m, mean_speed_mps=(cfg.speed_min_mps + cfg.speed_max_mps) / 2.0)
+    return None
+
+
+def nearest_edges(cfg: ServiceMigrationConfig, device_positions) -> np.ndarray:
+    """Each device's nearest edge (where it uploads in the horizontal framework), (M,)."""
+    return topology.nearest_server(device_positions, cfg.edge_positions)
+
+
+@dataclass
+class State:
+    """Everything that evolves within an episode. The arrays describe the round about to start."""
+
+    round: int
+    edges: np.ndarray  # (K,) edge serving each modality now, n_k^{r-1}
+    device_positions: np.ndarray  # (M, 2) reported at the start of the round (Algorithm 2, line 4)
+    capability: np.ndarray  # (N,) xi_n^r reported at the start of the round (Algorithm 2, line 3)
+    rates: np.ndarray  # (M, N) uplink rates of this round, bit/s
+    wall_clock: float  # seconds elapsed: the sum of round times
+    communication_cost: float  # sum over rounds and modalities (edges, horizontal) of T_cm
+    computation_cost: float  # sum over rounds and modalities (edges, horizontal) of T_cp
+    mobility: object  # edge_envs.net.mobility model; None for static devices
+    learner: object  # learning.BoundLearner or learning.RealLearner (its model is trained in place)
+    edge_rng: np.random.Generator  # capabilities and fading: a stream of its own, so that every policy
+    # meets the same capability draws round by round under one seed (common random numbers)
+
+
+def _child(rng: np.random.Generator) -> np.random.Generator:
+    return np.random.default_rng(rng.integers(2**63))
+
+
+def initial(cfg: ServiceMigrationConfig, scenario, rng: np.random.Generator) -> State:
+    """The state before round 1: the scenario's initial placement, devices placed, capabilities drawn.
+
+    ``rng`` seeds two child streams (edge capabilities and fading; the real learner's samples) and
+    keeps driving the mobility model.
+    """
+    if scenario.device_positions is not None:
+        if cfg.mobility != "static":
+            raise ValueError("a scenario with fixed device positions needs ServiceMigrationConfig.mobility='static'")
+        model, positions = None, np.array(scenario.device_positions, dtype=float)
+    else:
+        model = make_mobility(cfg)
+        if model is None:
+            positions = rng.uniform(0.0, cfg.area_m, size=(cfg.n_devices, 2))
+        else:
+            positions = model.reset(cfg.n_devices, rng)
+    if positions.shape != (cfg.n_devices, 2):
+        raise ValueError(f"device positions must be ({cfg.n_devices}, 2), got {positions.shape}")
+    edges = np.array(scenario.initial_edges, dtype=np.int64)
+    if edges.shape != (cfg.n_modalities,) or len(set(edges.tolist())) != len(edges) \
+            or np.any((edges < 0) | (edges >= cfg.n_edges)):
+        raise ValueError(f"initial_edges must be {cfg.n_modalities} distinct edges in [0, {cfg.n_edges}), "
+                         f"got {scenario.initial_edges!r}")
+    edge_rng, learner = _child(rng), make_learner(cfg, _child(rng))
+    return State(round=0, edges=edges, device_positions=positions, capability=draw_capability(cfg, edge_rng),
+                 rates=uplink_rates(cfg, positions, edge_rng), wall_clock=0.0, communication_cost=0.0,
+                 computation_cost=0.0, mobility=model, learner=learner, edge_rng=edge_rng)
+
+
+def resolve_edges(cfg: ServiceMigrationConfig, requested) -> tuple[np.ndarray, bool]:
+    """Enforce Eq. (20b), one modality per edge; returns (edges, repaired).
+
+    ``on_conflict="error"`` raises ValueError naming the shared edge. ``"repair"``: modalities are
+    taken in order (text, acoustic, vision by default); a modality whose edge an earlier one already
+    holds gets the free edge nearest to the one it asked for (lowest index on ties).
+    """
+    requested = np.asarray(requested, dtype=np.int64)
+    if len(np.unique(requested)) == len(requested):
+        return requested, False
+    if cfg.on_conflict == "error":
+        values, counts = np.unique(requested, return_counts=True)
+        shared = {int(e): [cfg.modalities[k].name for k in np.flatnonzero(requested == e)] for e in values[counts > 1]}
+        raise ValueError(f"two modalities on one edge break Eq. (20b): {shared}; pick distinct edges "
+                         f"or make the env with on_conflict='repair'")
+    hop = topology.distances(cfg.edge_positions, cfg.edge_positions)
+    edges = requested.copy()
+    taken: set[int] = set()
+    for k, edge in enumerate(requested):
+        if int(edge) in taken:
+            free = [n for n in np.argsort(hop[edge], kind="stable") if int(n) not in taken]
+            edges[k] = free[0]
+        taken.add(int(edges[k]))
+    return edges, True
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    """What one round cost and what it achieved."""
+
+    edges: np.ndarray  # (K,) edges that served the modalities (after any repair)
+    repaired: bool  # the requested edges broke Eq. (20b) and were repaired
+    rho: float
+    samples: float  # S^r = rho M S
+    times: RoundTimes  # per modality (split) or per edge (horizontal)
+    round_time: float
+    loss: float
+    accuracy: float | None  # None with the bound backend
+    reached_target: bool
+
+
+def transition(cfg: ServiceMigrationConfig, state: State, requested_edges, rho: float,
+               rng: np.random.Generator) -> tuple[State, RoundOutcome]:
+    """Play one round (Algorithm 2, lines 3-9): migrate, collect, train; then devices move (drawing from
+    ``rng``) for the round's duration and edges report new capabilities (from ``state.edge_rng``)."""
+    if not cfg.alpha < rho <= cfg.rho_max:
+        raise ValueError(f"rho must be in (alpha={cfg.alpha}, rho_max={cfg.rho_max}], got {rho!r}")
+    if cfg.framework == "split":
+        edges, repaired = resolve_edges(cfg, requested_edges)
+        times = round_times(pair_costs(cfg, state.edges, state.rates, state.capability), edges, rho)
+        device_edges = None
+    else:  # horizontal FL: no sub-model placement; every edge with devices trains the whole model
+        edges, repaired = state.edges.copy(), False
+        times = horizontal_round_times(cfg, state, rho)
+        device_edges = nearest_edges(cfg, state.device_positions)
+    state.learner.train_round(rho, device_edges)
+    duration = times.round_time
+    positions = state.device_positions
+    if state.mobility is not None:
+        positions = state.mobility.step(duration, rng)
+    new_state = State(round=state.round + 1, edges=edges, device_positions=positions,
+                      capability=draw_capability(cfg, state.edge_rng),
+                      rates=uplink_rates(cfg, positions, state.edge_rng),
+                      wall_clock=state.wall_clock + duration,
+                      communication_cost=state.communication_cost + float(times.communication.sum()),
+                      computation_cost=state.computation_cost + float(times.compute.sum()),
+                      mobility=state.mobility, learner=state.learner, edge_rng=state.edge_rng)
+    outcome = RoundOutcome(edges=edges, repaired=repaired, rho=float(rho),
+                           samples=float(rho) * cfg.n_devices * cfg.n_samples, times=times, round_time=duration,
+                           loss=float(state.learner.loss), accuracy=state.learner.accuracy,
+                           reached_target=bool(state.learner.reached_target))
+    return new_state, outcome

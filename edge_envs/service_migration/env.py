@@ -1,0 +1,242 @@
+"""ServiceMigration-v0: the Gymnasium shell around ``core`` (spaces, action decoding, observations, seeding)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from edge_envs.net import topology
+from edge_envs.service_migration import core
+from edge_envs.service_migration.config import ServiceMigrationConfig
+from edge_envs.service_migration.generator import RandomGenerator
+
+
+CAPABILITY_OBS_CAP = 100.0  # observed capability ratios are clipped here (the normal law has no upper bound)
+
+
+class ServiceMigrationEnv(gym.Env):
+    """
+    ## Description
+
+    Multi-modal federated learning over mobile edge computing with service migration (SM3FL, Zhou et
+    al., MobiHoc 2023). The model is split into K sub-models, one per data modality (text, acoustic,
+    vision), each served by one of N edges; a fusion model runs on the edge server. Every round the
+    edge server decides which edge serves each modality (a sub-model may migrate between edges) and
+    the sample-collection ratio rho: each of the M mobile devices uploads rho S samples of every
+    modality to that modality's edge, which trains its sub-model for E epochs. Devices move and the
+    edges' spare computing capability changes every round. The goal is to reach the target loss in
+    the least wall-clock time.
+
+    A round lasts as long as its slowest modality; modality k on edge n takes (Eqs. 3-6)
+    ``T_sm + rho (H(n, k) + L(n, k))``: migration ``v_k log2(1 + d / d_0) / pi`` if the edge changed, the
+    slowest device's upload ``rho S q_k / (B log2(1 + P h(d) / (N0 B)))``, and computation
+    ``rho E M S vartheta_k / xi_n``. Learning progress comes from one of two backends:
+    ``backend="real"`` trains a split model on UCI mfeat (two views per modality, FedBCD-style local
+    epochs with stale embeddings, loss and accuracy on held-out digits); ``backend="bound"`` counts
+    Corollary 1's rounds to target, R(rho) = beta rho / (rho - alpha).
+    ``framework="horizontal"`` costs and trains FedAvg instead (each device uploads everything to its
+    nearest edge; every edge trains the whole model and exchanges it with the server); the edge part
+    of the action is then ignored.
+
+    ## Action Space
+
+    Default ``MultiDiscrete([N] * K + [rho_levels])`` (N = 8, K = 3, rho_levels = 20): the edge of each
+    modality, then the index of rho in ``config.rho_grid`` (rho_levels values spaced geometrically
+    from rho_min = 0.025 to rho_max = 1). With ``continuous_rho=True`` the action is
+    ``Box(0, 1, (K + 1,), float32)``: modality k goes to edge ``min(floor(a_k N), N - 1)`` and
+    ``rho = rho_min (rho_max / rho_min) ** a_K``. Use ``encode_action(edges, rho)`` to build either.
+    Two modalities on one edge break Eq. (20b): ``on_conflict="error"`` raises ValueError;
+    ``on_conflict="repair"`` (default) keeps the earlier modality's edge and gives the later one the
+    free edge nearest to the one it asked for; ``info["repaired"]`` says when that happened.
+
+    ## Observation Space
+
+    ``Box(float32)`` of length ``2 N + K N + 2``, describing the round about to start:
+
+    | slice | content |
+    | --- | --- |
+    | [0, N) | edge capability xi_n / capability_mean_hz, clipped at 100 |
+    | [N, 2N) | distance from edge n to its farthest device / (area side * sqrt 2) |
+    | [2N, 2N + K N) | current edge of each modality, one-hot (modality-major) |
+    | 2N + K N | learning progress in [0, 1] (real: share of the way from the initial to the target loss; bound: share of Corollary 1's rounds done) |
+    | 2N + K N + 1 | rounds played / max_rounds |
+
+    ## Rewards
+
+    ``-round_time * reward_scale`` (seconds, reward_scale = 1): the episode's return is minus the
+    wall-clock time. ``info`` has the components.
+
+    ## Starting State
+
+    Each modality's sub-model on a distinct random edge; devices uniform in the area (random
+    waypoint mobility, 1-10 m/s); capabilities drawn from N(10^6, 3 x 10^6) cycles/s truncated at
+    10^5; a freshly initialised model (real backend).
+
+    ## Episode End
+
+    Terminated when the target is reached (real: held-out cross-entropy <= target_loss; bound:
+    Corollary 1's rounds completed). Truncated after ``max_rounds`` rounds (500).
+
+    ## Info
+
+    Always: ``round``, ``wall_clock`` (s), ``edges`` (K,) current placement, ``device_positions``
+    (M, 2), ``capability`` (N,), ``rates`` (M, N) uplink bit/s of the coming round, ``loss``,
+    ``accuracy`` (None with the bound backend, whose ``loss`` is Theorem 1's bound in units of the
+    target, infinite before round 1), ``progress``, ``communication_cost`` and ``computation_cost`` (sums of T_cm and T_cp
+    over rounds and modalities). After a step also: ``requested_edges``, ``repaired``, ``rho``,
+    ``samples`` (S^r), ``round_time``, and per modality (per edge, horizontal) ``migration_time``,
+    ``upload_time``, ``communication_time``, ``computation_time``.
+
+    ## Arguments
+
+    ``gym.make("ServiceMigration-v0", config=ServiceMigrationConfig(...), generator=None, **overrides)``:
+    any ServiceMigrationConfig field can be passed as a keyword (e.g. ``backend="bound"``,
+    ``rho_levels=20``, ``continuous_rho=True``, ``on_conflict="error"``, ``framework="horizontal"``).
+    ``generator``: a scenario generator (``RandomGenerator()`` default, ``ToyGenerator()`` with
+    ``toy_config()``). ``render_mode="ansi"`` returns a one-line summary of the last round.
+
+    ## Version History
+
+    * v0: initial version.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1, "name": "ServiceMigration-v0"}
+
+    def __init__(self, config: ServiceMigrationConfig | None = None, generator=None, render_mode: str | None = None,
+                 **overrides):
+        cfg = config if config is not None else ServiceMigrationConfig()
+        if overrides:
+            fields = {f.name for f in dataclasses.fields(ServiceMigrationConfig)}
+            unknown = sorted(set(overrides) - fields)
+            if unknown:
+                raise ValueError(f"unknown ServiceMigrationConfig fields {unknown}; known: {sorted(fields)}")
+            cfg = dataclasses.replace(cfg, **overrides)
+        if render_mode not in (None, "ansi"):
+            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        self.config = cfg
+        self.generator = generator if generator is not None else RandomGenerator()
+        self.render_mode = render_mode
+        n, k = cfg.n_edges, cfg.n_modalities
+        if cfg.continuous_rho:
+            self.action_space = spaces.Box(0.0, 1.0, shape=(k + 1,), dtype=np.float32)
+        else:
+            self.action_space = spaces.MultiDiscrete([n] * k + [cfg.rho_levels])
+        high = np.ones(2 * n + k * n + 2, dtype=np.float32)
+        high[:n] = CAPABILITY_OBS_CAP
+        self.observation_space = spaces.Box(0.0, high, dtype=np.float32)
+        self._rho_grid = cfg.rho_grid
+        self._diagonal = cfg.area_m * np.sqrt(2.0)
+        self._state: core.State | None = None
+        self._last: core.RoundOutcome | None = None
+        self.scenario = None
+
+    # ----------------------------------------------------------------- actions
+
+    def decode_action(self, action) -> tuple[np.ndarray, float]:
+        """(edges (K,), rho) from an action; raises ValueError for a malformed one."""
+        cfg = self.config
+        n, k = cfg.n_edges, cfg.n_modalities
+        a = np.asarray(action)
+        if a.shape != (k + 1,):
+            raise ValueError(f"action must have shape ({k + 1},): {k} edges then rho, got shape {a.shape}")
+        if cfg.continuous_rho:
+            a = a.astype(float)
+            if not (np.all(np.isfinite(a)) and np.all(a >= 0.0) and np.all(a <= 1.0)):
+                raise ValueError(f"action entries must lie in [0, 1], got {action!r}")
+            edges = np.minimum((a[:k] * n).astype(np.int64), n - 1)
+            return edges, float(cfg.rho_min * (cfg.rho_max / cfg.rho_min) ** a[k])
+        if not np.issubdtype(a.dtype, np.integer):
+            raise ValueError(f"action must hold integers (MultiDiscrete), got dtype {a.dtype}")
+        edges, level = a[:k].astype(np.int64), int(a[k])
+        if np.any((edges < 0) | (edges >= n)) or not 0 <= level < cfg.rho_levels:
+            raise ValueError(f"action {action!r} out of range: edges in [0, {n}), rho level in [0, {cfg.rho_levels})")
+        return edges, float(self._rho_grid[level])
+
+    def encode_action(self, edges, rho: float) -> np.ndarray:
+        """The action closest to placing modality k on ``edges[k]`` at ratio ``rho``
+        (discrete: the nearest grid level in log scale; Box: exact up to float32)."""
+        cfg = self.config
+        edges = np.asarray(edges, dtype=np.int64)
+        if edges.shape != (cfg.n_modalities,) or np.any((edges < 0) | (edges >= cfg.n_edges)):
+            raise ValueError(f"edges must be {cfg.n_modalities} integers in [0, {cfg.n_edges}), got {edges!r}")
+        if not rho > 0:
+            raise ValueError(f"rho must be > 0, got {rho!r}")
+        if cfg.continuous_rho:
+            share = np.log(rho / cfg.rho_min) / np.log(cfg.rho_max / cfg.rho_min)
+            return np.append((edges + 0.5) / cfg.n_edges, np.clip(share, 0.0, 1.0)).astype(np.float32)
+        level = int(np.argmin(np.abs(np.log(self._rho_grid) - np.log(rho))))
+        return np.append(edges, level).astype(np.int64)
+
+    # ----------------------------------------------------------------- episode
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.scenario = self.generator(self.config, self.np_random)
+        self._state = core.initial(self.config, self.scenario, self.np_random)
+        self._last = None
+        return self._observation(), self._info(None, None)
+
+    def step(self, action):
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        edges, rho = self.decode_action(action)
+        self._state, outcome = core.transition(self.config, self._state, edges, rho, self.np_random)
+        self._last = outcome
+        terminated = outcome.reached_target
+        truncated = not terminated and self._state.round >= self.config.max_rounds
+        reward = -outcome.round_time * self.config.reward_scale
+        return self._observation(), float(reward), terminated, truncated, self._info(outcome, edges)
+
+    def _observation(self) -> np.ndarray:
+        cfg, state = self.config, self._state
+        placement = np.zeros((cfg.n_modalities, cfg.n_edges), dtype=np.float32)
+        placement[np.arange(cfg.n_modalities), state.edges] = 1.0
+        farthest = topology.distances(state.device_positions, cfg.edge_positions).max(axis=0)
+        return np.concatenate([
+            np.minimum(state.capability / cfg.capability_mean_hz, CAPABILITY_OBS_CAP),
+            np.minimum(farthest / self._diagonal, 1.0),
+            placement.ravel(),
+            [state.learner.progress, min(state.round / cfg.max_rounds, 1.0)],
+        ]).astype(np.float32)
+
+    def _info(self, outcome: core.RoundOutcome | None, requested) -> dict:
+        state = self._state
+        info = {
+            "round": state.round,
+            "wall_clock": state.wall_clock,
+            "edges": state.edges.copy(),
+            "device_positions": state.device_positions.copy(),
+            "capability": state.capability.copy(),
+            "rates": state.rates.copy(),
+            "loss": float(state.learner.loss),
+            "accuracy": None if state.learner.accuracy is None else float(state.learner.accuracy),
+            "progress": float(state.learner.progress),
+            "communication_cost": state.communication_cost,
+            "computation_cost": state.computation_cost,
+        }
+        if outcome is not None:
+            times = outcome.times
+            info.update({
+                "requested_edges": np.asarray(requested).copy(),
+                "repaired": outcome.repaired,
+                "rho": outcome.rho,
+                "samples": outcome.samples,
+                "round_time": outcome.round_time,
+                "migration_time": times.migration.copy(),
+                "upload_time": times.upload.copy(),
+                "communication_time": times.communication.copy(),
+                "computation_time": times.compute.copy(),
+            })
+        return info
+
+    def render(self):
+        if self.render_mode != "ansi" or self._state is None:
+            return None
+        state, last = self._state, self._last
+        head = f"round {state.round}  wall-clock {state.wall_clock:.4g} s  loss {state.learner.loss:.4g}"
+        if last is None:
+            return head + f"  edges {state.edges.tolist()}"
+        return head + f"  edges {last.edges.tolist()}  rho {last.rho:.4g}  round time {last.round_time:.4g} s"

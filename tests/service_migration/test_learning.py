@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from edge_envs.service_migration import ServiceMigrationConfig
+from edge_envs.service_migration.learning import BoundLearner, RealLearner, round_progress
+
+
+def test_bound_learner__loss_is_theorem1_bound_in_target_units():
+    learner = BoundLearner(ServiceMigrationConfig(backend="bound"))
+    assert learner.loss == float("inf") and learner.accuracy is None
+    for rho in (0.05, 0.1):
+        learner.train_round(rho, None)
+    # (beta + alpha * (1/0.05 + 1/0.1)) / 2 = (100 + 0.02 * 30) / 2 = 50.3
+    assert learner.loss == pytest.approx(50.3)
+    assert learner.progress == pytest.approx((0.03 / 5 + 0.08 / 10))  # (rho - alpha) / (beta rho) per round
+    assert not learner.reached_target
+
+
+def test_round_progress__constant_rho_needs_eq19_rounds():
+    assert 1.0 / round_progress(0.044, 0.02, 100.0) == pytest.approx(100 * 0.044 / 0.024)
+
+
+def _real(seed, framework="split", rounds=4, **overrides):
+    cfg = ServiceMigrationConfig(framework=framework, **overrides)
+    learner = RealLearner(cfg, np.random.default_rng(seed))
+    losses = [learner.loss]
+    device_edges = np.arange(cfg.n_devices) % cfg.n_edges
+    for _ in range(rounds):
+        learner.train_round(0.044, device_edges)
+        losses.append(learner.loss)
+    return losses, learner
+
+
+def test_real_learner__deterministic_under_a_seed():
+    first, _ = _real(0)
+    assert first == _real(0)[0] and first != _real(1)[0]
+
+
+def test_real_learner__held_out_split_and_sizes():
+    _, learner = _real(0, rounds=0)
+    assert len(learner.y_train) == 1284 and len(learner.y_test) == 716
+    assert [x.shape[1] for x in learner.x_train] == [216 + 6, 76 + 47, 240 + 64]
+    # standardised on the training split
+    np.testing.assert_allclose(learner.x_train[2].numpy().mean(axis=0), 0.0, atol=1e-4)
+
+
+def test_real_learner__horizontal_fedavg_loss_falls():
+    losses, learner = _real(0, "horizontal", rounds=8, learning_rate=0.3)
+    assert losses[-1] < 0.6 * losses[0] and 0.0 < learner.progress <= 1.0
