@@ -76,9 +76,10 @@ class StepBatch:
     truncated: np.ndarray  # (B,) bool
     final_obs: np.ndarray  # (B, D) last observation of episodes that ended this step (for bootstrapping)
     episodes: list  # Episode records finished this step
+    active: np.ndarray  # (B,) bool: the stream acted this step (a PettingZoo agent that has ended waits)
 
 
-class _Tally:
+class EpisodeTally:
     """Running return, length and info metrics of B streams."""
 
     def __init__(self, num_streams: int):
@@ -91,7 +92,7 @@ class _Tally:
         self.lengths[i] += 1
         for key in METRIC_KEYS:
             value = info.get(key)
-            if value is not None and np.ndim(value) == 0:
+            if isinstance(value, (float, int, np.floating, np.integer)):
                 self.metrics[i][key] = self.metrics[i].get(key, 0.0) + float(value)
 
     def close(self, i: int) -> Episode:
@@ -108,7 +109,7 @@ class GymStreams:
         self.obs_dim, self.nvec = env_spaces(self.envs[0])
         self.num_streams = num_envs
         self.seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(num_envs)]
-        self._tally = _Tally(num_envs)
+        self._tally = EpisodeTally(num_envs)
         self._dtype = self.envs[0].action_space.dtype
 
     def reset(self) -> np.ndarray:
@@ -127,11 +128,15 @@ class GymStreams:
                 episodes.append(self._tally.close(i))
                 o, _ = env.reset()
             obs[i] = o
-        return StepBatch(obs, reward, terminated, truncated, final_obs, episodes)
+        return StepBatch(obs, reward, terminated, truncated, final_obs, episodes, np.ones(b, bool))
 
 
 class PettingZooStreams:
-    """A PettingZoo parallel env whose agents are the streams (one shared network acts for all)."""
+    """A PettingZoo parallel env whose agents are the streams (one shared network acts for all).
+
+    An agent whose episode ends before the others' waits (inactive) until the env's episode ends
+    and the env is reset; its waiting steps are marked inactive and carry no experience.
+    """
 
     def __init__(self, env_id: str, env_kwargs: dict | None, seed: int):
         self.env = make_env(env_id, env_kwargs)
@@ -140,35 +145,36 @@ class PettingZooStreams:
         self.num_streams = len(self.agents)
         self.seed = int(seed)
         self._seeded = False
-        self._tally = _Tally(self.num_streams)
+        self._tally = EpisodeTally(self.num_streams)
         self._dtype = self.env.action_space(self.agents[0]).dtype
-
-    def _stack(self, obs: dict) -> np.ndarray:
-        return np.stack([np.asarray(obs[a], dtype=np.float32) for a in self.agents])
+        self._obs = None
 
     def reset(self) -> np.ndarray:
         obs, _ = self.env.reset(seed=None if self._seeded else self.seed)
         self._seeded = True
-        return self._stack(obs)
+        self._obs = np.stack([np.asarray(obs[a], dtype=np.float32) for a in self.agents])
+        return self._obs.copy()
 
     def step(self, actions: np.ndarray) -> StepBatch:
-        step_actions = {a: actions[i].astype(self._dtype) for i, a in enumerate(self.agents)}
-        obs, rewards, terms, truncs, infos = self.env.step(step_actions)
-        reward = np.array([rewards[a] for a in self.agents], dtype=np.float64)
-        terminated = np.array([terms[a] for a in self.agents])
-        truncated = np.array([truncs[a] for a in self.agents])
-        done = terminated | truncated
-        if done.any() and not done.all():
-            raise ValueError("agents whose episodes end at different steps are not supported by the shared-network A3C")
+        b = self.num_streams
+        acting = set(self.env.agents)
+        active = np.array([a in acting for a in self.agents])
+        obs, rewards, terms, truncs, infos = self.env.step(
+            {a: actions[i].astype(self._dtype) for i, a in enumerate(self.agents) if active[i]}
+        )
+        reward, terminated, truncated = np.zeros(b), np.zeros(b, bool), np.zeros(b, bool)
+        final_obs, episodes = np.zeros((b, self.obs_dim), np.float32), []
         for i, a in enumerate(self.agents):
+            if not active[i]:
+                continue
+            reward[i], terminated[i], truncated[i] = rewards[a], terms[a], truncs[a]
+            self._obs[i] = obs[a]
             self._tally.add(i, reward[i], infos.get(a, {}))
-        episodes, next_obs = [], self._stack(obs)
-        final_obs = np.zeros_like(next_obs)
-        if done.all():
-            final_obs = next_obs
-            episodes = [self._tally.close(i) for i in range(self.num_streams)]
-            next_obs = self.reset()
-        return StepBatch(next_obs, reward, terminated, truncated, final_obs, episodes)
+            if terminated[i] or truncated[i]:
+                final_obs[i] = obs[a]
+                episodes.append(self._tally.close(i))
+        next_obs = self.reset() if not self.env.agents else self._obs.copy()
+        return StepBatch(next_obs, reward, terminated, truncated, final_obs, episodes, active)
 
 
 def make_streams(env_id: str, env_kwargs: dict | None, num_envs: int, seed: int):

@@ -44,7 +44,7 @@ class LossTerms:
 
 
 def a3c_loss(
-    logits: list[torch.Tensor],
+    logits: torch.Tensor,
     values: torch.Tensor,
     actions: torch.Tensor,
     returns: torch.Tensor,
@@ -54,22 +54,16 @@ def a3c_loss(
 ) -> LossTerms:
     """Eq. (20): f = (1/M) sum_i f_pi(theta_i) + f_v(theta_v), plus sharing_coef * penalty.
 
-    ``logits``: M tensors (batch, n_i); ``values``: V(X) (batch,); ``actions``: (batch, M) long;
-    ``returns``: R^t of Eq. (16) (batch,). Terms are averaged over the batch.
+    ``logits``: (batch, M, n) of the M branches; ``values``: V(X) (batch,); ``actions``:
+    (batch, M) long; ``returns``: R^t of Eq. (16) (batch,). Terms are averaged over the batch.
     """
     advantage = returns - values  # Eq. (17)
     weight = advantage.detach()  # the actor's gradient does not flow into the critic through A
-    policy_terms, entropy_terms = [], []
-    for i, branch_logits in enumerate(logits):
-        log_probs = torch.log_softmax(branch_logits, dim=-1)
-        chosen = log_probs.gather(1, actions[:, i : i + 1]).squeeze(1)
-        entropy = -(log_probs.exp() * log_probs).sum(-1)
-        policy_terms.append(-(chosen * weight).mean())
-        entropy_terms.append(entropy.mean())
-    policy = torch.stack(policy_terms).mean()
-    entropy = torch.stack(entropy_terms).mean()
-    # negated Eq. (18), averaged over the M branches: (1/M) sum_i -(log pi_i A + beta H_i)
-    actor = policy - entropy_coef * entropy
+    log_probs = torch.log_softmax(logits, dim=-1)
+    chosen = log_probs.gather(2, actions.unsqueeze(-1)).squeeze(-1)  # log pi_i(a_i | X), (batch, M)
+    entropy = -(log_probs.exp() * log_probs).sum(-1).mean()  # mean over batch and branches of H(pi_i)
+    policy = -(chosen * weight[:, None]).mean()  # (1/M) sum_i of the batch mean of -log pi_i A
+    actor = policy - entropy_coef * entropy  # negated Eq. (18), averaged over the M branches
     value = (advantage**2).mean()  # Eq. (19)
     total = actor + value + sharing_coef * sharing_penalty
     return LossTerms(total, policy, value, entropy, sharing_penalty)

@@ -32,7 +32,7 @@ class _LineProgress:
             self._last = now
             print(f"\r{self.n}/{self.total} steps ({100 * self.n / max(self.total, 1):.0f}%) {self.postfix}", end="", file=sys.stderr)
 
-    def set_postfix_str(self, text: str) -> None:
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
         self.postfix = text
 
     def close(self) -> None:
@@ -73,7 +73,7 @@ class RunMonitor:
         for key, value in episode.metrics.items():
             self.writer.add_scalar(f"charts/episodic_{key}", value, step)
         if self._bar is not None:
-            self._bar.set_postfix_str(f"return {episode.episode_return:.4g}")
+            self._bar.set_postfix_str(f"return {episode.episode_return:.4g}", refresh=False)
 
     def losses(self, step: int, values: dict) -> None:
         """Log ``losses/<name>`` for each entry and the current steps per second."""

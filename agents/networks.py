@@ -1,8 +1,8 @@
 """The actor-critic network of seed 002, Section 4.3 (Fig. 4).
 
-An actor trunk feeds one softmax branch per action dimension (the multi-task agent: one branch
-per DNN block, each over the N+1 locations); a critic trunk of the same shape feeds one state
-value V(X). The two trunks are tied by soft parameter sharing: an L2 penalty between their
+An actor trunk feeds M softmax branches, one per action dimension (the multi-task agent: one
+branch per DNN block, each over the N+1 locations); a critic trunk of the same shape feeds one
+state value V(X). The two trunks are tied by soft parameter sharing: an L2 penalty between their
 corresponding layers (``sharing_penalty``) pulls them together, so what the critic learns about
 the state reaches the actor and back. A single branch over the joint space gives the seed's
 single-head A3C baseline with the same machinery.
@@ -10,20 +10,57 @@ single-head A3C baseline with the same machinery.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+# Logit of the padding entries of branches narrower than the widest: exp() underflows to an exact
+# 0 probability while 0 * logit stays 0 (an -inf would turn the entropy into NaN).
+_PAD_LOGIT = -1e9
 
-def _trunk(obs_dim: int, hidden: tuple[int, ...]) -> nn.Sequential:
-    layers, width = [], obs_dim
-    for size in hidden:
-        layers += [nn.Linear(width, size), nn.Tanh()]
-        width = size
-    return nn.Sequential(*layers)
+
+class Trunk(nn.Module):
+    """Fully connected tanh layers (Section 4.4's shared layers)."""
+
+    def __init__(self, obs_dim: int, hidden: tuple[int, ...]):
+        super().__init__()
+        widths = (obs_dim, *hidden)
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = torch.tanh(F.linear(x, layer.weight, layer.bias))
+        return x
+
+
+class Branches(nn.Module):
+    """M output branches, branch i a linear map to n_i logits, held as one (M, n_max, hidden) weight.
+
+    Branch i owns ``weight[i, :n_i]`` and ``bias[i, :n_i]``; one batched matmul evaluates every
+    branch (M separate small layers cost M times the per-call overhead when acting step by step).
+    """
+
+    def __init__(self, in_features: int, branch_sizes: tuple[int, ...]):
+        super().__init__()
+        self.sizes = tuple(branch_sizes)
+        width = max(self.sizes)
+        bound = in_features**-0.5  # nn.Linear's default initialisation, per branch
+        self.weight = nn.Parameter(torch.empty(len(self.sizes), width, in_features).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(len(self.sizes), width).uniform_(-bound, bound))
+        pad = torch.arange(width)[None, :] >= torch.tensor(self.sizes)[:, None]
+        self.register_buffer("pad", pad, persistent=False)
+        self._padded = bool(pad.any())
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits (B, M, n_max); entries past a branch's size are padding with zero probability."""
+        m, n, h = self.weight.shape
+        logits = (features @ self.weight.reshape(m * n, h).T).reshape(-1, m, n) + self.bias
+        return logits.masked_fill(self.pad, _PAD_LOGIT) if self._padded else logits
 
 
 class ActorCritic(nn.Module):
-    """Actor trunk -> ``len(branch_sizes)`` softmax branches; critic trunk -> V(X)."""
+    """Actor trunk -> M softmax branches; critic trunk -> V(X); trunks of identical shapes."""
 
     def __init__(self, obs_dim: int, branch_sizes, hidden: tuple[int, ...] = (128, 128)):
         super().__init__()
@@ -32,36 +69,64 @@ class ActorCritic(nn.Module):
         self.obs_dim = int(obs_dim)
         self.branch_sizes = tuple(int(n) for n in branch_sizes)
         self.hidden = tuple(int(h) for h in hidden)
-        self.actor_trunk = _trunk(obs_dim, self.hidden)
-        self.critic_trunk = _trunk(obs_dim, self.hidden)
-        self.branches = nn.ModuleList(nn.Linear(self.hidden[-1], n) for n in self.branch_sizes)
+        self.actor_trunk = Trunk(self.obs_dim, self.hidden)
+        self.critic_trunk = Trunk(self.obs_dim, self.hidden)
+        self.branches = Branches(self.hidden[-1], self.branch_sizes)
         self.value_head = nn.Linear(self.hidden[-1], 1)
-        self._equal_branches = len(set(self.branch_sizes)) == 1
+        self._last_choice = np.array(self.branch_sizes) - 1
+        self._pad = self.branches.pad.numpy()
+        self._views = self._views_key = None
 
-    def forward(self, obs: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-        """Logits of every branch (each (B, n_i)) and the state value V(X) (B,)."""
-        return self.forward_actor(obs), self.value(obs)
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Branch logits (B, M, n_max) and the state value V(X) (B,)."""
+        return self.logits(obs), self.value(obs)
+
+    def logits(self, obs: torch.Tensor) -> torch.Tensor:
+        """Branch logits (B, M, n_max), without the critic."""
+        return self.branches(self.actor_trunk(obs))
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
-        """V(X; theta_v) alone (bootstrapping Eq. 16 needs no actor pass)."""
+        """V(X; theta_v) (B,), without the actor."""
         return self.value_head(self.critic_trunk(obs)).squeeze(-1)
 
-    @torch.no_grad()
-    def act(self, obs: torch.Tensor, generator: torch.Generator | None = None, deterministic: bool = False) -> torch.Tensor:
-        """One choice per branch, (B, M): sampled from each softmax, or its argmax when deterministic."""
-        logits = self.forward_actor(obs)
-        if deterministic:
-            return torch.stack([lg.argmax(-1) for lg in logits], dim=-1)
-        if self._equal_branches:  # one multinomial call for all branches
-            probs = torch.softmax(torch.stack(logits, dim=1), dim=-1)
-            flat = torch.multinomial(probs.reshape(-1, probs.shape[-1]), 1, generator=generator)
-            return flat.reshape(probs.shape[0], probs.shape[1])
-        return torch.cat([torch.multinomial(torch.softmax(lg, -1), 1, generator=generator) for lg in logits], dim=-1)
+    def act(self, obs, rng: np.random.Generator | None = None, deterministic: bool = False) -> np.ndarray:
+        """One choice per branch, (B, M) for observations (B, D): sampled from each softmax, or its argmax.
 
-    def forward_actor(self, obs: torch.Tensor) -> list[torch.Tensor]:
-        """Logits of every branch, without the critic."""
-        features = self.actor_trunk(obs)
-        return [branch(features) for branch in self.branches]
+        Acting runs once per env step at batch size 1, where torch's per-call overhead costs ten
+        times the arithmetic; so the actor is evaluated here in numpy, on views of the same
+        parameters (no copies), and sampled by inverse CDF with ``rng``.
+        """
+        trunk, weight, bias = self._actor_views()
+        x = np.asarray(obs, dtype=np.float32)
+        for w, b in trunk:
+            x = np.tanh(x @ w.T + b)
+        m, n = bias.shape
+        logits = (x @ weight.T).reshape(-1, m, n) + bias
+        if self.branches._padded:
+            logits[:, self._pad] = _PAD_LOGIT
+        if deterministic:
+            return logits.argmax(-1)
+        probs = np.exp(logits - logits.max(-1, keepdims=True))
+        cdf = np.cumsum(probs, -1)
+        u = rng.random(cdf.shape[:2] + (1,)) * cdf[..., -1:]
+        return np.minimum((cdf < u).sum(-1), self._last_choice)
+
+    def _actor_views(self):
+        """numpy views of the actor's parameters, rebuilt if a parameter's storage moved (e.g. share_memory)."""
+        params = [*self.actor_trunk.parameters(), self.branches.weight, self.branches.bias]
+        key = tuple(p.data_ptr() for p in params)
+        if self._views_key != key:
+            arrays = [p.detach().numpy() for p in params]
+            trunk = list(zip(arrays[:-2:2], arrays[1:-2:2]))
+            m, n, h = arrays[-2].shape
+            self._views = (trunk, arrays[-2].reshape(m * n, h), arrays[-1])
+            self._views_key = key
+        return self._views
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_views"] = state["_views_key"] = None  # views are rebuilt where the model lands
+        return state
 
     def trunk_pairs(self):
         """Corresponding (actor, critic) trunk parameters, layer by layer."""

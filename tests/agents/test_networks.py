@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+import torch
+
+from agents.networks import ActorCritic
+
+
+def test_actor_critic__has_one_branch_per_block_of_n_plus_one_locations():
+    blocks, locations, obs_dim = 6, 5, 11
+    net = ActorCritic(obs_dim, [locations] * blocks, hidden=(32, 16))
+    logits, value = net(torch.randn(7, obs_dim))
+    assert logits.shape == (7, blocks, locations)
+    assert value.shape == (7,)
+    assert net.branches.weight.shape == (blocks, locations, 16)
+    assert net.branches.bias.shape == (blocks, locations)
+
+
+def test_actor_critic__each_branch_depends_only_on_its_own_weights():
+    net = ActorCritic(4, [3, 3, 3], hidden=(8,))
+    logits = net.logits(torch.randn(5, 4))
+    logits[:, 1].sum().backward()
+    grad = net.branches.weight.grad
+    assert grad[1].abs().sum() > 0
+    assert grad[0].abs().sum() == 0 and grad[2].abs().sum() == 0
+
+
+def test_actor_critic__narrow_branches_never_choose_padding():
+    net = ActorCritic(3, [2, 4], hidden=(8,))
+    probs = torch.softmax(net.logits(torch.randn(3, 3)), -1)
+    assert torch.all(probs[:, 0, 2:] == 0)
+    rng = np.random.default_rng(0)
+    actions = np.concatenate([net.act(torch.randn(50, 3), rng) for _ in range(20)])
+    assert actions[:, 0].max() <= 1 and actions[:, 1].max() <= 3
+
+
+def test_actor_critic__sampling_follows_the_softmax():
+    torch.manual_seed(0)
+    net = ActorCritic(2, [3, 3], hidden=(4,))
+    obs = torch.ones(20_000, 2)
+    actions = net.act(obs, np.random.default_rng(1))
+    probs = torch.softmax(net.logits(obs[:1]), -1)[0].detach().numpy()
+    freq = np.stack([(actions == k).mean(0) for k in range(3)], axis=1)
+    np.testing.assert_allclose(freq, probs, atol=0.015)
+
+
+def test_actor_critic__deterministic_action_is_each_branch_argmax():
+    net = ActorCritic(2, [4, 4], hidden=(4,))
+    obs = torch.randn(6, 2)
+    np.testing.assert_array_equal(net.act(obs, deterministic=True), net.logits(obs).argmax(-1).numpy())
+
+
+def test_sharing_penalty__is_the_squared_distance_between_trunks():
+    net = ActorCritic(3, [2], hidden=(4, 5))
+    with torch.no_grad():
+        for actor, critic in net.trunk_pairs():
+            actor.fill_(1.5)
+            critic.fill_(0.5)
+    n_trunk_params = (3 * 4 + 4) + (4 * 5 + 5)
+    assert net.sharing_penalty().item() == pytest.approx(n_trunk_params * 1.0**2)
+
+
+def test_sharing_penalty__gradient_pulls_the_trunks_together():
+    net = ActorCritic(3, [2], hidden=(4,))
+    net.sharing_penalty().backward()
+    for actor, critic in net.trunk_pairs():
+        expected = 2 * (actor - critic).detach()
+        torch.testing.assert_close(actor.grad, expected)
+        torch.testing.assert_close(critic.grad, -expected)
+    assert net.branches.weight.grad is None and net.value_head.weight.grad is None
+
+
+def test_actor_critic__refuses_an_empty_trunk():
+    with pytest.raises(ValueError, match="hidden"):
+        ActorCritic(3, [2], hidden=())
+
+
+def test_actor_critic__numpy_actor_follows_parameter_updates_and_shared_memory():
+    net = ActorCritic(2, [3, 3], hidden=(4,))
+    obs = torch.randn(5, 2)
+    with torch.no_grad():
+        net.branches.bias[:, 2] += 100.0  # in place, as the optimizer does
+    assert np.all(net.act(obs, deterministic=True) == 2)
+    net.share_memory()  # moves every parameter to new storage
+    with torch.no_grad():
+        net.branches.bias[:, 2] -= 200.0
+        net.branches.bias[:, 0] += 100.0
+    assert np.all(net.act(obs, deterministic=True) == 0)
