@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +28,7 @@ import gymnasium as gym
 import numpy as np
 
 import baselines
+from benchmarks.files import write_atomically
 import edge_envs  # noqa: F401  (registers EdgePartition-v0)
 
 SCENARIOS = {
@@ -120,19 +119,6 @@ def markdown(results: dict, episodes: int, slots: int, seed: int) -> str:
             lines.append(f"| {name} | {mean:.4g} | {width} | {gap:+.1f}% | {1e3 * per_decision:.3g} |")
         lines.append("")
     return "\n".join(lines)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)  # mkstemp makes it owner-only
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,9 +18,7 @@ Writes benchmarks/results/table2_service_migration.md (atomically) and prints it
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -29,6 +27,7 @@ import gymnasium as gym
 import numpy as np
 
 import baselines
+from benchmarks.files import write_atomically
 import edge_envs  # noqa: F401  (registers the ids)
 from edge_envs.service_migration import SEED_PRINTED_NOISE_PSD_DBM_PER_HZ
 
@@ -104,18 +103,6 @@ def table(backend: str, noise: str, runs: dict) -> list[str]:
     order = sorted(runs, key=lambda n: np.mean([r["wall"] for r in runs[n]]))
     lines += ["", "Fastest to slowest: " + " < ".join(order) + ".", ""]
     return lines
-
-
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def main(argv=None) -> int:
