@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -20,3 +22,11 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def publish(path: Path, lines: list[str], module: str, argv: list[str] | None, started: float) -> None:
+    """Close a result with the command that made it and its run time, write it atomically and print it."""
+    command = f"python -m {module} " + " ".join(sys.argv[1:] if argv is None else argv)
+    text = "\n".join([*lines, f"Command: `{command.strip()}`; {time.perf_counter() - started:.0f} s.", ""])
+    write_atomically(path, text)
+    print(text)

@@ -19,7 +19,6 @@ Writes benchmarks/results/ppo_service_migration.md (atomically) and prints it.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 import warnings
@@ -29,7 +28,7 @@ import numpy as np
 
 from agents.evaluate import compare, summarize
 from agents.train import train
-from benchmarks.files import write_atomically
+from benchmarks.files import publish
 from edge_envs.service_migration import SEED_PRINTED_NOISE_PSD_DBM_PER_HZ
 
 ENV_ID = "ServiceMigration-v0"
@@ -84,11 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         returns = run(args.seeds, args.steps, args.episodes, args.logdir or Path(scratch))
     lines = table(returns, args.seeds, args.steps, args.episodes)
-    command = "python -m benchmarks.ppo_service_migration " + " ".join(sys.argv[1:] if argv is None else argv)
-    lines += [f"Command: `{command.strip()}`; {time.perf_counter() - start:.0f} s.", ""]
-    text = "\n".join(lines)
-    write_atomically(args.out, text)
-    print(text)
+    publish(args.out, lines, "benchmarks.ppo_service_migration", argv, start)
     return 0
 
 

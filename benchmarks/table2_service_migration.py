@@ -18,7 +18,6 @@ Writes benchmarks/results/table2_service_migration.md (atomically) and prints it
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -27,7 +26,7 @@ import gymnasium as gym
 import numpy as np
 
 import baselines
-from benchmarks.files import write_atomically
+from benchmarks.files import publish
 import edge_envs  # noqa: F401  (registers the ids)
 from edge_envs.service_migration import SEED_PRINTED_NOISE_PSD_DBM_PER_HZ
 
@@ -138,11 +137,7 @@ def main(argv=None) -> int:
                 runs[name] = [run_episode(backend, noise, baseline, overrides, policy_kwargs, seed, args.max_rounds,
                                           args.capability_min) for seed in range(args.seeds)]
             lines += table(backend, noise, runs)
-    command = "python -m benchmarks.table2_service_migration " + " ".join(sys.argv[1:] if argv is None else argv)
-    lines += [f"Command: `{command.strip()}`; {time.perf_counter() - start:.0f} s on one CPU thread.", ""]
-    text = "\n".join(lines)
-    write_atomically(args.out, text)
-    print(text)
+    publish(args.out, lines, "benchmarks.table2_service_migration", argv, start)
     return 0
 
 
