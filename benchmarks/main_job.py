@@ -73,7 +73,7 @@ def table(rows: dict, trained: dict, args) -> str:
         run = trained.get(name)
         train_cells = [f"{run.wall_s:.0f}", f"{run.steps / run.wall_s:.0f}"] if run else ["-", "-"]
         lines.append(
-            f"| {LABELS.get(name, name)} | {s['return']:.4g} ± {s['return_ci95']:.2g} | {(1 - s["return"] / greedy) * 100:+.1f}% | "
+            f"| {LABELS.get(name, name)} | {s['return']:.4g} ± {s['return_ci95']:.2g} | {(1 - s['return'] / greedy) * 100:+.1f}% | "
             f"{s.get('delay', float('nan')):.4g} | {s.get('penalty', float('nan')):.4g} | {s.get('energy', float('nan')):.4g} | "
             f"{s['length']:.0f} | " + " | ".join(train_cells) + " |"
         )
