@@ -29,7 +29,7 @@ def _all_groupings(L, M):
         yield tuple(zip(bounds[:-1], bounds[1:]))
 
 
-def _assert_covers_every_layer_once(ranges, L, M):
+def assert_covers_every_layer_once(ranges, L, M):
     assert len(ranges) == M and ranges[0][0] == 0 and ranges[-1][1] == L
     assert all(a < b for a, b in ranges) and all(ranges[i][1] == ranges[i + 1][0] for i in range(M - 1))
 
@@ -47,7 +47,7 @@ def test_blocks__balanced_is_optimal_against_brute_force(trial):
     profile = synthetic_profile(latencies)
     for M in range(3, L + 1):
         ranges = group_blocks(profile, M)
-        _assert_covers_every_layer_once(ranges, L, M)
+        assert_covers_every_layer_once(ranges, L, M)
         sums = _block_sums(latencies, ranges)
         options = [_block_sums(latencies, g) for g in _all_groupings(L, M)]
         best_max = min(max(s) for s in options)
@@ -67,7 +67,7 @@ def test_blocks__pooling_is_optimal_under_its_cut_rules(trial):
     natural = set(natural_cuts(kinds))
     for M in range(3, L + 1):
         ranges = group_blocks(profile, M, method="pooling")
-        _assert_covers_every_layer_once(ranges, L, M)
+        assert_covers_every_layer_once(ranges, L, M)
         cuts = {a for a, _ in ranges[1:]}
         if M >= len(natural) + 1:  # keep every natural cut, split further
             admissible = [g for g in _all_groupings(L, M) if natural <= {a for a, _ in g[1:]}]
@@ -93,7 +93,7 @@ def test_blocks__every_M_covers_every_layer_once_for_shipped_models(model):
     L = len(profile.layers)
     for method in ("balanced", "pooling"):
         for M in range(3, L + 1):
-            _assert_covers_every_layer_once(group_blocks(profile, M, method), L, M)
+            assert_covers_every_layer_once(group_blocks(profile, M, method), L, M)
 
 
 @pytest.mark.parametrize("M", [2, 0, -1, 10, 3.0, True, "4", None])
