@@ -60,9 +60,11 @@ class A3COptions:
     rmsprop_eps: float = 0.1
     """epsilon under the square root of Eq. (24) (0.1 as in the A3C paper, Mnih et al. 2016; smaller collapses the policy early at lr 0.01)"""
     max_grad_norm: float = 40.0
-    """clip each worker's gradient to this global L2 norm"""
+    """clip each worker's gradient to this L2 norm, the actor's and the critic's parameters apart"""
     reward_scale: float = 1.0
     """rewards are multiplied by this before learning (the critic then predicts scaled returns)"""
+    normalize_advantage: bool = False
+    """standardise the advantages of each update (zero mean, unit std) in the actor's loss"""
     single_head: bool = False
     """one softmax over the joint (N+1)^M space instead of one branch per block (the seed's A3C baseline)"""
 
@@ -170,10 +172,12 @@ def _run_worker(rank: int, job: _Job, model: ActorCritic, optimizer: SharedRMSpr
             options.entropy_coef,
             local.sharing_penalty(),
             options.sharing_coef,
+            options.normalize_advantage,
         )
         local.zero_grad()
         terms.total.backward()
-        torch.nn.utils.clip_grad_norm_(local.parameters(), options.max_grad_norm)
+        for group in local.parameter_groups():  # actor and critic apart: a huge value loss must not shrink the actor's step
+            torch.nn.utils.clip_grad_norm_(group, options.max_grad_norm)
         for shared, own in zip(model.parameters(), local.parameters(), strict=True):
             shared.grad = own.grad
         optimizer.step()  # Eqs. (23)-(24) on the shared parameters and statistics
@@ -207,8 +211,7 @@ class A3CTrainer:
             torch.manual_seed(self.seed)
             self.model, self.codec = build_network(self.obs_dim, self.nvec, options)
         self.model.share_memory()
-        actor = [*self.model.actor_trunk.parameters(), *self.model.branches.parameters()]
-        critic = [*self.model.critic_trunk.parameters(), *self.model.value_head.parameters()]
+        actor, critic = self.model.parameter_groups()
         self.optimizer = SharedRMSprop([(actor, options.lr_actor), (critic, options.lr_critic)], options.rmsprop_alpha, options.rmsprop_eps)
         self.steps = self.updates = 0
 

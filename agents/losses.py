@@ -51,14 +51,19 @@ def a3c_loss(
     entropy_coef: float,
     sharing_penalty: torch.Tensor,
     sharing_coef: float,
+    normalize_advantage: bool = False,
 ) -> LossTerms:
     """Eq. (20): f = (1/M) sum_i f_pi(theta_i) + f_v(theta_v), plus sharing_coef * penalty.
 
     ``logits``: (batch, M, n) of the M branches; ``values``: V(X) (batch,); ``actions``:
     (batch, M) long; ``returns``: R^t of Eq. (16) (batch,). Terms are averaged over the batch.
+    ``normalize_advantage`` standardises the actor's advantage weights over the batch (the critic's
+    loss, Eq. 19, is unchanged), so the policy step does not depend on the reward's scale.
     """
     advantage = returns - values  # Eq. (17)
     weight = advantage.detach()  # the actor's gradient does not flow into the critic through A
+    if normalize_advantage and weight.numel() > 1:  # zero mean, unit spread over the batch (scale-free actor step)
+        weight = (weight - weight.mean()) / (weight.std() + 1e-8)
     log_probs = torch.log_softmax(logits, dim=-1)
     chosen = log_probs.gather(2, actions.unsqueeze(-1)).squeeze(-1)  # log pi_i(a_i | X), (batch, M)
     entropy = -(log_probs.exp() * log_probs).sum(-1).mean()  # mean over batch and branches of H(pi_i)

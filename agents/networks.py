@@ -128,6 +128,12 @@ class ActorCritic(nn.Module):
         state["_views"] = state["_views_key"] = None  # views are rebuilt where the model lands
         return state
 
+    def parameter_groups(self) -> tuple[list, list]:
+        """(actor parameters: trunk and branches, critic parameters: trunk and value head)."""
+        actor = [*self.actor_trunk.parameters(), *self.branches.parameters()]
+        critic = [*self.critic_trunk.parameters(), *self.value_head.parameters()]
+        return actor, critic
+
     def trunk_pairs(self):
         """Corresponding (actor, critic) trunk parameters, layer by layer."""
         return zip(self.actor_trunk.parameters(), self.critic_trunk.parameters(), strict=True)

@@ -148,6 +148,8 @@ def _add_option_flags(parser: argparse.ArgumentParser) -> None:
         flag = "--" + f.name.replace("_", "-")
         if f.name == "hidden":
             group.add_argument(flag, type=int, nargs="+", default=argparse.SUPPRESS, help=docs.get(f.name))
+        elif isinstance(f.default, bool):  # --flag / --no-flag (type=bool would read "False" as true)
+            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=f"{docs.get(f.name)} (default {f.default})")
         else:
             group.add_argument(flag, type=type(f.default), default=argparse.SUPPRESS, help=f"{docs.get(f.name)} (default {f.default})")
 

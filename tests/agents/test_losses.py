@@ -79,3 +79,20 @@ def test_a3c_loss__entropy_bonus_lowers_the_loss_of_a_flatter_policy():
     assert flat.entropy.item() == pytest.approx(math.log(4))
     assert flat.total.item() == pytest.approx(-0.1 * math.log(4))
     assert flat.total < peaked.total
+
+
+def test_a3c_loss__normalized_advantage_makes_the_actor_step_scale_free():
+    logits = torch.tensor([[[0.2, -0.1, 0.4]], [[0.0, 0.3, -0.2]], [[0.1, 0.1, 0.5]]], dtype=torch.float64)
+    actions, values = torch.tensor([[2], [0], [1]]), torch.zeros(3, dtype=torch.float64)
+    returns = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    grads = []
+    for scale in (1.0, 1000.0):
+        leaf = logits.clone().requires_grad_(True)
+        a3c_loss(leaf, values * scale, actions, returns * scale, 0.0, torch.tensor(0.0), 0.0, normalize_advantage=True).policy.backward()
+        grads.append(leaf.grad)
+    torch.testing.assert_close(grads[0], grads[1])  # the reward's scale no longer sets the actor's step
+    weight = (returns - returns.mean()) / (returns.std() + 1e-8)
+    plain = a3c_loss(logits, values, actions, weight, 0.0, torch.tensor(0.0), 0.0)
+    normalized = a3c_loss(logits, values, actions, returns, 0.0, torch.tensor(0.0), 0.0, normalize_advantage=True)
+    assert normalized.policy.item() == pytest.approx(plain.policy.item())
+    assert normalized.value.item() == pytest.approx(((returns - values) ** 2).mean().item())  # Eq. (19) unchanged

@@ -85,3 +85,12 @@ def test_actor_critic__numpy_actor_follows_parameter_updates_and_shared_memory()
         net.branches.bias[:, 2] -= 200.0
         net.branches.bias[:, 0] += 100.0
     assert np.all(net.act(obs, deterministic=True) == 0)
+
+
+def test_actor_critic__parameter_groups_split_actor_and_critic_exactly():
+    net = ActorCritic(5, [3, 3], hidden=(8, 4))
+    actor, critic = net.parameter_groups()
+    ids = [id(p) for p in actor + critic]
+    assert sorted(ids) == sorted(id(p) for p in net.parameters())  # every parameter in exactly one group
+    assert {id(p) for p in net.branches.parameters()} <= {id(p) for p in actor}
+    assert {id(p) for p in net.value_head.parameters()} <= {id(p) for p in critic}

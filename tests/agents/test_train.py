@@ -109,3 +109,16 @@ def test_evaluate_command__rejects_an_env_with_other_spaces(tmp_path):
     result = train(ENV_ID, "mtl-a3c", 16, logdir=tmp_path, options={"workers": 1, "rollout_steps": 8, "hidden": (8,)}, progress=False)
     with pytest.raises(SystemExit, match="trained on observations of length 2"):
         main(["evaluate", "--checkpoint", str(result.checkpoint), "--env", ENV_ID, "--env-kwargs", json.dumps({"contexts": 3})])
+
+
+def test_train_command__boolean_options_are_on_off_flags():
+    import argparse
+
+    from agents.train import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    base = ["--env", ENV_ID, "--algo", "mtl-a3c", "--steps", "8"]
+    assert parser.parse_args([*base, "--normalize-advantage"]).normalize_advantage is True
+    assert parser.parse_args([*base, "--no-normalize-advantage"]).normalize_advantage is False
+    assert not hasattr(parser.parse_args(base), "normalize_advantage")  # unset: the dataclass default applies
