@@ -60,11 +60,11 @@ def latest_run(logdir, env_id: str, algo: str, seed: int) -> Path:
 
 def _make_trainer(algo: str, env_id: str, env_kwargs: dict, seed: int, steps: int, options: dict):
     if algo in ("mtl-a3c", "a3c"):
-        from agents.a3c import A3COptions, A3CTrainer
+        from agents.a3c import A3CTrainer, options_for
         from agents.envs import env_spaces, make_env
 
         obs_dim, nvec = env_spaces(make_env(env_id, env_kwargs))
-        a3c_options = A3COptions(**{**options, "single_head": algo == "a3c"})
+        a3c_options = options_for(env_id, {**options, "single_head": algo == "a3c"})
         return A3CTrainer(algo, env_id, env_kwargs, a3c_options, seed, obs_dim, nvec)
     from agents.sb3 import SB3Trainer
 

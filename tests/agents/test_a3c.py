@@ -121,3 +121,13 @@ def test_mtl_a3c__one_network_serves_every_agent_of_a_pettingzoo_env():
     env = make_env("tests.agents.multi_bandit", kwargs)
     records = run_episodes(A3CPolicy(trainer.model), env, episodes=2, seed=5)
     assert [r.episode_return for r in records] == [24.0, 36.0] * 2  # every block on its target
+
+
+def test_options_for__edge_partition_preset_under_user_overrides():
+    from agents.a3c import ENV_PRESETS, options_for
+
+    tuned = options_for("EdgePartition-v0")
+    assert tuned.reward_scale == ENV_PRESETS["EdgePartition-v0"]["reward_scale"] > 1
+    assert (tuned.lr_critic, tuned.gamma) == (0.01, 0.95)  # the seed's values stay
+    assert options_for("EdgePartition-v0", {"reward_scale": 2.0}).reward_scale == 2.0  # the user's value wins
+    assert options_for(ENV_ID) == A3COptions()  # envs without a preset get the dataclass defaults
