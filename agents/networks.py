@@ -73,6 +73,9 @@ class ActorCritic(nn.Module):
         self.critic_trunk = Trunk(self.obs_dim, self.hidden)
         self.branches = Branches(self.hidden[-1], self.branch_sizes)
         self.value_head = nn.Linear(self.hidden[-1], 1)
+        # observation normalisation x' = (x - shift) * scale, identity unless set_observation_stats is called
+        self.register_buffer("obs_shift", torch.zeros(self.obs_dim))
+        self.register_buffer("obs_scale", torch.ones(self.obs_dim))
         self._last_choice = np.array(self.branch_sizes) - 1
         self._pad = self.branches.pad.numpy()
         self._views = self._views_key = None
@@ -83,11 +86,20 @@ class ActorCritic(nn.Module):
 
     def logits(self, obs: torch.Tensor) -> torch.Tensor:
         """Branch logits (B, M, n_max), without the critic."""
-        return self.branches(self.actor_trunk(obs))
+        return self.branches(self.actor_trunk((obs - self.obs_shift) * self.obs_scale))
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         """V(X; theta_v) (B,), without the actor."""
-        return self.value_head(self.critic_trunk(obs)).squeeze(-1)
+        return self.value_head(self.critic_trunk((obs - self.obs_shift) * self.obs_scale)).squeeze(-1)
+
+    @torch.no_grad()
+    def set_observation_stats(self, mean, std, min_std: float = 0.05) -> None:
+        """Normalise observations by a sample's mean and std (features that never vary are left as they are;
+        std is floored at ``min_std`` so rarely moving features are not blown up)."""
+        mean, std = torch.as_tensor(mean, dtype=torch.float32), torch.as_tensor(std, dtype=torch.float32)
+        constant = std < 1e-6
+        self.obs_shift.copy_(torch.where(constant, torch.zeros_like(mean), mean))
+        self.obs_scale.copy_(torch.where(constant, torch.ones_like(std), 1.0 / std.clamp(min=min_std)))
 
     def act(self, obs, rng: np.random.Generator | None = None, deterministic: bool = False) -> np.ndarray:
         """One choice per branch, (B, M) for observations (B, D): sampled from each softmax, or its argmax.
@@ -97,7 +109,7 @@ class ActorCritic(nn.Module):
         parameters (no copies), and sampled by inverse CDF with ``rng``.
         """
         trunk, weight, bias = self._actor_views()
-        x = np.asarray(obs, dtype=np.float32)
+        x = (np.asarray(obs, dtype=np.float32) - self.obs_shift.numpy()) * self.obs_scale.numpy()
         for w, b in trunk:
             x = np.tanh(x @ w.T + b)
         m, n = bias.shape

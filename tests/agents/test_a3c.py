@@ -33,7 +33,7 @@ def _trainer(seed=0, **options):
 
 
 def _params(model):
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return {k: v.detach().clone() for k, v in model.named_parameters()}
 
 
 def test_a3c_options__validate_fields_and_keep_the_seed_defaults():

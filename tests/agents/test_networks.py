@@ -94,3 +94,17 @@ def test_actor_critic__parameter_groups_split_actor_and_critic_exactly():
     assert sorted(ids) == sorted(id(p) for p in net.parameters())  # every parameter in exactly one group
     assert {id(p) for p in net.branches.parameters()} <= {id(p) for p in actor}
     assert {id(p) for p in net.value_head.parameters()} <= {id(p) for p in critic}
+
+
+def test_actor_critic__observation_stats_standardise_inputs_in_both_paths():
+    torch.manual_seed(0)
+    plain, normalized = ActorCritic(3, [4, 4], hidden=(8,)), ActorCritic(3, [4, 4], hidden=(8,))
+    normalized.load_state_dict(plain.state_dict())
+    mean, std = np.array([0.5, 2.0, 7.0]), np.array([0.1, 4.0, 0.0])  # the third feature never varies
+    normalized.set_observation_stats(mean, std)
+    x = np.random.default_rng(1).random((6, 3)).astype(np.float32)
+    standardised = np.stack([(x[:, 0] - 0.5) / 0.1, (x[:, 1] - 2.0) / 4.0, x[:, 2]], axis=1).astype(np.float32)
+    torch.testing.assert_close(normalized.logits(torch.from_numpy(x)), plain.logits(torch.from_numpy(standardised)))
+    torch.testing.assert_close(normalized.value(torch.from_numpy(x)), plain.value(torch.from_numpy(standardised)))
+    assert (normalized.act(x, deterministic=True) == plain.act(standardised, deterministic=True)).all()  # numpy path too
+    assert set(normalized.state_dict()) >= {"obs_shift", "obs_scale"}  # saved with the checkpoint
