@@ -335,10 +335,34 @@ class EdgePartitionVectorEnv(VectorEnv):
         self.state: core.State | None = None
         self._static = None
         self._rngs: list[np.random.Generator] | None = None
+        self._next: core.State | None = None  # each row's next episode start, drawn ahead (see _restart)
+        self._ready: np.ndarray | None = None  # (B,) bool: the row of _next is drawn
 
     def _start(self, rows: list[int]) -> core.State:
+        """Fresh episode starts of ``rows``, each drawn from its row's Generator (one batched call)."""
         rngs = [self._rngs[i] for i in rows]
         return core.initial(self.cfg, [self.generator(rng) for rng in rngs], rngs)
+
+    def _restart(self, rows: np.ndarray) -> core.State:
+        """The next episode starts of ``rows`` (an int array), taken from the pre-drawn ones.
+
+        A row's next episode is drawn ahead of need, right after its current one, so each row's
+        Generator makes the same draws in the same order as drawing at the reset itself would: the
+        trajectories are unchanged, but the draws of many rows are batched into one call of
+        :func:`core.initial` (drawing a few rows per step costs more than the step itself). Rows not
+        yet pre-drawn are drawn now; then, once a quarter of the rows (at least one) lacks a
+        pre-drawn start, all of those are drawn together.
+        """
+        missing = rows[~self._ready[rows]]
+        if missing.size:
+            self._next.set_rows(missing, self._start(missing.tolist()))
+        starts = self._next.rows(rows)
+        self._ready[rows] = False
+        if np.count_nonzero(~self._ready) >= max(1, self.num_envs // 4):
+            refill = np.flatnonzero(~self._ready)
+            self._next.set_rows(refill, self._start(refill.tolist()))
+            self._ready[refill] = True
+        return starts
 
     def reset(self, *, seed: int | list | None = None, options: dict[str, Any] | None = None):
         B = self.num_envs
@@ -353,7 +377,11 @@ class EdgePartitionVectorEnv(VectorEnv):
         super().reset(seed=seeds[0])
         if seed is not None or self._rngs is None:  # without a seed, each row's Generator continues
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
-        self.state = self._start(list(range(B)))
+            self.state = self._start(list(range(B)))
+            self._next = self.state.rows(slice(None))  # placeholder rows until pre-drawn
+            self._ready = np.zeros(B, dtype=bool)
+        else:  # the pre-drawn starts come first in each row's Generator
+            self.state = self._restart(np.arange(B))
         self._static = static_features(self.cfg, self.state.blocks)
         self._prev_done = np.zeros(B, dtype=bool)
         return encode_state(self.state, self._static)[:, 0], {}
@@ -367,7 +395,7 @@ class EdgePartitionVectorEnv(VectorEnv):
         truncated = core.truncated(state)
         if self._prev_done.any():
             rows = np.flatnonzero(self._prev_done)
-            state.set_rows(rows, self._start(rows.tolist()))
+            state.set_rows(rows, self._restart(rows))
             reward[rows] = 0.0
             terminated[rows] = False
             truncated[rows] = False
