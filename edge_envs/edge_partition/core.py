@@ -627,14 +627,14 @@ class RowCore:
         self.result_bits = float(blocks.result_bits[0])
         self.local_energy = blocks.local_energy[0].tolist()
         self.tasks = state.trace_tasks[0, :, 0].tolist()
-        # rows are turned into Python floats slot by slot (cheaper than converting whole traces)
-        self.deadline = state.trace_deadline[0, :, 0]
-        self.speed = state.trace_speed[0]
-        self.access = state.trace_access[0, :, 0]
-        self.airtime = state.trace_airtime[0, :, 0]
+        # the traces as nested lists of Python floats (slot, then block or server)
+        self.deadline = state.trace_deadline[0, :, 0].tolist()
+        self.speed = state.trace_speed[0].tolist()
+        self.access = state.trace_access[0, :, 0].tolist()
+        self.airtime = state.trace_airtime[0, :, 0].tolist()
         self.inv_wired = 1.0 / cfg.wired_rate_bps
         self.slot = int(state.slot[0])
-        self._speed_now = self.speed[min(self.slot, cfg.episode_slots)].tolist()
+        self._speed_now = self.speed[min(self.slot, cfg.episode_slots)]
         self.queue = state.queue[0].tolist()
         self.device_queue = float(state.device_queue[0, 0])
         self.energy_left = float(state.energy_left[0, 0])
@@ -653,83 +653,91 @@ class RowCore:
         Python floats and lists (keys as :class:`SlotOutcome`) and advances to the next slot."""
         cfg = self.cfg
         t = self.slot
-        speed, access, airtime = self._speed_now, self.access[t].tolist(), self.airtime[t].tolist()
-        tasks, deadline = self.tasks[t], self.deadline[t].tolist()
-        input_bits, local_time, edge_work, local_energy = self.input_bits, self.local_time, self.edge_work, \
-            self.local_energy
+        speed, access, airtime = self._speed_now, self.access[t], self.airtime[t]
+        tasks, deadline = self.tasks[t], self.deadline[t]
         tx_power, inv_wired = cfg.tx_power_w, self.inv_wired
-        M = len(placement)
         work = [0.0] * (len(speed) + 1)
-        transfer, compute = [0.0] * M, [0.0] * M
+        transfer, compute = [], []
         energy_sum = 0.0
         prev = DEVICE
-        for m in range(M):
-            here = placement[m]
-            bits = input_bits[m]
+        for here, bits, local, edge, local_energy in zip(placement, self.input_bits, self.local_time,
+                                                         self.edge_work, self.local_energy):
             if here == prev:
-                hop = 0.0
+                transfer.append(0.0)
             elif prev == DEVICE:
-                hop = access[here - 1]
+                transfer.append(bits * access[here - 1])
                 energy_sum += tx_power * (bits * airtime[here - 1])  # Eq. (7)
             elif here == DEVICE:
-                hop = access[prev - 1]
+                transfer.append(bits * access[prev - 1])
             else:
-                hop = inv_wired
-            transfer[m] = bits * hop
+                transfer.append(bits * inv_wired)
             if here == DEVICE:
-                c = local_time[m]
-                energy_sum += local_energy[m]  # Eq. (4)
+                compute.append(local)
+                work[0] += local
+                energy_sum += local_energy  # Eq. (4)
             else:
-                c = edge_work[m] / speed[here - 1]
-            compute[m] = c
-            work[here] += c
+                c = edge / speed[here - 1]
+                compute.append(c)
+                work[here] += c
             prev = here
+        M = len(transfer)
         if prev != DEVICE:
             transfer[M - 1] = transfer[M - 1] + self.result_bits * access[prev - 1]
         slot_s = cfg.slot_s
+        load = [tasks * w / slot_s for w in work]
         start = [self.device_queue] + self.queue
-        end = [b + (tasks * w / slot_s - 1.0) * slot_s for b, w in zip(start, work)]
-        queued = not cfg.contention_free
-        wait, excess, block_delay = [0.0] * M, [0.0] * M, [0.0] * M
+        end = [b + (x - 1.0) * slot_s for b, x in zip(start, load)]
+        wait, excess, block_delay = [0.0] * M, [], []
         delay = penalty = 0.0
-        prev = -1  # block 0 always starts a segment
-        for m in range(M):
-            here = placement[m]
-            own = transfer[m] + compute[m]
-            tau = deadline[m]
-            over = own - tau
-            ex = over if over > 0.0 else 0.0
-            if queued and here != prev:
-                b0, b1 = start[here], end[here]
-                if b0 > 0.0 or b1 > 0.0:  # as _mean_positive, inlined
-                    p = (b0 if b0 > 0.0 else 0.0) + (b1 if b1 > 0.0 else 0.0)
-                    wait[m] = p * p / (2.0 * abs(b1 - b0)) if b0 * b1 < 0.0 else 0.5 * p
-                    slack = tau - own
-                    slack = slack if slack > 0.0 else 0.0
-                    x0, x1 = b0 - slack, b1 - slack
-                    p = (x0 if x0 > 0.0 else 0.0) + (x1 if x1 > 0.0 else 0.0)
-                    ex = ex + (p * p / (2.0 * abs(x1 - x0)) if x0 * x1 < 0.0 else 0.5 * p)
-            prev = here
-            block_delay[m] = d = own + wait[m]
-            excess[m] = ex
-            delay += d
-            penalty += ex
+        if cfg.contention_free:
+            for tr, c, tau in zip(transfer, compute, deadline):  # no waiting
+                own = tr + c
+                over = own - tau
+                ex = over if over > 0.0 else 0.0
+                block_delay.append(own)
+                excess.append(ex)
+                delay += own
+                penalty += ex
+        else:
+            prev = -1  # block 0 always starts a segment
+            for m, here in enumerate(placement):
+                own = transfer[m] + compute[m]
+                tau = deadline[m]
+                over = own - tau
+                ex = over if over > 0.0 else 0.0
+                w = 0.0
+                if here != prev:
+                    b0, b1 = start[here], end[here]
+                    if b0 > 0.0 or b1 > 0.0:  # as _mean_positive, inlined
+                        p = (b0 if b0 > 0.0 else 0.0) + (b1 if b1 > 0.0 else 0.0)
+                        wait[m] = w = p * p / (2.0 * abs(b1 - b0)) if b0 * b1 < 0.0 else 0.5 * p
+                        slack = tau - own
+                        slack = slack if slack > 0.0 else 0.0
+                        x0, x1 = b0 - slack, b1 - slack
+                        p = (x0 if x0 > 0.0 else 0.0) + (x1 if x1 > 0.0 else 0.0)
+                        ex = ex + (p * p / (2.0 * abs(x1 - x0)) if x0 * x1 < 0.0 else 0.5 * p)
+                prev = here
+                d = own + w
+                block_delay.append(d)
+                excess.append(ex)
+                delay += d
+                penalty += ex
         cost = delay + cfg.penalty_weight * penalty
         energy = tasks * energy_sum
         ran_out = self.energy_left - energy <= 0.0
         outage = (cfg.episode_slots - 1 - t) * cfg.outage_cost_s if ran_out else 0.0
-        if queued:
+        if cfg.contention_free:
+            queue_end, device_queue_end = [0.0] * len(self.queue), 0.0
+        else:
             queue_end = [b if b > 0.0 else 0.0 for b in end[1:]]
             device_queue_end = end[0] if end[0] > 0.0 else 0.0
-        else:
-            queue_end, device_queue_end = [0.0] * len(self.queue), 0.0
         # next slot: the backlog is re-expressed in seconds at the next slot's speeds
         self.slot = t + 1
-        after = self._speed_now = self.speed[min(t + 1, cfg.episode_slots)].tolist()
+        after = self._speed_now = self.speed[min(t + 1, cfg.episode_slots)]
         self.queue = [q * s / s1 for q, s, s1 in zip(queue_end, speed, after)]
         self.device_queue = device_queue_end
         self.energy_left = self.energy_left - energy
         return dict(reward=-cost - outage, cost=cost, delay=delay, penalty=penalty, energy=energy, outage=outage,
                     ran_out=ran_out, block_delay=block_delay, block_transfer=transfer, block_compute=compute,
                     block_wait=wait, block_excess=excess, queue_end=queue_end, device_queue_end=device_queue_end,
-                    server_load=[tasks * w / slot_s for w in work[1:]], device_load=tasks * work[0] / slot_s)
+                    server_load=load[1:], device_load=load[0])
