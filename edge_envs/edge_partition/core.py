@@ -627,14 +627,14 @@ class RowCore:
         self.result_bits = float(blocks.result_bits[0])
         self.local_energy = blocks.local_energy[0].tolist()
         self.tasks = state.trace_tasks[0, :, 0].tolist()
-        # the traces as nested lists of Python floats (slot, then block or server)
-        self.deadline = state.trace_deadline[0, :, 0].tolist()
-        self.speed = state.trace_speed[0].tolist()
-        self.access = state.trace_access[0, :, 0].tolist()
-        self.airtime = state.trace_airtime[0, :, 0].tolist()
+        # rows are turned into Python floats slot by slot (cheaper than converting whole traces)
+        self.deadline = state.trace_deadline[0, :, 0]
+        self.speed = state.trace_speed[0]
+        self.access = state.trace_access[0, :, 0]
+        self.airtime = state.trace_airtime[0, :, 0]
         self.inv_wired = 1.0 / cfg.wired_rate_bps
         self.slot = int(state.slot[0])
-        self._speed_now = self.speed[min(self.slot, cfg.episode_slots)]
+        self._speed_now = self.speed[min(self.slot, cfg.episode_slots)].tolist()
         self.queue = state.queue[0].tolist()
         self.device_queue = float(state.device_queue[0, 0])
         self.energy_left = float(state.energy_left[0, 0])
@@ -653,8 +653,8 @@ class RowCore:
         Python floats and lists (keys as :class:`SlotOutcome`) and advances to the next slot."""
         cfg = self.cfg
         t = self.slot
-        speed, access, airtime = self._speed_now, self.access[t], self.airtime[t]
-        tasks, deadline = self.tasks[t], self.deadline[t]
+        speed, access, airtime = self._speed_now, self.access[t].tolist(), self.airtime[t].tolist()
+        tasks, deadline = self.tasks[t], self.deadline[t].tolist()
         tx_power, inv_wired = cfg.tx_power_w, self.inv_wired
         work = [0.0] * (len(speed) + 1)
         transfer, compute = [], []
@@ -733,7 +733,7 @@ class RowCore:
             device_queue_end = end[0] if end[0] > 0.0 else 0.0
         # next slot: the backlog is re-expressed in seconds at the next slot's speeds
         self.slot = t + 1
-        after = self._speed_now = self.speed[min(t + 1, cfg.episode_slots)]
+        after = self._speed_now = self.speed[min(t + 1, cfg.episode_slots)].tolist()
         self.queue = [q * s / s1 for q, s, s1 in zip(queue_end, speed, after)]
         self.device_queue = device_queue_end
         self.energy_left = self.energy_left - energy
