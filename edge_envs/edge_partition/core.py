@@ -243,15 +243,20 @@ def _tracks(cfg: EdgePartitionConfig, draws: list[dict], rngs: list) -> np.ndarr
     # one searchsorted over all tracks, each track's times shifted past the previous track's
     span = arrival[..., -1].max() + horizon + 1.0
     offset = (np.arange(R * A) * span).reshape(R, A, 1)
-    times = np.arange(T1) * cfg.slot_s + offset  # (R, A, T1)
+    slot_start = np.arange(T1) * cfg.slot_s
+    times = slot_start + offset  # (R, A, T1)
     leg = np.searchsorted((arrival + offset).ravel(), times.ravel(), side="right").reshape(R, A, T1) - 1
     leg = np.minimum(leg - (np.arange(R * A) * (K + 1)).reshape(R, A, 1), K - 1)
     at = leg + (np.arange(R * A) * (K + 1)).reshape(R, A, 1)  # flat index of each slot's leg start
     t0, t1 = np.take(arrival, at), np.take(arrival, at + 1)
-    frac = np.clip((times - offset - t0) / np.maximum(t1 - t0, 1e-12), 0.0, 1.0)[..., None]
-    flat = points.reshape(-1, 2)
-    p0, p1 = np.take(flat, at, axis=0), np.take(flat, at + 1, axis=0)
-    return np.moveaxis(p0 + frac * (p1 - p0), 1, 2)  # (R, T1, A, 2)
+    # fraction of the leg covered (from the unshifted times, so a row does not depend on its batch)
+    frac = np.clip((slot_start - t0) / np.maximum(t1 - t0, 1e-12), 0.0, 1.0)
+    out = np.empty((R, T1, A, 2))
+    for c in range(2):  # x, then y: one coordinate at a time keeps the arrays contiguous
+        coord = np.ascontiguousarray(points[..., c]).ravel()
+        p0, p1 = np.take(coord, at), np.take(coord, at + 1)
+        out[..., c] = np.moveaxis(p0 + frac * (p1 - p0), 1, 2)
+    return out
 
 
 @functools.lru_cache(maxsize=64)
