@@ -351,7 +351,7 @@ class EdgePartitionVectorEnv(VectorEnv):
         trajectories are unchanged, but the draws of many rows are batched into one call of
         :func:`core.initial` (drawing a few rows per step costs more than the step itself). Rows not
         yet pre-drawn are drawn now; then, once a quarter of the rows (at least one) lacks a
-        pre-drawn start, all of those are drawn together.
+        pre-drawn start, all of those are drawn together. The price: a second copy of the traces.
         """
         missing = rows[~self._ready[rows]]
         if missing.size:
