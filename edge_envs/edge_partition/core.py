@@ -105,10 +105,11 @@ class State:
         """The instances ``index`` (an int array or slice) as a State of their own (copies)."""
         return dataclasses.replace(self, **{k: v[index].copy() for k, v in _row_arrays(self).items()})
 
-    def set_rows(self, index, other: State) -> None:
-        """Overwrite instances ``index`` with ``other``'s (same cfg and blocks), in place."""
+    def set_rows(self, index, other: State, other_index=None) -> None:
+        """Overwrite instances ``index`` with ``other``'s (same cfg and blocks), in place; with
+        ``other_index``, with ``other``'s instances ``other_index``."""
         for key, value in _row_arrays(other).items():
-            getattr(self, key)[index] = value
+            getattr(self, key)[index] = value if other_index is None else value[other_index]
 
 
 def _row_arrays(state: State) -> dict:

@@ -345,8 +345,8 @@ class EdgePartitionVectorEnv(VectorEnv):
         rngs = [self._rngs[i] for i in rows]
         return core.initial(self.cfg, [self.generator(rng) for rng in rngs], rngs)
 
-    def _restart(self, rows: np.ndarray) -> core.State:
-        """The next episode starts of ``rows`` (an int array), taken from the pre-drawn ones.
+    def _restart(self, state: core.State, rows: np.ndarray) -> None:
+        """Start the next episodes of ``rows`` (an int array) of ``state``, from the pre-drawn ones.
 
         A row's next episode is drawn ahead of need, right after its current one, so each row's
         Generator makes the same draws in the same order as drawing at the reset itself would: the
@@ -359,14 +359,13 @@ class EdgePartitionVectorEnv(VectorEnv):
         missing = rows[~self._ready[rows]]
         if missing.size:
             self._next.set_rows(missing, self._start(missing.tolist()))
-        starts = self._next.rows(rows)
+        state.set_rows(rows, self._next, rows)
         self._ready[rows] = False
         if np.count_nonzero(~self._ready) >= min(DRAW_BATCH, max(1, self.num_envs // 4)):
             refill = np.flatnonzero(~self._ready)
             for chunk in np.array_split(refill, -(-refill.size // DRAW_BATCH)):
                 self._next.set_rows(chunk, self._start(chunk.tolist()))
             self._ready[refill] = True
-        return starts
 
     def reset(self, *, seed: int | list | None = None, options: dict[str, Any] | None = None):
         B = self.num_envs
@@ -385,7 +384,9 @@ class EdgePartitionVectorEnv(VectorEnv):
             self._next = self.state.rows(slice(None))  # placeholder rows until pre-drawn
             self._ready = np.zeros(B, dtype=bool)
         else:  # the pre-drawn starts come first in each row's Generator
-            self.state = self._restart(np.arange(B))
+            state = self.state.rows(slice(None))  # a fresh State: the caller may hold the old one
+            self._restart(state, np.arange(B))
+            self.state = state
         self._static = static_features(self.cfg, self.state.blocks)
         self._prev_done = np.zeros(B, dtype=bool)
         return encode_state(self.state, self._static)[:, 0], {}
@@ -399,7 +400,7 @@ class EdgePartitionVectorEnv(VectorEnv):
         truncated = core.truncated(state)
         if self._prev_done.any():
             rows = np.flatnonzero(self._prev_done)
-            state.set_rows(rows, self._restart(rows))
+            self._restart(state, rows)
             reward[rows] = 0.0
             terminated[rows] = False
             truncated[rows] = False
