@@ -18,6 +18,7 @@ from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import _DNN_MODELS, EdgePartitionConfig
 from edge_envs.edge_partition.env import check_placement, encode_state, observation_size, static_features
 from edge_envs.edge_partition.generator import RandomGenerator
+from edge_envs.render import check_render_mode
 
 DEFAULT_MODELS = ("alexnet", "vgg16", "nin", "resnet32")
 MULTI_TASK_RATE = 40.0
@@ -76,9 +77,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
         models = tuple(models)
         if not 1 <= len(models) <= 16 or any(m not in _DNN_MODELS for m in models):
             raise ValueError(f"models must be 1 to 16 names from {_DNN_MODELS}, got {models!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.models = models
         self.generator = generator if generator is not None else RandomGenerator(cfg, models)
         self.possible_agents = [f"device_{i}" for i in range(len(models))]

@@ -43,6 +43,18 @@ def test_registry__sb3_check_env_passes(env_id):
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
+def test_registry__unsupported_render_mode_is_named_and_sb3_make_vec_env_works(env_id):
+    with pytest.raises(ValueError, match="render_mode must be one of .*'ansi'.* got 'rgb_array'"):
+        gym.make(env_id, render_mode="rgb_array")
+    # SB3's make_vec_env asks for rgb_array first and falls back to no render mode on a TypeError
+    from stable_baselines3.common.env_util import make_vec_env
+
+    vec = make_vec_env(env_id, n_envs=2, seed=0)
+    assert vec.reset().shape == (2, *gym.make(env_id).observation_space.shape)
+    vec.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
 def test_registry__same_seed_and_actions_give_same_trajectory(env_id):
     first = _rollout(gym.make(env_id), seed=7, steps=20)
     second = _rollout(gym.make(env_id), seed=7, steps=20)

@@ -18,6 +18,7 @@ from gymnasium.vector.utils import batch_space
 from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
+from edge_envs.render import check_render_mode
 
 # ------------------------------------------------------------------------------------------------
 # observation encoding (shared by the single, vector and multi-agent envs)
@@ -203,9 +204,7 @@ class EdgePartitionEnv(gym.Env):
     def __init__(self, config: EdgePartitionConfig | None = None, generator=None, render_mode: str | None = None,
                  **overrides):
         self.cfg = cfg = EdgePartitionConfig.from_kwargs(config, **overrides)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.generator = generator if generator is not None else default_generator(cfg)
         M, N = cfg.num_blocks, cfg.num_servers
         self.action_space = spaces.MultiDiscrete(np.full(M, N + 1, dtype=np.int64))
@@ -323,8 +322,7 @@ class EdgePartitionVectorEnv(VectorEnv):
                  render_mode: str | None = None, **overrides):
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        if render_mode is not None:
-            raise ValueError(f"render_mode: the vector env does not render, got {render_mode!r}")
+        check_render_mode(render_mode, self.metadata["render_modes"])  # the vector env does not render
         self.cfg = cfg = EdgePartitionConfig.from_kwargs(config, **overrides)
         self.num_envs = int(num_envs)
         self.render_mode = None

@@ -12,6 +12,7 @@ from edge_envs.net import topology
 from edge_envs.service_migration import core
 from edge_envs.service_migration.config import ServiceMigrationConfig
 from edge_envs.service_migration.generator import RandomGenerator
+from edge_envs.render import check_render_mode
 
 
 CAPABILITY_OBS_CAP = 100.0  # observed capability ratios are clipped here (the normal law has no upper bound)
@@ -114,8 +115,7 @@ class ServiceMigrationEnv(gym.Env):
             if unknown:
                 raise ValueError(f"unknown ServiceMigrationConfig fields {unknown}; known: {sorted(fields)}")
             cfg = dataclasses.replace(cfg, **overrides)
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.config = cfg
         self.generator = generator if generator is not None else RandomGenerator()
         self.render_mode = render_mode
