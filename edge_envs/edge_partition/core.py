@@ -659,12 +659,46 @@ class RowCore:
         Python floats and lists (keys as :class:`SlotOutcome`) and advances to the next slot."""
         cfg = self.cfg
         t = self.slot
-        speed, access, airtime = self._speed_now, self.access[t].tolist(), self.airtime[t].tolist()
-        tasks, deadline = self.tasks[t], self.deadline[t].tolist()
-        tx_power, inv_wired = cfg.tx_power_w, self.inv_wired
+        speed, tasks, deadline = self._speed_now, self.tasks[t], self.deadline[t].tolist()
+        transfer, compute, work, energy = self._place(placement, speed, self.access[t].tolist(),
+                                                      self.airtime[t].tolist())
+        slot_s = cfg.slot_s
+        start = [self.device_queue, *self.queue]
+        load, end = [], []
+        for b, w in zip(start, work):
+            x = tasks * w / slot_s
+            load.append(x)
+            end.append(b + (x - 1.0) * slot_s)
+        if cfg.contention_free:
+            block_delay, wait, excess, delay, penalty = _row_no_wait(transfer, compute, deadline)
+            queue_end, device_queue_end = [0.0] * len(speed), 0.0
+        else:
+            block_delay, wait, excess, delay, penalty = _row_wait(placement, transfer, compute, deadline, start, end)
+            queue_end = [b if b > 0.0 else 0.0 for b in end[1:]]
+            device_queue_end = end[0] if end[0] > 0.0 else 0.0
+        cost = delay + cfg.penalty_weight * penalty
+        energy = tasks * energy
+        ran_out = self.energy_left - energy <= 0.0
+        outage = (cfg.episode_slots - 1 - t) * cfg.outage_cost_s if ran_out else 0.0
+        # next slot: the backlog is re-expressed in seconds at the next slot's speeds
+        self.slot = t + 1
+        after = self._speed_now = self.speed[min(t + 1, cfg.episode_slots)].tolist()
+        self.queue = [q * s / s1 for q, s, s1 in zip(queue_end, speed, after)]
+        self.device_queue = device_queue_end
+        self.energy_left = self.energy_left - energy
+        # a dict display: dict(key=...) costs twice as much on this hot path
+        return {"reward": -cost - outage, "cost": cost, "delay": delay, "penalty": penalty, "energy": energy,
+                "outage": outage, "ran_out": ran_out, "block_delay": block_delay, "block_transfer": transfer,
+                "block_compute": compute, "block_wait": wait, "block_excess": excess, "queue_end": queue_end,
+                "device_queue_end": device_queue_end, "server_load": load[1:], "device_load": load[0]}
+
+    def _place(self, placement: list[int], speed: list, access: list, airtime: list) -> tuple:
+        """Transfer and compute time of each block, compute per task at each location (device first)
+        and energy per task, for this slot's speeds, access and air times per bit (Eqs. 3-7)."""
+        tx_power, inv_wired = self.cfg.tx_power_w, self.inv_wired
         work = [0.0] * (len(speed) + 1)
         transfer, compute = [], []
-        energy_sum = 0.0
+        energy = 0.0
         prev = DEVICE
         for here, bits, local, edge, local_energy in zip(placement, self.input_bits, self.local_time,
                                                          self.edge_work, self.local_energy):
@@ -672,7 +706,7 @@ class RowCore:
                 transfer.append(0.0)
             elif prev == DEVICE:
                 transfer.append(bits * access[here - 1])
-                energy_sum += tx_power * (bits * airtime[here - 1])  # Eq. (7)
+                energy += tx_power * (bits * airtime[here - 1])  # Eq. (7)
             elif here == DEVICE:
                 transfer.append(bits * access[prev - 1])
             else:
@@ -680,70 +714,62 @@ class RowCore:
             if here == DEVICE:
                 compute.append(local)
                 work[0] += local
-                energy_sum += local_energy  # Eq. (4)
+                energy += local_energy  # Eq. (4)
             else:
                 c = edge / speed[here - 1]
                 compute.append(c)
                 work[here] += c
             prev = here
-        M = len(transfer)
-        if prev != DEVICE:
-            transfer[M - 1] = transfer[M - 1] + self.result_bits * access[prev - 1]
-        slot_s = cfg.slot_s
-        load = [tasks * w / slot_s for w in work]
-        start = [self.device_queue] + self.queue
-        end = [b + (x - 1.0) * slot_s for b, x in zip(start, load)]
-        wait, excess, block_delay = [0.0] * M, [], []
-        delay = penalty = 0.0
-        if cfg.contention_free:
-            for tr, c, tau in zip(transfer, compute, deadline):  # no waiting
-                own = tr + c
-                over = own - tau
-                ex = over if over > 0.0 else 0.0
-                block_delay.append(own)
-                excess.append(ex)
-                delay += own
-                penalty += ex
-        else:
-            prev = -1  # block 0 always starts a segment
-            for m, here in enumerate(placement):
-                own = transfer[m] + compute[m]
-                tau = deadline[m]
-                over = own - tau
-                ex = over if over > 0.0 else 0.0
-                w = 0.0
-                if here != prev:
-                    b0, b1 = start[here], end[here]
-                    if b0 > 0.0 or b1 > 0.0:  # as _mean_positive, inlined
-                        p = (b0 if b0 > 0.0 else 0.0) + (b1 if b1 > 0.0 else 0.0)
-                        wait[m] = w = p * p / (2.0 * abs(b1 - b0)) if b0 * b1 < 0.0 else 0.5 * p
-                        slack = tau - own
-                        slack = slack if slack > 0.0 else 0.0
-                        x0, x1 = b0 - slack, b1 - slack
-                        p = (x0 if x0 > 0.0 else 0.0) + (x1 if x1 > 0.0 else 0.0)
-                        ex = ex + (p * p / (2.0 * abs(x1 - x0)) if x0 * x1 < 0.0 else 0.5 * p)
-                prev = here
-                d = own + w
-                block_delay.append(d)
-                excess.append(ex)
-                delay += d
-                penalty += ex
-        cost = delay + cfg.penalty_weight * penalty
-        energy = tasks * energy_sum
-        ran_out = self.energy_left - energy <= 0.0
-        outage = (cfg.episode_slots - 1 - t) * cfg.outage_cost_s if ran_out else 0.0
-        if cfg.contention_free:
-            queue_end, device_queue_end = [0.0] * len(self.queue), 0.0
-        else:
-            queue_end = [b if b > 0.0 else 0.0 for b in end[1:]]
-            device_queue_end = end[0] if end[0] > 0.0 else 0.0
-        # next slot: the backlog is re-expressed in seconds at the next slot's speeds
-        self.slot = t + 1
-        after = self._speed_now = self.speed[min(t + 1, cfg.episode_slots)].tolist()
-        self.queue = [q * s / s1 for q, s, s1 in zip(queue_end, speed, after)]
-        self.device_queue = device_queue_end
-        self.energy_left = self.energy_left - energy
-        return dict(reward=-cost - outage, cost=cost, delay=delay, penalty=penalty, energy=energy, outage=outage,
-                    ran_out=ran_out, block_delay=block_delay, block_transfer=transfer, block_compute=compute,
-                    block_wait=wait, block_excess=excess, queue_end=queue_end, device_queue_end=device_queue_end,
-                    server_load=load[1:], device_load=load[0])
+        if prev != DEVICE:  # the result goes back to the device
+            transfer[-1] = transfer[-1] + self.result_bits * access[prev - 1]
+        return transfer, compute, work, energy
+
+
+def _row_mean_positive(x0: float, x1: float) -> float:
+    """:func:`_mean_positive` of two Python floats (same operations)."""
+    p = (x0 if x0 > 0.0 else 0.0) + (x1 if x1 > 0.0 else 0.0)
+    return p * p / (2.0 * abs(x1 - x0)) if x0 * x1 < 0.0 else 0.5 * p
+
+
+def _row_wait(placement: list[int], transfer: list, compute: list, deadline: list, start: list, end: list) -> tuple:
+    """Block delays, waits and excesses over the deadlines, and their sums in block order, for one
+    instance: a block that starts a segment waits behind the backlog of its location, which runs
+    from ``start`` to ``end`` (device first) over the slot."""
+    block_delay, wait, excess = [], [], []
+    delay = penalty = 0.0
+    prev = -1  # block 0 always starts a segment
+    for here, tr, c, tau in zip(placement, transfer, compute, deadline):
+        own = tr + c
+        over = own - tau
+        ex = over if over > 0.0 else 0.0
+        w = 0.0
+        if here != prev:
+            b0, b1 = start[here], end[here]
+            if b0 > 0.0 or b1 > 0.0:
+                w = _row_mean_positive(b0, b1)
+                slack = tau - own
+                slack = slack if slack > 0.0 else 0.0
+                ex = ex + _row_mean_positive(b0 - slack, b1 - slack)
+        prev = here
+        d = own + w
+        wait.append(w)
+        block_delay.append(d)
+        excess.append(ex)
+        delay += d
+        penalty += ex
+    return block_delay, wait, excess, delay, penalty
+
+
+def _row_no_wait(transfer: list, compute: list, deadline: list) -> tuple:
+    """:func:`_row_wait` of the contention-free configuration: nothing waits."""
+    block_delay, excess = [], []
+    delay = penalty = 0.0
+    for tr, c, tau in zip(transfer, compute, deadline):
+        own = tr + c
+        over = own - tau
+        ex = over if over > 0.0 else 0.0
+        block_delay.append(own)
+        excess.append(ex)
+        delay += own
+        penalty += ex
+    return block_delay, [0.0] * len(transfer), excess, delay, penalty
