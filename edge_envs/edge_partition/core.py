@@ -664,18 +664,19 @@ class RowCore:
                                                       self.airtime[t].tolist())
         slot_s = cfg.slot_s
         start = [self.device_queue, *self.queue]
-        load, end = [], []
+        load, end, left = [], [], []  # per location, device first: utilisation, backlog at the slot end
         for b, w in zip(start, work):
             x = tasks * w / slot_s
+            e = b + (x - 1.0) * slot_s
             load.append(x)
-            end.append(b + (x - 1.0) * slot_s)
+            end.append(e)
+            left.append(e if e > 0.0 else 0.0)
         if cfg.contention_free:
             block_delay, wait, excess, delay, penalty = _row_no_wait(transfer, compute, deadline)
-            queue_end, device_queue_end = [0.0] * len(speed), 0.0
+            left = [0.0] * len(start)
         else:
             block_delay, wait, excess, delay, penalty = _row_wait(placement, transfer, compute, deadline, start, end)
-            queue_end = [b if b > 0.0 else 0.0 for b in end[1:]]
-            device_queue_end = end[0] if end[0] > 0.0 else 0.0
+        queue_end, device_queue_end = left[1:], left[0]
         cost = delay + cfg.penalty_weight * penalty
         energy = tasks * energy
         ran_out = self.energy_left - energy <= 0.0

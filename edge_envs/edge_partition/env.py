@@ -210,6 +210,10 @@ class EdgePartitionEnv(gym.Env):
         self.action_space = spaces.MultiDiscrete(np.full(M, N + 1, dtype=np.int64))
         self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
         self._layout = Layout(cfg)
+        # info's arrays as slices of one (see step): five per-block parts, then server load and queue
+        self._info_size = 5 * M + 2 * N
+        self._info_parts = [slice(i, i + M) for i in range(0, 5 * M, M)] + [slice(5 * M, 5 * M + N),
+                                                                            slice(5 * M + N, 5 * M + 2 * N)]
         self._core: core.RowCore | None = None
         self._last: dict | None = None
 
@@ -229,13 +233,12 @@ class EdgePartitionEnv(gym.Env):
         self._core = core.RowCore(state)
         T1 = cfg.episode_slots + 1
         zeros = np.zeros((T1, 1))
-        rows = encode(cfg, static_features(cfg, state.blocks), state.trace_deadline[0].astype(np.float64),
-                      state.trace_speed[0].astype(np.float64), np.zeros((T1, cfg.num_servers)),
-                      state.trace_access[0].astype(np.float64), zeros, state.trace_tasks[0], zeros, np.arange(T1))
+        deadline, speed = state.trace_deadline[0].astype(np.float64), state.trace_speed[0].astype(np.float64)
+        access = state.trace_access[0].astype(np.float64)
+        rows = encode(cfg, static_features(cfg, state.blocks), deadline, speed, np.zeros((T1, cfg.num_servers)),
+                      access, zeros, state.trace_tasks[0], zeros, np.arange(T1))
         self._obs_rows = rows[:, 0]
-        self._speed = state.trace_speed[0].astype(np.float64)
-        self._rate = 1.0 / state.trace_access[0, :, 0].astype(np.float64)
-        self._deadline = state.trace_deadline[0, :, 0].astype(np.float64)
+        self._speed, self._rate, self._deadline = speed, 1.0 / access[:, 0], deadline[:, 0]
         for array in (self._speed, self._rate, self._deadline):
             array.setflags(write=False)
         self._done = False
@@ -246,7 +249,7 @@ class EdgePartitionEnv(gym.Env):
         """The precomputed row of the current slot with the queues and energy filled in."""
         row, lay, slot_s = self._core, self._layout, self.cfg.slot_s
         obs = self._obs_rows[row.slot].copy()
-        obs[lay.queue] = [q / slot_s / (1.0 + q / slot_s) for q in row.queue]  # as encode's _squash
+        obs[lay.queue] = [(x := q / slot_s) / (1.0 + x) for q in row.queue]  # as encode's _squash
         x = row.device_queue / slot_s
         obs[lay.device_queue] = x / (1.0 + x)
         energy = row.energy_left / self.cfg.energy_budget_j if row.energy_left > 0.0 else 0.0
@@ -277,16 +280,16 @@ class EdgePartitionEnv(gym.Env):
         t = row.slot
         truncated = t >= self.cfg.episode_slots
         self._done = terminated or truncated
-        M, N = len(placement), len(row.queue)
-        values = np.array(out["block_delay"] + out["block_transfer"] + out["block_compute"] + out["block_wait"]
-                          + out["block_excess"] + out["server_load"] + row.queue)
+        # info's per-block and per-server arrays are views of one array: cheaper than an array each
+        values = np.fromiter([*out["block_delay"], *out["block_transfer"], *out["block_compute"], *out["block_wait"],
+                              *out["block_excess"], *out["server_load"], *row.queue], float, self._info_size)
+        parts = self._info_parts
         info = {"delay": out["delay"], "penalty": out["penalty"], "energy": out["energy"], "outage": out["outage"],
-                "block_delay": values[:M], "block_transfer": values[M:2 * M], "block_compute": values[2 * M:3 * M],
-                "block_wait": values[3 * M:4 * M], "block_excess": values[4 * M:5 * M],
-                "server_load": values[5 * M:5 * M + N], "placement": np.array(placement),
-                "energy_left": row.energy_left, "queue": values[5 * M + N:], "device_queue": row.device_queue,
-                "server_speed": self._speed[t], "rate": self._rate[t], "tasks": row.tasks[t],
-                "deadline": self._deadline[t]}
+                "block_delay": values[parts[0]], "block_transfer": values[parts[1]],
+                "block_compute": values[parts[2]], "block_wait": values[parts[3]], "block_excess": values[parts[4]],
+                "server_load": values[parts[5]], "placement": np.array(placement), "energy_left": row.energy_left,
+                "queue": values[parts[6]], "device_queue": row.device_queue, "server_speed": self._speed[t],
+                "rate": self._rate[t], "tasks": row.tasks[t], "deadline": self._deadline[t]}
         self._last = info
         return self._observation(), out["reward"], terminated, truncated, info
 
