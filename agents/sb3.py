@@ -3,7 +3,9 @@ space, and DQN (the seed's distributed-DQN baseline, here single-process) over t
 joint space through ``FlattenMultiDiscrete``, which refuses joint spaces too large to enumerate.
 
 Hyperparameters are SB3's defaults except: the discount (0.95, seed 002 Section 5.1, the same
-objective as the A3C agents); PPO's rollout shortened for budgets under one default rollout;
+objective as the A3C agents); PPO's rollout shortened for budgets under one default rollout and,
+with ``n_envs`` env copies stepped in lockstep (SB3's DummyVecEnv), split over the copies so an
+update still learns from 2048 steps;
 DQN's exploration decaying from 1 to 0.01 over the first half of training (Section 5.1), a
 replay buffer and target-update interval sized for runs of 10^4-10^6 steps. A checkpoint holds
 the policy and optimizer state (loadable with ``weights_only=True``); the DQN replay buffer is
@@ -13,10 +15,12 @@ not saved, so a resumed DQN refills it.
 from __future__ import annotations
 
 import json
+import warnings
 
 from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import KVWriter, Logger
+from stable_baselines3.common.vec_env import DummyVecEnv
 
 from agents.envs import EpisodeTally, env_spaces, make_env, pettingzoo_module
 from agents.policy import SB3Policy
@@ -34,11 +38,12 @@ _LOSS_KEYS = {
 }
 
 
-def hyperparameters(algo: str, total_steps: int, gamma: float = 0.95) -> dict:
+def hyperparameters(algo: str, total_steps: int, gamma: float = 0.95, n_envs: int = 1) -> dict:
     """Keyword arguments of the SB3 constructor for ``algo`` (fixed for the run, saved in checkpoints)."""
     if algo == "ppo":
-        n_steps = int(min(2048, max(64, total_steps)))
-        return {"gamma": gamma, "n_steps": n_steps, "batch_size": min(64, n_steps)}
+        rollout = int(min(2048, max(64, total_steps)))
+        n_steps = max(8, rollout // n_envs)
+        return {"gamma": gamma, "n_steps": n_steps, "batch_size": min(64, n_steps * n_envs)}
     if algo == "a2c":
         return {"gamma": gamma}
     if algo == "dqn":
@@ -54,12 +59,19 @@ def hyperparameters(algo: str, total_steps: int, gamma: float = 0.95) -> dict:
     raise ValueError(f"unknown SB3 algorithm {algo!r}; choose from {sorted(ALGORITHMS)}")
 
 
-def make_sb3_env(algo: str, env_id: str, env_kwargs: dict | None):
-    """The Gymnasium env SB3 trains on (flattened to Discrete for DQN)."""
+def make_sb3_env(algo: str, env_id: str, env_kwargs: dict | None, n_envs: int = 1):
+    """The Gymnasium env SB3 trains on (flattened to Discrete for DQN), or ``n_envs`` copies of it
+    in a DummyVecEnv (SB3 seeds copy i with the run's seed + i)."""
     if pettingzoo_module(env_id) is not None:
         raise ValueError(f"{algo} trains on Gymnasium envs only; {env_id} is a PettingZoo env (use mtl-a3c or a3c)")
-    env = make_env(env_id, env_kwargs)
-    return FlattenMultiDiscrete(env) if algo == "dqn" else env
+    if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
+        raise ValueError(f"n_envs (--envs) must be an integer >= 1, got {n_envs!r}")
+
+    def one():
+        env = make_env(env_id, env_kwargs)
+        return FlattenMultiDiscrete(env) if algo == "dqn" else env
+
+    return one() if n_envs == 1 else DummyVecEnv([one] * n_envs)
 
 
 def build_model(algo: str, env, seed: int, options: dict):
@@ -128,11 +140,13 @@ class _RunCallback(BaseCallback):
 class SB3Trainer:
     """One SB3 run: the model, its fixed hyperparameters, step and update counts."""
 
-    def __init__(self, algo: str, env_id: str, env_kwargs: dict | None, seed: int, total_steps: int, gamma: float = 0.95):
+    def __init__(self, algo: str, env_id: str, env_kwargs: dict | None, seed: int, total_steps: int, gamma: float = 0.95,
+                 n_envs: int = 1):
         self.algo, self.env_id, self.env_kwargs, self.seed = algo, env_id, dict(env_kwargs or {}), int(seed)
-        self.env = make_sb3_env(algo, env_id, env_kwargs)
-        self.obs_dim, self.nvec = env_spaces(self.env.unwrapped if algo == "dqn" else self.env)
-        self.options = hyperparameters(algo, total_steps, gamma)
+        self.n_envs = n_envs
+        self.env = make_sb3_env(algo, env_id, env_kwargs, n_envs)
+        self.obs_dim, self.nvec = env_spaces(make_env(env_id, env_kwargs))
+        self.options = hyperparameters(algo, total_steps, gamma, n_envs)
         self.model = build_model(algo, self.env, self.seed, self.options)
         self.steps = self.updates = 0
 
@@ -151,6 +165,7 @@ class SB3Trainer:
             "env_id": self.env_id,
             "env_kwargs": json.dumps(self.env_kwargs, sort_keys=True),
             "seed": self.seed,
+            "n_envs": self.n_envs,
             "steps": int(self.model.num_timesteps),
             "updates": self.updates,
             "options": dict(self.options),
@@ -175,7 +190,9 @@ def policy_from_payload(payload: dict, env, deterministic: bool = True) -> SB3Po
     """Rebuild an SB3 checkpoint's model on ``env`` and wrap it as a policy."""
     algo = payload["algo"]
     train_env = FlattenMultiDiscrete(env) if algo == "dqn" else env
-    model = build_model(algo, train_env, int(payload["seed"]), dict(payload["options"]))
+    with warnings.catch_warnings():  # PPO warns that a rollout split over env copies is short for one env; this model only acts
+        warnings.simplefilter("ignore", UserWarning)
+        model = build_model(algo, train_env, int(payload["seed"]), dict(payload["options"]))
     model.policy.load_state_dict(payload["model"])
     return SB3Policy(model, train_env.codec if algo == "dqn" else None, deterministic)
 

@@ -68,7 +68,7 @@ def _make_trainer(algo: str, env_id: str, env_kwargs: dict, seed: int, steps: in
         return A3CTrainer(algo, env_id, env_kwargs, a3c_options, seed, obs_dim, nvec)
     from agents.sb3 import SB3Trainer
 
-    return SB3Trainer(algo, env_id, env_kwargs, seed, steps, gamma=options.get("gamma", 0.95))
+    return SB3Trainer(algo, env_id, env_kwargs, seed, steps, gamma=options.get("gamma", 0.95), n_envs=options.get("envs", 1))
 
 
 def train(
@@ -83,7 +83,8 @@ def train(
     resume: bool = False,
     progress: bool = True,
 ) -> TrainResult:
-    """Train ``algo`` on ``env_id`` for ``steps`` env steps in all; ``options`` overrides A3COptions fields."""
+    """Train ``algo`` on ``env_id`` for ``steps`` env steps in all; ``options`` overrides A3COptions fields
+    (SB3 agents read ``gamma`` and ``envs``, the number of env copies)."""
     from agents.monitor import RunMonitor
     from agents.policy import policy_from_payload
 
@@ -101,6 +102,8 @@ def train(
         env_kwargs = json.loads(payload["env_kwargs"])
         if algo in ("mtl-a3c", "a3c"):  # the run's options, except how many workers to use now
             options = {**payload["options"], **{k: v for k, v in options.items() if k == "workers"}}
+        else:  # SB3: the run's env copies (its hyperparameters come back with the checkpoint)
+            options = {**options, "envs": int(payload.get("n_envs", 1))}
     else:
         run_dir = Path(logdir) / run_name(env_id, algo, seed)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -162,6 +165,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--logdir", default="runs", help="parent folder of the run folders (TensorBoard --logdir)")
     parser.add_argument("--env-kwargs", default="{}", help='JSON keyword arguments of the env, e.g. \'{"num_blocks": 12}\'')
     parser.add_argument("--workers", type=int, default=None, help="A3C worker processes (default: the number of cores)")
+    parser.add_argument("--envs", type=int, default=1, help="SB3 agents: env copies stepped in lockstep (default 1; PPO splits its 2048-step rollout over them)")
     parser.add_argument("--checkpoint-every", type=int, default=100, help="write the checkpoint every K updates (0: only at the end)")
     parser.add_argument("--resume", action="store_true", help="continue the newest run of this env, algo and seed")
     parser.add_argument("--eval-episodes", type=int, default=3, help="episodes of the final evaluation table (0: skip it)")
@@ -181,6 +185,8 @@ def run(args: argparse.Namespace) -> int:
     options = {f.name: getattr(args, f.name) for f in dataclasses.fields(A3COptions) if hasattr(args, f.name)}
     if args.workers is not None:
         options["workers"] = args.workers
+    if args.algo not in ("mtl-a3c", "a3c"):
+        options["envs"] = args.envs
     result = train(
         args.env, args.algo, args.steps, args.seed, args.logdir, env_kwargs, options, args.checkpoint_every, args.resume, not args.no_progress
     )

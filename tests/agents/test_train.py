@@ -82,6 +82,21 @@ def test_train__resume_of_an_sb3_run_keeps_its_step_count(tmp_path):
     assert more.run_dir == first.run_dir and more.steps == 128 and more.updates == 2
 
 
+def test_train__sb3_with_env_copies_splits_the_rollout_and_resumes_with_them(tmp_path):
+    first = train(ENV_ID, "ppo", 64, seed=0, logdir=tmp_path, options={"envs": 4}, progress=False)
+    saved = load_checkpoint(first.checkpoint)
+    assert saved["n_envs"] == 4 and saved["options"]["n_steps"] == 16  # 4 copies x 16 steps = one 64-step rollout
+    assert first.steps == 64 and first.updates == 1
+    more = train(ENV_ID, "ppo", 128, seed=0, logdir=tmp_path, resume=True, progress=False)  # no envs given: the run's 4
+    assert more.steps == 128 and more.updates == 2 and load_checkpoint(more.checkpoint)["n_envs"] == 4
+
+
+@pytest.mark.parametrize("envs", [0, 2.5, True])
+def test_train__sb3_env_copies_must_be_a_positive_integer(tmp_path, envs):
+    with pytest.raises(ValueError, match=r"n_envs \(--envs\) must be an integer >= 1"):
+        train(ENV_ID, "a2c", 64, logdir=tmp_path, options={"envs": envs}, progress=False)
+
+
 def test_train__resume_without_a_run_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="--resume: no run"):
         train(ENV_ID, "a3c", 64, logdir=tmp_path, resume=True, progress=False)
