@@ -1,7 +1,8 @@
 """Main job: train the multi-task A3C on EdgePartition-v0 and compare it in one table.
 
 Trains the multi-task A3C (seed 002, Section 4; ``agents.train.train``, the function behind
-``edge-envs train``) and SB3 PPO on the same number of env steps, then plays both (argmax
+``edge-envs train``; 2 workers x 4 env copies) and SB3 PPO (8 env copies in lockstep, its
+2048-step rollout split over them) on the same number of env steps, then plays both (argmax
 actions) and the seed's baselines (greedy, RPDI = ``random``, APDI) plus the per-slot DP oracle on
 the same held-out episodes (seeds 10000, 10001, ...) and prints one Markdown table.
 
@@ -10,7 +11,7 @@ queues, background load, mobility, fading, energy budget) with one change for sp
 ``episode_slots=200`` instead of 600 (every row, training and evaluation, uses the same kwargs).
 The DP oracle is exact only without contention; here it is a myopic reference.
 
-    .venv/bin/python -m benchmarks.main_job                 # ~4-5 min on 2 cores
+    .venv/bin/python -m benchmarks.main_job                 # ~4 min on 2 cores
     .venv/bin/python -m benchmarks.main_job --steps 2000 --episodes 2   # smoke
 """
 
@@ -32,7 +33,7 @@ EVAL_SEED = 10_000
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=100_000, help="env steps of each trained agent (default 100000)")
+    parser.add_argument("--steps", type=int, default=300_000, help="env steps of each trained agent (default 300000)")
     parser.add_argument("--episodes", type=int, default=5, help="evaluation episodes per policy (default 5)")
     parser.add_argument("--workers", type=int, default=2, help="A3C worker processes (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rows, trained = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
-        for algo, options in (("mtl-a3c", {"workers": args.workers}), ("ppo", {})):
+        for algo, options in (("mtl-a3c", {"workers": args.workers}), ("ppo", {"envs": 8})):
             result = train(ENV_ID, algo, args.steps, seed=args.seed, logdir=args.logdir or tmp, env_kwargs=ENV_KWARGS,
                            options=options, progress=False)
             trained[algo] = result
