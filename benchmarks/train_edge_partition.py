@@ -4,7 +4,8 @@ Each algorithm (``mtl-a3c``, ``a3c``, ``dqn``, ``ppo``, ``a2c``) is trained thro
 ``agents.train.train`` (the function behind ``edge-envs train``) for the same number of env steps
 on each seed, for each number of blocks M (VGG16, N = 4 edge servers, 60 tasks/s, queues,
 background load, mobility, fading and the energy budget of the default scenario; episodes
-shortened to ``--episode-slots`` for speed). The single-head A3C and DQN choose among the
+shortened to ``--episode-slots`` for speed). PPO and A2C step ``--sb3-envs`` env copies in
+lockstep (DQN one: more copies would change its updates per sample). The single-head A3C and DQN choose among the
 (N+1)^M joint placements: at M = 12 that is 5^12 = 244M actions, which they refuse
 (``agents.spaces.JointActionCodec``); the table says "n/a (joint space too large)".
 
@@ -18,7 +19,7 @@ episodes; the run has converged at the first episode where the smoothed return h
 the way from its first value to the final level. Reported as the mean over seeds.
 
 A throughput measure trains the multi-task A3C (``--workers`` worker processes) and SB3 PPO
-(one process) on the same env for ``--throughput-steps`` steps each, alternately, ``--throughput-repeats``
+(one process, ``--sb3-envs`` env copies as in training) on the same env for ``--throughput-steps`` steps each, alternately, ``--throughput-repeats``
 times, in this one run, and reports env steps/s of each and their ratio.
 
 Writes (atomically: temp file + os.replace) into ``--out`` (default benchmarks/results/):
@@ -100,11 +101,18 @@ def binned_curve(episodes, total_steps: int, bins: int) -> np.ndarray:
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
+def train_options(algo: str, args) -> dict:
+    """The options ``train`` gets: A3C worker processes, or PPO's and A2C's env copies."""
+    if algo in ("mtl-a3c", "a3c"):
+        return {"workers": args.workers}
+    return {"envs": args.sb3_envs} if algo in ("ppo", "a2c") else {}
+
+
 def run_algo(algo: str, kwargs: dict, args, seed: int, logdir: str) -> dict:
     """Train one (algo, M, seed) and evaluate it; {"error": message} when the agent refuses the env."""
     from agents.train import train
 
-    options = {"workers": args.workers} if algo in ("mtl-a3c", "a3c") else {}
+    options = train_options(algo, args)
     try:
         result = train(ENV_ID, algo, args.steps, seed=seed, logdir=logdir, env_kwargs=kwargs, options=options, progress=False)
     except ValueError as error:
@@ -145,11 +153,10 @@ def measure_throughput(args, logdir: str) -> dict:
     runs = {"mtl-a3c": [], "ppo": []}
     for repeat in range(args.throughput_repeats):
         for algo in runs:
-            options = {"workers": args.workers} if algo == "mtl-a3c" else {}
-            result = train(ENV_ID, algo, args.throughput_steps, seed=repeat, logdir=logdir, env_kwargs=kwargs, options=options, progress=False)
+            result = train(ENV_ID, algo, args.throughput_steps, seed=repeat, logdir=logdir, env_kwargs=kwargs, options=train_options(algo, args), progress=False)
             runs[algo].append(result.steps / result.wall_s)
     a3c, ppo = float(np.median(runs["mtl-a3c"])), float(np.median(runs["ppo"]))
-    return {"env_kwargs": kwargs, "steps": args.throughput_steps, "workers": args.workers, "sps": runs, "median_sps": {"mtl-a3c": a3c, "ppo": ppo}, "ratio": a3c / ppo}
+    return {"env_kwargs": kwargs, "steps": args.throughput_steps, "workers": args.workers, "sb3_envs": args.sb3_envs, "sps": runs, "median_sps": {"mtl-a3c": a3c, "ppo": ppo}, "ratio": a3c / ppo}
 
 
 def _fmt(values, spec: str = ".4g") -> str:
@@ -196,7 +203,7 @@ def tables(results: dict, args) -> list[str]:
             "| agent | env steps/s (median) | runs |",
             "| --- | ---: | --- |",
             f"| mtl-a3c, {t['workers']} worker processes | {t['median_sps']['mtl-a3c']:.0f} | {', '.join(f'{v:.0f}' for v in t['sps']['mtl-a3c'])} |",
-            f"| SB3 PPO (one process) | {t['median_sps']['ppo']:.0f} | {', '.join(f'{v:.0f}' for v in t['sps']['ppo'])} |",
+            f"| SB3 PPO (one process, {t['sb3_envs']} env copies) | {t['median_sps']['ppo']:.0f} | {', '.join(f'{v:.0f}' for v in t['sps']['ppo'])} |",
             "",
             f"Ratio mtl-a3c / PPO: **{t['ratio']:.2f}x** (training wall time includes the A3C workers' start-up).",
             "",
@@ -246,6 +253,7 @@ def parse_args(argv):
     parser.add_argument("--episode-slots", type=int, default=200, help="slots per episode (default 200; the env's default is 600)")
     parser.add_argument("--eval-episodes", type=int, default=3, help="held-out evaluation episodes (default 3)")
     parser.add_argument("--workers", type=int, default=2, help="A3C worker processes (default 2)")
+    parser.add_argument("--sb3-envs", type=int, default=8, help="env copies PPO and A2C step in lockstep (default 8)")
     parser.add_argument("--bins", type=int, default=30, help="env-step bins of the learning curves (default 30)")
     parser.add_argument("--throughput-steps", type=int, default=30_000, help="steps per throughput run (0: skip; default 30000)")
     parser.add_argument("--throughput-repeats", type=int, default=2, help="alternated throughput runs per agent (default 2)")
@@ -296,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         "# EdgePartition-v0: agents trained on equal env steps, M = 6 and M = 12",
         "",
         f"{args.seeds} seeds x {args.steps} env steps per (algorithm, M), {args.episode_slots}-slot episodes, "
-        f"A3C agents with {args.workers} worker processes. Eval return: mean over seeds of the mean return of "
+        f"A3C agents with {args.workers} worker processes, PPO and A2C on {args.sb3_envs} env copies. Eval return: mean over seeds of the mean return of "
         f"{args.eval_episodes} held-out episodes (seeds {EVAL_SEED}..; argmax actions), ± std over seeds. Delay: "
         "the per-task inference delay summed over the episode's slots (info['delay']). Baselines play the same episodes.",
         "",
