@@ -1,0 +1,95 @@
+"""The multi-task A3C against the exact DP oracle on the contention-free EdgePartition-v0.
+
+Without contention (no queues, fixed speeds and rates, a still device) every slot is an
+independent shortest-path problem that the DP oracle solves exactly, so its return is the best
+any policy can reach. Issue 4's target: the multi-task A3C within 3% of it. Per seed, the agent is
+trained through ``agents.train.train`` (the function behind ``edge-envs train``) and plays
+``--episodes`` held-out episodes (seeds 10000, ...; argmax actions) beside the oracle and the
+best single server. Gap = (agent cost - oracle cost) / oracle cost on mean returns.
+
+    python -m benchmarks.contention_free_edge_partition                 # 2 seeds x 300k steps, ~2 min
+    python -m benchmarks.contention_free_edge_partition --seeds 1 --steps 2000 --episodes 2 --out /tmp/cf.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from agents.evaluate import compare, summarize
+from benchmarks.files import publish
+
+ENV_ID = "EdgePartition-v0"
+ENV_KWARGS = {"contention_free": True, "episode_slots": 200}
+BASELINES = ("dp-oracle", "best-single-server", "greedy")
+EVAL_SEED = 10_000
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "contention_free_edge_partition.md"
+
+
+def cost_gap(value: float, oracle: float) -> float:
+    """Percent by which a mean return's cost (minus the return) exceeds the oracle's."""
+    return (oracle - value) / -oracle * 100
+
+
+def first_placements(policy, episodes: int) -> Counter:
+    """How often ``policy`` picks each placement in the first slot of the evaluation episodes."""
+    from agents.envs import make_env
+
+    env, seen = make_env(ENV_ID, ENV_KWARGS), Counter()
+    for index in range(episodes):
+        obs, info = env.reset(seed=EVAL_SEED + index)
+        seen[tuple(int(a) for a in policy.act(obs, info))] += 1
+    return seen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=2, help="training seeds (default 2)")
+    parser.add_argument("--steps", type=int, default=300_000, help="env steps per training run (default 300000)")
+    parser.add_argument("--episodes", type=int, default=5, help="held-out evaluation episodes (default 5)")
+    parser.add_argument("--workers", type=int, default=2, help="A3C worker processes (default 2)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from agents.train import train
+
+    started = time.perf_counter()
+    rows, agents = {}, []
+    with tempfile.TemporaryDirectory() as logdir:
+        for seed in range(args.seeds):
+            result = train(ENV_ID, "mtl-a3c", args.steps, seed=seed, logdir=logdir, env_kwargs=ENV_KWARGS,
+                           options={"workers": args.workers}, progress=False)
+            names = BASELINES if seed == 0 else ()  # the baselines are deterministic: play them once
+            label = f"mtl-a3c (seed {seed})"
+            rows.update(compare(result.policy, ENV_ID, ENV_KWARGS, args.episodes, EVAL_SEED, names, label=label))
+            agents.append((label, first_placements(result.policy, args.episodes)))
+    returns = {name: summarize(episodes)["return"] for name, episodes in rows.items()}
+    oracle = returns["dp-oracle"]
+    lines = [
+        f"# Contention-free {ENV_ID} {ENV_KWARGS}: multi-task A3C against the exact DP oracle",
+        "",
+        f"mtl-a3c trained {args.steps} env steps per seed ({args.workers} workers); {args.episodes} held-out "
+        f"episodes (seeds {EVAL_SEED}..), argmax actions. Gap = (cost - oracle cost) / oracle cost. Target: within 3%.",
+        "",
+        "| policy | return | gap to dp-oracle |",
+        "| --- | ---: | ---: |",
+    ]
+    for name, value in sorted(returns.items(), key=lambda item: -item[1]):
+        lines.append(f"| {name} | {value:.4g} | {cost_gap(value, oracle):+.1f}% |")
+    agent_gaps = [cost_gap(returns[label], oracle) for label, _ in agents]
+    lines += ["", f"mtl-a3c mean gap over seeds: {np.mean(agent_gaps):+.1f}%.", "",
+              "First-slot placements of the agents (placement: episodes):"]
+    lines += [f"- {label}: " + ", ".join(f"{list(p)}: {n}" for p, n in seen.most_common()) for label, seen in agents]
+    lines.append("")
+    publish(args.out, lines, "benchmarks.contention_free_edge_partition", argv, started)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

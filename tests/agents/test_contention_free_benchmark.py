@@ -1,0 +1,15 @@
+from benchmarks import contention_free_edge_partition as bench
+
+
+def test_cost_gap_is_the_extra_cost_in_percent_of_the_oracles():
+    assert bench.cost_gap(-7.5, -6.0) == 25.0
+    assert bench.cost_gap(-6.0, -6.0) == 0.0
+
+
+def test_contention_free_benchmark__smoke_writes_the_table(tmp_path):
+    out = tmp_path / "cf.md"
+    assert bench.main(["--seeds", "1", "--steps", "256", "--episodes", "2", "--workers", "1", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| dp-oracle |" in text and "| best-single-server |" in text and "| mtl-a3c (seed 0) |" in text
+    assert "+0.0% |" in text.split("| dp-oracle |")[1].splitlines()[0]
+    assert "mtl-a3c mean gap over seeds:" in text and "First-slot placements" in text
