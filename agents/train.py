@@ -106,8 +106,8 @@ def train(
             options = {**options, "envs": int(payload.get("n_envs", 1))}
     else:
         run_dir = Path(logdir) / run_name(env_id, algo, seed)
-        run_dir.mkdir(parents=True, exist_ok=True)
-    trainer = _make_trainer(algo, env_id, env_kwargs, seed, steps, options)
+    trainer = _make_trainer(algo, env_id, env_kwargs, seed, steps, options)  # bad options fail before the run folder exists
+    run_dir.mkdir(parents=True, exist_ok=True)
     if payload is not None:
         trainer.restore(payload)
     checkpoint_path = run_dir / CHECKPOINT

@@ -26,7 +26,11 @@ def main(argv: list[str] | None = None) -> int:
             module.add_arguments(sub_parser)
             sub_parser.set_defaults(_run=module.run)
     args = parser.parse_args(argv)
-    return int(args._run(args) or 0)
+    try:
+        return int(args._run(args) or 0)
+    except (ValueError, FileNotFoundError) as error:  # bad input (config, checkpoint, option): the message, no traceback
+        print(f"edge-envs {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -95,6 +95,14 @@ def test_train__sb3_with_env_copies_splits_the_rollout_and_resumes_with_them(tmp
 def test_train__sb3_env_copies_must_be_a_positive_integer(tmp_path, envs):
     with pytest.raises(ValueError, match=r"n_envs \(--envs\) must be an integer >= 1"):
         train(ENV_ID, "a2c", 64, logdir=tmp_path, options={"envs": envs}, progress=False)
+    assert not list(tmp_path.iterdir())  # no run folder is left behind
+
+
+def test_train__cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
+    assert main(["train", "--env", ENV_ID, "--algo", "ppo", "--envs", "0", "--steps", "64", "--logdir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == "edge-envs train: error: n_envs (--envs) must be an integer >= 1, got 0"
+    assert main(["evaluate", "--checkpoint", str(tmp_path / "none.pt"), "--env", ENV_ID]) == 2
+    assert "edge-envs evaluate: error: no checkpoint at" in capsys.readouterr().err
 
 
 def test_train__resume_without_a_run_is_a_clear_error(tmp_path):
