@@ -187,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
         options["workers"] = args.workers
     if args.algo not in ("mtl-a3c", "a3c"):
         options["envs"] = args.envs
+    elif args.envs != 1:
+        raise SystemExit("--envs is for the SB3 agents (ppo, a2c, dqn); the A3C agents take --envs-per-worker")
     result = train(
         args.env, args.algo, args.steps, args.seed, args.logdir, env_kwargs, options, args.checkpoint_every, args.resume, not args.no_progress
     )

@@ -103,6 +103,8 @@ def test_train__cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == "edge-envs train: error: n_envs (--envs) must be an integer >= 1, got 0"
     assert main(["evaluate", "--checkpoint", str(tmp_path / "none.pt"), "--env", ENV_ID]) == 2
     assert "edge-envs evaluate: error: no checkpoint at" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="--envs is for the SB3 agents"):
+        main(["train", "--env", ENV_ID, "--algo", "mtl-a3c", "--envs", "4", "--steps", "64", "--logdir", str(tmp_path)])
 
 
 def test_train__resume_without_a_run_is_a_clear_error(tmp_path):
