@@ -86,6 +86,12 @@ def episode_returns(env_kwargs: dict, policy_name: str, episodes: int, seed: int
     return returns, thinking / decisions
 
 
+def cost_gap(mean_return: float, oracle_return: float) -> float:
+    """Percent by which a mean return's cost (minus the return) exceeds the oracle's."""
+    oracle_cost = -oracle_return
+    return 100.0 * (-mean_return - oracle_cost) / oracle_cost
+
+
 def run(scenarios: list[str], policies: list[str], episodes: int, slots: int, seed: int, log=print) -> dict:
     """{scenario: {policy: (mean, ci95 half-width, gap to the oracle in %, s per decision)}}."""
     results = {}
@@ -98,8 +104,8 @@ def run(scenarios: list[str], policies: list[str], episodes: int, slots: int, se
             rows[name] = (*mean_ci95(returns), per_decision)
             log(f"  {scenario:<26} {name:<20} {rows[name][0]:12.4g} ± {rows[name][1]:.3g}  "
                 f"({time.perf_counter() - start:.1f} s)")
-        oracle_cost = -rows[ORACLE][0] if ORACLE in rows else float("nan")
-        results[scenario] = {name: (mean, ci, 100.0 * (-mean - oracle_cost) / oracle_cost, per_decision)
+        oracle = rows[ORACLE][0] if ORACLE in rows else float("nan")
+        results[scenario] = {name: (mean, ci, cost_gap(mean, oracle), per_decision)
                              for name, (mean, ci, per_decision) in rows.items()}
     return results
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from agents.evaluate import compare, summarize
+from benchmarks.baselines_edge_partition import cost_gap
 from benchmarks.files import publish
 
 ENV_ID = "EdgePartition-v0"
@@ -30,11 +31,6 @@ ENV_KWARGS = {"contention_free": True, "episode_slots": 200}
 BASELINES = ("dp-oracle", "best-single-server", "greedy")
 EVAL_SEED = 10_000
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "contention_free_edge_partition.md"
-
-
-def cost_gap(value: float, oracle: float) -> float:
-    """Percent by which a mean return's cost (minus the return) exceeds the oracle's."""
-    return (oracle - value) / -oracle * 100
 
 
 def first_placements(policy, episodes: int) -> Counter:
