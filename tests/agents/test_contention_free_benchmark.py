@@ -10,6 +10,7 @@ def test_contention_free_benchmark__smoke_writes_the_table(tmp_path):
     out = tmp_path / "cf.md"
     assert bench.main(["--seeds", "1", "--steps", "256", "--episodes", "2", "--workers", "1", "--out", str(out)]) == 0
     text = out.read_text()
-    assert "| dp-oracle |" in text and "| best-single-server |" in text and "| mtl-a3c (seed 0) |" in text
+    assert "| dp-oracle |" in text and "| best-single-server |" in text
+    assert "| mtl-a3c (seed 0) |" in text and "| mtl-a3c chained (seed 0) |" in text
     assert "+0.0% |" in text.split("| dp-oracle |")[1].splitlines()[0]
-    assert "mtl-a3c mean gap over seeds:" in text and "First-slot placements" in text
+    assert "- mtl-a3c chained: mean gap over seeds" in text and "First-slot placements" in text

@@ -108,3 +108,52 @@ def test_actor_critic__observation_stats_standardise_inputs_in_both_paths():
     torch.testing.assert_close(normalized.value(torch.from_numpy(x)), plain.value(torch.from_numpy(standardised)))
     assert (normalized.act(x, deterministic=True) == plain.act(standardised, deterministic=True)).all()  # numpy path too
     assert set(normalized.state_dict()) >= {"obs_shift", "obs_scale"}  # saved with the checkpoint
+
+
+def _chained(prior=0.0):
+    torch.manual_seed(0)
+    net = ActorCritic(2, [3, 3, 3], hidden=(4,), chain=True, chain_prior=prior)
+    with torch.no_grad():
+        net.chain_offset.normal_()  # a chain that matters
+    return net
+
+
+def test_chained_branches__add_the_offset_of_the_previous_choice():
+    net = _chained()
+    obs, actions = torch.randn(5, 2), torch.tensor([[0, 1, 2], [2, 2, 0], [1, 0, 0], [0, 0, 0], [2, 1, 1]])
+    plain = net.branches(net.actor_trunk(obs))
+    chained = net.logits(obs, actions)
+    torch.testing.assert_close(chained[:, 0], plain[:, 0])
+    for i in (1, 2):
+        torch.testing.assert_close(chained[:, i], plain[:, i] + net.chain_offset[i - 1, actions[:, i - 1]])
+    with pytest.raises(ValueError, match="actions"):
+        net.logits(obs)
+
+
+def test_chained_branches__start_from_the_follow_prior():
+    net = ActorCritic(2, [3, 3, 3], hidden=(4,), chain=True, chain_prior=10.0)
+    torch.testing.assert_close(net.chain_offset, 10.0 * torch.eye(3).repeat(2, 1, 1))
+    assert any(p is net.chain_offset for p in net.parameter_groups()[0])
+    actions = net.act(torch.randn(200, 2), np.random.default_rng(0))
+    assert (actions == actions[:, :1]).all(1).mean() > 0.95  # e^10 against at most e^2: the blocks stay together
+    assert not ActorCritic(2, [3], hidden=(4,), chain=True).chain  # one branch has nothing to follow
+
+
+def test_chained_branches__sampling_follows_the_chained_joint_distribution():
+    net = _chained()
+    obs = torch.ones(30_000, 2)
+    actions = net.act(obs, np.random.default_rng(1))
+    joint = np.zeros((3, 3))
+    np.add.at(joint, (actions[:, 0], actions[:, 1]), 1.0)
+    grid = torch.tensor([[a, b, 0] for a in range(3) for b in range(3)])
+    log_probs = torch.log_softmax(net.logits(obs[:9], grid), -1).detach()
+    expected = (log_probs[torch.arange(9), 0, grid[:, 0]] + log_probs[torch.arange(9), 1, grid[:, 1]]).exp()
+    np.testing.assert_allclose(joint.ravel() / len(actions), expected.numpy(), atol=0.01)
+
+
+def test_chained_branches__deterministic_action_decodes_branch_by_branch():
+    net = _chained()
+    obs = torch.randn(6, 2)
+    greedy = net.act(obs, deterministic=True)
+    for i in range(3):  # each branch's argmax given the choices before it
+        np.testing.assert_array_equal(greedy[:, i], net.logits(obs, torch.from_numpy(greedy))[:, i].argmax(-1).numpy())
