@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=2, help="training seeds (default 2)")
     parser.add_argument("--steps", type=int, default=300_000, help="env steps per training run (default 300000)")
-    parser.add_argument("--episodes", type=int, default=5, help="held-out evaluation episodes (default 5)")
+    parser.add_argument("--episodes", type=int, default=20, help="held-out evaluation episodes (default 20)")
     parser.add_argument("--workers", type=int, default=2, help="A3C worker processes (default 2)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write")
     args = parser.parse_args(argv)
