@@ -90,6 +90,7 @@ class A3COptions:
             ("rmsprop_eps", self.rmsprop_eps > 0, "> 0"),
             ("max_grad_norm", self.max_grad_norm > 0, "> 0"),
             ("reward_scale", self.reward_scale > 0, "> 0"),
+            ("chain_prior", np.isfinite(self.chain_prior), "a finite number"),
         ]
         for name, ok, allowed in checks:
             if not ok:

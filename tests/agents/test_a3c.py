@@ -44,6 +44,8 @@ def test_a3c_options__validate_fields_and_keep_the_seed_defaults():
         A3COptions(gamma=1.5)
     with pytest.raises(ValueError, match="A3COptions.workers must be >= 1"):
         A3COptions(workers=0)
+    with pytest.raises(ValueError, match="A3COptions.chain_prior must be a finite number"):
+        A3COptions(chain_prior=float("nan"))
 
 
 def test_worker__one_update_changes_the_shared_parameters_and_statistics():

@@ -11,6 +11,6 @@ def test_contention_free_benchmark__smoke_writes_the_table(tmp_path):
     assert bench.main(["--seeds", "1", "--steps", "256", "--episodes", "2", "--workers", "1", "--out", str(out)]) == 0
     text = out.read_text()
     assert "| dp-oracle |" in text and "| best-single-server |" in text
-    assert "| mtl-a3c (seed 0) |" in text and "| mtl-a3c chained (seed 0) |" in text
+    assert all(f"| {variant} (seed 0) |" in text for variant in bench.VARIANTS)
     assert "+0.0% |" in text.split("| dp-oracle |")[1].splitlines()[0]
     assert "- mtl-a3c chained: mean gap over seeds" in text and "First-slot placements" in text
