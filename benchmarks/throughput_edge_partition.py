@@ -1,6 +1,6 @@
 """Throughput of EdgePartition-v0 against CartPole-v1, single envs and 1024-wide numpy vector envs.
 
-    python -m benchmarks.throughput_edge_partition [--steps 20000] [--vector-steps 300] [--num-envs 1024]
+    python -m benchmarks.throughput_edge_partition [--steps 20000] [--vector-steps 1200] [--num-envs 1024] [--out FILE]
 
 Single envs are made with ``gym.make`` (default wrappers included) and stepped with actions sampled
 up front; vector envs with ``gym.make_vec(..., vectorization_mode="vector_entry_point")``. Targets
@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 
 import edge_envs  # noqa: F401  (registers EdgePartition-v0)
+from benchmarks.files import publish
 
 SINGLE_TARGET, VECTOR_TARGET = 0.5, 0.3
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "throughput_edge_partition.md"
 
 
 def single_rate(env_id: str, steps: int, seed: int = 0, **kwargs) -> float:
@@ -67,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--episode-slots", type=int, default=None,
                         help="EdgePartition episode length (default: the registered 600 slots)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best of each is kept")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write")
     args = parser.parse_args(argv)
+    started = time.perf_counter()
     kwargs = {} if args.episode_slots is None else {"episode_slots": args.episode_slots}
 
     best = best_rates({
@@ -82,10 +87,19 @@ def main(argv: list[str] | None = None) -> int:
         ("single env, steps/s", ours, cartpole, SINGLE_TARGET),
         (f"vector env x{args.num_envs}, env-steps/s", ours_vec, cartpole_vec, VECTOR_TARGET),
     ]
-    print(f"{'':38s} {'EdgePartition-v0':>17s} {'CartPole-v1':>13s} {'ratio':>7s} {'target':>7s}")
+    lines = [
+        "# EdgePartition-v0 against CartPole-v1: steps per second",
+        "",
+        f"Best of {args.rounds} interleaved rounds; random actions sampled up front; resets and autoresets timed.",
+        "",
+        "| | EdgePartition-v0 | CartPole-v1 | ratio | target |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
     for name, a, b, target in rows:
         verdict = "met" if a / b >= target else "MISSED"
-        print(f"{name:38s} {a:17,.0f} {b:13,.0f} {a / b:7.2f} {target:6.1f}x {verdict}")
+        lines.append(f"| {name} | {a:,.0f} | {b:,.0f} | {a / b:.2f} | {target:.1f}x {verdict} |")
+    lines.append("")
+    publish(args.out, lines, "benchmarks.throughput_edge_partition", argv, started)
     return 0
 
 

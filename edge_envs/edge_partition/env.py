@@ -18,6 +18,7 @@ from gymnasium.vector.utils import batch_space
 from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
+from edge_envs.edge_partition.row import DEVICE_LOAD, Outcome, RowCore
 from edge_envs.render import check_render_mode
 
 # ------------------------------------------------------------------------------------------------
@@ -210,11 +211,9 @@ class EdgePartitionEnv(gym.Env):
         self.action_space = spaces.MultiDiscrete(np.full(M, N + 1, dtype=np.int64))
         self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
         self._layout = Layout(cfg)
-        # info's arrays as slices of one (see step): five per-block parts, then server load and queue
-        self._info_size = 5 * M + 2 * N
-        self._info_parts = [slice(i, i + M) for i in range(0, 5 * M, M)] + [slice(5 * M, 5 * M + N),
-                                                                            slice(5 * M + N, 5 * M + 2 * N)]
-        self._core: core.RowCore | None = None
+        parts = Outcome(M, N).parts  # info's arrays are views of the core's outcome array
+        self._info_parts = [parts[key] for key in (*Outcome.BLOCK_KEYS, "server_load", "queue")]
+        self._core: RowCore | None = None
         self._last: dict | None = None
 
     @property
@@ -230,31 +229,20 @@ class EdgePartitionEnv(gym.Env):
         instance = self.generator(self.np_random)
         state = core.initial(cfg, instance, self.np_random)
         self.instance = instance
-        self._core = core.RowCore(state)
+        self._core = RowCore(state)
         T1 = cfg.episode_slots + 1
         zeros = np.zeros((T1, 1))
         deadline, speed = state.trace_deadline[0].astype(np.float64), state.trace_speed[0].astype(np.float64)
         access = state.trace_access[0].astype(np.float64)
         rows = encode(cfg, static_features(cfg, state.blocks), deadline, speed, np.zeros((T1, cfg.num_servers)),
                       access, zeros, state.trace_tasks[0], zeros, np.arange(T1))
-        self._obs_rows = rows[:, 0]
+        self._obs_rows = np.ascontiguousarray(rows[:, 0])
         self._speed, self._rate, self._deadline = speed, 1.0 / access[:, 0], deadline[:, 0]
         for array in (self._speed, self._rate, self._deadline):
             array.setflags(write=False)
         self._done = False
         self._last = None
-        return self._observation(), self._slot_info({"queue": np.array(self._core.queue)})
-
-    def _observation(self) -> np.ndarray:
-        """The precomputed row of the current slot with the queues and energy filled in."""
-        row, lay, slot_s = self._core, self._layout, self.cfg.slot_s
-        obs = self._obs_rows[row.slot].copy()
-        obs[lay.queue] = [(x := q / slot_s) / (1.0 + x) for q in row.queue]  # as encode's _squash
-        x = row.device_queue / slot_s
-        obs[lay.device_queue] = x / (1.0 + x)
-        energy = row.energy_left / self.cfg.energy_budget_j if row.energy_left > 0.0 else 0.0
-        obs[lay.energy] = energy if energy < 1.0 else 1.0
-        return obs
+        return self._core.observe(self._obs_rows, self._layout), self._slot_info({"queue": self._core.queue.copy()})
 
     def _slot_info(self, info: dict) -> dict:
         """The next slot's part of ``info`` (step() fills the same keys inline, on its hot path)."""
@@ -264,7 +252,7 @@ class EdgePartitionEnv(gym.Env):
         info["device_queue"] = row.device_queue
         info["server_speed"] = self._speed[t]
         info["rate"] = self._rate[t]
-        info["tasks"] = row.tasks[t]
+        info["tasks"] = float(row.tasks[t])
         info["deadline"] = self._deadline[t]
         return info
 
@@ -274,24 +262,22 @@ class EdgePartitionEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         if self._done:
             raise RuntimeError("the episode has ended (terminated or truncated); call reset()")
-        placement = check_placement(action, self.cfg)
-        out = row.step(placement)
-        terminated = out["ran_out"]
+        placement = np.array(check_placement(action, self.cfg))
+        values = row.step(placement)
+        reward, _, delay, penalty, energy, outage, ran_out, device_queue = values[:DEVICE_LOAD].tolist()
+        terminated = ran_out != 0.0
         t = row.slot
         truncated = t >= self.cfg.episode_slots
         self._done = terminated or truncated
-        # info's per-block and per-server arrays are views of one array: cheaper than an array each
-        values = np.fromiter([*out["block_delay"], *out["block_transfer"], *out["block_compute"], *out["block_wait"],
-                              *out["block_excess"], *out["server_load"], *row.queue], float, self._info_size)
         parts = self._info_parts
-        info = {"delay": out["delay"], "penalty": out["penalty"], "energy": out["energy"], "outage": out["outage"],
+        info = {"delay": delay, "penalty": penalty, "energy": energy, "outage": outage,
                 "block_delay": values[parts[0]], "block_transfer": values[parts[1]],
                 "block_compute": values[parts[2]], "block_wait": values[parts[3]], "block_excess": values[parts[4]],
-                "server_load": values[parts[5]], "placement": np.array(placement), "energy_left": row.energy_left,
-                "queue": values[parts[6]], "device_queue": row.device_queue, "server_speed": self._speed[t],
-                "rate": self._rate[t], "tasks": row.tasks[t], "deadline": self._deadline[t]}
+                "server_load": values[parts[5]], "placement": placement, "energy_left": row.energy_left,
+                "queue": values[parts[6]], "device_queue": device_queue, "server_speed": self._speed[t],
+                "rate": self._rate[t], "tasks": float(row.tasks[t]), "deadline": self._deadline[t]}
         self._last = info
-        return self._observation(), out["reward"], terminated, truncated, info
+        return row.observe(self._obs_rows, self._layout), reward, terminated, truncated, info
 
     def render(self):
         if self.render_mode != "ansi" or self._core is None:

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
+from edge_envs.edge_partition.row import DELAY, ENERGY, OUTAGE, PENALTY, RAN_OUT, REWARD, RowCore
 from edge_envs.net import channel
 
 
@@ -216,18 +217,21 @@ def test_slot_cost__bad_placement_raises_naming_the_problem(placement, match):
 def test_row_core__bit_identical_to_the_batched_core(kwargs):
     cfg = EdgePartitionConfig(episode_slots=300, **kwargs)
     state = _random_states(cfg, [42])
-    row = core.RowCore(state)
+    fast = RowCore(state)
     rng = np.random.default_rng(3)
+    scalars = {"reward": REWARD, "delay": DELAY, "penalty": PENALTY, "energy": ENERGY, "outage": OUTAGE}
     for _ in range(cfg.episode_slots):
         placement = rng.integers(0, cfg.num_servers + 1, size=cfg.num_blocks)
         state, out = core.transition(state, placement[None])
-        fast = row.step(placement.tolist())
-        for key in ("reward", "delay", "penalty", "energy", "outage", "block_delay", "block_excess"):
-            assert np.array_equal(np.asarray(fast[key]), getattr(out, key)[0]), key
-        assert fast["queue_end"] == out.queue_end[0].tolist()
-        if fast["ran_out"]:
+        values = fast.step(placement)
+        for key, index in scalars.items():
+            assert values[index] == getattr(out, key)[0], key
+        for key, part in fast.outcome.parts.items():
+            expected = state.queue[0] if key == "queue" else getattr(out, key)[0]
+            assert np.array_equal(values[part], expected), key
+        if values[RAN_OUT]:
             break
-    mirror = row.state()
+    mirror = fast.state()
     for key in ("slot", "queue", "device_queue", "energy_left", "deadline_now", "speed_now", "access_now",
                 "airtime_now"):
         assert np.array_equal(getattr(mirror, key), getattr(state, key)), key

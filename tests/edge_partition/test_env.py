@@ -224,10 +224,11 @@ def test_env__render_ansi_describes_the_slot():
     assert text.startswith("slot 1:") and "placement [1, 1, 1, 1, 1, 1]" in text
 
 
-def test_throughput_benchmark__runs_at_a_tiny_size(capsys):
+def test_throughput_benchmark__runs_at_a_tiny_size(tmp_path):
     from benchmarks import throughput_edge_partition
 
+    out = tmp_path / "throughput.md"
     assert throughput_edge_partition.main(["--steps", "50", "--vector-steps", "3", "--num-envs", "8",
-                                           "--episode-slots", "20", "--rounds", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "single env, steps/s" in out and "vector env x8" in out
+                                           "--episode-slots", "20", "--rounds", "1", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| single env, steps/s |" in text and "| vector env x8, env-steps/s |" in text
