@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
-from edge_envs.edge_partition.row import DELAY, ENERGY, OUTAGE, PENALTY, RAN_OUT, REWARD, RowCore
+from edge_envs.edge_partition.row import (COST, DELAY, DEVICE_LOAD, DEVICE_QUEUE_END, ENERGY, OUTAGE, PENALTY, RAN_OUT,
+                                          REWARD, RowCore)
 from edge_envs.net import channel
 
 
@@ -219,7 +220,8 @@ def test_row_core__bit_identical_to_the_batched_core(kwargs):
     state = _random_states(cfg, [42])
     fast = RowCore(state)
     rng = np.random.default_rng(3)
-    scalars = {"reward": REWARD, "delay": DELAY, "penalty": PENALTY, "energy": ENERGY, "outage": OUTAGE}
+    scalars = {"reward": REWARD, "cost": COST, "delay": DELAY, "penalty": PENALTY, "energy": ENERGY, "outage": OUTAGE,
+               "ran_out": RAN_OUT, "device_queue_end": DEVICE_QUEUE_END, "device_load": DEVICE_LOAD}
     for _ in range(cfg.episode_slots):
         placement = rng.integers(0, cfg.num_servers + 1, size=cfg.num_blocks)
         state, out = core.transition(state, placement[None])
