@@ -11,14 +11,15 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from numba import njit
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from edge_envs.edge_partition import core
+from edge_envs.edge_partition.core import DEVICE_LOAD, Outcome, RowCore
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
-from edge_envs.edge_partition.row import DEVICE_LOAD, Outcome, RowCore
 from edge_envs.render import check_render_mode
 
 # ------------------------------------------------------------------------------------------------
@@ -78,6 +79,21 @@ def encode(cfg: EdgePartitionConfig, static: np.ndarray, deadline, speed, queue,
     out[..., lay.energy] = np.minimum(np.maximum(energy_left, 0.0) / cfg.energy_budget_j, 1.0)
     out[..., lay.time_left] = ((cfg.episode_slots - slot) / cfg.episode_slots)[:, None]
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def _observe(rows, t, queue, device, slot_s, energy_budget, queue_at, device_queue_at, energy_at):
+    """The single env's observation of slot t: its precomputed row (float32) with the server
+    queues, the device's [queue, energy left] (``device``) filled in as :func:`encode` does."""
+    obs = rows[t].copy()
+    for n in range(queue.shape[0]):
+        x = queue[n] / slot_s
+        obs[queue_at + n] = x / (1.0 + x)
+    x = device[0] / slot_s
+    obs[device_queue_at] = x / (1.0 + x)
+    energy = device[1] / energy_budget if device[1] > 0.0 else 0.0
+    obs[energy_at] = energy if energy < 1.0 else 1.0
+    return obs
 
 
 def encode_state(state: core.State, static: np.ndarray) -> np.ndarray:
@@ -242,7 +258,12 @@ class EdgePartitionEnv(gym.Env):
             array.setflags(write=False)
         self._done = False
         self._last = None
-        return self._core.observe(self._obs_rows, self._layout), self._slot_info({"queue": self._core.queue.copy()})
+        return self._observation(), self._slot_info({"queue": self._core.queue.copy()})
+
+    def _observation(self) -> np.ndarray:
+        row, lay, cfg = self._core, self._layout, self.cfg
+        return _observe(self._obs_rows, row.slot, row.queue, row.device_state, cfg.slot_s, cfg.energy_budget_j,
+                        lay.queue.start, lay.device_queue, lay.energy)
 
     def _slot_info(self, info: dict) -> dict:
         """The next slot's part of ``info`` (step() fills the same keys inline, on its hot path)."""
@@ -277,7 +298,7 @@ class EdgePartitionEnv(gym.Env):
                 "queue": values[parts[6]], "device_queue": device_queue, "server_speed": self._speed[t],
                 "rate": self._rate[t], "tasks": float(row.tasks[t]), "deadline": self._deadline[t]}
         self._last = info
-        return row.observe(self._obs_rows, self._layout), reward, terminated, truncated, info
+        return self._observation(), reward, terminated, truncated, info
 
     def render(self):
         if self.render_mode != "ansi" or self._core is None:

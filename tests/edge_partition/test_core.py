@@ -1,4 +1,4 @@
-"""Core dynamics of EdgePartition: hand-computed toy slots, errata, chain decomposition, fast path."""
+"""Core dynamics of EdgePartition: hand-computed toy slots, errata, chain decomposition, the compiled row core."""
 
 import numpy as np
 import pytest
@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 
 from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import EdgePartitionConfig
+from edge_envs.edge_partition.core import (COST, DELAY, DEVICE_LOAD, DEVICE_QUEUE_END, ENERGY, OUTAGE, PENALTY, RAN_OUT,
+                                           REWARD, RowCore)
 from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
-from edge_envs.edge_partition.row import (COST, DELAY, DEVICE_LOAD, DEVICE_QUEUE_END, ENERGY, OUTAGE, PENALTY, RAN_OUT,
-                                          REWARD, RowCore)
 from edge_envs.net import channel
 
 
