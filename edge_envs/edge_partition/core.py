@@ -621,7 +621,7 @@ def block_pair_costs(state: State) -> np.ndarray:
 
 # entries of RowCore.step's outcome array (then its per-block and per-server parts, see Outcome)
 REWARD, COST, DELAY, PENALTY, ENERGY, OUTAGE, RAN_OUT, DEVICE_QUEUE_END, DEVICE_LOAD = range(9)
-_SCALARS = 9
+_SCALARS = DEVICE_LOAD + 1  # where the per-block parts start
 
 
 class Outcome:
