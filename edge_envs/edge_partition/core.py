@@ -25,17 +25,17 @@ server n). For block m at location l = p_m, with p_{-1} = 0 (the raw image is on
   transfers cost the device nothing). The budget E_max is drawn down by the slot's tasks (Eq. 11);
   when it is spent the device stops, and the slot's reward is charged ``outage_cost_s`` per slot left.
 
-Every random draw of an episode (tasks per slot, deadlines, background load, mobility, fading) is
-made in :func:`initial`, one trace per instance from its own Generator, so a transition is
-deterministic and an instance's trajectory does not depend on the batch it runs in.
+The exogenous processes (tasks per slot, deadlines, background load, mobility, fading, the radio
+links) are in :mod:`.processes`: each slot's values are drawn when it starts, from each instance's
+own random stream, so an instance's trajectory does not depend on the batch it runs in.
 
 Contention-free configuration: no waiting (each task is served as if alone), fixed speeds, a still
 device without fading, no energy limit; :func:`block_pair_costs` chained along a placement then sums
 exactly to the slot's per-task cost, so each slot is a shortest-path problem.
 
-:class:`RowCore` runs one instance through a compiled kernel (the single env's fast path); it
-performs the same floating-point operations in the same order as the batched functions, and the
-tests hold the two to bit-identical trajectories.
+:class:`CompiledCore` steps single-device instances in place through a compiled kernel (the envs'
+fast path); it performs the same floating-point operations in the same order as the batched
+functions, and the tests hold the two to bit-identical trajectories.
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edge_envs.edge_partition import processes
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.generator import Instance
-from edge_envs.net import channel
 
 DEVICE = 0
 
@@ -69,10 +69,11 @@ class Blocks:
 
 @dataclass(eq=False)
 class State:
-    """Batched state: arrays with leading axis B (A devices, M blocks, N servers, T slots).
+    """Batched state: arrays with leading axis B (A devices, M blocks, N servers).
 
-    Trace arrays (``trace_*``, axis 1 = slot 0..T) hold the episode's exogenous draws; ``*_now`` are
-    the current slot's values (what the observation and the costs read).
+    ``stream`` .. ``leg_speed`` are the exogenous processes' state, advanced by
+    :mod:`.processes` when a slot starts; ``*_now`` are the current slot's draws (what the
+    observation and the costs read).
     """
 
     cfg: EdgePartitionConfig
@@ -83,16 +84,18 @@ class State:
     energy_left: np.ndarray  # (B, A): J
     alive: np.ndarray  # (B, A) bool: energy not yet spent
     server_xy: np.ndarray  # (B, N, 2)
-    trace_tasks: np.ndarray  # (B, T+1, A) float64: tasks released in each slot
-    trace_deadline: np.ndarray  # (B, T+1, A, M) float32: tau_m
-    trace_speed: np.ndarray  # (B, T+1, N) float32: server speed factors
-    trace_access: np.ndarray  # (B, T+1, A, N) float32: s/bit from the device to each server (Eq. 5)
-    trace_airtime: np.ndarray  # (B, T+1, A, N) float32: device air time per bit sent towards each server
-    tasks_now: np.ndarray  # (B, A)
-    deadline_now: np.ndarray  # (B, A, M)
-    speed_now: np.ndarray  # (B, N)
-    access_now: np.ndarray  # (B, A, N)
-    airtime_now: np.ndarray  # (B, A, N)
+    server_speed: np.ndarray  # (B, N): base speed factor of each server
+    fixed_airtime: np.ndarray  # (B, A, N): s/bit of fixed-rate links (Instance.fixed_rate_bps); 0: radio model
+    stream: np.ndarray  # (B,) uint64: state of each row's random stream
+    load_walk: np.ndarray  # (B, N): background-load random walk before its reflection into [0, background_load]
+    position: np.ndarray  # (B, A, 2): device positions, m
+    waypoint: np.ndarray  # (B, A, 2): where each device is walking to
+    leg_speed: np.ndarray  # (B, A): its speed on that leg, m/s
+    tasks_now: np.ndarray  # (B, A): tasks released this slot
+    deadline_now: np.ndarray  # (B, A, M): tau_m
+    speed_now: np.ndarray  # (B, N): server speed factors
+    access_now: np.ndarray  # (B, A, N): s/bit from the device to each server (Eq. 5)
+    airtime_now: np.ndarray  # (B, A, N): device air time per bit sent towards each server
 
     @property
     def batch_size(self) -> int:
@@ -111,6 +114,12 @@ class State:
         ``other_index``, with ``other``'s instances ``other_index``."""
         for key, value in _row_arrays(other).items():
             getattr(self, key)[index] = value if other_index is None else value[other_index]
+
+
+# the arrays the processes read and advance, in processes.draw_slot's argument order
+_PROCESS_FIELDS = ("stream", "server_xy", "server_speed", "fixed_airtime", "load_walk", "position", "waypoint",
+                   "leg_speed", "tasks_now", "deadline_now", "speed_now", "access_now", "airtime_now")
+_ADVANCED = _PROCESS_FIELDS[:1] + _PROCESS_FIELDS[4:]  # those a slot start changes
 
 
 def _row_arrays(state: State) -> dict:
@@ -159,152 +168,12 @@ def make_blocks(cfg: EdgePartitionConfig, instance: Instance) -> Blocks:
     return Blocks(**arrays)
 
 
-def _reflect(x: np.ndarray, top: float) -> np.ndarray:
-    """Fold x into [0, top] as a billiard ball would (a reflected random walk): a triangle wave of
-    period 2 top."""
-    phase = x * (0.5 / top)
-    phase -= np.floor(phase)  # position in the period, [0, 1)
-    return top * (1.0 - np.abs(2.0 * phase - 1.0))
-
-
-def _draw_legs(rng: np.random.Generator, cfg: EdgePartitionConfig, count: int) -> np.ndarray:
-    """``count`` random-waypoint legs (count, 3): waypoint x, y uniform in the area, speed uniform in
-    ``walk_speed_mps``."""
-    legs = rng.random((count, 3))
-    legs[:, :2] *= cfg.area_m
-    low, high = cfg.walk_speed_mps
-    legs[:, 2] = low + (high - low) * legs[:, 2]
-    return legs
-
-
-def _draw_trace(cfg: EdgePartitionConfig, instance: Instance, rng: np.random.Generator) -> dict:
-    """One instance's exogenous draws for slots 0..T, in a fixed order (the per-row part; the
-    arithmetic on them is batched over instances in :func:`initial`)."""
-    T1, A, M, N = cfg.episode_slots + 1, instance.num_devices, instance.num_blocks, instance.num_servers
-    mean_tasks = cfg.task_rate * cfg.slot_s
-    if cfg.poisson_tasks:
-        tasks = rng.poisson(mean_tasks, size=(T1, A)).astype(np.float64)
-    else:
-        tasks = np.full((T1, A), float(round(mean_tasks)))
-    draws = dict(tasks=tasks, deadline=rng.random((T1, A, M), dtype=np.float32))  # scaled in initial()
-    if not (cfg.contention_free or cfg.background_load == 0.0):
-        # background load: a random walk started uniformly, steps uniform in +-background_step
-        draws["walk"] = rng.random((T1, N), dtype=np.float32)
-    if instance.fixed_rate_bps is None:
-        start = instance.device_xy if instance.device_xy is not None else rng.uniform(0.0, cfg.area_m, size=(A, 2))
-        draws["start"] = start
-        if not (cfg.contention_free or cfg.walk_speed_mps[1] == 0.0):
-            draws["legs"] = [_draw_legs(rng, cfg, 8) for _ in range(A)]
-        if cfg.fading and not cfg.contention_free:
-            draws["fading"] = rng.standard_exponential((T1, A, N), dtype=np.float32)  # Rayleigh: |h|^2 ~ Exp(1)
-    return draws
-
-
-def _background_speed(cfg: EdgePartitionConfig, base_speed: np.ndarray, walks: list) -> np.ndarray:
-    """Server speeds (R, T+1, N): base speed x (1 - background load), the load a reflected walk."""
-    if not walks:
-        return np.broadcast_to(base_speed[:, None, :], (base_speed.shape[0], cfg.episode_slots + 1,
-                                                       base_speed.shape[1]))
-    u = np.stack(walks)  # (R, T+1, N) float32 uniforms; traces are float32, so is this arithmetic
-    u[:, 0] *= cfg.background_load  # start uniform in [0, background_load]
-    u[:, 1:] = cfg.background_step * (2.0 * u[:, 1:] - 1.0)
-    load = _reflect(np.cumsum(u, axis=1), cfg.background_load)
-    return base_speed.astype(np.float32)[:, None, :] * (1.0 - load)
-
-
-def _tracks(cfg: EdgePartitionConfig, draws: list[dict], rngs: list) -> np.ndarray:
-    """Device positions (R, T+1, A, 2) at the slot starts along random-waypoint tracks: straight legs
-    to waypoints uniform in the area, speeds uniform in ``walk_speed_mps``, no pause. A track whose
-    legs end before the episode does draws 8 more legs from its row's Generator (after its other draws)."""
-    T1 = cfg.episode_slots + 1
-    horizon = cfg.episode_slots * cfg.slot_s
-    starts = np.stack([d["start"] for d in draws])  # (R, A, 2)
-    R, A = starts.shape[:2]
-    if "legs" not in draws[0]:
-        return np.broadcast_to(starts[:, None], (R, T1, A, 2))
-    legs = [list(d["legs"]) for d in draws]
-    while True:
-        K = max(len(leg) for row in legs for leg in row)
-        points = np.empty((R, A, K + 1, 2))
-        speeds = np.ones((R, A, K))
-        points[:, :, 0] = starts
-        for r in range(R):
-            for a in range(A):
-                n = len(legs[r][a])
-                points[r, a, 1:n + 1] = legs[r][a][:, :2]
-                points[r, a, n + 1:] = legs[r][a][-1, :2]  # padding: zero-length legs at the last waypoint
-                speeds[r, a, :n] = legs[r][a][:, 2]
-        step = np.diff(points, axis=2)
-        arrival = np.zeros((R, A, K + 1))
-        arrival[..., 1:] = np.cumsum(np.hypot(step[..., 0], step[..., 1]) / speeds, axis=-1)
-        short = np.argwhere(arrival[..., -1] < horizon)
-        if not len(short):
-            break
-        for r, a in short:
-            legs[r][a] = np.concatenate([legs[r][a], _draw_legs(rngs[r], cfg, 8)])
-    # one searchsorted over all tracks, each track's times shifted past the previous track's
-    span = arrival[..., -1].max() + horizon + 1.0
-    offset = (np.arange(R * A) * span).reshape(R, A, 1)
-    slot_start = np.arange(T1) * cfg.slot_s
-    times = slot_start + offset  # (R, A, T1)
-    leg = np.searchsorted((arrival + offset).ravel(), times.ravel(), side="right").reshape(R, A, T1) - 1
-    leg = np.minimum(leg - (np.arange(R * A) * (K + 1)).reshape(R, A, 1), K - 1)
-    at = leg + (np.arange(R * A) * (K + 1)).reshape(R, A, 1)  # flat index of each slot's leg start
-    t0, t1 = np.take(arrival, at), np.take(arrival, at + 1)
-    # fraction of the leg covered (from the unshifted times, so a row does not depend on its batch)
-    frac = np.clip((slot_start - t0) / np.maximum(t1 - t0, 1e-12), 0.0, 1.0)
-    out = np.empty((R, T1, A, 2))
-    for c in range(2):  # x, then y: one coordinate at a time keeps the arrays contiguous
-        coord = np.ascontiguousarray(points[..., c]).ravel()
-        p0, p1 = np.take(coord, at), np.take(coord, at + 1)
-        out[..., c] = np.moveaxis(p0 + frac * (p1 - p0), 1, 2)
-    return out
-
-
-@functools.lru_cache(maxsize=64)
-def _gain_at_1m(exponent: float, carrier_hz: float) -> float:
-    """Mean log-distance path gain at the 1 m reference (edge_envs.net.channel)."""
-    return float(channel.channel_gain(1.0, model="log_distance", fading=False, exponent=exponent,
-                                      carrier_hz=carrier_hz))
-
-
-def _links(cfg: EdgePartitionConfig, server_xy: np.ndarray, positions: np.ndarray, fading):
-    """Access time and device air time per bit (R, T+1, A, N) float32 from positions (R, T+1, A, 2).
-
-    Rate (Eq. 5, ERRATA: N0 is a density): ``B log2(1 + p g |h|^2 / (N0 B))`` with |h|^2 Rayleigh and
-    g the log-distance path gain of :mod:`edge_envs.net.channel` (reference: free space at 1 m),
-    ``g(d) = g(1 m) d^-n``; rates are clipped to ``rate_range_bps``. The device associates with its
-    nearest server; servers within ``coverage_m`` are reached directly, the others through the
-    associated server and the wired link R_max.
-    """
-    snr_1m = cfg.tx_power_w * _gain_at_1m(cfg.path_loss_exponent, cfg.carrier_hz) / (
-        cfg.noise_psd_w_per_hz * cfg.bandwidth_hz)
-    positions, server_xy = positions.astype(np.float32), server_xy.astype(np.float32)  # float32 like the traces
-    dx = positions[..., None, 0] - server_xy[:, None, None, :, 0]
-    dy = positions[..., None, 1] - server_xy[:, None, None, :, 1]
-    squared = np.maximum(dx * dx + dy * dy, 1.0)  # distances below 1 m count as 1 m
-    if cfg.path_loss_exponent == 3.0:  # the default: d^-3 without a general power
-        gain = snr_1m / (squared * np.sqrt(squared))
-    else:
-        gain = snr_1m * squared ** (-0.5 * cfg.path_loss_exponent)
-    rate = cfg.bandwidth_hz * np.log2(1.0 + gain * fading)
-    np.clip(rate, *cfg.rate_range_bps, out=rate)
-    airtime = 1.0 / rate
-    N = squared.shape[-1]
-    nearest = np.argmin(squared, axis=-1)[..., None]
-    relayed = (squared > cfg.coverage_m**2) & (np.arange(N) != nearest)
-    nearest_airtime = np.take(airtime.ravel(), (np.arange(nearest.size) * N).reshape(nearest.shape) + nearest)
-    airtime = np.where(relayed, nearest_airtime, airtime)
-    access = airtime + relayed * (1.0 / cfg.wired_rate_bps)
-    return access, airtime
-
-
 def initial(cfg: EdgePartitionConfig, instance: Instance | Sequence[Instance],
             rng: np.random.Generator | Sequence[np.random.Generator]) -> State:
     """Start of an episode for each (instance, rng) pair: empty queues, full energy, slot 0.
 
-    A single Instance and Generator give B = 1. Each instance draws its whole exogenous trace from its
-    own Generator, so row b of a batch equals the same (instance, rng) run alone.
+    A single Instance and Generator give B = 1. Each row's random stream is seeded from its own
+    Generator (one draw), so row b of a batch equals the same (instance, rng) run alone.
     """
     instances = [instance] if isinstance(instance, Instance) else list(instance)
     rngs = [rng] if isinstance(rng, np.random.Generator) else list(rng)
@@ -315,46 +184,31 @@ def initial(cfg: EdgePartitionConfig, instance: Instance | Sequence[Instance],
     if (M, N) != (cfg.num_blocks, cfg.num_servers):
         raise ValueError(f"instance: has {M} blocks and {N} servers but the config says num_blocks="
                          f"{cfg.num_blocks}, num_servers={cfg.num_servers}")
-    draws = [_draw_trace(cfg, inst, g) for inst, g in zip(instances, rngs)]
-    stack = lambda key: np.stack([d[key] for d in draws])  # noqa: E731
-    low, high = cfg.deadline_s
-    deadline = stack("deadline")
-    deadline *= high - low
-    deadline += low  # tau_m uniform in deadline_s
-    server_xy = np.stack([inst.server_xy for inst in instances]).astype(np.float64)
-    speed = _background_speed(cfg, np.stack([inst.server_speed for inst in instances]),
-                              [d["walk"] for d in draws if "walk" in d])
-    if first.fixed_rate_bps is None:
-        positions = _tracks(cfg, draws, rngs)
-        fading = stack("fading") if "fading" in draws[0] else np.float32(1.0)
-        access, airtime = _links(cfg, server_xy, positions, fading)
-    else:
-        fixed = 1.0 / np.stack([inst.fixed_rate_bps for inst in instances])
-        access = airtime = np.broadcast_to(fixed[:, None], (len(instances), cfg.episode_slots + 1, A, N))
     B = len(instances)
+    fixed_airtime = np.zeros((B, A, N))
+    position = np.full((B, A, 2), np.nan)  # NaN: drawn uniformly by processes.start_rows
+    for b, inst in enumerate(instances):
+        if inst.fixed_rate_bps is not None:
+            fixed_airtime[b] = 1.0 / inst.fixed_rate_bps
+        if inst.device_xy is not None:
+            position[b] = inst.device_xy
     state = State(
         cfg=cfg, blocks=make_blocks(cfg, first), slot=np.zeros(B, dtype=np.int64),
         queue=np.zeros((B, N)), device_queue=np.zeros((B, A)),
         energy_left=np.full((B, A), np.inf if cfg.contention_free else cfg.energy_budget_j),
-        alive=np.ones((B, A), dtype=bool), server_xy=server_xy,
-        trace_tasks=stack("tasks"), trace_deadline=deadline, trace_speed=speed.astype(np.float32),
-        trace_access=np.ascontiguousarray(access, dtype=np.float32),
-        trace_airtime=np.ascontiguousarray(airtime, dtype=np.float32),
-        tasks_now=None, deadline_now=None, speed_now=None, access_now=None, airtime_now=None)
-    return dataclasses.replace(state, **_slot_arrays(state, state.slot))
+        alive=np.ones((B, A), dtype=bool),
+        server_xy=np.stack([inst.server_xy for inst in instances]).astype(np.float64),
+        server_speed=np.stack([inst.server_speed for inst in instances]).astype(np.float64),
+        fixed_airtime=fixed_airtime, stream=np.array([processes.seed_stream(g) for g in rngs], dtype=np.uint64),
+        load_walk=np.zeros((B, N)), position=position, waypoint=np.zeros((B, A, 2)), leg_speed=np.zeros((B, A)),
+        tasks_now=np.empty((B, A)), deadline_now=np.empty((B, A, M)), speed_now=np.empty((B, N)),
+        access_now=np.empty((B, A, N)), airtime_now=np.empty((B, A, N)))
+    processes.start_rows(processes.params(cfg), np.arange(B), *_process_arrays(state))
+    return state
 
 
-def _slot_arrays(state: State, slot: np.ndarray) -> dict:
-    """The ``*_now`` arrays of every row at slot index ``slot`` (B,), read from the traces."""
-    B, T1 = state.trace_tasks.shape[:2]
-    flat = np.arange(B) * T1 + slot
-
-    def pick(trace):
-        return np.take(trace.reshape((B * T1,) + trace.shape[2:]), flat, axis=0).astype(np.float64)
-
-    return dict(tasks_now=pick(state.trace_tasks), deadline_now=pick(state.trace_deadline),
-                speed_now=pick(state.trace_speed), access_now=pick(state.trace_access),
-                airtime_now=pick(state.trace_airtime))
+def _process_arrays(state: State) -> tuple:
+    return tuple(getattr(state, key) for key in _PROCESS_FIELDS)
 
 
 def _with_device(x: np.ndarray, device_value: float) -> np.ndarray:
@@ -548,17 +402,19 @@ def slot_cost(state: State, placement) -> SlotOutcome:
 def transition(state: State, placement, rng: np.random.Generator | None = None) -> tuple[State, SlotOutcome]:
     """Apply ``placement`` ((B, M), or (B, A, M) with several devices) to the current slot.
 
-    Returns the state at the next slot and the slot's outcome. ``rng`` is accepted for the common
-    core signature but unused: the episode's random draws were all made in :func:`initial`.
+    Returns the state at the next slot, with that slot's draws made (:mod:`.processes`), and the
+    slot's outcome. ``rng`` is accepted for the common core signature but unused: each row draws
+    from its own stream, seeded in :func:`initial`.
     """
     p, has_p = _canonical(state, placement)
     if has_p:
         raise ValueError("placement: transition takes one placement per instance, (B, M) or (B, A, M)")
     out = _evaluate(state, p)
-    slot = state.slot + 1
     nxt = dataclasses.replace(
-        state, slot=slot, device_queue=out.device_queue_end[:, 0], energy_left=state.energy_left - out.energy[:, 0],
-        alive=state.alive & ~out.ran_out[:, 0], **_slot_arrays(state, np.minimum(slot, state.cfg.episode_slots)))
+        state, slot=state.slot + 1, device_queue=out.device_queue_end[:, 0],
+        energy_left=state.energy_left - out.energy[:, 0], alive=state.alive & ~out.ran_out[:, 0],
+        **{key: getattr(state, key).copy() for key in _ADVANCED})
+    processes.next_slot(processes.params(state.cfg), *_process_arrays(nxt))
     nxt.queue = out.queue_end[:, 0] * state.speed_now / nxt.speed_now  # backlog in the next slot's seconds
     return nxt, _squeeze(out, False, state.num_devices == 1)
 
@@ -611,24 +467,29 @@ def block_pair_costs(state: State) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# one instance through a compiled kernel: the single env's fast path
+# single-device instances through a compiled kernel: the envs' fast path
 #
-# At B = 1 numpy's per-call overhead dominates the functions above, and the same arithmetic on
-# Python floats costs several microseconds a slot; numba compiles _step, which widens float32 trace
-# entries to float64 before use and fuses no multiply-adds, so its trajectory is bit-identical to
-# the batched core's (the tests hold the two to that).
+# numpy's per-call overhead dominates the functions above at small B, and a 1024-wide step through
+# them makes about sixty passes over memory; numba compiles step_rows, which does one row at a time
+# the floating-point operations of transition() in the same order (no fused multiply-adds), so its
+# trajectory is bit-identical to the batched core's (the tests hold the two to that).
 
 
-# entries of RowCore.step's outcome array (then its per-block and per-server parts, see Outcome)
+# entries of a row of CompiledCore.step's outcome array (then its per-block and per-server parts, see Outcome)
 REWARD, COST, DELAY, PENALTY, ENERGY, OUTAGE, RAN_OUT, DEVICE_QUEUE_END, DEVICE_LOAD = range(9)
 _SCALARS = DEVICE_LOAD + 1  # where the per-block parts start
 
+# entries of the step constants (CompiledCore)
+(_LAST_SLOT, _SLOT_S, _PENALTY_WEIGHT, _TX_POWER, _INV_WIRED, _OUTAGE_COST, _CONTENTION_FREE, _DEADLINE_TOP,
+ _SPEED_TOP, _RATE_TOP, _ENERGY_BUDGET, _TASK_SCALE) = range(12)
+
 
 class Outcome:
-    """Layout of :meth:`RowCore.step`'s array for M blocks and N servers: the scalars above, then
-    ``block_delay``, ``block_transfer``, ``block_compute``, ``block_wait``, ``block_excess`` (M each),
-    ``server_load``, ``queue_end`` (keys and meanings as :class:`SlotOutcome`) and ``queue``
-    (the backlog at the next slot's start, in seconds at its speeds), N each."""
+    """Layout of a row of :meth:`CompiledCore.step`'s array for M blocks and N servers: the scalars
+    above, then ``block_delay``, ``block_transfer``, ``block_compute``, ``block_wait``,
+    ``block_excess`` (M each), ``server_load``, ``queue_end`` (keys and meanings as
+    :class:`SlotOutcome`) and ``queue`` (the backlog at the next slot's start, in seconds at its
+    speeds), N each."""
 
     BLOCK_KEYS = ("block_delay", "block_transfer", "block_compute", "block_wait", "block_excess")
     SERVER_KEYS = ("server_load", "queue_end", "queue")
@@ -642,65 +503,65 @@ class Outcome:
         self.size = end + len(self.SERVER_KEYS) * N
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _row_mean_positive(x0: float, x1: float) -> float:
     """:func:`_mean_positive` of two floats (same operations)."""
     p = (x0 if x0 > 0.0 else 0.0) + (x1 if x1 > 0.0 else 0.0)
     return p * p / (2.0 * abs(x1 - x0)) if x0 * x1 < 0.0 else 0.5 * p
 
 
-@njit(cache=True, error_model="numpy")
-def _step(p, t, last_slot, slot_s, penalty_weight, tx_power, inv_wired, outage_cost, contention_free,
-          local_time, edge_work, input_bits, result_bits, local_energy,
-          tasks, deadline, speed, access, airtime, queue, device, out):
-    """Slot t under placement p (M,): fills ``out`` (an Outcome layout) and advances the state in
-    place: ``queue`` (N,) server backlog, ``device`` = [device backlog, energy left]. The operations
-    of :func:`_evaluate` and :func:`transition` for one row, in the same order."""
-    M, N = p.shape[0], queue.shape[0]
+@njit(cache=True, error_model="numpy", inline="always")
+def _cost_row(b, p, c, blocks, result_bits, slot, queue, device_queue, energy_left, alive, tasks_now, deadline_now,
+              speed_now, access_now, airtime_now, out, work, start, end):
+    """Row b's outcome under placement p (M,) into ``out`` (an Outcome layout), and each location's
+    backlog at the slot start and end into ``start``, ``end`` (device first); no state change. The
+    operations of :func:`_evaluate` for one row, in the same order."""
+    M, N = p.shape[0], queue.shape[1]
     b_delay, b_transfer, b_compute = _SCALARS, _SCALARS + M, _SCALARS + 2 * M
-    b_wait, b_excess = _SCALARS + 3 * M, _SCALARS + 4 * M
-    load_at, queue_end_at, queue_at = _SCALARS + 5 * M, _SCALARS + 5 * M + N, _SCALARS + 5 * M + 2 * N
+    b_wait, b_excess, load_at = _SCALARS + 3 * M, _SCALARS + 4 * M, _SCALARS + 5 * M
     # transfer and compute of each block, compute per task at each location, energy (Eqs. 3-7)
-    work = np.zeros(N + 1)
+    work[:] = 0.0
     energy = 0.0
     prev = 0
     for m in range(M):
-        here, bits = p[m], input_bits[m]
+        here, bits = p[m], blocks[2, m]
         if here == prev:
             transfer = 0.0
         elif prev == 0:
-            transfer = bits * np.float64(access[t, here - 1])
-            energy += tx_power * (bits * np.float64(airtime[t, here - 1]))  # Eq. (7)
+            transfer = bits * access_now[b, 0, here - 1]
+            energy += c[_TX_POWER] * (bits * airtime_now[b, 0, here - 1])  # Eq. (7)
         elif here == 0:
-            transfer = bits * np.float64(access[t, prev - 1])
+            transfer = bits * access_now[b, 0, prev - 1]
         else:
-            transfer = bits * inv_wired
+            transfer = bits * c[_INV_WIRED]
         if here == 0:
-            compute = local_time[m]
-            energy += local_energy[m]  # Eq. (4)
+            compute = blocks[0, m]
+            energy += blocks[3, m]  # Eq. (4)
         else:
-            compute = edge_work[m] / np.float64(speed[t, here - 1])
+            compute = blocks[1, m] / speed_now[b, here - 1]
         work[here] += compute
         out[b_transfer + m], out[b_compute + m] = transfer, compute
         prev = here
     if prev != 0:  # the result goes back to the device
-        out[b_transfer + M - 1] = out[b_transfer + M - 1] + result_bits * np.float64(access[t, prev - 1])
+        out[b_transfer + M - 1] = out[b_transfer + M - 1] + result_bits * access_now[b, 0, prev - 1]
     # backlog of each location (device first) over the slot: from start to end
-    n_tasks = tasks[t]
-    start, end = np.empty(N + 1), np.empty(N + 1)
-    start[0] = device[0]
-    start[1:] = queue
+    live = alive[b, 0]
+    n_tasks = tasks_now[b, 0] if live else 0.0
+    slot_s = c[_SLOT_S]
+    start[0] = device_queue[b, 0]
+    start[1:] = queue[b]
     for loc in range(N + 1):
         rho = n_tasks * work[loc] / slot_s
         end[loc] = start[loc] + (rho - 1.0) * slot_s
         out[DEVICE_LOAD if loc == 0 else load_at + loc - 1] = rho
     # delays: a block that starts a segment waits behind its location's backlog
+    contention_free = c[_CONTENTION_FREE] != 0.0
     delay = penalty = 0.0
     prev = -1
     for m in range(M):
         here = p[m]
         own = out[b_transfer + m] + out[b_compute + m]
-        tau = np.float64(deadline[t, m])
+        tau = deadline_now[b, 0, m]
         over = own - tau
         excess = over if over > 0.0 else 0.0
         wait = 0.0
@@ -716,74 +577,127 @@ def _step(p, t, last_slot, slot_s, penalty_weight, tx_power, inv_wired, outage_c
         out[b_wait + m], out[b_excess + m] = wait, excess
         delay += own + wait
         penalty += excess
-    cost = delay + penalty_weight * penalty
+    cost = delay + c[_PENALTY_WEIGHT] * penalty
     energy = n_tasks * energy
-    ran_out = device[1] - energy <= 0.0
-    outage = (last_slot - 1 - t) * outage_cost if ran_out else 0.0
-    out[REWARD], out[COST], out[DELAY], out[PENALTY] = -cost - outage, cost, delay, penalty
+    ran_out = live and energy_left[b, 0] - energy <= 0.0
+    outage = (c[_LAST_SLOT] - 1 - slot[b]) * c[_OUTAGE_COST] if ran_out else 0.0
+    out[REWARD] = -cost - outage if live else 0.0
+    out[COST], out[DELAY], out[PENALTY] = cost, delay, penalty
     out[ENERGY], out[OUTAGE], out[RAN_OUT] = energy, outage, 1.0 if ran_out else 0.0
-    # next slot: the backlog left, re-expressed in seconds at the next slot's speeds
-    after = min(t + 1, last_slot)
-    for loc in range(N + 1):
-        left = end[loc] if not contention_free and end[loc] > 0.0 else 0.0
-        if loc == 0:
-            out[DEVICE_QUEUE_END] = left
-        else:
-            out[queue_end_at + loc - 1] = left
-            queue[loc - 1] = out[queue_at + loc - 1] = left * np.float64(speed[t, loc - 1]) / np.float64(speed[after, loc - 1])
-    device[0] = out[DEVICE_QUEUE_END]
-    device[1] = device[1] - energy
 
 
-class RowCore:
-    """One single-device instance (a B = 1 State) stepped by the compiled kernel.
+@njit(cache=True, error_model="numpy", inline="always")
+def _observe_row(b, c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
+                 access_now, obs):
+    """Row b's observation into ``obs[b]``, as :func:`encode` computes it (see its layout)."""
+    M, N = deadline_now.shape[2], queue.shape[1]
+    row = obs[b]
+    row[:4 * M] = static
+    for m in range(M):
+        row[4 * M + m] = deadline_now[b, 0, m] / c[_DEADLINE_TOP]
+    for n in range(N):
+        row[5 * M + n] = speed_now[b, n] / c[_SPEED_TOP]
+        x = queue[b, n] / c[_SLOT_S]
+        row[5 * M + N + n] = x / (1.0 + x)
+        row[5 * M + 2 * N + n] = 1.0 / access_now[b, 0, n] / c[_RATE_TOP]
+    at = 5 * M + 3 * N
+    x = device_queue[b, 0] / c[_SLOT_S]
+    row[at] = x / (1.0 + x)
+    x = tasks_now[b, 0] / c[_TASK_SCALE]
+    row[at + 1] = x / (1.0 + x)
+    row[at + 2] = min(max(energy_left[b, 0], 0.0) / c[_ENERGY_BUDGET], 1.0)
+    row[at + 3] = (c[_LAST_SLOT] - slot[b]) / c[_LAST_SLOT]
 
-    ``slot``, ``queue`` (N,), ``device_queue`` and ``energy_left`` are the current state
-    (``device_state`` is the array [device_queue, energy_left]); :meth:`state` gives the equivalent
-    State.
+
+@njit(cache=True, error_model="numpy")
+def _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, queue, device_queue, energy_left,
+               alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
+               tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs):
+    """Apply placement[b] to every active row b and advance it to its next slot in place (queues,
+    energy, slot, the next slot's draws), filling ``out[b]``; then write every row's observation.
+    Returns -1, or the first row whose placement is out of range (then nothing has changed)."""
+    B, M = placement.shape
+    N = queue.shape[1]
+    for b in range(B):
+        for m in range(M):
+            if active[b] and (placement[b, m] < 0 or placement[b, m] > N):
+                return b
+    work, start, end = np.empty(N + 1), np.empty(N + 1), np.empty(N + 1)
+    queue_end_at, queue_at = _SCALARS + 5 * M + N, _SCALARS + 5 * M + 2 * N
+    for b in range(B):
+        if active[b]:
+            row = out[b]
+            _cost_row(b, placement[b], c, blocks, result_bits, slot, queue, device_queue, energy_left, alive,
+                      tasks_now, deadline_now, speed_now, access_now, airtime_now, row, work, start, end)
+            contention_free = c[_CONTENTION_FREE] != 0.0
+            for loc in range(N + 1):
+                left = end[loc] if not contention_free and end[loc] > 0.0 else 0.0
+                if loc == 0:
+                    row[DEVICE_QUEUE_END] = left
+                else:
+                    row[queue_end_at + loc - 1] = left
+                    queue[b, loc - 1] = left * speed_now[b, loc - 1]  # divided by the next slot's speed below
+            device_queue[b, 0] = row[DEVICE_QUEUE_END]
+            energy_left[b, 0] = energy_left[b, 0] - row[ENERGY]
+            alive[b, 0] = alive[b, 0] and row[RAN_OUT] == 0.0
+            slot[b] += 1
+            processes.draw_slot(proc, b, False, stream, server_xy, server_speed, fixed_airtime, load_walk, position,
+                                waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now)
+            for n in range(N):
+                queue[b, n] = row[queue_at + n] = queue[b, n] / speed_now[b, n]
+        _observe_row(b, c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
+                     access_now, obs)
+    return -1
+
+
+@njit(cache=True, error_model="numpy")
+def _observe_rows(c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now, access_now,
+                  obs):
+    for b in range(slot.shape[0]):
+        _observe_row(b, c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
+                     access_now, obs)
+
+
+class CompiledCore:
+    """Single-device instances (a State with A = 1) stepped in place by the compiled kernel.
+
+    :meth:`step` advances ``state``'s arrays in place, as :func:`transition` would, and writes each
+    row's observation as :func:`encode` would; swap instances in with ``state.set_rows`` (it writes
+    in place too).
     """
 
-    def __init__(self, state: State):
-        if state.batch_size != 1 or state.num_devices != 1:
-            raise ValueError(f"state: RowCore runs one single-device instance, got B={state.batch_size}, "
-                             f"A={state.num_devices}")
+    def __init__(self, state: State, static: np.ndarray):
+        if state.num_devices != 1:
+            raise ValueError(f"state: CompiledCore runs single-device instances, got A={state.num_devices}")
         cfg, blocks = state.cfg, state.blocks
-        self.cfg, self._base = cfg, state
+        self.state = state
         self.outcome = Outcome(cfg.num_blocks, cfg.num_servers)
-        self._constants = (cfg.episode_slots, cfg.slot_s, cfg.penalty_weight, cfg.tx_power_w, 1.0 / cfg.wired_rate_bps,
-                           cfg.outage_cost_s, cfg.contention_free)
-        self._blocks = (np.ascontiguousarray(blocks.local_time[0]), np.ascontiguousarray(blocks.edge_work[0]),
-                        np.ascontiguousarray(blocks.input_bits[0]), float(blocks.result_bits[0]),
-                        np.ascontiguousarray(blocks.local_energy[0]))
-        self.tasks = np.ascontiguousarray(state.trace_tasks[0, :, 0])
-        self._trace = tuple(np.ascontiguousarray(x) for x in (
-            state.trace_deadline[0, :, 0], state.trace_speed[0], state.trace_access[0, :, 0],
-            state.trace_airtime[0, :, 0]))
-        self.slot = int(state.slot[0])
-        self.queue = state.queue[0].copy()
-        self.device_state = np.array([state.device_queue[0, 0], state.energy_left[0, 0]])
+        constants = np.empty(12)
+        constants[[_LAST_SLOT, _SLOT_S, _PENALTY_WEIGHT, _TX_POWER, _INV_WIRED, _OUTAGE_COST, _CONTENTION_FREE]] = (
+            cfg.episode_slots, cfg.slot_s, cfg.penalty_weight, cfg.tx_power_w, 1.0 / cfg.wired_rate_bps,
+            cfg.outage_cost_s, cfg.contention_free)
+        constants[[_DEADLINE_TOP, _SPEED_TOP, _RATE_TOP, _ENERGY_BUDGET, _TASK_SCALE]] = (
+            cfg.deadline_s[1], cfg.server_speed_factor[1], cfg.rate_range_bps[1], cfg.energy_budget_j,
+            cfg.task_rate * cfg.slot_s)
+        table = np.stack([blocks.local_time[0], blocks.edge_work[0], blocks.input_bits[0], blocks.local_energy[0]])
+        self._constants = (constants, table, float(blocks.result_bits[0]),
+                           np.ascontiguousarray(static[0], dtype=np.float32), processes.params(cfg))
+        self._observed = ("slot", "queue", "device_queue", "energy_left", "tasks_now", "deadline_now", "speed_now",
+                          "access_now")
+        self._stepped = ("slot", "queue", "device_queue", "energy_left", "alive") + _PROCESS_FIELDS
 
-    @property
-    def device_queue(self) -> float:
-        return float(self.device_state[0])
+    def step(self, placement: np.ndarray, active: np.ndarray, out: np.ndarray, obs: np.ndarray) -> None:
+        """Apply ``placement`` (B, M) int64 to the rows where ``active`` (B,) bool, filling their rows of
+        ``out`` (B, outcome.size) float64; write every row's observation into ``obs`` (B, dim) float32.
+        An out-of-range location raises a ValueError naming the row (nothing is changed)."""
+        state = self.state
+        bad = _step_rows(placement, active, *self._constants, *(getattr(state, k) for k in self._stepped), out, obs)
+        if bad >= 0:
+            N = state.cfg.num_servers
+            raise ValueError(f"actions: row {bad} has locations {placement[bad].tolist()}; each must lie in "
+                             f"[0, {N}] (0 = device, n = edge server n)")
 
-    @property
-    def energy_left(self) -> float:
-        return float(self.device_state[1])
-
-    def step(self, placement: np.ndarray) -> np.ndarray:
-        """Apply a validated placement (M,) int64 to the current slot and advance to the next one;
-        returns the slot's outcome (float64, laid out by ``self.outcome``)."""
-        out = np.empty(self.outcome.size)
-        _step(placement, self.slot, *self._constants, *self._blocks, self.tasks, *self._trace, self.queue,
-              self.device_state, out)
-        self.slot += 1
-        return out
-
-    def state(self) -> State:
-        """The current state as a batched State with B = 1."""
-        partial = dataclasses.replace(
-            self._base, slot=np.array([self.slot]), queue=self.queue[None].copy(),
-            device_queue=np.array([[self.device_queue]]), energy_left=np.array([[self.energy_left]]),
-            alive=np.array([[self.energy_left > 0.0]]))
-        return dataclasses.replace(partial, **_slot_arrays(partial, np.minimum(partial.slot, self.cfg.episode_slots)))
+    def observe(self, obs: np.ndarray) -> None:
+        """Write every row's current observation into ``obs`` (B, dim) float32."""
+        constants, _, _, static, _ = self._constants
+        _observe_rows(constants, static, *(getattr(self.state, k) for k in self._observed), obs)

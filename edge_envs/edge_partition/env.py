@@ -11,13 +11,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from numba import njit
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from edge_envs.edge_partition import core
-from edge_envs.edge_partition.core import DEVICE_LOAD, Outcome, RowCore
+from edge_envs.edge_partition.core import DELAY, DEVICE_LOAD, ENERGY, OUTAGE, PENALTY, RAN_OUT, REWARD, CompiledCore
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
 from edge_envs.render import check_render_mode
@@ -79,21 +78,6 @@ def encode(cfg: EdgePartitionConfig, static: np.ndarray, deadline, speed, queue,
     out[..., lay.energy] = np.minimum(np.maximum(energy_left, 0.0) / cfg.energy_budget_j, 1.0)
     out[..., lay.time_left] = ((cfg.episode_slots - slot) / cfg.episode_slots)[:, None]
     return out
-
-
-@njit(cache=True, error_model="numpy")
-def _observe(rows, t, queue, device, slot_s, energy_budget, queue_at, device_queue_at, energy_at):
-    """The single env's observation of slot t: its precomputed row (float32) with the server
-    queues, the device's [queue, energy left] (``device``) filled in as :func:`encode` does."""
-    obs = rows[t].copy()
-    for n in range(queue.shape[0]):
-        x = queue[n] / slot_s
-        obs[queue_at + n] = x / (1.0 + x)
-    x = device[0] / slot_s
-    obs[device_queue_at] = x / (1.0 + x)
-    energy = device[1] / energy_budget if device[1] > 0.0 else 0.0
-    obs[energy_at] = energy if energy < 1.0 else 1.0
-    return obs
 
 
 def encode_state(state: core.State, static: np.ndarray) -> np.ndarray:
@@ -227,103 +211,87 @@ class EdgePartitionEnv(gym.Env):
         self.action_space = spaces.MultiDiscrete(np.full(M, N + 1, dtype=np.int64))
         self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
         self._layout = Layout(cfg)
-        parts = Outcome(M, N).parts  # info's arrays are views of the core's outcome array
-        self._info_parts = [parts[key] for key in (*Outcome.BLOCK_KEYS, "server_load", "queue")]
-        self._core: RowCore | None = None
+        self._outcome = core.Outcome(M, N)
+        parts = self._outcome.parts  # info's arrays are views of the step's outcome array
+        self._info_parts = [parts[key] for key in (*core.Outcome.BLOCK_KEYS, "server_load", "queue")]
+        self._active = np.ones(1, dtype=bool)
+        self._core: CompiledCore | None = None
         self._last: dict | None = None
 
     @property
     def state(self) -> core.State:
-        """The current state as a batched core.State (B = 1), for baselines and oracles."""
+        """The current state as a batched core.State (B = 1, a copy), for baselines and oracles."""
         if self._core is None:
             raise RuntimeError("call reset() before reading the state")
-        return self._core.state()
+        return self._core.state.rows(slice(None))
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         cfg = self.cfg
-        instance = self.generator(self.np_random)
-        state = core.initial(cfg, instance, self.np_random)
-        self.instance = instance
-        self._core = RowCore(state)
-        T1 = cfg.episode_slots + 1
-        zeros = np.zeros((T1, 1))
-        deadline, speed = state.trace_deadline[0].astype(np.float64), state.trace_speed[0].astype(np.float64)
-        access = state.trace_access[0].astype(np.float64)
-        rows = encode(cfg, static_features(cfg, state.blocks), deadline, speed, np.zeros((T1, cfg.num_servers)),
-                      access, zeros, state.trace_tasks[0], zeros, np.arange(T1))
-        self._obs_rows = np.ascontiguousarray(rows[:, 0])
-        self._speed, self._rate, self._deadline = speed, 1.0 / access[:, 0], deadline[:, 0]
-        for array in (self._speed, self._rate, self._deadline):
-            array.setflags(write=False)
+        self.instance = self.generator(self.np_random)
+        state = core.initial(cfg, self.instance, self.np_random)
+        self._core = CompiledCore(state, static_features(cfg, state.blocks))
         self._done = False
         self._last = None
-        return self._observation(), self._slot_info({"queue": self._core.queue.copy()})
-
-    def _observation(self) -> np.ndarray:
-        row, lay, cfg = self._core, self._layout, self.cfg
-        return _observe(self._obs_rows, row.slot, row.queue, row.device_state, cfg.slot_s, cfg.energy_budget_j,
-                        lay.queue.start, lay.device_queue, lay.energy)
+        obs = np.empty((1, self.observation_space.shape[0]), dtype=np.float32)
+        self._core.observe(obs)
+        return obs[0], self._slot_info({"queue": state.queue[0].copy()})
 
     def _slot_info(self, info: dict) -> dict:
-        """The next slot's part of ``info`` (step() fills the same keys inline, on its hot path)."""
-        row = self._core
-        t = row.slot
-        info["energy_left"] = row.energy_left
-        info["device_queue"] = row.device_queue
-        info["server_speed"] = self._speed[t]
-        info["rate"] = self._rate[t]
-        info["tasks"] = float(row.tasks[t])
-        info["deadline"] = self._deadline[t]
+        """The part of ``info`` about the slot now starting."""
+        state = self._core.state
+        info["energy_left"] = float(state.energy_left[0, 0])
+        info["device_queue"] = float(state.device_queue[0, 0])
+        info["server_speed"] = state.speed_now[0].copy()
+        info["rate"] = 1.0 / state.access_now[0, 0]
+        info["tasks"] = float(state.tasks_now[0, 0])
+        info["deadline"] = state.deadline_now[0, 0].copy()
         return info
 
     def step(self, action):
-        row = self._core
-        if row is None:
+        if self._core is None:
             raise RuntimeError("call reset() before step()")
         if self._done:
             raise RuntimeError("the episode has ended (terminated or truncated); call reset()")
-        placement = np.array(check_placement(action, self.cfg))
-        values = row.step(placement)
-        reward, _, delay, penalty, energy, outage, ran_out, device_queue = values[:DEVICE_LOAD].tolist()
+        placement = np.array([check_placement(action, self.cfg)])
+        values = np.empty((1, self._outcome.size))
+        obs = np.empty((1, self.observation_space.shape[0]), dtype=np.float32)
+        self._core.step(placement, self._active, values, obs)
+        values = values[0]
+        reward, _, delay, penalty, energy, outage, ran_out = values[:RAN_OUT + 1].tolist()
         terminated = ran_out != 0.0
-        t = row.slot
-        truncated = t >= self.cfg.episode_slots
+        truncated = bool(self._core.state.slot[0] >= self.cfg.episode_slots)
         self._done = terminated or truncated
         parts = self._info_parts
         info = {"delay": delay, "penalty": penalty, "energy": energy, "outage": outage,
                 "block_delay": values[parts[0]], "block_transfer": values[parts[1]],
                 "block_compute": values[parts[2]], "block_wait": values[parts[3]], "block_excess": values[parts[4]],
-                "server_load": values[parts[5]], "placement": placement, "energy_left": row.energy_left,
-                "queue": values[parts[6]], "device_queue": device_queue, "server_speed": self._speed[t],
-                "rate": self._rate[t], "tasks": float(row.tasks[t]), "deadline": self._deadline[t]}
-        self._last = info
-        return self._observation(), reward, terminated, truncated, info
+                "server_load": values[parts[5]], "placement": placement[0], "queue": values[parts[6]]}
+        self._last = self._slot_info(info)
+        return obs[0], reward, terminated, truncated, info
 
     def render(self):
         if self.render_mode != "ansi" or self._core is None:
             return None
-        row = self._core
-        queue = " ".join(f"{q:.2f}" for q in row.queue)
+        state = self._core.state
+        queue = " ".join(f"{q:.2f}" for q in state.queue[0])
         last = "" if self._last is None else (f" last placement {self._last['placement'].tolist()} delay "
                                               f"{self._last['delay']:.3f} s penalty {self._last['penalty']:.3f} s")
-        return f"slot {row.slot}: queues [{queue}] s, energy {row.energy_left:.1f} J{last}"
+        return f"slot {state.slot[0]}: queues [{queue}] s, energy {state.energy_left[0, 0]:.1f} J{last}"
 
 
 # ------------------------------------------------------------------------------------------------
 # the vector env
 
-DRAW_BATCH = 64  # episode starts per core.initial call: larger batches leave the CPU caches (slower per row)
-
-
 class EdgePartitionVectorEnv(VectorEnv):
-    """``num_envs`` EdgePartition instances stepped together by the batched core (one numpy call).
+    """``num_envs`` EdgePartition instances stepped together by the compiled core, in one call.
 
     Row i behaves exactly as ``EdgePartitionEnv`` reset with seed ``seed + i`` (each row has its own
-    Generator), so the same seeds and actions give the same trajectories in both. Autoreset follows
-    Gymnasium's next-step mode: the step after a row ends resets it (reward 0, action ignored).
-    ``info`` holds per-row arrays: ``delay``, ``penalty``, ``energy``, ``outage``, ``energy_left``.
-    Arguments as for :class:`EdgePartitionEnv`, plus ``num_envs``.
+    Generator and random stream), so the same seeds and actions give the same trajectories in both.
+    Autoreset follows Gymnasium's next-step mode: the step after a row ends resets it (reward 0,
+    action ignored). ``info`` holds per-row arrays: ``delay``, ``penalty``, ``energy``, ``outage``,
+    ``energy_left``. ``state`` (a core.State) is advanced in place. Arguments as for
+    :class:`EdgePartitionEnv`, plus ``num_envs``.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -343,37 +311,13 @@ class EdgePartitionVectorEnv(VectorEnv):
         self.single_observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.state: core.State | None = None
-        self._static = None
+        self._core: CompiledCore | None = None
         self._rngs: list[np.random.Generator] | None = None
-        self._next: core.State | None = None  # each row's next episode start, drawn ahead (see _restart)
-        self._ready: np.ndarray | None = None  # (B,) bool: the row of _next is drawn
 
-    def _start(self, rows: list[int]) -> core.State:
+    def _start(self, rows) -> core.State:
         """Fresh episode starts of ``rows``, each drawn from its row's Generator (one batched call)."""
         rngs = [self._rngs[i] for i in rows]
         return core.initial(self.cfg, [self.generator(rng) for rng in rngs], rngs)
-
-    def _restart(self, state: core.State, rows: np.ndarray) -> None:
-        """Start the next episodes of ``rows`` (an int array) of ``state``, from the pre-drawn ones.
-
-        A row's next episode is drawn ahead of need, right after its current one, so each row's
-        Generator makes the same draws in the same order as drawing at the reset itself would: the
-        trajectories are unchanged, but the draws of many rows are batched into one call of
-        :func:`core.initial` (drawing a few rows per step costs more than the step itself). Rows not
-        yet pre-drawn are drawn now; then, once ``DRAW_BATCH`` rows (or a quarter of the rows, at
-        least one) lack a pre-drawn start, those are drawn together, ``DRAW_BATCH`` at a time. The
-        price: a second copy of the traces.
-        """
-        missing = rows[~self._ready[rows]]
-        if missing.size:
-            self._next.set_rows(missing, self._start(missing.tolist()))
-        state.set_rows(rows, self._next, rows)
-        self._ready[rows] = False
-        if np.count_nonzero(~self._ready) >= min(DRAW_BATCH, max(1, self.num_envs // 4)):
-            refill = np.flatnonzero(~self._ready)
-            for chunk in np.array_split(refill, -(-refill.size // DRAW_BATCH)):
-                self._next.set_rows(chunk, self._start(chunk.tolist()))
-            self._ready[refill] = True
 
     def reset(self, *, seed: int | list | None = None, options: dict[str, Any] | None = None):
         B = self.num_envs
@@ -388,32 +332,41 @@ class EdgePartitionVectorEnv(VectorEnv):
         super().reset(seed=seeds[0])
         if seed is not None or self._rngs is None:  # without a seed, each row's Generator continues
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
-            self.state = self._start(list(range(B)))
-            self._next = self.state.rows(slice(None))  # placeholder rows until pre-drawn
-            self._ready = np.zeros(B, dtype=bool)
-        else:  # the pre-drawn starts come first in each row's Generator
-            state = self.state.rows(slice(None))  # a fresh State: the caller may hold the old one
-            self._restart(state, np.arange(B))
-            self.state = state
-        self._static = static_features(self.cfg, self.state.blocks)
+        self.state = self._start(range(B))
+        self._core = CompiledCore(self.state, static_features(self.cfg, self.state.blocks))
+        self._out = np.empty((B, self._core.outcome.size))
         self._prev_done = np.zeros(B, dtype=bool)
-        return encode_state(self.state, self._static)[:, 0], {}
+        obs = np.empty(self.observation_space.shape, dtype=np.float32)
+        self._core.observe(obs)
+        return obs, {}
+
+    def _placements(self, actions) -> np.ndarray:
+        """Actions as a contiguous int64 (B, M) array; shape and dtype checked here, the range of
+        each location by the kernel."""
+        a = np.asarray(actions)
+        cfg = self.cfg
+        allowed = f"{cfg.num_blocks} integer locations in [0, {cfg.num_servers}] per row (0 = device, n = edge server n)"
+        if a.shape != (self.num_envs, cfg.num_blocks):
+            raise ValueError(f"actions: expected shape ({self.num_envs}, {cfg.num_blocks}), got {a.shape}; {allowed}")
+        if a.dtype.kind not in "iu":
+            what = "NaN" if a.dtype.kind == "f" and np.isnan(a).any() else f"dtype {a.dtype}"
+            raise ValueError(f"actions: got {what}; expected {allowed}")
+        return np.ascontiguousarray(a, dtype=np.int64)
 
     def step(self, actions):
-        if self.state is None:
+        if self._core is None:
             raise RuntimeError("call reset() before step()")
-        state, out = core.transition(self.state, actions)  # validates the actions (integer checks)
-        reward = out.reward
-        terminated = out.ran_out
-        truncated = core.truncated(state)
-        if self._prev_done.any():
-            rows = np.flatnonzero(self._prev_done)
-            self._restart(state, rows)
-            reward[rows] = 0.0
-            terminated[rows] = False
-            truncated[rows] = False
-        self.state = state
+        placement = self._placements(actions)
+        done, out = self._prev_done, self._out
+        if done.any():
+            rows = np.flatnonzero(done)
+            self.state.set_rows(rows, self._start(rows.tolist()))
+            out[rows] = 0.0  # the kernel leaves these rows alone: reward 0, not terminated
+        obs = np.empty(self.observation_space.shape, dtype=np.float32)
+        self._core.step(placement, ~done, out, obs)
+        terminated = out[:, RAN_OUT] != 0.0
+        truncated = (self.state.slot >= self.cfg.episode_slots) & ~done
         self._prev_done = terminated | truncated
-        info = {"delay": out.delay, "penalty": out.penalty, "energy": out.energy, "outage": out.outage,
-                "energy_left": state.energy_left[:, 0]}
-        return encode_state(state, self._static)[:, 0], reward, terminated, truncated, info
+        info = {"delay": out[:, DELAY].copy(), "penalty": out[:, PENALTY].copy(), "energy": out[:, ENERGY].copy(),
+                "outage": out[:, OUTAGE].copy(), "energy_left": self.state.energy_left[:, 0].copy()}
+        return obs, out[:, REWARD].copy(), terminated, truncated, info

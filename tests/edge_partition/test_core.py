@@ -1,14 +1,15 @@
-"""Core dynamics of EdgePartition: hand-computed toy slots, errata, chain decomposition, the compiled row core."""
+"""Core dynamics of EdgePartition: hand-computed toy slots, errata, chain decomposition, the compiled core."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge_envs.edge_partition import core
+from edge_envs.edge_partition import core, processes
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.core import (COST, DELAY, DEVICE_LOAD, DEVICE_QUEUE_END, ENERGY, OUTAGE, PENALTY, RAN_OUT,
-                                           REWARD, RowCore)
+                                           REWARD, CompiledCore)
+from edge_envs.edge_partition.env import encode_state, static_features
 from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
 from edge_envs.net import channel
 
@@ -18,7 +19,6 @@ def toy_state(**overrides):
     return core.initial(cfg, ToyGenerator()(), np.random.default_rng(0))
 
 
-# Traces are stored as float32 (rates, speeds, deadlines), so hand values hold to ~1e-9, not to the last bit.
 # Toy instance (generator.ToyGenerator): 60 tasks per 1 s slot, tau = 0.5 s per block, beta = 2.
 #   device (speed 1): blocks take 0.020, 0.040, 0.010 s; edge profile 0.010, 0.020, 0.005 s;
 #   server 1 speed 1.0, server 2 speed 0.5; inputs 8000, 16000, 4000 bits, result 800 bits;
@@ -108,16 +108,23 @@ def test_mean_positive__matches_numeric_average():
         assert batched == pytest.approx(expected, abs=1e-8)
 
 
+def _links(cfg, servers, device):
+    """Access and air time per bit from one device at ``device`` (x, y) to ``servers`` (N, 2), no fading."""
+    N = len(servers)
+    access, airtime = np.empty((1, 1, N)), np.empty((1, 1, N))
+    processes._device_links(processes.params(cfg), np.uint64(0), 0, 0, np.array([servers], float),
+                            np.array([[device]], float), access, airtime)
+    return access[0, 0], airtime[0, 0]
+
+
 def test_errata__eq5_rate_uses_noise_density_and_same_location_pays_no_transfer():
     cfg = EdgePartitionConfig(fading=False, rate_range_bps=(1e3, 1e12))
-    servers = np.array([[[0.0, 0.0], [300.0, 0.0]]])
-    device = np.array([[[[100.0, 0.0]]]])  # (R, T+1, A, 2)
-    access, airtime = core._links(cfg, servers, device, np.ones((1, 1, 1, 2)))
+    access, airtime = _links(cfg, [[0.0, 0.0], [300.0, 0.0]], [100.0, 0.0])
     gain = 10 ** (-channel.path_loss_db(np.array([100.0, 200.0]), "log_distance", exponent=3.0,
                                         carrier_hz=2.1e9) / 10)
     rate = cfg.bandwidth_hz * np.log2(1 + cfg.tx_power_w * gain / (cfg.noise_psd_w_per_hz * cfg.bandwidth_hz))
-    np.testing.assert_allclose(1.0 / access[0, 0, 0], rate, rtol=1e-5)  # links are computed in float32
-    np.testing.assert_allclose(airtime, access)
+    np.testing.assert_allclose(1.0 / access, rate, rtol=1e-12)
+    np.testing.assert_array_equal(airtime, access)
     state = toy_state()
     out = core.slot_cost(state, np.array([[2, 2, 2]]))
     np.testing.assert_allclose(out.block_transfer[0, 1], 0.0)  # block 1 follows block 0 on server 2
@@ -125,13 +132,11 @@ def test_errata__eq5_rate_uses_noise_density_and_same_location_pays_no_transfer(
 
 def test_links__out_of_coverage_server_is_reached_through_the_associated_one():
     cfg = EdgePartitionConfig(fading=False)
-    servers = np.array([[[0.0, 0.0], [1900.0, 0.0]]])
-    device = np.array([[[[100.0, 0.0]]]])
-    access, airtime = core._links(cfg, servers, device, np.ones((1, 1, 1, 2)))
-    assert airtime[0, 0, 0, 1] == airtime[0, 0, 0, 0]  # the device only talks to server 1
-    assert access[0, 0, 0, 1] == pytest.approx(access[0, 0, 0, 0] + 1.0 / cfg.wired_rate_bps)
+    access, airtime = _links(cfg, [[0.0, 0.0], [1900.0, 0.0]], [100.0, 0.0])
+    assert airtime[1] == airtime[0]  # the device only talks to server 1
+    assert access[1] == airtime[0] + 1.0 / cfg.wired_rate_bps
     lo, hi = cfg.rate_range_bps
-    assert lo <= 1.0 / airtime[0, 0, 0, 0] <= hi
+    assert lo <= 1.0 / airtime[0] <= hi
 
 
 def test_energy__eq4_converts_latency_to_cycles_with_the_device_clock():
@@ -214,45 +219,70 @@ def test_slot_cost__bad_placement_raises_naming_the_problem(placement, match):
         core.slot_cost(toy_state(), placement)
 
 
-@pytest.mark.parametrize("kwargs", [dict(), dict(contention_free=True), dict(task_rate=110, num_servers=2)])
-def test_row_core__bit_identical_to_the_batched_core(kwargs):
+@pytest.mark.parametrize("kwargs", [dict(), dict(contention_free=True),
+                                    dict(task_rate=110, num_servers=2, poisson_tasks=True)])
+def test_compiled_core__bit_identical_to_the_batched_core(kwargs):
     cfg = EdgePartitionConfig(episode_slots=300, **kwargs)
-    state = _random_states(cfg, [42])
-    fast = RowCore(state)
+    state = _random_states(cfg, [42, 43, 44])
+    static = static_features(cfg, state.blocks)
+    fast = CompiledCore(state.rows(slice(None)), static)
+    out = np.empty((3, fast.outcome.size))
+    obs = np.empty((3, 5 * cfg.num_blocks + 3 * cfg.num_servers + 4), dtype=np.float32)
     rng = np.random.default_rng(3)
     scalars = {"reward": REWARD, "cost": COST, "delay": DELAY, "penalty": PENALTY, "energy": ENERGY, "outage": OUTAGE,
                "ran_out": RAN_OUT, "device_queue_end": DEVICE_QUEUE_END, "device_load": DEVICE_LOAD}
     for _ in range(cfg.episode_slots):
-        placement = rng.integers(0, cfg.num_servers + 1, size=cfg.num_blocks)
-        state, out = core.transition(state, placement[None])
-        values = fast.step(placement)
+        placement = rng.integers(0, cfg.num_servers + 1, size=(3, cfg.num_blocks))
+        state, expected = core.transition(state, placement)
+        fast.step(placement, np.ones(3, dtype=bool), out, obs)
         for key, index in scalars.items():
-            assert values[index] == getattr(out, key)[0], key
+            assert np.array_equal(out[:, index], getattr(expected, key)), key
         for key, part in fast.outcome.parts.items():
-            expected = state.queue[0] if key == "queue" else getattr(out, key)[0]
-            assert np.array_equal(values[part], expected), key
-        if values[RAN_OUT]:
+            assert np.array_equal(out[:, part], state.queue if key == "queue" else getattr(expected, key)), key
+        assert np.array_equal(obs, encode_state(state, static)[:, 0])
+        if expected.ran_out.any():
             break
-    mirror = fast.state()
-    for key in ("slot", "queue", "device_queue", "energy_left", "deadline_now", "speed_now", "access_now",
-                "airtime_now"):
-        assert np.array_equal(getattr(mirror, key), getattr(state, key)), key
+    for key, value in core._row_arrays(state).items():
+        assert np.array_equal(getattr(fast.state, key), value), key
 
 
-def test_initial__a_row_does_not_depend_on_its_batch():
-    cfg = EdgePartitionConfig(episode_slots=50)
-    batch = _random_states(cfg, [7, 8, 9])
-    alone = _random_states(cfg, [8])
-    for key in ("trace_tasks", "trace_deadline", "trace_speed", "trace_access", "trace_airtime", "server_xy"):
-        assert np.array_equal(getattr(batch, key)[1], getattr(alone, key)[0]), key
+def test_compiled_core__inactive_rows_are_left_alone_and_bad_rows_change_nothing():
+    cfg = EdgePartitionConfig(episode_slots=20)
+    state = _random_states(cfg, [1, 2])
+    fast = CompiledCore(state.rows(slice(None)), static_features(cfg, state.blocks))
+    out, obs = np.zeros((2, fast.outcome.size)), np.empty((2, 46), dtype=np.float32)
+    fast.step(np.ones((2, 6), dtype=np.int64), np.array([True, False]), out, obs)
+    assert fast.state.slot.tolist() == [1, 0] and (out[1] == 0).all()
+    for key, value in core._row_arrays(state.rows([1])).items():
+        assert np.array_equal(getattr(fast.state, key)[1:], value), key
+    before = fast.state.rows(slice(None))
+    with pytest.raises(ValueError, match=r"row 1 .* \[0, 4\]"):
+        fast.step(np.array([[1] * 6, [1, 2, 3, 4, 5, 0]]), np.ones(2, dtype=bool), out, obs)
+    for key, value in core._row_arrays(before).items():
+        assert np.array_equal(getattr(fast.state, key), value), key
 
 
-def test_initial__contention_free_trace_is_constant_except_tasks_and_deadlines():
+def _run(state, slots, placement=1):
+    for _ in range(slots):
+        state, _ = core.transition(state, np.full((state.batch_size, state.cfg.num_blocks), placement))
+    return state
+
+
+def test_transition__a_row_does_not_depend_on_its_batch():
+    cfg = EdgePartitionConfig(episode_slots=50, poisson_tasks=True)
+    batch = _run(_random_states(cfg, [7, 8, 9]), 30)
+    alone = _run(_random_states(cfg, [8]), 30)
+    for key, value in core._row_arrays(alone).items():
+        assert np.array_equal(getattr(batch, key)[1], value[0]), key
+
+
+def test_transition__contention_free_links_and_speeds_stay_fixed():
     cfg = EdgePartitionConfig(contention_free=True, episode_slots=30)
-    state = _random_states(cfg, [1])
-    for key in ("trace_speed", "trace_access", "trace_airtime"):
-        trace = getattr(state, key)[0]
-        assert np.array_equal(trace, np.broadcast_to(trace[:1], trace.shape)), key
+    first = _random_states(cfg, [1])
+    state = _run(first, 20)
+    for key in ("speed_now", "access_now", "airtime_now", "position"):
+        assert np.array_equal(getattr(state, key), getattr(first, key)), key
+    assert not np.array_equal(state.deadline_now, first.deadline_now)
     assert np.isinf(state.energy_left).all()
     state, out = core.transition(state, np.ones((1, 6), dtype=int))
     assert (state.queue == 0).all() and (out.block_wait == 0).all()
