@@ -46,7 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from edge_envs.edge_partition import processes
 from edge_envs.edge_partition.config import EdgePartitionConfig
@@ -475,32 +475,35 @@ def block_pair_costs(state: State) -> np.ndarray:
 # trajectory is bit-identical to the batched core's (the tests hold the two to that).
 
 
-# entries of a row of CompiledCore.step's outcome array (then its per-block and per-server parts, see Outcome)
-REWARD, COST, DELAY, PENALTY, ENERGY, OUTAGE, RAN_OUT, DEVICE_QUEUE_END, DEVICE_LOAD = range(9)
-_SCALARS = DEVICE_LOAD + 1  # where the per-block parts start
+# entries of a row of CompiledCore.step's outcome array: the slot's outcome, then the tasks of the slot
+# now starting and the energy left (then the per-block and per-server parts, see Outcome)
+REWARD, COST, DELAY, PENALTY, ENERGY, OUTAGE, RAN_OUT, DEVICE_QUEUE_END, DEVICE_LOAD, NEXT_TASKS, ENERGY_LEFT = range(11)
+_SCALARS = ENERGY_LEFT + 1  # where the per-block parts start
 
 # entries of the step constants (CompiledCore)
-(_LAST_SLOT, _SLOT_S, _PENALTY_WEIGHT, _TX_POWER, _INV_WIRED, _OUTAGE_COST, _CONTENTION_FREE, _DEADLINE_TOP,
- _SPEED_TOP, _RATE_TOP, _ENERGY_BUDGET, _TASK_SCALE) = range(12)
+(_LAST_SLOT, _SLOT_S, _PENALTY_WEIGHT, _TX_POWER, _INV_WIRED, _OUTAGE_COST, _CONTENTION_FREE, _INV_DEADLINE,
+ _INV_SPEED, _RATE_TOP, _INV_ENERGY, _INV_TASKS, _INV_SLOT_S, _INV_SLOTS) = range(14)
 
 
 class Outcome:
     """Layout of a row of :meth:`CompiledCore.step`'s array for M blocks and N servers: the scalars
-    above, then ``block_delay``, ``block_transfer``, ``block_compute``, ``block_wait``,
-    ``block_excess`` (M each), ``server_load``, ``queue_end`` (keys and meanings as
-    :class:`SlotOutcome`) and ``queue`` (the backlog at the next slot's start, in seconds at its
-    speeds), N each."""
+    above, then the slot's ``block_delay``, ``block_transfer``, ``block_compute``, ``block_wait``,
+    ``block_excess`` (M each), ``server_load`` and ``queue_end`` (N each; keys and meanings as
+    :class:`SlotOutcome`), then the slot now starting: ``queue`` (the backlog, in seconds at its
+    speeds), ``server_speed``, ``rate`` (bit/s from the device, 1 / access time) (N each) and
+    ``deadline`` (M)."""
 
     BLOCK_KEYS = ("block_delay", "block_transfer", "block_compute", "block_wait", "block_excess")
-    SERVER_KEYS = ("server_load", "queue_end", "queue")
 
     def __init__(self, num_blocks: int, num_servers: int):
         M, N = num_blocks, num_servers
-        starts = [_SCALARS + k * M for k in range(len(self.BLOCK_KEYS))]
-        self.parts = {key: slice(s, s + M) for key, s in zip(self.BLOCK_KEYS, starts)}
-        end = starts[-1] + M
-        self.parts.update({key: slice(end + k * N, end + (k + 1) * N) for k, key in enumerate(self.SERVER_KEYS)})
-        self.size = end + len(self.SERVER_KEYS) * N
+        sizes = {**dict.fromkeys(self.BLOCK_KEYS, M), "server_load": N, "queue_end": N, "queue": N, "server_speed": N,
+                 "rate": N, "deadline": M}
+        self.parts, at = {}, _SCALARS
+        for key, size in sizes.items():
+            self.parts[key] = slice(at, at + size)
+            at += size
+        self.size = at
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -511,20 +514,21 @@ def _row_mean_positive(x0: float, x1: float) -> float:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _cost_row(b, p, c, blocks, result_bits, slot, queue, device_queue, energy_left, alive, tasks_now, deadline_now,
+def _cost_row(b, placement, c, blocks, result_bits, slot, queue, device_queue, energy_left, alive, tasks_now, deadline_now,
               speed_now, access_now, airtime_now, out, work, start, end):
-    """Row b's outcome under placement p (M,) into ``out`` (an Outcome layout), and each location's
-    backlog at the slot start and end into ``start``, ``end`` (device first); no state change. The
+    """Row b's outcome under ``placement[b]`` into ``out[b]`` (an Outcome layout), and each location's
+    backlog at the slot start and end into ``start[b]``, ``end[b]`` (device first); no state change. The
     operations of :func:`_evaluate` for one row, in the same order."""
-    M, N = p.shape[0], queue.shape[1]
+    M, N = placement.shape[1], queue.shape[1]
     b_delay, b_transfer, b_compute = _SCALARS, _SCALARS + M, _SCALARS + 2 * M
     b_wait, b_excess, load_at = _SCALARS + 3 * M, _SCALARS + 4 * M, _SCALARS + 5 * M
     # transfer and compute of each block, compute per task at each location, energy (Eqs. 3-7)
-    work[:] = 0.0
+    for loc in range(N + 1):
+        work[b, loc] = 0.0
     energy = 0.0
     prev = 0
     for m in range(M):
-        here, bits = p[m], blocks[2, m]
+        here, bits = placement[b, m], blocks[2, m]
         if here == prev:
             transfer = 0.0
         elif prev == 0:
@@ -539,51 +543,50 @@ def _cost_row(b, p, c, blocks, result_bits, slot, queue, device_queue, energy_le
             energy += blocks[3, m]  # Eq. (4)
         else:
             compute = blocks[1, m] / speed_now[b, here - 1]
-        work[here] += compute
-        out[b_transfer + m], out[b_compute + m] = transfer, compute
+        work[b, here] += compute
+        out[b, b_transfer + m], out[b, b_compute + m] = transfer, compute
         prev = here
     if prev != 0:  # the result goes back to the device
-        out[b_transfer + M - 1] = out[b_transfer + M - 1] + result_bits * access_now[b, 0, prev - 1]
+        out[b, b_transfer + M - 1] = out[b, b_transfer + M - 1] + result_bits * access_now[b, 0, prev - 1]
     # backlog of each location (device first) over the slot: from start to end
     live = alive[b, 0]
     n_tasks = tasks_now[b, 0] if live else 0.0
     slot_s = c[_SLOT_S]
-    start[0] = device_queue[b, 0]
-    start[1:] = queue[b]
     for loc in range(N + 1):
-        rho = n_tasks * work[loc] / slot_s
-        end[loc] = start[loc] + (rho - 1.0) * slot_s
-        out[DEVICE_LOAD if loc == 0 else load_at + loc - 1] = rho
+        start[b, loc] = device_queue[b, 0] if loc == 0 else queue[b, loc - 1]
+        rho = n_tasks * work[b, loc] / slot_s
+        end[b, loc] = start[b, loc] + (rho - 1.0) * slot_s
+        out[b, DEVICE_LOAD if loc == 0 else load_at + loc - 1] = rho
     # delays: a block that starts a segment waits behind its location's backlog
     contention_free = c[_CONTENTION_FREE] != 0.0
     delay = penalty = 0.0
     prev = -1
     for m in range(M):
-        here = p[m]
-        own = out[b_transfer + m] + out[b_compute + m]
+        here = placement[b, m]
+        own = out[b, b_transfer + m] + out[b, b_compute + m]
         tau = deadline_now[b, 0, m]
         over = own - tau
         excess = over if over > 0.0 else 0.0
         wait = 0.0
         if not contention_free and here != prev:
-            b0, b1 = start[here], end[here]
+            b0, b1 = start[b, here], end[b, here]
             if b0 > 0.0 or b1 > 0.0:
                 wait = _row_mean_positive(b0, b1)
                 slack = tau - own
                 slack = slack if slack > 0.0 else 0.0
                 excess = excess + _row_mean_positive(b0 - slack, b1 - slack)
         prev = here
-        out[b_delay + m] = own + wait
-        out[b_wait + m], out[b_excess + m] = wait, excess
+        out[b, b_delay + m] = own + wait
+        out[b, b_wait + m], out[b, b_excess + m] = wait, excess
         delay += own + wait
         penalty += excess
     cost = delay + c[_PENALTY_WEIGHT] * penalty
     energy = n_tasks * energy
     ran_out = live and energy_left[b, 0] - energy <= 0.0
     outage = (c[_LAST_SLOT] - 1 - slot[b]) * c[_OUTAGE_COST] if ran_out else 0.0
-    out[REWARD] = -cost - outage if live else 0.0
-    out[COST], out[DELAY], out[PENALTY] = cost, delay, penalty
-    out[ENERGY], out[OUTAGE], out[RAN_OUT] = energy, outage, 1.0 if ran_out else 0.0
+    out[b, REWARD] = -cost - outage if live else 0.0
+    out[b, COST], out[b, DELAY], out[b, PENALTY] = cost, delay, penalty
+    out[b, ENERGY], out[b, OUTAGE], out[b, RAN_OUT] = energy, outage, 1.0 if ran_out else 0.0
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -591,69 +594,80 @@ def _observe_row(b, c, static, slot, queue, device_queue, energy_left, tasks_now
                  access_now, obs):
     """Row b's observation into ``obs[b]``, as :func:`encode` computes it (see its layout)."""
     M, N = deadline_now.shape[2], queue.shape[1]
-    row = obs[b]
-    row[:4 * M] = static
+    for i in range(4 * M):
+        obs[b, i] = static[i]
     for m in range(M):
-        row[4 * M + m] = deadline_now[b, 0, m] / c[_DEADLINE_TOP]
+        obs[b, 4 * M + m] = deadline_now[b, 0, m] * c[_INV_DEADLINE]
     for n in range(N):
-        row[5 * M + n] = speed_now[b, n] / c[_SPEED_TOP]
-        x = queue[b, n] / c[_SLOT_S]
-        row[5 * M + N + n] = x / (1.0 + x)
-        row[5 * M + 2 * N + n] = 1.0 / access_now[b, 0, n] / c[_RATE_TOP]
+        obs[b, 5 * M + n] = speed_now[b, n] * c[_INV_SPEED]
+        x = queue[b, n] * c[_INV_SLOT_S]
+        obs[b, 5 * M + N + n] = x / (1.0 + x)
+        obs[b, 5 * M + 2 * N + n] = 1.0 / (access_now[b, 0, n] * c[_RATE_TOP])
     at = 5 * M + 3 * N
-    x = device_queue[b, 0] / c[_SLOT_S]
-    row[at] = x / (1.0 + x)
-    x = tasks_now[b, 0] / c[_TASK_SCALE]
-    row[at + 1] = x / (1.0 + x)
-    row[at + 2] = min(max(energy_left[b, 0], 0.0) / c[_ENERGY_BUDGET], 1.0)
-    row[at + 3] = (c[_LAST_SLOT] - slot[b]) / c[_LAST_SLOT]
+    x = device_queue[b, 0] * c[_INV_SLOT_S]
+    obs[b, at] = x / (1.0 + x)
+    x = tasks_now[b, 0] * c[_INV_TASKS]
+    obs[b, at + 1] = x / (1.0 + x)
+    obs[b, at + 2] = min(max(energy_left[b, 0], 0.0) * c[_INV_ENERGY], 1.0)
+    obs[b, at + 3] = (c[_LAST_SLOT] - slot[b]) * c[_INV_SLOTS]
 
 
-@njit(cache=True, error_model="numpy")
 def _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, queue, device_queue, energy_left,
                alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
                tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs):
     """Apply placement[b] to every active row b and advance it to its next slot in place (queues,
     energy, slot, the next slot's draws), filling ``out[b]``; then write every row's observation.
-    Returns -1, or the first row whose placement is out of range (then nothing has changed)."""
+    Returns -1, or the first row whose placement is out of range (then nothing has changed).
+    Rows are independent, so the loop over them may run on several threads (prange)."""
     B, M = placement.shape
     N = queue.shape[1]
     for b in range(B):
         for m in range(M):
             if active[b] and (placement[b, m] < 0 or placement[b, m] > N):
                 return b
-    work, start, end = np.empty(N + 1), np.empty(N + 1), np.empty(N + 1)
+    work, start, end = np.empty((B, N + 1)), np.empty((B, N + 1)), np.empty((B, N + 1))
     queue_end_at, queue_at = _SCALARS + 5 * M + N, _SCALARS + 5 * M + 2 * N
-    for b in range(B):
+    speed_at, rate_at, deadline_at = queue_at + N, queue_at + 2 * N, queue_at + 3 * N
+    contention_free = c[_CONTENTION_FREE] != 0.0
+    for b in prange(B):
         if active[b]:
-            row = out[b]
-            _cost_row(b, placement[b], c, blocks, result_bits, slot, queue, device_queue, energy_left, alive,
-                      tasks_now, deadline_now, speed_now, access_now, airtime_now, row, work, start, end)
-            contention_free = c[_CONTENTION_FREE] != 0.0
+            _cost_row(b, placement, c, blocks, result_bits, slot, queue, device_queue, energy_left, alive,
+                      tasks_now, deadline_now, speed_now, access_now, airtime_now, out, work, start, end)
             for loc in range(N + 1):
-                left = end[loc] if not contention_free and end[loc] > 0.0 else 0.0
+                left = end[b, loc] if not contention_free and end[b, loc] > 0.0 else 0.0
                 if loc == 0:
-                    row[DEVICE_QUEUE_END] = left
+                    out[b, DEVICE_QUEUE_END] = left
                 else:
-                    row[queue_end_at + loc - 1] = left
+                    out[b, queue_end_at + loc - 1] = left
                     queue[b, loc - 1] = left * speed_now[b, loc - 1]  # divided by the next slot's speed below
-            device_queue[b, 0] = row[DEVICE_QUEUE_END]
-            energy_left[b, 0] = energy_left[b, 0] - row[ENERGY]
-            alive[b, 0] = alive[b, 0] and row[RAN_OUT] == 0.0
+            device_queue[b, 0] = out[b, DEVICE_QUEUE_END]
+            energy_left[b, 0] = energy_left[b, 0] - out[b, ENERGY]
+            alive[b, 0] = alive[b, 0] and out[b, RAN_OUT] == 0.0
             slot[b] += 1
             processes.draw_slot(proc, b, False, stream, server_xy, server_speed, fixed_airtime, load_walk, position,
                                 waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now)
             for n in range(N):
-                queue[b, n] = row[queue_at + n] = queue[b, n] / speed_now[b, n]
+                queue[b, n] = out[b, queue_at + n] = queue[b, n] / speed_now[b, n]
+                out[b, speed_at + n] = speed_now[b, n]
+                out[b, rate_at + n] = 1.0 / access_now[b, 0, n]
+            for m in range(M):
+                out[b, deadline_at + m] = deadline_now[b, 0, m]
+            out[b, NEXT_TASKS], out[b, ENERGY_LEFT] = tasks_now[b, 0], energy_left[b, 0]
         _observe_row(b, c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
                      access_now, obs)
     return -1
 
 
+# the same kernel on one thread, and on numba's threads (worth their start-up cost for wide batches)
+_step_rows_serial = njit(cache=True, error_model="numpy")(_step_rows)
+_step_rows_parallel = njit(cache=True, error_model="numpy", parallel=True)(_step_rows)
+PARALLEL_ROWS = 256  # CompiledCore uses the threads from this many rows on
+
+
 @njit(cache=True, error_model="numpy")
-def _observe_rows(c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now, access_now,
-                  obs):
-    for b in range(slot.shape[0]):
+def _observe_rows(rows, c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
+                  access_now, obs):
+    for b in rows:
         _observe_row(b, c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
                      access_now, obs)
 
@@ -663,41 +677,39 @@ class CompiledCore:
 
     :meth:`step` advances ``state``'s arrays in place, as :func:`transition` would, and writes each
     row's observation as :func:`encode` would; swap instances in with ``state.set_rows`` (it writes
-    in place too).
+    in place too). ``parallel``: step the rows on numba's threads (``NUMBA_NUM_THREADS``, default one
+    per core); None: from ``PARALLEL_ROWS`` rows on. The result does not depend on the threads.
     """
 
-    def __init__(self, state: State, static: np.ndarray):
+    def __init__(self, state: State, static: np.ndarray, parallel: bool | None = None):
         if state.num_devices != 1:
             raise ValueError(f"state: CompiledCore runs single-device instances, got A={state.num_devices}")
         cfg, blocks = state.cfg, state.blocks
         self.state = state
         self.outcome = Outcome(cfg.num_blocks, cfg.num_servers)
-        constants = np.empty(12)
-        constants[[_LAST_SLOT, _SLOT_S, _PENALTY_WEIGHT, _TX_POWER, _INV_WIRED, _OUTAGE_COST, _CONTENTION_FREE]] = (
+        constants = np.array([
             cfg.episode_slots, cfg.slot_s, cfg.penalty_weight, cfg.tx_power_w, 1.0 / cfg.wired_rate_bps,
-            cfg.outage_cost_s, cfg.contention_free)
-        constants[[_DEADLINE_TOP, _SPEED_TOP, _RATE_TOP, _ENERGY_BUDGET, _TASK_SCALE]] = (
-            cfg.deadline_s[1], cfg.server_speed_factor[1], cfg.rate_range_bps[1], cfg.energy_budget_j,
-            cfg.task_rate * cfg.slot_s)
+            cfg.outage_cost_s, cfg.contention_free, 1.0 / cfg.deadline_s[1], 1.0 / cfg.server_speed_factor[1],
+            cfg.rate_range_bps[1], 1.0 / cfg.energy_budget_j, 1.0 / (cfg.task_rate * cfg.slot_s), 1.0 / cfg.slot_s,
+            1.0 / cfg.episode_slots], dtype=np.float64)  # entries _LAST_SLOT .. _INV_SLOTS
         table = np.stack([blocks.local_time[0], blocks.edge_work[0], blocks.input_bits[0], blocks.local_energy[0]])
         self._constants = (constants, table, float(blocks.result_bits[0]),
                            np.ascontiguousarray(static[0], dtype=np.float32), processes.params(cfg))
-        self._observed = ("slot", "queue", "device_queue", "energy_left", "tasks_now", "deadline_now", "speed_now",
-                          "access_now")
-        self._stepped = ("slot", "queue", "device_queue", "energy_left", "alive") + _PROCESS_FIELDS
+        # the kernels' arguments, gathered once: the kernels write into these very arrays
+        self._step_args = self._constants + tuple(getattr(state, key) for key in (
+            "slot", "queue", "device_queue", "energy_left", "alive") + _PROCESS_FIELDS)
+        self._observe_args = self._constants[:1] + self._constants[3:4] + tuple(getattr(state, key) for key in (
+            "slot", "queue", "device_queue", "energy_left", "tasks_now", "deadline_now", "speed_now", "access_now"))
+        if parallel is None:
+            parallel = state.batch_size >= PARALLEL_ROWS
+        self._kernel = _step_rows_parallel if parallel else _step_rows_serial
 
-    def step(self, placement: np.ndarray, active: np.ndarray, out: np.ndarray, obs: np.ndarray) -> None:
+    def step(self, placement: np.ndarray, active: np.ndarray, out: np.ndarray, obs: np.ndarray) -> int:
         """Apply ``placement`` (B, M) int64 to the rows where ``active`` (B,) bool, filling their rows of
         ``out`` (B, outcome.size) float64; write every row's observation into ``obs`` (B, dim) float32.
-        An out-of-range location raises a ValueError naming the row (nothing is changed)."""
-        state = self.state
-        bad = _step_rows(placement, active, *self._constants, *(getattr(state, k) for k in self._stepped), out, obs)
-        if bad >= 0:
-            N = state.cfg.num_servers
-            raise ValueError(f"actions: row {bad} has locations {placement[bad].tolist()}; each must lie in "
-                             f"[0, {N}] (0 = device, n = edge server n)")
+        Returns -1, or the first active row with a location outside [0, N]: then nothing has changed."""
+        return self._kernel(placement, active, *self._step_args, out, obs)
 
-    def observe(self, obs: np.ndarray) -> None:
-        """Write every row's current observation into ``obs`` (B, dim) float32."""
-        constants, _, _, static, _ = self._constants
-        _observe_rows(constants, static, *(getattr(self.state, k) for k in self._observed), obs)
+    def observe(self, obs: np.ndarray, rows: np.ndarray | None = None) -> None:
+        """Write the current observation of ``rows`` (default: all) into ``obs`` (B, dim) float32."""
+        _observe_rows(np.arange(self.state.batch_size) if rows is None else rows, *self._observe_args, obs)

@@ -16,7 +16,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from edge_envs.edge_partition import core
-from edge_envs.edge_partition.core import DELAY, DEVICE_LOAD, ENERGY, OUTAGE, PENALTY, RAN_OUT, REWARD, CompiledCore
+from edge_envs.edge_partition.core import DELAY, ENERGY, OUTAGE, PENALTY, RAN_OUT, REWARD, CompiledCore
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
 from edge_envs.render import check_render_mode
@@ -69,14 +69,15 @@ def encode(cfg: EdgePartitionConfig, static: np.ndarray, deadline, speed, queue,
     lay = Layout(cfg)
     out = np.empty((R, A, observation_size(cfg)), dtype=np.float32)
     out[..., lay.static] = static
-    out[..., lay.deadline] = deadline / cfg.deadline_s[1]
-    out[..., lay.speed] = (speed / cfg.server_speed_factor[1])[:, None]
-    out[..., lay.queue] = _squash(queue / cfg.slot_s)[:, None]
-    out[..., lay.rate] = 1.0 / access / cfg.rate_range_bps[1]
-    out[..., lay.device_queue] = _squash(device_queue / cfg.slot_s)
-    out[..., lay.tasks] = _squash(tasks / (cfg.task_rate * cfg.slot_s))
-    out[..., lay.energy] = np.minimum(np.maximum(energy_left, 0.0) / cfg.energy_budget_j, 1.0)
-    out[..., lay.time_left] = ((cfg.episode_slots - slot) / cfg.episode_slots)[:, None]
+    # scales are applied as multiplications by reciprocals, as the compiled core does (core.CompiledCore)
+    out[..., lay.deadline] = deadline * (1.0 / cfg.deadline_s[1])
+    out[..., lay.speed] = (speed * (1.0 / cfg.server_speed_factor[1]))[:, None]
+    out[..., lay.queue] = _squash(queue * (1.0 / cfg.slot_s))[:, None]
+    out[..., lay.rate] = 1.0 / (access * cfg.rate_range_bps[1])
+    out[..., lay.device_queue] = _squash(device_queue * (1.0 / cfg.slot_s))
+    out[..., lay.tasks] = _squash(tasks * (1.0 / (cfg.task_rate * cfg.slot_s)))
+    out[..., lay.energy] = np.minimum(np.maximum(energy_left, 0.0) * (1.0 / cfg.energy_budget_j), 1.0)
+    out[..., lay.time_left] = ((cfg.episode_slots - slot) * (1.0 / cfg.episode_slots))[:, None]
     return out
 
 
@@ -213,7 +214,8 @@ class EdgePartitionEnv(gym.Env):
         self._layout = Layout(cfg)
         self._outcome = core.Outcome(M, N)
         parts = self._outcome.parts  # info's arrays are views of the step's outcome array
-        self._info_parts = [parts[key] for key in (*core.Outcome.BLOCK_KEYS, "server_load", "queue")]
+        self._info_parts = [(key, parts[key]) for key in (*core.Outcome.BLOCK_KEYS, "server_load", "queue",
+                                                          "server_speed", "rate", "deadline")]
         self._active = np.ones(1, dtype=bool)
         self._core: CompiledCore | None = None
         self._last: dict | None = None
@@ -253,21 +255,25 @@ class EdgePartitionEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         if self._done:
             raise RuntimeError("the episode has ended (terminated or truncated); call reset()")
-        placement = np.array([check_placement(action, self.cfg)])
+        if isinstance(action, np.ndarray) and action.shape == self.action_space.shape and action.dtype.kind in "iu":
+            placement = action.astype(np.int64)[None]  # the common case; the kernel checks the range
+        else:
+            placement = np.array([check_placement(action, self.cfg)])
         values = np.empty((1, self._outcome.size))
         obs = np.empty((1, self.observation_space.shape[0]), dtype=np.float32)
-        self._core.step(placement, self._active, values, obs)
+        if self._core.step(placement, self._active, values, obs) >= 0:
+            raise _bad_action("location out of range", self.cfg, action)
         values = values[0]
-        reward, _, delay, penalty, energy, outage, ran_out = values[:RAN_OUT + 1].tolist()
+        reward, _, delay, penalty, energy, outage, ran_out, device_queue, _, tasks, energy_left = values[
+            :core.ENERGY_LEFT + 1].tolist()
         terminated = ran_out != 0.0
         truncated = bool(self._core.state.slot[0] >= self.cfg.episode_slots)
         self._done = terminated or truncated
-        parts = self._info_parts
-        info = {"delay": delay, "penalty": penalty, "energy": energy, "outage": outage,
-                "block_delay": values[parts[0]], "block_transfer": values[parts[1]],
-                "block_compute": values[parts[2]], "block_wait": values[parts[3]], "block_excess": values[parts[4]],
-                "server_load": values[parts[5]], "placement": placement[0], "queue": values[parts[6]]}
-        self._last = self._slot_info(info)
+        info = {"delay": delay, "penalty": penalty, "energy": energy, "outage": outage, "placement": placement[0],
+                "energy_left": energy_left, "device_queue": device_queue, "tasks": tasks}
+        for key, part in self._info_parts:
+            info[key] = values[part]
+        self._last = info
         return obs[0], reward, terminated, truncated, info
 
     def render(self):
@@ -282,6 +288,9 @@ class EdgePartitionEnv(gym.Env):
 
 # ------------------------------------------------------------------------------------------------
 # the vector env
+
+DRAW_BATCH = 64  # episode starts drawn per core.initial call by the vector env
+
 
 class EdgePartitionVectorEnv(VectorEnv):
     """``num_envs`` EdgePartition instances stepped together by the compiled core, in one call.
@@ -313,11 +322,33 @@ class EdgePartitionVectorEnv(VectorEnv):
         self.state: core.State | None = None
         self._core: CompiledCore | None = None
         self._rngs: list[np.random.Generator] | None = None
+        self._next: core.State | None = None  # each row's next episode start, drawn ahead (see _restart)
+        self._ready: np.ndarray | None = None  # (B,) bool: the row of _next is drawn
 
     def _start(self, rows) -> core.State:
         """Fresh episode starts of ``rows``, each drawn from its row's Generator (one batched call)."""
         rngs = [self._rngs[i] for i in rows]
         return core.initial(self.cfg, [self.generator(rng) for rng in rngs], rngs)
+
+    def _restart(self, rows: np.ndarray) -> None:
+        """Start the next episodes of ``rows`` (an int array), from the pre-drawn ones.
+
+        A row's next episode start is drawn ahead of need: its Generator makes the same draws in the
+        same order as drawing at the reset itself would, so trajectories are unchanged, but the starts
+        of many rows are drawn in one call of :func:`core.initial` (a few rows per step would cost
+        more than the step itself). Rows not yet pre-drawn are drawn now; once ``DRAW_BATCH`` rows (or
+        a quarter of the rows, at least one) lack a pre-drawn start, those are drawn together.
+        """
+        missing = rows[~self._ready[rows]]
+        if missing.size:
+            self._next.set_rows(missing, self._start(missing.tolist()))
+        self.state.set_rows(rows, self._next, rows)
+        self._ready[rows] = False
+        if np.count_nonzero(~self._ready) >= min(DRAW_BATCH, max(1, self.num_envs // 4)):
+            refill = np.flatnonzero(~self._ready)
+            for chunk in np.array_split(refill, -(-refill.size // DRAW_BATCH)):
+                self._next.set_rows(chunk, self._start(chunk.tolist()))
+            self._ready[refill] = True
 
     def reset(self, *, seed: int | list | None = None, options: dict[str, Any] | None = None):
         B = self.num_envs
@@ -332,7 +363,12 @@ class EdgePartitionVectorEnv(VectorEnv):
         super().reset(seed=seeds[0])
         if seed is not None or self._rngs is None:  # without a seed, each row's Generator continues
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
-        self.state = self._start(range(B))
+            self.state = self._start(range(B))
+            self._next = self.state.rows(slice(None))  # placeholder rows until pre-drawn
+            self._ready = np.zeros(B, dtype=bool)
+        else:  # the pre-drawn starts come first in each row's Generator
+            self.state = self.state.rows(slice(None))  # a fresh State: the caller may hold the old one
+            self._restart(np.arange(B))
         self._core = CompiledCore(self.state, static_features(self.cfg, self.state.blocks))
         self._out = np.empty((B, self._core.outcome.size))
         self._prev_done = np.zeros(B, dtype=bool)
@@ -358,12 +394,16 @@ class EdgePartitionVectorEnv(VectorEnv):
             raise RuntimeError("call reset() before step()")
         placement = self._placements(actions)
         done, out = self._prev_done, self._out
-        if done.any():
-            rows = np.flatnonzero(done)
-            self.state.set_rows(rows, self._start(rows.tolist()))
-            out[rows] = 0.0  # the kernel leaves these rows alone: reward 0, not terminated
         obs = np.empty(self.observation_space.shape, dtype=np.float32)
-        self._core.step(placement, ~done, out, obs)
+        bad = self._core.step(placement, ~done, out, obs)  # rows that ended last step are left alone
+        if bad >= 0:
+            raise ValueError(f"actions: row {bad} has locations {placement[bad].tolist()}; each must lie in "
+                             f"[0, {self.cfg.num_servers}] (0 = device, n = edge server n)")
+        if done.any():  # next-step autoreset: those rows start their next episode
+            rows = np.flatnonzero(done)
+            self._restart(rows)
+            out[rows] = 0.0  # reward 0, not terminated
+            self._core.observe(obs, rows)
         terminated = out[:, RAN_OUT] != 0.0
         truncated = (self.state.slot >= self.cfg.episode_slots) & ~done
         self._prev_done = terminated | truncated
