@@ -477,7 +477,8 @@ def block_pair_costs(state: State) -> np.ndarray:
 
 # entries of a row of CompiledCore.step's outcome array: the slot's outcome, then the tasks of the slot
 # now starting and the energy left (then the per-block and per-server parts, see Outcome)
-REWARD, COST, DELAY, PENALTY, ENERGY, OUTAGE, RAN_OUT, DEVICE_QUEUE_END, DEVICE_LOAD, NEXT_TASKS, ENERGY_LEFT = range(11)
+(REWARD, COST, DELAY, PENALTY, ENERGY, OUTAGE, RAN_OUT, DEVICE_QUEUE_END, DEVICE_LOAD, NEXT_TASKS,
+ ENERGY_LEFT) = range(11)
 _SCALARS = ENERGY_LEFT + 1  # where the per-block parts start
 
 # entries of the step constants (CompiledCore)
@@ -514,8 +515,8 @@ def _row_mean_positive(x0: float, x1: float) -> float:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _cost_row(b, placement, c, blocks, result_bits, slot, queue, device_queue, energy_left, alive, tasks_now, deadline_now,
-              speed_now, access_now, airtime_now, out, work, start, end):
+def _cost_row(b, placement, c, blocks, result_bits, slot, queue, device_queue, energy_left, alive, tasks_now,
+              deadline_now, speed_now, access_now, airtime_now, out, work, start, end):
     """Row b's outcome under ``placement[b]`` into ``out[b]`` (an Outcome layout), and each location's
     backlog at the slot start and end into ``start[b]``, ``end[b]`` (device first); no state change. The
     operations of :func:`_evaluate` for one row, in the same order."""
@@ -612,6 +613,7 @@ def _observe_row(b, c, static, slot, queue, device_queue, energy_left, tasks_now
     obs[b, at + 3] = (c[_LAST_SLOT] - slot[b]) * c[_INV_SLOTS]
 
 
+@njit(cache=True, error_model="numpy", inline="always")
 def _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, queue, device_queue, energy_left,
                alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
                tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs):
@@ -658,9 +660,26 @@ def _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, qu
     return -1
 
 
-# the same kernel on one thread, and on numba's threads (worth their start-up cost for wide batches)
-_step_rows_serial = njit(cache=True, error_model="numpy")(_step_rows)
-_step_rows_parallel = njit(cache=True, error_model="numpy", parallel=True)(_step_rows)
+# the kernel on one thread, and on numba's threads (worth their start-up cost for wide batches); two
+# functions, not two dispatchers of one, so numba's cache keeps both
+@njit(cache=True, error_model="numpy")
+def _step_rows_serial(placement, active, c, blocks, result_bits, static, proc, slot, queue, device_queue, energy_left,
+                      alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
+                      tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs):
+    return _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, queue, device_queue, energy_left,
+                      alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
+                      tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _step_rows_parallel(placement, active, c, blocks, result_bits, static, proc, slot, queue, device_queue, energy_left,
+                        alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
+                        tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs):
+    return _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, queue, device_queue, energy_left,
+                      alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
+                      tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs)
+
+
 PARALLEL_ROWS = 256  # CompiledCore uses the threads from this many rows on
 
 

@@ -381,7 +381,8 @@ class EdgePartitionVectorEnv(VectorEnv):
         each location by the kernel."""
         a = np.asarray(actions)
         cfg = self.cfg
-        allowed = f"{cfg.num_blocks} integer locations in [0, {cfg.num_servers}] per row (0 = device, n = edge server n)"
+        allowed = (f"{cfg.num_blocks} integer locations in [0, {cfg.num_servers}] per row "
+                   "(0 = device, n = edge server n)")
         if a.shape != (self.num_envs, cfg.num_blocks):
             raise ValueError(f"actions: expected shape ({self.num_envs}, {cfg.num_blocks}), got {a.shape}; {allowed}")
         if a.dtype.kind not in "iu":
