@@ -46,7 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import literal_unroll, njit, prange
 
 from edge_envs.edge_partition import processes
 from edge_envs.edge_partition.config import EdgePartitionConfig
@@ -109,21 +109,32 @@ class State:
         """The instances ``index`` (an int array or slice) as a State of their own (copies)."""
         return dataclasses.replace(self, **{k: v[index].copy() for k, v in _row_arrays(self).items()})
 
-    def set_rows(self, index, other: State, other_index=None) -> None:
-        """Overwrite instances ``index`` with ``other``'s (same cfg and blocks), in place; with
-        ``other_index``, with ``other``'s instances ``other_index``."""
-        for key, value in _row_arrays(other).items():
-            getattr(self, key)[index] = value if other_index is None else value[other_index]
+    def set_rows(self, rows: np.ndarray, other: State, other_rows: np.ndarray | None = None) -> None:
+        """Overwrite instances ``rows`` (an int array) with ``other``'s (same cfg and blocks) in place:
+        with ``other``'s rows ``other_rows``, or its rows in order. One compiled call for all arrays."""
+        rows = np.asarray(rows, dtype=np.int64)
+        other_rows = np.arange(rows.size) if other_rows is None else np.asarray(other_rows, dtype=np.int64)
+        _copy_rows(rows, other_rows, tuple((getattr(self, key), getattr(other, key)) for key in _ROW_FIELDS))
+
+
+def _row_arrays(state: State) -> dict:
+    return {key: getattr(state, key) for key in _ROW_FIELDS}
+
+
+@njit(cache=True)
+def _copy_rows(rows, other_rows, pairs):
+    """``dst[rows[i]] = src[other_rows[i]]`` for every (dst, src) pair of arrays."""
+    for pair in literal_unroll(pairs):
+        dst, src = pair
+        for i in range(rows.shape[0]):
+            dst[rows[i]] = src[other_rows[i]]
 
 
 # the arrays the processes read and advance, in processes.draw_slot's argument order
 _PROCESS_FIELDS = ("stream", "server_xy", "server_speed", "fixed_airtime", "load_walk", "position", "waypoint",
                    "leg_speed", "tasks_now", "deadline_now", "speed_now", "access_now", "airtime_now")
 _ADVANCED = _PROCESS_FIELDS[:1] + _PROCESS_FIELDS[4:]  # those a slot start changes
-
-
-def _row_arrays(state: State) -> dict:
-    return {f.name: getattr(state, f.name) for f in dataclasses.fields(state) if f.name not in ("cfg", "blocks")}
+_ROW_FIELDS = tuple(f.name for f in dataclasses.fields(State) if f.name not in ("cfg", "blocks"))  # (B, ...) arrays
 
 
 @dataclass(eq=False)

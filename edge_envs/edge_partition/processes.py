@@ -72,9 +72,9 @@ def params(cfg: EdgePartitionConfig) -> np.ndarray:
     return out
 
 
-def seed_stream(rng: np.random.Generator) -> np.uint64:
-    """A row's stream state for a new episode, drawn from its numpy Generator (one draw)."""
-    return rng.integers(0, 2**64, dtype=np.uint64)
+def seed_stream(rng: np.random.Generator) -> int:
+    """A row's stream state for a new episode: 64 random bits from its numpy Generator."""
+    return rng.bit_generator.random_raw()
 
 
 # ---------------------------------------------------------------------------------------------
