@@ -161,7 +161,7 @@ class SlotOutcome:
 
 
 # ---------------------------------------------------------------------------------------------
-# initial state: instance constants and the episode's exogenous trace
+# initial state: instance constants, empty queues, the first slot's draws
 
 
 def make_blocks(cfg: EdgePartitionConfig, instance: Instance) -> Blocks:
@@ -247,7 +247,7 @@ def _mean_positive(x0, x1):
 
 
 def _sum_blocks(x: np.ndarray) -> np.ndarray:
-    """Sum of a block-major array (M, ...) over its blocks, strictly in block order (as RowCore adds)."""
+    """Sum of a block-major array (M, ...) over its blocks, strictly in block order (as the compiled core adds)."""
     total = x[0].copy()
     for m in range(1, x.shape[0]):
         total += x[m]

@@ -161,8 +161,9 @@ def _move(p, s, b, a, seconds, position, waypoint, leg_speed):
         distance = math.sqrt(dx * dx + dy * dy)
         reach = leg_speed[b, a] * left
         if reach < distance:
-            position[b, a, 0] += dx * (reach / distance)
-            position[b, a, 1] += dy * (reach / distance)
+            part = reach / distance
+            position[b, a, 0] += dx * part
+            position[b, a, 1] += dy * part
             return s
         position[b, a, 0], position[b, a, 1] = waypoint[b, a, 0], waypoint[b, a, 1]
         if distance > 0.0:
@@ -180,26 +181,28 @@ def _device_links(p, s, b, a, server_xy, position, access, airtime):
     Returns s'."""
     N = server_xy.shape[1]
     x, y = position[b, a, 0], position[b, a, 1]
+    cube, fading, snr, exponent = p[EXPONENT] == 3.0, p[FADING] != 0.0, p[SNR_1M], p[EXPONENT]
+    bandwidth, low, high = p[BANDWIDTH], p[RATE_LOW], p[RATE_HIGH]
     nearest, best = 0, np.inf
     for n in range(N):
         dx, dy = x - server_xy[b, n, 0], y - server_xy[b, n, 1]
         squared = max(dx * dx + dy * dy, 1.0)
-        if p[EXPONENT] == 3.0:  # the default: d^-3 without a general power
-            gain = p[SNR_1M] / (squared * math.sqrt(squared))
+        if cube:  # the default exponent, 3: d^-3 without a general power
+            gain = snr / (squared * math.sqrt(squared))
         else:
-            gain = p[SNR_1M] * squared ** (-0.5 * p[EXPONENT])
-        if p[FADING] != 0.0:
+            gain = snr * squared ** (-0.5 * exponent)
+        if fading:
             u, s = uniform(s)
             gain *= -math.log(1.0 - u)  # Rayleigh: |h|^2 ~ Exp(1)
-        rate = min(max(p[BANDWIDTH] * math.log2(1.0 + gain), p[RATE_LOW]), p[RATE_HIGH])
-        airtime[b, a, n] = 1.0 / rate
+        airtime[b, a, n] = 1.0 / min(max(bandwidth * math.log2(1.0 + gain), low), high)
         if squared < best:
             nearest, best = n, squared
+    coverage, relay = p[COVERAGE_SQ], p[INV_WIRED]
     for n in range(N):
         dx, dy = x - server_xy[b, n, 0], y - server_xy[b, n, 1]
-        if n != nearest and dx * dx + dy * dy > p[COVERAGE_SQ]:
+        if n != nearest and dx * dx + dy * dy > coverage:
             airtime[b, a, n] = airtime[b, a, nearest]
-            access[b, a, n] = airtime[b, a, n] + p[INV_WIRED]
+            access[b, a, n] = airtime[b, a, n] + relay
         else:
             access[b, a, n] = airtime[b, a, n]
     return s
@@ -212,6 +215,7 @@ def draw_slot(p, b, first, stream, server_xy, server_speed, fixed_airtime, load_
     nothing has moved yet): tasks (B, A), deadline (B, A, M), speed (B, N), access and airtime
     (B, A, N), advancing its stream, background load walk and device positions in place."""
     A, M, N = deadline.shape[1], deadline.shape[2], speed.shape[1]
+    low, span, top, step = p[DEADLINE_LOW], p[DEADLINE_SPAN], p[LOAD_TOP], p[LOAD_STEP]
     s = stream[b]
     for a in range(A):
         if p[POISSON] != 0.0:
@@ -220,13 +224,13 @@ def draw_slot(p, b, first, stream, server_xy, server_speed, fixed_airtime, load_
             tasks[b, a] = p[TASKS]
         for m in range(M):
             u, s = uniform(s)
-            deadline[b, a, m] = p[DEADLINE_LOW] + p[DEADLINE_SPAN] * u
+            deadline[b, a, m] = low + span * u
     for n in range(N):
-        if p[LOAD_TOP] > 0.0:
+        if top > 0.0:
             if not first:
                 u, s = uniform(s)
-                load_walk[b, n] += p[LOAD_STEP] * (2.0 * u - 1.0)
-            speed[b, n] = server_speed[b, n] * (1.0 - _reflect(load_walk[b, n], p[LOAD_TOP]))
+                load_walk[b, n] += step * (2.0 * u - 1.0)
+            speed[b, n] = server_speed[b, n] * (1.0 - _reflect(load_walk[b, n], top))
         else:
             speed[b, n] = server_speed[b, n]
     for a in range(A):
