@@ -114,7 +114,11 @@ class State:
         with ``other``'s rows ``other_rows``, or its rows in order. One compiled call for all arrays."""
         rows = np.asarray(rows, dtype=np.int64)
         other_rows = np.arange(rows.size) if other_rows is None else np.asarray(other_rows, dtype=np.int64)
-        _copy_rows(rows, other_rows, tuple((getattr(self, key), getattr(other, key)) for key in _ROW_FIELDS))
+        copy_rows(rows, other_rows, self.array_pairs(other))
+
+    def array_pairs(self, other: State) -> tuple:
+        """((own array, other's array), ...) for every per-row array: :func:`copy_rows`'s argument."""
+        return tuple((getattr(self, key), getattr(other, key)) for key in _ROW_FIELDS)
 
 
 def _row_arrays(state: State) -> dict:
@@ -122,7 +126,7 @@ def _row_arrays(state: State) -> dict:
 
 
 @njit(cache=True)
-def _copy_rows(rows, other_rows, pairs):
+def copy_rows(rows, other_rows, pairs):
     """``dst[rows[i]] = src[other_rows[i]]`` for every (dst, src) pair of arrays."""
     for pair in literal_unroll(pairs):
         dst, src = pair

@@ -342,7 +342,7 @@ class EdgePartitionVectorEnv(VectorEnv):
         missing = rows[~self._ready[rows]]
         if missing.size:
             self._next.set_rows(missing, self._start(missing.tolist()))
-        self.state.set_rows(rows, self._next, rows)
+        core.copy_rows(rows, rows, self._from_next)
         self._ready[rows] = False
         if np.count_nonzero(~self._ready) >= min(DRAW_BATCH, max(1, self.num_envs // 4)):
             refill = np.flatnonzero(~self._ready)
@@ -361,13 +361,16 @@ class EdgePartitionVectorEnv(VectorEnv):
             if len(seeds) != B:
                 raise ValueError(f"seed: need {B} seeds (one per env), got {len(seeds)}")
         super().reset(seed=seeds[0])
-        if seed is not None or self._rngs is None:  # without a seed, each row's Generator continues
+        seeded = seed is not None or self._rngs is None  # without a seed, each row's Generator continues
+        if seeded:
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
             self.state = self._start(range(B))
             self._next = self.state.rows(slice(None))  # placeholder rows until pre-drawn
             self._ready = np.zeros(B, dtype=bool)
-        else:  # the pre-drawn starts come first in each row's Generator
+        else:
             self.state = self.state.rows(slice(None))  # a fresh State: the caller may hold the old one
+        self._from_next = self.state.array_pairs(self._next)
+        if not seeded:  # the pre-drawn starts come first in each row's Generator
             self._restart(np.arange(B))
         self._core = CompiledCore(self.state, static_features(self.cfg, self.state.blocks))
         self._out = np.empty((B, self._core.outcome.size))
