@@ -178,8 +178,10 @@ class EdgePartitionEnv(gym.Env):
 
     ## Starting State
     Empty queues and a full energy budget; servers placed uniformly in the area with base speeds
-    drawn from ``server_speed_factor``; the device starts at a uniform position. The episode's
-    tasks, deadlines, background load, track and fading are all drawn from the seeded generator.
+    drawn from ``server_speed_factor``; the device starts at a uniform position. Each slot's tasks,
+    deadlines, background load, move and fading are drawn when the slot starts, from the episode's
+    random stream (:mod:`edge_envs.edge_partition.processes`), itself seeded from the env's
+    generator: the same seed and actions give the same trajectory.
 
     ## Episode End
     Terminated when the device's energy is spent; truncated after ``episode_slots`` slots (600).
@@ -198,7 +200,10 @@ class EdgePartitionEnv(gym.Env):
     ((46,), MultiDiscrete([5 5 5 5 5 5]))
 
     ## Version History
-    * v0: initial release.
+    * v0: initial release. Revised before any result was published (2026-11-23): the exogenous
+      processes are drawn slot by slot from a per-episode splitmix64 stream instead of traces drawn
+      at the reset, in float64 instead of float32. The model and its distributions are unchanged;
+      a given seed gives a different trajectory than before.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
@@ -211,7 +216,6 @@ class EdgePartitionEnv(gym.Env):
         M, N = cfg.num_blocks, cfg.num_servers
         self.action_space = spaces.MultiDiscrete(np.full(M, N + 1, dtype=np.int64))
         self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
-        self._layout = Layout(cfg)
         self._outcome = core.Outcome(M, N)
         parts = self._outcome.parts  # info's arrays are views of the step's outcome array
         self._info_parts = [(key, parts[key]) for key in (*core.Outcome.BLOCK_KEYS, "server_load", "queue",
@@ -299,8 +303,10 @@ class EdgePartitionVectorEnv(VectorEnv):
     Generator and random stream), so the same seeds and actions give the same trajectories in both.
     Autoreset follows Gymnasium's next-step mode: the step after a row ends resets it (reward 0,
     action ignored). ``info`` holds per-row arrays: ``delay``, ``penalty``, ``energy``, ``outage``,
-    ``energy_left``. ``state`` (a core.State) is advanced in place. Arguments as for
-    :class:`EdgePartitionEnv`, plus ``num_envs``.
+    ``energy_left``. ``state`` (a core.State) is advanced in place. From ``core.PARALLEL_ROWS``
+    (256) rows on, the rows are stepped on numba's threads (``NUMBA_NUM_THREADS``, default one per
+    core; the results do not depend on it). Arguments as for :class:`EdgePartitionEnv`, plus
+    ``num_envs``.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
