@@ -701,6 +701,7 @@ PARALLEL_ROWS = 256  # CompiledCore uses the threads from this many rows on
 @njit(cache=True, error_model="numpy")
 def _observe_rows(rows, c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
                   access_now, obs):
+    """The observations of ``rows`` into ``obs``."""
     for b in rows:
         _observe_row(b, c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
                      access_now, obs)

@@ -5,15 +5,15 @@ slot_s)``, or Poisson), the deadline tau_m of each block (uniform in ``deadline_
 speed (base speed x (1 - background load), the load a random walk reflected into [0,
 ``background_load``], steps uniform in +-``background_step``), each device's position (random
 waypoint: straight legs to waypoints uniform in the area at speeds uniform in ``walk_speed_mps``),
-Rayleigh fading on each link, and from them the access time and air time per bit to each server
-(:func:`_device_links`, Eq. 5).
+Rayleigh fading on each direct link, and from them the access time and air time per bit to each
+server (:func:`_device_links`, Eq. 5).
 
 Each instance (row) draws from its own random stream, a splitmix64 sequence (Steele, Lea and Flood,
 OOPSLA 2014, with Vigna's output mix) whose 64-bit state lives in the State and is seeded from the
 row's numpy Generator at the episode start. The draws of a slot are made when the slot starts, in
 a fixed order (per device: tasks, then deadlines; then the background load of each server; then
-per device its move and the fading of each link), so a row's trajectory depends only on its seed
-and its actions, never on the batch it runs in, and nothing is drawn ahead of need.
+per device its move and the fading of each direct link), so a row's trajectory depends only on
+its seed and its actions, never on the batch it runs in, and nothing is drawn ahead of need.
 
 Everything here is compiled by numba: a slot's draws cost about as much as its costs, and must not
 dominate a 1024-wide vector step.
@@ -181,12 +181,20 @@ def _device_links(p, s, b, a, server_xy, position, access, airtime):
     Returns s'."""
     N = server_xy.shape[1]
     x, y = position[b, a, 0], position[b, a, 1]
-    cube, fading, snr, exponent = p[EXPONENT] == 3.0, p[FADING] != 0.0, p[SNR_1M], p[EXPONENT]
-    bandwidth, low, high = p[BANDWIDTH], p[RATE_LOW], p[RATE_HIGH]
-    nearest, best = 0, np.inf
+    nearest, best = 0, np.inf  # the associated server
     for n in range(N):
         dx, dy = x - server_xy[b, n, 0], y - server_xy[b, n, 1]
         squared = max(dx * dx + dy * dy, 1.0)
+        if squared < best:
+            nearest, best = n, squared
+    cube, fading, snr, exponent = p[EXPONENT] == 3.0, p[FADING] != 0.0, p[SNR_1M], p[EXPONENT]
+    bandwidth, low, high, coverage = p[BANDWIDTH], p[RATE_LOW], p[RATE_HIGH], p[COVERAGE_SQ]
+    for n in range(N):  # the servers reached directly (a link's fading is drawn only then)
+        dx, dy = x - server_xy[b, n, 0], y - server_xy[b, n, 1]
+        squared = dx * dx + dy * dy
+        if n != nearest and squared > coverage:
+            continue
+        squared = max(squared, 1.0)
         if cube:  # the default exponent, 3: d^-3 without a general power
             gain = snr / (squared * math.sqrt(squared))
         else:
@@ -194,17 +202,13 @@ def _device_links(p, s, b, a, server_xy, position, access, airtime):
         if fading:
             u, s = uniform(s)
             gain *= -math.log(1.0 - u)  # Rayleigh: |h|^2 ~ Exp(1)
-        airtime[b, a, n] = 1.0 / min(max(bandwidth * math.log2(1.0 + gain), low), high)
-        if squared < best:
-            nearest, best = n, squared
-    coverage, relay = p[COVERAGE_SQ], p[INV_WIRED]
-    for n in range(N):
+        airtime[b, a, n] = access[b, a, n] = 1.0 / min(max(bandwidth * math.log2(1.0 + gain), low), high)
+    relay = p[INV_WIRED]
+    for n in range(N):  # the others, through the associated server
         dx, dy = x - server_xy[b, n, 0], y - server_xy[b, n, 1]
         if n != nearest and dx * dx + dy * dy > coverage:
             airtime[b, a, n] = airtime[b, a, nearest]
-            access[b, a, n] = airtime[b, a, n] + relay
-        else:
-            access[b, a, n] = airtime[b, a, n]
+            access[b, a, n] = airtime[b, a, nearest] + relay
     return s
 
 
