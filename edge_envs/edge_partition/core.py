@@ -496,6 +496,17 @@ def block_pair_costs(state: State) -> np.ndarray:
  ENERGY_LEFT) = range(11)
 _SCALARS = ENERGY_LEFT + 1  # where the per-block parts start
 
+@njit(cache=True)
+def leading_columns(out: np.ndarray, count: int) -> np.ndarray:
+    """The first ``count`` columns of an outcome array (B, size) as a new (count, B) array, so that
+    each scalar (reward, delay, ...) of every row is one contiguous array."""
+    cols = np.empty((count, out.shape[0]))
+    for b in range(out.shape[0]):
+        for k in range(count):
+            cols[k, b] = out[b, k]
+    return cols
+
+
 # entries of the step constants (CompiledCore)
 (_LAST_SLOT, _SLOT_S, _PENALTY_WEIGHT, _TX_POWER, _INV_WIRED, _OUTAGE_COST, _CONTENTION_FREE, _INV_DEADLINE,
  _INV_SPEED, _RATE_TOP, _INV_ENERGY, _INV_TASKS, _INV_SLOT_S, _INV_SLOTS) = range(14)

@@ -414,9 +414,10 @@ class EdgePartitionVectorEnv(VectorEnv):
             self._restart(rows)
             out[rows] = 0.0  # reward 0, not terminated
             self._core.observe(obs, rows)
-        terminated = out[:, RAN_OUT] != 0.0
+        scalars = core.leading_columns(out, RAN_OUT + 1)
+        terminated = scalars[RAN_OUT] != 0.0
         truncated = (self.state.slot >= self.cfg.episode_slots) & ~done
         self._prev_done = terminated | truncated
-        info = {"delay": out[:, DELAY].copy(), "penalty": out[:, PENALTY].copy(), "energy": out[:, ENERGY].copy(),
-                "outage": out[:, OUTAGE].copy(), "energy_left": self.state.energy_left[:, 0].copy()}
-        return obs, out[:, REWARD].copy(), terminated, truncated, info
+        info = {"delay": scalars[DELAY], "penalty": scalars[PENALTY], "energy": scalars[ENERGY],
+                "outage": scalars[OUTAGE], "energy_left": self.state.energy_left[:, 0].copy()}
+        return obs, scalars[REWARD], terminated, truncated, info
