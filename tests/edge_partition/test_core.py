@@ -265,6 +265,24 @@ def test_compiled_core__inactive_rows_are_left_alone_and_bad_rows_change_nothing
         assert np.array_equal(getattr(fast.state, key), value), key
 
 
+def test_compiled_core__threads_give_the_serial_result():
+    cfg = EdgePartitionConfig(episode_slots=50, poisson_tasks=True)
+    state = _random_states(cfg, range(20))
+    static = static_features(cfg, state.blocks)
+    cores = [CompiledCore(state.rows(slice(None)), static, parallel=p) for p in (False, True)]
+    outs = [np.empty((20, cores[0].outcome.size)) for _ in cores]
+    obs = [np.empty((20, 46), dtype=np.float32) for _ in cores]
+    rng = np.random.default_rng(0)
+    for _ in range(cfg.episode_slots):
+        placement = rng.integers(0, 5, size=(20, 6))
+        active = rng.random(20) < 0.9
+        for fast, out, ob in zip(cores, outs, obs):
+            fast.step(placement, active, out, ob)
+        assert np.array_equal(outs[0][active], outs[1][active]) and np.array_equal(obs[0], obs[1])
+    for key, value in core._row_arrays(cores[0].state).items():
+        assert np.array_equal(getattr(cores[1].state, key), value), key
+
+
 def _run(state, slots, placement=1):
     for _ in range(slots):
         state, _ = core.transition(state, np.full((state.batch_size, state.cfg.num_blocks), placement))
