@@ -50,7 +50,7 @@ def params(cfg: EdgePartitionConfig) -> np.ndarray:
     """
     free = cfg.contention_free
     tasks = cfg.task_rate * cfg.slot_s
-    out = np.zeros(19)
+    out = np.zeros(INV_WIRED + 1)
     out[TASKS] = tasks if cfg.poisson_tasks else float(round(tasks))
     out[POISSON] = cfg.poisson_tasks
     out[DEADLINE_LOW], out[DEADLINE_SPAN] = cfg.deadline_s[0], cfg.deadline_s[1] - cfg.deadline_s[0]
