@@ -16,7 +16,9 @@ per device its move and the fading of each direct link), so a row's trajectory d
 its seed and its actions, never on the batch it runs in, and nothing is drawn ahead of need.
 
 Everything here is compiled by numba: a slot's draws cost about as much as its costs, and must not
-dominate a 1024-wide vector step.
+dominate a 1024-wide vector step. The core's kernels inline these functions, and numba's cache
+(``__pycache__/*.nbi``, ``*.nbc``) does not notice when only this file changes: after editing it,
+delete those files (or touch ``core.py``) before running anything.
 """
 
 from __future__ import annotations
