@@ -33,11 +33,11 @@ factor: a block taking ``x`` s in the profile takes ``x / device_speed_factor`` 
 Measured with the baselines (``baselines.edge_partition``; return = sum of rewards over an episode,
 mean of seeds 0 and 1, VGG16 M=6 N=4):
 
-| scenario              | APDI     | greedy  | best server | DP oracle (myopic)  | RPDI              | all-local        |
-|-----------------------|----------|---------|-------------|---------------------|-------------------|------------------|
-| 60 tasks/s (default)  | -36      | -43     | -266        | -263                | -16 458 (338 sl.) | -47 657 (69 sl.) |
-| 110 tasks/s           | -158 433 | -10 931 | -3 363      | -13 448 (388 sl.)   | -53 577 (174 sl.) | -43 713 (38 sl.) |
-| contention-free, 60/s | -30.3    | -37.8   | -20.9       | -20.9               |                   |                  |
+| scenario              | APDI     | greedy  | best server | DP oracle (myopic) | RPDI              | all-local        |
+|-----------------------|----------|---------|-------------|--------------------|-------------------|------------------|
+| 60 tasks/s (default)  | -36      | -43     | -266        | -263               | -16 458 (338 sl.) | -47 657 (69 sl.) |
+| 110 tasks/s           | -158 433 | -10 931 | -3 363      | -13 448 (388 sl.)  | -53 577 (174 sl.) | -43 713 (38 sl.) |
+| contention-free, 60/s | -30.3    | -37.8   | -20.9       | -20.9              |                   |                  |
 
 ("n sl.": the energy ran out after n slots, mean of the two seeds.) Per-slot particle-swarm and
 genetic searches scored by ``core.slot_cost`` (which includes the placement's own load) reach -27.1

@@ -180,7 +180,7 @@ class EdgePartitionEnv(gym.Env):
     Empty queues and a full energy budget; servers placed uniformly in the area with base speeds
     drawn from ``server_speed_factor``; the device starts at a uniform position. Each slot's tasks,
     deadlines, background load, move and fading are drawn when the slot starts, from the episode's
-    random stream (:mod:`edge_envs.edge_partition.processes`), itself seeded from the env's
+    random stream (:func:`edge_envs.edge_partition.core.draw_slot`), itself seeded from the env's
     generator: the same seed and actions give the same trajectory.
 
     ## Episode End

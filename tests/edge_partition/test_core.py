@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge_envs.edge_partition import core, processes
+from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.core import (COST, DELAY, DEVICE_LOAD, DEVICE_QUEUE_END, ENERGY, OUTAGE, PENALTY, RAN_OUT,
                                            REWARD, NEXT_TASKS, ENERGY_LEFT, CompiledCore)
@@ -112,7 +112,7 @@ def _links(cfg, servers, device):
     """Access and air time per bit from one device at ``device`` (x, y) to ``servers`` (N, 2), no fading."""
     N = len(servers)
     access, airtime = np.empty((1, 1, N)), np.empty((1, 1, N))
-    processes._device_links(processes.params(cfg), np.uint64(0), 0, 0, np.array([servers], float),
+    core._device_links(core.process_params(cfg), np.uint64(0), 0, 0, np.array([servers], float),
                             np.array([[device]], float), access, airtime)
     return access[0, 0], airtime[0, 0]
 
