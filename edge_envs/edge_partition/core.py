@@ -759,7 +759,7 @@ def block_pair_costs(state: State) -> np.ndarray:
 # single-device instances through a compiled kernel: the envs' fast path
 #
 # numpy's per-call overhead dominates the functions above at small B, and a 1024-wide step through
-# them makes about sixty passes over memory; numba compiles step_rows, which does one row at a time
+# them makes about sixty passes over memory; numba compiles _step_rows, which does one row at a time
 # the floating-point operations of transition() in the same order (no fused multiply-adds), so its
 # trajectory is bit-identical to the batched core's (the tests hold the two to that).
 
