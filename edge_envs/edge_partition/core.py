@@ -110,13 +110,6 @@ class State:
         """The instances ``index`` (an int array or slice) as a State of their own (copies)."""
         return dataclasses.replace(self, **{k: v[index].copy() for k, v in _row_arrays(self).items()})
 
-    def set_rows(self, rows: np.ndarray, other: State, other_rows: np.ndarray | None = None) -> None:
-        """Overwrite instances ``rows`` (an int array) with ``other``'s (same cfg and blocks) in place:
-        with ``other``'s rows ``other_rows``, or its rows in order. One compiled call for all arrays."""
-        rows = np.asarray(rows, dtype=np.int64)
-        other_rows = np.arange(rows.size) if other_rows is None else np.asarray(other_rows, dtype=np.int64)
-        copy_rows(rows, other_rows, self.array_pairs(other))
-
     def array_pairs(self, other: State) -> tuple:
         """((own array, other's array), ...) for every per-row array: :func:`copy_rows`'s argument."""
         return tuple((getattr(self, key), getattr(other, key)) for key in _ROW_FIELDS)
@@ -465,35 +458,49 @@ def initial(cfg: EdgePartitionConfig, instance: Instance | Sequence[Instance],
     Generator (one draw), so row b of a batch equals the same (instance, rng) run alone.
     """
     instances = [instance] if isinstance(instance, Instance) else list(instance)
-    rngs = [rng] if isinstance(rng, np.random.Generator) else list(rng)
-    if len(instances) != len(rngs):
-        raise ValueError(f"rng: need one Generator per instance ({len(instances)}), got {len(rngs)}")
     first = instances[0]
-    A, M, N = first.num_devices, first.num_blocks, first.num_servers
+    A, M, N, B = first.num_devices, first.num_blocks, first.num_servers, len(instances)
+    state = State(
+        cfg=cfg, blocks=make_blocks(cfg, first), slot=np.empty(B, dtype=np.int64), queue=np.empty((B, N)),
+        device_queue=np.empty((B, A)), energy_left=np.empty((B, A)), alive=np.empty((B, A), dtype=bool),
+        server_xy=np.empty((B, N, 2)), server_speed=np.empty((B, N)), fixed_airtime=np.empty((B, A, N)),
+        stream=np.empty(B, dtype=np.uint64), load_walk=np.empty((B, N)), position=np.empty((B, A, 2)),
+        waypoint=np.empty((B, A, 2)), leg_speed=np.empty((B, A)), tasks_now=np.empty((B, A)),
+        deadline_now=np.empty((B, A, M)), speed_now=np.empty((B, N)), access_now=np.empty((B, A, N)),
+        airtime_now=np.empty((B, A, N)))
+    start_episodes(state, np.arange(B), instances, rng)
+    return state
+
+
+def start_episodes(state: State, rows: np.ndarray, instances: Sequence[Instance],
+                   rngs: np.random.Generator | Sequence[np.random.Generator]) -> None:
+    """Start a new episode in each of ``rows`` (an int array) of ``state``, in place: one per
+    (instance, rng) pair, as :func:`initial` would (the instances have ``state``'s blocks)."""
+    cfg = state.cfg
+    rngs = [rngs] if isinstance(rngs, np.random.Generator) else list(rngs)
+    if not len(instances) == len(rngs) == len(rows):
+        raise ValueError(f"rng: need one Generator per instance ({len(instances)}), got {len(rngs)}")
+    M, N = instances[0].num_blocks, instances[0].num_servers
     if (M, N) != (cfg.num_blocks, cfg.num_servers):
         raise ValueError(f"instance: has {M} blocks and {N} servers but the config says num_blocks="
                          f"{cfg.num_blocks}, num_servers={cfg.num_servers}")
-    B = len(instances)
-    fixed_airtime = np.zeros((B, A, N))
-    position = np.full((B, A, 2), np.nan)  # NaN: drawn uniformly by start_rows
-    for b, inst in enumerate(instances):
+    state.slot[rows] = 0
+    state.queue[rows] = 0.0
+    state.device_queue[rows] = 0.0
+    state.energy_left[rows] = np.inf if cfg.contention_free else cfg.energy_budget_j
+    state.alive[rows] = True
+    state.server_xy[rows] = [inst.server_xy for inst in instances]
+    state.server_speed[rows] = [inst.server_speed for inst in instances]
+    state.stream[rows] = np.array([seed_stream(g) for g in rngs], dtype=np.uint64)
+    state.fixed_airtime[rows] = 0.0
+    state.position[rows] = np.nan  # NaN: drawn uniformly by start_rows
+    for b, inst in zip(rows.tolist(), instances):
         if inst.fixed_rate_bps is not None:
-            fixed_airtime[b] = 1.0 / inst.fixed_rate_bps
+            state.fixed_airtime[b] = 1.0 / inst.fixed_rate_bps
         if inst.device_xy is not None:
-            position[b] = inst.device_xy
-    state = State(
-        cfg=cfg, blocks=make_blocks(cfg, first), slot=np.zeros(B, dtype=np.int64),
-        queue=np.zeros((B, N)), device_queue=np.zeros((B, A)),
-        energy_left=np.full((B, A), np.inf if cfg.contention_free else cfg.energy_budget_j),
-        alive=np.ones((B, A), dtype=bool),
-        server_xy=np.stack([inst.server_xy for inst in instances]).astype(np.float64),
-        server_speed=np.stack([inst.server_speed for inst in instances]).astype(np.float64),
-        fixed_airtime=fixed_airtime, stream=np.array([seed_stream(g) for g in rngs], dtype=np.uint64),
-        load_walk=np.zeros((B, N)), position=position, waypoint=np.zeros((B, A, 2)), leg_speed=np.zeros((B, A)),
-        tasks_now=np.empty((B, A)), deadline_now=np.empty((B, A, M)), speed_now=np.empty((B, N)),
-        access_now=np.empty((B, A, N)), airtime_now=np.empty((B, A, N)))
-    start_rows(process_params(cfg), np.arange(B), *_process_arrays(state))
-    return state
+            state.position[b] = inst.device_xy
+    state.load_walk[rows] = state.waypoint[rows] = state.leg_speed[rows] = 0.0
+    start_rows(process_params(cfg), rows, *_process_arrays(state))
 
 
 def _process_arrays(state: State) -> tuple:
@@ -768,18 +775,7 @@ def block_pair_costs(state: State) -> np.ndarray:
 # now starting and the energy left (then the per-block and per-server parts, see Outcome)
 (REWARD, COST, DELAY, PENALTY, ENERGY, OUTAGE, RAN_OUT, DEVICE_QUEUE_END, DEVICE_LOAD, NEXT_TASKS,
  ENERGY_LEFT) = range(11)
-_SCALARS = ENERGY_LEFT + 1  # where the per-block parts start
-
-@njit(cache=True)
-def leading_columns(out: np.ndarray, count: int) -> np.ndarray:
-    """The first ``count`` columns of an outcome array (B, size) as a new (count, B) array, so that
-    each scalar (reward, delay, ...) of every row is one contiguous array."""
-    cols = np.empty((count, out.shape[0]))
-    for b in range(out.shape[0]):
-        for k in range(count):
-            cols[k, b] = out[b, k]
-    return cols
-
+SCALARS = ENERGY_LEFT + 1  # their number; the per-block parts start here
 
 # entries of the step constants (CompiledCore)
 (_LAST_SLOT, _SLOT_S, _PENALTY_WEIGHT, _TX_POWER, _INV_WIRED, _OUTAGE_COST, _CONTENTION_FREE, _INV_DEADLINE,
@@ -800,7 +796,7 @@ class Outcome:
         M, N = num_blocks, num_servers
         sizes = {**dict.fromkeys(self.BLOCK_KEYS, M), "server_load": N, "queue_end": N, "queue": N, "server_speed": N,
                  "rate": N, "deadline": M}
-        self.parts, at = {}, _SCALARS
+        self.parts, at = {}, SCALARS
         for key, size in sizes.items():
             self.parts[key] = slice(at, at + size)
             at += size
@@ -809,78 +805,67 @@ class Outcome:
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _row_mean_positive(x0: float, x1: float) -> float:
-    """:func:`_mean_positive` of two floats (same operations)."""
+    """:func:`_mean_positive` of two floats (same operations), written as a select, not a branch."""
     p = (x0 if x0 > 0.0 else 0.0) + (x1 if x1 > 0.0 else 0.0)
     return p * p / (2.0 * abs(x1 - x0)) if x0 * x1 < 0.0 else 0.5 * p
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _cost_row(b, placement, c, blocks, result_bits, slot, queue, device_queue, energy_left, alive, tasks_now,
-              deadline_now, speed_now, access_now, airtime_now, out, work, start, end):
-    """Row b's outcome under ``placement[b]`` into ``out[b]`` (an Outcome layout), and each location's
-    backlog at the slot start and end into ``start[b]``, ``end[b]`` (device first); no state change. The
-    operations of :func:`_evaluate` for one row, in the same order."""
+              deadline_now, speed_now, access_now, airtime_now, out, at, along):
+    """Row b's outcome under ``placement[b]``: the scalars into ``out[b]``, the per-block parts (the
+    Outcome.BLOCK_KEYS) into ``along[b]`` (5, M); no state change. The operations of :func:`_evaluate`
+    for one row, in the same order. ``at[b]`` (6, N + 1) is scratch for per-location values, device
+    first: access and air time per bit, speed, work per task, backlog at the slot start and at its end.
+    Choices that depend on the placement are lookups and arithmetic, not branches: with varied
+    placements, mispredicted branches would cost more than the arithmetic."""
     M, N = placement.shape[1], queue.shape[1]
-    b_delay, b_transfer, b_compute = _SCALARS, _SCALARS + M, _SCALARS + 2 * M
-    b_wait, b_excess, load_at = _SCALARS + 3 * M, _SCALARS + 4 * M, _SCALARS + 5 * M
+    link, air, speed, work, start, end = at[b, 0], at[b, 1], at[b, 2], at[b, 3], at[b, 4], at[b, 5]
+    delays, transfers, computes, waits, excesses = along[b, 0], along[b, 1], along[b, 2], along[b, 3], along[b, 4]
+    link[0], air[0], speed[0], work[0] = 0.0, 0.0, 1.0, 0.0
+    for n in range(N):
+        link[n + 1], air[n + 1] = access_now[b, 0, n], airtime_now[b, 0, n]
+        speed[n + 1], work[n + 1] = speed_now[b, n], 0.0
     # transfer and compute of each block, compute per task at each location, energy (Eqs. 3-7)
-    for loc in range(N + 1):
-        work[b, loc] = 0.0
+    wired, tx = c[_INV_WIRED], c[_TX_POWER]
     energy = 0.0
     prev = 0
     for m in range(M):
         here, bits = placement[b, m], blocks[2, m]
-        if here == prev:
-            transfer = 0.0
-        elif prev == 0:
-            transfer = bits * access_now[b, 0, here - 1]
-            energy += c[_TX_POWER] * (bits * airtime_now[b, 0, here - 1])  # Eq. (7)
-        elif here == 0:
-            transfer = bits * access_now[b, 0, prev - 1]
-        else:
-            transfer = bits * c[_INV_WIRED]
-        if here == 0:
-            compute = blocks[0, m]
-            energy += blocks[3, m]  # Eq. (4)
-        else:
-            compute = blocks[1, m] / speed_now[b, here - 1]
-        work[b, here] += compute
-        out[b, b_transfer + m], out[b, b_compute + m] = transfer, compute
+        # same location: 0; device <-> server: that server's access time; server <-> server: R_max
+        transfers[m] = bits * ((link[here] + link[prev] if here * prev == 0 else wired) * (here != prev))
+        computes[m] = blocks[min(here, 1), m] / speed[here]  # local time on the device; edge work / speed
+        energy += blocks[3, m] * (here == 0) + tx * (bits * (air[here] * (prev == 0)))  # Eqs. (4), (7)
+        work[here] += computes[m]
         prev = here
-    if prev != 0:  # the result goes back to the device
-        out[b, b_transfer + M - 1] = out[b, b_transfer + M - 1] + result_bits * access_now[b, 0, prev - 1]
+    transfers[M - 1] = transfers[M - 1] + result_bits * link[prev]  # the result goes back to the device
     # backlog of each location (device first) over the slot: from start to end
     live = alive[b, 0]
     n_tasks = tasks_now[b, 0] if live else 0.0
     slot_s = c[_SLOT_S]
     for loc in range(N + 1):
-        start[b, loc] = device_queue[b, 0] if loc == 0 else queue[b, loc - 1]
-        rho = n_tasks * work[b, loc] / slot_s
-        end[b, loc] = start[b, loc] + (rho - 1.0) * slot_s
-        out[b, DEVICE_LOAD if loc == 0 else load_at + loc - 1] = rho
+        start[loc] = device_queue[b, 0] if loc == 0 else queue[b, loc - 1]
+        rho = n_tasks * work[loc] / slot_s
+        end[loc] = start[loc] + (rho - 1.0) * slot_s
+        work[loc] = rho  # from here on: the utilisation
     # delays: a block that starts a segment waits behind its location's backlog
-    contention_free = c[_CONTENTION_FREE] != 0.0
+    queues = c[_CONTENTION_FREE] == 0.0
     delay = penalty = 0.0
     prev = -1
     for m in range(M):
         here = placement[b, m]
-        own = out[b, b_transfer + m] + out[b, b_compute + m]
+        own = transfers[m] + computes[m]
         tau = deadline_now[b, 0, m]
-        over = own - tau
-        excess = over if over > 0.0 else 0.0
-        wait = 0.0
-        if not contention_free and here != prev:
-            b0, b1 = start[b, here], end[b, here]
-            if b0 > 0.0 or b1 > 0.0:
-                wait = _row_mean_positive(b0, b1)
-                slack = tau - own
-                slack = slack if slack > 0.0 else 0.0
-                excess = excess + _row_mean_positive(b0 - slack, b1 - slack)
+        over, slack = own - tau, tau - own
+        starts = queues and here != prev
+        b0, b1 = start[here], end[here]
+        waits[m] = _row_mean_positive(b0, b1) * starts
+        excesses[m] = (over if over > 0.0 else 0.0) + _row_mean_positive(
+            b0 - (slack if slack > 0.0 else 0.0), b1 - (slack if slack > 0.0 else 0.0)) * starts
+        delays[m] = own + waits[m]
         prev = here
-        out[b, b_delay + m] = own + wait
-        out[b, b_wait + m], out[b, b_excess + m] = wait, excess
-        delay += own + wait
-        penalty += excess
+        delay += delays[m]
+        penalty += excesses[m]
     cost = delay + c[_PENALTY_WEIGHT] * penalty
     energy = n_tasks * energy
     ran_out = live and energy_left[b, 0] - energy <= 0.0
@@ -888,6 +873,7 @@ def _cost_row(b, placement, c, blocks, result_bits, slot, queue, device_queue, e
     out[b, REWARD] = -cost - outage if live else 0.0
     out[b, COST], out[b, DELAY], out[b, PENALTY] = cost, delay, penalty
     out[b, ENERGY], out[b, OUTAGE], out[b, RAN_OUT] = energy, outage, 1.0 if ran_out else 0.0
+    out[b, DEVICE_LOAD] = work[0]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -918,7 +904,8 @@ def _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, qu
                alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
                tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs):
     """Apply placement[b] to every active row b and advance it to its next slot in place (queues,
-    energy, slot, the next slot's draws), filling ``out[b]``; then write every row's observation.
+    energy, slot, the next slot's draws), filling ``out[b]`` (all of the Outcome layout, or only its
+    SCALARS first entries when ``out`` has no more columns); then write every row's observation.
     Returns -1, or the first row whose placement is out of range (then nothing has changed).
     Rows are independent, so the loop over them may run on several threads (prange)."""
     B, M = placement.shape
@@ -927,34 +914,41 @@ def _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, qu
         for m in range(M):
             if active[b] and (placement[b, m] < 0 or placement[b, m] > N):
                 return b
-    work, start, end = np.empty((B, N + 1)), np.empty((B, N + 1)), np.empty((B, N + 1))
-    queue_end_at, queue_at = _SCALARS + 5 * M + N, _SCALARS + 5 * M + 2 * N
-    speed_at, rate_at, deadline_at = queue_at + N, queue_at + 2 * N, queue_at + 3 * N
+    at, along = np.empty((B, 6, N + 1)), np.empty((B, 5, M))
+    detail = out.shape[1] > SCALARS
+    queue_at = SCALARS + 5 * M + 2 * N
     contention_free = c[_CONTENTION_FREE] != 0.0
     for b in prange(B):
         if active[b]:
             _cost_row(b, placement, c, blocks, result_bits, slot, queue, device_queue, energy_left, alive,
-                      tasks_now, deadline_now, speed_now, access_now, airtime_now, out, work, start, end)
-            for loc in range(N + 1):
-                left = end[b, loc] if not contention_free and end[b, loc] > 0.0 else 0.0
-                if loc == 0:
-                    out[b, DEVICE_QUEUE_END] = left
-                else:
-                    out[b, queue_end_at + loc - 1] = left
-                    queue[b, loc - 1] = left * speed_now[b, loc - 1]  # divided by the next slot's speed below
-            device_queue[b, 0] = out[b, DEVICE_QUEUE_END]
+                      tasks_now, deadline_now, speed_now, access_now, airtime_now, out, at, along)
+            end = at[b, 5]
+            left = end[0] if not contention_free and end[0] > 0.0 else 0.0
+            out[b, DEVICE_QUEUE_END] = device_queue[b, 0] = left
+            for n in range(N):
+                left = end[n + 1] if not contention_free and end[n + 1] > 0.0 else 0.0
+                queue[b, n] = left * speed_now[b, n]  # divided by the next slot's speed below
+                if detail:
+                    out[b, SCALARS + 5 * M + n] = at[b, 3, n + 1]  # server_load
+                    out[b, SCALARS + 5 * M + N + n] = left  # queue_end
             energy_left[b, 0] = energy_left[b, 0] - out[b, ENERGY]
             alive[b, 0] = alive[b, 0] and out[b, RAN_OUT] == 0.0
             slot[b] += 1
             draw_slot(proc, b, False, stream, server_xy, server_speed, fixed_airtime, load_walk, position,
-                                waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now)
+                      waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now)
             for n in range(N):
-                queue[b, n] = out[b, queue_at + n] = queue[b, n] / speed_now[b, n]
-                out[b, speed_at + n] = speed_now[b, n]
-                out[b, rate_at + n] = 1.0 / access_now[b, 0, n]
-            for m in range(M):
-                out[b, deadline_at + m] = deadline_now[b, 0, m]
+                queue[b, n] = queue[b, n] / speed_now[b, n]
             out[b, NEXT_TASKS], out[b, ENERGY_LEFT] = tasks_now[b, 0], energy_left[b, 0]
+            if detail:
+                for k in range(5):
+                    for m in range(M):
+                        out[b, SCALARS + k * M + m] = along[b, k, m]
+                for n in range(N):
+                    out[b, queue_at + n] = queue[b, n]
+                    out[b, queue_at + N + n] = speed_now[b, n]
+                    out[b, queue_at + 2 * N + n] = 1.0 / access_now[b, 0, n]
+                for m in range(M):
+                    out[b, queue_at + 3 * N + m] = deadline_now[b, 0, m]
         _observe_row(b, c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
                      access_now, obs)
     return -1
@@ -996,8 +990,8 @@ class CompiledCore:
     """Single-device instances (a State with A = 1) stepped in place by the compiled kernel.
 
     :meth:`step` advances ``state``'s arrays in place, as :func:`transition` would, and writes each
-    row's observation as :func:`encode` would; swap instances in with ``state.set_rows`` (it writes
-    in place too). ``parallel``: step the rows on numba's threads (``NUMBA_NUM_THREADS``, default one
+    row's observation as :func:`encode` would; start new episodes in rows with :func:`start_episodes`
+    or :func:`copy_rows` (both write in place too). ``parallel``: step the rows on numba's threads (``NUMBA_NUM_THREADS``, default one
     per core); None: from ``PARALLEL_ROWS`` rows on. The result does not depend on the threads.
     """
 
@@ -1026,8 +1020,9 @@ class CompiledCore:
 
     def step(self, placement: np.ndarray, active: np.ndarray, out: np.ndarray, obs: np.ndarray) -> int:
         """Apply ``placement`` (B, M) int64 to the rows where ``active`` (B,) bool, filling their rows of
-        ``out`` (B, outcome.size) float64; write every row's observation into ``obs`` (B, dim) float32.
-        Returns -1, or the first active row with a location outside [0, N]: then nothing has changed."""
+        ``out`` (B, outcome.size) float64, or (B, SCALARS) for the scalars alone (the vector env, which
+        reports no per-block parts, saves the work); write every row's observation into ``obs`` (B,
+        dim) float32. Returns -1, or the first active row with a location outside [0, N]: then nothing has changed."""
         return self._kernel(placement, active, *self._step_args, out, obs)
 
     def observe(self, obs: np.ndarray, rows: np.ndarray | None = None) -> None:

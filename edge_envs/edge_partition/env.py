@@ -293,7 +293,7 @@ class EdgePartitionEnv(gym.Env):
 # ------------------------------------------------------------------------------------------------
 # the vector env
 
-DRAW_BATCH = 64  # episode starts drawn per core.initial call by the vector env
+DRAW_BATCH = 64  # episode starts the vector env draws ahead, together
 
 
 class EdgePartitionVectorEnv(VectorEnv):
@@ -331,29 +331,28 @@ class EdgePartitionVectorEnv(VectorEnv):
         self._next: core.State | None = None  # each row's next episode start, drawn ahead (see _restart)
         self._ready: np.ndarray | None = None  # (B,) bool: the row of _next is drawn
 
-    def _start(self, rows) -> core.State:
-        """Fresh episode starts of ``rows``, each drawn from its row's Generator (one batched call)."""
-        rngs = [self._rngs[i] for i in rows]
-        return core.initial(self.cfg, [self.generator(rng) for rng in rngs], rngs)
+    def _start(self, state: core.State, rows: np.ndarray) -> None:
+        """Start fresh episodes in ``rows`` of ``state``, each drawn from its row's Generator."""
+        rngs = [self._rngs[i] for i in rows.tolist()]
+        core.start_episodes(state, rows, [self.generator(rng) for rng in rngs], rngs)
 
     def _restart(self, rows: np.ndarray) -> None:
         """Start the next episodes of ``rows`` (an int array), from the pre-drawn ones.
 
         A row's next episode start is drawn ahead of need: its Generator makes the same draws in the
         same order as drawing at the reset itself would, so trajectories are unchanged, but the starts
-        of many rows are drawn in one call of :func:`core.initial` (a few rows per step would cost
-        more than the step itself). Rows not yet pre-drawn are drawn now; once ``DRAW_BATCH`` rows (or
-        a quarter of the rows, at least one) lack a pre-drawn start, those are drawn together.
+        of many rows are drawn together (a few rows per step would cost more than the step itself).
+        Rows not yet pre-drawn are drawn now; once ``DRAW_BATCH`` rows (or a quarter of the rows, at
+        least one) lack a pre-drawn start, those are drawn together.
         """
         missing = rows[~self._ready[rows]]
         if missing.size:
-            self._next.set_rows(missing, self._start(missing.tolist()))
+            self._start(self._next, missing)
         core.copy_rows(rows, rows, self._from_next)
         self._ready[rows] = False
         if np.count_nonzero(~self._ready) >= min(DRAW_BATCH, max(1, self.num_envs // 4)):
             refill = np.flatnonzero(~self._ready)
-            for chunk in np.array_split(refill, -(-refill.size // DRAW_BATCH)):
-                self._next.set_rows(chunk, self._start(chunk.tolist()))
+            self._start(self._next, refill)
             self._ready[refill] = True
 
     def reset(self, *, seed: int | list | None = None, options: dict[str, Any] | None = None):
@@ -370,7 +369,8 @@ class EdgePartitionVectorEnv(VectorEnv):
         seeded = seed is not None or self._rngs is None  # without a seed, each row's Generator continues
         if seeded:
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
-            self.state = self._start(range(B))
+            generate = self.generator
+            self.state = core.initial(self.cfg, [generate(rng) for rng in self._rngs], self._rngs)
             self._next = self.state.rows(slice(None))  # placeholder rows until pre-drawn
             self._ready = np.zeros(B, dtype=bool)
         else:
@@ -379,7 +379,7 @@ class EdgePartitionVectorEnv(VectorEnv):
         if not seeded:  # the pre-drawn starts come first in each row's Generator
             self._restart(np.arange(B))
         self._core = CompiledCore(self.state, static_features(self.cfg, self.state.blocks))
-        self._out = np.empty((B, self._core.outcome.size))
+        self._out = np.empty((core.SCALARS, B)).T  # the scalars only; each one's column is contiguous
         self._prev_done = np.zeros(B, dtype=bool)
         obs = np.empty(self.observation_space.shape, dtype=np.float32)
         self._core.observe(obs)
@@ -414,7 +414,7 @@ class EdgePartitionVectorEnv(VectorEnv):
             self._restart(rows)
             out[rows] = 0.0  # reward 0, not terminated
             self._core.observe(obs, rows)
-        scalars = core.leading_columns(out, RAN_OUT + 1)
+        scalars = out.T[:RAN_OUT + 1].copy()
         terminated = scalars[RAN_OUT] != 0.0
         truncated = (self.state.slot >= self.cfg.episode_slots) & ~done
         self._prev_done = terminated | truncated

@@ -71,13 +71,13 @@ class RandomGenerator:
         self.tables = tables
         stack = lambda field: np.array([getattr(t, field) for t in tables], dtype=np.float64)  # noqa: E731
         self._blocks = {f: stack(f) for f in ("local_s", "edge_s", "input_bytes", "output_bytes")}
+        self._name = f"random:{'+'.join(self.models)}:M{cfg.num_blocks}:N{cfg.num_servers}"
 
     def __call__(self, rng: np.random.Generator) -> Instance:
         cfg = self.cfg
         servers = rng.uniform(0.0, cfg.area_m, size=(cfg.num_servers, 2))  # as net.topology.random_servers
         speeds = rng.uniform(*cfg.server_speed_factor, size=cfg.num_servers)
-        return Instance(name=f"random:{'+'.join(self.models)}:M{cfg.num_blocks}:N{cfg.num_servers}",
-                        models=self.models, server_xy=servers, server_speed=speeds, **self._blocks)
+        return Instance(name=self._name, models=self.models, server_xy=servers, server_speed=speeds, **self._blocks)
 
 
 class ToyGenerator:

@@ -250,6 +250,22 @@ def test_compiled_core__bit_identical_to_the_batched_core(kwargs):
         assert np.array_equal(getattr(fast.state, key), value), key
 
 
+def test_compiled_core__scalars_alone_equal_the_full_outcome_in_either_memory_layout():
+    cfg = EdgePartitionConfig(episode_slots=40)
+    state = _random_states(cfg, [5, 6, 7])
+    static = static_features(cfg, state.blocks)
+    cores = [CompiledCore(state.rows(slice(None)), static) for _ in range(3)]
+    outs = [np.empty((3, cores[0].outcome.size)), np.empty((3, core.SCALARS)), np.empty((core.SCALARS, 3)).T]
+    obs = [np.empty((3, 46), dtype=np.float32) for _ in cores]
+    rng = np.random.default_rng(1)
+    for _ in range(cfg.episode_slots):
+        placement = rng.integers(0, cfg.num_servers + 1, size=(3, cfg.num_blocks))
+        for fast, out, ob in zip(cores, outs, obs):
+            assert fast.step(placement, np.ones(3, dtype=bool), out, ob) == -1
+        for out, ob in zip(outs[1:], obs[1:]):
+            assert np.array_equal(out, outs[0][:, :core.SCALARS]) and np.array_equal(ob, obs[0])
+
+
 def test_compiled_core__inactive_rows_are_left_alone_and_bad_rows_change_nothing():
     cfg = EdgePartitionConfig(episode_slots=20)
     state = _random_states(cfg, [1, 2])
