@@ -231,4 +231,5 @@ def test_throughput_benchmark__runs_at_a_tiny_size(tmp_path):
     assert throughput_edge_partition.main(["--steps", "50", "--vector-steps", "3", "--num-envs", "8",
                                            "--episode-slots", "20", "--rounds", "1", "--out", str(out)]) == 0
     text = out.read_text()
-    assert "| single env, steps/s |" in text and "| vector env x8, env-steps/s (1 numba thread) |" in text
+    assert "| single env, steps/s |" in text and "| vector env x8, env-steps/s (1 numba thread: per core) |" in text
+    assert text.count("| 0.3x ") == 1 and "| reference |" in text  # the target is checked on the default threads
