@@ -815,10 +815,11 @@ def _cost_row(b, placement, c, blocks, result_bits, slot, queue, device_queue, e
               deadline_now, speed_now, access_now, airtime_now, out, at, along):
     """Row b's outcome under ``placement[b]``: the scalars into ``out[b]``, the per-block parts (the
     Outcome.BLOCK_KEYS) into ``along[b]`` (5, M); no state change. The operations of :func:`_evaluate`
-    for one row, in the same order. ``at[b]`` (6, N + 1) is scratch for per-location values, device
-    first: access and air time per bit, speed, work per task, backlog at the slot start and at its end.
-    Choices that depend on the placement are lookups and arithmetic, not branches: with varied
-    placements, mispredicted branches would cost more than the arithmetic."""
+    for one row, in the same order (adding zeros where it skips a term). ``at[b]`` (6, N + 1) is
+    scratch for per-location values, device first: access and air time per bit, speed, work per task,
+    backlog at the slot start and at its end. Choices that depend on the placement are lookups and
+    arithmetic, not branches: with varied placements, mispredicted branches cost more than the
+    arithmetic."""
     M, N = placement.shape[1], queue.shape[1]
     link, air, speed, work, start, end = at[b, 0], at[b, 1], at[b, 2], at[b, 3], at[b, 4], at[b, 5]
     delays, transfers, computes, waits, excesses = along[b, 0], along[b, 1], along[b, 2], along[b, 3], along[b, 4]
@@ -916,7 +917,7 @@ def _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, qu
                 return b
     at, along = np.empty((B, 6, N + 1)), np.empty((B, 5, M))
     detail = out.shape[1] > SCALARS
-    queue_at = SCALARS + 5 * M + 2 * N
+    load_at, queue_at = SCALARS + 5 * M, SCALARS + 5 * M + 2 * N  # see Outcome
     contention_free = c[_CONTENTION_FREE] != 0.0
     for b in prange(B):
         if active[b]:
@@ -929,8 +930,8 @@ def _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, qu
                 left = end[n + 1] if not contention_free and end[n + 1] > 0.0 else 0.0
                 queue[b, n] = left * speed_now[b, n]  # divided by the next slot's speed below
                 if detail:
-                    out[b, SCALARS + 5 * M + n] = at[b, 3, n + 1]  # server_load
-                    out[b, SCALARS + 5 * M + N + n] = left  # queue_end
+                    out[b, load_at + n] = at[b, 3, n + 1]  # server_load
+                    out[b, load_at + N + n] = left  # queue_end
             energy_left[b, 0] = energy_left[b, 0] - out[b, ENERGY]
             alive[b, 0] = alive[b, 0] and out[b, RAN_OUT] == 0.0
             slot[b] += 1
@@ -991,8 +992,9 @@ class CompiledCore:
 
     :meth:`step` advances ``state``'s arrays in place, as :func:`transition` would, and writes each
     row's observation as :func:`encode` would; start new episodes in rows with :func:`start_episodes`
-    or :func:`copy_rows` (both write in place too). ``parallel``: step the rows on numba's threads (``NUMBA_NUM_THREADS``, default one
-    per core); None: from ``PARALLEL_ROWS`` rows on. The result does not depend on the threads.
+    or :func:`copy_rows` (both write in place too). ``parallel``: step the rows on numba's threads
+    (``NUMBA_NUM_THREADS``, default one per core); None: from ``PARALLEL_ROWS`` rows on. The result
+    does not depend on the threads.
     """
 
     def __init__(self, state: State, static: np.ndarray, parallel: bool | None = None):
@@ -1022,7 +1024,8 @@ class CompiledCore:
         """Apply ``placement`` (B, M) int64 to the rows where ``active`` (B,) bool, filling their rows of
         ``out`` (B, outcome.size) float64, or (B, SCALARS) for the scalars alone (the vector env, which
         reports no per-block parts, saves the work); write every row's observation into ``obs`` (B,
-        dim) float32. Returns -1, or the first active row with a location outside [0, N]: then nothing has changed."""
+        dim) float32. Returns -1, or the first active row with a location outside [0, N]: then nothing
+        has changed."""
         return self._kernel(placement, active, *self._step_args, out, obs)
 
     def observe(self, obs: np.ndarray, rows: np.ndarray | None = None) -> None:
