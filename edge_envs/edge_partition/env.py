@@ -293,7 +293,7 @@ class EdgePartitionEnv(gym.Env):
 # ------------------------------------------------------------------------------------------------
 # the vector env
 
-DRAW_BATCH = 64  # episode starts the vector env draws ahead, together
+DRAW_BATCH = 64  # the vector env draws episode starts ahead once this many rows lack one
 
 
 class EdgePartitionVectorEnv(VectorEnv):
@@ -369,8 +369,7 @@ class EdgePartitionVectorEnv(VectorEnv):
         seeded = seed is not None or self._rngs is None  # without a seed, each row's Generator continues
         if seeded:
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
-            generate = self.generator
-            self.state = core.initial(self.cfg, [generate(rng) for rng in self._rngs], self._rngs)
+            self.state = core.initial(self.cfg, [self.generator(rng) for rng in self._rngs], self._rngs)
             self._next = self.state.rows(slice(None))  # placeholder rows until pre-drawn
             self._ready = np.zeros(B, dtype=bool)
         else:
