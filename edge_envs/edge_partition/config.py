@@ -52,30 +52,15 @@ the 600 slots, and only the per-slot particle swarm nearly meets them (3 slots).
 
 from __future__ import annotations
 
-import math
-import numbers
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+
+from edge_envs.config import Config, check_bool, check_interval, check_range
 
 _DNN_MODELS = ("alexnet", "vgg16", "nin", "resnet32", "alexnet_224", "vgg16_224")
 
 
-def _check_range(name: str, value, low, high, integer: bool = False) -> None:
-    kind = "an integer" if integer else "a number"
-    bad_type = isinstance(value, bool) or not isinstance(value, numbers.Real) or (
-        integer and not isinstance(value, numbers.Integral))
-    if bad_type or not (low <= value <= high) or (not integer and math.isnan(value)):
-        raise ValueError(f"{name} must be {kind} in [{low}, {high}], got {value!r}")
-
-
-def _check_interval(name: str, value, low, high) -> None:
-    ok = isinstance(value, tuple) and len(value) == 2 and all(
-        isinstance(v, numbers.Real) and not isinstance(v, bool) and low <= v <= high for v in value)
-    if not ok or value[0] > value[1]:
-        raise ValueError(f"{name} must be a pair (lo, hi) with {low} <= lo <= hi <= {high}, got {value!r}")
-
-
 @dataclass(frozen=True)
-class EdgePartitionConfig:
+class EdgePartitionConfig(Config):
     """Every parameter of EdgePartition-v0; defaults from seed 002 Section 5.1 or the calibration above."""
 
     model: str = "vgg16"
@@ -148,56 +133,38 @@ class EdgePartitionConfig:
     def __post_init__(self):
         if self.model not in _DNN_MODELS + ("toy",):
             raise ValueError(f"model must be one of {_DNN_MODELS} (or 'toy' with ToyGenerator), got {self.model!r}")
-        _check_range("num_blocks", self.num_blocks, 3, 1000, integer=True)
-        _check_range("num_servers", self.num_servers, 2, 9, integer=True)
-        _check_range("task_rate", self.task_rate, 1.0, 1000.0)
-        _check_range("slot_s", self.slot_s, 1e-3, 3600.0)
-        _check_range("episode_slots", self.episode_slots, 1, 1_000_000, integer=True)
-        _check_interval("deadline_s", self.deadline_s, 1e-3, 3600.0)
-        _check_range("penalty_weight", self.penalty_weight, 0.0, 1e6)
-        _check_range("device_speed_factor", self.device_speed_factor, 1e-3, 1e3)
-        _check_range("device_clock_hz", self.device_clock_hz, 1e6, 1e11)
-        _check_range("energy_coefficient", self.energy_coefficient, 0.0, 1e-20)
-        _check_range("energy_budget_j", self.energy_budget_j, 1e-6, 1e12)
-        _check_range("outage_cost_s", self.outage_cost_s, 0.0, 1e6)
-        _check_interval("server_speed_factor", self.server_speed_factor, 1e-3, 1e3)
-        _check_range("background_load", self.background_load, 0.0, 0.95)
-        _check_range("background_step", self.background_step, 0.0, 1.0)
-        _check_range("tx_power_w", self.tx_power_w, 1e-6, 100.0)
-        _check_range("bandwidth_hz", self.bandwidth_hz, 1e3, 1e10)
-        _check_range("noise_psd_w_per_hz", self.noise_psd_w_per_hz, 1e-25, 1e-10)
-        _check_range("carrier_hz", self.carrier_hz, 1e8, 1e11)
-        _check_range("path_loss_exponent", self.path_loss_exponent, 1.5, 6.0)
-        _check_interval("rate_range_bps", self.rate_range_bps, 1e3, 1e12)
-        _check_range("wired_rate_bps", self.wired_rate_bps, 1e3, 1e12)
-        _check_range("coverage_m", self.coverage_m, 1.0, 1e5)
-        _check_range("area_m", self.area_m, 1.0, 1e6)
-        _check_interval("walk_speed_mps", self.walk_speed_mps, 0.0, 100.0)
+        check_range("num_blocks", self.num_blocks, 3, 1000, integer=True)
+        check_range("num_servers", self.num_servers, 2, 9, integer=True)
+        check_range("task_rate", self.task_rate, 1.0, 1000.0)
+        check_range("slot_s", self.slot_s, 1e-3, 3600.0)
+        check_range("episode_slots", self.episode_slots, 1, 1_000_000, integer=True)
+        check_interval("deadline_s", self.deadline_s, 1e-3, 3600.0)
+        check_range("penalty_weight", self.penalty_weight, 0.0, 1e6)
+        check_range("device_speed_factor", self.device_speed_factor, 1e-3, 1e3)
+        check_range("device_clock_hz", self.device_clock_hz, 1e6, 1e11)
+        check_range("energy_coefficient", self.energy_coefficient, 0.0, 1e-20)
+        check_range("energy_budget_j", self.energy_budget_j, 1e-6, 1e12)
+        check_range("outage_cost_s", self.outage_cost_s, 0.0, 1e6)
+        check_interval("server_speed_factor", self.server_speed_factor, 1e-3, 1e3)
+        check_range("background_load", self.background_load, 0.0, 0.95)
+        check_range("background_step", self.background_step, 0.0, 1.0)
+        check_range("tx_power_w", self.tx_power_w, 1e-6, 100.0)
+        check_range("bandwidth_hz", self.bandwidth_hz, 1e3, 1e10)
+        check_range("noise_psd_w_per_hz", self.noise_psd_w_per_hz, 1e-25, 1e-10)
+        check_range("carrier_hz", self.carrier_hz, 1e8, 1e11)
+        check_range("path_loss_exponent", self.path_loss_exponent, 1.5, 6.0)
+        check_interval("rate_range_bps", self.rate_range_bps, 1e3, 1e12)
+        check_range("wired_rate_bps", self.wired_rate_bps, 1e3, 1e12)
+        check_range("coverage_m", self.coverage_m, 1.0, 1e5)
+        check_range("area_m", self.area_m, 1.0, 1e6)
+        check_interval("walk_speed_mps", self.walk_speed_mps, 0.0, 100.0)
         if 0.0 == self.walk_speed_mps[0] < self.walk_speed_mps[1]:
             raise ValueError(f"walk_speed_mps must be (0, 0) (still) or have lo > 0, got {self.walk_speed_mps!r}")
         for name in ("poisson_tasks", "fading", "contention_free"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+            check_bool(name, getattr(self, name))
         for name in ("local_profile", "edge_profile"):
             if not isinstance(getattr(self, name), str):
                 raise ValueError(f"{name} must be 'cpu', 'gpu' or a profile file path, got {getattr(self, name)!r}")
-
-    @classmethod
-    def from_kwargs(cls, config: EdgePartitionConfig | None = None, **overrides) -> EdgePartitionConfig:
-        """``config`` (or the defaults) with ``overrides`` applied; unknown names raise a ValueError."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(overrides) - known)
-        if unknown:
-            raise ValueError(f"unknown EdgePartitionConfig field(s) {unknown}; known: {sorted(known)}")
-        if config is not None and not isinstance(config, cls):
-            raise ValueError(f"config must be an {cls.__name__}, got {type(config).__name__}")
-        base = {f.name: getattr(config, f.name) for f in fields(cls)} if config is not None else {}
-        return cls(**{**base, **{k: _tuple(v) for k, v in overrides.items()}})
-
-
-def _tuple(value):
-    """Lists given through gym.make kwargs become the tuples the frozen config stores."""
-    return tuple(value) if isinstance(value, list) else value
 
 
 CONTENTION_FREE = EdgePartitionConfig(contention_free=True)
