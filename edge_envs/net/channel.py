@@ -7,8 +7,6 @@ The noise term is a power spectral density N0 (W/Hz), so the SNR is ``P h / (N0 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 SPEED_OF_LIGHT_MPS = 299_792_458.0
@@ -31,11 +29,6 @@ def _non_negative(name: str, value) -> np.ndarray:
 def dbm_to_watt(dbm):
     """Power in dBm -> W: ``10 ** ((dbm - 30) / 10)``."""
     return 10.0 ** ((np.asarray(dbm, dtype=float) - 30.0) / 10.0)
-
-
-def watt_to_dbm(watt):
-    """Power in W (> 0) -> dBm: ``10 log10(watt) + 30``."""
-    return 10.0 * np.log10(_positive("watt", watt)) + 30.0
 
 
 def winner2_c2_path_loss_db(distance_m, carrier_hz=2.1e9, bs_height_m=25.0):
@@ -61,9 +54,7 @@ def free_space_path_loss_db(distance_m, carrier_hz=2.1e9):
     return 20.0 * np.log10(4.0 * np.pi * d * f / SPEED_OF_LIGHT_MPS)
 
 
-def log_distance_path_loss_db(
-    distance_m, exponent=3.5, ref_distance_m=1.0, ref_loss_db=None, carrier_hz=2.1e9
-):
+def log_distance_path_loss_db(distance_m, exponent=3.5, ref_distance_m=1.0, ref_loss_db=None, carrier_hz=2.1e9):
     """Log-distance path loss ``PL(d0) + 10 n log10(d / d0)`` in dB.
 
     ``ref_loss_db`` defaults to the free-space loss at ``ref_distance_m`` for ``carrier_hz``.
@@ -113,64 +104,3 @@ def shannon_rate(bandwidth_hz, tx_power_w, gain, noise_psd_w_per_hz):
     h = _non_negative("gain", gain)
     n0 = _positive("noise_psd_w_per_hz", noise_psd_w_per_hz)
     return b * np.log2(1.0 + p * h / (n0 * b))
-
-
-@dataclass(frozen=True)
-class LinkBudget:
-    """A device -> edge uplink: transmit power, bandwidth, carrier, noise density, path-loss model."""
-
-    tx_power_dbm: float
-    bandwidth_hz: float
-    carrier_hz: float
-    noise_psd_dbm_per_hz: float
-    bs_height_m: float = 25.0
-
-    def __post_init__(self):
-        for name in ("bandwidth_hz", "carrier_hz", "bs_height_m"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
-
-    @property
-    def tx_power_w(self) -> float:
-        return float(dbm_to_watt(self.tx_power_dbm))
-
-    @property
-    def noise_psd_w_per_hz(self) -> float:
-        return float(dbm_to_watt(self.noise_psd_dbm_per_hz))
-
-    def rate(self, distance_m, rng: np.random.Generator | None = None):
-        """Rate in bit/s at ``distance_m`` over the WINNER II C2 NLOS channel (faded if ``rng``)."""
-        gain = channel_gain(distance_m, rng, "winner2_c2", carrier_hz=self.carrier_hz, bs_height_m=self.bs_height_m)
-        return shannon_rate(self.bandwidth_hz, self.tx_power_w, gain, self.noise_psd_w_per_hz)
-
-
-# Seed 000 (SM3FL), Section 6.1: 4G cellular, P_m = 23 dBm, B_m = 20 MHz at 2100 MHz,
-# AWGN density 10^-14.7 mW/Hz = -147 dBm/Hz, WINNER II urban channel (C2 NLOS, h_BS = 25 m).
-SM3FL_LINK = LinkBudget(tx_power_dbm=23.0, bandwidth_hz=20e6, carrier_hz=2.1e9, noise_psd_dbm_per_hz=-147.0)
-
-
-@dataclass(frozen=True)
-class CoverageLink:
-    """Device -> edge link given directly as a rate range within a coverage radius."""
-
-    coverage_radius_m: float
-    rate_min_bps: float
-    rate_max_bps: float
-
-    def __post_init__(self):
-        if not self.coverage_radius_m > 0:
-            raise ValueError(f"coverage_radius_m must be > 0, got {self.coverage_radius_m!r}")
-        if not 0 < self.rate_min_bps <= self.rate_max_bps:
-            raise ValueError(
-                f"rate_min_bps and rate_max_bps must satisfy 0 < min <= max, "
-                f"got {self.rate_min_bps!r}, {self.rate_max_bps!r}"
-            )
-
-    def draw_rate(self, rng: np.random.Generator, size=None):
-        """Rates in bit/s, uniform in [rate_min_bps, rate_max_bps]."""
-        return rng.uniform(self.rate_min_bps, self.rate_max_bps, size=size)
-
-
-# Seed 002, Section 5.1: each ES covers a radius of 750 m; device -> ES rate in [0.8, 2] MB/s,
-# read as 10^6 bytes/s, i.e. [6.4, 16] Mbit/s.
-EDGE_PARTITION_LINK = CoverageLink(coverage_radius_m=750.0, rate_min_bps=0.8e6 * 8, rate_max_bps=2e6 * 8)

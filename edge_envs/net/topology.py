@@ -45,13 +45,6 @@ def grid_servers(area_m, spacing_m, exclude_centre=False) -> np.ndarray:
     return grid
 
 
-def random_servers(n, area_m, rng: np.random.Generator) -> np.ndarray:
-    """``n`` servers uniform in the area (seed 002, Section 5.1: ESs placed at random); (n, 2)."""
-    if int(n) != n or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
-    return rng.uniform(0.0, area_size(area_m), size=(int(n), 2))
-
-
 def distances(points, servers) -> np.ndarray:
     """Euclidean distances (..., P, N) between points (..., P, 2) and servers (..., N, 2)."""
     points = np.asarray(points, dtype=float)
@@ -65,10 +58,3 @@ def distances(points, servers) -> np.ndarray:
 def nearest_server(points, servers) -> np.ndarray:
     """Index (..., P) of each point's nearest server (lowest index on ties)."""
     return np.argmin(distances(points, servers), axis=-1)
-
-
-def in_coverage(points, servers, radius_m) -> np.ndarray:
-    """Boolean (..., P, N): point p lies within ``radius_m`` of server n (boundary included)."""
-    if not np.all(np.asarray(radius_m) > 0):
-        raise ValueError(f"radius_m must be > 0, got {radius_m!r}")
-    return distances(points, servers) <= radius_m

@@ -12,17 +12,6 @@ def test_dbm_to_watt__reference_points():
     assert channel.dbm_to_watt(-147.0) == pytest.approx(10**-17.7, rel=1e-12)
 
 
-def test_watt_to_dbm__inverts_dbm_to_watt_over_arrays():
-    dbm = np.array([-150.0, -30.0, 0.0, 23.0, 46.0])
-    np.testing.assert_allclose(channel.watt_to_dbm(channel.dbm_to_watt(dbm)), dbm, rtol=0, atol=1e-9)
-    assert channel.watt_to_dbm(1.0) == pytest.approx(30.0)
-
-
-def test_watt_to_dbm__non_positive_power_raises():
-    with pytest.raises(ValueError, match="watt"):
-        channel.watt_to_dbm(0.0)
-
-
 def test_winner2_c2__hand_computed_value_at_1km():
     # log10(25) = 1.3979400; (44.9 - 6.55*1.3979400) * 3 = 107.230479
     # 34.46 + 5.83*1.3979400 = 42.609991; 23*log10(2.1/5) = -8.665266  ->  141.175204 dB
@@ -122,27 +111,3 @@ def test_path_loss_db__bad_parameters_raise():
         channel.path_loss_db(100.0, "log_distance", exponent=0.0)
     with pytest.raises(ValueError, match="ref_distance_m"):
         channel.path_loss_db(100.0, "log_distance", ref_distance_m=0.0)
-
-
-def test_sm3fl_link__seed000_section61_settings():
-    link = channel.SM3FL_LINK
-    assert link.tx_power_w == pytest.approx(0.19952623, rel=1e-7)
-    assert link.bandwidth_hz == 20e6 and link.carrier_hz == 2.1e9
-    assert link.noise_psd_w_per_hz == pytest.approx(10**-17.7, rel=1e-12)
-    expected = channel.shannon_rate(20e6, link.tx_power_w, 10 ** (-141.175204 / 10), 10**-17.7)
-    assert link.rate(1000.0) == pytest.approx(expected, rel=1e-6)
-
-
-def test_link_budget__bad_field_raises():
-    with pytest.raises(ValueError, match="bandwidth_hz"):
-        channel.LinkBudget(tx_power_dbm=23.0, bandwidth_hz=-1.0, carrier_hz=2.1e9, noise_psd_dbm_per_hz=-147.0)
-
-
-def test_edge_partition_link__seed002_section51_settings():
-    link = channel.EDGE_PARTITION_LINK
-    assert link.coverage_radius_m == 750.0
-    assert (link.rate_min_bps, link.rate_max_bps) == (6.4e6, 16e6)  # [0.8, 2] MB/s
-    rates = link.draw_rate(np.random.default_rng(0), size=10_000)
-    assert rates.min() >= 6.4e6 and rates.max() <= 16e6
-    with pytest.raises(ValueError, match="rate_min_bps"):
-        channel.CoverageLink(coverage_radius_m=750.0, rate_min_bps=2e6, rate_max_bps=1e6)

@@ -10,12 +10,12 @@ from edge_envs.net.mobility import _reflect
 def _models(width, height, speed):
     return [
         mobility.RandomWaypoint((width, height), speed_range_mps=(speed / 4, speed), pause_s=1.0),
-        mobility.GaussMarkov((width, height), alpha=0.5, mean_speed_mps=speed, speed_std_mps=speed,
-                             direction_std_rad=1.0),
+        mobility.GaussMarkov(
+            (width, height), alpha=0.5, mean_speed_mps=speed, speed_std_mps=speed, direction_std_rad=1.0
+        ),
         mobility.GaussMarkov((width, height), alpha=1.0, mean_speed_mps=speed, mean_direction_rad=0.3),
         mobility.RoadVehicles(width, lane_speeds_mps=(speed, -speed / 2), speed_std_mps=speed / 3, boundary="wrap"),
-        mobility.RoadVehicles(width, lane_speeds_mps=(speed, -speed / 2), speed_std_mps=speed / 3,
-                              boundary="respawn"),
+        mobility.RoadVehicles(width, lane_speeds_mps=(speed, -speed / 2), speed_std_mps=speed / 3, boundary="respawn"),
     ]
 
 

@@ -13,7 +13,9 @@ def test_grid_servers__seed000_eight_edges_without_centre():
 
 def test_grid_servers__rectangular_area_and_centre_kept_by_default():
     assert {tuple(p) for p in topology.grid_servers((10_000, 5_000), 2_500)} == {
-        (2500.0, 2500.0), (5000.0, 2500.0), (7500.0, 2500.0)
+        (2500.0, 2500.0),
+        (5000.0, 2500.0),
+        (7500.0, 2500.0),
     }
     assert len(topology.grid_servers(10_000, 2_500)) == 9
     assert len(topology.grid_servers(1.0, 0.1)) == 81  # 0.1 .. 0.9, robust to float round-off
@@ -28,16 +30,6 @@ def test_grid_servers__bad_input_raises():
         topology.grid_servers(1000, 1000)
 
 
-def test_random_servers__inside_area_and_deterministic():
-    a = topology.random_servers(500, (3000.0, 1000.0), np.random.default_rng(3))
-    b = topology.random_servers(500, (3000.0, 1000.0), np.random.default_rng(3))
-    np.testing.assert_array_equal(a, b)
-    assert a.shape == (500, 2)
-    assert np.all(a >= 0) and np.all(a[:, 0] <= 3000.0) and np.all(a[:, 1] <= 1000.0)
-    with pytest.raises(ValueError, match="n must"):
-        topology.random_servers(0, 1000.0, np.random.default_rng(0))
-
-
 def test_distances__hand_computed_and_batched():
     points = np.array([[0.0, 0.0], [3.0, 4.0]])
     servers = np.array([[0.0, 0.0], [6.0, 8.0], [3.0, 0.0]])
@@ -49,13 +41,7 @@ def test_distances__hand_computed_and_batched():
         topology.distances(np.zeros((2, 3)), servers)
 
 
-def test_nearest_server__and_in_coverage_boundary_included():
+def test_nearest_server__lowest_index_on_ties():
     servers = np.array([[0.0, 0.0], [1000.0, 0.0]])
     points = np.array([[100.0, 0.0], [900.0, 0.0], [500.0, 750.0], [1750.0, 0.0]])
     np.testing.assert_array_equal(topology.nearest_server(points, servers), [0, 1, 0, 1])
-    np.testing.assert_array_equal(
-        topology.in_coverage(points, servers, 750.0),
-        [[True, False], [False, True], [False, False], [False, True]],
-    )
-    with pytest.raises(ValueError, match="radius_m"):
-        topology.in_coverage(points, servers, 0.0)
