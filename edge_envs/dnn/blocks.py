@@ -108,8 +108,11 @@ def group_blocks(profile: Profile, M: int, method: str = "balanced", batch: int 
 class BlockTable:
     """Per-block numbers of a model grouped into M blocks (arrays of length M, float64, read-only).
 
-    ``local_s``/``edge_s``: block latency (sum of its layers' median latencies, seconds) on the IoT
-    device's and on the edge server's profile, for a batch of the table's batch size.
+    ``local_s``/``edge_s``: block latency per image (sum of its layers' median latencies, seconds, divided
+    by the batch size they were measured at) on the IoT device's and on the edge server's profile. The
+    local profile is read at the table's batch; the edge profile at that batch too when it holds it, else
+    at its smallest batch (the imported GPU profiles hold only their source's training batch, so their
+    per-image times are throughput times of a batch of 256 or 128 images).
     ``input_bytes``/``output_bytes``: activation entering/leaving the block for one image (block 0's
     input is the raw image); ``param_bytes``: parameters and buffers; ``flops``: for one image.
     """
@@ -155,23 +158,42 @@ def _resolve(model: str, source) -> Profile:
     return profile
 
 
+class _Same:
+    """A cache key that matches only the very same object (and keeps it alive, so its id is not reused)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+
 def block_table(model: str, M: int, local="cpu", edge="cpu", method: str = "balanced", batch: int = 1) -> BlockTable:
     """Group ``model`` into M blocks (balanced on the ``local`` profile) and tabulate each block.
 
     ``local``/``edge``: "cpu" or "gpu" for a shipped profile, a :class:`Profile`, or a profile file path.
+    Tables of named profiles are cached per loaded profile, so a file rewritten on disk gives a new table.
     """
-    if isinstance(local, str) and isinstance(edge, str):
-        return _cached_block_table(model, M, local, edge, method, batch)
-    return _block_table(model, M, local, edge, method, batch)
-
-
-def _block_table(model: str, M: int, local, edge, method: str, batch: int) -> BlockTable:
     local_profile, edge_profile = _resolve(model, local), _resolve(model, edge)
+    if isinstance(local, str) and isinstance(edge, str):
+        # load_profile returns one object per file content: the same content hits the cache.
+        return _cached_block_table(model, M, _Same(local_profile), _Same(edge_profile), method, batch)
+    return _block_table(model, M, local_profile, edge_profile, method, batch)
+
+
+def _block_table(model: str, M: int, local_profile: Profile, edge_profile: Profile, method: str,
+                 batch: int) -> BlockTable:
     if [layer.name for layer in local_profile.layers] != [layer.name for layer in edge_profile.layers]:
         raise ValueError("edge: the local and edge profiles list different layers")
     ranges = group_blocks(local_profile, M, method, batch)
     layers = local_profile.layers
-    local_s, edge_s = local_profile.layer_latency(batch), edge_profile.layer_latency(batch)
+    edge_batch = batch if batch in edge_profile.batch_sizes else edge_profile.batch_sizes[0]
+    local_s, edge_s = local_profile.per_image_latency(batch), edge_profile.per_image_latency(edge_batch)
     return BlockTable(
         names=tuple(layers[a].name if b - a == 1 else f"{layers[a].name}..{layers[b - 1].name}" for a, b in ranges),
         layer_ranges=ranges,
@@ -184,4 +206,6 @@ def _block_table(model: str, M: int, local, edge, method: str, batch: int) -> Bl
     )
 
 
-_cached_block_table = functools.lru_cache(maxsize=256)(_block_table)
+@functools.lru_cache(maxsize=256)
+def _cached_block_table(model: str, M: int, local: _Same, edge: _Same, method: str, batch: int) -> BlockTable:
+    return _block_table(model, M, local.value, edge.value, method, batch)

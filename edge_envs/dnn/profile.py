@@ -1,17 +1,26 @@
 """Latency profiles of the layer chains: schema, loader, writer and the shipped files.
 
-A profile file is JSON, schema version 1:
+A profile file is JSON, schema version 2:
 
 ```
-{"schema": 1, "model": "vgg16", "input_shape": [3, 32, 32],
+{"schema": 2, "model": "vgg16", "input_shape": [3, 32, 32],
+ "source": {"kind": "measured", "origin": "edge-envs profile"}
+        or {"kind": "imported", "origin": str, "licence": str, "batch": int, "device": str, "notes": str},
  "device": {"kind": "cpu"|"cuda", "name": str, "torch_version": str, "dtype": "float32",
             "threads": int, "date": ISO 8601, "host": str},
  "batch_sizes": [1, ...],
  "layers": [{"name": str, "kind": str,
              "latency": {"<batch>": {"median_s": s, "p10_s": s, "p90_s": s, "repeats": int}, ...},
              "input_bytes": int, "output_bytes": int, "param_bytes": int, "flops": int}, ...],
- "model_latency": {"<batch>": {"median_s": ..., "p10_s": ..., "p90_s": ..., "repeats": ...}}}
+ "model_latency": {"<batch>": {"median_s": ..., "p10_s": ..., "p90_s": ..., "repeats": ...}} or null}
 ```
+
+``source`` says where the latencies come from: ``measured`` by this project's profiler
+(``edge-envs profile``) on the machine ``device`` describes, or ``imported`` from a publication, with
+its origin, licence, the batch its times are for, what is known of its device, and how its values
+were mapped onto the layers. An imported profile may leave unknown device fields null
+(``torch_version``, ``threads``, ``date``, ``host``) and ``model_latency`` null (no whole-model
+timing published). Schema 1 files (written before the ``source`` block) read as measured.
 
 Latencies are per forward pass of a batch of ``<batch>`` images, in seconds. Bytes and FLOPs are for
 one image (batch 1): ``input_bytes``/``output_bytes`` are the activations entering and leaving the
@@ -35,7 +44,10 @@ import numpy as np
 
 from edge_envs.dnn.models import KINDS, MODELS, build_model, state_bytes
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SCHEMA_VERSIONS = (1, 2)  # read; written: SCHEMA_VERSION
+SOURCE_KINDS = ("measured", "imported")
+MEASURED = "edge-envs profile"  # origin of the profiles this project measures
 PROFILE_DIR = Path(__file__).with_name("profiles")
 DEVICE_KINDS = ("cpu", "cuda")
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
@@ -44,6 +56,10 @@ SHIPPED_DEVICES = ("cpu", "gpu")  # file suffix: <model>__cpu.json (IoT device),
 
 class ProfileError(ValueError):
     """A profile file is malformed or does not match its model; the message names the field."""
+
+
+class ProfileNotShipped(FileNotFoundError, ValueError):
+    """No profile of this model and device ships with the package; the message lists those that do."""
 
 
 @dataclass(frozen=True)
@@ -71,11 +87,34 @@ class LayerProfile:
 class DeviceInfo:
     kind: str  # "cpu" or "cuda"
     name: str  # e.g. the CPU model from /proc/cpuinfo, or the CUDA device name
-    torch_version: str
+    torch_version: str | None  # None: not recorded (imported profiles only)
     dtype: str
-    threads: int  # torch intra-op threads during the measurement
-    date: str  # ISO 8601
-    host: str
+    threads: int | None  # torch intra-op threads during the measurement; None: not recorded (imported only)
+    date: str | None  # ISO 8601; None: not recorded (imported only)
+    host: str | None  # None: not recorded (imported only)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a profile's latencies come from: ``measured`` by this project's profiler on the profile's
+    ``device``, or ``imported`` from a publication (then every other field is set)."""
+
+    kind: str  # "measured" or "imported"
+    origin: str  # measured: "edge-envs profile"; imported: the publication (project, commit, file)
+    licence: str | None = None  # imported: the numbers' licence and where its text ships
+    batch: int | None = None  # imported: the batch size the published times are for
+    device: str | None = None  # imported: what is known of the device
+    notes: str | None = None  # imported: what the values are and how they map onto the layers
+
+    def describe(self, device: DeviceInfo) -> str:
+        """One line naming the source, for tables and messages."""
+        if self.kind == "measured":
+            return f"measured by this project ({self.origin}) on {device.name}, {device.date}"
+        return (f"imported from {self.origin}; licence: {self.licence}; batch {self.batch}; device: {self.device}; "
+                f"{self.notes}")
+
+
+MEASURED_SOURCE = Source(kind="measured", origin=MEASURED)
 
 
 @dataclass(frozen=True)
@@ -85,14 +124,23 @@ class Profile:
     device: DeviceInfo
     batch_sizes: tuple[int, ...]
     layers: tuple[LayerProfile, ...]
-    model_latency: dict[int, LatencyStats]  # whole-model forward, batch size -> stats
+    model_latency: dict[int, LatencyStats] | None  # whole-model forward, batch size -> stats; None: not published
+    source: Source = MEASURED_SOURCE
     schema: int = SCHEMA_VERSION
+
+    def describe_source(self) -> str:
+        """One line: measured by this project (on which device, when) or imported (from where, licence, batch)."""
+        return self.source.describe(self.device)
 
     def layer_latency(self, batch: int = 1, stat: str = "median_s") -> np.ndarray:
         """Per-layer latency (seconds) at ``batch`` as a float64 array."""
         if batch not in self.batch_sizes:
             raise ValueError(f"batch: {batch} was not measured in this profile; measured: {list(self.batch_sizes)}")
         return np.array([getattr(layer.latency[batch], stat) for layer in self.layers], dtype=np.float64)
+
+    def per_image_latency(self, batch: int) -> np.ndarray:
+        """Per-layer latency at ``batch`` divided by ``batch``: seconds per image (at batch 1, the latency)."""
+        return self.layer_latency(batch) / batch
 
     def layer_values(self, field: str) -> np.ndarray:
         """A per-layer integer field (input_bytes, output_bytes, param_bytes, flops) as a float64 array."""
@@ -106,6 +154,7 @@ class Profile:
             "schema": self.schema,
             "model": self.model,
             "input_shape": list(self.input_shape),
+            **({"source": {k: v for k, v in vars(self.source).items() if v is not None}} if self.schema >= 2 else {}),
             "device": vars(self.device).copy(),
             "batch_sizes": list(self.batch_sizes),
             "layers": [
@@ -114,7 +163,7 @@ class Profile:
                  "param_bytes": layer.param_bytes, "flops": layer.flops}
                 for layer in self.layers
             ],
-            "model_latency": stats(self.model_latency),
+            "model_latency": None if self.model_latency is None else stats(self.model_latency),
         }
 
 
@@ -176,23 +225,44 @@ def _by_batch(data: Any, field: str, batch_sizes: tuple[int, ...]) -> dict[int, 
     return {b: _stats(data[str(b)], f"{field}['{b}']") for b in batch_sizes}
 
 
-def _device(data: Any) -> DeviceInfo:
+def _source(data: Any) -> Source:
+    if not isinstance(data, dict) or data.get("kind") not in SOURCE_KINDS:
+        kind = data.get("kind") if isinstance(data, dict) else data
+        raise _fail("source.kind", f"must be one of {SOURCE_KINDS}, got {kind!r}")
+    if data["kind"] == "measured":
+        data = _keys(data, "source", ("kind", "origin"))
+        if data["origin"] != MEASURED:
+            raise _fail("source.origin", f"a measured profile comes from {MEASURED!r}, got {data['origin']!r}")
+        return MEASURED_SOURCE
+    data = _keys(data, "source", tuple(Source.__dataclass_fields__))
+    text = {k: _str(data[k], f"source.{k}") for k in ("origin", "licence", "device", "notes")}
+    return Source(kind="imported", batch=_int(data["batch"], "source.batch", minimum=1), **text)
+
+
+def _device(data: Any, imported: bool) -> DeviceInfo:
+    """The device block; an imported profile may leave what its publication does not record null."""
     data = _keys(data, "device", tuple(DeviceInfo.__dataclass_fields__))
+
+    def unknown(key: str) -> bool:
+        return imported and data[key] is None
+
     kind = _str(data["kind"], "device.kind")
     if kind not in DEVICE_KINDS:
         raise _fail("device.kind", f"must be one of {DEVICE_KINDS}, got {kind!r}")
     dtype = _str(data["dtype"], "device.dtype")
     if dtype not in DTYPE_BYTES:
         raise _fail("device.dtype", f"must be one of {tuple(DTYPE_BYTES)}, got {dtype!r}")
-    date = _str(data["date"], "device.date")
-    try:
-        datetime.fromisoformat(date)
-    except ValueError:
-        raise _fail("device.date", f"must be an ISO 8601 date, got {date!r}") from None
-    return DeviceInfo(kind=kind, name=_str(data["name"], "device.name"),
-                      torch_version=_str(data["torch_version"], "device.torch_version"), dtype=dtype,
-                      threads=_int(data["threads"], "device.threads", minimum=1), date=date,
-                      host=_str(data["host"], "device.host"))
+    date = None if unknown("date") else _str(data["date"], "device.date")
+    if date is not None:
+        try:
+            datetime.fromisoformat(date)
+        except ValueError:
+            raise _fail("device.date", f"must be an ISO 8601 date, got {date!r}") from None
+    return DeviceInfo(
+        kind=kind, name=_str(data["name"], "device.name"), dtype=dtype, date=date,
+        torch_version=None if unknown("torch_version") else _str(data["torch_version"], "device.torch_version"),
+        threads=None if unknown("threads") else _int(data["threads"], "device.threads", minimum=1),
+        host=None if unknown("host") else _str(data["host"], "device.host"))
 
 
 def _layer(data: Any, index: int, batch_sizes: tuple[int, ...]) -> LayerProfile:
@@ -232,17 +302,21 @@ def _check_against_model(profile: Profile) -> None:
 
 
 def profile_from_dict(data: Any) -> Profile:
-    """Validate a decoded profile against schema 1 (and against its model, when the model is one of
+    """Validate a decoded profile against its schema (and against its model, when the model is one of
     ``MODELS``); raise :class:`ProfileError` naming the first bad field."""
-    data = _keys(data, "profile", tuple(f for f in Profile.__dataclass_fields__))
-    if data["schema"] != SCHEMA_VERSION:
-        raise _fail("schema", f"unsupported schema version {data['schema']!r}; this loader reads {SCHEMA_VERSION}")
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if schema not in SCHEMA_VERSIONS:
+        raise _fail("schema", f"unsupported schema version {schema!r}; this loader reads {list(SCHEMA_VERSIONS)}")
+    fields = tuple(f for f in Profile.__dataclass_fields__ if schema >= 2 or f != "source")
+    data = _keys(data, "profile", fields)
+    source = _source(data["source"]) if schema >= 2 else MEASURED_SOURCE
+    imported = source.kind == "imported"
     model = _str(data["model"], "model")
     shape = data["input_shape"]
     if not isinstance(shape, list) or len(shape) != 3:
         raise _fail("input_shape", f"must be [channels, height, width], got {shape!r}")
     input_shape = tuple(_int(v, f"input_shape[{i}]", minimum=1) for i, v in enumerate(shape))
-    device = _device(data["device"])
+    device = _device(data["device"], imported)
     sizes = data["batch_sizes"]
     if not isinstance(sizes, list) or not sizes:
         raise _fail("batch_sizes", f"must be a non-empty list of batch sizes, got {sizes!r}")
@@ -262,18 +336,39 @@ def profile_from_dict(data: Any) -> Profile:
         if layers[i].input_bytes != layers[i - 1].output_bytes:
             raise _fail(f"layers[{i}].input_bytes",
                         f"must equal layers[{i - 1}].output_bytes ({layers[i - 1].output_bytes}), got {layers[i].input_bytes}")
+    if imported and list(batch_sizes) != [source.batch]:
+        raise _fail("batch_sizes", f"an imported profile holds its source's batch [{source.batch}], got {list(batch_sizes)}")
+    whole = None if imported and data["model_latency"] is None else _by_batch(data["model_latency"], "model_latency",
+                                                                              batch_sizes)
     profile = Profile(model=model, input_shape=input_shape, device=device, batch_sizes=batch_sizes, layers=layers,
-                      model_latency=_by_batch(data["model_latency"], "model_latency", batch_sizes))
+                      model_latency=whole, source=source, schema=schema)
     if model in MODELS:
         _check_against_model(profile)
     return profile
 
 
 def load_profile(path: str | os.PathLike) -> Profile:
-    """Read and validate a profile file; :class:`ProfileError` names the file and the bad field."""
+    """Read and validate a profile file; :class:`ProfileError` names the file and the bad field.
+
+    Parsed profiles are cached on the file's path and content: loading the same file again is cheap, and
+    a file rewritten on disk is read again. The returned profile is shared: do not mutate it.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise ProfileError(f"{path}: is a folder; a profile is a .json file")
     try:
-        data = json.loads(path.read_text())
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: no such profile file") from None
+    return _parse(str(path), raw)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse(path: str, raw: bytes) -> Profile:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ProfileError(f"{path}: not UTF-8 text") from None
     except json.JSONDecodeError as error:
         raise ProfileError(f"{path}: not valid JSON ({error})") from None
     try:
@@ -317,18 +412,24 @@ def profile_filename(model: str, device_kind: str) -> str:
     return f"{model}__{'gpu' if device_kind == 'cuda' else device_kind}.json"
 
 
-@functools.lru_cache(maxsize=None)
+def shipped_models(device: str) -> tuple[str, ...]:
+    """The models with a profile of ``device`` ("cpu" or "gpu") in ``edge_envs/dnn/profiles/``."""
+    return tuple(model for model in MODELS if (PROFILE_DIR / profile_filename(model, device)).exists())
+
+
 def shipped_profile(model: str, device: str = "cpu") -> Profile:
     """The profile of ``model`` shipped in ``edge_envs/dnn/profiles/``: ``device="cpu"`` is one CPU core
-    (the IoT device), ``device="gpu"`` an NVIDIA GPU (the edge server). Cached; do not mutate."""
+    (the IoT device), ``device="gpu"`` an NVIDIA GPU (the edge server; see ``Profile.source``: the
+    shipped GPU profiles are imported). Cached on the file's content (see :func:`load_profile`)."""
     if model not in MODELS:
         raise ValueError(f"model: unknown model {model!r}; allowed: {', '.join(MODELS)}")
     if device not in SHIPPED_DEVICES:
         raise ValueError(f"device: must be one of {SHIPPED_DEVICES}, got {device!r}")
     path = PROFILE_DIR / profile_filename(model, device)
     if not path.exists():
-        raise FileNotFoundError(
-            f"no {device.upper()} profile of {model} is shipped yet ({path.name} is missing). Measure one on "
-            f"your hardware with `edge-envs profile --model {model} --device {'cuda' if device == 'gpu' else 'cpu'} "
-            f"--out FILE` and pass that file instead; see edge_envs/dnn/profiles/README.md")
+        raise ProfileNotShipped(
+            f"no {device.upper()} profile of {model} is shipped ({path.name} is missing; {device.upper()} profiles "
+            f"ship for: {', '.join(shipped_models(device)) or 'none'}). Measure one on your hardware with "
+            f"`edge-envs profile --model {model} --device {'cuda' if device == 'gpu' else 'cpu'} --out FILE` and "
+            f"pass that file instead; see edge_envs/dnn/profiles/README.md")
     return load_profile(path)

@@ -1,10 +1,12 @@
 import copy
 import json
 
+import numpy as np
 import pytest
 
-from edge_envs.dnn import MODELS, ProfileError, build_model, load_profile, save_profile, shipped_profile
-from edge_envs.dnn.profile import PROFILE_DIR, profile_from_dict
+from edge_envs.dnn import MODELS, ProfileError, block_table, build_model, load_profile, save_profile, shipped_profile
+from edge_envs.dnn.profile import (MEASURED_SOURCE, PROFILE_DIR, SCHEMA_VERSION, ProfileNotShipped,
+                                   profile_from_dict)
 
 
 def test_profile__round_trip_is_exact(tiny_profile, tmp_path):
@@ -30,7 +32,12 @@ _DELETE = object()
 
 MALFORMED = [
     # (what is wrong, where, new value, the field the error must name)
-    ("schema version", ("schema",), 2, "schema"),
+    ("schema version", ("schema",), 3, "schema"),
+    ("unknown source kind", ("source", "kind"), "guessed", "source.kind"),
+    ("measured by another tool", ("source", "origin"), "typed in", "source.origin"),
+    ("measured with imported fields", ("source", "licence"), "MIT", "unknown key(s) ['licence']"),
+    ("measured without threads", ("device", "threads"), None, "device.threads"),
+    ("measured without whole-model time", ("model_latency",), None, "model_latency"),
     ("missing device", ("device",), _DELETE, "missing key(s) ['device']"),
     ("unknown top-level key", ("extra",), 1, "unknown key(s) ['extra']"),
     ("negative latency", ("layers", 1, "latency", "1", "p10_s"), -1e-3, "layers[1].latency['1'].p10_s"),
@@ -116,8 +123,58 @@ def test_profile__renamed_layer_or_wrong_parameter_size_is_rejected():
 def test_profile__gpu_profile_not_shipped_raises_with_instructions():
     if (PROFILE_DIR / "vgg16__gpu.json").exists():
         pytest.skip("a GPU profile is shipped")
-    with pytest.raises(FileNotFoundError, match="no GPU profile of vgg16 is shipped yet.*--device cuda"):
+    message = r"no GPU profile of vgg16 is shipped .*GPU profiles ship for: alexnet_224, vgg16_224.*--device cuda"
+    with pytest.raises(ProfileNotShipped, match=message) as error:
         shipped_profile("vgg16", "gpu")
+    assert isinstance(error.value, ValueError) and isinstance(error.value, FileNotFoundError)
+
+
+def test_profile__shipped_cpu_profiles_are_labelled_measured_by_this_project():
+    for model in MODELS:
+        profile = shipped_profile(model, "cpu")
+        assert profile.schema == SCHEMA_VERSION and profile.source == MEASURED_SOURCE
+        assert profile.describe_source().startswith("measured by this project (edge-envs profile) on Intel")
+
+
+def test_profile__schema_1_file_reads_as_measured(tmp_path):
+    data = _shipped_dict("alexnet")
+    del data["source"]
+    data["schema"] = 1
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    profile = load_profile(tmp_path / "old.json")
+    assert profile.schema == 1 and profile.source.kind == "measured"
+    assert profile.layers == shipped_profile("alexnet").layers
+
+
+def test_profile__rewritten_file_is_read_again_in_the_same_process(tmp_path):
+    path = save_profile(shipped_profile("alexnet"), tmp_path / "alexnet.json")
+    first = load_profile(path)
+    assert load_profile(path) is first  # unchanged content: the cached profile
+    data = json.loads(path.read_text())
+    data["layers"][0]["latency"]["1"] = {"median_s": 0.5, "p10_s": 0.5, "p90_s": 0.5, "repeats": 1}
+    path.write_text(json.dumps(data))  # same path, new content (and possibly the same mtime)
+    assert load_profile(path).layers[0].latency[1].median_s == 0.5
+    table = block_table("alexnet", 3, local=str(path), edge=str(path))
+    assert table.local_s[0] >= 0.5 and table.edge_s[0] >= 0.5
+    path.write_text(json.dumps(shipped_profile("alexnet").to_dict()))
+    np.testing.assert_array_equal(block_table("alexnet", 3, local=str(path), edge=str(path)).local_s,
+                                  block_table("alexnet", 3).local_s)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\xff\xfe{", "not UTF-8 text"),
+    (None, "is a folder"),
+])
+def test_profile__unreadable_file_is_a_profile_error(tmp_path, content, message):
+    path = tmp_path / "p.json"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ProfileError, match=message):
+        load_profile(path)
+    with pytest.raises(ProfileError, match="no such profile file"):
+        load_profile(tmp_path / "missing.json")
 
 
 def test_profile__shipped_profile_rejects_unknown_model_or_device():

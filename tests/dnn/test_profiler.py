@@ -1,13 +1,22 @@
+import argparse
 import json
 
 import pytest
 import torch
 
-from edge_envs.cli import main
 from edge_envs.dnn import load_profile
+from edge_envs.dnn import profiler
 from edge_envs.dnn.models import LayerChain, conv_unit
 from edge_envs.dnn.profiler import format_table, measure
 from tests.dnn.tiny import make_tiny_chain
+
+
+def main(argv: list[str]) -> int:
+    """``edge-envs profile ARGS``: the sub-command's own parser and ``run`` (as the CLI wires them)."""
+    assert argv[0] == "profile"
+    parser = argparse.ArgumentParser(prog="edge-envs profile")
+    profiler.add_arguments(parser)
+    return profiler.run(parser.parse_args(argv[1:]))
 
 
 def test_profiler__conv_pool_fc_sizes_and_flops_equal_hand_computed(tiny_profile):
@@ -87,7 +96,34 @@ def test_profiler__cli_rejects_bad_batch_sizes(tmp_path, capsys):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_profiler__cli_cuda_without_gpu_fails_clearly(tmp_path, capsys):
     assert main(["profile", "--model", "nin", "--device", "cuda", "--out", str(tmp_path)]) == 2
-    assert "no CUDA device" in capsys.readouterr().err
+    assert "--device cuda: no CUDA device is visible" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_profiler__cli_show_prints_the_source(capsys):
+    assert main(["profile", "--show", "gpu", "--model", "alexnet_224"]) == 0
+    out = capsys.readouterr().out
+    assert "source: imported from PipeDream" in out and "not published" in out and "fc8" in out
+    assert main(["profile", "--show", "cpu", "--model", "nin"]) == 0
+    assert "source: measured by this project (edge-envs profile) on" in capsys.readouterr().out
+
+
+def test_profiler__cli_show_or_measure_without_what_it_needs_fails_clearly(tmp_path, capsys):
+    assert main(["profile", "--show", "gpu", "--model", "resnet32"]) == 2
+    assert "no GPU profile of resnet32" in capsys.readouterr().err
+    assert main(["profile", "--show", "gpu"]) == 2
+    assert "--show gpu needs --model" in capsys.readouterr().err
+    assert main(["profile", "--show", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["profile", "--model", "nin"]) == 2
+    assert "--model and --out are required" in capsys.readouterr().err
+
+
+def test_profiler__float16_profile_halves_the_activation_bytes():
+    profile = measure(make_tiny_chain(), "cpu", (1,), repeats=1, warmup=0, dtype="float16")
+    assert profile.device.dtype == "float16" and profile.layers[0].input_bytes == 3 * 8 * 8 * 2
+    with pytest.raises(ValueError, match="dtype"):
+        measure(make_tiny_chain(), dtype="int8")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
