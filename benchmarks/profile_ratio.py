@@ -39,21 +39,34 @@ def ratio_rows(folder: Path) -> list[Row]:
         for batch in profile.batch_sizes:
             layers = float(profile.layer_latency(batch).sum())
             whole = None if profile.model_latency is None else profile.model_latency[batch].median_s
-            rows.append(Row(path.name, profile.source.kind, profile.device.name, batch, layers, whole,
-                            None if whole is None else layers / whole))
+            rows.append(
+                Row(
+                    path.name,
+                    profile.source.kind,
+                    profile.device.name,
+                    batch,
+                    layers,
+                    whole,
+                    None if whole is None else layers / whole,
+                )
+            )
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--dir", type=Path, default=PROFILE_DIR, help="folder of profile files (default: the shipped ones)")
+    parser.add_argument(
+        "--dir", type=Path, default=PROFILE_DIR, help="folder of profile files (default: the shipped ones)"
+    )
     args = parser.parse_args(argv)
     rows = ratio_rows(args.dir)
     if not rows:
         print(f"no profiles in {args.dir}", file=sys.stderr)
         return 1
-    print(f"{'profile':<24} {'source':<9} {'batch':>5} {'sum of layers ms':>17} {'per image ms':>13} "
-          f"{'whole model ms':>15} {'ratio':>7}  device")
+    print(
+        f"{'profile':<24} {'source':<9} {'batch':>5} {'sum of layers ms':>17} {'per image ms':>13} "
+        f"{'whole model ms':>15} {'ratio':>7}  device"
+    )
     for row in rows:
         per_image = row.layers_s / row.batch * 1e3
         if row.ratio is None:
@@ -61,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             whole, ratio = f"{row.whole_s * 1e3:>15.3f}", f"{row.ratio:>7.3f}"
             flag = "" if EXPECTED[0] <= row.ratio <= EXPECTED[1] else "  (outside 0.85-1.15)"
-        print(f"{row.file:<24} {row.source:<9} {row.batch:>5} {row.layers_s * 1e3:>17.3f} {per_image:>13.4f} "
-              f"{whole} {ratio}  {row.device}{flag}")
+        print(
+            f"{row.file:<24} {row.source:<9} {row.batch:>5} {row.layers_s * 1e3:>17.3f} {per_image:>13.4f} "
+            f"{whole} {ratio}  {row.device}{flag}"
+        )
     return 0
 
 

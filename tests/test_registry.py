@@ -1,12 +1,13 @@
-"""Checks every registered id gets for free: API checkers, determinism, pickling, baselines."""
+"""The registry itself, and what every registered id offers beyond the conformance suite (its baselines).
 
-import pickle
+The checks every environment gets by being registered live in tests/test_conformance.py.
+"""
+
+import importlib
 
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env as gym_check_env
-from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import baselines
 import edge_envs
@@ -14,74 +15,31 @@ import edge_envs
 ENV_IDS = edge_envs.ENV_IDS
 
 
-def _rollout(env, seed, steps):
-    """Observations, rewards and terminal flags of a seeded random-action rollout."""
-    obs, _ = env.reset(seed=seed)
-    env.action_space.seed(seed)
-    trace = [obs]
-    for _ in range(steps):
-        obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
-        trace += [obs, reward, terminated, truncated]
-        if terminated or truncated:
-            obs, _ = env.reset()
-            trace.append(obs)
-    return trace
+def test_registry__every_id_is_registered_with_gymnasium_on_import():
+    assert ENV_IDS and len(set(ENV_IDS)) == len(ENV_IDS)
+    for env_id in ENV_IDS:
+        spec = gym.spec(env_id)
+        assert spec.id == env_id and spec.entry_point.startswith("edge_envs.")
+        assert spec.vector_entry_point is None or spec.vector_entry_point.startswith("edge_envs.")
 
 
-def _same(a, b):
-    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+def test_registry__every_pettingzoo_module_is_listed_and_follows_the_module_convention():
+    assert edge_envs.PETTINGZOO_MODULES and all(name.endswith("_v0") for name in edge_envs.PETTINGZOO_MODULES)
+    for name in edge_envs.PETTINGZOO_MODULES:
+        module = importlib.import_module(f"edge_envs.{name}")
+        assert {"env", "parallel_env", "raw_env"} <= set(dir(module)), name
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
-def test_registry__gymnasium_check_env_passes(env_id):
-    gym_check_env(gym.make(env_id).unwrapped, skip_render_check=True)
-
-
-@pytest.mark.parametrize("env_id", ENV_IDS)
-def test_registry__sb3_check_env_passes(env_id):
-    sb3_check_env(gym.make(env_id), warn=False)
-
-
-@pytest.mark.parametrize("env_id", ENV_IDS)
-def test_registry__unsupported_render_mode_is_named_and_sb3_make_vec_env_works(env_id):
-    with pytest.raises(ValueError, match="render_mode must be one of .*'ansi'.* got 'rgb_array'"):
-        gym.make(env_id, render_mode="rgb_array")
-    # SB3's make_vec_env asks for rgb_array first and falls back to no render mode on a TypeError
-    from stable_baselines3.common.env_util import make_vec_env
-
-    vec = make_vec_env(env_id, n_envs=2, seed=0)
-    assert vec.reset().shape == (2, *gym.make(env_id).observation_space.shape)
-    vec.close()
-
-
-@pytest.mark.parametrize("env_id", ENV_IDS)
-def test_registry__same_seed_and_actions_give_same_trajectory(env_id):
-    first = _rollout(gym.make(env_id), seed=7, steps=20)
-    second = _rollout(gym.make(env_id), seed=7, steps=20)
-    assert _same(first, second)
-    other = _rollout(gym.make(env_id), seed=8, steps=20)
-    assert not _same(first, other)
-
-
-@pytest.mark.parametrize("env_id", ENV_IDS)
-def test_registry__env_pickles_mid_episode(env_id):
-    env = gym.make(env_id)
-    env.reset(seed=3)
-    env.step(env.action_space.sample())
-    clone = pickle.loads(pickle.dumps(env))
-    env.action_space.seed(5)
-    action = env.action_space.sample()
-    assert _same(env.step(action)[:4], clone.step(action)[:4])
-
-
-@pytest.mark.parametrize("env_id", ENV_IDS)
-def test_registry__namespaced_id_makes_the_env(env_id):
-    assert gym.make(f"edge_envs:{env_id}").spec.id == env_id
+def test_registry__importing_twice_registers_once():
+    before = {env_id: gym.spec(env_id) for env_id in ENV_IDS}
+    importlib.reload(edge_envs)
+    assert all(gym.spec(env_id) is spec for env_id, spec in before.items())
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_registry__every_baseline_acts_validly(env_id):
     env = gym.make(env_id)
+    assert baselines.available(env_id), f"{env_id} has no baseline"
     for name in baselines.available(env_id):
         policy = baselines.make_policy(name, env)
         obs, info = env.reset(seed=0)

@@ -10,8 +10,28 @@ table = block_table("vgg16", M=6)            # 6 contiguous blocks balanced by m
 
 from edge_envs.dnn.blocks import BlockTable, block_table, group_blocks
 from edge_envs.dnn.models import MODELS, LayerChain, build_model
-from edge_envs.dnn.profile import (LatencyStats, LayerProfile, Profile, ProfileError, load_profile, save_profile,
-                                   shipped_profile)
+from edge_envs.dnn.profile import (
+    LatencyStats,
+    LayerProfile,
+    Profile,
+    ProfileError,
+    load_profile,
+    save_profile,
+    shipped_profile,
+)
 
-__all__ = ["MODELS", "BlockTable", "LatencyStats", "LayerChain", "LayerProfile", "Profile", "ProfileError",
-           "block_table", "build_model", "group_blocks", "load_profile", "save_profile", "shipped_profile"]
+__all__ = [
+    "MODELS",
+    "BlockTable",
+    "LatencyStats",
+    "LayerChain",
+    "LayerProfile",
+    "Profile",
+    "ProfileError",
+    "block_table",
+    "build_model",
+    "group_blocks",
+    "load_profile",
+    "save_profile",
+    "shipped_profile",
+]

@@ -28,7 +28,9 @@ def _check_blocks(M: object, n_layers: int, model: str) -> int:
     if n_layers < MIN_BLOCKS:
         raise ValueError(f"M: {model} has {n_layers} layers, fewer than the minimum of {MIN_BLOCKS} blocks")
     if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or not MIN_BLOCKS <= M <= n_layers:
-        raise ValueError(f"M: must be an integer in [{MIN_BLOCKS}, {n_layers}] for {model} ({n_layers} layers), got {M!r}")
+        raise ValueError(
+            f"M: must be an integer in [{MIN_BLOCKS}, {n_layers}] for {model} ({n_layers} layers), got {M!r}"
+        )
     return int(M)
 
 
@@ -186,8 +188,9 @@ def block_table(model: str, M: int, local="cpu", edge="cpu", method: str = "bala
     return _block_table(model, M, local_profile, edge_profile, method, batch)
 
 
-def _block_table(model: str, M: int, local_profile: Profile, edge_profile: Profile, method: str,
-                 batch: int) -> BlockTable:
+def _block_table(
+    model: str, M: int, local_profile: Profile, edge_profile: Profile, method: str, batch: int
+) -> BlockTable:
     if [layer.name for layer in local_profile.layers] != [layer.name for layer in edge_profile.layers]:
         raise ValueError("edge: the local and edge profiles list different layers")
     ranges = group_blocks(local_profile, M, method, batch)

@@ -69,8 +69,9 @@ class LayerChain(nn.Module):
         return x
 
 
-def conv_unit(c_in: int, c_out: int, kernel: int, stride: int = 1, padding: int = 0, bn: bool = False,
-              bias: bool = True) -> nn.Module:
+def conv_unit(
+    c_in: int, c_out: int, kernel: int, stride: int = 1, padding: int = 0, bn: bool = False, bias: bool = True
+) -> nn.Module:
     """Convolution (+ batch norm) + ReLU: one partitioning unit."""
     parts: list[nn.Module] = [nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=bias)]
     if bn:
@@ -115,17 +116,21 @@ class BasicBlock(nn.Module):
 
 
 def _alexnet_cifar() -> LayerChain:
-    return LayerChain("alexnet", (3, 32, 32), [
-        ("conv1", "conv", conv_unit(3, 64, 11, stride=4, padding=5)),
-        ("pool1", "pool", nn.MaxPool2d(2, 2)),
-        ("conv2", "conv", conv_unit(64, 192, 5, padding=2)),
-        ("pool2", "pool", nn.MaxPool2d(2, 2)),
-        ("conv3", "conv", conv_unit(192, 384, 3, padding=1)),
-        ("conv4", "conv", conv_unit(384, 256, 3, padding=1)),
-        ("conv5", "conv", conv_unit(256, 256, 3, padding=1)),
-        ("pool5", "pool", nn.MaxPool2d(2, 2)),
-        ("fc", "linear", linear_unit(256, 10, relu=False, flatten=True)),
-    ])
+    return LayerChain(
+        "alexnet",
+        (3, 32, 32),
+        [
+            ("conv1", "conv", conv_unit(3, 64, 11, stride=4, padding=5)),
+            ("pool1", "pool", nn.MaxPool2d(2, 2)),
+            ("conv2", "conv", conv_unit(64, 192, 5, padding=2)),
+            ("pool2", "pool", nn.MaxPool2d(2, 2)),
+            ("conv3", "conv", conv_unit(192, 384, 3, padding=1)),
+            ("conv4", "conv", conv_unit(384, 256, 3, padding=1)),
+            ("conv5", "conv", conv_unit(256, 256, 3, padding=1)),
+            ("pool5", "pool", nn.MaxPool2d(2, 2)),
+            ("fc", "linear", linear_unit(256, 10, relu=False, flatten=True)),
+        ],
+    )
 
 
 _VGG16_STAGES = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
@@ -142,27 +147,36 @@ def _vgg16_features(bn: bool) -> list[tuple[str, str, nn.Module]]:
 
 
 def _vgg16_cifar() -> LayerChain:
-    return LayerChain("vgg16", (3, 32, 32), _vgg16_features(bn=True) + [
-        ("fc", "linear", linear_unit(512, 10, relu=False, flatten=True)),
-    ])
+    return LayerChain(
+        "vgg16",
+        (3, 32, 32),
+        _vgg16_features(bn=True)
+        + [
+            ("fc", "linear", linear_unit(512, 10, relu=False, flatten=True)),
+        ],
+    )
 
 
 def _nin_cifar() -> LayerChain:
     # Caffe model-zoo names: convN are the spatial convolutions, cccpN the 1x1 "mlpconv" layers.
-    return LayerChain("nin", (3, 32, 32), [
-        ("conv1", "conv", conv_unit(3, 192, 5, padding=2)),
-        ("cccp1", "conv", conv_unit(192, 160, 1)),
-        ("cccp2", "conv", conv_unit(160, 96, 1)),
-        ("pool1", "pool", nn.MaxPool2d(3, 2, padding=1)),
-        ("conv2", "conv", conv_unit(96, 192, 5, padding=2)),
-        ("cccp3", "conv", conv_unit(192, 192, 1)),
-        ("cccp4", "conv", conv_unit(192, 192, 1)),
-        ("pool2", "pool", nn.AvgPool2d(3, 2, padding=1)),
-        ("conv3", "conv", conv_unit(192, 192, 3, padding=1)),
-        ("cccp5", "conv", conv_unit(192, 192, 1)),
-        ("cccp6", "conv", conv_unit(192, 10, 1)),
-        ("pool3", "pool", nn.Sequential(nn.AvgPool2d(8), nn.Flatten())),
-    ])
+    return LayerChain(
+        "nin",
+        (3, 32, 32),
+        [
+            ("conv1", "conv", conv_unit(3, 192, 5, padding=2)),
+            ("cccp1", "conv", conv_unit(192, 160, 1)),
+            ("cccp2", "conv", conv_unit(160, 96, 1)),
+            ("pool1", "pool", nn.MaxPool2d(3, 2, padding=1)),
+            ("conv2", "conv", conv_unit(96, 192, 5, padding=2)),
+            ("cccp3", "conv", conv_unit(192, 192, 1)),
+            ("cccp4", "conv", conv_unit(192, 192, 1)),
+            ("pool2", "pool", nn.AvgPool2d(3, 2, padding=1)),
+            ("conv3", "conv", conv_unit(192, 192, 3, padding=1)),
+            ("cccp5", "conv", conv_unit(192, 192, 1)),
+            ("cccp6", "conv", conv_unit(192, 10, 1)),
+            ("pool3", "pool", nn.Sequential(nn.AvgPool2d(8), nn.Flatten())),
+        ],
+    )
 
 
 def _resnet32_cifar() -> LayerChain:
@@ -180,27 +194,36 @@ def _resnet32_cifar() -> LayerChain:
 
 
 def _alexnet_224() -> LayerChain:
-    return LayerChain("alexnet_224", (3, 224, 224), [
-        ("conv1", "conv", conv_unit(3, 64, 11, stride=4, padding=2)),
-        ("pool1", "pool", nn.MaxPool2d(3, 2)),
-        ("conv2", "conv", conv_unit(64, 192, 5, padding=2)),
-        ("pool2", "pool", nn.MaxPool2d(3, 2)),
-        ("conv3", "conv", conv_unit(192, 384, 3, padding=1)),
-        ("conv4", "conv", conv_unit(384, 256, 3, padding=1)),
-        ("conv5", "conv", conv_unit(256, 256, 3, padding=1)),
-        ("pool5", "pool", nn.MaxPool2d(3, 2)),
-        ("fc6", "linear", linear_unit(256 * 6 * 6, 4096, relu=True, flatten=True)),
-        ("fc7", "linear", linear_unit(4096, 4096, relu=True)),
-        ("fc8", "linear", linear_unit(4096, 1000, relu=False)),
-    ])
+    return LayerChain(
+        "alexnet_224",
+        (3, 224, 224),
+        [
+            ("conv1", "conv", conv_unit(3, 64, 11, stride=4, padding=2)),
+            ("pool1", "pool", nn.MaxPool2d(3, 2)),
+            ("conv2", "conv", conv_unit(64, 192, 5, padding=2)),
+            ("pool2", "pool", nn.MaxPool2d(3, 2)),
+            ("conv3", "conv", conv_unit(192, 384, 3, padding=1)),
+            ("conv4", "conv", conv_unit(384, 256, 3, padding=1)),
+            ("conv5", "conv", conv_unit(256, 256, 3, padding=1)),
+            ("pool5", "pool", nn.MaxPool2d(3, 2)),
+            ("fc6", "linear", linear_unit(256 * 6 * 6, 4096, relu=True, flatten=True)),
+            ("fc7", "linear", linear_unit(4096, 4096, relu=True)),
+            ("fc8", "linear", linear_unit(4096, 1000, relu=False)),
+        ],
+    )
 
 
 def _vgg16_224() -> LayerChain:
-    return LayerChain("vgg16_224", (3, 224, 224), _vgg16_features(bn=False) + [
-        ("fc6", "linear", linear_unit(512 * 7 * 7, 4096, relu=True, flatten=True)),
-        ("fc7", "linear", linear_unit(4096, 4096, relu=True)),
-        ("fc8", "linear", linear_unit(4096, 1000, relu=False)),
-    ])
+    return LayerChain(
+        "vgg16_224",
+        (3, 224, 224),
+        _vgg16_features(bn=False)
+        + [
+            ("fc6", "linear", linear_unit(512 * 7 * 7, 4096, relu=True, flatten=True)),
+            ("fc7", "linear", linear_unit(4096, 4096, relu=True)),
+            ("fc8", "linear", linear_unit(4096, 1000, relu=False)),
+        ],
+    )
 
 
 _BUILDERS: dict[str, Callable[[], LayerChain]] = {

@@ -35,8 +35,16 @@ from pathlib import Path
 import torch
 
 from edge_envs.dnn.models import build_model, state_bytes
-from edge_envs.dnn.profile import (PROFILE_DIR, DeviceInfo, LatencyStats, LayerProfile, Profile, Source,
-                                   profile_filename, save_profile)
+from edge_envs.dnn.profile import (
+    PROFILE_DIR,
+    DeviceInfo,
+    LatencyStats,
+    LayerProfile,
+    Profile,
+    Source,
+    profile_filename,
+    save_profile,
+)
 from edge_envs.dnn.profiler import layer_sizes
 
 RAW_DIR = PROFILE_DIR / "pipedream"
@@ -46,13 +54,17 @@ ITERATIONS = 100  # profiled training iterations averaged by PipeDream's profile
 UNIT_KIND = {"Conv2d": "conv", "MaxPool2d": "pool", "Linear": "linear"}
 FREE = ("Size", "View", "Dropout")  # published at 0.000 ms; not units of the chains
 SOURCE_DEVICE = "one NVIDIA GPU, model not recorded (the PipeDream papers used V100 and Titan X machines)"
-NOTES = ("forward time per layer of one batch in training mode (fp32, torch.cuda.synchronize around each module), "
-         f"mean over the profiled iterations ({ITERATIONS} as PipeDream's profiler code reads), stored alike as "
-         "median_s, p10_s and p90_s (no spread published); conv or fc + ReLU summed into one unit, Size/View/Dropout "
-         "(0.000 ms) dropped; bytes and FLOPs counted by this project on the layer chain; no whole-model time published")
+NOTES = (
+    "forward time per layer of one batch in training mode (fp32, torch.cuda.synchronize around each module), "
+    f"mean over the profiled iterations ({ITERATIONS} as PipeDream's profiler code reads), stored alike as "
+    "median_s, p10_s and p90_s (no spread published); conv or fc + ReLU summed into one unit, Size/View/Dropout "
+    "(0.000 ms) dropped; bytes and FLOPs counted by this project on the layer chain; no whole-model time published"
+)
 
-_NODE = re.compile(r"^(node\d+) -- (.+?) -- forward_compute_time=([\d.]+), backward_compute_time=([\d.]+), "
-                   r"activation_size=([\d.]+), parameter_size=([\d.]+)$")
+_NODE = re.compile(
+    r"^(node\d+) -- (.+?) -- forward_compute_time=([\d.]+), backward_compute_time=([\d.]+), "
+    r"activation_size=([\d.]+), parameter_size=([\d.]+)$"
+)
 _EDGE = re.compile(r"^\s*(node\d+) -- (node\d+)$")
 
 
@@ -112,7 +124,9 @@ def group_units(nodes: list[Node]) -> list[list[Node]]:
     for node in nodes[1:]:
         if node.op in FREE:
             if node.forward_ms != 0.0:
-                raise ValueError(f"graph: {node.name} ({node.op}) takes {node.forward_ms} ms; only 0 ms ones are dropped")
+                raise ValueError(
+                    f"graph: {node.name} ({node.op}) takes {node.forward_ms} ms; only 0 ms ones are dropped"
+                )
         elif node.op == "ReLU":
             if not units or units[-1][0].op not in ("Conv2d", "Linear") or units[-1][-1].op == "ReLU":
                 raise ValueError(f"graph: {node.name} (ReLU) follows no convolution or fully connected layer")
@@ -142,31 +156,56 @@ def import_profile(model: str, text: str | None = None) -> Profile:
     if len(units) != len(chain.layers):
         raise ValueError(f"graph: {len(units)} units, but {model} has {len(chain.layers)} layers")
     layers = []
-    for unit, (layer, module), kind, (input_bytes, output_bytes, flops) in zip(
-            units, chain.layers, chain.kinds, sizes):
+    for unit, (layer, module), kind, (input_bytes, output_bytes, flops) in zip(units, chain.layers, chain.kinds, sizes):
         where = f"graph: {layer} ({', '.join(node.name for node in unit)})"
         if UNIT_KIND[unit[0].op] != kind:
             raise ValueError(f"{where}: is a {UNIT_KIND[unit[0].op]} unit, the chain has a {kind}")
         if sum(node.parameter_bytes for node in unit) != state_bytes(module):
-            raise ValueError(f"{where}: {sum(n.parameter_bytes for n in unit)} parameter bytes, the chain has "
-                             f"{state_bytes(module)}")
+            raise ValueError(
+                f"{where}: {sum(n.parameter_bytes for n in unit)} parameter bytes, the chain has {state_bytes(module)}"
+            )
         if unit[-1].activation_bytes != batch * output_bytes:
             raise ValueError(f"{where}: outputs {unit[-1].activation_bytes} bytes, not {batch} x {output_bytes}")
         seconds = round(sum(node.forward_ms for node in unit) / 1e3, 12)
-        layers.append(LayerProfile(name=layer, kind=kind, latency={batch: LatencyStats(seconds, seconds, seconds,
-                                                                                       ITERATIONS)},
-                                   input_bytes=input_bytes, output_bytes=output_bytes,
-                                   param_bytes=state_bytes(module), flops=flops))
+        layers.append(
+            LayerProfile(
+                name=layer,
+                kind=kind,
+                latency={batch: LatencyStats(seconds, seconds, seconds, ITERATIONS)},
+                input_bytes=input_bytes,
+                output_bytes=output_bytes,
+                param_bytes=state_bytes(module),
+                flops=flops,
+            )
+        )
     source = Source(
-        kind="imported", batch=batch, device=SOURCE_DEVICE, notes=NOTES,
+        kind="imported",
+        batch=batch,
+        device=SOURCE_DEVICE,
+        notes=NOTES,
         origin=f"PipeDream (github.com/msr-fiddle/pipedream, commit {COMMIT}), "
-               f"profiler/image_classification/profiles/{name}/graph.txt",
+        f"profiler/image_classification/profiles/{name}/graph.txt",
         licence="MIT, Copyright (c) 2015 - present Microsoft Corporation; text in "
-                "edge_envs/dnn/profiles/LICENSE.pipedream.txt")
-    device = DeviceInfo(kind="cuda", name="NVIDIA GPU (model not recorded)", torch_version=None, dtype="float32",
-                        threads=None, date=None, host=None)
-    return Profile(model=model, input_shape=chain.input_shape, device=device, batch_sizes=(batch,),
-                   layers=tuple(layers), model_latency=None, source=source)
+        "edge_envs/dnn/profiles/LICENSE.pipedream.txt",
+    )
+    device = DeviceInfo(
+        kind="cuda",
+        name="NVIDIA GPU (model not recorded)",
+        torch_version=None,
+        dtype="float32",
+        threads=None,
+        date=None,
+        host=None,
+    )
+    return Profile(
+        model=model,
+        input_shape=chain.input_shape,
+        device=device,
+        batch_sizes=(batch,),
+        layers=tuple(layers),
+        model_latency=None,
+        source=source,
+    )
 
 
 def main(folder: Path = PROFILE_DIR) -> None:

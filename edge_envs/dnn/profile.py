@@ -110,8 +110,10 @@ class Source:
         """One line naming the source, for tables and messages."""
         if self.kind == "measured":
             return f"measured by this project ({self.origin}) on {device.name}, {device.date}"
-        return (f"imported from {self.origin}; licence: {self.licence}; batch {self.batch}; device: {self.device}; "
-                f"{self.notes}")
+        return (
+            f"imported from {self.origin}; licence: {self.licence}; batch {self.batch}; device: {self.device}; "
+            f"{self.notes}"
+        )
 
 
 MEASURED_SOURCE = Source(kind="measured", origin=MEASURED)
@@ -158,9 +160,15 @@ class Profile:
             "device": vars(self.device).copy(),
             "batch_sizes": list(self.batch_sizes),
             "layers": [
-                {"name": layer.name, "kind": layer.kind, "latency": stats(layer.latency),
-                 "input_bytes": layer.input_bytes, "output_bytes": layer.output_bytes,
-                 "param_bytes": layer.param_bytes, "flops": layer.flops}
+                {
+                    "name": layer.name,
+                    "kind": layer.kind,
+                    "latency": stats(layer.latency),
+                    "input_bytes": layer.input_bytes,
+                    "output_bytes": layer.output_bytes,
+                    "param_bytes": layer.param_bytes,
+                    "flops": layer.flops,
+                }
                 for layer in self.layers
             ],
             "model_latency": None if self.model_latency is None else stats(self.model_latency),
@@ -259,10 +267,14 @@ def _device(data: Any, imported: bool) -> DeviceInfo:
         except ValueError:
             raise _fail("device.date", f"must be an ISO 8601 date, got {date!r}") from None
     return DeviceInfo(
-        kind=kind, name=_str(data["name"], "device.name"), dtype=dtype, date=date,
+        kind=kind,
+        name=_str(data["name"], "device.name"),
+        dtype=dtype,
+        date=date,
         torch_version=None if unknown("torch_version") else _str(data["torch_version"], "device.torch_version"),
         threads=None if unknown("threads") else _int(data["threads"], "device.threads", minimum=1),
-        host=None if unknown("host") else _str(data["host"], "device.host"))
+        host=None if unknown("host") else _str(data["host"], "device.host"),
+    )
 
 
 def _layer(data: Any, index: int, batch_sizes: tuple[int, ...]) -> LayerProfile:
@@ -272,7 +284,8 @@ def _layer(data: Any, index: int, batch_sizes: tuple[int, ...]) -> LayerProfile:
     if kind not in KINDS:
         raise _fail(f"{field}.kind", f"must be one of {KINDS}, got {kind!r}")
     return LayerProfile(
-        name=_str(data["name"], f"{field}.name"), kind=kind,
+        name=_str(data["name"], f"{field}.name"),
+        kind=kind,
         latency=_by_batch(data["latency"], f"{field}.latency", batch_sizes),
         **{k: _int(data[k], f"{field}.{k}") for k in ("input_bytes", "output_bytes", "param_bytes", "flops")},
     )
@@ -285,7 +298,8 @@ def _model_signature(model: str, dtype: str) -> tuple[tuple[int, ...], tuple[tup
 
     chain = build_model(model, device="meta").to(getattr(torch, dtype))
     return chain.input_shape, tuple(
-        (name, kind, state_bytes(module)) for (name, module), kind in zip(chain.layers, chain.kinds))
+        (name, kind, state_bytes(module)) for (name, module), kind in zip(chain.layers, chain.kinds)
+    )
 
 
 def _check_against_model(profile: Profile) -> None:
@@ -297,8 +311,10 @@ def _check_against_model(profile: Profile) -> None:
     for index, (layer, (name, kind, param_bytes)) in enumerate(zip(profile.layers, layers)):
         for field, want in (("name", name), ("kind", kind), ("param_bytes", param_bytes)):
             if getattr(layer, field) != want:
-                raise _fail(f"layers[{index}].{field}",
-                            f"{profile.model} layer {index} has {field} {want!r}, got {getattr(layer, field)!r}")
+                raise _fail(
+                    f"layers[{index}].{field}",
+                    f"{profile.model} layer {index} has {field} {want!r}, got {getattr(layer, field)!r}",
+                )
 
 
 def profile_from_dict(data: Any) -> Profile:
@@ -331,17 +347,34 @@ def profile_from_dict(data: Any) -> Profile:
         raise _fail("layers", "layer names must be unique")
     image_bytes = math.prod(input_shape) * DTYPE_BYTES[device.dtype]
     if layers[0].input_bytes != image_bytes:
-        raise _fail("layers[0].input_bytes", f"must equal the input image's {image_bytes} bytes, got {layers[0].input_bytes}")
+        raise _fail(
+            "layers[0].input_bytes", f"must equal the input image's {image_bytes} bytes, got {layers[0].input_bytes}"
+        )
     for i in range(1, len(layers)):
         if layers[i].input_bytes != layers[i - 1].output_bytes:
-            raise _fail(f"layers[{i}].input_bytes",
-                        f"must equal layers[{i - 1}].output_bytes ({layers[i - 1].output_bytes}), got {layers[i].input_bytes}")
+            raise _fail(
+                f"layers[{i}].input_bytes",
+                f"must equal layers[{i - 1}].output_bytes ({layers[i - 1].output_bytes}), got {layers[i].input_bytes}",
+            )
     if imported and list(batch_sizes) != [source.batch]:
-        raise _fail("batch_sizes", f"an imported profile holds its source's batch [{source.batch}], got {list(batch_sizes)}")
-    whole = None if imported and data["model_latency"] is None else _by_batch(data["model_latency"], "model_latency",
-                                                                              batch_sizes)
-    profile = Profile(model=model, input_shape=input_shape, device=device, batch_sizes=batch_sizes, layers=layers,
-                      model_latency=whole, source=source, schema=schema)
+        raise _fail(
+            "batch_sizes", f"an imported profile holds its source's batch [{source.batch}], got {list(batch_sizes)}"
+        )
+    whole = (
+        None
+        if imported and data["model_latency"] is None
+        else _by_batch(data["model_latency"], "model_latency", batch_sizes)
+    )
+    profile = Profile(
+        model=model,
+        input_shape=input_shape,
+        device=device,
+        batch_sizes=batch_sizes,
+        layers=layers,
+        model_latency=whole,
+        source=source,
+        schema=schema,
+    )
     if model in MODELS:
         _check_against_model(profile)
     return profile
@@ -431,5 +464,6 @@ def shipped_profile(model: str, device: str = "cpu") -> Profile:
             f"no {device.upper()} profile of {model} is shipped ({path.name} is missing; {device.upper()} profiles "
             f"ship for: {', '.join(shipped_models(device)) or 'none'}). Measure one on your hardware with "
             f"`edge-envs profile --model {model} --device {'cuda' if device == 'gpu' else 'cpu'} --out FILE` and "
-            f"pass that file instead; see edge_envs/dnn/profiles/README.md")
+            f"pass that file instead; see edge_envs/dnn/profiles/README.md"
+        )
     return load_profile(path)

@@ -31,8 +31,18 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from edge_envs.dnn.models import MODELS, LayerChain, build_model, state_bytes
-from edge_envs.dnn.profile import (SHIPPED_DEVICES, DeviceInfo, LatencyStats, LayerProfile, Profile,
-                                   ProfileError, load_profile, profile_filename, save_profile, shipped_profile)
+from edge_envs.dnn.profile import (
+    SHIPPED_DEVICES,
+    DeviceInfo,
+    LatencyStats,
+    LayerProfile,
+    Profile,
+    ProfileError,
+    load_profile,
+    profile_filename,
+    save_profile,
+    shipped_profile,
+)
 
 CPU_REPEATS_224, CPU_REPEATS, CUDA_REPEATS = 10, 50, 50
 CPU_BATCH_SIZES, CUDA_BATCH_SIZES = (1,), (1, 32)
@@ -100,8 +110,15 @@ def layer_sizes(chain: LayerChain, image: torch.Tensor) -> list[tuple[int, int, 
     return sizes
 
 
-def measure(chain: LayerChain, device: str = "cpu", batch_sizes: tuple[int, ...] = CPU_BATCH_SIZES,
-            repeats: int = CPU_REPEATS, warmup: int | None = None, seed: int = 0, dtype: str = "float32") -> Profile:
+def measure(
+    chain: LayerChain,
+    device: str = "cpu",
+    batch_sizes: tuple[int, ...] = CPU_BATCH_SIZES,
+    repeats: int = CPU_REPEATS,
+    warmup: int | None = None,
+    seed: int = 0,
+    dtype: str = "float32",
+) -> Profile:
     """Profile ``chain`` on ``device`` ("cpu": one torch thread; "cuda": CUDA events) for each batch size."""
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device: must be 'cpu' or 'cuda', got {device!r}")
@@ -124,13 +141,16 @@ def measure(chain: LayerChain, device: str = "cpu", batch_sizes: tuple[int, ...]
 
 
 @torch.inference_mode()
-def _measure(chain: LayerChain, device: str, batch_sizes: tuple[int, ...], repeats: int, warmup: int,
-             seed: int, dtype: str) -> Profile:
+def _measure(
+    chain: LayerChain, device: str, batch_sizes: tuple[int, ...], repeats: int, warmup: int, seed: int, dtype: str
+) -> Profile:
     chain = chain.to(device=device, dtype=getattr(torch, dtype)).eval()
     timer = _CudaTimer() if device == "cuda" else _CpuTimer()
     generator = torch.Generator().manual_seed(seed)
-    images = {b: torch.randn(b, *chain.input_shape, generator=generator).to(device=device, dtype=getattr(torch, dtype))
-              for b in batch_sizes}
+    images = {
+        b: torch.randn(b, *chain.input_shape, generator=generator).to(device=device, dtype=getattr(torch, dtype))
+        for b in batch_sizes
+    }
     sizes = layer_sizes(chain, images[batch_sizes[0]][:1])
     modules = [module for _, module in chain.layers]
     layer_samples = {b: [[] for _ in modules] for b in batch_sizes}
@@ -144,6 +164,7 @@ def _measure(chain: LayerChain, device: str, batch_sizes: tuple[int, ...], repea
             def step(module):
                 def call():
                     activation[0] = module(activation[0])
+
                 return call
 
             per_layer = timer.pass_times([step(module) for module in modules])
@@ -153,41 +174,70 @@ def _measure(chain: LayerChain, device: str, batch_sizes: tuple[int, ...], repea
                 for samples, t in zip(layer_samples[b], per_layer):
                     samples.append(t)
     layers = tuple(
-        LayerProfile(name=name, kind=kind, latency={b: _stats(layer_samples[b][i]) for b in batch_sizes},
-                     input_bytes=sizes[i][0], output_bytes=sizes[i][1], param_bytes=state_bytes(module),
-                     flops=sizes[i][2])
-        for i, ((name, module), kind) in enumerate(zip(chain.layers, chain.kinds)))
+        LayerProfile(
+            name=name,
+            kind=kind,
+            latency={b: _stats(layer_samples[b][i]) for b in batch_sizes},
+            input_bytes=sizes[i][0],
+            output_bytes=sizes[i][1],
+            param_bytes=state_bytes(module),
+            flops=sizes[i][2],
+        )
+        for i, ((name, module), kind) in enumerate(zip(chain.layers, chain.kinds))
+    )
     info = DeviceInfo(
-        kind=device, name=torch.cuda.get_device_name() if device == "cuda" else cpu_name(),
-        torch_version=torch.__version__, dtype=dtype, threads=torch.get_num_threads(),
-        date=datetime.now(timezone.utc).isoformat(timespec="seconds"), host=platform.node() or "unknown")
-    return Profile(model=chain.name, input_shape=chain.input_shape, device=info, batch_sizes=batch_sizes,
-                   layers=layers, model_latency={b: _stats(model_samples[b]) for b in batch_sizes})
+        kind=device,
+        name=torch.cuda.get_device_name() if device == "cuda" else cpu_name(),
+        torch_version=torch.__version__,
+        dtype=dtype,
+        threads=torch.get_num_threads(),
+        date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        host=platform.node() or "unknown",
+    )
+    return Profile(
+        model=chain.name,
+        input_shape=chain.input_shape,
+        device=info,
+        batch_sizes=batch_sizes,
+        layers=layers,
+        model_latency={b: _stats(model_samples[b]) for b in batch_sizes},
+    )
 
 
 def format_table(profile: Profile, batch: int = 1) -> str:
     """A readable per-layer table at ``batch``: the profile's source, latency (median, p10, p90), sizes, FLOPs."""
     threads = "" if profile.device.threads is None else f", {profile.device.threads} thread(s)"
-    head = (f"{profile.model} on {profile.device.name} ({profile.device.kind}{threads}, {profile.device.dtype}), "
-            f"batch {batch}, {profile.layers[0].latency[batch].repeats} repeats")
-    rows = [head, f"source: {profile.describe_source()}",
-            f"{'#':>3} {'layer':<9} {'kind':<13} {'median ms':>10} {'p10 ms':>9} {'p90 ms':>9} "
-                  f"{'out KiB':>9} {'param KiB':>10} {'MFLOP':>9}"]
+    head = (
+        f"{profile.model} on {profile.device.name} ({profile.device.kind}{threads}, {profile.device.dtype}), "
+        f"batch {batch}, {profile.layers[0].latency[batch].repeats} repeats"
+    )
+    rows = [
+        head,
+        f"source: {profile.describe_source()}",
+        f"{'#':>3} {'layer':<9} {'kind':<13} {'median ms':>10} {'p10 ms':>9} {'p90 ms':>9} "
+        f"{'out KiB':>9} {'param KiB':>10} {'MFLOP':>9}",
+    ]
     for i, layer in enumerate(profile.layers):
         s = layer.latency[batch]
-        rows.append(f"{i:>3} {layer.name:<9} {layer.kind:<13} {s.median_s * 1e3:>10.3f} {s.p10_s * 1e3:>9.3f} "
-                    f"{s.p90_s * 1e3:>9.3f} {layer.output_bytes / 1024:>9.1f} {layer.param_bytes / 1024:>10.1f} "
-                    f"{layer.flops / 1e6:>9.2f}")
+        rows.append(
+            f"{i:>3} {layer.name:<9} {layer.kind:<13} {s.median_s * 1e3:>10.3f} {s.p10_s * 1e3:>9.3f} "
+            f"{s.p90_s * 1e3:>9.3f} {layer.output_bytes / 1024:>9.1f} {layer.param_bytes / 1024:>10.1f} "
+            f"{layer.flops / 1e6:>9.2f}"
+        )
     total = float(profile.layer_latency(batch).sum())
-    rows.append(f"    {'sum of layers':<23} {total * 1e3:>10.3f} {'':>9} {'':>9} {'':>9} "
-                f"{sum(layer.param_bytes for layer in profile.layers) / 1024:>10.1f} "
-                f"{sum(layer.flops for layer in profile.layers) / 1e6:>9.2f}")
+    rows.append(
+        f"    {'sum of layers':<23} {total * 1e3:>10.3f} {'':>9} {'':>9} {'':>9} "
+        f"{sum(layer.param_bytes for layer in profile.layers) / 1024:>10.1f} "
+        f"{sum(layer.flops for layer in profile.layers) / 1e6:>9.2f}"
+    )
     if profile.model_latency is None:
         rows.append(f"    {'whole model':<23} {'not published':>10}")
     else:
         whole = profile.model_latency[batch]
-        rows.append(f"    {'whole model':<23} {whole.median_s * 1e3:>10.3f} {whole.p10_s * 1e3:>9.3f} "
-                    f"{whole.p90_s * 1e3:>9.3f}   (sum of layers / whole model = {total / whole.median_s:.3f})")
+        rows.append(
+            f"    {'whole model':<23} {whole.median_s * 1e3:>10.3f} {whole.p10_s * 1e3:>9.3f} "
+            f"{whole.p90_s * 1e3:>9.3f}   (sum of layers / whole model = {total / whole.median_s:.3f})"
+        )
     if batch > 1:
         rows.append(f"    {'sum of layers per image':<23} {total / batch * 1e3:>10.4f}")
     return "\n".join(rows)
@@ -223,19 +273,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = __doc__.split("\n\n", 1)[0]
     parser.add_argument("--model", choices=(*MODELS, "all"), help="model to profile, or all six")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to run (default: cpu)")
-    parser.add_argument("--out", type=Path,
-                        help="output .json file (one model), or a folder receiving <model>__cpu.json / <model>__gpu.json")
-    parser.add_argument("--dtype", default="float32", choices=DTYPES,
-                        help="precision of weights and activations (default: float32; float16 is meant for CUDA)")
-    parser.add_argument("--show", metavar="PROFILE",
-                        help="print a profile and its source instead of measuring: a .json file, or 'cpu'/'gpu' for "
-                             "the shipped profile of --model")
-    parser.add_argument("--repeats", type=_integer_at_least(1), default=None,
-                        help=f"timed repeats (default: CPU {CPU_REPEATS}, {CPU_REPEATS_224} for the 224x224 models; "
-                             f"CUDA {CUDA_REPEATS})")
-    parser.add_argument("--batch-sizes", type=_batch_sizes, default=None,
-                        help="comma-separated batch sizes (default: CPU 1; CUDA 1,32)")
-    parser.add_argument("--warmup", type=_integer_at_least(0), default=None, help="untimed warm-up passes (default: CUDA 10, CPU repeats/10)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="output .json file (one model), or a folder receiving <model>__cpu.json / <model>__gpu.json",
+    )
+    parser.add_argument(
+        "--dtype",
+        default="float32",
+        choices=DTYPES,
+        help="precision of weights and activations (default: float32; float16 is meant for CUDA)",
+    )
+    parser.add_argument(
+        "--show",
+        metavar="PROFILE",
+        help="print a profile and its source instead of measuring: a .json file, or 'cpu'/'gpu' for "
+        "the shipped profile of --model",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=_integer_at_least(1),
+        default=None,
+        help=f"timed repeats (default: CPU {CPU_REPEATS}, {CPU_REPEATS_224} for the 224x224 models; "
+        f"CUDA {CUDA_REPEATS})",
+    )
+    parser.add_argument(
+        "--batch-sizes", type=_batch_sizes, default=None, help="comma-separated batch sizes (default: CPU 1; CUDA 1,32)"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=_integer_at_least(0),
+        default=None,
+        help="untimed warm-up passes (default: CUDA 10, CPU repeats/10)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and the input images")
 
 
@@ -267,8 +337,10 @@ def run(args: argparse.Namespace) -> int:
         return _error("--model and --out are required to measure (or --show PROFILE to print one)")
     models = MODELS if args.model == "all" else (args.model,)
     if args.device == "cuda" and not torch.cuda.is_available():
-        return _error(f"--device cuda: no CUDA device is visible to torch {torch.__version__} on this machine "
-                      f"(torch.cuda.is_available() is False; a CPU-only build, no NVIDIA driver or no GPU)")
+        return _error(
+            f"--device cuda: no CUDA device is visible to torch {torch.__version__} on this machine "
+            f"(torch.cuda.is_available() is False; a CPU-only build, no NVIDIA driver or no GPU)"
+        )
     to_folder = len(models) > 1 or args.out.suffix != ".json"
     if to_folder and args.out.exists() and not args.out.is_dir():
         return _error(f"--out {args.out} must be a folder (or a .json file for one model)")
@@ -276,8 +348,15 @@ def run(args: argparse.Namespace) -> int:
     for model in models:
         repeats = args.repeats or default_repeats(model, args.device)
         started = time.perf_counter()
-        profile = measure(build_model(model, seed=args.seed), args.device, batch_sizes, repeats,
-                          warmup=args.warmup, seed=args.seed, dtype=args.dtype)
+        profile = measure(
+            build_model(model, seed=args.seed),
+            args.device,
+            batch_sizes,
+            repeats,
+            warmup=args.warmup,
+            seed=args.seed,
+            dtype=args.dtype,
+        )
         path = save_profile(profile, args.out / profile_filename(model, args.device) if to_folder else args.out)
         for batch in profile.batch_sizes:
             print(format_table(profile, batch), end="\n\n")

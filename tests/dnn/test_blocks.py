@@ -13,8 +13,10 @@ _DEVICE = DeviceInfo("cpu", "synthetic", "0", "float32", 1, "2024-01-01T00:00:00
 def synthetic_profile(latencies, kinds=None) -> Profile:
     """A profile with the given per-layer latencies (a test input for the grouping only)."""
     kinds = kinds or ["conv"] * len(latencies)
-    layers = tuple(LayerProfile(f"l{i}", kind, {1: LatencyStats(t, t, t, 1)}, 4, 4, 0, 0)
-                   for i, (t, kind) in enumerate(zip(latencies, kinds)))
+    layers = tuple(
+        LayerProfile(f"l{i}", kind, {1: LatencyStats(t, t, t, 1)}, 4, 4, 0, 0)
+        for i, (t, kind) in enumerate(zip(latencies, kinds))
+    )
     total = float(sum(latencies))
     return Profile("synthetic", (1, 1, 1), _DEVICE, (1,), layers, {1: LatencyStats(total, total, total, 1)})
 
@@ -124,8 +126,10 @@ def test_blocks__block_table_sums_the_profile():
     assert np.array_equal(table.output_bytes[:-1], table.input_bytes[1:])
     assert table.output_bytes[-1] == 10 * 4  # the logits
     assert np.array_equal(table.local_s, table.edge_s)  # both the CPU profile here
-    assert table.names == tuple(profile.layers[a].name if b - a == 1 else
-                                f"{profile.layers[a].name}..{profile.layers[b - 1].name}" for a, b in table.layer_ranges)
+    assert table.names == tuple(
+        profile.layers[a].name if b - a == 1 else f"{profile.layers[a].name}..{profile.layers[b - 1].name}"
+        for a, b in table.layer_ranges
+    )
     assert table.local_s.dtype == np.float64 and not table.local_s.flags.writeable
 
 

@@ -30,25 +30,85 @@ def test_models__parameter_counts_match_published_values():
 
 
 def test_models__vgg16_cifar_count_by_hand():
-    widths = [(3, 64), (64, 64), (64, 128), (128, 128), (128, 256), (256, 256), (256, 256),
-              (256, 512), (512, 512), (512, 512), (512, 512), (512, 512), (512, 512)]
+    widths = [
+        (3, 64),
+        (64, 64),
+        (64, 128),
+        (128, 128),
+        (128, 256),
+        (256, 256),
+        (256, 256),
+        (256, 512),
+        (512, 512),
+        (512, 512),
+        (512, 512),
+        (512, 512),
+        (512, 512),
+    ]
     expected = sum(9 * a * b + b + 2 * b for a, b in widths) + 512 * 10 + 10
     assert sum(p.numel() for p in build_model("vgg16", device="meta").parameters()) == expected
 
 
 # Output shape (C, H, W) or (features,) after every unit, from the architectures' definitions.
 OUTPUT_SHAPES = {
-    "alexnet": [(64, 8, 8), (64, 4, 4), (192, 4, 4), (192, 2, 2), (384, 2, 2), (256, 2, 2), (256, 2, 2),
-                (256, 1, 1), (10,)],
-    "vgg16": [(64, 32, 32)] * 2 + [(64, 16, 16)] + [(128, 16, 16)] * 2 + [(128, 8, 8)] + [(256, 8, 8)] * 3
-    + [(256, 4, 4)] + [(512, 4, 4)] * 3 + [(512, 2, 2)] + [(512, 2, 2)] * 3 + [(512, 1, 1), (10,)],
-    "nin": [(192, 32, 32), (160, 32, 32), (96, 32, 32), (96, 16, 16), (192, 16, 16), (192, 16, 16),
-            (192, 16, 16), (192, 8, 8), (192, 8, 8), (192, 8, 8), (10, 8, 8), (10,)],
+    "alexnet": [
+        (64, 8, 8),
+        (64, 4, 4),
+        (192, 4, 4),
+        (192, 2, 2),
+        (384, 2, 2),
+        (256, 2, 2),
+        (256, 2, 2),
+        (256, 1, 1),
+        (10,),
+    ],
+    "vgg16": [(64, 32, 32)] * 2
+    + [(64, 16, 16)]
+    + [(128, 16, 16)] * 2
+    + [(128, 8, 8)]
+    + [(256, 8, 8)] * 3
+    + [(256, 4, 4)]
+    + [(512, 4, 4)] * 3
+    + [(512, 2, 2)]
+    + [(512, 2, 2)] * 3
+    + [(512, 1, 1), (10,)],
+    "nin": [
+        (192, 32, 32),
+        (160, 32, 32),
+        (96, 32, 32),
+        (96, 16, 16),
+        (192, 16, 16),
+        (192, 16, 16),
+        (192, 16, 16),
+        (192, 8, 8),
+        (192, 8, 8),
+        (192, 8, 8),
+        (10, 8, 8),
+        (10,),
+    ],
     "resnet32": [(16, 32, 32)] * 6 + [(32, 16, 16)] * 5 + [(64, 8, 8)] * 5 + [(64,), (10,)],
-    "alexnet_224": [(64, 55, 55), (64, 27, 27), (192, 27, 27), (192, 13, 13), (384, 13, 13), (256, 13, 13),
-                    (256, 13, 13), (256, 6, 6), (4096,), (4096,), (1000,)],
-    "vgg16_224": [(64, 224, 224)] * 2 + [(64, 112, 112)] + [(128, 112, 112)] * 2 + [(128, 56, 56)]
-    + [(256, 56, 56)] * 3 + [(256, 28, 28)] + [(512, 28, 28)] * 3 + [(512, 14, 14)] + [(512, 14, 14)] * 3
+    "alexnet_224": [
+        (64, 55, 55),
+        (64, 27, 27),
+        (192, 27, 27),
+        (192, 13, 13),
+        (384, 13, 13),
+        (256, 13, 13),
+        (256, 13, 13),
+        (256, 6, 6),
+        (4096,),
+        (4096,),
+        (1000,),
+    ],
+    "vgg16_224": [(64, 224, 224)] * 2
+    + [(64, 112, 112)]
+    + [(128, 112, 112)] * 2
+    + [(128, 56, 56)]
+    + [(256, 56, 56)] * 3
+    + [(256, 28, 28)]
+    + [(512, 28, 28)] * 3
+    + [(512, 14, 14)]
+    + [(512, 14, 14)] * 3
     + [(512, 7, 7), (4096,), (4096,), (1000,)],
 }
 
@@ -78,6 +138,7 @@ def test_models__layers_in_sequence_reproduce_forward_exactly(name):
 
 def _reference_resnet32(model, x):
     """Straightforward functional ResNet-32 from the model's weights (He et al. 2016, option A)."""
+
     def bn(t, m):
         return F.batch_norm(t, m.running_mean, m.running_var, m.weight, m.bias, False, 0.0, m.eps)
 
@@ -93,8 +154,14 @@ def _reference_resnet32(model, x):
             shortcut = out
             if stride == 2:
                 extra = branch.shape[1] - out.shape[1]
-                shortcut = torch.cat([torch.zeros_like(out[:, : extra // 2, ::2, ::2]), out[:, :, ::2, ::2],
-                                      torch.zeros_like(out[:, : extra - extra // 2, ::2, ::2])], dim=1)
+                shortcut = torch.cat(
+                    [
+                        torch.zeros_like(out[:, : extra // 2, ::2, ::2]),
+                        out[:, :, ::2, ::2],
+                        torch.zeros_like(out[:, : extra - extra // 2, ::2, ::2]),
+                    ],
+                    dim=1,
+                )
             out = F.relu(branch + shortcut)
     return F.linear(out.mean(dim=(2, 3)), units["fc"][0].weight, units["fc"][0].bias)
 
@@ -121,8 +188,11 @@ def test_models__vgg16_matches_independent_functional_forward():
         for stage_size in (2, 2, 3, 3, 3):
             for _ in range(stage_size):
                 out = F.conv2d(out, convs[k].weight, convs[k].bias, padding=1)
-                out = F.relu(F.batch_norm(out, bns[k].running_mean, bns[k].running_var, bns[k].weight,
-                                          bns[k].bias, False, 0.0, bns[k].eps))
+                out = F.relu(
+                    F.batch_norm(
+                        out, bns[k].running_mean, bns[k].running_var, bns[k].weight, bns[k].bias, False, 0.0, bns[k].eps
+                    )
+                )
                 k += 1
             out = F.max_pool2d(out, 2)
         fc = dict(model.layers)["fc"][1]

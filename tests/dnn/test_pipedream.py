@@ -63,8 +63,12 @@ def test_pipedream__graph_that_does_not_match_the_chain_is_refused():
     with pytest.raises(ValueError, match="parameter bytes"):
         import_profile("alexnet_224", text.replace("parameter_size=93184.000", "parameter_size=93188.000"))
     with pytest.raises(ValueError, match="only 0 ms ones are dropped"):
-        import_profile("alexnet_224", text.replace("Dropout(p=0.5) -- forward_compute_time=0.000",
-                                                   "Dropout(p=0.5) -- forward_compute_time=0.100", 1))
+        import_profile(
+            "alexnet_224",
+            text.replace(
+                "Dropout(p=0.5) -- forward_compute_time=0.000", "Dropout(p=0.5) -- forward_compute_time=0.100", 1
+            ),
+        )
     with pytest.raises(ValueError, match="neither a node nor an edge"):
         parse_graph(text + "\nnonsense")
     with pytest.raises(ValueError, match="PipeDream publishes profiles for"):

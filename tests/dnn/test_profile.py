@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from edge_envs.dnn import MODELS, ProfileError, block_table, build_model, load_profile, save_profile, shipped_profile
-from edge_envs.dnn.profile import (MEASURED_SOURCE, PROFILE_DIR, SCHEMA_VERSION, ProfileNotShipped,
-                                   profile_from_dict)
+from edge_envs.dnn.profile import MEASURED_SOURCE, PROFILE_DIR, SCHEMA_VERSION, ProfileNotShipped, profile_from_dict
 
 
 def test_profile__round_trip_is_exact(tiny_profile, tmp_path):
@@ -157,14 +156,18 @@ def test_profile__rewritten_file_is_read_again_in_the_same_process(tmp_path):
     table = block_table("alexnet", 3, local=str(path), edge=str(path))
     assert table.local_s[0] >= 0.5 and table.edge_s[0] >= 0.5
     path.write_text(json.dumps(shipped_profile("alexnet").to_dict()))
-    np.testing.assert_array_equal(block_table("alexnet", 3, local=str(path), edge=str(path)).local_s,
-                                  block_table("alexnet", 3).local_s)
+    np.testing.assert_array_equal(
+        block_table("alexnet", 3, local=str(path), edge=str(path)).local_s, block_table("alexnet", 3).local_s
+    )
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"\xff\xfe{", "not UTF-8 text"),
-    (None, "is a folder"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\xff\xfe{", "not UTF-8 text"),
+        (None, "is a folder"),
+    ],
+)
 def test_profile__unreadable_file_is_a_profile_error(tmp_path, content, message):
     path = tmp_path / "p.json"
     if content is None:

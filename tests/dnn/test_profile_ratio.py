@@ -5,8 +5,10 @@ from edge_envs.dnn import save_profile, shipped_profile
 def test_profile_ratio__reports_sum_of_layers_over_whole_model(tiny_profile, tmp_path, capsys):
     save_profile(tiny_profile, tmp_path / "tiny__cpu.json")
     rows = ratio_rows(tmp_path)
-    assert [(r.file, r.batch, r.source) for r in rows] == [("tiny__cpu.json", 1, "measured"),
-                                                           ("tiny__cpu.json", 2, "measured")]
+    assert [(r.file, r.batch, r.source) for r in rows] == [
+        ("tiny__cpu.json", 1, "measured"),
+        ("tiny__cpu.json", 2, "measured"),
+    ]
     for row in rows:
         assert row.layers_s == sum(layer.latency[row.batch].median_s for layer in tiny_profile.layers)
         assert row.whole_s == tiny_profile.model_latency[row.batch].median_s

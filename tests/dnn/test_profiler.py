@@ -4,8 +4,7 @@ import json
 import pytest
 import torch
 
-from edge_envs.dnn import load_profile
-from edge_envs.dnn import profiler
+from edge_envs.dnn import load_profile, profiler
 from edge_envs.dnn.models import LayerChain, conv_unit
 from edge_envs.dnn.profiler import format_table, measure
 from tests.dnn.tiny import make_tiny_chain

@@ -1,0 +1,327 @@
+"""What every registered environment must pass: a new env gets all of it by being registered.
+
+Parametrised over every Gymnasium id (``edge_envs.ENV_IDS``), every vector entry point of those ids and
+every PettingZoo module (``edge_envs.PETTINGZOO_MODULES``), each built with its defaults: the API
+checkers (Gymnasium's and SB3's, PettingZoo's parallel API and seed tests), seeded determinism (the same
+seed and actions give the same trajectory, bit for bit; another seed another one), pickling mid-episode,
+observations inside their space over random episodes, and a ValueError for each kind of bad action.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+from gymnasium.utils.env_checker import check_env as gym_check_env
+from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import edge_envs
+from tests.helpers import parallel_rollout, rollout, same
+
+GYM_IDS = edge_envs.ENV_IDS
+VECTOR_IDS = tuple(env_id for env_id in GYM_IDS if gym.spec(env_id).vector_entry_point is not None)
+PZ_MODULES = edge_envs.PETTINGZOO_MODULES
+STEPS = 12  # steps per rollout: enough to cover resets of the short envs, cheap for the slow ones
+NUM_ENVS = 3
+
+
+def pz_module(name: str):
+    return importlib.import_module(f"edge_envs.{name}")
+
+
+def bad_actions(space: spaces.Space) -> dict[str, np.ndarray]:
+    """Invalid actions of each kind the space allows, by name: out of range, wrong shape, not finite."""
+    if isinstance(space, spaces.MultiDiscrete):
+        low, high = space.start, space.start + space.nvec - 1
+        return {
+            "below range": low - 1,
+            "above range": high + 1,
+            "wrong shape": np.zeros((1, *space.shape), int),
+            "NaN": np.full(space.shape, np.nan),
+        }
+    if isinstance(space, spaces.Discrete):
+        return {
+            "below range": np.int64(space.start - 1),
+            "above range": np.int64(space.start + space.n),
+            "wrong shape": np.zeros(2, int),
+            "NaN": np.float64(np.nan),
+        }
+    if isinstance(space, spaces.MultiBinary):
+        return {"above range": np.full(space.shape, 2), "wrong shape": np.zeros((1, *space.shape), np.int8)}
+    if isinstance(space, spaces.Box):
+        return {"wrong shape": np.zeros((1, *space.shape), space.dtype), "NaN": np.full(space.shape, np.nan)}
+    raise NotImplementedError(f"no bad actions defined for {type(space).__name__}: extend bad_actions")
+
+
+def _cases(space_of_id) -> list:
+    return [
+        pytest.param(key, name, id=f"{key}-{name}") for key in space_of_id for name in bad_actions(space_of_id[key])
+    ]
+
+
+def _in_space(space: spaces.Space, observation) -> bool:
+    return space.contains(observation)
+
+
+# ---------------------------------------------------------------- Gymnasium ids
+
+
+@pytest.mark.parametrize("env_id", GYM_IDS)
+def test_conformance__gymnasium_check_env_passes(env_id):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a checker warning is a failure
+        gym_check_env(gym.make(env_id).unwrapped)
+
+
+@pytest.mark.parametrize("env_id", GYM_IDS)
+def test_conformance__sb3_check_env_passes(env_id):
+    sb3_check_env(gym.make(env_id), warn=False)
+
+
+@pytest.mark.parametrize("env_id", GYM_IDS)
+def test_conformance__sb3_make_vec_env_builds_and_resets(env_id):
+    # SB3's make_vec_env asks for rgb_array first and falls back to no render mode on an error
+    from stable_baselines3.common.env_util import make_vec_env
+
+    vec = make_vec_env(env_id, n_envs=2, seed=0)
+    assert vec.reset().shape == (2, *gym.make(env_id).observation_space.shape)
+    vec.close()
+
+
+@pytest.mark.parametrize("env_id", GYM_IDS)
+def test_conformance__same_seed_and_actions_give_the_same_trajectory(env_id):
+    first = rollout(gym.make(env_id), seed=7, steps=STEPS)
+    assert same(first, rollout(gym.make(env_id), seed=7, steps=STEPS))
+    assert not same(first, rollout(gym.make(env_id), seed=8, steps=STEPS))
+
+
+@pytest.mark.parametrize("env_id", GYM_IDS)
+def test_conformance__env_pickles_mid_episode_and_the_copy_continues_identically(env_id):
+    env = gym.make(env_id)
+    env.reset(seed=3)
+    env.action_space.seed(3)
+    env.step(env.action_space.sample())
+    clone = pickle.loads(pickle.dumps(env))
+    actions = [env.action_space.sample() for _ in range(3)]
+    assert same([env.step(a)[:4] for a in actions], [clone.step(a)[:4] for a in actions])
+
+
+@pytest.mark.parametrize("env_id", GYM_IDS)
+def test_conformance__observations_lie_in_their_space_over_random_episodes(env_id):
+    env = gym.make(env_id)
+    for episode in range(2):
+        observation, info = env.reset(seed=100 + episode)
+        env.action_space.seed(episode)
+        assert _in_space(env.observation_space, observation) and isinstance(info, dict)
+        for _ in range(STEPS):
+            observation, reward, terminated, truncated, info = env.step(env.action_space.sample())
+            assert _in_space(env.observation_space, observation), (episode, observation)
+            assert np.isfinite(reward) and isinstance(info, dict)
+            if terminated or truncated:
+                break
+
+
+@pytest.mark.parametrize("env_id, kind", _cases({env_id: gym.spec(env_id).make().action_space for env_id in GYM_IDS}))
+def test_conformance__bad_action_is_a_value_error(env_id, kind):
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action"):
+        env.step(bad_actions(env.action_space)[kind])
+    env.action_space.seed(0)
+    env.step(env.action_space.sample())  # the refused action left the env usable
+
+
+@pytest.mark.parametrize("env_id", GYM_IDS)
+def test_conformance__unsupported_render_mode_is_a_value_error_naming_the_modes(env_id):
+    with pytest.raises(ValueError, match="render_mode"):
+        gym.make(env_id, render_mode="no-such-mode")
+
+
+@pytest.mark.parametrize("env_id", GYM_IDS)
+def test_conformance__namespaced_id_makes_the_env(env_id):
+    assert gym.make(f"edge_envs:{env_id}").spec.id == env_id
+
+
+# ---------------------------------------------------------------- vector entry points
+
+
+def make_vec(env_id: str, num_envs: int = NUM_ENVS):
+    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point")
+
+
+@pytest.mark.parametrize("env_id", VECTOR_IDS)
+def test_conformance__vector_env_spaces_match_the_single_env(env_id):
+    venv, env = make_vec(env_id), gym.make(env_id)
+    assert venv.num_envs == NUM_ENVS
+    assert venv.single_observation_space == env.observation_space
+    assert venv.single_action_space == env.action_space
+    observations, infos = venv.reset(seed=0)
+    assert _in_space(venv.observation_space, observations) and isinstance(infos, dict)
+
+
+@pytest.mark.parametrize("env_id", VECTOR_IDS)
+def test_conformance__vector_env_same_seed_and_actions_give_the_same_trajectory(env_id):
+    first = rollout(make_vec(env_id), seed=7, steps=STEPS)
+    assert same(first, rollout(make_vec(env_id), seed=7, steps=STEPS))
+    assert not same(first, rollout(make_vec(env_id), seed=8, steps=STEPS))
+
+
+@pytest.mark.parametrize("env_id", VECTOR_IDS)
+def test_conformance__vector_env_row_i_is_the_single_env_seeded_seed_plus_i(env_id):
+    venv, singles = make_vec(env_id), [gym.make(env_id) for _ in range(NUM_ENVS)]
+    observations, _ = venv.reset(seed=20)
+    single = [env.reset(seed=20 + i)[0] for i, env in enumerate(singles)]
+    assert all(same(observations[i], single[i]) for i in range(NUM_ENVS))
+    venv.action_space.seed(0)
+    for _ in range(STEPS):  # within the first episode of every row (rows reset on their own after it)
+        actions = venv.action_space.sample()
+        batch = venv.step(actions)
+        steps = [env.step(actions[i]) for i, env in enumerate(singles)]
+        for i, (observation, reward, terminated, truncated, _) in enumerate(steps):
+            assert same(
+                [batch[0][i], batch[1][i], batch[2][i], batch[3][i]],
+                [observation, np.float64(reward), terminated, truncated],
+            ), i
+        if any(step[2] or step[3] for step in steps):
+            break
+
+
+@pytest.mark.parametrize("env_id", VECTOR_IDS)
+def test_conformance__vector_env_observations_lie_in_their_space(env_id):
+    venv = make_vec(env_id)
+    observations, _ = venv.reset(seed=5)
+    venv.action_space.seed(5)
+    for _ in range(STEPS):
+        assert _in_space(venv.observation_space, observations)
+        observations, rewards, terminated, truncated, _ = venv.step(venv.action_space.sample())
+        assert rewards.shape == terminated.shape == truncated.shape == (NUM_ENVS,)
+        assert np.all(np.isfinite(rewards))
+    assert _in_space(venv.observation_space, observations)
+
+
+@pytest.mark.parametrize("env_id", VECTOR_IDS)
+def test_conformance__vector_env_pickles_mid_episode_and_the_copy_continues_identically(env_id):
+    venv = make_vec(env_id)
+    venv.reset(seed=3)
+    venv.action_space.seed(3)
+    venv.step(venv.action_space.sample())
+    clone = pickle.loads(pickle.dumps(venv))
+    actions = [venv.action_space.sample() for _ in range(3)]
+    assert same([venv.step(a)[:4] for a in actions], [clone.step(a)[:4] for a in actions])
+
+
+@pytest.mark.parametrize(
+    "env_id, kind", _cases({env_id: gym.spec(env_id).make().action_space for env_id in VECTOR_IDS})
+)
+def test_conformance__vector_env_bad_action_in_one_row_is_a_value_error(env_id, kind):
+    venv = make_vec(env_id)
+    venv.reset(seed=0)
+    venv.action_space.seed(0)
+    actions = venv.action_space.sample()
+    bad = bad_actions(venv.single_action_space)[kind]
+    if bad.shape == venv.single_action_space.shape:
+        actions = actions.astype(bad.dtype) if bad.dtype.kind == "f" else actions
+        actions[1] = bad
+    else:  # a batch whose rows have the wrong shape
+        actions = np.stack([bad] * NUM_ENVS)
+    with pytest.raises(ValueError, match="action"):
+        venv.step(actions)
+
+
+@pytest.mark.parametrize("env_id", VECTOR_IDS)
+def test_conformance__vector_env_wrong_number_of_rows_is_a_value_error(env_id):
+    venv = make_vec(env_id)
+    venv.reset(seed=0)
+    venv.action_space.seed(0)
+    with pytest.raises(ValueError, match="action"):
+        venv.step(venv.action_space.sample()[:-1])
+
+
+# ---------------------------------------------------------------- PettingZoo modules
+
+
+@pytest.mark.parametrize("name", PZ_MODULES)
+def test_conformance__pettingzoo_module_exposes_env_parallel_env_and_raw_env(name):
+    module = pz_module(name)
+    assert callable(module.env) and callable(module.parallel_env) and isinstance(module.raw_env, type)
+    env = module.parallel_env()
+    assert env.metadata["name"] == name
+    assert env.observation_space(env.possible_agents[0]) is env.observation_space(env.possible_agents[0])
+
+
+@pytest.mark.parametrize("name", PZ_MODULES)
+def test_conformance__pettingzoo_parallel_api_test_passes(name):
+    parallel_api_test(pz_module(name).parallel_env(), num_cycles=STEPS)
+
+
+@pytest.mark.parametrize("name", PZ_MODULES)
+def test_conformance__pettingzoo_aec_api_test_passes(name):
+    api_test(pz_module(name).env(), num_cycles=STEPS)
+
+
+@pytest.mark.parametrize("name", PZ_MODULES)
+def test_conformance__pettingzoo_parallel_seed_test_passes(name):
+    parallel_seed_test(pz_module(name).parallel_env, num_cycles=STEPS)
+
+
+@pytest.mark.parametrize("name", PZ_MODULES)
+def test_conformance__pettingzoo_same_seed_and_actions_give_the_same_trajectory(name):
+    module = pz_module(name)
+    first = parallel_rollout(module.parallel_env(), seed=7, steps=STEPS)
+    assert same(first, parallel_rollout(module.parallel_env(), seed=7, steps=STEPS))
+    assert not same(first, parallel_rollout(module.parallel_env(), seed=8, steps=STEPS))
+
+
+@pytest.mark.parametrize("name", PZ_MODULES)
+def test_conformance__pettingzoo_env_pickles_mid_episode_and_the_copy_continues_identically(name):
+    env = pz_module(name).parallel_env()
+    env.reset(seed=3)
+    for index, agent in enumerate(env.possible_agents):
+        env.action_space(agent).seed(index)
+    env.step({agent: env.action_space(agent).sample() for agent in env.agents})
+    clone = pickle.loads(pickle.dumps(env))
+    for _ in range(3):
+        if not env.agents:
+            break
+        actions = {agent: env.action_space(agent).sample() for agent in env.agents}
+        assert same(env.step(actions)[:4], clone.step(actions)[:4])
+
+
+@pytest.mark.parametrize("name", PZ_MODULES)
+def test_conformance__pettingzoo_observations_lie_in_their_spaces_over_random_episodes(name):
+    env = pz_module(name).parallel_env()
+    for episode in range(2):
+        observations, _ = env.reset(seed=100 + episode)
+        for index, agent in enumerate(env.possible_agents):
+            env.action_space(agent).seed(episode * 100 + index)
+        for _ in range(STEPS):
+            assert all(_in_space(env.observation_space(a), o) for a, o in observations.items())
+            if not env.agents:
+                break
+            observations, rewards, *_ = env.step({a: env.action_space(a).sample() for a in env.agents})
+            assert all(np.isfinite(r) for r in rewards.values())
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    _cases(
+        {
+            name: pz_module(name).parallel_env().action_space(pz_module(name).parallel_env().possible_agents[0])
+            for name in PZ_MODULES
+        }
+    ),
+)
+def test_conformance__pettingzoo_bad_action_of_one_agent_is_a_value_error(name, kind):
+    env = pz_module(name).parallel_env()
+    env.reset(seed=0)
+    actions = {agent: env.action_space(agent).sample() for agent in env.agents}
+    first = env.agents[0]
+    actions[first] = bad_actions(env.action_space(first))[kind]
+    with pytest.raises(ValueError, match="action"):
+        env.step(actions)
