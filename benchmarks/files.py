@@ -8,6 +8,10 @@ import tempfile
 import time
 from pathlib import Path
 
+RESULTS_DIR = Path("benchmarks", "results")
+"""Where a benchmark writes by default: ``./benchmarks/results`` under the working directory (the root of a
+checkout), never inside the installed package; every benchmark's ``--out`` writes elsewhere."""
+
 
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
