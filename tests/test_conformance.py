@@ -69,6 +69,17 @@ def _in_space(space: spaces.Space, observation) -> bool:
     return space.contains(observation)
 
 
+def _pickled_copy_continues_identically(env) -> bool:
+    """Pickle a Gymnasium env (single or vector) one step into an episode; the copy and the original then
+    give the same steps for the same actions."""
+    env.reset(seed=3)
+    env.action_space.seed(3)
+    env.step(env.action_space.sample())
+    clone = pickle.loads(pickle.dumps(env))
+    actions = [env.action_space.sample() for _ in range(3)]
+    return same([env.step(a)[:4] for a in actions], [clone.step(a)[:4] for a in actions])
+
+
 # ---------------------------------------------------------------- Gymnasium ids
 
 
@@ -103,13 +114,7 @@ def test_conformance__same_seed_and_actions_give_the_same_trajectory(env_id):
 
 @pytest.mark.parametrize("env_id", GYM_IDS)
 def test_conformance__env_pickles_mid_episode_and_the_copy_continues_identically(env_id):
-    env = gym.make(env_id)
-    env.reset(seed=3)
-    env.action_space.seed(3)
-    env.step(env.action_space.sample())
-    clone = pickle.loads(pickle.dumps(env))
-    actions = [env.action_space.sample() for _ in range(3)]
-    assert same([env.step(a)[:4] for a in actions], [clone.step(a)[:4] for a in actions])
+    assert _pickled_copy_continues_identically(gym.make(env_id))
 
 
 @pytest.mark.parametrize("env_id", GYM_IDS)
@@ -207,13 +212,7 @@ def test_conformance__vector_env_observations_lie_in_their_space(env_id):
 
 @pytest.mark.parametrize("env_id", VECTOR_IDS)
 def test_conformance__vector_env_pickles_mid_episode_and_the_copy_continues_identically(env_id):
-    venv = make_vec(env_id)
-    venv.reset(seed=3)
-    venv.action_space.seed(3)
-    venv.step(venv.action_space.sample())
-    clone = pickle.loads(pickle.dumps(venv))
-    actions = [venv.action_space.sample() for _ in range(3)]
-    assert same([venv.step(a)[:4] for a in actions], [clone.step(a)[:4] for a in actions])
+    assert _pickled_copy_continues_identically(make_vec(env_id))
 
 
 @pytest.mark.parametrize(

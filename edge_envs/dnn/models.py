@@ -115,21 +115,27 @@ class BasicBlock(nn.Module):
         return F.relu(out + self.shortcut(x))
 
 
+def _alexnet_features(conv1_padding: int, pool: Callable[[], nn.Module]) -> list[tuple[str, str, nn.Module]]:
+    """AlexNet's five convolutions and three pooling layers; the CIFAR-10 and ImageNet variants differ in
+    the first convolution's padding and the pooling window."""
+    return [
+        ("conv1", "conv", conv_unit(3, 64, 11, stride=4, padding=conv1_padding)),
+        ("pool1", "pool", pool()),
+        ("conv2", "conv", conv_unit(64, 192, 5, padding=2)),
+        ("pool2", "pool", pool()),
+        ("conv3", "conv", conv_unit(192, 384, 3, padding=1)),
+        ("conv4", "conv", conv_unit(384, 256, 3, padding=1)),
+        ("conv5", "conv", conv_unit(256, 256, 3, padding=1)),
+        ("pool5", "pool", pool()),
+    ]
+
+
 def _alexnet_cifar() -> LayerChain:
     return LayerChain(
         "alexnet",
         (3, 32, 32),
-        [
-            ("conv1", "conv", conv_unit(3, 64, 11, stride=4, padding=5)),
-            ("pool1", "pool", nn.MaxPool2d(2, 2)),
-            ("conv2", "conv", conv_unit(64, 192, 5, padding=2)),
-            ("pool2", "pool", nn.MaxPool2d(2, 2)),
-            ("conv3", "conv", conv_unit(192, 384, 3, padding=1)),
-            ("conv4", "conv", conv_unit(384, 256, 3, padding=1)),
-            ("conv5", "conv", conv_unit(256, 256, 3, padding=1)),
-            ("pool5", "pool", nn.MaxPool2d(2, 2)),
-            ("fc", "linear", linear_unit(256, 10, relu=False, flatten=True)),
-        ],
+        _alexnet_features(5, lambda: nn.MaxPool2d(2, 2))
+        + [("fc", "linear", linear_unit(256, 10, relu=False, flatten=True))],
     )
 
 
@@ -197,15 +203,8 @@ def _alexnet_224() -> LayerChain:
     return LayerChain(
         "alexnet_224",
         (3, 224, 224),
-        [
-            ("conv1", "conv", conv_unit(3, 64, 11, stride=4, padding=2)),
-            ("pool1", "pool", nn.MaxPool2d(3, 2)),
-            ("conv2", "conv", conv_unit(64, 192, 5, padding=2)),
-            ("pool2", "pool", nn.MaxPool2d(3, 2)),
-            ("conv3", "conv", conv_unit(192, 384, 3, padding=1)),
-            ("conv4", "conv", conv_unit(384, 256, 3, padding=1)),
-            ("conv5", "conv", conv_unit(256, 256, 3, padding=1)),
-            ("pool5", "pool", nn.MaxPool2d(3, 2)),
+        _alexnet_features(2, lambda: nn.MaxPool2d(3, 2))
+        + [
             ("fc6", "linear", linear_unit(256 * 6 * 6, 4096, relu=True, flatten=True)),
             ("fc7", "linear", linear_unit(4096, 4096, relu=True)),
             ("fc8", "linear", linear_unit(4096, 1000, relu=False)),
