@@ -320,7 +320,9 @@ def _check_against_model(profile: Profile) -> None:
 def profile_from_dict(data: Any) -> Profile:
     """Validate a decoded profile against its schema (and against its model, when the model is one of
     ``MODELS``); raise :class:`ProfileError` naming the first bad field."""
-    schema = data.get("schema") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise _fail("profile", f"must be an object, got {type(data).__name__}")
+    schema = data.get("schema")
     if schema not in SCHEMA_VERSIONS:
         raise _fail("schema", f"unsupported schema version {schema!r}; this loader reads {list(SCHEMA_VERSIONS)}")
     fields = tuple(f for f in Profile.__dataclass_fields__ if schema >= 2 or f != "source")
