@@ -16,8 +16,17 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from edge_envs.edge_partition import core
-from edge_envs.edge_partition.core import DELAY, ENERGY, OUTAGE, PENALTY, RAN_OUT, REWARD, CompiledCore
 from edge_envs.edge_partition.config import EdgePartitionConfig
+from edge_envs.edge_partition.core import (
+    DELAY,
+    ENERGY,
+    OUTAGE,
+    PENALTY,
+    RAN_OUT,
+    REWARD,
+    CompiledCore,
+    ObservationLayout,
+)
 from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
 from edge_envs.render import check_render_mode
 
@@ -25,9 +34,14 @@ from edge_envs.render import check_render_mode
 # observation encoding (shared by the single, vector and multi-agent envs)
 
 
+def layout(cfg: EdgePartitionConfig) -> ObservationLayout:
+    """Where each part of the observation lies (core.OBSERVATION; the table of :class:`EdgePartitionEnv`)."""
+    return ObservationLayout(cfg.num_blocks, cfg.num_servers)
+
+
 def observation_size(cfg: EdgePartitionConfig) -> int:
     """5 M + 3 N + 4 entries: see :class:`EdgePartitionEnv`'s observation table."""
-    return 5 * cfg.num_blocks + 3 * cfg.num_servers + 4
+    return layout(cfg).size
 
 
 def _squash(x):
@@ -35,39 +49,30 @@ def _squash(x):
     return x / (1.0 + x)
 
 
-class Layout:
-    """Index ranges of the observation's parts (M blocks, N servers)."""
-
-    def __init__(self, cfg: EdgePartitionConfig):
-        M, N = cfg.num_blocks, cfg.num_servers
-        self.static = slice(0, 4 * M)
-        self.deadline = slice(4 * M, 5 * M)
-        self.speed = slice(5 * M, 5 * M + N)
-        self.queue = slice(5 * M + N, 5 * M + 2 * N)
-        self.rate = slice(5 * M + 2 * N, 5 * M + 3 * N)
-        self.device_queue = 5 * M + 3 * N
-        self.tasks = self.device_queue + 1
-        self.energy = self.device_queue + 2
-        self.time_left = self.device_queue + 3
-
-
 def static_features(cfg: EdgePartitionConfig, blocks: core.Blocks) -> np.ndarray:
-    """(A, 4 M): squashed local latency, edge latency, input and output size of each block, each
-    scaled to a utilisation: times task_rate (and sizes over the lowest wireless rate)."""
+    """(A, 4 M): the core.STATIC_KEYS parts, in order: squashed local latency, edge latency, input and
+    output size of each block, each scaled to a utilisation: times task_rate (sizes over the lowest wireless rate)."""
     rate = cfg.task_rate
     lowest = cfg.rate_range_bps[0]
-    return np.concatenate([_squash(rate * blocks.local_time), _squash(rate * blocks.edge_work),
-                           _squash(rate * blocks.input_bits / lowest), _squash(rate * blocks.output_bits / lowest)],
-                          axis=-1)
+    return np.concatenate(
+        [
+            _squash(rate * blocks.local_time),
+            _squash(rate * blocks.edge_work),
+            _squash(rate * blocks.input_bits / lowest),
+            _squash(rate * blocks.output_bits / lowest),
+        ],
+        axis=-1,
+    )
 
 
-def encode(cfg: EdgePartitionConfig, static: np.ndarray, deadline, speed, queue, access, device_queue, tasks,
-           energy_left, slot) -> np.ndarray:
+def encode(
+    cfg: EdgePartitionConfig, static: np.ndarray, deadline, speed, queue, access, device_queue, tasks, energy_left, slot
+) -> np.ndarray:
     """Observations (R, A, 5 M + 3 N + 4) float32 from per-row arrays: deadline (R, A, M), speed and
     queue (R, N), access (R, A, N) s/bit, device_queue, tasks and energy_left (R, A), slot (R,)."""
     R, A, _ = deadline.shape
-    lay = Layout(cfg)
-    out = np.empty((R, A, observation_size(cfg)), dtype=np.float32)
+    lay = layout(cfg)
+    out = np.empty((R, A, lay.size), dtype=np.float32)
     out[..., lay.static] = static
     # scales are applied as multiplications by reciprocals, as the compiled core does (core.CompiledCore)
     out[..., lay.deadline] = deadline * (1.0 / cfg.deadline_s[1])
@@ -83,8 +88,18 @@ def encode(cfg: EdgePartitionConfig, static: np.ndarray, deadline, speed, queue,
 
 def encode_state(state: core.State, static: np.ndarray) -> np.ndarray:
     """Observations (B, A, dim) of a batched state."""
-    return encode(state.cfg, static, state.deadline_now, state.speed_now, state.queue, state.access_now,
-                  state.device_queue, state.tasks_now, state.energy_left, state.slot)
+    return encode(
+        state.cfg,
+        static,
+        state.deadline_now,
+        state.speed_now,
+        state.queue,
+        state.access_now,
+        state.device_queue,
+        state.tasks_now,
+        state.energy_left,
+        state.slot,
+    )
 
 
 def default_generator(cfg: EdgePartitionConfig):
@@ -93,8 +108,10 @@ def default_generator(cfg: EdgePartitionConfig):
 
 
 def _bad_action(what: str, cfg: EdgePartitionConfig, got) -> ValueError:
-    return ValueError(f"action: {what}; expected {cfg.num_blocks} integer locations in [0, {cfg.num_servers}] "
-                      f"(0 = device, n = edge server n), got {got!r}")
+    return ValueError(
+        f"action: {what}; expected {cfg.num_blocks} integer locations in [0, {cfg.num_servers}] "
+        f"(0 = device, n = edge server n), got {got!r}"
+    )
 
 
 def check_placement(action, cfg: EdgePartitionConfig) -> list[int]:
@@ -126,6 +143,9 @@ def check_placement(action, cfg: EdgePartitionConfig) -> list[int]:
 
 # ------------------------------------------------------------------------------------------------
 # the single env
+
+# info's key for an outcome part (core.OUTCOME) named otherwise: the slot now starting's values
+INFO_KEYS = {"device_queue_end": "device_queue", "next_tasks": "tasks"}
 
 
 class EdgePartitionEnv(gym.Env):
@@ -208,8 +228,9 @@ class EdgePartitionEnv(gym.Env):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
 
-    def __init__(self, config: EdgePartitionConfig | None = None, generator=None, render_mode: str | None = None,
-                 **overrides):
+    def __init__(
+        self, config: EdgePartitionConfig | None = None, generator=None, render_mode: str | None = None, **overrides
+    ):
         self.cfg = cfg = EdgePartitionConfig.from_kwargs(config, **overrides)
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.generator = generator if generator is not None else default_generator(cfg)
@@ -217,9 +238,12 @@ class EdgePartitionEnv(gym.Env):
         self.action_space = spaces.MultiDiscrete(np.full(M, N + 1, dtype=np.int64))
         self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
         self._outcome = core.Outcome(M, N)
-        parts = self._outcome.parts  # info's arrays are views of the step's outcome array
-        self._info_parts = [(key, parts[key]) for key in (*core.Outcome.BLOCK_KEYS, "server_load", "queue",
-                                                          "server_speed", "rate", "deadline")]
+        # info's keys and where the step's outcome row holds them (its arrays are views of the row)
+        self._info_parts = [
+            (INFO_KEYS.get(key, key), part)
+            for key, part in self._outcome.parts.items()
+            if key not in ("reward", "cost", "ran_out", "device_load", "queue_end")
+        ]
         self._active = np.ones(1, dtype=bool)
         self._core: CompiledCore | None = None
         self._last: dict | None = None
@@ -268,25 +292,29 @@ class EdgePartitionEnv(gym.Env):
         if self._core.step(placement, self._active, values, obs) >= 0:
             raise _bad_action("location out of range", self.cfg, action)
         values = values[0]
-        reward, _, delay, penalty, energy, outage, ran_out, device_queue, _, tasks, energy_left = values[
-            :core.ENERGY_LEFT + 1].tolist()
-        terminated = ran_out != 0.0
+        scalars = values[: core.SCALARS].tolist()
+        terminated = scalars[RAN_OUT] != 0.0
         truncated = bool(self._core.state.slot[0] >= self.cfg.episode_slots)
         self._done = terminated or truncated
-        info = {"delay": delay, "penalty": penalty, "energy": energy, "outage": outage, "placement": placement[0],
-                "energy_left": energy_left, "device_queue": device_queue, "tasks": tasks}
+        info = {"placement": placement[0]}
         for key, part in self._info_parts:
-            info[key] = values[part]
+            info[key] = scalars[part] if isinstance(part, int) else values[part]
         self._last = info
-        return obs[0], reward, terminated, truncated, info
+        return obs[0], scalars[REWARD], terminated, truncated, info
 
     def render(self):
         if self.render_mode != "ansi" or self._core is None:
             return None
         state = self._core.state
         queue = " ".join(f"{q:.2f}" for q in state.queue[0])
-        last = "" if self._last is None else (f" last placement {self._last['placement'].tolist()} delay "
-                                              f"{self._last['delay']:.3f} s penalty {self._last['penalty']:.3f} s")
+        last = (
+            ""
+            if self._last is None
+            else (
+                f" last placement {self._last['placement'].tolist()} delay "
+                f"{self._last['delay']:.3f} s penalty {self._last['penalty']:.3f} s"
+            )
+        )
         return f"slot {state.slot[0]}: queues [{queue}] s, energy {state.energy_left[0, 0]:.1f} J{last}"
 
 
@@ -311,8 +339,14 @@ class EdgePartitionVectorEnv(VectorEnv):
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
 
-    def __init__(self, num_envs: int = 1, config: EdgePartitionConfig | None = None, generator=None,
-                 render_mode: str | None = None, **overrides):
+    def __init__(
+        self,
+        num_envs: int = 1,
+        config: EdgePartitionConfig | None = None,
+        generator=None,
+        render_mode: str | None = None,
+        **overrides,
+    ):
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
         check_render_mode(render_mode, self.metadata["render_modes"])  # the vector env does not render
@@ -389,8 +423,9 @@ class EdgePartitionVectorEnv(VectorEnv):
         each location by the kernel."""
         a = np.asarray(actions)
         cfg = self.cfg
-        allowed = (f"{cfg.num_blocks} integer locations in [0, {cfg.num_servers}] per row "
-                   "(0 = device, n = edge server n)")
+        allowed = (
+            f"{cfg.num_blocks} integer locations in [0, {cfg.num_servers}] per row (0 = device, n = edge server n)"
+        )
         if a.shape != (self.num_envs, cfg.num_blocks):
             raise ValueError(f"actions: expected shape ({self.num_envs}, {cfg.num_blocks}), got {a.shape}; {allowed}")
         if a.dtype.kind not in "iu":
@@ -406,17 +441,24 @@ class EdgePartitionVectorEnv(VectorEnv):
         obs = np.empty(self.observation_space.shape, dtype=np.float32)
         bad = self._core.step(placement, ~done, out, obs)  # rows that ended last step are left alone
         if bad >= 0:
-            raise ValueError(f"actions: row {bad} has locations {placement[bad].tolist()}; each must lie in "
-                             f"[0, {self.cfg.num_servers}] (0 = device, n = edge server n)")
+            raise ValueError(
+                f"actions: row {bad} has locations {placement[bad].tolist()}; each must lie in "
+                f"[0, {self.cfg.num_servers}] (0 = device, n = edge server n)"
+            )
         if done.any():  # next-step autoreset: those rows start their next episode
             rows = np.flatnonzero(done)
             self._restart(rows)
             out[rows] = 0.0  # reward 0, not terminated
             self._core.observe(obs, rows)
-        scalars = out.T[:RAN_OUT + 1].copy()
+        scalars = out.T[: RAN_OUT + 1].copy()
         terminated = scalars[RAN_OUT] != 0.0
         truncated = (self.state.slot >= self.cfg.episode_slots) & ~done
         self._prev_done = terminated | truncated
-        info = {"delay": scalars[DELAY], "penalty": scalars[PENALTY], "energy": scalars[ENERGY],
-                "outage": scalars[OUTAGE], "energy_left": self.state.energy_left[:, 0].copy()}
+        info = {
+            "delay": scalars[DELAY],
+            "penalty": scalars[PENALTY],
+            "energy": scalars[ENERGY],
+            "outage": scalars[OUTAGE],
+            "energy_left": self.state.energy_left[:, 0].copy(),
+        }
         return obs, scalars[REWARD], terminated, truncated, info
