@@ -46,6 +46,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numba import literal_unroll, njit, prange
 
@@ -1082,13 +1083,14 @@ class CompiledCore:
     """Single-device instances (a State with A = 1) stepped in place by the compiled kernel.
 
     :meth:`step` advances ``state``'s arrays in place, as :func:`transition` would, and writes each
-    row's observation as :func:`encode` would; start new episodes in rows with :func:`start_episodes`
-    or :func:`copy_rows` (both write in place too). ``parallel``: step the rows on numba's threads
-    (``NUMBA_NUM_THREADS``, default one per core); None: from ``PARALLEL_ROWS`` rows on. The result
-    does not depend on the threads.
+    row's observation as the env's ``encode`` would; start new episodes in rows with
+    :func:`start_episodes` or :func:`copy_rows` (both write in place too). ``parallel``: step the rows
+    on numba's threads; None: from ``PARALLEL_ROWS`` rows on. ``threads``: how many (None: numba's
+    current setting, ``NUMBA_NUM_THREADS`` by default, one per core). The result does not depend on
+    the threads.
     """
 
-    def __init__(self, state: State, static: np.ndarray, parallel: bool | None = None):
+    def __init__(self, state: State, static: np.ndarray, parallel: bool | None = None, threads: int | None = None):
         if state.num_devices != 1:
             raise ValueError(f"state: CompiledCore runs single-device instances, got A={state.num_devices}")
         cfg, blocks = state.cfg, state.blocks
@@ -1111,6 +1113,7 @@ class CompiledCore:
         if parallel is None:
             parallel = state.batch_size >= PARALLEL_ROWS
         self._kernel = _step_rows_parallel if parallel else _step_rows_serial
+        self._threads = threads if parallel else None
 
     def step(self, placement: np.ndarray, active: np.ndarray, out: np.ndarray, obs: np.ndarray) -> int:
         """Apply ``placement`` (B, M) int64 to the rows where ``active`` (B,) bool, filling their rows of
@@ -1118,7 +1121,14 @@ class CompiledCore:
         reports no per-block parts, saves the work); write every row's observation into ``obs`` (B,
         dim) float32. Returns -1, or the first active row with a location outside [0, N]: then nothing
         has changed."""
-        return self._kernel(placement, active, *self._step_args, out, obs)
+        if self._threads is None:
+            return self._kernel(placement, active, *self._step_args, out, obs)
+        before = numba.get_num_threads()
+        numba.set_num_threads(self._threads)
+        try:
+            return self._kernel(placement, active, *self._step_args, out, obs)
+        finally:
+            numba.set_num_threads(before)
 
     def observe(self, obs: np.ndarray, rows: np.ndarray | None = None) -> None:
         """Write the current observation of ``rows`` (default: all) into ``obs`` (B, dim) float32."""

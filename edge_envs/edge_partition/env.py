@@ -6,9 +6,12 @@ actions with cheap integer checks, encodes observations, and handles seeding and
 
 from __future__ import annotations
 
+import os
+import warnings
 from typing import Any
 
 import gymnasium as gym
+import numba
 import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import seeding
@@ -27,8 +30,9 @@ from edge_envs.edge_partition.core import (
     CompiledCore,
     ObservationLayout,
 )
-from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
-from edge_envs.render import check_render_mode
+from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator, draw_instance
+from edge_envs.edge_partition.render import draw
+from edge_envs.render import HumanWindow, check_render_mode
 
 # ------------------------------------------------------------------------------------------------
 # observation encoding (shared by the single, vector and multi-agent envs)
@@ -105,6 +109,21 @@ def encode_state(state: core.State, static: np.ndarray) -> np.ndarray:
 def default_generator(cfg: EdgePartitionConfig):
     """ToyGenerator for ``model="toy"``, else RandomGenerator over the measured profiles."""
     return ToyGenerator() if cfg.model == "toy" else RandomGenerator(cfg)
+
+
+def check_reset_options(options, strict: bool = True) -> None:
+    """``reset``'s ``options``: None or an empty dict (the EdgePartition envs take no reset options yet).
+
+    Anything else raises a ValueError (``strict``), or a warning: the PettingZoo env only warns,
+    because PettingZoo's own API test resets with ``options={"options": 1}``.
+    """
+    if options is None or (isinstance(options, dict) and not options):
+        return
+    got = sorted(map(str, options)) if isinstance(options, dict) else type(options).__name__
+    message = f"options: EdgePartition's reset takes no options (None or {{}}), got {got}"
+    if strict or not isinstance(options, dict):
+        raise ValueError(message)
+    warnings.warn(message + "; ignored", stacklevel=3)
 
 
 def _bad_action(what: str, cfg: EdgePartitionConfig, got) -> ValueError:
@@ -226,7 +245,7 @@ class EdgePartitionEnv(gym.Env):
       a given seed gives a different trajectory than before.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi", "rgb_array", "human"], "render_fps": 2}
 
     def __init__(
         self, config: EdgePartitionConfig | None = None, generator=None, render_mode: str | None = None, **overrides
@@ -247,6 +266,7 @@ class EdgePartitionEnv(gym.Env):
         self._active = np.ones(1, dtype=bool)
         self._core: CompiledCore | None = None
         self._last: dict | None = None
+        self._window = HumanWindow("EdgePartition-v0", self.metadata["render_fps"]) if render_mode == "human" else None
 
     @property
     def state(self) -> core.State:
@@ -256,15 +276,18 @@ class EdgePartitionEnv(gym.Env):
         return self._core.state.rows(slice(None))
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_reset_options(options)
         super().reset(seed=seed)
         cfg = self.cfg
-        self.instance = self.generator(self.np_random)
+        self.instance = draw_instance(self.generator, self.np_random)
         state = core.initial(cfg, self.instance, self.np_random)
         self._core = CompiledCore(state, static_features(cfg, state.blocks))
         self._done = False
         self._last = None
         obs = np.empty((1, self.observation_space.shape[0]), dtype=np.float32)
         self._core.observe(obs)
+        if self._window is not None:
+            self.render()
         return obs[0], self._slot_info({"queue": state.queue[0].copy()})
 
     def _slot_info(self, info: dict) -> dict:
@@ -300,12 +323,23 @@ class EdgePartitionEnv(gym.Env):
         for key, part in self._info_parts:
             info[key] = scalars[part] if isinstance(part, int) else values[part]
         self._last = info
+        if self._window is not None:
+            self.render()
         return obs[0], scalars[REWARD], terminated, truncated, info
 
     def render(self):
-        if self.render_mode != "ansi" or self._core is None:
+        """``ansi``: a line about the slot; ``rgb_array``: the picture (:mod:`edge_partition.render`) as a
+        uint8 (H, W, 3) array; ``human``: that picture in a window (drawn at every step)."""
+        if self.render_mode is None or self._core is None:
             return None
         state = self._core.state
+        if self.render_mode != "ansi":
+            placement = None if self._last is None else self._last["placement"][None]
+            frame = draw(state, placement)
+            if self._window is None:
+                return frame
+            self._window.show(frame)
+            return None
         queue = " ".join(f"{q:.2f}" for q in state.queue[0])
         last = (
             ""
@@ -317,11 +351,30 @@ class EdgePartitionEnv(gym.Env):
         )
         return f"slot {state.slot[0]}: queues [{queue}] s, energy {state.energy_left[0, 0]:.1f} J{last}"
 
+    def close(self):
+        if self._window is not None:
+            self._window.close()
+
 
 # ------------------------------------------------------------------------------------------------
 # the vector env
 
 DRAW_BATCH = 64  # the vector env draws episode starts ahead once this many rows lack one
+THREADS_VARIABLE = "EDGE_ENVS_NUM_THREADS"  # the vector env's default num_threads when set
+
+
+def resolve_threads(num_threads) -> int:
+    """The vector env's thread count: ``num_threads``, else ``$EDGE_ENVS_NUM_THREADS``, else 1."""
+    source = "num_threads"
+    if num_threads is None:
+        num_threads, source = os.environ.get(THREADS_VARIABLE, "1"), THREADS_VARIABLE
+        num_threads = int(num_threads) if num_threads.strip().isdigit() else num_threads
+    top = numba.config.NUMBA_NUM_THREADS
+    if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or not 1 <= num_threads <= top:
+        raise ValueError(
+            f"{source} must be an integer in [1, {top}] (numba.config.NUMBA_NUM_THREADS), got {num_threads!r}"
+        )
+    return int(num_threads)
 
 
 class EdgePartitionVectorEnv(VectorEnv):
@@ -331,10 +384,17 @@ class EdgePartitionVectorEnv(VectorEnv):
     Generator and random stream), so the same seeds and actions give the same trajectories in both.
     Autoreset follows Gymnasium's next-step mode: the step after a row ends resets it (reward 0,
     action ignored). ``info`` holds per-row arrays: ``delay``, ``penalty``, ``energy``, ``outage``,
-    ``energy_left``. ``state`` (a core.State) is advanced in place. From ``core.PARALLEL_ROWS``
-    (256) rows on, the rows are stepped on numba's threads (``NUMBA_NUM_THREADS``, default one per
-    core; the results do not depend on it). Arguments as for :class:`EdgePartitionEnv`, plus
-    ``num_envs``.
+    ``energy_left``. ``state`` (a core.State) is advanced in place.
+
+    Arguments as for :class:`EdgePartitionEnv`, plus ``num_envs`` and ``num_threads``: how many
+    threads step the rows (from ``core.PARALLEL_ROWS`` = 256 rows on; the results never depend on
+    it). Default 1, or the environment variable ``EDGE_ENVS_NUM_THREADS``: one thread is the default
+    because an RL run steps the env beside a learner, and numba's threads, which wait for each other
+    at every step, then lose their cores (on two busy cores a 1024-wide step slowed 50-fold on two
+    threads, 1.5-fold on one). Opt in to more threads (at most ``numba.config.NUMBA_NUM_THREADS``)
+    on an otherwise idle machine: benchmarks/results/throughput_edge_partition.md has both figures.
+    ``reset(seed=...)``: None, an int (row i gets ``seed + i``) or one seed per row; ``options``:
+    none are taken (None or ``{}``).
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -345,10 +405,12 @@ class EdgePartitionVectorEnv(VectorEnv):
         config: EdgePartitionConfig | None = None,
         generator=None,
         render_mode: str | None = None,
+        num_threads: int | None = None,
         **overrides,
     ):
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        self.num_threads = resolve_threads(num_threads)
         check_render_mode(render_mode, self.metadata["render_modes"])  # the vector env does not render
         self.cfg = cfg = EdgePartitionConfig.from_kwargs(config, **overrides)
         self.num_envs = int(num_envs)
@@ -368,7 +430,7 @@ class EdgePartitionVectorEnv(VectorEnv):
     def _start(self, state: core.State, rows: np.ndarray) -> None:
         """Start fresh episodes in ``rows`` of ``state``, each drawn from its row's Generator."""
         rngs = [self._rngs[i] for i in rows.tolist()]
-        core.start_episodes(state, rows, [self.generator(rng) for rng in rngs], rngs)
+        core.start_episodes(state, rows, [draw_instance(self.generator, rng) for rng in rngs], rngs)
 
     def _restart(self, rows: np.ndarray) -> None:
         """Start the next episodes of ``rows`` (an int array), from the pre-drawn ones.
@@ -389,21 +451,33 @@ class EdgePartitionVectorEnv(VectorEnv):
             self._start(self._next, refill)
             self._ready[refill] = True
 
+    def _seeds(self, seed) -> list:
+        """One seed (an int or None) per row, from ``reset``'s ``seed``."""
+        B = self.num_envs
+
+        def one(s) -> bool:
+            return s is None or (isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and s >= 0)
+
+        if seed is None:
+            return [None] * B
+        if one(seed):
+            return [int(seed) + i for i in range(B)]
+        if isinstance(seed, (list, tuple, np.ndarray)) and len(seed) == B and all(one(s) for s in seed):
+            return [None if s is None else int(s) for s in seed]
+        raise ValueError(
+            f"seed: expected None, an integer >= 0 (row i gets seed + i) or a list of {B} such "
+            f"integers or None (one per env), got {seed!r}"
+        )
+
     def reset(self, *, seed: int | list | None = None, options: dict[str, Any] | None = None):
         B = self.num_envs
-        if seed is None:
-            seeds = [None] * B
-        elif isinstance(seed, (int, np.integer)):
-            seeds = [int(seed) + i for i in range(B)]
-        else:
-            seeds = list(seed)
-            if len(seeds) != B:
-                raise ValueError(f"seed: need {B} seeds (one per env), got {len(seeds)}")
+        seeds = self._seeds(seed)
+        check_reset_options(options)
         super().reset(seed=seeds[0])
         seeded = seed is not None or self._rngs is None  # without a seed, each row's Generator continues
         if seeded:
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
-            self.state = core.initial(self.cfg, [self.generator(rng) for rng in self._rngs], self._rngs)
+            self.state = core.initial(self.cfg, [draw_instance(self.generator, rng) for rng in self._rngs], self._rngs)
             self._next = self.state.rows(slice(None))  # placeholder rows until pre-drawn
             self._ready = np.zeros(B, dtype=bool)
         else:
@@ -411,7 +485,8 @@ class EdgePartitionVectorEnv(VectorEnv):
         self._from_next = self.state.array_pairs(self._next)
         if not seeded:  # the pre-drawn starts come first in each row's Generator
             self._restart(np.arange(B))
-        self._core = CompiledCore(self.state, static_features(self.cfg, self.state.blocks))
+        parallel = self.num_threads > 1 and B >= core.PARALLEL_ROWS
+        self._core = CompiledCore(self.state, static_features(self.cfg, self.state.blocks), parallel, self.num_threads)
         self._out = np.empty((core.SCALARS, B)).T  # the scalars only; each one's column is contiguous
         self._prev_done = np.zeros(B, dtype=bool)
         obs = np.empty(self.observation_space.shape, dtype=np.float32)
@@ -421,11 +496,16 @@ class EdgePartitionVectorEnv(VectorEnv):
     def _placements(self, actions) -> np.ndarray:
         """Actions as a contiguous int64 (B, M) array; shape and dtype checked here, the range of
         each location by the kernel."""
-        a = np.asarray(actions)
         cfg = self.cfg
         allowed = (
             f"{cfg.num_blocks} integer locations in [0, {cfg.num_servers}] per row (0 = device, n = edge server n)"
         )
+        try:
+            a = np.asarray(actions)
+        except ValueError:  # numpy refuses ragged nested lists
+            raise ValueError(
+                f"actions: rows of different lengths; expected shape ({self.num_envs}, {cfg.num_blocks}) with {allowed}"
+            ) from None
         if a.shape != (self.num_envs, cfg.num_blocks):
             raise ValueError(f"actions: expected shape ({self.num_envs}, {cfg.num_blocks}), got {a.shape}; {allowed}")
         if a.dtype.kind not in "iu":
