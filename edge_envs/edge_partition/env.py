@@ -230,7 +230,12 @@ class EdgePartitionEnv(gym.Env):
     any :class:`EdgePartitionConfig` field as a keyword (e.g. ``model="resnet32", num_blocks=9,
     num_servers=7, task_rate=110``); ``contention_free=True`` gives the contention-free scenario.
     ``generator``: a callable ``rng -> Instance`` (default :class:`RandomGenerator`;
-    :class:`ToyGenerator` for ``model="toy"``).
+    :class:`ToyGenerator` for ``model="toy"``); anything else it returns raises a TypeError.
+    ``render_mode``: ``"ansi"`` (a line of text), ``"rgb_array"`` (a uint8 (400, 720, 3) picture:
+    the area, the servers with their coverage and queued work, the device and its links, where each
+    block of the last slot ran; see docs/edge_partition.png) or ``"human"`` (that picture in a
+    window, drawn at every step). ``reset(seed=None, options=None)``: the env takes no reset options;
+    any (other than None or ``{}``) raises a ValueError.
 
     >>> import gymnasium as gym, edge_envs
     >>> env = gym.make("EdgePartition-v0", task_rate=90)
@@ -504,7 +509,8 @@ class EdgePartitionVectorEnv(VectorEnv):
             a = np.asarray(actions)
         except ValueError:  # numpy refuses ragged nested lists
             raise ValueError(
-                f"actions: rows of different lengths; expected shape ({self.num_envs}, {cfg.num_blocks}) with {allowed}"
+                f"actions: not a rectangular array (rows of different lengths or types); expected shape "
+                f"({self.num_envs}, {cfg.num_blocks}) with {allowed}"
             ) from None
         if a.shape != (self.num_envs, cfg.num_blocks):
             raise ValueError(f"actions: expected shape ({self.num_envs}, {cfg.num_blocks}), got {a.shape}; {allowed}")

@@ -1,8 +1,10 @@
 """Pictures of an EdgePartition state (``render_mode="rgb_array"`` / ``"human"``), with matplotlib.
 
 Left: the area with the edge servers (their coverage disc and a bar of their queued work), the
-device(s) and their wireless links (the links the last placement used drawn thick, in the server's
-colour). Right: where each block of the last slot ran, one row per device.
+device(s) and their wireless links (thin grey), and the path of the last slot's tasks: thick in the
+server's colour over the air (through the associated server when the server is out of coverage),
+dashed between servers over the wired link. Right: where each block of the last slot ran, one row
+per device.
 """
 
 from __future__ import annotations
@@ -23,15 +25,23 @@ def server_colour(n: int) -> tuple:
     return to_rgb(f"C{(n - 1) % 10}")
 
 
-def direct_links(state: State, a: int) -> np.ndarray:
-    """(N,) bool: the servers device ``a`` reaches over the air (in coverage, or its associated
-    nearest server), as the core's radio model (``_device_links``) connects them."""
-    if state.fixed_airtime[0, a, 0] > 0.0:
-        return np.ones(state.queue.shape[1], dtype=bool)
+def direct_links(state: State, a: int) -> tuple[np.ndarray, int]:
+    """((N,) bool, n): the servers device ``a`` reaches over the air (in coverage, or its associated
+    nearest server n), as the core's radio model (``_device_links``) connects them."""
     squared = ((state.server_xy[0] - state.position[0, a]) ** 2).sum(axis=1)
+    nearest = int(np.argmin(np.maximum(squared, 1.0)))
+    if state.fixed_airtime[0, a, 0] > 0.0:  # fixed rates: every server directly
+        return np.ones(state.queue.shape[1], dtype=bool), nearest
     direct = squared <= state.cfg.coverage_m**2
-    direct[np.argmin(np.maximum(squared, 1.0))] = True
-    return direct
+    direct[nearest] = True
+    return direct, nearest
+
+
+def _hops(placement_row: np.ndarray) -> list[tuple[int, int]]:
+    """(from, to) locations the data of one task crosses: block by block, from the device (the raw
+    image) and back to it (the result)."""
+    path = [DEVICE, *(int(x) for x in placement_row), DEVICE]
+    return [(i, j) for i, j in zip(path, path[1:]) if i != j]
 
 
 def draw(state: State, placement: np.ndarray | None, title: str = "") -> np.ndarray:
@@ -54,19 +64,21 @@ def draw(state: State, placement: np.ndarray | None, title: str = "") -> np.ndar
     area.set_xticks([]), area.set_yticks([])
     if radio:
         area.add_patch(Rectangle(tuple(low), *(high - low), fill=False, linestyle=":", edgecolor="0.6"))
-    used = np.zeros((A, N + 1), dtype=bool)
-    if placement is not None:
-        used[np.repeat(np.arange(A), M), np.asarray(placement).reshape(-1)] = True
+    servers = state.server_xy[0]
     for a in range(A):  # links first, under the markers
-        xy = state.position[0, a]
-        for n in np.flatnonzero(direct_links(state, a)):
-            thick = used[a, n + 1]
-            area.plot(
-                *zip(xy, state.server_xy[0, n]),
-                color=server_colour(n + 1) if thick else "0.7",
-                linewidth=2.5 if thick else 0.8,
-                zorder=1,
-            )
+        device = state.position[0, a]
+        direct, nearest = direct_links(state, a)
+        for n in np.flatnonzero(direct):
+            area.plot(*zip(device, servers[n]), color="0.7", linewidth=0.8, zorder=1)
+        for i, j in [] if placement is None else _hops(np.asarray(placement).reshape(A, M)[a]):
+            server = max(i, j) - 1
+            if i != DEVICE and j != DEVICE:  # server to server: the wired link
+                area.plot(*zip(servers[i - 1], servers[j - 1]), color="k", linestyle="--", linewidth=1.2, zorder=2)
+            elif direct[server]:
+                area.plot(*zip(device, servers[server]), color=server_colour(server + 1), linewidth=2.5, zorder=2)
+            else:  # through the associated server, then the wired link
+                area.plot(*zip(device, servers[nearest]), color=server_colour(server + 1), linewidth=2.5, zorder=2)
+                area.plot(*zip(servers[nearest], servers[server]), color="k", linestyle="--", linewidth=1.2, zorder=2)
     bar_w, bar_h = 0.035 * span, 0.16 * span
     for n in range(N):
         x, y = state.server_xy[0, n]
@@ -112,5 +124,34 @@ def draw(state: State, placement: np.ndarray | None, title: str = "") -> np.ndar
     grid.set_xlabel("block", fontsize=8)
     grid.set_title("where each block ran" if placement is not None else "no placement yet", fontsize=10)
     energy = ", ".join("inf" if np.isinf(e) else f"{e:.0f}" for e in state.energy_left[0])
-    figure.text(0.60, 0.12, f"energy left (J): {energy}", fontsize=8)
+    figure.text(0.60, 0.14, f"energy left (J): {energy}", fontsize=8)
+    figure.text(0.60, 0.08, "path of the tasks: thick over the air, dashed wired; bars: queued work", fontsize=7)
     return figure_to_rgb(figure)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Save the picture of a seeded EdgePartition-v0 episode after a few slots (docs/edge_partition.png)."""
+    import argparse
+
+    import matplotlib.image
+
+    from edge_envs.edge_partition.env import EdgePartitionEnv  # deferred: env imports this module
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--out", default="docs/edge_partition.png", help="PNG file to write")
+    parser.add_argument("--seed", type=int, default=0, help="the episode's seed")
+    parser.add_argument("--slots", type=int, default=5, help="slots to step before the picture")
+    args = parser.parse_args(argv)
+    env = EdgePartitionEnv(render_mode="rgb_array")
+    env.reset(seed=args.seed)
+    N, M = env.cfg.num_servers, env.cfg.num_blocks
+    for _ in range(args.slots - 1):  # every block on server 1: its queue builds up
+        env.step(np.ones(M, dtype=np.int64))
+    env.step(np.array([DEVICE] + [1 + m * N // M for m in range(M - 1)]))  # then spread
+    matplotlib.image.imsave(args.out, env.render())
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

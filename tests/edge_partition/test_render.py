@@ -1,0 +1,76 @@
+"""Rendering of EdgePartition-v0 and the multi-agent env: rgb_array pictures that follow the state."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import edge_envs  # noqa: F401  (registers the ids)
+from edge_envs import edge_partition_multi_v0
+from edge_envs.edge_partition import EdgePartitionEnv, ToyGenerator, render
+from edge_envs.render import RenderModeError
+
+SHAPE = (render.HEIGHT_PX, render.WIDTH_PX, 3)
+
+
+def test_render__rgb_array_is_a_uint8_picture_that_changes_with_the_state():
+    env = gym.make("EdgePartition-v0", render_mode="rgb_array", episode_slots=10)
+    env.reset(seed=0)
+    start = env.render()
+    assert start.shape == SHAPE and start.dtype == np.uint8
+    env.step(np.ones(6, dtype=np.int64))  # every block on server 1: a queue and a placement appear
+    loaded = env.render()
+    env.step(np.array([0, 2, 2, 3, 3, 4]))
+    spread = env.render()
+    assert loaded.shape == SHAPE and loaded.dtype == np.uint8
+    assert not np.array_equal(start, loaded) and not np.array_equal(loaded, spread)
+    assert np.array_equal(spread, env.render())  # the same state draws the same picture
+
+
+def test_render__server_colours_mark_where_the_blocks_ran():
+    env = EdgePartitionEnv(render_mode="rgb_array", episode_slots=10)
+    env.reset(seed=1)
+    env.step(np.full(6, 2))  # all on server 2
+    colour = np.round(np.array(render.server_colour(2)) * 255)
+    on_2 = np.all(np.abs(env.render().astype(int) - colour) <= 1, axis=-1).sum()
+    env.step(np.full(6, 3))
+    assert on_2 > 2000 > np.all(np.abs(env.render().astype(int) - colour) <= 1, axis=-1).sum()
+
+
+def test_render__gymnasium_checker_passes_in_every_render_mode(monkeypatch):
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(plt, "pause", lambda interval: None)  # no display here: nothing to wait for
+    check_env(gym.make("EdgePartition-v0", render_mode="rgb_array", config=ToyGenerator.config()).unwrapped)
+    plt.close("all")
+
+
+def test_render__multi_agent_rgb_array_follows_the_devices():
+    env = edge_partition_multi_v0.parallel_env(render_mode="rgb_array", episode_slots=10)
+    env.reset(seed=0)
+    start = env.render()
+    env.step({agent: np.full(6, 1 + i) for i, agent in enumerate(env.agents)})
+    after = env.render()
+    assert start.shape == after.shape == SHAPE and after.dtype == np.uint8
+    assert not np.array_equal(start, after)
+
+
+def test_render__human_mode_draws_at_each_step_without_a_display(monkeypatch):
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(plt, "pause", lambda interval: None)  # no display here: nothing to wait for
+    env = EdgePartitionEnv(render_mode="human", episode_slots=3)
+    env.reset(seed=0)
+    _, _, _, _, _ = env.step(np.ones(6, dtype=np.int64))
+    assert env.render() is None and plt.fignum_exists(env._window._figure.number)
+    env.close()
+    assert not plt.get_fignums()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: EdgePartitionEnv(render_mode="video"), lambda: edge_partition_multi_v0.parallel_env(render_mode="rgb")],
+)
+def test_render__unknown_mode_raises_naming_the_modes(make):
+    with pytest.raises(RenderModeError, match=r"\['ansi', 'rgb_array', 'human'\]"):
+        make()
