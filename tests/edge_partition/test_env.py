@@ -275,28 +275,13 @@ def test_throughput_benchmark__runs_at_a_tiny_size(tmp_path):
     from benchmarks import throughput_edge_partition
 
     out = tmp_path / "throughput.md"
-    assert (
-        throughput_edge_partition.main(
-            [
-                "--steps",
-                "50",
-                "--vector-steps",
-                "3",
-                "--num-envs",
-                "8",
-                "--episode-slots",
-                "20",
-                "--rounds",
-                "1",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    argv = ["--steps", "50", "--vector-steps", "3", "--num-envs", "8", "--episode-slots", "20", "--rounds", "1"]
+    assert throughput_edge_partition.main([*argv, "--out", str(out)]) == 0
     text = out.read_text()
-    assert "| single env, steps/s |" in text and "| vector env x8, env-steps/s (1 numba thread: per core) |" in text
-    assert text.count("| 0.3x ") == 1 and "| reference |" in text  # the target is checked on the default threads
+    assert "| single env, steps/s |" in text and "| vector env x8, env-steps/s (default: 1 thread) |" in text
+    assert "(default: 1 thread) beside a busy process |" in text and "opted in) |" in text
+    assert text.count("| 0.3x ") == 1 and text.count("| reference |") == 3  # the target: on the default
+    assert "Beside a busy process, the default keeps" in text
 
 
 def test_env__docstring_observation_table_matches_the_core_layout():
