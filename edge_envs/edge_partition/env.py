@@ -263,11 +263,13 @@ class EdgePartitionEnv(gym.Env):
         self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
         self._outcome = core.Outcome(M, N)
         # info's keys and where the step's outcome row holds them (its arrays are views of the row)
-        self._info_parts = [
+        parts = [
             (INFO_KEYS.get(key, key), part)
             for key, part in self._outcome.parts.items()
             if key not in ("reward", "cost", "ran_out", "device_load", "queue_end")
         ]
+        self._info_scalars = [(key, part) for key, part in parts if isinstance(part, int)]
+        self._info_arrays = [(key, part) for key, part in parts if not isinstance(part, int)]
         self._active = np.ones(1, dtype=bool)
         self._core: CompiledCore | None = None
         self._last: dict | None = None
@@ -324,9 +326,10 @@ class EdgePartitionEnv(gym.Env):
         terminated = scalars[RAN_OUT] != 0.0
         truncated = bool(self._core.state.slot[0] >= self.cfg.episode_slots)
         self._done = terminated or truncated
-        info = {"placement": placement[0]}
-        for key, part in self._info_parts:
-            info[key] = scalars[part] if isinstance(part, int) else values[part]
+        info = {key: scalars[index] for key, index in self._info_scalars}
+        info["placement"] = placement[0]
+        for key, part in self._info_arrays:
+            info[key] = values[part]
         self._last = info
         if self._window is not None:
             self.render()
