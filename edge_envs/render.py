@@ -7,7 +7,10 @@ state, so ``rgb_array`` works without a display; only the human window uses pypl
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+from matplotlib.backends import BackendFilter, backend_registry
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -44,16 +47,28 @@ def figure_to_rgb(figure: Figure) -> np.ndarray:
 class HumanWindow:
     """A pyplot window showing RGB frames, for ``render_mode="human"``.
 
-    Opens on the first frame. Where no display exists, matplotlib's backend is non-interactive and
-    showing a frame draws nothing (matplotlib may warn); nothing fails.
+    Opens on the first frame. Where no display exists, pyplot's backend is non-interactive (Agg):
+    then nothing is shown, one warning says so, and frames are not waited for.
     """
 
     def __init__(self, title: str, fps: float):
         self.title, self.pause = title, 1.0 / fps
         self._figure = self._image = None
+        self._headless = None  # known at the first frame
 
     def show(self, frame: np.ndarray) -> None:
         import matplotlib.pyplot as plt  # deferred: pyplot picks a GUI backend, needed only for human mode
+
+        if self._headless is None:
+            self._headless = plt.get_backend().lower() in backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE)
+            if self._headless:
+                warnings.warn(
+                    f"render_mode='human': matplotlib's backend {plt.get_backend()!r} has no window "
+                    "(no display?); nothing is shown. render_mode='rgb_array' returns the frames.",
+                    stacklevel=3,
+                )
+        if self._headless:
+            return
 
         if self._figure is None or not plt.fignum_exists(self._figure.number):
             self._figure = plt.figure(self.title, figsize=(frame.shape[1] / 100, frame.shape[0] / 100))

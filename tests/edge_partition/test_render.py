@@ -1,5 +1,7 @@
 """Rendering of EdgePartition-v0 and the multi-agent env: rgb_array pictures that follow the state."""
 
+import warnings
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -37,12 +39,9 @@ def test_render__server_colours_mark_where_the_blocks_ran():
     assert on_2 > 2000 > np.all(np.abs(env.render().astype(int) - colour) <= 1, axis=-1).sum()
 
 
-def test_render__gymnasium_checker_passes_in_every_render_mode(monkeypatch):
-    import matplotlib.pyplot as plt
-
-    monkeypatch.setattr(plt, "pause", lambda interval: None)  # no display here: nothing to wait for
+@pytest.mark.filterwarnings("ignore:render_mode='human'")  # no display here
+def test_render__gymnasium_checker_passes_in_every_render_mode():
     check_env(gym.make("EdgePartition-v0", render_mode="rgb_array", config=ToyGenerator.config()).unwrapped)
-    plt.close("all")
 
 
 def test_render__multi_agent_rgb_array_follows_the_devices():
@@ -55,16 +54,29 @@ def test_render__multi_agent_rgb_array_follows_the_devices():
     assert not np.array_equal(start, after)
 
 
-def test_render__human_mode_draws_at_each_step_without_a_display(monkeypatch):
+def test_render__human_mode_draws_at_each_step_in_a_window(monkeypatch):
     import matplotlib.pyplot as plt
 
-    monkeypatch.setattr(plt, "pause", lambda interval: None)  # no display here: nothing to wait for
+    monkeypatch.setattr(plt, "get_backend", lambda: "tkagg")  # as if a display existed
+    monkeypatch.setattr(plt, "pause", lambda interval: None)  # none here: nothing to wait for
     env = EdgePartitionEnv(render_mode="human", episode_slots=3)
     env.reset(seed=0)
-    _, _, _, _, _ = env.step(np.ones(6, dtype=np.int64))
+    env.step(np.ones(6, dtype=np.int64))
     assert env.render() is None and plt.fignum_exists(env._window._figure.number)
     env.close()
     assert not plt.get_fignums()
+
+
+def test_render__human_mode_without_a_display_warns_once_and_shows_nothing():
+    import matplotlib.pyplot as plt
+
+    env = edge_partition_multi_v0.parallel_env(render_mode="human", episode_slots=3)
+    with pytest.warns(UserWarning, match="render_mode='human': matplotlib's backend 'agg' has no window"):
+        env.reset(seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        env.step({agent: np.ones(6, dtype=np.int64) for agent in env.agents})
+    assert not caught and not plt.get_fignums()
 
 
 @pytest.mark.parametrize(
