@@ -54,19 +54,18 @@ def _squash(x):
 
 
 def static_features(cfg: EdgePartitionConfig, blocks: core.Blocks) -> np.ndarray:
-    """(A, 4 M): the core.STATIC_KEYS parts, in order: squashed local latency, edge latency, input and
-    output size of each block, each scaled to a utilisation: times task_rate (sizes over the lowest wireless rate)."""
+    """(A, 4 M): the core.STATIC_KEYS parts in their order: squashed local latency, edge latency, input
+    and output size of each block, each scaled to a utilisation: times task_rate (sizes over the lowest
+    wireless rate)."""
     rate = cfg.task_rate
     lowest = cfg.rate_range_bps[0]
-    return np.concatenate(
-        [
-            _squash(rate * blocks.local_time),
-            _squash(rate * blocks.edge_work),
-            _squash(rate * blocks.input_bits / lowest),
-            _squash(rate * blocks.output_bits / lowest),
-        ],
-        axis=-1,
-    )
+    parts = {
+        "local_latency": _squash(rate * blocks.local_time),
+        "edge_latency": _squash(rate * blocks.edge_work),
+        "input_size": _squash(rate * blocks.input_bits / lowest),
+        "output_size": _squash(rate * blocks.output_bits / lowest),
+    }
+    return np.concatenate([parts[key] for key in core.STATIC_KEYS], axis=-1)
 
 
 def encode(
