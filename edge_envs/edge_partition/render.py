@@ -125,7 +125,8 @@ def draw(state: State, placement: np.ndarray | None, title: str = "") -> np.ndar
     grid.set_title("where each block ran" if placement is not None else "no placement yet", fontsize=10)
     energy = ", ".join("inf" if np.isinf(e) else f"{e:.0f}" for e in state.energy_left[0])
     figure.text(0.60, 0.14, f"energy left (J): {energy}", fontsize=8)
-    figure.text(0.60, 0.08, "path of the tasks: thick over the air, dashed wired; bars: queued work", fontsize=7)
+    figure.text(0.60, 0.08, "path of the tasks: thick = over the air, dashed = wired", fontsize=7)
+    figure.text(0.60, 0.03, "bars: queued work of each server (s to drain)", fontsize=7)
     return figure_to_rgb(figure)
 
 
