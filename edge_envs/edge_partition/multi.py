@@ -145,6 +145,11 @@ class EdgePartitionMultiEnv(ParallelEnv):
         if seed is not None or self._np_random is None:
             self._np_random, _ = seeding.np_random(seed)
         instance = draw_instance(self.generator, self._np_random)
+        if instance.num_devices != len(self.possible_agents):
+            raise ValueError(
+                f"generator: its instance has {instance.num_devices} devices but the env has one agent "
+                f"per model, {len(self.possible_agents)} ({self.models})"
+            )
         self.state = core.initial(self.cfg, instance, self._np_random)
         self._static = static_features(self.cfg, self.state.blocks)
         self.agents = self.possible_agents[:]

@@ -148,3 +148,11 @@ def test_vector_env__threads_do_not_change_the_trajectory():
         trace += [x for a in actions for x in venv.step(a)[:3]]
         runs.append(trace)
     assert all(np.array_equal(a, b) for a, b in zip(*runs))
+
+
+def test_multi__a_generator_with_the_wrong_number_of_devices_raises():
+    env = edge_partition_multi_v0.parallel_env(episode_slots=5, models=("vgg16", "nin"), generator=ToyGenerator())
+    with pytest.raises(
+        ValueError, match=r"generator: its instance has 1 devices but the env has one agent per model, 2"
+    ):
+        env.reset(seed=0)
