@@ -128,31 +128,3 @@ def draw(state: State, placement: np.ndarray | None, title: str = "") -> np.ndar
     figure.text(0.60, 0.08, "path of the tasks: thick = over the air, dashed = wired", fontsize=7)
     figure.text(0.60, 0.03, "bars: queued work of each server (s to drain)", fontsize=7)
     return figure_to_rgb(figure)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Save the picture of a seeded EdgePartition-v0 episode after a few slots (docs/edge_partition.png)."""
-    import argparse
-
-    import matplotlib.image
-
-    from edge_envs.edge_partition.env import EdgePartitionEnv  # deferred: env imports this module
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--out", default="docs/edge_partition.png", help="PNG file to write")
-    parser.add_argument("--seed", type=int, default=0, help="the episode's seed")
-    parser.add_argument("--slots", type=int, default=5, help="slots to step before the picture")
-    args = parser.parse_args(argv)
-    env = EdgePartitionEnv(render_mode="rgb_array")
-    env.reset(seed=args.seed)
-    N, M = env.cfg.num_servers, env.cfg.num_blocks
-    for _ in range(args.slots - 1):  # every block on server 1: its queue builds up
-        env.step(np.ones(M, dtype=np.int64))
-    env.step(np.array([DEVICE] + [1 + m * N // M for m in range(M - 1)]))  # then spread
-    matplotlib.image.imsave(args.out, env.render())
-    print(f"wrote {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -86,3 +86,13 @@ def test_render__human_mode_without_a_display_warns_once_and_shows_nothing():
 def test_render__unknown_mode_raises_naming_the_modes(make):
     with pytest.raises(RenderModeError, match=r"\['ansi', 'rgb_array', 'human'\]"):
         make()
+
+
+def test_snapshot__writes_the_picture_as_a_png(tmp_path):
+    import matplotlib.image
+
+    from edge_envs.edge_partition import snapshot
+
+    out = tmp_path / "picture.png"
+    assert snapshot.main(["--out", str(out), "--slots", "2"]) == 0
+    assert matplotlib.image.imread(out).shape[:2] == SHAPE[:2]
