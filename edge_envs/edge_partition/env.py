@@ -397,9 +397,10 @@ class EdgePartitionVectorEnv(VectorEnv):
     threads step the rows (from ``core.PARALLEL_ROWS`` = 256 rows on; the results never depend on
     it). Default 1, or the environment variable ``EDGE_ENVS_NUM_THREADS``: one thread is the default
     because an RL run steps the env beside a learner, and numba's threads, which wait for each other
-    at every step, then lose their cores (on two busy cores a 1024-wide step slowed 50-fold on two
-    threads, 1.5-fold on one). Opt in to more threads (at most ``numba.config.NUMBA_NUM_THREADS``)
-    on an otherwise idle machine: benchmarks/results/throughput_edge_partition.md has both figures.
+    at every step, then wait for a descheduled one: on a busy machine a threaded step collapses while
+    a one-thread step slows in proportion (``python -m benchmarks.throughput_edge_partition`` measures
+    both, alone and beside a busy process, into benchmarks/results/throughput_edge_partition.md).
+    Opt in to more threads (at most ``numba.config.NUMBA_NUM_THREADS``) on an otherwise idle machine.
     ``reset(seed=...)``: None, an int (row i gets ``seed + i``) or one seed per row; ``options``:
     none are taken (None or ``{}``).
     """
