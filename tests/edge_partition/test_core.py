@@ -1,5 +1,7 @@
 """Core dynamics of EdgePartition: hand-computed toy slots, errata, chain decomposition, the compiled core."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -380,10 +382,19 @@ def test_observation_layout__parts_lie_end_to_end_with_symbolic_indices():
     assert lay.time_left == lay.size - 1 and lay.starts.tolist()[:6] == [0, 6, 12, 18, 24, 30]
     text = core.ObservationLayout.index_text()
     assert text[0] == "0 .. M-1" and text[6] == "5M+N .. 5M+2N-1" and text[-1] == "5M+3N+3"
-    for M, N in ((3, 2), (9, 7)):  # the symbolic indices evaluate to the layout's
+    for M, N in ((3, 2), (9, 7)):  # the written indices evaluate to the layout's
         lay = core.ObservationLayout(M, N)
         for part, written in zip(lay.parts.values(), text):
-            first = written.split(" .. ")[0]
-            assert eval(first.replace("M", f"*{M}").replace("N", f"*{N}").replace("+*", "+").lstrip("*") or "0") == (
-                part if isinstance(part, int) else part.start
-            )
+            first, *last = written.split(" .. ")
+            span = (part, part) if isinstance(part, int) else (part.start, part.stop - 1)
+            assert [_evaluate(t, M, N) for t in (first, *last)] == list(span[: 1 + len(last)]), written
+
+
+def _evaluate(text: str, M: int, N: int) -> int:
+    """An index written as the docstring writes it ("5M+2N-1") for given M and N."""
+    total = 0
+    for sign, count, symbol in re.findall(r"([+-]?)(\d*)([MN]?)", text):
+        if count or symbol:
+            value = (int(count) if count else 1) * {"M": M, "N": N, "": 1}[symbol]
+            total += -value if sign == "-" else value
+    return total
