@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import edge_envs  # noqa: F401  (registers the ids)
-from edge_envs.edge_partition import CONTENTION_FREE, EdgePartitionConfig, EdgePartitionEnv, ToyGenerator
+from benchmarks import throughput_edge_partition
+from edge_envs.edge_partition import CONTENTION_FREE, EdgePartitionConfig, EdgePartitionEnv, ToyGenerator, core
 from edge_envs.edge_partition.core import ObservationLayout
 from edge_envs.edge_partition.env import layout
 
@@ -166,8 +167,6 @@ def test_env__pickles_mid_episode(vector):
 
 
 def test_env__state_property_matches_the_core():
-    from edge_envs.edge_partition import core
-
     env = make(episode_slots=10).unwrapped
     env.reset(seed=4)
     env.step(np.ones(6, dtype=np.int64))
@@ -272,8 +271,6 @@ def test_env__render_ansi_describes_the_slot():
 
 
 def test_throughput_benchmark__runs_at_a_tiny_size(tmp_path):
-    from benchmarks import throughput_edge_partition
-
     out = tmp_path / "throughput.md"
     argv = ["--steps", "50", "--vector-steps", "3", "--num-envs", "8", "--episode-slots", "20", "--rounds", "1"]
     assert throughput_edge_partition.main([*argv, "--out", str(out)]) == 0
@@ -293,8 +290,6 @@ def test_env__docstring_observation_table_matches_the_core_layout():
 
 def test_reflect__a_tiny_top_stays_inside_it():
     # the compiled fold took math.floor of x / (2 top): for top = 1e-30 an int64 overflow gave -x
-    from edge_envs.edge_partition import core
-
     for x in (0.05, -0.3, 0.9, 1e-31):
         assert 0.0 <= core._reflect(x, 1e-30) <= 1e-30
     assert core._reflect(0.3, 0.25) == pytest.approx(0.2) and core._reflect(-0.1, 0.25) == pytest.approx(0.1)

@@ -3,13 +3,15 @@
 import warnings
 
 import gymnasium as gym
+import matplotlib.image
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
 import edge_envs  # noqa: F401  (registers the ids)
 from edge_envs import edge_partition_multi_v0
-from edge_envs.edge_partition import EdgePartitionEnv, ToyGenerator, render
+from edge_envs.edge_partition import EdgePartitionEnv, ToyGenerator, render, snapshot
 from edge_envs.render import RenderModeError
 
 SHAPE = (render.HEIGHT_PX, render.WIDTH_PX, 3)
@@ -55,8 +57,6 @@ def test_render__multi_agent_rgb_array_follows_the_devices():
 
 
 def test_render__human_mode_draws_at_each_step_in_a_window(monkeypatch):
-    import matplotlib.pyplot as plt
-
     monkeypatch.setattr(plt, "get_backend", lambda: "tkagg")  # as if a display existed
     monkeypatch.setattr(plt, "pause", lambda interval: None)  # none here: nothing to wait for
     env = EdgePartitionEnv(render_mode="human", episode_slots=3)
@@ -68,8 +68,6 @@ def test_render__human_mode_draws_at_each_step_in_a_window(monkeypatch):
 
 
 def test_render__human_mode_without_a_display_warns_once_and_shows_nothing():
-    import matplotlib.pyplot as plt
-
     env = edge_partition_multi_v0.parallel_env(render_mode="human", episode_slots=3)
     with pytest.warns(UserWarning, match="render_mode='human': matplotlib's backend 'agg' has no window"):
         env.reset(seed=0)
@@ -89,10 +87,6 @@ def test_render__unknown_mode_raises_naming_the_modes(make):
 
 
 def test_snapshot__writes_the_picture_as_a_png(tmp_path):
-    import matplotlib.image
-
-    from edge_envs.edge_partition import snapshot
-
     out = tmp_path / "picture.png"
     assert snapshot.main(["--out", str(out), "--slots", "2"]) == 0
     assert matplotlib.image.imread(out).shape[:2] == SHAPE[:2]
