@@ -30,24 +30,12 @@ factor: a block taking ``x`` s in the profile takes ``x / device_speed_factor`` 
   device's CPU busy for about 300 of the 600 slots: a reserve to spend when the servers are
   congested, not a free fallback (all-local spends it in about 65 slots at 60 tasks/s).
 
-Measured with the baselines (``baselines.edge_partition``; return = sum of rewards over an episode,
-mean of seeds 0 and 1, VGG16 M=6 N=4):
-
-| scenario              | APDI     | greedy  | best server | DP oracle (myopic) | RPDI              | all-local        |
-|-----------------------|----------|---------|-------------|--------------------|-------------------|------------------|
-| 60 tasks/s (default)  | -36      | -43     | -266        | -263               | -16 458 (338 sl.) | -47 657 (69 sl.) |
-| 110 tasks/s           | -158 433 | -10 931 | -3 363      | -13 448 (388 sl.)  | -53 577 (174 sl.) | -43 713 (38 sl.) |
-| contention-free, 60/s | -30.3    | -37.8   | -20.9       | -20.9              |                   |                  |
-
-("n sl.": the energy ran out after n slots, mean of the two seeds.) Per-slot particle-swarm and
-genetic searches scored by ``core.slot_cost`` (which includes the placement's own load) reach -27.1
-and -27.2 at 60 tasks/s; on ResNet32 (M=9, N=7, 110 tasks/s) APDI reaches -26.3, greedy -31.0, the
-DP oracle -87.6. The per-slot DP oracle is exact in the contention-free scenario but not in the
+Baseline returns in these scenarios (default, ResNet32 at 110 tasks/s, contention-free) are measured
+by ``python -m benchmarks.baselines_edge_partition`` into benchmarks/results/baselines_edge_partition.md,
+and the contention-free optimality gaps into benchmarks/results/contention_free_edge_partition.md. What
+they show by design: the per-slot DP oracle is exact in the contention-free scenario but not in the
 default one, where it ignores its own load (it piles blocks on one server) and its effect on later
-slots: there a spreading heuristic beats it seven-fold, and at 110 tasks/s it also exhausts the
-energy budget. Deadlines are met by sensible placements at 60 tasks/s; at 110 tasks/s (seed 0)
-greedy, the best server, the DP oracle and APDI miss them in 105, 285, 140 (of 412) and 580 of
-the 600 slots, and only the per-slot particle swarm nearly meets them (3 slots).
+slots, so there a spreading heuristic beats it.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numba import literal_unroll, njit, prange
 
@@ -285,7 +286,7 @@ def poisson(s, lam):
 def _reflect(x, top):
     """Fold x into [0, top] as a billiard ball would: a triangle wave of period 2 top."""
     phase = x * (0.5 / top)
-    phase -= math.floor(phase)
+    phase -= np.floor(phase)  # a float: math.floor's integer overflows when top is tiny (phase ~ 1e28)
     return top * (1.0 - abs(2.0 * phase - 1.0))
 
 
@@ -763,6 +764,120 @@ def block_pair_costs(state: State) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
+# array layouts: the one definition of the observation and of the compiled step's outcome, from which
+# the envs' encoding, the kernels' offsets and the observation table of the env's docstring derive
+
+
+class Layout:
+    """Index of each named part of an array whose parts lie end to end, for M blocks and N servers.
+
+    ``PARTS``: (key, size) in order, size ``"M"`` (one entry per block), ``"N"`` (per server) or 1 (a
+    single index). ``parts[key]`` (also ``self.<key>``) is a slice, or an int for a size-1 part;
+    ``starts`` (int64, in ``PARTS`` order) is each part's first index, as the compiled kernels read it.
+    """
+
+    PARTS: tuple = ()
+
+    def __init__(self, num_blocks: int, num_servers: int):
+        sizes = {"M": num_blocks, "N": num_servers, 1: 1}
+        self.parts, starts, at = {}, [], 0
+        for key, size in self.PARTS:
+            self.parts[key] = at if size == 1 else slice(at, at + sizes[size])
+            starts.append(at)
+            at += sizes[size]
+        self.size = at
+        self.starts = np.array(starts, dtype=np.int64)
+        self.starts.setflags(write=False)
+        self.__dict__.update(self.parts)
+
+    @classmethod
+    def index_text(cls) -> list[str]:
+        """Each part's indices written with M and N, as the docstring tables show them ("5M+N .. 5M+2N-1")."""
+
+        def text(m: int, n: int, c: int) -> str:
+            terms = [f"{k if k != 1 else ''}{name}" for k, name in ((m, "M"), (n, "N")) if k]
+            out = "+".join(terms)
+            return out + (f"{c:+d}" if c and out else "" if out else str(c))
+
+        out, at = [], [0, 0, 0]
+        for _, size in cls.PARTS:
+            step = {"M": (1, 0, 0), "N": (0, 1, 0), 1: (0, 0, 1)}[size]
+            end = [a + s for a, s in zip(at, step)]
+            out.append(text(*at) if size == 1 else f"{text(*at)} .. {text(end[0], end[1], end[2] - 1)}")
+            at = end
+        return out
+
+
+# (key, size, what it holds, its encoding); s(x) = x / (1 + x), lambda = task_rate
+OBSERVATION = (
+    ("local_latency", "M", "local latency of each block on the device", "s(lambda * latency)"),
+    ("edge_latency", "M", "edge latency of each block (profile, speed 1)", "s(lambda * latency)"),
+    ("input_size", "M", "input size of each block (block 0: the raw image)", "s(lambda * bits / lowest rate)"),
+    ("output_size", "M", "output size of each block", "s(lambda * bits / lowest rate)"),
+    ("deadline", "M", "deadline tau_m of each block this slot", "tau / highest deadline"),
+    ("speed", "N", "speed of each server this slot", "speed / highest base speed"),
+    ("queue", "N", "queued work of each server (seconds to drain)", "s(backlog / slot_s)"),
+    ("rate", "N", "rate from the device to each server (relays incl.)", "rate / highest wireless rate"),
+    ("device_queue", 1, "queued work of the device's CPU", "s(backlog / slot_s)"),
+    ("tasks", 1, "tasks released this slot", "s(tasks / (lambda * slot_s))"),
+    ("energy", 1, "remaining energy", "E_left / E_max"),
+    ("time_left", 1, "time left", "(T - t) / T"),
+)
+STATIC_KEYS = ("local_latency", "edge_latency", "input_size", "output_size")  # fixed for the episode, first
+
+
+class ObservationLayout(Layout):
+    """The observation's parts (:data:`OBSERVATION`); ``static`` spans the :data:`STATIC_KEYS` parts."""
+
+    PARTS = tuple((key, size) for key, size, *_ in OBSERVATION)
+
+    def __init__(self, num_blocks: int, num_servers: int):
+        super().__init__(num_blocks, num_servers)
+        self.static = slice(0, self.parts[STATIC_KEYS[-1]].stop)
+
+    @classmethod
+    def table(cls) -> list[tuple[str, str, str]]:
+        """(index, what it holds, encoding) of each part: the rows of the env's observation table."""
+        return [(index, what, encoding) for index, (_, _, what, encoding) in zip(cls.index_text(), OBSERVATION)]
+
+
+# a row of CompiledCore.step's outcome array: the slot's outcome (keys and meanings as SlotOutcome's
+# fields), the tasks and energy left of the slot now starting; then the per-block and per-server parts
+# of the slot, and the slot now starting's ``queue`` (backlog in seconds at its speeds), ``server_speed``,
+# ``rate`` (bit/s from the device, 1 / access time) and ``deadline``
+OUTCOME = (
+    ("reward", 1), ("cost", 1), ("delay", 1), ("penalty", 1), ("energy", 1), ("outage", 1), ("ran_out", 1),
+    ("device_queue_end", 1), ("device_load", 1), ("next_tasks", 1), ("energy_left", 1),
+    ("block_delay", "M"), ("block_transfer", "M"), ("block_compute", "M"), ("block_wait", "M"), ("block_excess", "M"),
+    ("server_load", "N"), ("queue_end", "N"),
+    ("queue", "N"), ("server_speed", "N"), ("rate", "N"), ("deadline", "M"),
+)
+SCALARS = next(i for i, (_, size) in enumerate(OUTCOME) if size != 1)  # the leading single entries
+# their indices, named after their keys (a test checks the names against OUTCOME)
+(REWARD, COST, DELAY, PENALTY, ENERGY, OUTAGE, RAN_OUT, DEVICE_QUEUE_END, DEVICE_LOAD, NEXT_TASKS,
+ ENERGY_LEFT) = range(SCALARS)
+
+
+class Outcome(Layout):
+    """The outcome row's parts (:data:`OUTCOME`); ``BLOCK_KEYS``: the per-block parts of the slot, in
+    the order the kernel's ``along`` holds them."""
+
+    PARTS = OUTCOME
+    BLOCK_KEYS = ("block_delay", "block_transfer", "block_compute", "block_wait", "block_excess")
+
+
+# the kernels' indices into ObservationLayout.starts and Outcome.starts
+_O = {key: i for i, (key, *_) in enumerate(OBSERVATION)}
+_O_STATIC, _O_DEADLINE, _O_SPEED, _O_QUEUE, _O_RATE, _O_DEVICE_QUEUE, _O_TASKS, _O_ENERGY, _O_TIME_LEFT = (
+    _O[key] for key in (STATIC_KEYS[0], "deadline", "speed", "queue", "rate", "device_queue", "tasks", "energy",
+                        "time_left"))
+_X = {key: i for i, (key, _) in enumerate(OUTCOME)}
+_X_BLOCK, _X_SERVER_LOAD, _X_QUEUE_END, _X_QUEUE, _X_SERVER_SPEED, _X_RATE, _X_DEADLINE = (
+    _X[key] for key in (Outcome.BLOCK_KEYS[0], "server_load", "queue_end", "queue", "server_speed", "rate",
+                        "deadline"))
+
+
+# ---------------------------------------------------------------------------------------------
 # single-device instances through a compiled kernel: the envs' fast path
 #
 # numpy's per-call overhead dominates the functions above at small B, and a 1024-wide step through
@@ -771,36 +886,9 @@ def block_pair_costs(state: State) -> np.ndarray:
 # trajectory is bit-identical to the batched core's (the tests hold the two to that).
 
 
-# entries of a row of CompiledCore.step's outcome array: the slot's outcome, then the tasks of the slot
-# now starting and the energy left (then the per-block and per-server parts, see Outcome)
-(REWARD, COST, DELAY, PENALTY, ENERGY, OUTAGE, RAN_OUT, DEVICE_QUEUE_END, DEVICE_LOAD, NEXT_TASKS,
- ENERGY_LEFT) = range(11)
-SCALARS = ENERGY_LEFT + 1  # their number; the per-block parts start here
-
 # entries of the step constants (CompiledCore)
 (_LAST_SLOT, _SLOT_S, _PENALTY_WEIGHT, _TX_POWER, _INV_WIRED, _OUTAGE_COST, _CONTENTION_FREE, _INV_DEADLINE,
  _INV_SPEED, _RATE_TOP, _INV_ENERGY, _INV_TASKS, _INV_SLOT_S, _INV_SLOTS) = range(14)
-
-
-class Outcome:
-    """Layout of a row of :meth:`CompiledCore.step`'s array for M blocks and N servers: the scalars
-    above, then the slot's ``block_delay``, ``block_transfer``, ``block_compute``, ``block_wait``,
-    ``block_excess`` (M each), ``server_load`` and ``queue_end`` (N each; keys and meanings as
-    :class:`SlotOutcome`), then the slot now starting: ``queue`` (the backlog, in seconds at its
-    speeds), ``server_speed``, ``rate`` (bit/s from the device, 1 / access time) (N each) and
-    ``deadline`` (M)."""
-
-    BLOCK_KEYS = ("block_delay", "block_transfer", "block_compute", "block_wait", "block_excess")
-
-    def __init__(self, num_blocks: int, num_servers: int):
-        M, N = num_blocks, num_servers
-        sizes = {**dict.fromkeys(self.BLOCK_KEYS, M), "server_load": N, "queue_end": N, "queue": N, "server_speed": N,
-                 "rate": N, "deadline": M}
-        self.parts, at = {}, SCALARS
-        for key, size in sizes.items():
-            self.parts[key] = slice(at, at + size)
-            at += size
-        self.size = at
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -878,35 +966,36 @@ def _cost_row(b, placement, c, blocks, result_bits, slot, queue, device_queue, e
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _observe_row(b, c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
+def _observe_row(b, c, static, at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
                  access_now, obs):
-    """Row b's observation into ``obs[b]``, as :func:`encode` computes it (see its layout)."""
+    """Row b's observation into ``obs[b]``, as the env's ``encode`` computes it; ``at``: the
+    :class:`ObservationLayout`'s starts."""
     M, N = deadline_now.shape[2], queue.shape[1]
-    for i in range(4 * M):
-        obs[b, i] = static[i]
+    for i in range(static.shape[0]):
+        obs[b, at[_O_STATIC] + i] = static[i]
     for m in range(M):
-        obs[b, 4 * M + m] = deadline_now[b, 0, m] * c[_INV_DEADLINE]
+        obs[b, at[_O_DEADLINE] + m] = deadline_now[b, 0, m] * c[_INV_DEADLINE]
     for n in range(N):
-        obs[b, 5 * M + n] = speed_now[b, n] * c[_INV_SPEED]
+        obs[b, at[_O_SPEED] + n] = speed_now[b, n] * c[_INV_SPEED]
         x = queue[b, n] * c[_INV_SLOT_S]
-        obs[b, 5 * M + N + n] = x / (1.0 + x)
-        obs[b, 5 * M + 2 * N + n] = 1.0 / (access_now[b, 0, n] * c[_RATE_TOP])
-    at = 5 * M + 3 * N
+        obs[b, at[_O_QUEUE] + n] = x / (1.0 + x)
+        obs[b, at[_O_RATE] + n] = 1.0 / (access_now[b, 0, n] * c[_RATE_TOP])
     x = device_queue[b, 0] * c[_INV_SLOT_S]
-    obs[b, at] = x / (1.0 + x)
+    obs[b, at[_O_DEVICE_QUEUE]] = x / (1.0 + x)
     x = tasks_now[b, 0] * c[_INV_TASKS]
-    obs[b, at + 1] = x / (1.0 + x)
-    obs[b, at + 2] = min(max(energy_left[b, 0], 0.0) * c[_INV_ENERGY], 1.0)
-    obs[b, at + 3] = (c[_LAST_SLOT] - slot[b]) * c[_INV_SLOTS]
+    obs[b, at[_O_TASKS]] = x / (1.0 + x)
+    obs[b, at[_O_ENERGY]] = min(max(energy_left[b, 0], 0.0) * c[_INV_ENERGY], 1.0)
+    obs[b, at[_O_TIME_LEFT]] = (c[_LAST_SLOT] - slot[b]) * c[_INV_SLOTS]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, queue, device_queue, energy_left,
-               alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
-               tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs):
+def _step_rows(placement, active, c, blocks, result_bits, static, proc, obs_at, out_at, slot, queue, device_queue,
+               energy_left, alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint,
+               leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs):
     """Apply placement[b] to every active row b and advance it to its next slot in place (queues,
     energy, slot, the next slot's draws), filling ``out[b]`` (all of the Outcome layout, or only its
     SCALARS first entries when ``out`` has no more columns); then write every row's observation.
+    ``obs_at``, ``out_at``: the starts of the :class:`ObservationLayout` and :class:`Outcome` parts.
     Returns -1, or the first row whose placement is out of range (then nothing has changed).
     Rows are independent, so the loop over them may run on several threads (prange)."""
     B, M = placement.shape
@@ -917,7 +1006,6 @@ def _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, qu
                 return b
     at, along = np.empty((B, 6, N + 1)), np.empty((B, 5, M))
     detail = out.shape[1] > SCALARS
-    load_at, queue_at = SCALARS + 5 * M, SCALARS + 5 * M + 2 * N  # see Outcome
     contention_free = c[_CONTENTION_FREE] != 0.0
     for b in prange(B):
         if active[b]:
@@ -930,8 +1018,8 @@ def _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, qu
                 left = end[n + 1] if not contention_free and end[n + 1] > 0.0 else 0.0
                 queue[b, n] = left * speed_now[b, n]  # divided by the next slot's speed below
                 if detail:
-                    out[b, load_at + n] = at[b, 3, n + 1]  # server_load
-                    out[b, load_at + N + n] = left  # queue_end
+                    out[b, out_at[_X_SERVER_LOAD] + n] = at[b, 3, n + 1]
+                    out[b, out_at[_X_QUEUE_END] + n] = left
             energy_left[b, 0] = energy_left[b, 0] - out[b, ENERGY]
             alive[b, 0] = alive[b, 0] and out[b, RAN_OUT] == 0.0
             slot[b] += 1
@@ -941,16 +1029,16 @@ def _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, qu
                 queue[b, n] = queue[b, n] / speed_now[b, n]
             out[b, NEXT_TASKS], out[b, ENERGY_LEFT] = tasks_now[b, 0], energy_left[b, 0]
             if detail:
-                for k in range(5):
+                for k in range(5):  # Outcome.BLOCK_KEYS, consecutive in OUTCOME
                     for m in range(M):
-                        out[b, SCALARS + k * M + m] = along[b, k, m]
+                        out[b, out_at[_X_BLOCK + k] + m] = along[b, k, m]
                 for n in range(N):
-                    out[b, queue_at + n] = queue[b, n]
-                    out[b, queue_at + N + n] = speed_now[b, n]
-                    out[b, queue_at + 2 * N + n] = 1.0 / access_now[b, 0, n]
+                    out[b, out_at[_X_QUEUE] + n] = queue[b, n]
+                    out[b, out_at[_X_SERVER_SPEED] + n] = speed_now[b, n]
+                    out[b, out_at[_X_RATE] + n] = 1.0 / access_now[b, 0, n]
                 for m in range(M):
-                    out[b, queue_at + 3 * N + m] = deadline_now[b, 0, m]
-        _observe_row(b, c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
+                    out[b, out_at[_X_DEADLINE] + m] = deadline_now[b, 0, m]
+        _observe_row(b, c, static, obs_at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
                      access_now, obs)
     return -1
 
@@ -958,32 +1046,36 @@ def _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, qu
 # the kernel on one thread, and on numba's threads (worth their start-up cost for wide batches); two
 # functions, not two dispatchers of one, so numba's cache keeps both
 @njit(cache=True, error_model="numpy")
-def _step_rows_serial(placement, active, c, blocks, result_bits, static, proc, slot, queue, device_queue, energy_left,
-                      alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
-                      tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs):
-    return _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, queue, device_queue, energy_left,
-                      alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
-                      tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs)
+def _step_rows_serial(placement, active, c, blocks, result_bits, static, proc, obs_at, out_at, slot, queue,
+                      device_queue, energy_left, alive, stream, server_xy, server_speed, fixed_airtime, load_walk,
+                      position, waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now, out,
+                      obs):
+    return _step_rows(placement, active, c, blocks, result_bits, static, proc, obs_at, out_at, slot, queue,
+                      device_queue, energy_left, alive, stream, server_xy, server_speed, fixed_airtime, load_walk,
+                      position, waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now, out,
+                      obs)
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _step_rows_parallel(placement, active, c, blocks, result_bits, static, proc, slot, queue, device_queue, energy_left,
-                        alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
-                        tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs):
-    return _step_rows(placement, active, c, blocks, result_bits, static, proc, slot, queue, device_queue, energy_left,
-                      alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
-                      tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs)
+def _step_rows_parallel(placement, active, c, blocks, result_bits, static, proc, obs_at, out_at, slot, queue,
+                        device_queue, energy_left, alive, stream, server_xy, server_speed, fixed_airtime, load_walk,
+                        position, waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now, out,
+                        obs):
+    return _step_rows(placement, active, c, blocks, result_bits, static, proc, obs_at, out_at, slot, queue,
+                      device_queue, energy_left, alive, stream, server_xy, server_speed, fixed_airtime, load_walk,
+                      position, waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now, out,
+                      obs)
 
 
 PARALLEL_ROWS = 256  # CompiledCore uses the threads from this many rows on
 
 
 @njit(cache=True, error_model="numpy")
-def _observe_rows(rows, c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
+def _observe_rows(rows, c, static, at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
                   access_now, obs):
     """The observations of ``rows`` into ``obs``."""
     for b in rows:
-        _observe_row(b, c, static, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
+        _observe_row(b, c, static, at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
                      access_now, obs)
 
 
@@ -991,13 +1083,14 @@ class CompiledCore:
     """Single-device instances (a State with A = 1) stepped in place by the compiled kernel.
 
     :meth:`step` advances ``state``'s arrays in place, as :func:`transition` would, and writes each
-    row's observation as :func:`encode` would; start new episodes in rows with :func:`start_episodes`
-    or :func:`copy_rows` (both write in place too). ``parallel``: step the rows on numba's threads
-    (``NUMBA_NUM_THREADS``, default one per core); None: from ``PARALLEL_ROWS`` rows on. The result
-    does not depend on the threads.
+    row's observation as the env's ``encode`` would; start new episodes in rows with
+    :func:`start_episodes` or :func:`copy_rows` (both write in place too). ``parallel``: step the rows
+    on numba's threads; None: from ``PARALLEL_ROWS`` rows on. ``threads``: how many (None: numba's
+    current setting, ``NUMBA_NUM_THREADS`` by default, one per core). The result does not depend on
+    the threads.
     """
 
-    def __init__(self, state: State, static: np.ndarray, parallel: bool | None = None):
+    def __init__(self, state: State, static: np.ndarray, parallel: bool | None = None, threads: int | None = None):
         if state.num_devices != 1:
             raise ValueError(f"state: CompiledCore runs single-device instances, got A={state.num_devices}")
         cfg, blocks = state.cfg, state.blocks
@@ -1011,14 +1104,16 @@ class CompiledCore:
         table = np.stack([blocks.local_time[0], blocks.edge_work[0], blocks.input_bits[0], blocks.local_energy[0]])
         self._constants = (constants, table, float(blocks.result_bits[0]),
                            np.ascontiguousarray(static[0], dtype=np.float32), process_params(cfg))
+        obs_at = ObservationLayout(cfg.num_blocks, cfg.num_servers).starts
         # the kernels' arguments, gathered once: the kernels write into these very arrays
-        self._step_args = self._constants + tuple(getattr(state, key) for key in (
+        self._step_args = self._constants + (obs_at, self.outcome.starts) + tuple(getattr(state, key) for key in (
             "slot", "queue", "device_queue", "energy_left", "alive") + _PROCESS_FIELDS)
-        self._observe_args = self._constants[:1] + self._constants[3:4] + tuple(getattr(state, key) for key in (
+        self._observe_args = (constants, self._constants[3], obs_at) + tuple(getattr(state, key) for key in (
             "slot", "queue", "device_queue", "energy_left", "tasks_now", "deadline_now", "speed_now", "access_now"))
         if parallel is None:
             parallel = state.batch_size >= PARALLEL_ROWS
         self._kernel = _step_rows_parallel if parallel else _step_rows_serial
+        self._threads = threads if parallel else None
 
     def step(self, placement: np.ndarray, active: np.ndarray, out: np.ndarray, obs: np.ndarray) -> int:
         """Apply ``placement`` (B, M) int64 to the rows where ``active`` (B,) bool, filling their rows of
@@ -1026,7 +1121,14 @@ class CompiledCore:
         reports no per-block parts, saves the work); write every row's observation into ``obs`` (B,
         dim) float32. Returns -1, or the first active row with a location outside [0, N]: then nothing
         has changed."""
-        return self._kernel(placement, active, *self._step_args, out, obs)
+        if self._threads is None:
+            return self._kernel(placement, active, *self._step_args, out, obs)
+        before = numba.get_num_threads()
+        numba.set_num_threads(self._threads)
+        try:
+            return self._kernel(placement, active, *self._step_args, out, obs)
+        finally:
+            numba.set_num_threads(before)
 
     def observe(self, obs: np.ndarray, rows: np.ndarray | None = None) -> None:
         """Write the current observation of ``rows`` (default: all) into ``obs`` (B, dim) float32."""

@@ -6,9 +6,12 @@ actions with cheap integer checks, encodes observations, and handles seeding and
 
 from __future__ import annotations
 
+import os
+import warnings
 from typing import Any
 
 import gymnasium as gym
+import numba
 import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import seeding
@@ -16,18 +19,33 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from edge_envs.edge_partition import core
-from edge_envs.edge_partition.core import DELAY, ENERGY, OUTAGE, PENALTY, RAN_OUT, REWARD, CompiledCore
 from edge_envs.edge_partition.config import EdgePartitionConfig
-from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
-from edge_envs.render import check_render_mode
+from edge_envs.edge_partition.core import (
+    DELAY,
+    ENERGY,
+    OUTAGE,
+    PENALTY,
+    RAN_OUT,
+    REWARD,
+    CompiledCore,
+    ObservationLayout,
+)
+from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator, draw_instance
+from edge_envs.edge_partition.render import draw
+from edge_envs.render import HumanWindow, check_render_mode
 
 # ------------------------------------------------------------------------------------------------
 # observation encoding (shared by the single, vector and multi-agent envs)
 
 
+def layout(cfg: EdgePartitionConfig) -> ObservationLayout:
+    """Where each part of the observation lies (core.OBSERVATION; the table of :class:`EdgePartitionEnv`)."""
+    return ObservationLayout(cfg.num_blocks, cfg.num_servers)
+
+
 def observation_size(cfg: EdgePartitionConfig) -> int:
     """5 M + 3 N + 4 entries: see :class:`EdgePartitionEnv`'s observation table."""
-    return 5 * cfg.num_blocks + 3 * cfg.num_servers + 4
+    return layout(cfg).size
 
 
 def _squash(x):
@@ -35,39 +53,29 @@ def _squash(x):
     return x / (1.0 + x)
 
 
-class Layout:
-    """Index ranges of the observation's parts (M blocks, N servers)."""
-
-    def __init__(self, cfg: EdgePartitionConfig):
-        M, N = cfg.num_blocks, cfg.num_servers
-        self.static = slice(0, 4 * M)
-        self.deadline = slice(4 * M, 5 * M)
-        self.speed = slice(5 * M, 5 * M + N)
-        self.queue = slice(5 * M + N, 5 * M + 2 * N)
-        self.rate = slice(5 * M + 2 * N, 5 * M + 3 * N)
-        self.device_queue = 5 * M + 3 * N
-        self.tasks = self.device_queue + 1
-        self.energy = self.device_queue + 2
-        self.time_left = self.device_queue + 3
-
-
 def static_features(cfg: EdgePartitionConfig, blocks: core.Blocks) -> np.ndarray:
-    """(A, 4 M): squashed local latency, edge latency, input and output size of each block, each
-    scaled to a utilisation: times task_rate (and sizes over the lowest wireless rate)."""
+    """(A, 4 M): the core.STATIC_KEYS parts in their order: squashed local latency, edge latency, input
+    and output size of each block, each scaled to a utilisation: times task_rate (sizes over the lowest
+    wireless rate)."""
     rate = cfg.task_rate
     lowest = cfg.rate_range_bps[0]
-    return np.concatenate([_squash(rate * blocks.local_time), _squash(rate * blocks.edge_work),
-                           _squash(rate * blocks.input_bits / lowest), _squash(rate * blocks.output_bits / lowest)],
-                          axis=-1)
+    parts = {
+        "local_latency": _squash(rate * blocks.local_time),
+        "edge_latency": _squash(rate * blocks.edge_work),
+        "input_size": _squash(rate * blocks.input_bits / lowest),
+        "output_size": _squash(rate * blocks.output_bits / lowest),
+    }
+    return np.concatenate([parts[key] for key in core.STATIC_KEYS], axis=-1)
 
 
-def encode(cfg: EdgePartitionConfig, static: np.ndarray, deadline, speed, queue, access, device_queue, tasks,
-           energy_left, slot) -> np.ndarray:
+def encode(
+    cfg: EdgePartitionConfig, static: np.ndarray, deadline, speed, queue, access, device_queue, tasks, energy_left, slot
+) -> np.ndarray:
     """Observations (R, A, 5 M + 3 N + 4) float32 from per-row arrays: deadline (R, A, M), speed and
     queue (R, N), access (R, A, N) s/bit, device_queue, tasks and energy_left (R, A), slot (R,)."""
     R, A, _ = deadline.shape
-    lay = Layout(cfg)
-    out = np.empty((R, A, observation_size(cfg)), dtype=np.float32)
+    lay = layout(cfg)
+    out = np.empty((R, A, lay.size), dtype=np.float32)
     out[..., lay.static] = static
     # scales are applied as multiplications by reciprocals, as the compiled core does (core.CompiledCore)
     out[..., lay.deadline] = deadline * (1.0 / cfg.deadline_s[1])
@@ -83,8 +91,18 @@ def encode(cfg: EdgePartitionConfig, static: np.ndarray, deadline, speed, queue,
 
 def encode_state(state: core.State, static: np.ndarray) -> np.ndarray:
     """Observations (B, A, dim) of a batched state."""
-    return encode(state.cfg, static, state.deadline_now, state.speed_now, state.queue, state.access_now,
-                  state.device_queue, state.tasks_now, state.energy_left, state.slot)
+    return encode(
+        state.cfg,
+        static,
+        state.deadline_now,
+        state.speed_now,
+        state.queue,
+        state.access_now,
+        state.device_queue,
+        state.tasks_now,
+        state.energy_left,
+        state.slot,
+    )
 
 
 def default_generator(cfg: EdgePartitionConfig):
@@ -92,9 +110,26 @@ def default_generator(cfg: EdgePartitionConfig):
     return ToyGenerator() if cfg.model == "toy" else RandomGenerator(cfg)
 
 
+def check_reset_options(options, strict: bool = True) -> None:
+    """``reset``'s ``options``: None or an empty dict (the EdgePartition envs take no reset options yet).
+
+    Anything else raises a ValueError (``strict``), or a warning: the PettingZoo env only warns,
+    because PettingZoo's own API test resets with ``options={"options": 1}``.
+    """
+    if options is None or (isinstance(options, dict) and not options):
+        return
+    got = sorted(map(str, options)) if isinstance(options, dict) else type(options).__name__
+    message = f"options: EdgePartition's reset takes no options (None or {{}}), got {got}"
+    if strict or not isinstance(options, dict):
+        raise ValueError(message)
+    warnings.warn(message + "; ignored", stacklevel=3)
+
+
 def _bad_action(what: str, cfg: EdgePartitionConfig, got) -> ValueError:
-    return ValueError(f"action: {what}; expected {cfg.num_blocks} integer locations in [0, {cfg.num_servers}] "
-                      f"(0 = device, n = edge server n), got {got!r}")
+    return ValueError(
+        f"action: {what}; expected {cfg.num_blocks} integer locations in [0, {cfg.num_servers}] "
+        f"(0 = device, n = edge server n), got {got!r}"
+    )
 
 
 def check_placement(action, cfg: EdgePartitionConfig) -> list[int]:
@@ -126,6 +161,9 @@ def check_placement(action, cfg: EdgePartitionConfig) -> list[int]:
 
 # ------------------------------------------------------------------------------------------------
 # the single env
+
+# info's key for an outcome part (core.OUTCOME) named otherwise: the slot now starting's values
+INFO_KEYS = {"device_queue_end": "device_queue", "next_tasks": "tasks"}
 
 
 class EdgePartitionEnv(gym.Env):
@@ -191,7 +229,12 @@ class EdgePartitionEnv(gym.Env):
     any :class:`EdgePartitionConfig` field as a keyword (e.g. ``model="resnet32", num_blocks=9,
     num_servers=7, task_rate=110``); ``contention_free=True`` gives the contention-free scenario.
     ``generator``: a callable ``rng -> Instance`` (default :class:`RandomGenerator`;
-    :class:`ToyGenerator` for ``model="toy"``).
+    :class:`ToyGenerator` for ``model="toy"``); anything else it returns raises a TypeError.
+    ``render_mode``: ``"ansi"`` (a line of text), ``"rgb_array"`` (a uint8 (400, 720, 3) picture:
+    the area, the servers with their coverage and queued work, the device and its links, where each
+    block of the last slot ran; see docs/edge_partition.png) or ``"human"`` (that picture in a
+    window, drawn at every step). ``reset(seed=None, options=None)``: the env takes no reset options;
+    any (other than None or ``{}``) raises a ValueError.
 
     >>> import gymnasium as gym, edge_envs
     >>> env = gym.make("EdgePartition-v0", task_rate=90)
@@ -206,10 +249,11 @@ class EdgePartitionEnv(gym.Env):
       a given seed gives a different trajectory than before.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi", "rgb_array", "human"], "render_fps": 2}
 
-    def __init__(self, config: EdgePartitionConfig | None = None, generator=None, render_mode: str | None = None,
-                 **overrides):
+    def __init__(
+        self, config: EdgePartitionConfig | None = None, generator=None, render_mode: str | None = None, **overrides
+    ):
         self.cfg = cfg = EdgePartitionConfig.from_kwargs(config, **overrides)
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.generator = generator if generator is not None else default_generator(cfg)
@@ -217,12 +261,18 @@ class EdgePartitionEnv(gym.Env):
         self.action_space = spaces.MultiDiscrete(np.full(M, N + 1, dtype=np.int64))
         self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
         self._outcome = core.Outcome(M, N)
-        parts = self._outcome.parts  # info's arrays are views of the step's outcome array
-        self._info_parts = [(key, parts[key]) for key in (*core.Outcome.BLOCK_KEYS, "server_load", "queue",
-                                                          "server_speed", "rate", "deadline")]
+        # info's keys and where the step's outcome row holds them (its arrays are views of the row)
+        parts = [
+            (INFO_KEYS.get(key, key), part)
+            for key, part in self._outcome.parts.items()
+            if key not in ("reward", "cost", "ran_out", "device_load", "queue_end")
+        ]
+        self._info_scalars = [(key, part) for key, part in parts if isinstance(part, int)]
+        self._info_arrays = [(key, part) for key, part in parts if not isinstance(part, int)]
         self._active = np.ones(1, dtype=bool)
         self._core: CompiledCore | None = None
         self._last: dict | None = None
+        self._window = HumanWindow("EdgePartition-v0", self.metadata["render_fps"]) if render_mode == "human" else None
 
     @property
     def state(self) -> core.State:
@@ -232,15 +282,18 @@ class EdgePartitionEnv(gym.Env):
         return self._core.state.rows(slice(None))
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_reset_options(options)
         super().reset(seed=seed)
         cfg = self.cfg
-        self.instance = self.generator(self.np_random)
+        self.instance = draw_instance(self.generator, self.np_random)
         state = core.initial(cfg, self.instance, self.np_random)
         self._core = CompiledCore(state, static_features(cfg, state.blocks))
         self._done = False
         self._last = None
         obs = np.empty((1, self.observation_space.shape[0]), dtype=np.float32)
         self._core.observe(obs)
+        if self._window is not None:
+            self.render()
         return obs[0], self._slot_info({"queue": state.queue[0].copy()})
 
     def _slot_info(self, info: dict) -> dict:
@@ -268,32 +321,67 @@ class EdgePartitionEnv(gym.Env):
         if self._core.step(placement, self._active, values, obs) >= 0:
             raise _bad_action("location out of range", self.cfg, action)
         values = values[0]
-        reward, _, delay, penalty, energy, outage, ran_out, device_queue, _, tasks, energy_left = values[
-            :core.ENERGY_LEFT + 1].tolist()
-        terminated = ran_out != 0.0
+        scalars = values[: core.SCALARS].tolist()
+        terminated = scalars[RAN_OUT] != 0.0
         truncated = bool(self._core.state.slot[0] >= self.cfg.episode_slots)
         self._done = terminated or truncated
-        info = {"delay": delay, "penalty": penalty, "energy": energy, "outage": outage, "placement": placement[0],
-                "energy_left": energy_left, "device_queue": device_queue, "tasks": tasks}
-        for key, part in self._info_parts:
+        info = {key: scalars[index] for key, index in self._info_scalars}
+        info["placement"] = placement[0]
+        for key, part in self._info_arrays:
             info[key] = values[part]
         self._last = info
-        return obs[0], reward, terminated, truncated, info
+        if self._window is not None:
+            self.render()
+        return obs[0], scalars[REWARD], terminated, truncated, info
 
     def render(self):
-        if self.render_mode != "ansi" or self._core is None:
+        """``ansi``: a line about the slot; ``rgb_array``: the picture (:mod:`edge_partition.render`) as a
+        uint8 (H, W, 3) array; ``human``: that picture in a window (drawn at every step)."""
+        if self.render_mode is None or self._core is None:
             return None
         state = self._core.state
+        if self.render_mode != "ansi":
+            placement = None if self._last is None else self._last["placement"][None]
+            frame = draw(state, placement)
+            if self._window is None:
+                return frame
+            self._window.show(frame)
+            return None
         queue = " ".join(f"{q:.2f}" for q in state.queue[0])
-        last = "" if self._last is None else (f" last placement {self._last['placement'].tolist()} delay "
-                                              f"{self._last['delay']:.3f} s penalty {self._last['penalty']:.3f} s")
+        last = (
+            ""
+            if self._last is None
+            else (
+                f" last placement {self._last['placement'].tolist()} delay "
+                f"{self._last['delay']:.3f} s penalty {self._last['penalty']:.3f} s"
+            )
+        )
         return f"slot {state.slot[0]}: queues [{queue}] s, energy {state.energy_left[0, 0]:.1f} J{last}"
+
+    def close(self):
+        if self._window is not None:
+            self._window.close()
 
 
 # ------------------------------------------------------------------------------------------------
 # the vector env
 
 DRAW_BATCH = 64  # the vector env draws episode starts ahead once this many rows lack one
+THREADS_VARIABLE = "EDGE_ENVS_NUM_THREADS"  # the vector env's default num_threads when set
+
+
+def resolve_threads(num_threads) -> int:
+    """The vector env's thread count: ``num_threads``, else ``$EDGE_ENVS_NUM_THREADS``, else 1."""
+    source = "num_threads"
+    if num_threads is None:
+        num_threads, source = os.environ.get(THREADS_VARIABLE, "1"), THREADS_VARIABLE
+        num_threads = int(num_threads) if num_threads.strip().isdigit() else num_threads
+    top = numba.config.NUMBA_NUM_THREADS
+    if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or not 1 <= num_threads <= top:
+        raise ValueError(
+            f"{source} must be an integer in [1, {top}] (numba.config.NUMBA_NUM_THREADS), got {num_threads!r}"
+        )
+    return int(num_threads)
 
 
 class EdgePartitionVectorEnv(VectorEnv):
@@ -303,18 +391,34 @@ class EdgePartitionVectorEnv(VectorEnv):
     Generator and random stream), so the same seeds and actions give the same trajectories in both.
     Autoreset follows Gymnasium's next-step mode: the step after a row ends resets it (reward 0,
     action ignored). ``info`` holds per-row arrays: ``delay``, ``penalty``, ``energy``, ``outage``,
-    ``energy_left``. ``state`` (a core.State) is advanced in place. From ``core.PARALLEL_ROWS``
-    (256) rows on, the rows are stepped on numba's threads (``NUMBA_NUM_THREADS``, default one per
-    core; the results do not depend on it). Arguments as for :class:`EdgePartitionEnv`, plus
-    ``num_envs``.
+    ``energy_left``. ``state`` (a core.State) is advanced in place.
+
+    Arguments as for :class:`EdgePartitionEnv`, plus ``num_envs`` and ``num_threads``: how many
+    threads step the rows (from ``core.PARALLEL_ROWS`` = 256 rows on; the results never depend on
+    it). Default 1, or the environment variable ``EDGE_ENVS_NUM_THREADS``: one thread is the default
+    because an RL run steps the env beside a learner, and numba's threads, which wait for each other
+    at every step, then wait for a descheduled one: on a busy machine a threaded step collapses while
+    a one-thread step slows in proportion (``python -m benchmarks.throughput_edge_partition`` measures
+    both, alone and beside a busy process, into benchmarks/results/throughput_edge_partition.md).
+    Opt in to more threads (at most ``numba.config.NUMBA_NUM_THREADS``) on an otherwise idle machine.
+    ``reset(seed=...)``: None, an int (row i gets ``seed + i``) or one seed per row; ``options``:
+    none are taken (None or ``{}``).
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
 
-    def __init__(self, num_envs: int = 1, config: EdgePartitionConfig | None = None, generator=None,
-                 render_mode: str | None = None, **overrides):
+    def __init__(
+        self,
+        num_envs: int = 1,
+        config: EdgePartitionConfig | None = None,
+        generator=None,
+        render_mode: str | None = None,
+        num_threads: int | None = None,
+        **overrides,
+    ):
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        self.num_threads = resolve_threads(num_threads)
         check_render_mode(render_mode, self.metadata["render_modes"])  # the vector env does not render
         self.cfg = cfg = EdgePartitionConfig.from_kwargs(config, **overrides)
         self.num_envs = int(num_envs)
@@ -334,7 +438,7 @@ class EdgePartitionVectorEnv(VectorEnv):
     def _start(self, state: core.State, rows: np.ndarray) -> None:
         """Start fresh episodes in ``rows`` of ``state``, each drawn from its row's Generator."""
         rngs = [self._rngs[i] for i in rows.tolist()]
-        core.start_episodes(state, rows, [self.generator(rng) for rng in rngs], rngs)
+        core.start_episodes(state, rows, [draw_instance(self.generator, rng) for rng in rngs], rngs)
 
     def _restart(self, rows: np.ndarray) -> None:
         """Start the next episodes of ``rows`` (an int array), from the pre-drawn ones.
@@ -355,21 +459,33 @@ class EdgePartitionVectorEnv(VectorEnv):
             self._start(self._next, refill)
             self._ready[refill] = True
 
+    def _seeds(self, seed) -> list:
+        """One seed (an int or None) per row, from ``reset``'s ``seed``."""
+        B = self.num_envs
+
+        def one(s) -> bool:
+            return s is None or (isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and s >= 0)
+
+        if seed is None:
+            return [None] * B
+        if one(seed):
+            return [int(seed) + i for i in range(B)]
+        if isinstance(seed, (list, tuple, np.ndarray)) and len(seed) == B and all(one(s) for s in seed):
+            return [None if s is None else int(s) for s in seed]
+        raise ValueError(
+            f"seed: expected None, an integer >= 0 (row i gets seed + i) or a list of {B} such "
+            f"integers or None (one per env), got {seed!r}"
+        )
+
     def reset(self, *, seed: int | list | None = None, options: dict[str, Any] | None = None):
         B = self.num_envs
-        if seed is None:
-            seeds = [None] * B
-        elif isinstance(seed, (int, np.integer)):
-            seeds = [int(seed) + i for i in range(B)]
-        else:
-            seeds = list(seed)
-            if len(seeds) != B:
-                raise ValueError(f"seed: need {B} seeds (one per env), got {len(seeds)}")
+        seeds = self._seeds(seed)
+        check_reset_options(options)
         super().reset(seed=seeds[0])
         seeded = seed is not None or self._rngs is None  # without a seed, each row's Generator continues
         if seeded:
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
-            self.state = core.initial(self.cfg, [self.generator(rng) for rng in self._rngs], self._rngs)
+            self.state = core.initial(self.cfg, [draw_instance(self.generator, rng) for rng in self._rngs], self._rngs)
             self._next = self.state.rows(slice(None))  # placeholder rows until pre-drawn
             self._ready = np.zeros(B, dtype=bool)
         else:
@@ -377,7 +493,8 @@ class EdgePartitionVectorEnv(VectorEnv):
         self._from_next = self.state.array_pairs(self._next)
         if not seeded:  # the pre-drawn starts come first in each row's Generator
             self._restart(np.arange(B))
-        self._core = CompiledCore(self.state, static_features(self.cfg, self.state.blocks))
+        parallel = self.num_threads > 1 and B >= core.PARALLEL_ROWS
+        self._core = CompiledCore(self.state, static_features(self.cfg, self.state.blocks), parallel, self.num_threads)
         self._out = np.empty((core.SCALARS, B)).T  # the scalars only; each one's column is contiguous
         self._prev_done = np.zeros(B, dtype=bool)
         obs = np.empty(self.observation_space.shape, dtype=np.float32)
@@ -387,10 +504,17 @@ class EdgePartitionVectorEnv(VectorEnv):
     def _placements(self, actions) -> np.ndarray:
         """Actions as a contiguous int64 (B, M) array; shape and dtype checked here, the range of
         each location by the kernel."""
-        a = np.asarray(actions)
         cfg = self.cfg
-        allowed = (f"{cfg.num_blocks} integer locations in [0, {cfg.num_servers}] per row "
-                   "(0 = device, n = edge server n)")
+        allowed = (
+            f"{cfg.num_blocks} integer locations in [0, {cfg.num_servers}] per row (0 = device, n = edge server n)"
+        )
+        try:
+            a = np.asarray(actions)
+        except ValueError:  # numpy refuses ragged nested lists
+            raise ValueError(
+                f"actions: not a rectangular array (rows of different lengths or types); expected shape "
+                f"({self.num_envs}, {cfg.num_blocks}) with {allowed}"
+            ) from None
         if a.shape != (self.num_envs, cfg.num_blocks):
             raise ValueError(f"actions: expected shape ({self.num_envs}, {cfg.num_blocks}), got {a.shape}; {allowed}")
         if a.dtype.kind not in "iu":
@@ -406,17 +530,24 @@ class EdgePartitionVectorEnv(VectorEnv):
         obs = np.empty(self.observation_space.shape, dtype=np.float32)
         bad = self._core.step(placement, ~done, out, obs)  # rows that ended last step are left alone
         if bad >= 0:
-            raise ValueError(f"actions: row {bad} has locations {placement[bad].tolist()}; each must lie in "
-                             f"[0, {self.cfg.num_servers}] (0 = device, n = edge server n)")
+            raise ValueError(
+                f"actions: row {bad} has locations {placement[bad].tolist()}; each must lie in "
+                f"[0, {self.cfg.num_servers}] (0 = device, n = edge server n)"
+            )
         if done.any():  # next-step autoreset: those rows start their next episode
             rows = np.flatnonzero(done)
             self._restart(rows)
             out[rows] = 0.0  # reward 0, not terminated
             self._core.observe(obs, rows)
-        scalars = out.T[:RAN_OUT + 1].copy()
+        scalars = out.T[: RAN_OUT + 1].copy()
         terminated = scalars[RAN_OUT] != 0.0
         truncated = (self.state.slot >= self.cfg.episode_slots) & ~done
         self._prev_done = terminated | truncated
-        info = {"delay": scalars[DELAY], "penalty": scalars[PENALTY], "energy": scalars[ENERGY],
-                "outage": scalars[OUTAGE], "energy_left": self.state.energy_left[:, 0].copy()}
+        info = {
+            "delay": scalars[DELAY],
+            "penalty": scalars[PENALTY],
+            "energy": scalars[ENERGY],
+            "outage": scalars[OUTAGE],
+            "energy_left": self.state.energy_left[:, 0].copy(),
+        }
         return obs, scalars[REWARD], terminated, truncated, info

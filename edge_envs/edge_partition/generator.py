@@ -50,6 +50,18 @@ class Instance:
         return self.server_speed.shape[0]
 
 
+def draw_instance(generator, rng: np.random.Generator) -> Instance:
+    """``generator(rng)``, refused with a TypeError unless it is an :class:`Instance` (a custom
+    generator's mistake would otherwise surface deep in the core)."""
+    instance = generator(rng)
+    if not isinstance(instance, Instance):
+        raise TypeError(
+            f"generator must return an edge_envs.edge_partition.Instance, got {type(instance).__name__} "
+            f"from {generator!r}"
+        )
+    return instance
+
+
 class RandomGenerator:
     """Blocks from the measured profiles (edge_envs.dnn.block_table); servers uniform in the area
     (seed 002, Section 5.1: ESs distributed randomly) with base speeds uniform in
@@ -92,17 +104,39 @@ class ToyGenerator:
     @staticmethod
     def config(**overrides) -> EdgePartitionConfig:
         base = EdgePartitionConfig(
-            model="toy", num_blocks=3, num_servers=2, task_rate=60.0, poisson_tasks=False, slot_s=1.0,
-            episode_slots=5, deadline_s=(0.5, 0.5), penalty_weight=2.0, device_speed_factor=1.0,
-            device_clock_hz=1e9, energy_coefficient=1e-26, energy_budget_j=100.0, outage_cost_s=10.0,
-            server_speed_factor=(1.0, 1.0), background_load=0.0, tx_power_w=0.1, wired_rate_bps=1e7,
-            walk_speed_mps=(0.0, 0.0), fading=False)
+            model="toy",
+            num_blocks=3,
+            num_servers=2,
+            task_rate=60.0,
+            poisson_tasks=False,
+            slot_s=1.0,
+            episode_slots=5,
+            deadline_s=(0.5, 0.5),
+            penalty_weight=2.0,
+            device_speed_factor=1.0,
+            device_clock_hz=1e9,
+            energy_coefficient=1e-26,
+            energy_budget_j=100.0,
+            outage_cost_s=10.0,
+            server_speed_factor=(1.0, 1.0),
+            background_load=0.0,
+            tx_power_w=0.1,
+            wired_rate_bps=1e7,
+            walk_speed_mps=(0.0, 0.0),
+            fading=False,
+        )
         return EdgePartitionConfig.from_kwargs(base, **overrides)
 
     def __call__(self, rng: np.random.Generator | None = None) -> Instance:
         return Instance(
-            name="toy", models=("toy",),
-            local_s=np.array([[0.020, 0.040, 0.010]]), edge_s=np.array([[0.010, 0.020, 0.005]]),
-            input_bytes=np.array([[1000.0, 2000.0, 500.0]]), output_bytes=np.array([[2000.0, 500.0, 100.0]]),
-            server_xy=np.array([[0.0, 0.0], [100.0, 0.0]]), server_speed=np.array([1.0, 0.5]),
-            fixed_rate_bps=np.array([[1e6, 0.5e6]]), device_xy=np.array([[50.0, 0.0]]))
+            name="toy",
+            models=("toy",),
+            local_s=np.array([[0.020, 0.040, 0.010]]),
+            edge_s=np.array([[0.010, 0.020, 0.005]]),
+            input_bytes=np.array([[1000.0, 2000.0, 500.0]]),
+            output_bytes=np.array([[2000.0, 500.0, 100.0]]),
+            server_xy=np.array([[0.0, 0.0], [100.0, 0.0]]),
+            server_speed=np.array([1.0, 0.5]),
+            fixed_rate_bps=np.array([[1e6, 0.5e6]]),
+            device_xy=np.array([[50.0, 0.0]]),
+        )

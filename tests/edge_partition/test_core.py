@@ -1,5 +1,7 @@
 """Core dynamics of EdgePartition: hand-computed toy slots, errata, chain decomposition, the compiled core."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -7,8 +9,7 @@ from hypothesis import strategies as st
 
 from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import EdgePartitionConfig
-from edge_envs.edge_partition.core import (COST, DELAY, DEVICE_LOAD, DEVICE_QUEUE_END, ENERGY, OUTAGE, PENALTY, RAN_OUT,
-                                           REWARD, NEXT_TASKS, ENERGY_LEFT, CompiledCore)
+from edge_envs.edge_partition.core import CompiledCore
 from edge_envs.edge_partition.env import encode_state, static_features
 from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
 from edge_envs.net import channel
@@ -112,16 +113,23 @@ def _links(cfg, servers, device):
     """Access and air time per bit from one device at ``device`` (x, y) to ``servers`` (N, 2), no fading."""
     N = len(servers)
     access, airtime = np.empty((1, 1, N)), np.empty((1, 1, N))
-    core._device_links(core.process_params(cfg), np.uint64(0), 0, 0, np.array([servers], float),
-                            np.array([[device]], float), access, airtime)
+    core._device_links(
+        core.process_params(cfg),
+        np.uint64(0),
+        0,
+        0,
+        np.array([servers], float),
+        np.array([[device]], float),
+        access,
+        airtime,
+    )
     return access[0, 0], airtime[0, 0]
 
 
 def test_errata__eq5_rate_uses_noise_density_and_same_location_pays_no_transfer():
     cfg = EdgePartitionConfig(fading=False, rate_range_bps=(1e3, 1e12))
     access, airtime = _links(cfg, [[0.0, 0.0], [300.0, 0.0]], [100.0, 0.0])
-    gain = 10 ** (-channel.path_loss_db(np.array([100.0, 200.0]), "log_distance", exponent=3.0,
-                                        carrier_hz=2.1e9) / 10)
+    gain = 10 ** (-channel.path_loss_db(np.array([100.0, 200.0]), "log_distance", exponent=3.0, carrier_hz=2.1e9) / 10)
     rate = cfg.bandwidth_hz * np.log2(1 + cfg.tx_power_w * gain / (cfg.noise_psd_w_per_hz * cfg.bandwidth_hz))
     np.testing.assert_allclose(1.0 / access, rate, rtol=1e-12)
     np.testing.assert_array_equal(airtime, access)
@@ -210,17 +218,23 @@ def test_slot_cost__does_not_change_the_state():
     assert all(np.array_equal(a, b) for a, b in zip(before, (state.queue, state.energy_left, state.slot)))
 
 
-@pytest.mark.parametrize("placement, match", [
-    (np.zeros((1, 4), dtype=int), "shape"), (np.full((1, 3), 3), r"\[0, 2\]"),
-    (np.full((1, 3), -1), r"\[0, 2\]"), (np.zeros((1, 3)), "dtype"),
-])
+@pytest.mark.parametrize(
+    "placement, match",
+    [
+        (np.zeros((1, 4), dtype=int), "shape"),
+        (np.full((1, 3), 3), r"\[0, 2\]"),
+        (np.full((1, 3), -1), r"\[0, 2\]"),
+        (np.zeros((1, 3)), "dtype"),
+    ],
+)
 def test_slot_cost__bad_placement_raises_naming_the_problem(placement, match):
     with pytest.raises(ValueError, match=match):
         core.slot_cost(toy_state(), placement)
 
 
-@pytest.mark.parametrize("kwargs", [dict(), dict(contention_free=True),
-                                    dict(task_rate=110, num_servers=2, poisson_tasks=True)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(), dict(contention_free=True), dict(task_rate=110, num_servers=2, poisson_tasks=True)]
+)
 def test_compiled_core__bit_identical_to_the_batched_core(kwargs):
     cfg = EdgePartitionConfig(episode_slots=300, **kwargs)
     state = _random_states(cfg, [42, 43, 44])
@@ -229,20 +243,21 @@ def test_compiled_core__bit_identical_to_the_batched_core(kwargs):
     out = np.empty((3, fast.outcome.size))
     obs = np.empty((3, 5 * cfg.num_blocks + 3 * cfg.num_servers + 4), dtype=np.float32)
     rng = np.random.default_rng(3)
-    scalars = {"reward": REWARD, "cost": COST, "delay": DELAY, "penalty": PENALTY, "energy": ENERGY, "outage": OUTAGE,
-               "ran_out": RAN_OUT, "device_queue_end": DEVICE_QUEUE_END, "device_load": DEVICE_LOAD}
     for _ in range(cfg.episode_slots):
         placement = rng.integers(0, cfg.num_servers + 1, size=(3, cfg.num_blocks))
         state, expected = core.transition(state, placement)
         assert fast.step(placement, np.ones(3, dtype=bool), out, obs) == -1
-        for key, index in scalars.items():
-            assert np.array_equal(out[:, index], getattr(expected, key)), key
-        next_slot = {"queue": state.queue, "server_speed": state.speed_now, "rate": 1.0 / state.access_now[:, 0],
-                     "deadline": state.deadline_now[:, 0]}
+        next_slot = {
+            "queue": state.queue,
+            "server_speed": state.speed_now,
+            "rate": 1.0 / state.access_now[:, 0],
+            "deadline": state.deadline_now[:, 0],
+            "next_tasks": state.tasks_now[:, 0],
+            "energy_left": state.energy_left[:, 0],
+        }
+        assert len(fast.outcome.parts) == len(core.OUTCOME)
         for key, part in fast.outcome.parts.items():
             assert np.array_equal(out[:, part], next_slot[key] if key in next_slot else getattr(expected, key)), key
-        assert np.array_equal(out[:, NEXT_TASKS], state.tasks_now[:, 0])
-        assert np.array_equal(out[:, ENERGY_LEFT], state.energy_left[:, 0])
         assert np.array_equal(obs, encode_state(state, static)[:, 0])
         if expected.ran_out.any():
             break
@@ -263,7 +278,7 @@ def test_compiled_core__scalars_alone_equal_the_full_outcome_in_either_memory_la
         for fast, out, ob in zip(cores, outs, obs):
             assert fast.step(placement, np.ones(3, dtype=bool), out, ob) == -1
         for out, ob in zip(outs[1:], obs[1:]):
-            assert np.array_equal(out, outs[0][:, :core.SCALARS]) and np.array_equal(ob, obs[0])
+            assert np.array_equal(out, outs[0][:, : core.SCALARS]) and np.array_equal(ob, obs[0])
 
 
 def test_compiled_core__inactive_rows_are_left_alone_and_bad_rows_change_nothing():
@@ -337,3 +352,49 @@ def test_transition__queues_stay_non_negative_and_energy_never_grows(seed, serve
         assert (state.queue >= 0).all() and (state.device_queue >= 0).all()
         assert (state.energy_left <= energy).all()
         assert (out.block_delay >= out.block_compute).all() and (out.reward <= 0).all()
+
+
+def test_outcome__named_scalar_indices_match_the_layout():
+    keys = [key for key, _ in core.OUTCOME]
+    names = [
+        "REWARD",
+        "COST",
+        "DELAY",
+        "PENALTY",
+        "ENERGY",
+        "OUTAGE",
+        "RAN_OUT",
+        "DEVICE_QUEUE_END",
+        "DEVICE_LOAD",
+        "NEXT_TASKS",
+        "ENERGY_LEFT",
+    ]
+    assert core.SCALARS == len(names) and [keys[getattr(core, name)] for name in names] == [n.lower() for n in names]
+    M, N = 6, 4
+    outcome = core.Outcome(M, N)
+    assert outcome.size == core.SCALARS + 5 * M + 2 * N + 3 * N + M
+    assert list(outcome.parts)[core.SCALARS : core.SCALARS + 5] == list(core.Outcome.BLOCK_KEYS)
+
+
+def test_observation_layout__parts_lie_end_to_end_with_symbolic_indices():
+    lay = core.ObservationLayout(6, 4)
+    assert lay.size == 5 * 6 + 3 * 4 + 4 and lay.static == slice(0, 24) and lay.queue == slice(34, 38)
+    assert lay.time_left == lay.size - 1 and lay.starts.tolist()[:6] == [0, 6, 12, 18, 24, 30]
+    text = core.ObservationLayout.index_text()
+    assert text[0] == "0 .. M-1" and text[6] == "5M+N .. 5M+2N-1" and text[-1] == "5M+3N+3"
+    for M, N in ((3, 2), (9, 7)):  # the written indices evaluate to the layout's
+        lay = core.ObservationLayout(M, N)
+        for part, written in zip(lay.parts.values(), text):
+            first, *last = written.split(" .. ")
+            span = (part, part) if isinstance(part, int) else (part.start, part.stop - 1)
+            assert [_evaluate(t, M, N) for t in (first, *last)] == list(span[: 1 + len(last)]), written
+
+
+def _evaluate(text: str, M: int, N: int) -> int:
+    """An index written as the docstring writes it ("5M+2N-1") for given M and N."""
+    total = 0
+    for sign, count, symbol in re.findall(r"([+-]?)(\d*)([MN]?)", text):
+        if count or symbol:
+            value = (int(count) if count else 1) * {"M": M, "N": N, "": 1}[symbol]
+            total += -value if sign == "-" else value
+    return total

@@ -6,14 +6,22 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import edge_envs  # noqa: F401  (registers the ids)
-from edge_envs.edge_partition import CONTENTION_FREE, EdgePartitionConfig, EdgePartitionEnv, ToyGenerator
-from edge_envs.edge_partition.env import Layout
+from benchmarks import throughput_edge_partition
+from edge_envs.edge_partition import CONTENTION_FREE, EdgePartitionConfig, EdgePartitionEnv, ToyGenerator, core
+from edge_envs.edge_partition.core import ObservationLayout
+from edge_envs.edge_partition.env import layout
 
-SCENARIOS = [dict(), dict(contention_free=True), dict(model="resnet32", num_blocks=9, num_servers=7, task_rate=110),
-             dict(config=ToyGenerator.config())]
+SCENARIOS = [
+    dict(),
+    dict(contention_free=True),
+    dict(model="resnet32", num_blocks=9, num_servers=7, task_rate=110),
+    dict(config=ToyGenerator.config()),
+]
 
 
 def make(**kwargs):
@@ -49,8 +57,14 @@ def test_env__same_seed_and_actions_give_identical_trajectories():
     assert not _same(first, _rollout(make(episode_slots=40), seed=4, steps=100))
 
 
-@pytest.mark.parametrize("kwargs", [dict(episode_slots=25), dict(episode_slots=25, contention_free=True),
-                                    dict(episode_slots=300, energy_budget_j=300.0, task_rate=100)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(episode_slots=25),
+        dict(episode_slots=25, contention_free=True),
+        dict(episode_slots=300, energy_budget_j=300.0, task_rate=100),
+    ],
+)
 def test_vector_env__rows_equal_single_envs_with_the_same_seeds_across_autoresets(kwargs):
     B, seed, steps = 9, 11, 80  # 9 rows: some wait for a batched pre-draw of their next episode
     venv = gym.make_vec("EdgePartition-v0", num_envs=B, vectorization_mode="vector_entry_point", **kwargs)
@@ -78,8 +92,15 @@ def test_vector_env__rows_equal_single_envs_with_the_same_seeds_across_autoreset
 
 
 def test_vector_env__make_vec_passes_config_kwargs():
-    venv = gym.make_vec("EdgePartition-v0", num_envs=4, vectorization_mode="vector_entry_point",
-                        model="resnet32", num_blocks=9, num_servers=7, task_rate=110)
+    venv = gym.make_vec(
+        "EdgePartition-v0",
+        num_envs=4,
+        vectorization_mode="vector_entry_point",
+        model="resnet32",
+        num_blocks=9,
+        num_servers=7,
+        task_rate=110,
+    )
     obs, _ = venv.reset(seed=0)
     assert obs.shape == (4, 5 * 9 + 3 * 7 + 4) and venv.single_action_space.nvec.tolist() == [8] * 9
     obs, reward, *_ = venv.step(np.zeros((4, 9), dtype=np.int64))
@@ -110,8 +131,9 @@ def test_env__info_reports_reward_components_and_slot_state():
     _, reward, _, _, info = env.step(np.array([0, 1, 2, 3, 4, 1]))
     assert reward == pytest.approx(-(info["delay"] + env.unwrapped.cfg.penalty_weight * info["penalty"]))
     assert info["block_delay"].sum() == pytest.approx(info["delay"])
-    np.testing.assert_allclose(info["block_delay"],
-                               info["block_transfer"] + info["block_compute"] + info["block_wait"], rtol=1e-12)
+    np.testing.assert_allclose(
+        info["block_delay"], info["block_transfer"] + info["block_compute"] + info["block_wait"], rtol=1e-12
+    )
     assert info["placement"].tolist() == [0, 1, 2, 3, 4, 1] and info["energy"] > 0
     assert info["queue"].shape == (4,) and info["rate"].shape == (4,) and info["block_delay"].shape == (6,)
 
@@ -119,7 +141,7 @@ def test_env__info_reports_reward_components_and_slot_state():
 def test_env__observation_reflects_queues_energy_and_time():
     env = make(episode_slots=10)
     obs, _ = env.reset(seed=2)
-    lay = Layout(env.unwrapped.cfg)
+    lay = layout(env.unwrapped.cfg)
     assert obs[lay.energy] == 1.0 and obs[lay.time_left] == 1.0 and (obs[lay.queue] == 0).all()
     for _ in range(3):  # all blocks on server 1 overload it
         obs, _, _, _, info = env.step(np.ones(6, dtype=np.int64))
@@ -145,8 +167,6 @@ def test_env__pickles_mid_episode(vector):
 
 
 def test_env__state_property_matches_the_core():
-    from edge_envs.edge_partition import core
-
     env = make(episode_slots=10).unwrapped
     env.reset(seed=4)
     env.step(np.ones(6, dtype=np.int64))
@@ -156,12 +176,20 @@ def test_env__state_property_matches_the_core():
     assert outcome.reward[0] == reward
 
 
-@pytest.mark.parametrize("action, match", [
-    (np.zeros(5, dtype=np.int64), "wrong shape"), (np.full(6, 5), "out of range"), (np.full(6, -1), "out of range"),
-    (np.array([0, 1, 2, 3, 4, np.nan]), "NaN"), (np.zeros(6), "not an integer"),
-    ([0, 1, 2, 3, 4, 1.0], "not an integer"),
-    ([0, 1, 2], "wrong length"), ("abc", "type str"), ([0, 1, 2, 3, 4, float("nan")], "NaN"),
-])
+@pytest.mark.parametrize(
+    "action, match",
+    [
+        (np.zeros(5, dtype=np.int64), "wrong shape"),
+        (np.full(6, 5), "out of range"),
+        (np.full(6, -1), "out of range"),
+        (np.array([0, 1, 2, 3, 4, np.nan]), "NaN"),
+        (np.zeros(6), "not an integer"),
+        ([0, 1, 2, 3, 4, 1.0], "not an integer"),
+        ([0, 1, 2], "wrong length"),
+        ("abc", "type str"),
+        ([0, 1, 2, 3, 4, float("nan")], "NaN"),
+    ],
+)
 def test_env__bad_action_raises_naming_what_is_allowed(action, match):
     env = make(episode_slots=10)
     env.reset(seed=0)
@@ -170,10 +198,16 @@ def test_env__bad_action_raises_naming_what_is_allowed(action, match):
     assert r"[0, 4]" in str(error.value)
 
 
-@pytest.mark.parametrize("actions, match", [
-    (np.zeros((2, 6), dtype=np.int64), "shape"), (np.full((3, 6), 7), r"\[0, 4\]"), (np.zeros((3, 6)), "dtype"),
-    (np.full((3, 6), np.nan), "NaN"), (np.full((3, 6), -1), r"\[0, 4\]"),
-])
+@pytest.mark.parametrize(
+    "actions, match",
+    [
+        (np.zeros((2, 6), dtype=np.int64), "shape"),
+        (np.full((3, 6), 7), r"\[0, 4\]"),
+        (np.zeros((3, 6)), "dtype"),
+        (np.full((3, 6), np.nan), "NaN"),
+        (np.full((3, 6), -1), r"\[0, 4\]"),
+    ],
+)
 def test_vector_env__bad_actions_raise(actions, match):
     venv = gym.make_vec("EdgePartition-v0", num_envs=3, vectorization_mode="vector_entry_point", episode_slots=10)
     venv.reset(seed=0)
@@ -192,15 +226,27 @@ def test_env__step_before_reset_and_after_the_end_raise():
         env.step(np.zeros(6, dtype=np.int64))
 
 
-@pytest.mark.parametrize("field, value, match", [
-    ("num_servers", 1, r"num_servers must be an integer in \[2, 9\]"), ("num_servers", 10, "num_servers"),
-    ("num_blocks", 2, "num_blocks"), ("num_blocks", 4.5, "num_blocks"), ("task_rate", 0.0, "task_rate"),
-    ("task_rate", float("nan"), "task_rate"), ("deadline_s", (7.0, 1.0), "deadline_s"),
-    ("server_speed_factor", (0.0, 1.0), "server_speed_factor"), ("background_load", 1.0, "background_load"),
-    ("model", "lenet", "model"), ("episode_slots", 0, "episode_slots"), ("contention_free", 1, "contention_free"),
-    ("walk_speed_mps", (0.0, 2.0), "walk_speed_mps"), ("energy_budget_j", -1.0, "energy_budget_j"),
-    ("penalty_weight", -1.0, "penalty_weight"), ("rate_range_bps", (2e7, 1e7), "rate_range_bps"),
-])
+@pytest.mark.parametrize(
+    "field, value, match",
+    [
+        ("num_servers", 1, r"num_servers must be an integer in \[2, 9\]"),
+        ("num_servers", 10, "num_servers"),
+        ("num_blocks", 2, "num_blocks"),
+        ("num_blocks", 4.5, "num_blocks"),
+        ("task_rate", 0.0, "task_rate"),
+        ("task_rate", float("nan"), "task_rate"),
+        ("deadline_s", (7.0, 1.0), "deadline_s"),
+        ("server_speed_factor", (0.0, 1.0), "server_speed_factor"),
+        ("background_load", 1.0, "background_load"),
+        ("model", "lenet", "model"),
+        ("episode_slots", 0, "episode_slots"),
+        ("contention_free", 1, "contention_free"),
+        ("walk_speed_mps", (0.0, 2.0), "walk_speed_mps"),
+        ("energy_budget_j", -1.0, "energy_budget_j"),
+        ("penalty_weight", -1.0, "penalty_weight"),
+        ("rate_range_bps", (2e7, 1e7), "rate_range_bps"),
+    ],
+)
 def test_config__bad_value_raises_naming_the_field_and_range(field, value, match):
     with pytest.raises(ValueError, match=match):
         EdgePartitionConfig(**{field: value})
@@ -225,11 +271,72 @@ def test_env__render_ansi_describes_the_slot():
 
 
 def test_throughput_benchmark__runs_at_a_tiny_size(tmp_path):
-    from benchmarks import throughput_edge_partition
-
     out = tmp_path / "throughput.md"
-    assert throughput_edge_partition.main(["--steps", "50", "--vector-steps", "3", "--num-envs", "8",
-                                           "--episode-slots", "20", "--rounds", "1", "--out", str(out)]) == 0
+    argv = ["--steps", "50", "--vector-steps", "3", "--num-envs", "8", "--episode-slots", "20", "--rounds", "1"]
+    assert throughput_edge_partition.main([*argv, "--out", str(out)]) == 0
     text = out.read_text()
-    assert "| single env, steps/s |" in text and "| vector env x8, env-steps/s (1 numba thread: per core) |" in text
-    assert text.count("| 0.3x ") == 1 and "| reference |" in text  # the target is checked on the default threads
+    assert "| single env, steps/s |" in text and "| vector env x8, env-steps/s (default: 1 thread) |" in text
+    assert "(default: 1 thread) beside a busy process |" in text and "opted in) |" in text
+    assert text.count("| 0.3x ") == 1 and text.count("| reference |") == 3  # the target: on the default
+    assert "Beside a busy process, the default keeps" in text
+
+
+def test_env__docstring_observation_table_matches_the_core_layout():
+    doc = EdgePartitionEnv.__doc__
+    table = doc[doc.index("| index") : doc.index("## Rewards")].strip().splitlines()[2:]
+    rows = [tuple(cell.strip() for cell in line.strip().strip("|").split("|")) for line in table]
+    assert rows == ObservationLayout.table()
+
+
+def test_reflect__a_tiny_top_stays_inside_it():
+    # the compiled fold took math.floor of x / (2 top): for top = 1e-30 an int64 overflow gave -x
+    for x in (0.05, -0.3, 0.9, 1e-31):
+        assert 0.0 <= core._reflect(x, 1e-30) <= 1e-30
+    assert core._reflect(0.3, 0.25) == pytest.approx(0.2) and core._reflect(-0.1, 0.25) == pytest.approx(0.1)
+
+
+def _pair(low, high):
+    return st.tuples(st.floats(low, high), st.floats(low, high)).map(lambda p: tuple(sorted(p)))
+
+
+VALID_FIELDS = {  # a strategy per config field, over its whole allowed range
+    "model": st.sampled_from(["vgg16", "alexnet", "nin", "resnet32"]),
+    "num_blocks": st.integers(3, 6),
+    "num_servers": st.integers(2, 9),
+    "task_rate": st.floats(1.0, 1000.0),
+    "poisson_tasks": st.booleans(),
+    "slot_s": st.floats(1e-3, 3600.0),
+    "deadline_s": _pair(1e-3, 3600.0),
+    "penalty_weight": st.floats(0.0, 1e6),
+    "device_speed_factor": st.floats(1e-3, 1e3),
+    "energy_budget_j": st.floats(1e-6, 1e12),
+    "outage_cost_s": st.floats(0.0, 1e6),
+    "server_speed_factor": _pair(1e-3, 1e3),
+    "background_load": st.one_of(st.just(1e-30), st.floats(0.0, 0.95)),
+    "background_step": st.floats(0.0, 1.0),
+    "tx_power_w": st.floats(1e-6, 100.0),
+    "bandwidth_hz": st.floats(1e3, 1e10),
+    "path_loss_exponent": st.floats(1.5, 6.0),
+    "rate_range_bps": _pair(1e3, 1e12),
+    "wired_rate_bps": st.floats(1e3, 1e12),
+    "coverage_m": st.floats(1.0, 1e5),
+    "area_m": st.floats(1.0, 1e6),
+    "walk_speed_mps": st.one_of(st.just((0.0, 0.0)), _pair(1e-3, 100.0)),
+    "fading": st.booleans(),
+    "contention_free": st.booleans(),
+}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fields=st.fixed_dictionaries({}, optional=VALID_FIELDS), seed=st.integers(0, 2**16))
+@example(fields={"background_load": 1e-30}, seed=0)  # issue 13: left the space before _reflect's fix
+def test_env__observations_stay_inside_the_space_for_any_valid_config(fields, seed):
+    env = EdgePartitionEnv(episode_slots=12, **fields)
+    obs, _ = env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    assert env.observation_space.contains(obs), obs
+    for _ in range(12):
+        obs, reward, terminated, truncated, _ = env.step(rng.integers(0, env.action_space.nvec))
+        assert env.observation_space.contains(obs), obs
+        if terminated or truncated:
+            break
