@@ -84,7 +84,8 @@ class EdgePartitionConfig(Config):
     server_speed_factor: tuple[float, float] = (0.5, 0.9)
     """Base speed of each edge server relative to the profiled core, uniform in this range per episode."""
     background_load: float = 0.5
-    """Largest fraction of a server's speed taken by background load (reflected random walk in [0, this])."""
+    """Largest fraction of a server's speed taken by background load (reflected random walk in [0, this]):
+    0 (none) or in [1e-30, 0.95] (a subnormal bound would overflow the walk's reflection)."""
     background_step: float = 0.05
     """Largest change of the background load per slot (steps uniform in +-background_step)."""
     tx_power_w: float = 0.2
@@ -134,7 +135,8 @@ class EdgePartitionConfig(Config):
         check_range("energy_budget_j", self.energy_budget_j, 1e-6, 1e12)
         check_range("outage_cost_s", self.outage_cost_s, 0.0, 1e6)
         check_interval("server_speed_factor", self.server_speed_factor, 1e-3, 1e3)
-        check_range("background_load", self.background_load, 0.0, 0.95)
+        if self.background_load != 0:
+            check_range("background_load", self.background_load, 1e-30, 0.95)
         check_range("background_step", self.background_step, 0.0, 1.0)
         check_range("tx_power_w", self.tx_power_w, 1e-6, 100.0)
         check_range("bandwidth_hz", self.bandwidth_hz, 1e3, 1e10)

@@ -87,7 +87,7 @@ class RandomGenerator:
 
     def __call__(self, rng: np.random.Generator) -> Instance:
         cfg = self.cfg
-        servers = rng.uniform(0.0, cfg.area_m, size=(cfg.num_servers, 2))  # as net.topology.random_servers
+        servers = rng.uniform(0.0, cfg.area_m, size=(cfg.num_servers, 2))
         speeds = rng.uniform(*cfg.server_speed_factor, size=cfg.num_servers)
         return Instance(name=self._name, models=self.models, server_xy=servers, server_speed=speeds, **self._blocks)
 

@@ -155,12 +155,11 @@ def test_energy__eq4_converts_latency_to_cycles_with_the_device_clock():
     np.testing.assert_allclose(blocks.local_energy, 1e-26 * (2e9) ** 2 * cycles, rtol=1e-15)
 
 
-def test_random_generator__servers_are_net_topology_random_servers():
-    from edge_envs.net import topology
-
+def test_random_generator__servers_lie_in_the_area_with_speeds_in_range():
     cfg = EdgePartitionConfig()
     instance = RandomGenerator(cfg)(np.random.default_rng(4))
-    np.testing.assert_array_equal(instance.server_xy, topology.random_servers(4, cfg.area_m, np.random.default_rng(4)))
+    assert instance.server_xy.shape == (4, 2)
+    assert ((instance.server_xy >= 0) & (instance.server_xy <= cfg.area_m)).all()
     lo, hi = cfg.server_speed_factor
     assert ((instance.server_speed >= lo) & (instance.server_speed <= hi)).all()
 

@@ -312,7 +312,7 @@ VALID_FIELDS = {  # a strategy per config field, over its whole allowed range
     "energy_budget_j": st.floats(1e-6, 1e12),
     "outage_cost_s": st.floats(0.0, 1e6),
     "server_speed_factor": _pair(1e-3, 1e3),
-    "background_load": st.one_of(st.just(1e-30), st.floats(0.0, 0.95)),
+    "background_load": st.one_of(st.just(0.0), st.just(1e-30), st.floats(1e-30, 0.95)),
     "background_step": st.floats(0.0, 1.0),
     "tx_power_w": st.floats(1e-6, 100.0),
     "bandwidth_hz": st.floats(1e3, 1e10),
