@@ -79,7 +79,7 @@ class EdgeUploadEnv(gym.Env):
 
     | part | size | content |
     | --- | --- | --- |
-    | layers | 3 L | per layer: share of the model's parameter bytes, share of its profiled latency, output bytes / (output + input bytes) |
+    | layers | 3 L | per layer: share of parameter bytes, share of profiled latency, output / (output + input) bytes |
     | placement | C L (S + 1) | per client and layer, one-hot: 0 not uploaded, 1 + s on server s |
     | in flight | C L | per client and layer: 1 if being uploaded now |
     | latency | C | each client's current query latency / its local-only latency |
