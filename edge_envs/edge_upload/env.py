@@ -113,7 +113,7 @@ class EdgeUploadEnv(gym.Env):
     >>> import gymnasium as gym, edge_envs
     >>> env = gym.make("EdgeUpload-v0")
     >>> obs, info = env.reset(seed=0)
-    >>> obs.shape, env.action_space.n, int(info["action_mask"].sum())
+    >>> obs.shape, int(env.action_space.n), int(info["action_mask"].sum())
     ((70,), 66, 66)
 
     ## Version History
