@@ -325,8 +325,23 @@ def _order_dp(latency, run_bits, run_seconds):
     return value, choice
 
 
+_EXACT_CACHE: dict = {}  # the last few instances' DP tables (a policy and REFERENCES often ask for the same one)
+
+
 def exact_order(cfg, inst, chunk: int = 1 << 15) -> tuple[np.ndarray, np.ndarray]:
     """(value, choice) over the 2^L uploaded sets of one client and one server (see ``_order_dp``)."""
+    key = (cfg, inst.name, inst.input_bytes) + tuple(
+        getattr(inst, f).tobytes()
+        for f in ("layer_s", "param_bytes", "output_bytes", "client_speed", "server_speed", "client_server_s_per_byte")
+    )
+    if key not in _EXACT_CACHE:
+        if len(_EXACT_CACHE) >= 4:
+            _EXACT_CACHE.pop(next(iter(_EXACT_CACHE)))
+        _EXACT_CACHE[key] = _exact_order(cfg, inst, chunk)
+    return _EXACT_CACHE[key]
+
+
+def _exact_order(cfg, inst, chunk: int) -> tuple[np.ndarray, np.ndarray]:
     L = inst.num_layers
     if inst.num_clients != 1 or inst.num_servers != 1:
         raise ValueError(
