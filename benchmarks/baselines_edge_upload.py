@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         "return), summed over clients. Mean latency = area / upload time per client. First fast = when the first "
         "query faster than local-only starts; near-final = when the latency first comes within 1% of its final "
         "value (s, means over episodes). Gap = (expected area of the policy's partitions - exact-order expected "
-        "area) / exact-order expected area, mean of per-episode gaps (single user only; see the module docstring). Time = the policy's wall time per decision.",
+        "area) / exact-order expected area, mean of per-episode gaps (single user only; see the module docstring). "
+        "Time = the policy's wall time per decision.",
         "",
     ]
     for setting in args.settings:
