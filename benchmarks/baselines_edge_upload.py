@@ -86,6 +86,41 @@ def run_episode(env, policy, seed: int) -> dict:
     }
 
 
+def evaluate(env, policies: dict, seeds: list[int], policy_seed: int, reference: bool):
+    """Every policy on every seed (seeds outer, so the exact order's table is built once per instance):
+    ({seed: exact-order expected area} or {}, {name: [run_episode results]})."""
+    for policy in policies.values():
+        if hasattr(policy, "reset"):
+            policy.reset(seed=policy_seed)
+    refs, runs = {}, {name: [] for name in policies}
+    for seed in seeds:
+        if reference:
+            refs[seed] = -REFERENCES["exact-order"](env, seed)
+        for name, policy in policies.items():
+            runs[name].append(run_episode(env, policy, seed))
+    return refs, runs
+
+
+def table_row(name: str, runs: list[dict], refs: dict, seeds: list[int]) -> tuple[float, str]:
+    """(mean area, Markdown row) of one policy's episodes."""
+    area, half = mean_ci95([r["area"] for r in runs])
+    gap = np.mean([(r["expected_area"] - refs[s]) / refs[s] for r, s in zip(runs, seeds)]) if refs else None
+    mean = lambda key: float(np.mean([r[key] for r in runs]))  # noqa: E731
+    decide_ms = sum(r["decide_s"] for r in runs) / sum(r["decisions"] for r in runs) * 1e3
+    return area, (
+        f"| {name} | {area:.4g} | {half:.2g} | {mean('mean_latency') * 1e3:.1f} | {mean('first_fast'):.2f} | "
+        f"{mean('near_final'):.1f} | {mean('end'):.1f} | {mean('resends'):.2f} | "
+        f"{'n/a' if gap is None else f'{gap:+.2%}'} | {decide_ms:.3g} |"
+    )
+
+
+TABLE_HEAD = [
+    "| policy | area (s*s) | 95% CI ± | mean latency (ms) | first fast (s) | near-final (s) | "
+    "upload end (s) | resends | gap to exact | ms / decision |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+]
+
+
 def plot_curves(curves: dict, model: str, path: Path) -> None:
     """Latency over time for each policy (client 0), one step curve each, like the seed's Fig. 5."""
     import matplotlib
@@ -141,28 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     for setting in args.settings:
         for model in args.models:
             env = gym.make("EdgeUpload-v0", **SETTINGS[setting](model))
-            refs = {}
-            if setting == "single-user":
-                refs = {seed: -REFERENCES["exact-order"](env, seed) for seed in seeds}
-            names = [n for n in ORDER if n in baselines.available("EdgeUpload-v0") and (refs or n != "exact-order")]
+            single = setting == "single-user"
+            names = [n for n in ORDER if n in baselines.available("EdgeUpload-v0") and (single or n != "exact-order")]
+            policies = {name: baselines.make_policy(name, env) for name in names}
+            refs, runs = evaluate(env, policies, seeds, args.seed, reference=single)
             rows, curves = [], {}
             for name in names:
-                policy = baselines.make_policy(name, env)
-                policy.reset(seed=args.seed)
-                runs = [run_episode(env, policy, seed) for seed in seeds]
-                curves[name] = (runs[0]["times"], runs[0]["latencies"])
-                area, half = mean_ci95([r["area"] for r in runs])
-                gap = np.mean([(r["expected_area"] - refs[s]) / refs[s] for r, s in zip(runs, seeds)]) if refs else None
-                mean = lambda key: float(np.mean([r[key] for r in runs]))  # noqa: E731
-                rows.append(
-                    (
-                        area,
-                        f"| {name} | {area:.4g} | {half:.2g} | {mean('mean_latency') * 1e3:.1f} | "
-                        f"{mean('first_fast'):.2f} | {mean('near_final'):.1f} | {mean('end'):.1f} | "
-                        f"{mean('resends'):.2f} | {'n/a' if gap is None else f'{gap:+.2%}'} | "
-                        f"{sum(r['decide_s'] for r in runs) / sum(r['decisions'] for r in runs) * 1e3:.3g} |",
-                    )
-                )
+                rows.append(table_row(name, runs[name], refs, seeds))
+                curves[name] = (runs[name][0]["times"], runs[name][0]["latencies"])
             lines += [f"## {model}, {setting}", ""]
             if refs:
                 lines += [
@@ -170,12 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                     "the episodes' instances).",
                     "",
                 ]
-            lines += [
-                "| policy | area (s*s) | 95% CI ± | mean latency (ms) | first fast (s) | near-final (s) | "
-                "upload end (s) | resends | gap to exact | ms / decision |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-            ]
-            lines += [row for _, row in sorted(rows)] + [""]
+            lines += TABLE_HEAD + [row for _, row in sorted(rows)] + [""]
             if setting == "single-user":
                 png = args.out.parent / f"edge_upload_latency_{model}.png"
                 plot_curves(curves, model, png)
