@@ -7,7 +7,8 @@ Per episode:
 
 - area: the total query latency until the upload ends, as the area under the latency curve
   (minus the episode's return), s * s; mean latency = area / upload time;
-- first fast query: the time the first query faster than local-only execution starts (s);
+- first fast query: the time the first query faster than local-only execution starts (s; nan when
+  some episode had none, e.g. a random upload to cloud servers that never beats the client);
 - near-final: the time the latency first comes within 1% of its final (fully uploaded) value (s);
 - gap: (expected area - reference area) / reference area, the reference being the exact order's
   expected area on the same instance (``baselines.edge_upload.REFERENCES["exact-order"]``; single
