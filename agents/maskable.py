@@ -8,7 +8,7 @@ Entry point for ``edge-envs train --algo maskable-ppo``: :func:`train_maskable`,
 :class:`MaskedPolicy` (the project's policy protocol). Run folder and logs follow the project's
 conventions when ``logdir`` is given: ``{logdir}/{env_id}__maskable-ppo__{seed}__{timestamp}/`` with
 TensorBoard events (``charts/episodic_return``, ``charts/episodic_length``, SB3's ``train/*``) and
-``model.zip`` (``MaskablePPO.load``).
+``model.zip`` (:func:`load_maskable` rebuilds the policy).
 """
 
 from __future__ import annotations
@@ -80,6 +80,13 @@ class MaskedPolicy:
             np.asarray(observation, dtype=np.float32), action_masks=masks, deterministic=self.deterministic
         )
         return int(action)
+
+
+def load_maskable(path: str | Path, deterministic: bool = True) -> MaskedPolicy:
+    """The policy of a ``model.zip`` written by :func:`train_maskable`."""
+    from sb3_contrib import MaskablePPO
+
+    return MaskedPolicy(MaskablePPO.load(str(path), device="cpu"), deterministic)
 
 
 def _episode_logger():

@@ -6,8 +6,8 @@ Every policy picks the next partition for the client whose upload thread is idle
 (``compute_times``, ``shortest_path``, ``expected_upload_seconds``); none has a copy of the formulas.
 "Cost" below is the summed query latency of all clients when a set of layers is uploaded.
 
-- ``direct``: Neurosurgeon's direct uploading: the single split point and server that minimise the
-  fully-uploaded latency; that suffix is uploaded whole, then the prefix whole.
+- ``direct``: Neurosurgeon's direct uploading: the single split point (client runs the prefix, one
+  server the suffix) and server of least latency; that suffix is uploaded whole, then the prefix whole.
 - ``ionn``: IONN's penalised shortest paths. For each penalty factor 1, 0.5, 0.25, ..., 0.016, 0 in
   turn, running a not-yet-uploaded layer on a server costs its execution time plus the factor times
   its upload time amortised over the queries of the whole upload (upload time x local latency /
@@ -138,18 +138,23 @@ class PlanPolicy(Policy):
 
 
 class DirectUpload(PlanPolicy):
-    """Neurosurgeon's best split, its server part uploaded whole, then the rest whole."""
+    """Neurosurgeon's best split (the client runs layers [0, k), one server runs [k, L)), its server part
+    uploaded whole, then the rest whole. Ties go to the larger k (less to upload)."""
 
     def plan(self, state, client):
         inst = state.inst
         L, S = inst.num_layers, inst.num_servers
-        splits = [(k, s) for k in range(L) for s in range(S)]
+        splits = [(k, s) for k in range(L - 1, -1, -1) for s in range(S)]
         rows = np.repeat(state.where[None], len(splits), axis=0)
         for i, (k, s) in enumerate(splits):
             rows[i, client, k:] = s
-        cost = cost_of(inst, rows)
-        best = int(np.argmin(cost))
-        if cost[best] >= state.latency.sum():  # no split beats local execution: upload it all at once
+        share = core.server_share(rows, S)
+        compute = core.compute_times(inst, rows[:, client], np.full(len(splits), client), share)
+        for i, (k, _) in enumerate(splits):
+            compute[i, k:, 0] = np.inf  # forced: the suffix runs on the server
+        latency = core.shortest_path(inst, compute)
+        best = int(np.argmin(latency))
+        if latency[best] >= state.latency[client]:  # no split beats local execution: upload it all at once
             return [(0, L, _fastest_server(inst))]
         k, s = splits[best]
         return [(k, L, s)] + ([(0, k, s)] if k > 0 else [])

@@ -96,8 +96,11 @@ def test_direct__uploads_the_best_single_split_whole():
     _, info = env.reset(seed=0)
     state = env.unwrapped.state
     L = state.inst.num_layers
-    suffixes = [core.query_latency(state.inst, np.array([[-1] * k + [0] * (L - k)]))[0] for k in range(L)]
-    k = int(np.argmin(suffixes))
+    hop = core.hop_table(state.inst)
+    client, server = state.inst.layer_s / state.inst.client_speed[0], state.inst.layer_s / state.inst.server_speed[0]
+    sizes = np.concatenate(([state.inst.input_bytes], state.inst.output_bytes))
+    forced = [client[:k].sum() + sizes[k] * hop[0, 1] + server[k:].sum() + sizes[-1] * hop[1, 0] for k in range(L)]
+    k = int(np.argmin(forced))
     action = baselines.make_policy("direct", env).act(None, info)
     assert action == core.run_index(L, k, L)
 
@@ -120,3 +123,26 @@ def test_pso__places_every_client_and_acts_legally_in_the_edge_cloud_setting():
         assert info["action_mask"][action] == 1
         obs, _, done, _, info = env.step(action)
     assert policy.home.shape == (2, env.unwrapped.num_layers)
+
+
+@pytest.mark.parametrize(
+    "name, partitions, area",
+    [
+        # penalties (upload time x 1.0 s local latency / 10 s whole upload): at factor 0.25 the path
+        # client l0-l1, server l2-l3 (0.975 -> 0.96 s with penalties) beats local-only; the rest goes last
+        ("ionn", [(2, 4), (0, 2)], 1.0 * 6 + 0.81 * 4),
+        ("direct", [(2, 4), (0, 2)], 1.0 * 6 + 0.81 * 4),  # best single split: client l0-l1, server l2-l3
+        ("efficiency", [(2, 3), (3, 4), (0, 2)], 1.0 * 2 + 0.925 * 4 + 0.81 * 4),  # 0.075 / 2 s first
+        ("recursive-efficiency", [(2, 3), (3, 4), (0, 2)], 1.0 * 2 + 0.925 * 4 + 0.81 * 4),
+    ],
+)
+def test_baselines__toy_partitions_by_hand(name, partitions, area):
+    env = gym.make("EdgeUpload-v0", config=ToyGenerator.config(), generator=ToyGenerator())
+    policy = baselines.make_policy(name, env)
+    _, info = env.reset(seed=0)
+    chosen, total, done = [], 0.0, False
+    while not done:
+        _, reward, done, _, info = env.step(policy.act(None, info))
+        chosen.append(info["partition"])
+        total += reward
+    assert chosen == partitions and total == pytest.approx(-area)

@@ -6,7 +6,7 @@ import pytest
 
 import baselines
 import edge_envs  # noqa: F401
-from agents.maskable import MaskableOptions, train_maskable
+from agents.maskable import MaskableOptions, load_maskable, train_maskable
 from baselines.edge_upload import REFERENCES
 from benchmarks import baselines_edge_upload
 
@@ -26,6 +26,9 @@ def test_train_maskable__policy_acts_legally_and_run_folder_is_written(tmp_path)
         obs, _, done, _, info = env.step(action)
     (run,) = tmp_path.iterdir()
     assert run.name.startswith("EdgeUpload-v0__maskable-ppo__0__") and (run / "model.zip").exists()
+    loaded = load_maskable(run / "model.zip")
+    obs, info = env.reset(seed=6)
+    assert loaded.act(obs, info) == policy.act(obs, info)
 
 
 def test_train_maskable__bad_steps_is_named():
