@@ -1,0 +1,230 @@
+"""EdgeUpload-v0: the Gymnasium shell around :mod:`edge_envs.edge_upload.core` (spaces, mask, observation, seeding)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from edge_envs.edge_upload import core
+from edge_envs.edge_upload.config import EdgeUploadConfig
+from edge_envs.edge_upload.generator import RandomGenerator, ToyGenerator
+from edge_envs.render import check_render_mode
+
+
+class MaskedDiscrete(spaces.Discrete):
+    """``Discrete(n)`` whose ``sample()`` without a mask draws among the actions legal now (the env's
+    action mask), so random-action rollouts stay legal; ``contains`` still accepts all ``n`` actions."""
+
+    def __init__(self, n: int, mask_source=None, seed=None):
+        super().__init__(n, seed=seed)
+        self.mask_source = mask_source
+
+    def sample(self, mask=None, probability=None):
+        if mask is None and probability is None and self.mask_source is not None:
+            legal = self.mask_source()
+            if legal is not None and legal.any():
+                mask = legal
+        return super().sample(mask=mask, probability=probability)
+
+
+def observation_size(cfg: EdgeUploadConfig, num_layers: int) -> int:
+    """3 L + C L (S + 2) + 3 C + S entries: see :class:`EdgeUploadEnv`'s observation table."""
+    C, S = cfg.num_clients, cfg.num_servers
+    return 3 * num_layers + C * num_layers * (S + 2) + 3 * C + S
+
+
+def default_generator(cfg: EdgeUploadConfig):
+    """ToyGenerator for ``model="toy"``, else RandomGenerator over the measured profile."""
+    return ToyGenerator() if cfg.model == "toy" else RandomGenerator(cfg)
+
+
+def _action_int(action) -> int:
+    """An integer action from an int, numpy integer or one-element integer array; ValueError otherwise."""
+    if isinstance(action, np.ndarray) and action.size == 1 and action.dtype.kind in "iu":
+        return int(action.reshape(()))
+    if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)):
+        return int(action)
+    raise core.IllegalUploadError(f"action must be one integer (Discrete), got {action!r}")
+
+
+class EdgeUploadEnv(gym.Env):
+    """Incremental DNN uploading to edge/cloud servers while queries keep running (seed 003, IONN).
+
+    ## Description
+    A client holds a DNN as a chain of L layers (default AlexNet at 224x224, per-layer latencies from
+    the measured profile) and keeps answering queries, one right after the other. Meanwhile its
+    upload thread sends the model to the servers, one partition (a contiguous run of layers not yet
+    uploaded) at a time, in the order the agent chooses. Each query runs the fastest way the layers
+    uploaded so far allow: the client runs what it must, servers run the layers they hold, and
+    activations cross the links (a shortest path over the layers). A transmission fails with
+    probability ``loss_probability`` and is resent after the failed confirmation. Which partition goes
+    first decides how soon queries get fast. With several clients (``edge_cloud()``: 2 clients, 5 edge,
+    5 cloud servers) each client has its own upload thread and the agent decides for whichever
+    client's thread is idle; a server's capacity is shared by the clients holding layers on it.
+    Dynamics: :mod:`edge_envs.edge_upload.core`; numbers and latency scaling: :class:`EdgeUploadConfig`.
+
+    ## Action Space
+    ``Discrete(R * S)`` with R = L (L + 1) / 2 runs and S servers: action ``a`` uploads run
+    ``core.runs(L)[a // S]`` (layers ``[start, stop)``, ordered by start then stop) to server ``a % S``
+    (edge servers first, then cloud servers). ``info["action_mask"]`` (int8, also ``action_masks()``
+    for sb3-contrib) marks the legal actions: runs holding no layer the deciding client has uploaded.
+    A masked or out-of-range action raises ``core.IllegalUploadError`` (a ValueError) naming the
+    layer or range; ``action_space.sample()`` draws among the legal actions.
+
+    ## Observation Space
+    ``Box(0, 1, (3 L + C L (S + 2) + 3 C + S,), float32)``, C clients:
+
+    | part | size | content |
+    | --- | --- | --- |
+    | layers | 3 L | per layer: share of parameter bytes, share of profiled latency, output / (output + input) bytes |
+    | placement | C L (S + 1) | per client and layer, one-hot: 0 not uploaded, 1 + s on server s |
+    | in flight | C L | per client and layer: 1 if being uploaded now |
+    | latency | C | each client's current query latency / its local-only latency |
+    | deciding | C | one-hot: the client whose upload thread picks now |
+    | speeds | C + S | clock of each client and server / the largest configured clock |
+
+    ## Rewards
+    Minus the area under the query-latency curve over the step, summed over clients: sum_c q_c * dt
+    in s * s, for the time from the decision until the next one (for one client: until the partition's
+    confirmation). Queries run back to back, so the area is the latency of the queries answered
+    meanwhile times the time they took; the episode's return is minus the area under the seed's
+    Fig. 5 curve. (The plain sum of their latencies would equal the elapsed time whatever the order.)
+    ``info`` after a step: ``area`` (C,), ``duration`` (s), ``client``, ``partition`` (start, stop),
+    ``server``, ``transmissions`` (of this partition), ``completed`` (confirmed partitions); always:
+    ``action_mask``, ``time`` (s), ``latency`` (C,) in force now, ``local_latency`` (C,), ``deciding``,
+    ``resends`` and ``sent`` (C,): transmissions resent and sent so far.
+
+    ## Starting State
+    Servers hold nothing; each client's queries run locally. Clocks are drawn uniformly in the
+    configured ranges from the env's generator (seeded by ``reset(seed=...)``), as are the
+    transmission failures: the same seed and actions give the same trajectory.
+
+    ## Episode End
+    Terminated when every client has uploaded every layer (at most C L steps). Never truncated.
+
+    ## Arguments
+    ``gym.make("EdgeUpload-v0", config=EdgeUploadConfig(...), generator=None, **fields)``: any
+    :class:`EdgeUploadConfig` field as a keyword (e.g. ``model="vgg16_224"``, ``loss_probability=0``);
+    ``config=edge_cloud()`` gives the seed's multi-user edge-cloud setting. ``render_mode="ansi"``.
+    Baselines and oracles read ``env.unwrapped.state`` (the :class:`core.State`: uploaded layers, uploads
+    in flight, the deciding client) and ``env.unwrapped.instance`` (the episode's layers and machines).
+
+    >>> import gymnasium as gym, edge_envs
+    >>> env = gym.make("EdgeUpload-v0")
+    >>> obs, info = env.reset(seed=0)
+    >>> obs.shape, int(env.action_space.n), int(info["action_mask"].sum())
+    ((70,), 66, 66)
+
+    ## Version History
+    * v0: initial version.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(
+        self, config: EdgeUploadConfig | None = None, generator=None, render_mode: str | None = None, **overrides
+    ):
+        self.cfg = cfg = EdgeUploadConfig.from_kwargs(config, **overrides)
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
+        self.generator = generator if generator is not None else default_generator(cfg)
+        L = len(self.generator.layer_names)
+        self.num_layers = L
+        self.action_space = MaskedDiscrete(len(core.runs(L)) * cfg.num_servers, mask_source=self._current_mask)
+        self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg, L),), np.float32)
+        self._top_clock = max(cfg.client_clock_ghz[1], cfg.edge_clock_ghz[1], cfg.cloud_clock_ghz[1])
+        self.state: core.State | None = None
+        self.instance = None
+        self._last: core.Outcome | None = None
+
+    def _current_mask(self):
+        return None if self.state is None else self.action_masks()
+
+    def action_masks(self) -> np.ndarray:
+        """(R * S,) int8 mask of the legal actions now (sb3-contrib's MaskablePPO reads this)."""
+        if self.state is None:
+            raise RuntimeError("call reset() before asking for the action mask")
+        return core.action_mask(self.state)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self.instance = inst = self.generator(self.np_random)
+        self.state = core.initial(self.cfg, inst, self.np_random)
+        self._last = None
+        self._static = np.concatenate(
+            [
+                inst.param_bytes / inst.param_bytes.sum(),
+                inst.layer_s / inst.layer_s.sum(),
+                inst.output_bytes / (inst.output_bytes + inst.input_bytes),
+            ]
+        )
+        self._speeds = np.concatenate([inst.client_speed, inst.server_speed]) * (
+            self.cfg.profile_clock_ghz / self._top_clock
+        )
+        self._local = core.local_latency(inst)
+        return self._observation(), self._info()
+
+    def step(self, action):
+        if self.state is None:
+            raise RuntimeError("call reset() before step()")
+        self.state, outcome = core.transition(self.state, _action_int(action), self.np_random)
+        self._last = outcome
+        info = self._info()
+        info.update(
+            area=outcome.area,
+            duration=outcome.duration,
+            client=outcome.client,
+            partition=(outcome.start, outcome.stop),
+            server=outcome.server,
+            transmissions=outcome.transmissions,
+            completed=list(outcome.completed),
+        )
+        return self._observation(), -float(outcome.area.sum()), self.state.done, False, info
+
+    def _info(self) -> dict:
+        st = self.state
+        return {
+            "action_mask": core.action_mask(st),
+            "time": st.time,
+            "latency": st.latency.copy(),
+            "local_latency": self._local.copy(),
+            "deciding": st.deciding,
+            "resends": st.resends.copy(),
+            "sent": st.transmissions.copy(),
+        }
+
+    def _observation(self) -> np.ndarray:
+        st, cfg = self.state, self.cfg
+        C, L, S = cfg.num_clients, self.num_layers, cfg.num_servers
+        placement = np.zeros((C, L, S + 1), dtype=np.float32)
+        placement[np.arange(C)[:, None], np.arange(L)[None, :], st.where + 1] = 1.0
+        flight = np.zeros((C, L), dtype=np.float32)
+        for c, (a, b, _) in enumerate(st.pending.tolist()):
+            if a >= 0:
+                flight[c, a:b] = 1.0
+        deciding = np.zeros(C, dtype=np.float32)
+        if st.deciding >= 0:
+            deciding[st.deciding] = 1.0
+        obs = np.concatenate(
+            [self._static, placement.ravel(), flight.ravel(), st.latency / self._local, deciding, self._speeds]
+        ).astype(np.float32)
+        return np.clip(obs, 0.0, 1.0)
+
+    def render(self):
+        if self.render_mode != "ansi" or self.state is None:
+            return None
+        st = self.state
+        uploaded = " ".join(f"c{c}:{int((st.where[c] >= 0).sum())}/{self.num_layers}" for c in range(len(st.where)))
+        latency = " ".join(f"{q * 1e3:.1f}" for q in st.latency)
+        last = (
+            ""
+            if self._last is None
+            else (
+                f"; last: client {self._last.client} layers [{self._last.start}, "
+                f"{self._last.stop}) to server {self._last.server} "
+                f"({self._last.transmissions} transmission(s))"
+            )
+        )
+        return f"t={st.time:.2f} s uploaded {uploaded} latency [{latency}] ms{last}"
