@@ -24,6 +24,15 @@ def same(first, second) -> bool:
     return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
 
 
+def sample_action(env, info: dict):
+    """A random action from ``env``'s action space, drawn among the legal ones where the env publishes
+    Gymnasium's ``info["action_mask"]`` (a single env with a Discrete action)."""
+    mask = info.get("action_mask") if isinstance(info, dict) else None
+    if mask is not None and isinstance(env.action_space, gym.spaces.Discrete):
+        return env.action_space.sample(mask=np.asarray(mask, dtype=np.int8))
+    return env.action_space.sample()
+
+
 def rollout(env, seed: int, steps: int, action_seed: int | None = None, info_keys: tuple[str, ...] = ()) -> list:
     """A seeded rollout of a Gymnasium env (single or vector) with random actions from its action space
     (seeded with ``action_seed``, default ``seed``): the observations, rewards, end flags and the
@@ -34,7 +43,7 @@ def rollout(env, seed: int, steps: int, action_seed: int | None = None, info_key
     env.action_space.seed(seed if action_seed is None else action_seed)
     trace = [observation, *(info.get(key) for key in info_keys)]
     for _ in range(steps):
-        observation, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        observation, reward, terminated, truncated, info = env.step(sample_action(env, info))
         trace += [observation, reward, terminated, truncated, *(info.get(key) for key in info_keys)]
         if not vector and (terminated or truncated):
             observation, info = env.reset()

@@ -22,7 +22,7 @@ from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import edge_envs
-from tests.helpers import parallel_rollout, rollout, same
+from tests.helpers import parallel_rollout, rollout, same, sample_action
 
 GYM_IDS = edge_envs.ENV_IDS
 VECTOR_IDS = tuple(env_id for env_id in GYM_IDS if gym.spec(env_id).vector_entry_point is not None)
@@ -72,12 +72,17 @@ def _in_space(space: spaces.Space, observation) -> bool:
 def _pickled_copy_continues_identically(env) -> bool:
     """Pickle a Gymnasium env (single or vector) one step into an episode; the copy and the original then
     give the same steps for the same actions."""
-    env.reset(seed=3)
+    _, info = env.reset(seed=3)
     env.action_space.seed(3)
-    env.step(env.action_space.sample())
+    info = env.step(sample_action(env, info))[4]
     clone = pickle.loads(pickle.dumps(env))
-    actions = [env.action_space.sample() for _ in range(3)]
-    return same([env.step(a)[:4] for a in actions], [clone.step(a)[:4] for a in actions])
+    steps, clone_steps = [], []
+    for _ in range(3):
+        action = sample_action(env, info)
+        steps.append(env.step(action))
+        clone_steps.append(clone.step(action))
+        info = steps[-1][4]
+    return same([s[:4] for s in steps], [s[:4] for s in clone_steps])
 
 
 # ---------------------------------------------------------------- Gymnasium ids
@@ -127,7 +132,7 @@ def test_conformance__observations_lie_in_their_space_over_random_episodes(env_i
         env.action_space.seed(episode)
         assert _in_space(env.observation_space, observation) and isinstance(info, dict)
         for _ in range(STEPS):
-            observation, reward, terminated, truncated, info = env.step(env.action_space.sample())
+            observation, reward, terminated, truncated, info = env.step(sample_action(env, info))
             assert _in_space(env.observation_space, observation), (episode, observation)
             assert np.isfinite(reward) and isinstance(info, dict)
             if terminated or truncated:
