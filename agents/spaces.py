@@ -53,7 +53,9 @@ class JointActionCodec:
             )
         self.size = size
         # place value of each dimension, block 0 most significant
-        self._radix = np.array([math.prod(int(n) for n in self.nvec[i + 1 :]) for i in range(len(self.nvec))], dtype=np.int64)
+        self._radix = np.array(
+            [math.prod(int(n) for n in self.nvec[i + 1 :]) for i in range(len(self.nvec))], dtype=np.int64
+        )
 
     def decode(self, index) -> np.ndarray:
         """Joint index (scalar or array of shape (B,)) -> actions (M,) or (B, M)."""

@@ -13,7 +13,10 @@ def _payload():
         "steps": 640,
         "updates": 20,
         "options": {"hidden": (4, 4), "gamma": 0.95},
+        "obs_dim": 3,
+        "nvec": [2, 2],
         "model": {"w": torch.arange(6.0).reshape(2, 3)},
+        "optimizer": {"square_avg": [torch.zeros(2, 3)]},
     }
 
 

@@ -6,9 +6,9 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from agents.checkpoint import load_checkpoint
-from agents.train import ALGOS, field_docs, latest_run, train
+from agents.train import ALGOS, field_docs, latest_run, make_options, train
 from agents.a3c import A3COptions
-from edge_envs.cli import main
+from edge_envs_cli import main
 from tests.agents.bandit import ENV_ID
 
 TINY = ["--hidden", "8", "--rollout-steps", "8"]
@@ -23,7 +23,8 @@ def _tags(run_dir):
 @pytest.mark.parametrize("algo", ALGOS)
 def test_train_command__smoke_runs_every_algorithm_then_evaluates(algo, tmp_path, capsys):
     argv = ["train", "--env", ENV_ID, "--algo", algo, "--steps", "64", "--seed", "1", "--logdir", str(tmp_path)]
-    assert main([*argv, "--workers", "1", "--eval-episodes", "2", "--no-progress", *TINY]) == 0
+    options = ["--workers", "1", *TINY] if algo in ("mtl-a3c", "a3c") else []
+    assert main([*argv, "--eval-episodes", "2", "--no-progress", *options]) == 0
     out = capsys.readouterr().out
     assert f"| {algo} | 2 |" in out
     run_dir = latest_run(tmp_path, ENV_ID, algo, 1)
@@ -46,10 +47,10 @@ def test_train__logs_cleanrl_keys_and_checkpoints_every_k_updates(tmp_path, monk
         return real_save(path, payload)
 
     monkeypatch.setattr(agents.train, "save_checkpoint", recording_save)
-    options = {"workers": 1, "rollout_steps": 8, "hidden": (8,)}
+    options = make_options("mtl-a3c", ENV_ID, {"workers": 1, "rollout_steps": 8, "hidden": (8,)})
     result = train(ENV_ID, "mtl-a3c", 64, seed=0, logdir=tmp_path, options=options, checkpoint_every=3, progress=False)
     assert (result.steps, result.updates) == (64, 8)
-    assert saved_updates == [3, 6, 8]  # every 3 updates, and at the end
+    assert saved_updates == [0, 3, 6, 8]  # at the start, every 3 updates, and at the end
     tags = _tags(result.run_dir)
     expected = {"charts/episodic_return", "charts/episodic_delay", "charts/sps", "losses/value_loss", "losses/policy_loss", "losses/entropy"}
     assert expected <= tags
@@ -59,7 +60,7 @@ def test_train__logs_cleanrl_keys_and_checkpoints_every_k_updates(tmp_path, monk
 
 
 def test_train__resume_continues_from_the_checkpoint_with_the_step_count_intact(tmp_path):
-    options = {"workers": 1, "rollout_steps": 8, "hidden": (8,)}
+    options = make_options("mtl-a3c", ENV_ID, {"workers": 1, "rollout_steps": 8, "hidden": (8,)})
     first = train(ENV_ID, "mtl-a3c", 64, seed=2, logdir=tmp_path, options=options, progress=False)
     saved = load_checkpoint(first.checkpoint)
     # already at 64 steps: resuming to 64 changes nothing
@@ -83,28 +84,29 @@ def test_train__resume_of_an_sb3_run_keeps_its_step_count(tmp_path):
 
 
 def test_train__sb3_with_env_copies_splits_the_rollout_and_resumes_with_them(tmp_path):
-    first = train(ENV_ID, "ppo", 64, seed=0, logdir=tmp_path, options={"envs": 4}, progress=False)
+    first = train(ENV_ID, "ppo", 64, seed=0, logdir=tmp_path, options=make_options("ppo", ENV_ID, {"envs": 4}), progress=False)
     saved = load_checkpoint(first.checkpoint)
-    assert saved["n_envs"] == 4 and saved["options"]["n_steps"] == 16  # 4 copies x 16 steps = one 64-step rollout
+    assert saved["options"]["envs"] == 4 and saved["hyperparameters"]["n_steps"] == 16  # 4 copies x 16 steps = one 64-step rollout
     assert first.steps == 64 and first.updates == 1
     more = train(ENV_ID, "ppo", 128, seed=0, logdir=tmp_path, resume=True, progress=False)  # no envs given: the run's 4
-    assert more.steps == 128 and more.updates == 2 and load_checkpoint(more.checkpoint)["n_envs"] == 4
+    assert more.steps == 128 and more.updates == 2 and load_checkpoint(more.checkpoint)["options"]["envs"] == 4
 
 
 @pytest.mark.parametrize("envs", [0, 2.5, True])
-def test_train__sb3_env_copies_must_be_a_positive_integer(tmp_path, envs):
-    with pytest.raises(ValueError, match=r"n_envs \(--envs\) must be an integer >= 1"):
-        train(ENV_ID, "a2c", 64, logdir=tmp_path, options={"envs": envs}, progress=False)
-    assert not list(tmp_path.iterdir())  # no run folder is left behind
+def test_train__sb3_env_copies_must_be_a_positive_integer(envs):
+    with pytest.raises(ValueError, match=r"SB3Options.envs \(--envs\) must be an integer in \[1, 1024\]"):
+        make_options("a2c", ENV_ID, {"envs": envs})
 
 
 def test_train__cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
     assert main(["train", "--env", ENV_ID, "--algo", "ppo", "--envs", "0", "--steps", "64", "--logdir", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.strip() == "edge-envs train: error: n_envs (--envs) must be an integer >= 1, got 0"
+    assert capsys.readouterr().err.strip() == (
+        "edge-envs train: error: SB3Options.envs (--envs) must be an integer in [1, 1024], got 0"
+    )
     assert main(["evaluate", "--checkpoint", str(tmp_path / "none.pt"), "--env", ENV_ID]) == 2
-    assert "edge-envs evaluate: error: no checkpoint at" in capsys.readouterr().err
-    with pytest.raises(SystemExit, match="--envs is for the SB3 agents"):
-        main(["train", "--env", ENV_ID, "--algo", "mtl-a3c", "--envs", "4", "--steps", "64", "--logdir", str(tmp_path)])
+    assert "edge-envs evaluate: error: " in capsys.readouterr().err
+    assert main(["train", "--env", ENV_ID, "--algo", "mtl-a3c", "--envs", "4", "--steps", "64", "--logdir", str(tmp_path)]) == 2
+    assert "--envs not an option of mtl-a3c" in capsys.readouterr().err
 
 
 def test_train__resume_without_a_run_is_a_clear_error(tmp_path):
@@ -130,10 +132,12 @@ def test_train_command__option_flags_come_from_the_dataclass_docstrings():
     assert set(docs) == {f for f in A3COptions.__dataclass_fields__}
 
 
-def test_evaluate_command__rejects_an_env_with_other_spaces(tmp_path):
-    result = train(ENV_ID, "mtl-a3c", 16, logdir=tmp_path, options={"workers": 1, "rollout_steps": 8, "hidden": (8,)}, progress=False)
-    with pytest.raises(SystemExit, match="trained on observations of length 2"):
-        main(["evaluate", "--checkpoint", str(result.checkpoint), "--env", ENV_ID, "--env-kwargs", json.dumps({"contexts": 3})])
+def test_evaluate_command__rejects_an_env_with_other_spaces(tmp_path, capsys):
+    options = make_options("mtl-a3c", ENV_ID, {"workers": 1, "rollout_steps": 8, "hidden": (8,)})
+    result = train(ENV_ID, "mtl-a3c", 16, logdir=tmp_path, options=options, progress=False)
+    argv = ["evaluate", "--checkpoint", str(result.checkpoint), "--env", ENV_ID, "--env-kwargs", json.dumps({"contexts": 3})]
+    assert main(argv) == 2
+    assert "--checkpoint was trained on observations of length 2" in capsys.readouterr().err
 
 
 def test_train_command__boolean_options_are_on_off_flags():

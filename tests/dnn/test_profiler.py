@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from edge_envs.cli import main
+from edge_envs_cli import main
 from edge_envs.dnn import load_profile
 from edge_envs.dnn.models import LayerChain, conv_unit
 from edge_envs.dnn.profiler import format_table, measure
