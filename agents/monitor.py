@@ -19,13 +19,13 @@ from agents.envs import Episode
 class RunMonitor:
     """TensorBoard writer, progress bar and the list of finished episodes of one run.
 
-    A resumed run (``resumed=True``) starts its TensorBoard events at ``start_steps`` and hides
-    what the interrupted run logged from there on (``purge_step``), so no step shows twice. The
+    A resumed run (``resumed=True``) hides what the interrupted run logged after its checkpoint
+    (TensorBoard's ``purge_step``: steps past ``start_steps``), so no step shows twice. The
     bar stops at ``total_steps``, although agents may finish a rollout past it.
     """
 
     def __init__(self, run_dir, total_steps: int, start_steps: int = 0, progress: bool = True, resumed: bool = False):
-        self.writer = SummaryWriter(str(run_dir), purge_step=start_steps if resumed else None)
+        self.writer = SummaryWriter(str(run_dir), purge_step=start_steps + 1 if resumed else None)
         self.episodes: list[tuple[int, Episode]] = []
         self.total_steps = int(total_steps)
         self.start_steps = self.steps = start_steps

@@ -51,12 +51,15 @@ class A3CPolicy:
 
 def a3c_options_from_payload(payload: dict) -> A3COptions:
     """The A3COptions an A3C checkpoint was trained with; a named error when they are not A3C's."""
+    algo = payload["algo"]
     try:
-        return A3COptions(**payload["options"])
+        options = A3COptions(**payload["options"])
     except TypeError as error:  # unknown or missing fields: options of another algorithm
-        raise CheckpointError(
-            f"a {payload['algo']} checkpoint holds options that are not A3COptions: {error}"
-        ) from None
+        raise CheckpointError(f"a {algo} checkpoint holds options that are not A3COptions: {error}") from None
+    if options.single_head != (algo == "a3c"):
+        other = "a3c" if options.single_head else "mtl-a3c"
+        raise CheckpointError(f"a {algo} checkpoint holds the network of {other} (single_head={options.single_head})")
+    return options
 
 
 def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
