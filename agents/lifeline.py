@@ -8,14 +8,19 @@ of its parent's death (the parent id changes when the parent is gone).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
 
 
 def exit_with_parent(parent_pid: int | None = None, poll_s: float = 0.5) -> None:
-    """End this process (``os._exit(1)``) once ``parent_pid`` (default: the current parent) is gone."""
-    parent_pid = os.getppid() if parent_pid is None else int(parent_pid)
+    """End this process (``os._exit(1)``) once ``parent_pid`` is gone (default: the process that
+    started this one, as multiprocessing recorded it, so a parent that died during the worker's
+    start-up is noticed too)."""
+    if parent_pid is None:
+        parent = multiprocessing.parent_process()
+        parent_pid = parent.pid if parent is not None else os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent_pid:
