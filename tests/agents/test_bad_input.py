@@ -57,7 +57,7 @@ def test_train__logdir_that_is_not_writable(tmp_path, monkeypatch):
 
 
 OPTION_CASES = {
-    "A3C option for an SB3 agent": (("ppo", {"lr_actor": 0.1}), r"--lr-actor not an option of ppo; its options: --envs,"),
+    "A3C option for an SB3 agent": (("ppo", {"lr_actor": 0.1}), r"--lr-actor not an option of ppo; its options:"),
     "SB3 option for an A3C agent": (("a3c", {"envs": 2}), r"--envs not an option of a3c"),
     "unknown option": (("mtl-a3c", {"learning_rate": 0.1}), r"--learning-rate not an option of mtl-a3c"),
     "single head set by hand": (("mtl-a3c", {"single_head": True}), r"--single-head not an option of mtl-a3c"),
