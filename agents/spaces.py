@@ -1,8 +1,9 @@
 """Action spaces the agents handle: MultiDiscrete (one choice per block) and its flattening.
 
-The single-head A3C and DQN (the seed's learning baselines) choose one of the (N+1)^M joint
-placements at once; ``JointActionCodec`` maps a joint index to the per-block vector and back
-(mixed radix, block 0 most significant) and refuses joint spaces too large to enumerate.
+The single-head A3C and DQN (the learning baselines of "Distributed DNN Inference with Fine-grained
+Model Partitioning in MEC Networks", IEEE TMC 2024) choose one of the (N+1)^M joint placements at
+once; ``JointActionCodec`` maps a joint index to the per-block vector and back (mixed radix, block 0
+most significant) and refuses joint spaces too large to enumerate.
 """
 
 from __future__ import annotations
