@@ -48,10 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for algo, options in (("mtl-a3c", {"workers": args.workers}), ("ppo", {"envs": 8})):
             result = train(ENV_ID, algo, args.steps, seed=args.seed, logdir=args.logdir or tmp, env_kwargs=ENV_KWARGS,
-                           options=make_options(algo, ENV_ID, options), progress=False)
+                           options=make_options(algo, ENV_ID, options), progress=True)
             trained[algo] = result
             names = BASELINES if algo == "mtl-a3c" else ()  # the baselines play the same episodes once
-            rows.update(compare(result.policy, ENV_ID, ENV_KWARGS, args.episodes, EVAL_SEED, names, label=algo))
+            rows.update(compare(result.policy, ENV_ID, ENV_KWARGS, args.episodes, EVAL_SEED, names, label=algo,
+                                progress=True))
     print(table(rows, trained, args))
     print(f"\n(main job: {time.perf_counter() - started:.0f} s in all)")
     return 0
