@@ -52,7 +52,7 @@ class SB3Options:
     gamma: float = 0.95
     """discount factor, in [0, 1] (Section 5.1 of the fine-grained partitioning paper: 0.95, as for the A3C agents)"""
     envs: int = 1
-    """env copies stepped in lockstep, >= 1 (SB3's DummyVecEnv; PPO splits its 2048-step rollout over them)"""
+    """env copies stepped in lockstep, in [1, 1024] (SB3's DummyVecEnv; PPO splits its 2048-step rollout over them)"""
 
     def __post_init__(self):
         check_range("SB3Options.gamma (--gamma)", self.gamma, 0.0, 1.0)

@@ -28,6 +28,7 @@ import inspect
 import json
 import math
 import sys
+import tempfile
 import textwrap
 import time
 from dataclasses import dataclass
@@ -167,10 +168,8 @@ def _check_logdir(logdir) -> Path:
         logdir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ValueError(f"--logdir {logdir} cannot be created: {error.strerror or error}") from None
-    probe = logdir / ".edge-envs-write-test"
     try:
-        probe.touch()
-        probe.unlink()
+        tempfile.TemporaryFile(dir=logdir).close()  # a unique name: runs starting together do not collide
     except OSError as error:
         raise ValueError(f"--logdir {logdir} is not writable: {error.strerror or error}") from None
     return logdir

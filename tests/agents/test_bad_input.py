@@ -48,10 +48,10 @@ def test_train__logdir_that_is_a_file(tmp_path):
 
 
 def test_train__logdir_that_is_not_writable(tmp_path, monkeypatch):
-    def refuse(self, *args, **kwargs):
+    def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("pathlib.Path.touch", refuse)  # as a read-only folder does (root ignores chmod)
+    monkeypatch.setattr("tempfile.TemporaryFile", refuse)  # as a read-only folder does (root ignores chmod)
     with pytest.raises(ValueError, match=r"--logdir .* is not writable: Permission denied"):
         train(ENV_ID, "ppo", 16, logdir=tmp_path, progress=False)
 
