@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import functools
 import inspect
 import json
 import math
@@ -137,7 +138,7 @@ def _check_resume(run_dir: Path, payload: dict, algo: str, env_id: str, seed: in
     for key, wanted in (("algo", algo), ("env_id", env_id), ("seed", seed)):
         if payload[key] != wanted:
             raise CheckpointError(
-                f"--resume: {run_dir / CHECKPOINT} is a {key} {payload[key]!r} checkpoint, not {wanted!r}"
+                f"--resume: {run_dir / CHECKPOINT} was written for {key} {payload[key]!r}, not {wanted!r}"
             )
     run_kwargs = json.loads(payload["env_kwargs"])
     if env_kwargs is not None and env_kwargs != run_kwargs:
@@ -223,17 +224,15 @@ def train(
         env_kwargs, options = _check_resume(run_dir, payload, algo, env_id, seed, env_kwargs, options)
     env_kwargs = dict(env_kwargs or {})
     options = options if options is not None else make_options(algo, env_id)
-    trainer = _make_trainer(
-        algo, env_id, env_kwargs, seed, steps, options
-    )  # bad input fails before a run folder exists
-    if payload is not None:
-        trainer.restore(payload)
-    else:
-        run_dir = new_run_dir(logdir, env_id, algo, seed)
-    checkpoint_path = run_dir / CHECKPOINT
-    checkpoint = lambda p: save_checkpoint(checkpoint_path, p)  # noqa: E731
+    # bad input (env id, kwargs, options) fails here, before a run folder exists
+    trainer = _make_trainer(algo, env_id, env_kwargs, seed, steps, options)
     if payload is None:
-        checkpoint(trainer.payload())  # from the start, --resume finds the run
+        run_dir = new_run_dir(logdir, env_id, algo, seed)
+        save_checkpoint(run_dir / CHECKPOINT, trainer.payload())  # from the start, --resume finds the run
+    else:
+        trainer.restore(payload)
+    checkpoint_path = run_dir / CHECKPOINT
+    checkpoint = functools.partial(save_checkpoint, checkpoint_path)
     monitor = RunMonitor(run_dir, steps, start_steps=trainer.steps, progress=progress, resumed=payload is not None)
     start = time.perf_counter()
     try:

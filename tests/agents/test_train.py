@@ -282,7 +282,7 @@ def test_train__resume_onto_another_algorithms_checkpoint_is_named(tmp_path):
     impostor = tmp_path / a2c.run_dir.name.replace("__a2c__", "__ppo__")
     impostor.mkdir()
     shutil.copy(a2c.checkpoint, impostor / "checkpoint.pt")
-    with pytest.raises(CheckpointError, match=r"is a algo 'a2c' checkpoint, not 'ppo'"):
+    with pytest.raises(CheckpointError, match=r"was written for algo 'a2c', not 'ppo'"):
         train(ENV_ID, "ppo", 20, logdir=tmp_path, resume=True, progress=False)
 
 
