@@ -255,7 +255,7 @@ def test_train__a_resumed_run_shows_each_step_once_in_tensorboard(tmp_path, monk
 
 def test_train__resume_refuses_changed_options_but_takes_another_worker_count(tmp_path):
     options = make_options("mtl-a3c", ENV_ID, TINY_A3C)
-    train(ENV_ID, "mtl-a3c", 16, logdir=tmp_path, options=options, progress=False)
+    first = train(ENV_ID, "mtl-a3c", 16, logdir=tmp_path, options=options, progress=False)
     changed = dataclasses.replace(options, lr_actor=0.5)
     with pytest.raises(
         ValueError, match=r"--resume keeps the run's options; these differ: --lr-actor 0.5 \(the run's: 0.01\)"
@@ -265,7 +265,7 @@ def test_train__resume_refuses_changed_options_but_takes_another_worker_count(tm
         train(ENV_ID, "mtl-a3c", 32, logdir=tmp_path, env_kwargs={"length": 4}, resume=True, progress=False)
     more = train(ENV_ID, "mtl-a3c", 32, logdir=tmp_path, options=dataclasses.replace(options, workers=2), resume=True,
                  progress=False)  # fmt: skip
-    assert more.steps == 32
+    assert more.run_dir == first.run_dir and more.steps >= 32  # two asynchronous workers may pass the total
 
 
 def test_train_command__resume_with_a_changed_flag_is_one_error_line(tmp_path, capsys):
