@@ -27,6 +27,7 @@ import torch
 import torch.multiprocessing as mp
 
 from agents.envs import make_streams
+from agents.lifeline import exit_with_parent
 from agents.losses import a3c_loss, k_step_returns
 from agents.networks import ActorCritic
 from agents.optim import SharedRMSprop
@@ -235,6 +236,7 @@ def _run_worker(rank: int, job: _Job, model: ActorCritic, optimizer: SharedRMSpr
 
 def _worker_process(rank, job, model, optimizer, counters, channel) -> None:
     """Entry point of a worker process: runs the worker, reports errors, always says when it is done."""
+    exit_with_parent()  # a SIGKILLed trainer must not leave its workers running
     try:
         _run_worker(rank, job, model, optimizer, counters, channel.put)
     except BaseException:

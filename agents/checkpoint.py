@@ -1,46 +1,77 @@
 """Checkpoints of trained agents: plain dicts of tensors and primitives, written atomically.
 
-A checkpoint loads with ``torch.load(path, weights_only=True)`` (no pickled code runs), so
-it is safe to open one from elsewhere. It holds the algorithm, the env it was trained on, the
-agent's options, the network and optimizer state, and the step and update counts, which is
-what ``--resume`` needs to continue with the step count intact.
+A checkpoint loads with ``torch.load(path, weights_only=True)`` (no pickled code runs), so it is
+safe to open one from elsewhere. It holds the algorithm, the env it was trained on, the agent's
+options, the network and optimizer state, and the step and update counts, which is what
+``--resume`` needs to continue with the step count intact. A SHA-256 of the whole content is
+stored beside it and checked on loading, so a flipped byte is an error, not a silently different
+agent; weights that are not finite (a diverged run) are refused too.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
+import hashlib
 from pathlib import Path
 
 import torch
 
+from edge_envs.io import write_atomically
+
 FORMAT = "edge-envs-agent"
-VERSION = 1
-REQUIRED = ("format", "version", "algo", "env_id", "env_kwargs", "seed", "steps", "updates", "options", "model")
+VERSION = 2  # 2: content hash; SB3 options and hyperparameters apart
+REQUIRED = (
+    "format", "version", "algo", "env_id", "env_kwargs", "seed", "steps", "updates",
+    "options", "obs_dim", "nvec", "model", "optimizer", "sha256",
+)  # fmt: skip
 
 
 class CheckpointError(ValueError):
-    """A file that is not a readable edge-envs agent checkpoint."""
+    """A file that is not a readable, intact edge-envs agent checkpoint."""
+
+
+def _feed(digest, value) -> None:
+    """Hash ``value`` by type and content (dict keys in a fixed order, tensors by dtype, shape and bytes)."""
+    if isinstance(value, dict):
+        digest.update(b"{")
+        for key in sorted(value, key=repr):
+            _feed(digest, key)
+            _feed(digest, value[key])
+        digest.update(b"}")
+    elif isinstance(value, (list, tuple)):  # a tuple may come back as a list: same hash
+        digest.update(b"[")
+        for item in value:
+            _feed(digest, item)
+        digest.update(b"]")
+    elif isinstance(value, torch.Tensor):
+        flat = value.detach().cpu().contiguous().reshape(-1)
+        digest.update(f"T{flat.dtype}{tuple(value.shape)}".encode())
+        digest.update(flat.view(torch.uint8).numpy().tobytes())
+    elif value is None or isinstance(value, (bool, int, float, str)):
+        digest.update(f"{type(value).__name__}:{value!r};".encode())
+    else:
+        raise TypeError(f"a checkpoint holds tensors and primitives only, got {type(value).__name__}")
+
+
+def content_hash(payload: dict) -> str:
+    """SHA-256 of every entry of ``payload`` except ``sha256`` itself."""
+    digest = hashlib.sha256()
+    _feed(digest, {key: value for key, value in payload.items() if key != "sha256"})
+    return digest.hexdigest()
 
 
 def save_checkpoint(path, payload: dict) -> Path:
-    """Write ``payload`` (plus format and version) to ``path`` atomically: temp file, then os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format": FORMAT, "version": VERSION, **payload}, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``payload`` plus format, version and content hash to ``path`` atomically."""
+    full = {"format": FORMAT, "version": VERSION, **payload}
+    full["sha256"] = content_hash(full)
+    return write_atomically(path, lambda stream: torch.save(full, stream))
 
 
 def load_checkpoint(path) -> dict:
-    """Read a checkpoint with ``weights_only=True``; clear errors for a missing, corrupt or foreign file."""
+    """Read a checkpoint with ``weights_only=True``; a named error for a missing, corrupt, altered,
+    incomplete or diverged (non-finite) one."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a checkpoint file (a run folder holds checkpoint.pt)")
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path} (train one with `edge-envs train ... --logdir DIR`)")
     try:
@@ -49,9 +80,25 @@ def load_checkpoint(path) -> dict:
         raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or truncated?): {error}") from error
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an edge-envs agent checkpoint (no format {FORMAT!r})")
-    if payload["version"] != VERSION:
-        raise CheckpointError(f"{path} has checkpoint version {payload['version']}; this edge-envs reads version {VERSION}")
+    if "version" in payload and payload["version"] != VERSION:
+        raise CheckpointError(
+            f"{path} has checkpoint version {payload['version']}; this edge-envs reads version {VERSION}"
+        )
     missing = [key for key in REQUIRED if key not in payload]
     if missing:
         raise CheckpointError(f"{path} lacks the entries {missing}")
+    if payload["sha256"] != content_hash(payload):
+        raise CheckpointError(f"{path}: content does not match its SHA-256 (the file was altered or corrupted)")
+    check_finite(payload, f"{path}: ")
     return payload
+
+
+def check_finite(payload: dict, where: str = "") -> None:
+    """Refuse a payload whose network weights are not all finite (a diverged run builds no policy)."""
+    bad = [
+        name
+        for name, tensor in payload["model"].items()
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+    ]
+    if bad:
+        raise CheckpointError(f"{where}non-finite weights (NaN or infinity) in {bad}: the run diverged")

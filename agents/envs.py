@@ -9,21 +9,34 @@ when their episode ends and report the finished episodes.
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass, field
 
 import gymnasium as gym
 import numpy as np
 
+import edge_envs  # registers the Gymnasium ids
 from agents.spaces import action_nvec, observation_dim
 
 # Per-slot info entries summed over an episode and reported with its return (when the env has them).
 METRIC_KEYS = ("delay", "penalty", "energy")
 
 
+def parse_env_kwargs(text: str, flag: str = "--env-kwargs") -> dict:
+    """The env keyword arguments a flag gives as a JSON object; a named error for anything else."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{flag} is not valid JSON ({error}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{flag} must be a JSON object of config fields, e.g. '{{\"num_blocks\": 12}}', got {text!r}")
+    return value
+
+
 def pettingzoo_module(env_id: str):
     """The PettingZoo module behind ``env_id`` (e.g. "edge_partition_multi_v0"), or None for a Gymnasium id."""
-    import edge_envs
-
+    if not isinstance(env_id, str) or not env_id:
+        raise ValueError(f"env id (--env) must be a non-empty string, got {env_id!r}")
     if env_id in edge_envs.PETTINGZOO_MODULES:
         return importlib.import_module(f"edge_envs.{env_id}")
     if "-v" in env_id or ":" in env_id or "." not in env_id:
@@ -36,20 +49,32 @@ def pettingzoo_module(env_id: str):
 
 
 def make_env(env_id: str, env_kwargs: dict | None = None):
-    """A Gymnasium env (``gym.make``) or a PettingZoo parallel env (``module.parallel_env()``)."""
-    import edge_envs  # noqa: F401  (registers the Gymnasium ids)
-
+    """A Gymnasium env (``gym.make``) or a PettingZoo parallel env (``module.parallel_env()``); an
+    unknown id or keyword is a ValueError that names the flag."""
     module = pettingzoo_module(env_id)
     kwargs = dict(env_kwargs or {})
-    if module is not None:
-        return module.parallel_env(**kwargs)
-    return gym.make(env_id, **kwargs)
+    try:
+        if module is not None:
+            return module.parallel_env(**kwargs)
+        return gym.make(env_id, **kwargs)
+    except (gym.error.Error, ModuleNotFoundError) as error:
+        raise ValueError(
+            f"unknown env id (--env) {env_id!r} ({error}); edge-envs has {list(edge_envs.ENV_IDS)} and the "
+            f"PettingZoo modules {list(edge_envs.PETTINGZOO_MODULES)}"
+        ) from None
+    except TypeError as error:
+        if "keyword argument" not in str(error):
+            raise
+        raise ValueError(f"{env_id} does not take these keywords (--env-kwargs): {error}") from None
 
 
 def env_spaces(env) -> tuple[int, np.ndarray]:
     """(observation length, action nvec) of a Gymnasium env or of every agent of a parallel env."""
     if hasattr(env, "possible_agents"):
-        dims = {(observation_dim(env.observation_space(a)), tuple(action_nvec(env.action_space(a)))) for a in env.possible_agents}
+        dims = {
+            (observation_dim(env.observation_space(a)), tuple(action_nvec(env.action_space(a))))
+            for a in env.possible_agents
+        }
         if len(dims) != 1:
             raise ValueError(f"a shared network needs every agent to have the same spaces; got {sorted(dims)}")
         obs_dim, nvec = dims.pop()

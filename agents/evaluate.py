@@ -1,24 +1,79 @@
-"""``edge-envs evaluate``: run a trained checkpoint (and, optionally, baselines) for N episodes.
+"""The evaluation harness of the CLI and the benchmarks, and ``edge-envs evaluate``.
 
-Episodes are seeded ``seed, seed + 1, ...`` so every policy in a table meets the same instances.
-Returns are reported with a 95% confidence interval (normal approximation, 1.96 standard errors),
-and the info metrics the env reports (delay, penalty, energy) are summed per episode.
+Episodes are seeded ``seed, seed + 1, ...`` so every policy in a table meets the same instances;
+held-out evaluations start at ``EVAL_SEED`` (training never resets an env with seeds there).
+Returns are reported with a 95% confidence interval (Student's t over the episodes), and the
+info metrics the env reports (delay, penalty, energy) are summed per episode. ``BASELINE_LABELS``
+names the baselines in every table; names with one label are one policy (shown once).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import math
 
 import numpy as np
+from tqdm import tqdm
 
+import baselines
 from agents.checkpoint import load_checkpoint
-from agents.envs import Episode, EpisodeTally, env_spaces, make_env
+from agents.envs import Episode, EpisodeTally, env_spaces, make_env, parse_env_kwargs
 from agents.policy import policy_from_payload
 
+EVAL_SEED = 10_000
+"""Seed of the first held-out evaluation episode (then EVAL_SEED + 1, ...)."""
 
-def run_episodes(policy, env, episodes: int, seed: int = 0) -> list[Episode]:
-    """Play ``episodes`` episodes of ``policy`` on ``env`` (Gymnasium, or PettingZoo parallel: one record per agent)."""
+BASELINE_LABELS = {
+    "random": "random (RPDI)",
+    "rpdi": "random (RPDI)",
+    "apdi": "APDI",
+    "dp-oracle": "DP oracle (per slot)",
+}
+"""Baseline name -> how tables show it (names not listed show as themselves)."""
+
+# two-sided 95% Student t quantiles t_{0.975, df} for df = 1..30
+_T975 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+    2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+
+
+def display_name(name: str) -> str:
+    """How a table shows baseline ``name``."""
+    return BASELINE_LABELS.get(name, name)
+
+
+def t_quantile_975(df: int) -> float:
+    """t_{0.975, df}: tabulated up to 30, Cornish-Fisher expansion around z = 1.96 beyond (error < 1e-3)."""
+    if df < 1:
+        raise ValueError(f"df must be >= 1, got {df}")
+    if df <= len(_T975):
+        return _T975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+def mean_ci95(values) -> tuple[float, float]:
+    """Mean and half-width of its 95% confidence interval (Student's t; 0 width for a single value,
+    which ``format_mean_ci`` shows as no interval)."""
+    x = np.asarray(values, dtype=np.float64)
+    if x.size == 0:
+        raise ValueError("mean_ci95 needs at least one value")
+    if x.size == 1:
+        return float(x[0]), 0.0
+    return float(x.mean()), t_quantile_975(x.size - 1) * float(x.std(ddof=1)) / math.sqrt(x.size)
+
+
+def format_mean_ci(mean: float, half_width: float, count: int) -> str:
+    """``mean ± half-width``, or the mean alone with a note when one value gives no interval."""
+    return f"{mean:.4g} ± {half_width:.2g}" if count > 1 else f"{mean:.4g} (1 episode, no CI)"
+
+
+def run_episodes(policy, env, episodes: int, seed: int = EVAL_SEED, bar=None) -> list[Episode]:
+    """Play ``episodes`` episodes of ``policy`` on ``env`` (Gymnasium, or PettingZoo parallel: one
+    record per agent); ``bar`` (a tqdm bar) advances once per episode."""
+    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
+        raise ValueError(f"episodes must be an integer >= 1, got {episodes!r}")
     records = []
     for index in range(episodes):
         if hasattr(policy, "reset"):
@@ -34,21 +89,27 @@ def run_episodes(policy, env, episodes: int, seed: int = 0) -> list[Episode]:
                     if agent in rewards:
                         tally.add(i, float(rewards[agent]), infos.get(agent, {}))
             records += [tally.close(i) for i in range(len(agents))]
-            continue
-        tally, done = EpisodeTally(1), False
-        while not done:
-            obs, reward, terminated, truncated, infos = env.step(policy.act(obs, infos))
-            tally.add(0, float(reward), infos)
-            done = terminated or truncated
-        records.append(tally.close(0))
+        else:
+            tally, done = EpisodeTally(1), False
+            while not done:
+                obs, reward, terminated, truncated, infos = env.step(policy.act(obs, infos))
+                tally.add(0, float(reward), infos)
+                done = terminated or truncated
+            records.append(tally.close(0))
+        if bar is not None:
+            bar.update(1)
     return records
 
 
 def summarize(episodes: list[Episode]) -> dict:
     """Mean return, its 95% half-width, mean length and the mean of each per-episode metric."""
-    returns = np.array([e.episode_return for e in episodes])
-    half_width = 1.96 * returns.std(ddof=1) / np.sqrt(len(returns)) if len(returns) > 1 else float("nan")
-    summary = {"episodes": len(episodes), "return": float(returns.mean()), "return_ci95": float(half_width), "length": float(np.mean([e.length for e in episodes]))}
+    mean, half_width = mean_ci95([e.episode_return for e in episodes])
+    summary = {
+        "episodes": len(episodes),
+        "return": mean,
+        "return_ci95": half_width,
+        "length": float(np.mean([e.length for e in episodes])),
+    }
     for key in sorted({k for e in episodes for k in e.metrics}):
         summary[key] = float(np.mean([e.metrics.get(key, np.nan) for e in episodes]))
     return summary
@@ -61,20 +122,59 @@ def format_table(rows: dict[str, list[Episode]]) -> str:
     header = ["policy", "episodes", "return (95% CI)", *[f"{m} / episode" for m in metrics]]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, s in summaries.items():
-        cells = [name, str(s["episodes"]), f"{s['return']:.4g} ± {s['return_ci95']:.2g}", *[f"{s.get(m, float('nan')):.4g}" for m in metrics]]
+        cells = [
+            display_name(name),
+            str(s["episodes"]),
+            format_mean_ci(s["return"], s["return_ci95"], s["episodes"]),
+            *[f"{s.get(m, float('nan')):.4g}" for m in metrics],
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def compare(policy, env_id: str, env_kwargs: dict | None, episodes: int, seed: int, baseline_names=(), label: str = "agent") -> dict[str, list[Episode]]:
-    """Episodes of ``policy`` and of each named baseline on the same seeded instances."""
-    rows = {label: run_episodes(policy, make_env(env_id, env_kwargs), episodes, seed)}
-    if baseline_names:
-        import baselines
+def baseline_names(spec: str, env_id: str) -> list[str]:
+    """Baseline names from a comma-separated list, checked against the env's ('all': every baseline
+    of the env, one name per label; none for an env without baselines)."""
+    if not spec:
+        return []
+    try:
+        known = baselines.available(env_id)
+    except ValueError:
+        if spec == "all":
+            return []
+        raise ValueError(f"--baselines: {env_id} has no baselines") from None
+    if spec == "all":
+        firsts = {}
+        for name in known:
+            firsts.setdefault(display_name(name), name)
+        return list(firsts.values())
+    names = [name.strip() for name in spec.split(",") if name.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"--baselines: unknown baseline(s) {unknown} for {env_id}; available: {known} or 'all'")
+    return names
 
-        for name in baseline_names:
+
+def compare(
+    policy,
+    env_id: str,
+    env_kwargs: dict | None,
+    episodes: int,
+    seed: int,
+    baseline_names=(),
+    label: str = "agent",
+    progress: bool = False,
+) -> dict[str, list[Episode]]:
+    """Episodes of ``policy`` and of each named baseline on the same seeded instances (a progress
+    bar over all of them when ``progress``)."""
+    players = [label, *baseline_names]
+    with tqdm(total=episodes * len(players), unit="episode", disable=not progress, desc="evaluation") as bar:
+        rows = {}
+        for name in players:
             env = make_env(env_id, env_kwargs)
-            rows[name] = run_episodes(baselines.make_policy(name, env), env, episodes, seed)
+            bar.set_postfix_str(name)
+            player = policy if name == label else baselines.make_policy(name, env)
+            rows[name] = run_episodes(player, env, episodes, seed, bar)
     return rows
 
 
@@ -82,40 +182,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", required=True, help="checkpoint written by `edge-envs train`")
     parser.add_argument("--env", required=True, help="Gymnasium id or PettingZoo module (e.g. EdgePartition-v0)")
     parser.add_argument("--episodes", type=int, default=10, help="evaluation episodes (default 10)")
-    parser.add_argument("--env-kwargs", default=None, help="JSON keyword arguments of the env (default: the checkpoint's, for the same env id)")
-    parser.add_argument("--seed", type=int, default=10_000, help="seed of the first episode (default 10000)")
-    parser.add_argument("--stochastic", action="store_true", help="sample actions instead of taking the most likely one")
+    parser.add_argument(
+        "--env-kwargs",
+        default=None,
+        help="JSON object of env config fields (default: the checkpoint's, for the same env id)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=EVAL_SEED,
+        help=f"seed of the first episode (default {EVAL_SEED}, the held-out seeds)",
+    )
+    parser.add_argument(
+        "--stochastic", action="store_true", help="sample actions instead of taking the most likely one"
+    )
     parser.add_argument("--baselines", default="", help="comma-separated baseline names to compare against, or 'all'")
-
-
-def baseline_names(spec: str, env_id: str) -> list[str]:
-    """Baseline names from a comma-separated list ('all': every baseline of the env)."""
-    if not spec:
-        return []
-    import baselines
-
-    if spec == "all":
-        return baselines.available(env_id)
-    return [name.strip() for name in spec.split(",") if name.strip()]
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.episodes < 1:
-        raise SystemExit(f"--episodes must be >= 1, got {args.episodes}")
+        raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    names = baseline_names(args.baselines, args.env)
     payload = load_checkpoint(args.checkpoint)
     if args.env_kwargs is not None:
-        env_kwargs = json.loads(args.env_kwargs)
+        env_kwargs = parse_env_kwargs(args.env_kwargs)
     else:
-        env_kwargs = json.loads(payload["env_kwargs"]) if args.env == payload["env_id"] else {}
+        env_kwargs = (
+            parse_env_kwargs(payload["env_kwargs"], "the checkpoint's env kwargs")
+            if args.env == payload["env_id"]
+            else {}
+        )
     env = make_env(args.env, env_kwargs)
     obs_dim, nvec = env_spaces(env)
     if obs_dim != payload["obs_dim"] or list(nvec) != list(payload["nvec"]):
-        raise SystemExit(
-            f"checkpoint was trained on observations of length {payload['obs_dim']} and actions {payload['nvec']}; "
-            f"{args.env} with {env_kwargs} has {obs_dim} and {list(nvec)}"
+        raise ValueError(
+            f"--checkpoint was trained on observations of length {payload['obs_dim']} and actions {payload['nvec']}; "
+            f"--env {args.env} with {env_kwargs} has {obs_dim} and {list(nvec)}"
         )
     policy = policy_from_payload(payload, env, deterministic=not args.stochastic)
-    label = f"{payload['algo']} ({payload['steps']} steps)"
-    rows = compare(policy, args.env, env_kwargs, args.episodes, args.seed, baseline_names(args.baselines, args.env), label)
+    label_ = f"{payload['algo']} ({payload['steps']} steps)"
+    rows = compare(policy, args.env, env_kwargs, args.episodes, args.seed, names, label_, progress=not args.no_progress)
     print(format_table(rows))
     return 0

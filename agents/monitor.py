@@ -10,61 +10,42 @@ from __future__ import annotations
 import sys
 import time
 
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
 from agents.envs import Episode
-
-try:  # a nicer bar when tqdm happens to be installed; never a dependency
-    from tqdm import tqdm
-except ImportError:  # pragma: no cover - depends on the environment
-    tqdm = None
-
-
-class _LineProgress:
-    """A one-line progress display, redrawn at most once a second."""
-
-    def __init__(self, total: int, initial: int):
-        self.total, self.n, self._last = total, initial, 0.0
-        self.postfix = ""
-
-    def update(self, n: int) -> None:
-        self.n += n
-        now = time.monotonic()
-        if now - self._last >= 1.0 or self.n >= self.total:
-            self._last = now
-            print(f"\r{self.n}/{self.total} steps ({100 * self.n / max(self.total, 1):.0f}%) {self.postfix}", end="", file=sys.stderr)
-
-    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
-        self.postfix = text
-
-    def close(self) -> None:
-        print(file=sys.stderr)
 
 
 class RunMonitor:
-    """TensorBoard writer, progress display and the list of finished episodes of one run."""
+    """TensorBoard writer, progress bar and the list of finished episodes of one run.
 
-    def __init__(self, run_dir, total_steps: int, start_steps: int = 0, progress: bool = True):
-        from torch.utils.tensorboard import SummaryWriter
+    A resumed run (``resumed=True``) hides what the interrupted run logged after its checkpoint
+    (TensorBoard's ``purge_step``: steps past ``start_steps``), so no step shows twice. The
+    bar stops at ``total_steps``, although agents may finish a rollout past it.
+    """
 
-        self.writer = SummaryWriter(str(run_dir))
+    def __init__(self, run_dir, total_steps: int, start_steps: int = 0, progress: bool = True, resumed: bool = False):
+        self.writer = SummaryWriter(str(run_dir), purge_step=start_steps + 1 if resumed else None)
         self.episodes: list[tuple[int, Episode]] = []
+        self.total_steps = int(total_steps)
         self.start_steps = self.steps = start_steps
         self._start_time = time.monotonic()
         self._bar = None
         if progress:
-            if tqdm is not None:
-                self._bar = tqdm(total=total_steps, initial=start_steps, unit="step", dynamic_ncols=True)
-            else:
-                self._bar = _LineProgress(total_steps, start_steps)
+            initial = min(start_steps, self.total_steps)
+            self._bar = tqdm(total=self.total_steps, initial=initial, unit="step", dynamic_ncols=True, file=sys.stderr)
 
     def sps(self) -> float:
         """Environment steps per second since this run (or resumption) started."""
         return (self.steps - self.start_steps) / max(time.monotonic() - self._start_time, 1e-9)
 
     def advance(self, step: int) -> None:
-        """Move the step count (and the bar) to ``step``."""
-        if self._bar is not None and step > self.steps:
-            self._bar.update(step - self.steps)
+        """Move the step count to ``step`` (the bar no further than the total)."""
         self.steps = max(self.steps, step)
+        if self._bar is not None:
+            shown = min(self.steps, self.total_steps)
+            if shown > self._bar.n:
+                self._bar.update(shown - self._bar.n)
 
     def episode(self, step: int, episode: Episode) -> None:
         self.episodes.append((step, episode))

@@ -1,4 +1,5 @@
-"""RMSProp with statistics in shared memory (seed 002, Eqs. 23-24).
+"""RMSProp with statistics in shared memory (Eqs. 23-24 of "Distributed DNN Inference with Fine-grained Model
+Partitioning in Mobile Edge Computing Networks", IEEE TMC 2024).
 
 Every A3C worker steps the same optimizer: the running average of squared gradients lives in
 shared memory beside the shared parameters, so each worker's update both uses and refreshes the

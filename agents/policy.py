@@ -2,22 +2,33 @@
 
 The leaderboard and the baselines' benchmarks take these unchanged. For a PettingZoo parallel
 env, ``act`` maps the dict of observations to a dict of actions (one network for all agents).
-``load_policy(path, env)`` rebuilds any checkpoint written by ``edge-envs train``.
+``policy_from_payload(load_checkpoint(path), env)`` rebuilds any checkpoint written by
+``edge-envs train``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from agents.checkpoint import load_checkpoint
+from agents import sb3
+from agents.a3c import A3COptions, build_network
+from agents.checkpoint import CheckpointError, check_finite
 from agents.networks import ActorCritic
 from agents.spaces import JointActionCodec
+
+A3C_ALGOS = ("mtl-a3c", "a3c")
 
 
 class A3CPolicy:
     """The actor of a trained (multi-task or single-head) A3C: argmax per branch, or a sample."""
 
-    def __init__(self, model: ActorCritic, codec: JointActionCodec | None = None, deterministic: bool = True, seed: int | None = None):
+    def __init__(
+        self,
+        model: ActorCritic,
+        codec: JointActionCodec | None = None,
+        deterministic: bool = True,
+        seed: int | None = None,
+    ):
         self.model = model.eval()
         self.codec = codec
         self.deterministic = deterministic
@@ -38,35 +49,36 @@ class A3CPolicy:
         return self._act(np.asarray(observation)[None])[0]
 
 
-class SB3Policy:
-    """A Stable-Baselines3 model as a policy (DQN's joint index decoded back to per-block actions)."""
-
-    def __init__(self, model, codec: JointActionCodec | None = None, deterministic: bool = True):
-        self.model = model
-        self.codec = codec
-        self.deterministic = deterministic
-
-    def act(self, observation, info=None):
-        action, _ = self.model.predict(np.asarray(observation, dtype=np.float32), deterministic=self.deterministic)
-        return self.codec.decode(int(action)) if self.codec is not None else np.asarray(action)
+def a3c_options_from_payload(payload: dict) -> A3COptions:
+    """The A3COptions an A3C checkpoint was trained with; a named error when they are not A3C's."""
+    algo = payload["algo"]
+    try:
+        options = A3COptions(**payload["options"])
+    except TypeError as error:  # unknown or missing fields: options of another algorithm
+        raise CheckpointError(f"a {algo} checkpoint holds options that are not A3COptions: {error}") from None
+    if options.single_head != (algo == "a3c"):
+        other = "a3c" if options.single_head else "mtl-a3c"
+        raise CheckpointError(f"a {algo} checkpoint holds the network of {other} (single_head={options.single_head})")
+    return options
 
 
 def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
     """Policy of a loaded checkpoint; SB3 checkpoints need the env (their model is built on it)."""
-    if payload["algo"] in ("mtl-a3c", "a3c"):
-        from agents.a3c import A3COptions, build_network
-
-        options = A3COptions(**{**payload["options"], "workers": 1})
+    check_finite(payload)
+    if payload["algo"] in A3C_ALGOS:
+        options = a3c_options_from_payload({**payload, "options": {**payload["options"], "workers": 1}})
         model, codec = build_network(payload["obs_dim"], payload["nvec"], options)
-        model.load_state_dict(payload["model"])
+        try:
+            model.load_state_dict(payload["model"])
+        except RuntimeError as error:
+            raise CheckpointError(
+                f"the network of the checkpoint does not fit a {payload['algo']} model: {error}"
+            ) from None
         return A3CPolicy(model, codec, deterministic)
-    from agents.sb3 import policy_from_payload as sb3_policy
-
+    if payload["algo"] not in sb3.ALGORITHMS:
+        raise CheckpointError(
+            f"unknown algo {payload['algo']!r} in the checkpoint; known: {[*A3C_ALGOS, *sb3.ALGORITHMS]}"
+        )
     if env is None:
         raise ValueError(f"a {payload['algo']} checkpoint needs the env to rebuild its SB3 model")
-    return sb3_policy(payload, env, deterministic)
-
-
-def load_policy(path, env=None, deterministic: bool = True):
-    """Policy of the checkpoint at ``path`` (any algorithm of ``edge-envs train``)."""
-    return policy_from_payload(load_checkpoint(path), env, deterministic)
+    return sb3.policy_from_payload(payload, env, deterministic)

@@ -1,11 +1,14 @@
 """Stable-Baselines3 agents trained by the same script: PPO and A2C on the MultiDiscrete action
-space, and DQN (the seed's distributed-DQN baseline, here single-process) over the flattened
-joint space through ``FlattenMultiDiscrete``, which refuses joint spaces too large to enumerate.
+space, and DQN (the distributed-DQN baseline of the fine-grained partitioning paper, here
+single-process) over the flattened joint space through ``FlattenMultiDiscrete``, which refuses
+joint spaces too large to enumerate.
 
-Hyperparameters are SB3's defaults except: the discount (0.95, seed 002 Section 5.1, the same
-objective as the A3C agents); PPO's rollout shortened for budgets under one default rollout and,
-with ``n_envs`` env copies stepped in lockstep (SB3's DummyVecEnv), split over the copies so an
-update still learns from 2048 steps;
+``SB3Options`` holds what ``edge-envs train`` sets (the discount and the env copies); the SB3
+constructor's keyword arguments follow from it and the run's length (``hyperparameters``): SB3's
+defaults except the discount (0.95, as Section 5.1 of "Distributed DNN Inference with
+Fine-grained Model Partitioning in MEC Networks" sets for the A3C agents); PPO's rollout shortened
+for budgets under one default rollout and, with ``envs`` env copies stepped in lockstep (SB3's
+DummyVecEnv), split over the copies so an update still learns from 2048 steps;
 DQN's exploration decaying from 1 to 0.01 over the first half of training (Section 5.1), a
 replay buffer and target-update interval sized for runs of 10^4-10^6 steps. A checkpoint holds
 the policy and optimizer state (loadable with ``weights_only=True``); the DQN replay buffer is
@@ -14,17 +17,21 @@ not saved, so a resumed DQN refills it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
+from dataclasses import dataclass
 
+import numpy as np
 from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import KVWriter, Logger
 from stable_baselines3.common.vec_env import DummyVecEnv
 
+from agents.checkpoint import CheckpointError
 from agents.envs import EpisodeTally, env_spaces, make_env, pettingzoo_module
-from agents.policy import SB3Policy
-from agents.spaces import FlattenMultiDiscrete
+from agents.spaces import FlattenMultiDiscrete, JointActionCodec
+from edge_envs.config import check_range
 
 ALGORITHMS = {"ppo": PPO, "a2c": A2C, "dqn": DQN}
 
@@ -38,8 +45,23 @@ _LOSS_KEYS = {
 }
 
 
-def hyperparameters(algo: str, total_steps: int, gamma: float = 0.95, n_envs: int = 1) -> dict:
+@dataclass(frozen=True)
+class SB3Options:
+    """Options of the SB3 agents (ppo, a2c, dqn) that ``edge-envs train`` sets; the rest are SB3's defaults."""
+
+    gamma: float = 0.95
+    """discount factor, in [0, 1] (Section 5.1 of the fine-grained partitioning paper: 0.95, as for the A3C agents)"""
+    envs: int = 1
+    """env copies stepped in lockstep, in [1, 1024] (SB3's DummyVecEnv; PPO splits its 2048-step rollout over them)"""
+
+    def __post_init__(self):
+        check_range("SB3Options.gamma (--gamma)", self.gamma, 0.0, 1.0)
+        check_range("SB3Options.envs (--envs)", self.envs, 1, 1024, integer=True)
+
+
+def hyperparameters(algo: str, total_steps: int, options: SB3Options) -> dict:
     """Keyword arguments of the SB3 constructor for ``algo`` (fixed for the run, saved in checkpoints)."""
+    gamma, n_envs = float(options.gamma), int(options.envs)
     if algo == "ppo":
         rollout = int(min(2048, max(64, total_steps)))
         n_steps = max(8, rollout // n_envs)
@@ -64,8 +86,6 @@ def make_sb3_env(algo: str, env_id: str, env_kwargs: dict | None, n_envs: int = 
     in a DummyVecEnv (SB3 seeds copy i with the run's seed + i)."""
     if pettingzoo_module(env_id) is not None:
         raise ValueError(f"{algo} trains on Gymnasium envs only; {env_id} is a PettingZoo env (use mtl-a3c or a3c)")
-    if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
-        raise ValueError(f"n_envs (--envs) must be an integer >= 1, got {n_envs!r}")
 
     def one():
         env = make_env(env_id, env_kwargs)
@@ -101,7 +121,8 @@ class _LossWriter(KVWriter):
 
 
 class _RunCallback(BaseCallback):
-    """Episode records and progress for the monitor, and a checkpoint every K updates.
+    """Episode records and progress for the monitor, and a checkpoint after the first update and
+    every K updates from there (a kill loses at most K updates).
 
     An update is one collect-then-train iteration (PPO, A2C; DQN: one train call every
     ``train_freq`` steps). The checkpoint is written when the next rollout starts, after the
@@ -113,7 +134,7 @@ class _RunCallback(BaseCallback):
         self.trainer, self.monitor = trainer, monitor
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
         self.tally = None
-        self._saved_at = trainer.updates
+        self._start = self._saved_at = trainer.updates
 
     def _on_training_start(self) -> None:
         self.tally = EpisodeTally(self.training_env.num_envs)
@@ -123,7 +144,9 @@ class _RunCallback(BaseCallback):
 
     def _on_rollout_start(self) -> None:
         updates = self.trainer.updates
-        if self.checkpoint is not None and self.checkpoint_every > 0 and updates % self.checkpoint_every == 0 and updates != self._saved_at:
+        due = updates == self._start + 1 or updates - self._saved_at >= self.checkpoint_every
+        if self.checkpoint is not None and self.checkpoint_every > 0 and updates > self._saved_at and due:
+            self.trainer.steps = int(self.model.num_timesteps)
             self.checkpoint(self.trainer.payload())
             self._saved_at = updates
 
@@ -140,22 +163,25 @@ class _RunCallback(BaseCallback):
 class SB3Trainer:
     """One SB3 run: the model, its fixed hyperparameters, step and update counts."""
 
-    def __init__(self, algo: str, env_id: str, env_kwargs: dict | None, seed: int, total_steps: int, gamma: float = 0.95,
-                 n_envs: int = 1):
+    def __init__(
+        self, algo: str, env_id: str, env_kwargs: dict | None, seed: int, total_steps: int, options: SB3Options
+    ):
         self.algo, self.env_id, self.env_kwargs, self.seed = algo, env_id, dict(env_kwargs or {}), int(seed)
-        self.n_envs = n_envs
-        self.env = make_sb3_env(algo, env_id, env_kwargs, n_envs)
+        self.options = options
+        self.env = make_sb3_env(algo, env_id, env_kwargs, options.envs)
         self.obs_dim, self.nvec = env_spaces(make_env(env_id, env_kwargs))
-        self.options = hyperparameters(algo, total_steps, gamma, n_envs)
-        self.model = build_model(algo, self.env, self.seed, self.options)
+        self.hyperparameters = hyperparameters(algo, total_steps, options)
+        self.model = build_model(algo, self.env, self.seed, self.hyperparameters)
         self.steps = self.updates = 0
 
     def restore(self, payload: dict) -> None:
         """Continue from a checkpoint: the run's hyperparameters, policy, optimizer and counts."""
-        self.options = dict(payload["options"])
-        self.model = build_model(self.algo, self.env, self.seed, self.options)
-        self.model.policy.load_state_dict(payload["model"])
-        self.model.policy.optimizer.load_state_dict(payload["optimizer"])
+        self.hyperparameters = dict(payload["hyperparameters"])
+        self.model = _model_from_payload(payload, self.env)
+        try:
+            self.model.policy.optimizer.load_state_dict(payload["optimizer"])
+        except (ValueError, KeyError, RuntimeError) as error:
+            raise CheckpointError(f"the optimizer state of the checkpoint does not fit {self.algo}: {error}") from error
         self.steps, self.updates = int(payload["steps"]), int(payload["updates"])
         self.model.num_timesteps = self.steps
 
@@ -165,10 +191,10 @@ class SB3Trainer:
             "env_id": self.env_id,
             "env_kwargs": json.dumps(self.env_kwargs, sort_keys=True),
             "seed": self.seed,
-            "n_envs": self.n_envs,
-            "steps": int(self.model.num_timesteps),
+            "steps": self.steps,
             "updates": self.updates,
-            "options": dict(self.options),
+            "options": dataclasses.asdict(self.options),
+            "hyperparameters": dict(self.hyperparameters),
             "obs_dim": self.obs_dim,
             "nvec": [int(n) for n in self.nvec],
             "model": {k: v.detach().clone() for k, v in self.model.policy.state_dict().items()},
@@ -186,13 +212,43 @@ class SB3Trainer:
         self.steps = int(self.model.num_timesteps)
 
 
+class SB3Policy:
+    """A Stable-Baselines3 model as a policy (DQN's joint index decoded back to per-block actions)."""
+
+    def __init__(self, model, codec: JointActionCodec | None = None, deterministic: bool = True):
+        self.model = model
+        self.codec = codec
+        self.deterministic = deterministic
+
+    def act(self, observation, info=None):
+        action, _ = self.model.predict(np.asarray(observation, dtype=np.float32), deterministic=self.deterministic)
+        return self.codec.decode(int(action)) if self.codec is not None else np.asarray(action)
+
+
+def _model_from_payload(payload: dict, env):
+    """The checkpoint's SB3 model on ``env`` (a DQN's env flattened); a named error when the
+    checkpoint's hyperparameters or network are not those of its ``algo`` (e.g. relabelled)."""
+    algo, saved = payload["algo"], dict(payload["hyperparameters"])
+    expected = set(hyperparameters(algo, 1, SB3Options()))
+    if set(saved) != expected:
+        raise CheckpointError(
+            f"a {algo} checkpoint needs the hyperparameters {sorted(expected)}, this one holds {sorted(saved)} "
+            "(written by another algorithm?)"
+        )
+    with warnings.catch_warnings():  # PPO warns that a rollout split over env copies is short for one env
+        warnings.simplefilter("ignore", UserWarning)
+        model = build_model(algo, env, int(payload["seed"]), saved)
+    try:
+        model.policy.load_state_dict(payload["model"])
+    except RuntimeError as error:
+        raise CheckpointError(
+            f"the network of the checkpoint does not fit a {algo} model on this env: {error}"
+        ) from error
+    return model
+
+
 def policy_from_payload(payload: dict, env, deterministic: bool = True) -> SB3Policy:
     """Rebuild an SB3 checkpoint's model on ``env`` and wrap it as a policy."""
-    algo = payload["algo"]
-    train_env = FlattenMultiDiscrete(env) if algo == "dqn" else env
-    with warnings.catch_warnings():  # PPO warns that a rollout split over env copies is short for one env; this model only acts
-        warnings.simplefilter("ignore", UserWarning)
-        model = build_model(algo, train_env, int(payload["seed"]), dict(payload["options"]))
-    model.policy.load_state_dict(payload["model"])
-    return SB3Policy(model, train_env.codec if algo == "dqn" else None, deterministic)
-
+    dqn = payload["algo"] == "dqn"
+    train_env = FlattenMultiDiscrete(env) if dqn else env
+    return SB3Policy(_model_from_payload(payload, train_env), train_env.codec if dqn else None, deterministic)

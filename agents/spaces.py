@@ -1,8 +1,9 @@
 """Action spaces the agents handle: MultiDiscrete (one choice per block) and its flattening.
 
-The single-head A3C and DQN (the seed's learning baselines) choose one of the (N+1)^M joint
-placements at once; ``JointActionCodec`` maps a joint index to the per-block vector and back
-(mixed radix, block 0 most significant) and refuses joint spaces too large to enumerate.
+The single-head A3C and DQN (the learning baselines of "Distributed DNN Inference with Fine-grained
+Model Partitioning in MEC Networks", IEEE TMC 2024) choose one of the (N+1)^M joint placements at
+once; ``JointActionCodec`` maps a joint index to the per-block vector and back (mixed radix, block 0
+most significant) and refuses joint spaces too large to enumerate.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ class JointActionCodec:
             )
         self.size = size
         # place value of each dimension, block 0 most significant
-        self._radix = np.array([math.prod(int(n) for n in self.nvec[i + 1 :]) for i in range(len(self.nvec))], dtype=np.int64)
+        self._radix = np.array(
+            [math.prod(int(n) for n in self.nvec[i + 1 :]) for i in range(len(self.nvec))], dtype=np.int64
+        )
 
     def decode(self, index) -> np.ndarray:
         """Joint index (scalar or array of shape (B,)) -> actions (M,) or (B, M)."""

@@ -5,11 +5,18 @@ Example::
     edge-envs train --env EdgePartition-v0 --algo mtl-a3c --steps 200000 --seed 1 --logdir runs
     tensorboard --logdir runs
 
-Each run writes to ``{logdir}/{env_id}__{algo}__{seed}__{timestamp}/``: TensorBoard events and
-``checkpoint.pt`` (rewritten atomically every ``--checkpoint-every`` updates and at the end).
+Each run writes to its own new folder ``{logdir}/{env_id}__{algo}__{seed}__{timestamp}/`` (a
+``-1``, ``-2``, ... suffix when two runs start in the same second): TensorBoard events and
+``checkpoint.pt``, written atomically when the run starts, after its first update, every
+``--checkpoint-every`` updates and at the end, so a kill loses at most that many updates.
 ``--resume`` continues the newest run of the same env, algorithm and seed from its checkpoint,
-with its step count intact, up to ``--steps`` in all (episodes in progress restart). At the end
-a table compares the trained agent with the env's baselines on the same evaluation episodes.
+with its step count intact, up to ``--steps`` in all (episodes in progress restart; TensorBoard
+drops what the killed run logged after the checkpoint). A resumed run keeps its env kwargs and
+options: a flag that differs from them is refused, except ``--workers``. At the end a table
+compares the trained agent with the env's baselines on the same held-out evaluation episodes.
+
+Options are typed: ``A3COptions`` (agents.a3c) for mtl-a3c and a3c, ``SB3Options``
+(agents.sb3) for ppo, a2c and dqn, built from the flags in one place, ``make_options``.
 """
 
 from __future__ import annotations
@@ -17,25 +24,38 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import functools
 import inspect
 import json
+import math
+import sys
+import tempfile
 import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.checkpoint import load_checkpoint, save_checkpoint
+from agents.a3c import A3COptions, A3CTrainer, options_for
+from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from agents.envs import env_spaces, make_env, parse_env_kwargs
+from agents.evaluate import EVAL_SEED, baseline_names, compare, format_table
+from agents.monitor import RunMonitor
+from agents.policy import A3C_ALGOS, a3c_options_from_payload, policy_from_payload
+from agents.sb3 import SB3Options, SB3Trainer
+from edge_envs.io import remove_stale_temporaries
 
-ALGOS = ("mtl-a3c", "a3c", "dqn", "ppo", "a2c")
+ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c")
 CHECKPOINT = "checkpoint.pt"
+MAX_SEED = 2**32 - 1  # numpy's legacy seeding (SB3) takes seeds below 2^32
 
 
 @dataclass
 class TrainResult:
-    """What a finished run leaves: where, how far, how long, its episodes and the trained policy."""
+    """What a finished run leaves: where, on what, how far, how long, its episodes and the trained policy."""
 
     run_dir: Path
     checkpoint: Path
+    env_kwargs: dict
     steps: int
     updates: int
     wall_s: float
@@ -49,26 +69,118 @@ def run_name(env_id: str, algo: str, seed: int) -> str:
     return f"{safe_id}__{algo}__{seed}__{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def new_run_dir(logdir, env_id: str, algo: str, seed: int) -> Path:
+    """Create a run folder that no other run uses: the run name, or with a ``-1``, ``-2``, ... suffix."""
+    base = Path(logdir) / run_name(env_id, algo, seed)
+    for number in range(10_000):
+        candidate = base if number == 0 else base.with_name(f"{base.name}-{number}")
+        try:
+            candidate.mkdir(parents=True)  # atomic: of two runs racing for a name, one gets it
+            return candidate
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"10000 runs named {base.name} already exist under {logdir}")
+
+
+def _run_order(run_dir: Path) -> tuple[str, int]:
+    """Sort key of a run folder: its timestamp, then its suffix (none: 0)."""
+    parts = run_dir.name.rsplit("__", 1)[-1].split("-", 2)
+    return "-".join(parts[:2]), int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
+
+
 def latest_run(logdir, env_id: str, algo: str, seed: int) -> Path:
     """Newest run directory of (env, algo, seed) under ``logdir`` that holds a checkpoint."""
     prefix = run_name(env_id, algo, seed).rsplit("__", 1)[0] + "__"
-    runs = sorted(p.parent for p in Path(logdir).glob(f"{prefix}*/{CHECKPOINT}"))
+    runs = [p.parent for p in Path(logdir).glob(f"{prefix}*/{CHECKPOINT}")]
     if not runs:
         raise FileNotFoundError(f"--resume: no run {prefix}* with a {CHECKPOINT} under {logdir}")
-    return runs[-1]
+    return max(runs, key=_run_order)
 
 
-def _make_trainer(algo: str, env_id: str, env_kwargs: dict, seed: int, steps: int, options: dict):
-    if algo in ("mtl-a3c", "a3c"):
-        from agents.a3c import A3CTrainer, options_for
-        from agents.envs import env_spaces, make_env
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
+
+def make_options(
+    algo: str, env_id: str, overrides: dict | None = None, base: dict | None = None
+) -> A3COptions | SB3Options:
+    """The options of a run, built in this one place: ``base`` (a resumed run's options) or the
+    defaults (for the A3C agents, with the env's preset, ``agents.a3c.ENV_PRESETS``), then
+    ``overrides`` (the flags given)."""
+    if algo not in ALGOS:
+        raise ValueError(f"unknown algo (--algo) {algo!r}; choose from {list(ALGOS)}")
+    cls = A3COptions if algo in A3C_ALGOS else SB3Options
+    overrides = dict(overrides or {})
+    known = {f.name for f in dataclasses.fields(cls)} - {"single_head"}
+    foreign = sorted(set(overrides) - known)
+    if foreign:
+        raise ValueError(
+            f"{', '.join(_flag(name) for name in foreign)} not an option of {algo}; "
+            f"its options: {', '.join(_flag(name) for name in sorted(known))}"
+        )
+    if cls is A3COptions:
+        overrides["single_head"] = algo == "a3c"
+        return options_for(env_id, overrides) if base is None else A3COptions(**{**base, **overrides})
+    return SB3Options(**{**(base or {}), **overrides})
+
+
+def _options_from_payload(algo: str, payload: dict) -> A3COptions | SB3Options:
+    if algo in A3C_ALGOS:
+        return a3c_options_from_payload(payload)
+    try:
+        return SB3Options(**payload["options"])
+    except TypeError as error:
+        raise CheckpointError(f"a {algo} checkpoint holds options that are not SB3Options: {error}") from None
+
+
+def _check_resume(run_dir: Path, payload: dict, algo: str, env_id: str, seed: int, env_kwargs, options):
+    """The env kwargs and options a resumed run continues with: the run's; given ones must agree."""
+    for key, wanted in (("algo", algo), ("env_id", env_id), ("seed", seed)):
+        if payload[key] != wanted:
+            raise CheckpointError(
+                f"--resume: {run_dir / CHECKPOINT} was written for {key} {payload[key]!r}, not {wanted!r}"
+            )
+    run_kwargs = json.loads(payload["env_kwargs"])
+    if env_kwargs is not None and env_kwargs != run_kwargs:
+        raise ValueError(
+            f"--resume keeps the run's --env-kwargs {json.dumps(run_kwargs)}, got {json.dumps(env_kwargs)}: "
+            "drop the flag or start a new run"
+        )
+    run_options = _options_from_payload(algo, payload)
+    if options is None:
+        return run_kwargs, run_options
+    changed = [
+        f"{_flag(f.name)} {getattr(options, f.name)!r} (the run's: {getattr(run_options, f.name)!r})"
+        for f in dataclasses.fields(run_options)
+        if f.name != "workers" and getattr(options, f.name) != getattr(run_options, f.name)
+    ]
+    if changed:
+        raise ValueError(
+            f"--resume keeps the run's options; these differ: {'; '.join(changed)}. Drop them or start a new run"
+        )
+    return run_kwargs, options
+
+
+def _check_logdir(logdir) -> Path:
+    logdir = Path(logdir)
+    if logdir.exists() and not logdir.is_dir():
+        raise ValueError(f"--logdir {logdir} is a file, not a folder")
+    try:
+        logdir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"--logdir {logdir} cannot be created: {error.strerror or error}") from None
+    try:
+        tempfile.TemporaryFile(dir=logdir).close()  # a unique name: runs starting together do not collide
+    except OSError as error:
+        raise ValueError(f"--logdir {logdir} is not writable: {error.strerror or error}") from None
+    return logdir
+
+
+def _make_trainer(algo: str, env_id: str, env_kwargs: dict, seed: int, steps: int, options):
+    if algo in A3C_ALGOS:
         obs_dim, nvec = env_spaces(make_env(env_id, env_kwargs))
-        a3c_options = options_for(env_id, {**options, "single_head": algo == "a3c"})
-        return A3CTrainer(algo, env_id, env_kwargs, a3c_options, seed, obs_dim, nvec)
-    from agents.sb3 import SB3Trainer
-
-    return SB3Trainer(algo, env_id, env_kwargs, seed, steps, gamma=options.get("gamma", 0.95), n_envs=options.get("envs", 1))
+        return A3CTrainer(algo, env_id, env_kwargs, options, seed, obs_dim, nvec)
+    return SB3Trainer(algo, env_id, env_kwargs, seed, steps, options)
 
 
 def train(
@@ -78,55 +190,62 @@ def train(
     seed: int = 0,
     logdir="runs",
     env_kwargs: dict | None = None,
-    options: dict | None = None,
+    options: A3COptions | SB3Options | None = None,
     checkpoint_every: int = 100,
     resume: bool = False,
     progress: bool = True,
 ) -> TrainResult:
-    """Train ``algo`` on ``env_id`` for ``steps`` env steps in all; ``options`` overrides A3COptions fields
-    (SB3 agents read ``gamma`` and ``envs``, the number of env copies)."""
-    from agents.monitor import RunMonitor
-    from agents.policy import policy_from_payload
-
+    """Train ``algo`` on ``env_id`` for ``steps`` env steps in all. ``options``: ``make_options(algo,
+    env_id, ...)``; None: the defaults (resuming: the run's). ``env_kwargs`` None: none (resuming: the run's)."""
     if algo not in ALGOS:
-        raise ValueError(f"unknown algo {algo!r}; choose from {list(ALGOS)}")
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
-    if checkpoint_every < 0:
-        raise ValueError(f"checkpoint_every must be >= 0 (0: only at the end), got {checkpoint_every}")
-    options, env_kwargs = dict(options or {}), dict(env_kwargs or {})
+        raise ValueError(f"unknown algo (--algo) {algo!r}; choose from {list(ALGOS)}")
+    for name, value, low, high in (
+        ("steps (--steps)", steps, 1, math.inf),
+        ("seed (--seed)", seed, 0, MAX_SEED),
+        ("checkpoint_every (--checkpoint-every)", checkpoint_every, 0, math.inf),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    wanted = A3COptions if algo in A3C_ALGOS else SB3Options
+    if options is not None and not isinstance(options, wanted):
+        raise ValueError(
+            f"{algo} takes {wanted.__name__} options (agents.train.make_options), got {type(options).__name__}"
+        )
+    if isinstance(options, A3COptions) and options.single_head != (algo == "a3c"):
+        raise ValueError(f"A3COptions.single_head must be {algo == 'a3c'} for {algo}")
+    if env_kwargs is not None and not isinstance(env_kwargs, dict):
+        raise ValueError(f"env_kwargs (--env-kwargs) must be a dict of config fields, got {type(env_kwargs).__name__}")
+    logdir = _check_logdir(logdir)
     payload = None
     if resume:
         run_dir = latest_run(logdir, env_id, algo, seed)
+        remove_stale_temporaries(run_dir / CHECKPOINT)  # left by a kill during a write
         payload = load_checkpoint(run_dir / CHECKPOINT)
-        env_kwargs = json.loads(payload["env_kwargs"])
-        if algo in ("mtl-a3c", "a3c"):  # the run's options, except how many workers to use now
-            options = {**payload["options"], **{k: v for k, v in options.items() if k == "workers"}}
-        else:  # SB3: the run's env copies (its hyperparameters come back with the checkpoint)
-            options = {**options, "envs": int(payload.get("n_envs", 1))}
+        env_kwargs, options = _check_resume(run_dir, payload, algo, env_id, seed, env_kwargs, options)
+    env_kwargs = dict(env_kwargs or {})
+    options = options if options is not None else make_options(algo, env_id)
+    # bad input (env id, kwargs, options) fails here, before a run folder exists
+    trainer = _make_trainer(algo, env_id, env_kwargs, seed, steps, options)
+    if payload is None:
+        run_dir = new_run_dir(logdir, env_id, algo, seed)
+        save_checkpoint(run_dir / CHECKPOINT, trainer.payload())  # from the start, --resume finds the run
     else:
-        run_dir = Path(logdir) / run_name(env_id, algo, seed)
-    trainer = _make_trainer(algo, env_id, env_kwargs, seed, steps, options)  # bad options fail before the run folder exists
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if payload is not None:
         trainer.restore(payload)
     checkpoint_path = run_dir / CHECKPOINT
-    monitor = RunMonitor(run_dir, steps, start_steps=trainer.steps, progress=progress)
+    checkpoint = functools.partial(save_checkpoint, checkpoint_path)
+    monitor = RunMonitor(run_dir, steps, start_steps=trainer.steps, progress=progress, resumed=payload is not None)
     start = time.perf_counter()
     try:
-        trainer.train(steps, monitor, lambda p: save_checkpoint(checkpoint_path, p), checkpoint_every)
+        trainer.train(steps, monitor, checkpoint, checkpoint_every)
     finally:
         final = trainer.payload()
-        save_checkpoint(checkpoint_path, final)
+        checkpoint(final)
         monitor.close()
     wall_s = time.perf_counter() - start
-    env = None
-    if algo not in ("mtl-a3c", "a3c"):
-        from agents.envs import make_env
-
-        env = make_env(env_id, env_kwargs)
-    policy = policy_from_payload(final, env)
-    return TrainResult(run_dir, checkpoint_path, trainer.steps, trainer.updates, wall_s, monitor.episodes, policy)
+    policy = policy_from_payload(final, None if algo in A3C_ALGOS else make_env(env_id, env_kwargs))
+    return TrainResult(
+        run_dir, checkpoint_path, env_kwargs, trainer.steps, trainer.updates, wall_s, monitor.episodes, policy
+    )
 
 
 def field_docs(cls) -> dict[str, str]:
@@ -134,72 +253,123 @@ def field_docs(cls) -> dict[str, str]:
     tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     body, docs = tree.body[0].body, {}
     for node, following in zip(body, body[1:]):
-        if isinstance(node, ast.AnnAssign) and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+        ):
             docs[node.target.id] = str(following.value.value)
     return docs
 
 
-def _add_option_flags(parser: argparse.ArgumentParser) -> None:
-    """One ``--flag`` per A3COptions field, its help the field's docstring (default: the dataclass's)."""
-    from agents.a3c import A3COptions
+_TYPES = {"int": int, "float": float, "bool": bool}
 
-    docs = field_docs(A3COptions)
-    group = parser.add_argument_group("A3C options (mtl-a3c, a3c; --gamma also sets the SB3 agents' discount)")
-    for f in dataclasses.fields(A3COptions):
-        if f.name in ("single_head", "workers"):
-            continue  # chosen by --algo and --workers
-        flag = "--" + f.name.replace("_", "-")
-        if f.name == "hidden":
-            group.add_argument(flag, type=int, nargs="+", default=argparse.SUPPRESS, help=docs.get(f.name))
-        elif isinstance(f.default, bool):  # --flag / --no-flag (type=bool would read "False" as true)
-            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=f"{docs.get(f.name)} (default {f.default})")
-        else:
-            group.add_argument(flag, type=type(f.default), default=argparse.SUPPRESS, help=f"{docs.get(f.name)} (default {f.default})")
+
+def _add_option_flags(parser: argparse.ArgumentParser) -> None:
+    """One ``--flag`` per field of A3COptions and SB3Options, its help the field's docstring; a flag
+    not given is absent from the namespace (the dataclass default, the env's preset or a resumed
+    run's value applies)."""
+    groups = (
+        (A3COptions, "A3C options (mtl-a3c, a3c; --gamma also sets the SB3 agents' discount)", {"single_head"}),
+        (SB3Options, "SB3 options (ppo, a2c, dqn)", {"gamma"}),
+    )
+    for cls, title, skip in groups:
+        docs, group = field_docs(cls), parser.add_argument_group(title)
+        for f in dataclasses.fields(cls):
+            if f.name in skip:
+                continue
+            default = "" if f.default is dataclasses.MISSING else f" (default {f.default})"
+            kwargs = {"default": argparse.SUPPRESS, "help": docs.get(f.name, "") + default}
+            if f.name == "hidden":
+                group.add_argument(_flag(f.name), type=int, nargs="+", **kwargs)
+            elif f.type == "bool":  # --flag / --no-flag (type=bool would read "False" as true)
+                group.add_argument(_flag(f.name), action=argparse.BooleanOptionalAction, **kwargs)
+            else:
+                group.add_argument(_flag(f.name), type=_TYPES[f.type], **kwargs)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", required=True, help="Gymnasium id or PettingZoo module (e.g. EdgePartition-v0, edge_partition_multi_v0)")
+    parser.add_argument(
+        "--env",
+        required=True,
+        help="Gymnasium id or PettingZoo module (e.g. EdgePartition-v0, edge_partition_multi_v0)",
+    )
     parser.add_argument("--algo", required=True, choices=ALGOS, help="agent to train")
-    parser.add_argument("--steps", type=int, required=True, help="environment steps in all (a resumed run counts the steps already done)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the network, the workers and the envs")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        required=True,
+        help="environment steps in all (a resumed run counts the steps already done)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the network, the workers and the envs (0 to 2^32 - 1)"
+    )
     parser.add_argument("--logdir", default="runs", help="parent folder of the run folders (TensorBoard --logdir)")
-    parser.add_argument("--env-kwargs", default="{}", help='JSON keyword arguments of the env, e.g. \'{"num_blocks": 12}\'')
-    parser.add_argument("--workers", type=int, default=None, help="A3C worker processes (default: the number of cores)")
-    parser.add_argument("--envs", type=int, default=1, help="SB3 agents: env copies stepped in lockstep (default 1; PPO splits its 2048-step rollout over them)")
-    parser.add_argument("--checkpoint-every", type=int, default=100, help="write the checkpoint every K updates (0: only at the end)")
-    parser.add_argument("--resume", action="store_true", help="continue the newest run of this env, algo and seed")
-    parser.add_argument("--eval-episodes", type=int, default=3, help="episodes of the final evaluation table (0: skip it)")
-    parser.add_argument("--baselines", default="all", help="baselines in the final table: comma-separated names, 'all' or ''")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--env-kwargs",
+        default=None,
+        help="JSON object of env config fields, e.g. '{\"num_blocks\": 12}' (resuming: the run's)",
+    )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=100,
+        help="write the checkpoint every K updates (SB3 agents: also after the first; 0: only at the start and end)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the newest run of this env, algo and seed, with its env kwargs and options",
+    )
+    parser.add_argument(
+        "--eval-episodes", type=int, default=3, help="held-out episodes of the final evaluation table (0: skip it)"
+    )
+    parser.add_argument(
+        "--baselines", default="all", help="baselines in the final table: comma-separated names, 'all' or ''"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_option_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from agents.a3c import A3COptions
-    from agents.evaluate import baseline_names, compare, format_table
-
-    try:
-        env_kwargs = json.loads(args.env_kwargs)
-    except json.JSONDecodeError as error:
-        raise SystemExit(f"--env-kwargs is not valid JSON: {error}") from None
-    options = {f.name: getattr(args, f.name) for f in dataclasses.fields(A3COptions) if hasattr(args, f.name)}
-    if args.workers is not None:
-        options["workers"] = args.workers
-    if args.algo not in ("mtl-a3c", "a3c"):
-        options["envs"] = args.envs
-    elif args.envs != 1:
-        raise SystemExit("--envs is for the SB3 agents (ppo, a2c, dqn); the A3C agents take --envs-per-worker")
+    env_kwargs = parse_env_kwargs(args.env_kwargs) if args.env_kwargs is not None else None
+    if args.eval_episodes < 0:
+        raise ValueError(f"--eval-episodes must be >= 0 (0: no table), got {args.eval_episodes}")
+    names = baseline_names(args.baselines, args.env) if args.eval_episodes else []  # a bad name fails before training
+    option_names = {f.name for cls in (A3COptions, SB3Options) for f in dataclasses.fields(cls)}
+    overrides = {name: value for name, value in vars(args).items() if name in option_names}
+    base = None
+    if args.resume:
+        run_dir = latest_run(args.logdir, args.env, args.algo, args.seed)
+        base = load_checkpoint(run_dir / CHECKPOINT)["options"]
+        print(f"resuming {run_dir} with its env kwargs and options", file=sys.stderr)
+    options = make_options(args.algo, args.env, overrides, base)
     result = train(
-        args.env, args.algo, args.steps, args.seed, args.logdir, env_kwargs, options, args.checkpoint_every, args.resume, not args.no_progress
+        args.env,
+        args.algo,
+        args.steps,
+        args.seed,
+        args.logdir,
+        env_kwargs,
+        options,
+        args.checkpoint_every,
+        args.resume,
+        not args.no_progress,
     )
-    print(f"run {result.run_dir}: {result.steps} steps, {result.updates} updates, {result.wall_s:.1f} s; checkpoint {result.checkpoint}")
+    print(
+        f"run {result.run_dir}: {result.steps} steps, {result.updates} updates, {result.wall_s:.1f} s; "
+        f"checkpoint {result.checkpoint}"
+    )
     if args.eval_episodes > 0:
-        names = []
-        try:
-            names = baseline_names(args.baselines, args.env)
-        except (ImportError, ValueError) as error:
-            print(f"(no baselines in the table: {error})")
-        payload_kwargs = json.loads(load_checkpoint(result.checkpoint)["env_kwargs"])
-        rows = compare(result.policy, args.env, payload_kwargs, args.eval_episodes, 10_000, names, label=args.algo)
+        rows = compare(
+            result.policy,
+            args.env,
+            result.env_kwargs,
+            args.eval_episodes,
+            EVAL_SEED,
+            names,
+            label=args.algo,
+            progress=not args.no_progress,
+        )
         print(format_table(rows))
     return 0

@@ -19,7 +19,6 @@ The Markdown table is printed and written (atomically) to ``--out``.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ import gymnasium as gym
 import numpy as np
 
 import baselines
+from agents.evaluate import mean_ci95, t_quantile_975  # noqa: F401  (the one 95% CI; tests reach it here)
 from benchmarks.files import write_atomically
 import edge_envs  # noqa: F401  (registers EdgePartition-v0)
 
@@ -40,29 +40,6 @@ SCENARIOS = {
 
 ORACLE = "dp-oracle"
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "baselines_edge_partition.md"
-
-# two-sided 95% Student t quantiles t_{0.975, df} for df = 1..30
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
-
-
-def t_quantile_975(df: int) -> float:
-    """t_{0.975, df}: tabulated up to 30, Cornish-Fisher expansion around z = 1.96 beyond (error < 1e-3)."""
-    if df < 1:
-        raise ValueError(f"df must be >= 1, got {df}")
-    if df <= len(_T975):
-        return _T975[df - 1]
-    z = 1.959964
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-
-
-def mean_ci95(values) -> tuple[float, float]:
-    """Mean and half-width of its 95% confidence interval (Student's t; 0 width for a single value)."""
-    x = np.asarray(values, dtype=np.float64)
-    if x.size == 1:
-        return float(x[0]), 0.0
-    return float(x.mean()), t_quantile_975(x.size - 1) * float(x.std(ddof=1)) / math.sqrt(x.size)
-
 
 def episode_returns(env_kwargs: dict, policy_name: str, episodes: int, seed: int) -> tuple[np.ndarray, float]:
     """Return of each episode (seeds seed .. seed+episodes-1) under ``policy_name``, and the policy's

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.evaluate import compare, summarize
+from agents.evaluate import EVAL_SEED, compare, summarize
 from benchmarks.baselines_edge_partition import cost_gap
 from benchmarks.files import publish
 
@@ -39,7 +39,6 @@ ENV_KWARGS = {"contention_free": True, "episode_slots": 200}
 BASELINES = ("dp-oracle", "best-single-server", "greedy")
 BANDIT = {"gamma": 0.0, "normalize_advantage": True}
 VARIANTS = {"mtl-a3c": {}, "mtl-a3c bandit": BANDIT, "mtl-a3c chained": {**BANDIT, "chain_branches": True}}  # over the preset
-EVAL_SEED = 10_000
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "contention_free_edge_partition.md"
 
 
@@ -63,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from agents.train import train
+    from agents.train import make_options, train
 
     started = time.perf_counter()
     rows, agents = {}, []
@@ -71,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         for variant, options in VARIANTS.items():
             for seed in range(args.seeds):
                 result = train(ENV_ID, "mtl-a3c", args.steps, seed=seed, logdir=logdir, env_kwargs=ENV_KWARGS,
-                               options={"workers": args.workers, **options}, progress=False)
+                               options=make_options("mtl-a3c", ENV_ID, {"workers": args.workers, **options}), progress=False)
                 names = BASELINES if not rows else ()  # the baselines are deterministic: play them once
                 label = f"{variant} (seed {seed})"
                 rows.update(compare(result.policy, ENV_ID, ENV_KWARGS, args.episodes, EVAL_SEED, names, label=label))

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from edge_envs.io import write_atomically  # the one atomic writer (benchmarks import it from here too)
 
 RESULTS_DIR = Path("benchmarks", "results")
 """Where a benchmark writes by default: ``./benchmarks/results`` under the working directory (the root of a
 checkout), never inside the installed package; every benchmark's ``--out`` writes elsewhere."""
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)  # mkstemp makes it owner-only
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def publish(path: Path, lines: list[str], module: str, argv: list[str] | None, started: float) -> None:

@@ -22,13 +22,11 @@ import os
 import tempfile
 import time
 
-from agents.evaluate import compare, summarize
+from agents.evaluate import EVAL_SEED, compare, display_name, format_mean_ci, summarize
 
 ENV_ID = "EdgePartition-v0"
 ENV_KWARGS = {"episode_slots": 200}
 BASELINES = ("greedy", "random", "apdi", "dp-oracle")
-LABELS = {"random": "random (RPDI)", "apdi": "APDI", "dp-oracle": "DP oracle (per slot)"}
-EVAL_SEED = 10_000
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
-    from agents.train import train
+    from agents.train import make_options, train
 
     torch.set_num_threads(1)
     started = time.perf_counter()
@@ -50,10 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for algo, options in (("mtl-a3c", {"workers": args.workers}), ("ppo", {"envs": 8})):
             result = train(ENV_ID, algo, args.steps, seed=args.seed, logdir=args.logdir or tmp, env_kwargs=ENV_KWARGS,
-                           options=options, progress=False)
+                           options=make_options(algo, ENV_ID, options), progress=True)
             trained[algo] = result
             names = BASELINES if algo == "mtl-a3c" else ()  # the baselines play the same episodes once
-            rows.update(compare(result.policy, ENV_ID, ENV_KWARGS, args.episodes, EVAL_SEED, names, label=algo))
+            rows.update(compare(result.policy, ENV_ID, ENV_KWARGS, args.episodes, EVAL_SEED, names, label=algo,
+                                progress=True))
     print(table(rows, trained, args))
     print(f"\n(main job: {time.perf_counter() - started:.0f} s in all)")
     return 0
@@ -74,7 +73,7 @@ def table(rows: dict, trained: dict, args) -> str:
         run = trained.get(name)
         train_cells = [f"{run.wall_s:.0f}", f"{run.steps / run.wall_s:.0f}"] if run else ["-", "-"]
         lines.append(
-            f"| {LABELS.get(name, name)} | {s['return']:.4g} ± {s['return_ci95']:.2g} | {(1 - s['return'] / greedy) * 100:+.1f}% | "
+            f"| {display_name(name)} | {format_mean_ci(s['return'], s['return_ci95'], s['episodes'])} | {(1 - s['return'] / greedy) * 100:+.1f}% | "
             f"{s.get('delay', float('nan')):.4g} | {s.get('penalty', float('nan')):.4g} | {s.get('energy', float('nan')):.4g} | "
             f"{s['length']:.0f} | " + " | ".join(train_cells) + " |"
         )

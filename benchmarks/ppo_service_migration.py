@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.evaluate import compare, summarize
+from agents.evaluate import EVAL_SEED, compare, summarize
 from agents.train import train
 from benchmarks.files import publish
 from edge_envs.service_migration import SEED_PRINTED_NOISE_PSD_DBM_PER_HZ
@@ -35,7 +35,6 @@ ENV_ID = "ServiceMigration-v0"
 ENV_KWARGS = {"backend": "bound", "noise_psd_dbm_per_hz": SEED_PRINTED_NOISE_PSD_DBM_PER_HZ}
 BASELINES = ("sm3fl", "mfl-fr", "mfl-nsm", "fedbcd", "mds")
 RESULTS = Path(__file__).parent / "results" / "ppo_service_migration.md"
-EVAL_SEED = 10_000
 
 
 def run(seeds: int, steps: int, episodes: int, logdir: Path) -> dict[str, list[float]]:

@@ -45,34 +45,19 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.evaluate import compare, summarize
-from agents.train import ALGOS
+from agents.evaluate import EVAL_SEED, compare, display_name, summarize
+from agents.train import ALGOS, make_options
+from edge_envs.io import write_atomically
 
 ENV_ID = "EdgePartition-v0"
 BASELINES = ("greedy", "apdi", "random", "dp-oracle")
-LABELS = {"random": "random (RPDI)", "apdi": "APDI", "dp-oracle": "DP oracle (per slot)"}
 RESULTS = Path(__file__).parent / "results"
-EVAL_SEED = 10_000
 SMOOTH = 10
 NOT_ENUMERABLE = "n/a (joint space too large)"
 
 
 def env_kwargs(blocks: int, episode_slots: int) -> dict:
     return {"num_blocks": int(blocks), "episode_slots": int(episode_slots)}
-
-
-def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def episodes_to_converge(returns, smooth: int = SMOOTH) -> float:
@@ -101,11 +86,11 @@ def binned_curve(episodes, total_steps: int, bins: int) -> np.ndarray:
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
-def train_options(algo: str, args) -> dict:
+def train_options(algo: str, args):
     """The options ``train`` gets: A3C worker processes, or PPO's and A2C's env copies."""
     if algo in ("mtl-a3c", "a3c"):
-        return {"workers": args.workers}
-    return {"envs": args.sb3_envs} if algo in ("ppo", "a2c") else {}
+        return make_options(algo, ENV_ID, {"workers": args.workers})
+    return make_options(algo, ENV_ID, {"envs": args.sb3_envs} if algo in ("ppo", "a2c") else {})
 
 
 def run_algo(algo: str, kwargs: dict, args, seed: int, logdir: str) -> dict:
@@ -191,7 +176,7 @@ def tables(results: dict, args) -> list[str]:
             )
         for name, s in block["baselines"].items():
             lines.append(
-                f"| {LABELS.get(name, name)} (baseline) | {s['return']:.4g} | {s.get('delay', np.nan) / s['length']:.4f} | "
+                f"| {display_name(name)} (baseline) | {s['return']:.4g} | {s.get('delay', np.nan) / s['length']:.4f} | "
                 f"{s.get('delay', np.nan):.4g} | {s.get('penalty', np.nan):.4g} | - | - | - | - |"
             )
         lines.append("")
@@ -230,7 +215,7 @@ def plot(block: dict, blocks, args, path: Path) -> None:
         ok = ~np.isnan(mean)
         ax.plot(x[ok], mean[ok], marker=".", label=f"{algo} (training, mean of {len(runs)} seeds)")
     for i, (name, s) in enumerate(block["baselines"].items()):
-        ax.axhline(s["return"], ls="--", lw=1, color=f"C{5 + i}", label=f"{LABELS.get(name, name)} (eval)")
+        ax.axhline(s["return"], ls="--", lw=1, color=f"C{5 + i}", label=f"{display_name(name)} (eval)")
     ax.set_yscale("symlog", linthresh=10)
     ax.set_xlabel("env steps")
     ax.set_ylabel("episode return (symlog)")
@@ -241,7 +226,7 @@ def plot(block: dict, blocks, args, path: Path) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
-    write_bytes_atomically(path, buffer.getvalue())
+    write_atomically(path, buffer.getvalue())
 
 
 def parse_args(argv):

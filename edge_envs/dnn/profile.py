@@ -34,7 +34,6 @@ import functools
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from edge_envs.dnn.models import KINDS, MODELS, build_model, state_bytes
+from edge_envs.io import write_atomically
 
 SCHEMA_VERSION = 2
 SCHEMA_VERSIONS = (1, 2)  # read; written: SCHEMA_VERSION
@@ -428,18 +428,7 @@ def save_profile(profile: Profile, path: str | os.PathLike) -> Path:
     """Validate ``profile`` and write it to ``path`` atomically (temporary file + ``os.replace``)."""
     data = profile.to_dict()
     profile_from_dict(data)  # never write a file the loader would reject
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes the file private; profiles are package data
-        with os.fdopen(fd, "w") as handle:
-            handle.write(_format(data))
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    return write_atomically(path, _format(data))
 
 
 def profile_filename(model: str, device_kind: str) -> str:

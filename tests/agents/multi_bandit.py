@@ -13,7 +13,10 @@ class _MultiBandit(ParallelEnv):
 
     def __init__(self, contexts: int = 2, blocks: int = 3, choices: int = 3, length: int = 8, stagger: int = 0):
         self.possible_agents = ["device_0", "device_1"]
-        self.bandits = {a: ContextualBandit(contexts, blocks, choices, length + i * stagger) for i, a in enumerate(self.possible_agents)}
+        self.bandits = {
+            a: ContextualBandit(contexts, blocks, choices, length + i * stagger)
+            for i, a in enumerate(self.possible_agents)
+        }
         self.agents = []
 
     def observation_space(self, agent):

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from agents.checkpoint import CheckpointError, content_hash, load_checkpoint, save_checkpoint
 
 
 def _payload():
@@ -13,7 +13,10 @@ def _payload():
         "steps": 640,
         "updates": 20,
         "options": {"hidden": (4, 4), "gamma": 0.95},
+        "obs_dim": 3,
+        "nvec": [2, 2],
         "model": {"w": torch.arange(6.0).reshape(2, 3)},
+        "optimizer": {"square_avg": [torch.zeros(2, 3)]},
     }
 
 
@@ -70,3 +73,60 @@ def test_checkpoint__foreign_or_incomplete_files_are_refused(tmp_path):
     save_checkpoint(incomplete, payload)
     with pytest.raises(CheckpointError, match=r"lacks the entries \['model'\]"):
         load_checkpoint(incomplete)
+
+
+def test_checkpoint__flipped_bytes_inside_a_tensor_fail_the_content_hash(tmp_path):
+    payload = {**_payload(), "model": {"w": torch.full((64, 64), 0.25)}}
+    path = save_checkpoint(tmp_path / "checkpoint.pt", payload)
+    data = bytearray(path.read_bytes())
+    pattern = torch.full((4,), 0.25).numpy().tobytes()  # the tensor's bytes sit in the zip uncompressed
+    start = bytes(data).index(pattern)
+    data[start : start + 1024] = bytes(b ^ 0xFF for b in data[start : start + 1024])
+    path.write_bytes(bytes(data))
+    assert torch.load(path, weights_only=True)["model"]["w"].shape == (64, 64)  # torch alone notices nothing
+    with pytest.raises(CheckpointError, match="does not match its SHA-256"):
+        load_checkpoint(path)
+
+
+def test_checkpoint__an_edited_entry_fails_the_content_hash(tmp_path):
+    path = save_checkpoint(tmp_path / "checkpoint.pt", _payload())
+    raw = torch.load(path, weights_only=True)
+    torch.save({**raw, "algo": "a3c"}, path)  # relabelled without the writer
+    with pytest.raises(CheckpointError, match="altered or corrupted"):
+        load_checkpoint(path)
+
+
+def test_checkpoint__content_hash_is_the_same_for_a_tuple_or_a_list_and_changes_with_any_value():
+    payload = _payload()
+    assert content_hash(payload) == content_hash({**payload, "nvec": (2, 2)})
+    assert content_hash(payload) != content_hash({**payload, "steps": 641})
+    assert content_hash(payload) != content_hash({**payload, "model": {"w": torch.arange(6.0).reshape(3, 2)}})
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_checkpoint__non_finite_weights_are_refused(tmp_path, value):
+    weights = torch.arange(6.0).reshape(2, 3)
+    weights[1, 2] = value
+    path = save_checkpoint(tmp_path / "checkpoint.pt", {**_payload(), "model": {"w": weights}})
+    with pytest.raises(CheckpointError, match=r"non-finite weights \(NaN or infinity\) in \['w'\]"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("key", ["version", "obs_dim", "nvec", "sha256"])
+def test_checkpoint__a_missing_entry_is_named(tmp_path, key):
+    path = save_checkpoint(tmp_path / "checkpoint.pt", _payload())
+    raw = torch.load(path, weights_only=True)
+    del raw[key]
+    torch.save(raw, path)
+    with pytest.raises(CheckpointError, match=rf"lacks the entries \['{key}'\]"):
+        load_checkpoint(path)
+
+
+def test_checkpoint__a_folder_is_named(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a folder, not a checkpoint file"):
+        load_checkpoint(tmp_path)
+
+
+def test_checkpoint__is_written_world_readable_through_the_one_atomic_writer(tmp_path):
+    path = save_checkpoint(tmp_path / "checkpoint.pt", _payload())
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -2,7 +2,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from agents.spaces import JointActionCodec, FlattenMultiDiscrete, action_nvec, observation_dim
+from agents.spaces import FlattenMultiDiscrete, JointActionCodec, action_nvec, observation_dim
 from tests.agents.bandit import ContextualBandit
 
 

@@ -8,9 +8,30 @@ from benchmarks import train_edge_partition as bench
 
 
 def test_train_edge_partition_benchmark__tiny_run_writes_tables_curves_and_refuses_joint_space(tmp_path, capsys):
-    argv = ["--algos", "mtl-a3c,a3c,ppo", "--blocks", "3,12", "--seeds", "1", "--steps", "128", "--episode-slots", "8",
-            "--eval-episodes", "1", "--workers", "1", "--bins", "4", "--throughput-steps", "64", "--throughput-repeats", "1",
-            "--out", str(tmp_path)]
+    argv = [
+        "--algos",
+        "mtl-a3c,a3c,ppo",
+        "--blocks",
+        "3,12",
+        "--seeds",
+        "1",
+        "--steps",
+        "128",
+        "--episode-slots",
+        "8",
+        "--eval-episodes",
+        "1",
+        "--workers",
+        "1",
+        "--bins",
+        "4",
+        "--throughput-steps",
+        "64",
+        "--throughput-repeats",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
     assert bench.main(argv) == 0
     table = (tmp_path / "train_edge_partition.md").read_text()
     assert "## M = 3 blocks" in table and "## M = 12 blocks" in table
