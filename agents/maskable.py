@@ -113,10 +113,12 @@ def train_maskable(
     logdir: str | Path | None = None,
     options: MaskableOptions | None = None,
     progress: bool = False,
+    run_dir: str | Path | None = None,
 ) -> MaskedPolicy:
     """Train MaskablePPO on ``env_id`` for ``steps`` env steps (CPU, one torch thread); the trained policy.
 
-    With ``logdir``, TensorBoard logs and ``model.zip`` go to the cleanrl-style run folder (module docstring).
+    With ``logdir``, TensorBoard logs and ``model.zip`` go to the cleanrl-style run folder (module docstring);
+    ``run_dir`` names that folder instead (``edge-envs train`` makes a new one for each run).
     """
     import torch
     from sb3_contrib import MaskablePPO
@@ -126,8 +128,9 @@ def train_maskable(
     options = options or MaskableOptions()
     torch.set_num_threads(1)
     env = make_masked_env(env_id, env_kwargs, options.reward_scale)
-    run_dir = None
-    if logdir is not None:
+    if run_dir is not None:
+        run_dir = Path(run_dir)
+    elif logdir is not None:
         safe_id = env_id.replace("/", "-").replace(":", "-")
         run_dir = Path(logdir) / f"{safe_id}__{ALGO}__{seed}__{time.strftime('%Y%m%d-%H%M%S')}"
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -31,8 +31,9 @@ import edge_envs
 try:  # the optional extra: every name below needs it
     import ray
     from ray.rllib.algorithms.ppo import PPOConfig
-    from ray.rllib.core.rl_module import RLModule
+    from ray.rllib.core.rl_module import RLModule, RLModuleSpec
     from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
+    from ray.rllib.examples.rl_modules.classes.action_masking_rlm import ActionMaskingTorchRLModule
     from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv
     from ray.tune.registry import register_env
 except ImportError as error:  # pragma: no cover - exercised only without the extra
@@ -99,11 +100,38 @@ def _check_env_id(env_id: str) -> None:
         raise ValueError(f"unknown env {env_id!r}; RLlib trains: {known}")
 
 
+class MaskInObservation(gym.Wrapper):
+    """An env with Gymnasium's ``info["action_mask"]`` (EdgeUpload-v0) as RLlib's action-masking module reads
+    it: the observation becomes ``{"observations": obs, "action_mask": mask}``, so PPO samples legal actions only."""
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        mask_space = gym.spaces.Box(0.0, 1.0, (int(env.action_space.n),), np.float32)
+        self.observation_space = gym.spaces.Dict({"observations": env.observation_space, "action_mask": mask_space})
+
+    def _with_mask(self, observation, info):
+        return {"observations": observation, "action_mask": np.asarray(info["action_mask"], np.float32)}
+
+    def reset(self, **kwargs):
+        observation, info = self.env.reset(**kwargs)
+        return self._with_mask(observation, info), info
+
+    def step(self, action):
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        return self._with_mask(observation, info), reward, terminated, truncated, info
+
+
+def has_action_mask(env_id: str, env_kwargs: dict | None = None) -> bool:
+    """Whether the Gymnasium env publishes ``info["action_mask"]`` (its PPO then masks illegal actions)."""
+    return "action_mask" in gym.make(env_id, **dict(env_kwargs or {})).reset(seed=0)[1]
+
+
 def _gym_creator(env_id: str):
     def create(env_config):
         import edge_envs  # noqa: F401  (registers the ids inside an env-runner process)
 
-        return gym.make(env_id, **dict(env_config))
+        env = gym.make(env_id, **dict(env_config))
+        return MaskInObservation(env) if "action_mask" in env.reset(seed=0)[1] else env
 
     return create
 
@@ -149,6 +177,10 @@ def algorithm_config(
     )
     if is_multi_agent(env_id):
         config = config.multi_agent(policies={SHARED_POLICY}, policy_mapping_fn=_shared_policy)
+    elif has_action_mask(env_id, env_kwargs):
+        model = DefaultModelConfig(fcnet_hiddens=list(options.hidden), vf_share_layers=False)
+        config = config.rl_module(rl_module_spec=RLModuleSpec(module_class=ActionMaskingTorchRLModule,
+                                                              model_config=model))
     return config
 
 
@@ -195,7 +227,7 @@ def train(
 
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-    run_dir = Path(run_dir)
+    run_dir = Path(run_dir).resolve()  # RLlib reads and writes checkpoints by absolute URI
     run_dir.mkdir(parents=True, exist_ok=True)
     init_ray(options.address)
     algo = algorithm_config(env_id, env_kwargs, options, seed).build_algo()
@@ -245,14 +277,17 @@ class RLlibPolicy:
     def from_checkpoint(cls, checkpoint, env_id: str, deterministic: bool = True) -> RLlibPolicy:
         """Policy of the module saved by :func:`train` (``<run_dir>/rllib_checkpoint``)."""
         module_id = SHARED_POLICY if is_multi_agent(env_id) else "default_policy"
-        path = Path(checkpoint) / "learner_group" / "learner" / "rl_module" / module_id
+        path = (Path(checkpoint) / "learner_group" / "learner" / "rl_module" / module_id).resolve()  # RLlib: absolute
         if not path.is_dir():
             raise FileNotFoundError(f"no RLlib module {module_id!r} under {checkpoint}")
         return cls(RLModule.from_checkpoint(str(path)), deterministic)
 
-    def _act(self, obs: np.ndarray) -> np.ndarray:
+    def _act(self, obs: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        obs = torch.as_tensor(obs, dtype=torch.float32)
+        if mask is not None:  # an action-masking module (MaskInObservation)
+            obs = {"observations": obs, "action_mask": torch.as_tensor(mask, dtype=torch.float32)}
         with torch.no_grad():
-            out = self.module.forward_inference({"obs": torch.as_tensor(obs, dtype=torch.float32)})
+            out = self.module.forward_inference({"obs": obs})
         dist = self.dist_cls.from_logits(out["action_dist_inputs"])
         action = dist.to_deterministic().sample() if self.deterministic else dist.sample()
         return action.numpy()
@@ -262,4 +297,9 @@ class RLlibPolicy:
             agents = list(observation)
             actions = self._act(np.stack([observation[a] for a in agents]))
             return {a: actions[i] for i, a in enumerate(agents)}
-        return self._act(np.asarray(observation)[None])[0]
+        mask = None
+        if isinstance(self.module, ActionMaskingTorchRLModule):
+            if not isinstance(info, dict) or "action_mask" not in info:
+                raise ValueError("this policy masks actions: pass the env's info, which holds 'action_mask'")
+            mask = info["action_mask"]
+        return self._act(np.asarray(observation)[None], None if mask is None else np.asarray(mask)[None])[0]

@@ -44,7 +44,10 @@ from agents.policy import A3C_ALGOS, a3c_options_from_payload, policy_from_paylo
 from agents.sb3 import SB3Options, SB3Trainer
 from edge_envs.io import remove_stale_temporaries
 
-ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c")
+EXTERNAL_ALGOS = ("maskable-ppo", "rllib-ppo")
+"""Trained by sb3-contrib (agents.maskable) and Ray RLlib (agents.rllib, the [ray] extra), which keep their
+own checkpoints (``model.zip``, ``rllib_checkpoint/``): no ``--resume``."""
+ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c", *EXTERNAL_ALGOS)
 CHECKPOINT = "checkpoint.pt"
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding (SB3) takes seeds below 2^32
 
@@ -199,6 +202,8 @@ def train(
     env_id, ...)``; None: the defaults (resuming: the run's). ``env_kwargs`` None: none (resuming: the run's)."""
     if algo not in ALGOS:
         raise ValueError(f"unknown algo (--algo) {algo!r}; choose from {list(ALGOS)}")
+    if algo in EXTERNAL_ALGOS:
+        raise ValueError(f"{algo} trains through `edge-envs train` or {_EXTERNAL_MODULE[algo]}, not agents.train.train")
     for name, value, low, high in (
         ("steps (--steps)", steps, 1, math.inf),
         ("seed (--seed)", seed, 0, MAX_SEED),
@@ -246,6 +251,35 @@ def train(
     return TrainResult(
         run_dir, checkpoint_path, env_kwargs, trainer.steps, trainer.updates, wall_s, monitor.episodes, policy
     )
+
+
+_EXTERNAL_MODULE = {"maskable-ppo": "agents.maskable.train_maskable", "rllib-ppo": "agents.rllib.train"}
+
+
+def _train_external(args: argparse.Namespace, env_kwargs: dict | None):
+    """Train maskable-ppo or rllib-ppo into a new run folder; (policy, run folder, wall seconds)."""
+    if args.resume:
+        raise ValueError(f"--resume is not available for {args.algo} (it keeps its own checkpoint format)")
+    logdir = _check_logdir(args.logdir)
+    start = time.perf_counter()
+    if args.algo == "maskable-ppo":
+        from agents.maskable import train_maskable  # sb3-contrib is imported only for this algo
+
+        run_dir = new_run_dir(logdir, args.env, args.algo, args.seed)
+        policy = train_maskable(args.env, args.steps, args.seed, env_kwargs, progress=not args.no_progress,
+                                run_dir=run_dir)
+        return policy, run_dir, time.perf_counter() - start
+    try:
+        from agents import rllib  # the optional [ray] extra
+    except ImportError as error:
+        raise ValueError(f"--algo rllib-ppo needs Ray RLlib: {error}") from error
+    batch = min(2000, max(64, args.steps))
+    options = rllib.RLlibOptions(env_runners=args.env_runners, address=args.address, train_batch=batch,
+                                 minibatch=min(250, batch))
+    run_dir = new_run_dir(logdir, args.env, args.algo, args.seed)
+    summary = rllib.train(args.env, args.steps, run_dir, env_kwargs, options, args.seed)
+    policy = rllib.RLlibPolicy.from_checkpoint(summary["checkpoint"], args.env)
+    return policy, run_dir, time.perf_counter() - start
 
 
 def field_docs(cls) -> dict[str, str]:
@@ -329,6 +363,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_option_flags(parser)
+    group = parser.add_argument_group("Ray RLlib options (rllib-ppo, the [ray] extra)")
+    group.add_argument("--env-runners", type=int, default=0, help="remote env-runner processes (0: sample in the driver)")
+    group.add_argument("--address", default=None, help="address of a running Ray cluster (HOST:6379 or auto)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -343,6 +380,14 @@ def run(args: argparse.Namespace) -> int:
         run_dir = latest_run(args.logdir, args.env, args.algo, args.seed)
         base = load_checkpoint(run_dir / CHECKPOINT)["options"]
         print(f"resuming {run_dir} with its env kwargs and options", file=sys.stderr)
+    if args.algo in EXTERNAL_ALGOS:
+        policy, run_dir, wall_s = _train_external(args, env_kwargs)
+        print(f"run {run_dir}: {args.steps} steps, {wall_s:.1f} s")
+        if args.eval_episodes > 0:
+            rows = compare(policy, args.env, env_kwargs, args.eval_episodes, EVAL_SEED, names, label=args.algo,
+                           progress=not args.no_progress)
+            print(format_table(rows))
+        return 0
     options = make_options(args.algo, args.env, overrides, base)
     result = train(
         args.env,

@@ -3,8 +3,11 @@
 Each block runs on its own (a fresh folder, a fresh interpreter), as a reader would paste it, with
 these substitutions so the suite stays short (nothing else is changed):
 
-- setup and test lines (``python3 -m venv``, ``pip install``, ``source .venv/bin/activate``,
-  ``python -m pytest``) are dropped: CI runs exactly those (.ci/run), and this test is part of that run;
+- setup and test lines or ``&&`` steps (``python3 -m venv``, ``pip install``, ``source
+  .venv/bin/activate``, ``python -m pytest``) are dropped: CI runs exactly those (.ci/run), and this
+  test is part of that run; what a one-line fresh-machine command sets up for (the main job) runs;
+- a block that trains through Ray RLlib runs only where the ``[ray]`` extra is installed (CI runs it
+  in the venv of that extra, ``-k rllib``);
 - ``edge-envs`` becomes ``python -m edge_envs_cli`` and ``python`` this interpreter, with the
   checkout on PYTHONPATH (the installed script may point at another checkout);
 - ``tensorboard --logdir DIR`` (a server) becomes a check that every run under DIR holds the
@@ -53,7 +56,9 @@ def shell_for_test(code: str) -> str:
     code = code.replace("\\\n", " ")  # continuation lines joined
     lines = []
     for line in code.splitlines():
-        if CI_LINE.search(line) or not line.strip():
+        # a one-line fresh-machine command: its setup steps are CI's, the step it sets up for runs here
+        line = " && ".join(step for step in line.split(" && ") if not CI_LINE.search(step))
+        if not line.strip():
             continue
         line = line.split("  #")[0].split("    #")[0].rstrip()
         line = re.sub(r"^(\.venv/bin/)?edge-envs\b", '"$PY" -m edge_envs_cli', line)
@@ -85,10 +90,16 @@ def test_readme__substitutions_shrink_the_documented_training_line():
         """ --eval-episodes 1 --env-kwargs '{"episode_slots": 20}'"""
     )
     assert shell_for_test("python3 -m venv .venv\n.venv/bin/pip install -q -e .\nsource .venv/bin/activate") == ""
+    main_job = "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/python -m benchmarks.main_job"
+    assert shell_for_test(main_job) == '"$PY" -m benchmarks.main_job --steps 256 --episodes 1'
 
 
-@pytest.mark.parametrize("language, code, line", blocks(), ids=[f"{lang}@line{n}" for lang, _, n in blocks()])
+@pytest.mark.parametrize(
+    "language, code, line", blocks(), ids=[f"{lang}@line{n}" + "-rllib" * ("rllib" in c) for lang, c, n in blocks()]
+)
 def test_readme__block_runs_on_its_own(tmp_path, language, code, line):
+    if "rllib" in code:
+        pytest.importorskip("ray.rllib", reason='the block needs the [ray] extra: pip install -e ".[ray]"')
     env = {**os.environ, "PY": sys.executable, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
     if language == "python":
         (tmp_path / "snippet.py").write_text(code)
