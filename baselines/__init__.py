@@ -14,6 +14,7 @@ _MODULES = {
     "EdgePartition-v0": "baselines.edge_partition",
     "edge_partition_multi_v0": "baselines.edge_partition",
     "ServiceMigration-v0": "baselines.service_migration",
+    "multiserver_fl_v0": "baselines.multiserver_fl",
 }
 
 
