@@ -50,8 +50,12 @@ class MLPShape:
 def init_params(shape: MLPShape, rng: np.random.Generator) -> torch.Tensor:
     """One flat parameter vector (P,) with PyTorch's default Linear init, uniform +-1/sqrt(fan_in), from ``rng``."""
     parts = []
-    for fan_in, size in ((shape.inputs, shape.inputs * shape.hidden), (shape.inputs, shape.hidden),
-                         (shape.hidden, shape.hidden * shape.classes), (shape.hidden, shape.classes)):
+    for fan_in, size in (
+        (shape.inputs, shape.inputs * shape.hidden),
+        (shape.inputs, shape.hidden),
+        (shape.hidden, shape.hidden * shape.classes),
+        (shape.hidden, shape.classes),
+    ):
         bound = 1.0 / np.sqrt(fan_in)
         parts.append(rng.uniform(-bound, bound, size=size))
     return torch.from_numpy(np.concatenate(parts).astype(np.float32))
@@ -110,8 +114,17 @@ def _masked_loss(shape, flat, x, y, mask, flip):
     return torch.sum(torch.sum(per_sample * mask, dim=1) / count)
 
 
-def train_batched(shape: MLPShape, start: torch.Tensor, x: torch.Tensor, y: torch.Tensor, shards: np.ndarray,
-                  positions: np.ndarray, mask: np.ndarray, lr: float, flip: np.ndarray | None = None) -> torch.Tensor:
+def train_batched(
+    shape: MLPShape,
+    start: torch.Tensor,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    shards: np.ndarray,
+    positions: np.ndarray,
+    mask: np.ndarray,
+    lr: float,
+    flip: np.ndarray | None = None,
+) -> torch.Tensor:
     """Every client's local SGD at once; returns the trained parameters (C, P).
 
     ``start`` (C, P) holds each client's starting model, ``x`` (n, D) and ``y`` (n,) the training set,
@@ -133,8 +146,17 @@ def train_batched(shape: MLPShape, start: torch.Tensor, x: torch.Tensor, y: torc
     return params
 
 
-def train_per_client(shape: MLPShape, start: torch.Tensor, x: torch.Tensor, y: torch.Tensor, shards: np.ndarray,
-                     positions: np.ndarray, mask: np.ndarray, lr: float, flip: np.ndarray | None = None) -> torch.Tensor:
+def train_per_client(
+    shape: MLPShape,
+    start: torch.Tensor,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    shards: np.ndarray,
+    positions: np.ndarray,
+    mask: np.ndarray,
+    lr: float,
+    flip: np.ndarray | None = None,
+) -> torch.Tensor:
     """The same plan as :func:`train_batched`, one client and one real minibatch at a time (the reference)."""
     out = []
     for c in range(len(shards)):
@@ -145,7 +167,9 @@ def train_per_client(shape: MLPShape, start: torch.Tensor, x: torch.Tensor, y: t
                 continue
             index = torch.from_numpy(shards[c, positions[step, c, real]])[None]
             flat = params.requires_grad_(True)
-            loss = _masked_loss(shape, flat, x[index], y[index], torch.ones(index.shape), None if flip is None else flip[c : c + 1])
+            loss = _masked_loss(
+                shape, flat, x[index], y[index], torch.ones(index.shape), None if flip is None else flip[c : c + 1]
+            )
             (grad,) = torch.autograd.grad(loss, flat)
             params = (flat - lr * grad).detach()
         out.append(params)

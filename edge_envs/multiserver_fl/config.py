@@ -56,7 +56,7 @@ class MultiServerFLConfig(Config):
     learning_rate: float = 0.1
     """Step size of the vehicles' plain SGD."""
     round_s: float = 15.0
-    """Length of a round, s: vehicles move this far between rounds; an update not uploaded by then is late and dropped."""
+    """Length of a round, s: vehicles drive this long per round; an update not done by then is late and dropped."""
     sample_time_s: tuple[float, float] = (0.02, 0.15)
     """On-board training time per sample and epoch, s, uniform per vehicle slot in this range."""
     rsu_spacing_m: float = 500.0
@@ -104,7 +104,7 @@ class MultiServerFLConfig(Config):
     latency_cost: float = 0.1
     """Reward charged per second of the round's communication latency."""
     action_levels: int = 0
-    """0: actions are Box weights on the simplex; L >= 2: MultiDiscrete levels 0..L-1 per model (weight level / (L-1))."""
+    """0: actions are Box weights on the simplex; L >= 2: MultiDiscrete levels 0..L-1 per model (weight l/(L-1))."""
 
     def __post_init__(self):
         check_choice("dataset", self.dataset, IMAGE_DATASETS)

@@ -31,7 +31,7 @@ A round t, for every server s (all servers at once):
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -120,10 +120,10 @@ def plan_uploads(cfg: MultiServerFLConfig, instance: Instance, x_m: np.ndarray, 
 
 def upload_latency(cfg: MultiServerFLConfig, distance_m: np.ndarray, bits: float, rng: np.random.Generator):
     """Seconds to upload ``bits`` over each vehicle's faded Shannon rate at ``distance_m``."""
-    gain = channel_gain(distance_m, rng, "log_distance", fading=cfg.fading, exponent=cfg.path_loss_exponent,
-                        carrier_hz=cfg.carrier_hz)
-    rate = shannon_rate(cfg.bandwidth_hz, dbm_to_watt(cfg.tx_power_dbm), gain,
-                        dbm_to_watt(cfg.noise_psd_dbm_per_hz))
+    gain = channel_gain(
+        distance_m, rng, "log_distance", fading=cfg.fading, exponent=cfg.path_loss_exponent, carrier_hz=cfg.carrier_hz
+    )
+    rate = shannon_rate(cfg.bandwidth_hz, dbm_to_watt(cfg.tx_power_dbm), gain, dbm_to_watt(cfg.noise_psd_dbm_per_hz))
     return bits / rate
 
 
@@ -134,6 +134,26 @@ def exchange_latency(cfg: MultiServerFLConfig, bits: float) -> tuple[float, floa
     if cfg.framework == "cloud":
         return 0.0, 2.0 * (bits / cfg.cloud_rate_bps + cfg.cloud_delay_s)
     return 0.0, 0.0
+
+
+def handover_weight(samples, acc_update, acc_origin) -> np.ndarray:
+    """Weight of handed-over updates: ``samples * min(1, acc_update / acc_origin)`` (full weight if acc_origin is 0)."""
+    acc_update = np.asarray(acc_update, dtype=float)
+    acc_origin = np.asarray(acc_origin, dtype=float)
+    ratio = np.divide(acc_update, acc_origin, out=np.ones_like(acc_update), where=acc_origin > 0)
+    return np.asarray(samples, dtype=float) * np.minimum(ratio, 1.0)
+
+
+def server_average(models: torch.Tensor, updates: torch.Tensor, receiver: np.ndarray, weight: np.ndarray):
+    """FedAvg per server: server s's model becomes the ``weight``-weighted mean of the updates it received
+    (``receiver == s``); a server whose received weights sum to 0 keeps ``models[s]``."""
+    mixing = np.zeros((len(models), len(updates)))
+    mixing[receiver, np.arange(len(updates))] = weight
+    total = mixing.sum(axis=1)
+    got = total > 0
+    out = models.clone()
+    out[torch.from_numpy(got)] = torch.from_numpy((mixing[got] / total[got, None]).astype(np.float32)) @ updates
+    return out
 
 
 def cross_evaluate(instance: Instance, local: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -161,11 +181,21 @@ def _intra_round(cfg, instance: Instance, models: torch.Tensor, vehicles: RoadVe
     if len(clients):
         steps, mask = minibatch_plan(sizes, cfg.local_epochs, cfg.batch_size, rng)
         flip = instance.faulty[origin] if cfg.fault == "label-flip" else None
-        trained = train_batched(instance.shape, models[torch.from_numpy(origin)], instance.x_train, instance.y_train,
-                                instance.shards[clients], steps, mask, cfg.learning_rate, flip)
+        trained = train_batched(
+            instance.shape,
+            models[torch.from_numpy(origin)],
+            instance.x_train,
+            instance.y_train,
+            instance.shards[clients],
+            steps,
+            mask,
+            cfg.learning_rate,
+            flip,
+        )
         handed = origin != receiver
-        distance = np.hypot(uploads.upload_x[clients] - instance.rsu_x[receiver],
-                            positions[clients, 1] + cfg.rsu_offset_m)
+        distance = np.hypot(
+            uploads.upload_x[clients] - instance.rsu_x[receiver], positions[clients, 1] + cfg.rsu_offset_m
+        )
         latency = upload_latency(cfg, distance, model_bits(instance), rng) + handed * cfg.handover_delay_s
         weight = sizes.astype(float)
         if handed.any():
@@ -173,13 +203,8 @@ def _intra_round(cfg, instance: Instance, models: torch.Tensor, vehicles: RoadVe
             val_x, val_y = instance.val_x[index], instance.val_y[index]
             acc_update, _ = evaluate(instance.shape, trained[torch.from_numpy(handed)], val_x, val_y)
             acc_origin, _ = evaluate(instance.shape, models[torch.from_numpy(origin[handed])], val_x, val_y)
-            ratio = np.divide(acc_update, acc_origin, out=np.ones_like(acc_update), where=acc_origin > 0)
-            weight[handed] *= np.minimum(ratio, 1.0)
-        mixing = np.zeros((n_servers, len(clients)))
-        mixing[receiver, np.arange(len(clients))] = weight
-        total = mixing.sum(axis=1)
-        got = total > 0
-        local[torch.from_numpy(got)] = torch.from_numpy((mixing[got] / total[got, None]).astype(np.float32)) @ trained
+            weight[handed] = handover_weight(sizes[handed], acc_update, acc_origin)
+        local = server_average(models, trained, receiver, weight)
         served = np.bincount(receiver, minlength=n_servers).astype(float)
         handovers = np.bincount(receiver[handed], minlength=n_servers).astype(float)
         samples = np.bincount(receiver, weights=sizes, minlength=n_servers)
@@ -189,16 +214,34 @@ def _intra_round(cfg, instance: Instance, models: torch.Tensor, vehicles: RoadVe
         noise = rng.standard_normal((len(bad), local.shape[1])) * cfg.fault_noise_std
         local[torch.from_numpy(bad)] += torch.from_numpy(noise.astype(np.float32))
     acc, loss = cross_evaluate(instance, local)
-    return dict(base, vehicles=vehicles, models=models, local=local, acc=acc, loss=loss, served=served,
-                handovers=handovers, lost=lost.astype(float), samples=samples, upload_s=upload_s, uploads=uploads)
+    return dict(
+        base,
+        vehicles=vehicles,
+        models=models,
+        local=local,
+        acc=acc,
+        loss=loss,
+        served=served,
+        handovers=handovers,
+        lost=lost.astype(float),
+        samples=samples,
+        upload_s=upload_s,
+        uploads=uploads,
+    )
 
 
 def initial(cfg: MultiServerFLConfig, instance: Instance, rng: np.random.Generator) -> State:
     """Every server holds the instance's initial model; round 0's intra-server phase has run."""
     models = instance.init_params[None].repeat(cfg.num_servers, 1)
     own_acc = np.diagonal(cross_evaluate(instance, models)[0]).copy()
-    fields = _intra_round(cfg, instance, models, copy.deepcopy(instance.vehicles), rng,
-                          dict(cfg=cfg, instance=instance, round=0, own_acc=own_acc))
+    fields = _intra_round(
+        cfg,
+        instance,
+        models,
+        copy.deepcopy(instance.vehicles),
+        rng,
+        dict(cfg=cfg, instance=instance, round=0, own_acc=own_acc),
+    )
     return State(**fields)
 
 
@@ -222,18 +265,27 @@ def transition(state: State, weights, rng: np.random.Generator) -> tuple[State, 
     peer_s, cloud_s = exchange_latency(cfg, model_bits(instance))
     latency = state.upload_s + peer_s + cloud_s
     predicted = predict(instance.shape, models, instance.test_x)
-    scores = np.array([precision_recall_fscore_support(instance.test_y, p, average="macro", zero_division=0)[:3]
-                       for p in predicted])
+    scores = np.array(
+        [precision_recall_fscore_support(instance.test_y, p, average="macro", zero_division=0)[:3] for p in predicted]
+    )
     outcome = Outcome(
-        reward=val_acc - state.own_acc - cfg.latency_cost * latency, val_acc=val_acc, val_loss=val_loss,
-        test_acc=(predicted == instance.test_y[None]).mean(axis=1), precision=scores[:, 0], recall=scores[:, 1],
-        f1=scores[:, 2], upload_s=state.upload_s.copy(), peer_s=np.full(cfg.num_servers, peer_s),
-        cloud_s=np.full(cfg.num_servers, cloud_s), latency_s=latency,
+        reward=val_acc - state.own_acc - cfg.latency_cost * latency,
+        val_acc=val_acc,
+        val_loss=val_loss,
+        test_acc=(predicted == instance.test_y[None]).mean(axis=1),
+        precision=scores[:, 0],
+        recall=scores[:, 1],
+        f1=scores[:, 2],
+        upload_s=state.upload_s.copy(),
+        peer_s=np.full(cfg.num_servers, peer_s),
+        cloud_s=np.full(cfg.num_servers, cloud_s),
+        latency_s=latency,
     )
     vehicles = copy.deepcopy(state.vehicles)
     vehicles.step(cfg.round_s, rng)
-    fields = _intra_round(cfg, instance, models, vehicles, rng,
-                          dict(cfg=cfg, instance=instance, round=state.round + 1, own_acc=val_acc))
+    fields = _intra_round(
+        cfg, instance, models, vehicles, rng, dict(cfg=cfg, instance=instance, round=state.round + 1, own_acc=val_acc)
+    )
     return State(**fields), outcome
 
 
@@ -270,8 +322,16 @@ def observation_size(num_servers: int) -> int:
 def observation_slices(num_servers: int) -> dict:
     """Where each field sits in an agent's observation (every per-model field in the agent's own order)."""
     s = num_servers
-    return {"acc": slice(0, s), "loss": slice(s, 2 * s), "loss_z": slice(2 * s, 3 * s), "acc_z": slice(3 * s, 4 * s),
-            "served": 4 * s, "handovers": 4 * s + 1, "samples": 4 * s + 2, "time_left": 4 * s + 3}
+    return {
+        "acc": slice(0, s),
+        "loss": slice(s, 2 * s),
+        "loss_z": slice(2 * s, 3 * s),
+        "acc_z": slice(3 * s, 4 * s),
+        "served": 4 * s,
+        "handovers": 4 * s + 1,
+        "samples": 4 * s + 2,
+        "time_left": 4 * s + 3,
+    }
 
 
 def observations(state: State) -> np.ndarray:
@@ -280,10 +340,25 @@ def observations(state: State) -> np.ndarray:
     acc, loss = relative(state.acc), relative(state.loss)
     total = state.samples.sum()
     share = state.samples / total if total > 0 else np.zeros_like(state.samples)
-    counts = np.stack([state.served / cfg.num_vehicles, state.handovers / cfg.num_vehicles, share,
-                       np.full(cfg.num_servers, 1.0 - state.round / cfg.num_rounds)], axis=1)
-    obs = np.concatenate([acc, np.clip(loss, 0.0, LOSS_CAP), np.clip(zscores(loss), -Z_CAP, Z_CAP),
-                          np.clip(zscores(acc), -Z_CAP, Z_CAP), np.clip(counts, 0.0, 1.0)], axis=1)
+    counts = np.stack(
+        [
+            state.served / cfg.num_vehicles,
+            state.handovers / cfg.num_vehicles,
+            share,
+            np.full(cfg.num_servers, 1.0 - state.round / cfg.num_rounds),
+        ],
+        axis=1,
+    )
+    obs = np.concatenate(
+        [
+            acc,
+            np.clip(loss, 0.0, LOSS_CAP),
+            np.clip(zscores(loss), -Z_CAP, Z_CAP),
+            np.clip(zscores(acc), -Z_CAP, Z_CAP),
+            np.clip(counts, 0.0, 1.0),
+        ],
+        axis=1,
+    )
     return obs.astype(np.float32)
 
 

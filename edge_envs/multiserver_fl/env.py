@@ -21,7 +21,7 @@ class MultiServerFLEnv(ParallelEnv):
     | agents | ``rsu_0`` ... ``rsu_{S-1}`` (default S = 5) |
     | --- | --- |
     | action (per agent) | ``Box(0, 1, (S,))``: weights over its own and its peers' models, normalised |
-    | observation (per agent) | ``Box((4 S + 4,))``: accuracy, loss and their z-scores of every model on its validation data; vehicles served, handovers, sample share, time left |
+    | observation (per agent) | ``Box((4 S + 4,))``: each model's validation accuracy, loss, z-scores; served, handovers, ... |
 
     ## Description
     Seed 001 (MS-FL, Future Internet 2025). S roadside units along a road each run an FL server;
@@ -87,8 +87,9 @@ class MultiServerFLEnv(ParallelEnv):
 
     metadata = {"name": "multiserver_fl_v0", "render_modes": ["ansi"], "is_parallelizable": True}
 
-    def __init__(self, config: MultiServerFLConfig | None = None, generator=None, render_mode: str | None = None,
-                 **overrides):
+    def __init__(
+        self, config: MultiServerFLConfig | None = None, generator=None, render_mode: str | None = None, **overrides
+    ):
         self.cfg = cfg = MultiServerFLConfig.from_kwargs(config, **overrides)
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.generator = generator if generator is not None else RandomGenerator(cfg)
@@ -100,8 +101,9 @@ class MultiServerFLEnv(ParallelEnv):
         else:
             action = spaces.Box(0.0, 1.0, (s,), np.float32)
         low = np.concatenate([np.zeros(2 * s), np.full(2 * s, -core.Z_CAP), np.zeros(4)]).astype(np.float32)
-        high = np.concatenate([np.ones(s), np.full(s, core.LOSS_CAP), np.full(2 * s, core.Z_CAP),
-                               np.ones(4)]).astype(np.float32)
+        high = np.concatenate([np.ones(s), np.full(s, core.LOSS_CAP), np.full(2 * s, core.Z_CAP), np.ones(4)]).astype(
+            np.float32
+        )
         observation = spaces.Box(low, high, dtype=np.float32)
         self.action_spaces = {agent: action for agent in self.possible_agents}
         self.observation_spaces = {agent: observation for agent in self.possible_agents}
@@ -127,9 +129,15 @@ class MultiServerFLEnv(ParallelEnv):
 
     def _round_info(self, i: int, info: dict) -> dict:
         state = self.state
-        info.update(served=int(state.served[i]), handovers=int(state.handovers[i]), lost=int(state.lost[i]),
-                    samples=float(state.samples[i]), peer_samples=core.relative(np.tile(state.samples, (len(state.samples), 1)))[i],
-                    round=state.round, faulty=bool(state.instance.faulty[i]))
+        info.update(
+            served=int(state.served[i]),
+            handovers=int(state.handovers[i]),
+            lost=int(state.lost[i]),
+            samples=float(state.samples[i]),
+            peer_samples=core.relative(np.tile(state.samples, (len(state.samples), 1)))[i],
+            round=state.round,
+            faulty=bool(state.instance.faulty[i]),
+        )
         return info
 
     def weights(self, actions: dict) -> np.ndarray:
@@ -166,9 +174,24 @@ class MultiServerFLEnv(ParallelEnv):
             rewards[agent] = float(out.reward[i])
             terminations[agent] = False
             truncations[agent] = truncated
-            infos[agent] = self._round_info(i, {key: float(getattr(out, key)[i]) for key in (
-                "test_acc", "precision", "recall", "f1", "val_acc", "val_loss", "upload_s", "peer_s", "cloud_s",
-                "latency_s")})
+            infos[agent] = self._round_info(
+                i,
+                {
+                    key: float(getattr(out, key)[i])
+                    for key in (
+                        "test_acc",
+                        "precision",
+                        "recall",
+                        "f1",
+                        "val_acc",
+                        "val_loss",
+                        "upload_s",
+                        "peer_s",
+                        "cloud_s",
+                        "latency_s",
+                    )
+                },
+            )
         observations = self._observations()
         self.agents = [] if truncated else self.agents
         self._last = rewards
@@ -178,5 +201,7 @@ class MultiServerFLEnv(ParallelEnv):
         if self.render_mode != "ansi" or self.state is None:
             return None
         own = " ".join(f"{a:.3f}" for a in np.diagonal(self.state.acc))
-        return (f"round {self.state.round}/{self.cfg.num_rounds}: validation accuracy [{own}], "
-                f"served {self.state.served.astype(int).tolist()}, handovers {self.state.handovers.astype(int).tolist()}")
+        return (
+            f"round {self.state.round}/{self.cfg.num_rounds}: validation accuracy [{own}], "
+            f"served {self.state.served.astype(int).tolist()}, handovers {self.state.handovers.astype(int).tolist()}"
+        )

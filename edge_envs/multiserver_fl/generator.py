@@ -70,8 +70,12 @@ def _pad(shards: list) -> tuple[np.ndarray, np.ndarray]:
 
 def _road(cfg: MultiServerFLConfig) -> tuple[np.ndarray, RoadVehicles]:
     rsu_x = (np.arange(cfg.num_servers) + 0.5) * cfg.rsu_spacing_m
-    road = RoadVehicles(road_length_m=cfg.num_servers * cfg.rsu_spacing_m, lane_speeds_mps=cfg.lane_speeds_mps,
-                        speed_std_mps=cfg.speed_std_mps, boundary="respawn")
+    road = RoadVehicles(
+        road_length_m=cfg.num_servers * cfg.rsu_spacing_m,
+        lane_speeds_mps=cfg.lane_speeds_mps,
+        speed_std_mps=cfg.speed_std_mps,
+        boundary="respawn",
+    )
     return rsu_x, road
 
 
@@ -99,12 +103,20 @@ class RandomGenerator:
         val = val.reshape(cfg.num_servers, n_val)
         return Instance(
             name=f"random(dataset={cfg.dataset}, servers={cfg.num_servers}, vehicles={cfg.num_vehicles})",
-            shape=shape, rsu_x=rsu_x, vehicles=road, sample_time_s=sample_time,
-            x_train=torch.from_numpy(x[train]), y_train=torch.from_numpy(y[train]),
-            shards=shards, shard_sizes=sizes,
-            val_x=torch.from_numpy(x[val]), val_y=torch.from_numpy(y[val]),
-            test_x=torch.from_numpy(x[test]), test_y=y[test].copy(),
-            faulty=faulty, init_params=init_params(shape, rng),
+            shape=shape,
+            rsu_x=rsu_x,
+            vehicles=road,
+            sample_time_s=sample_time,
+            x_train=torch.from_numpy(x[train]),
+            y_train=torch.from_numpy(y[train]),
+            shards=shards,
+            shard_sizes=sizes,
+            val_x=torch.from_numpy(x[val]),
+            val_y=torch.from_numpy(y[val]),
+            test_x=torch.from_numpy(x[test]),
+            test_y=y[test].copy(),
+            faulty=faulty,
+            init_params=init_params(shape, rng),
         )
 
 
@@ -136,9 +148,11 @@ class ToyGenerator:
         cfg = self.cfg
         x, y = load_images("digits")
         of_class = [np.flatnonzero(y == c) for c in range(NUM_CLASSES)]
-        shard_lists = [np.concatenate([of_class[c][:4] for c in range(5)]),
-                       np.concatenate([of_class[c][4:6] for c in range(NUM_CLASSES)]),
-                       np.concatenate([of_class[c][:4] for c in range(5, NUM_CLASSES)])]
+        shard_lists = [
+            np.concatenate([of_class[c][:4] for c in range(5)]),
+            np.concatenate([of_class[c][4:6] for c in range(NUM_CLASSES)]),
+            np.concatenate([of_class[c][:4] for c in range(5, NUM_CLASSES)]),
+        ]
         shards, sizes = _pad([np.sort(s) for s in shard_lists])
         rest = np.setdiff1d(np.arange(len(y)), np.concatenate(shard_lists))
         val, test = rest[:60].reshape(2, 30), rest[60:160]
@@ -147,9 +161,19 @@ class ToyGenerator:
         place_vehicles(road, [100.0, 480.0, 900.0], [0, 0, 2], [20.0, 20.0, -10.0])
         shape = MLPShape(x.shape[1], cfg.hidden_units, NUM_CLASSES)
         return Instance(
-            name="toy", shape=shape, rsu_x=rsu_x, vehicles=road, sample_time_s=np.full(3, 0.1),
-            x_train=torch.from_numpy(x), y_train=torch.from_numpy(y), shards=shards, shard_sizes=sizes,
-            val_x=torch.from_numpy(x[val]), val_y=torch.from_numpy(y[val]),
-            test_x=torch.from_numpy(x[test]), test_y=y[test].copy(),
-            faulty=np.zeros(2, dtype=bool), init_params=init_params(shape, rng),
+            name="toy",
+            shape=shape,
+            rsu_x=rsu_x,
+            vehicles=road,
+            sample_time_s=np.full(3, 0.1),
+            x_train=torch.tensor(x),
+            y_train=torch.tensor(y),
+            shards=shards,
+            shard_sizes=sizes,
+            val_x=torch.from_numpy(x[val]),
+            val_y=torch.from_numpy(y[val]),
+            test_x=torch.from_numpy(x[test]),
+            test_y=y[test].copy(),
+            faulty=np.zeros(2, dtype=bool),
+            init_params=init_params(shape, rng),
         )
