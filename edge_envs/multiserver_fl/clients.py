@@ -132,15 +132,15 @@ def train_batched(
     :func:`minibatch_plan`; clients marked in ``flip`` (C,) train on flipped labels ``K - 1 - y``.
     """
     params = start.clone()
-    rows = torch.arange(len(shards))[:, None]
-    shards_t = torch.from_numpy(shards)
-    mask_t = torch.from_numpy(mask).to(torch.float32)
-    for step in range(len(positions)):
-        if not mask[step].any():
-            continue
-        index = shards_t[rows, torch.from_numpy(positions[step])]  # (C, B) sample indices
+    active = np.flatnonzero(mask.any(axis=(1, 2)))
+    index = torch.from_numpy(shards[np.arange(len(shards))[None, :, None], positions[active]])  # (steps, C, B)
+    xs, ys = x[index], y[index]
+    if flip is not None:
+        ys = torch.where(torch.as_tensor(flip)[None, :, None], shape.classes - 1 - ys, ys)
+    weights = torch.from_numpy(mask[active]).to(torch.float32)
+    for step in range(len(active)):
         flat = params.requires_grad_(True)
-        loss = _masked_loss(shape, flat, x[index], y[index], mask_t[step], flip)
+        loss = _masked_loss(shape, flat, xs[step], ys[step], weights[step], None)
         (grad,) = torch.autograd.grad(loss, flat)
         params = (flat - lr * grad).detach()
     return params

@@ -21,7 +21,7 @@ class MultiServerFLEnv(ParallelEnv):
     | agents | ``rsu_0`` ... ``rsu_{S-1}`` (default S = 5) |
     | --- | --- |
     | action (per agent) | ``Box(0, 1, (S,))``: weights over its own and its peers' models, normalised |
-    | observation (per agent) | ``Box((4 S + 4,))``: each model's validation accuracy, loss, z-scores; served, handovers, ... |
+    | observation (per agent) | ``Box((4 S + 4,))``: each model's validation accuracy, loss, z-scores; counts |
 
     ## Description
     Seed 001 (MS-FL, Future Internet 2025). S roadside units along a road each run an FL server;
