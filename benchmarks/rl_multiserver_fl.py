@@ -33,8 +33,9 @@ RESULTS = Path(__file__).parent / "results" / "rl_multiserver_fl.md"
 RULES = ("spaa", "dwaa", "sa", "ba", "wa", "single-server")
 
 
-def run(policy, kwargs: dict, seed: int) -> dict:
+def run(make_policy, kwargs: dict, seed: int) -> dict:
     env = multiserver_fl_v0.parallel_env(**kwargs)
+    policy = make_policy(env)
     obs, infos = env.reset(seed=seed)
     honest = np.array(env.possible_agents)[~env.state.instance.faulty]
     total, started = 0.0, time.perf_counter()
@@ -59,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     kwargs = json.loads(args.env_kwargs)
     probe = multiserver_fl_v0.parallel_env(**kwargs)
-    policies = {"mtl-a3c (trained)": load_policy(args.checkpoint, probe)}
-    policies.update({name: baselines.make_policy(name, probe) for name in RULES})
+    trained = load_policy(args.checkpoint, probe)
+    policies = {"mtl-a3c (trained)": lambda env: trained}
+    policies.update({name: (lambda env, name=name: baselines.make_policy(name, env)) for name in RULES})
     lines = [
         f"# RL policy vs server-level rules on multiserver_fl_v0 {kwargs}",
         "",

@@ -134,7 +134,7 @@ class MultiServerFLEnv(ParallelEnv):
             handovers=int(state.handovers[i]),
             lost=int(state.lost[i]),
             samples=float(state.samples[i]),
-            peer_samples=core.relative(np.tile(state.samples, (len(state.samples), 1)))[i],
+            peer_samples=np.roll(state.samples, -i),  # in the agent's own order
             round=state.round,
             faulty=bool(state.instance.faulty[i]),
         )

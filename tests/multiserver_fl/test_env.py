@@ -135,3 +135,12 @@ def test_env__observation_layout_names_every_position():
     for where in slices.values():
         covered |= set(range(core.observation_size(s))[where]) if isinstance(where, slice) else {where}
     assert covered == set(range(core.observation_size(s)))
+
+
+def test_env__mnist_rounds_train_on_28x28_images():
+    env = multiserver_fl_v0.parallel_env(dataset="mnist", num_servers=2, num_vehicles=6, num_rounds=1)
+    obs, _ = env.reset(seed=0)
+    assert env.state.instance.shape.inputs == 784
+    _, rewards, _, truncations, infos = env.step({a: np.ones(2, np.float32) for a in env.agents})
+    assert all(truncations.values()) and 0.0 <= infos["rsu_0"]["test_acc"] <= 1.0
+    assert obs["rsu_0"][core.observation_slices(2)["time_left"]] == 1.0
