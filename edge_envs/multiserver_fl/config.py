@@ -11,8 +11,8 @@ this project, documented here. Units are SI: metres, seconds, bits, bit/s, W (dB
   30 m/s (72 and 108 km/h); a vehicle leaving the road is replaced by a new one at the entry of a
   fresh lane, holding the slot's data shard. A round lasts ``round_s``; a vehicle trains for
   ``samples * local_epochs * sample_time_s`` seconds (its on-board speed, drawn per slot), moving all
-  the while: with the defaults a vehicle covers 40-450 m while training, so about a quarter of the
-  updates end under another RSU (a handover) or off the road.
+  the while (up to ``round_s``; 20-30 m/s for seconds), so part of the updates end under another RSU
+  (a handover) or off the road (lost): ``info`` counts both per round.
 * Radio (``edge_envs.net.channel``): 23 dBm, 1 MHz per vehicle, -174 dBm/Hz noise, log-distance path
   loss (exponent 3) at 5.9 GHz (the ITS band) and Rayleigh fading per upload; RSUs share models over a
   100 Mbit/s backhaul; the cloud of hierarchical FL is reached at 20 Mbit/s with 50 ms one way.
