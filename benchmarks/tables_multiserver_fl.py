@@ -13,7 +13,7 @@ The seed trains on GTSRB and MNIST with its own settings; ours is scikit-learn's
     python -m benchmarks.tables_multiserver_fl                 # 5 seeds, 30 rounds (a few minutes)
     python -m benchmarks.tables_multiserver_fl --seeds 2 --rounds 10
 
-Writes benchmarks/results/tables_multiserver_fl.md (atomically) and prints it.
+Writes benchmarks/results/tables_multiserver_fl.md (``_mnist.md`` for MNIST) atomically and prints it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import baselines
 from benchmarks.files import publish
 from edge_envs import multiserver_fl_v0
 
-RESULTS = Path(__file__).parent / "results" / "tables_multiserver_fl.md"
+RESULTS = Path(__file__).parent / "results"  # tables_multiserver_fl.md (digits), tables_multiserver_fl_mnist.md
 SCENARIOS = {"default": {}, "one faulty server (label flip)": {"num_faulty": 1}, "handover off": {"handover": False}}
 RULES = ("spaa", "dwaa", "sa", "ba", "wa")
 FRAMEWORKS = (
@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         lines.append("")
         print("\n".join(lines[-12:]), flush=True)
-    publish(RESULTS, lines, "benchmarks.tables_multiserver_fl", argv, started)
+    name = "tables_multiserver_fl" + ("" if args.dataset == "digits" else f"_{args.dataset}")
+    publish(RESULTS / f"{name}.md", lines, "benchmarks.tables_multiserver_fl", argv, started)
     return 0
 
 

@@ -134,37 +134,34 @@ def train_batched(
     params = start.clone()
     active = np.flatnonzero(mask.any(axis=(1, 2)))
     index = torch.from_numpy(shards[np.arange(len(shards))[None, :, None], positions[active]])  # (steps, C, B)
-    xs, ys = x[index], y[index]
+    index = index.clamp(min=0)  # padding (-1) only sits under the mask
+    xs = x.index_select(0, index.reshape(-1)).reshape(*index.shape, x.shape[1])
+    ys = y.index_select(0, index.reshape(-1)).reshape(index.shape)
     if flip is not None:
         ys = torch.where(torch.as_tensor(flip)[None, :, None], shape.classes - 1 - ys, ys)
     weights = torch.from_numpy(mask[active]).to(torch.float32)
     scale = weights / weights.sum(dim=2, keepdim=True).clamp(min=1.0)  # each client's minibatch mean
     for step in range(len(active)):
-        params = params - lr * _gradient(shape, params, xs[step], ys[step], scale[step])
+        _sgd_step(shape, params, xs[step], ys[step], scale[step], lr)
     return params
 
 
-def _gradient(shape: MLPShape, flat: torch.Tensor, x: torch.Tensor, y: torch.Tensor, scale: torch.Tensor):
-    """Gradient (C, P) of ``sum_c sum_b scale[c, b] CE(model_c(x[c, b]), y[c, b])``, back-propagated by hand
-    (autograd's bookkeeping costs more than these few batched products; the per-client loop, which uses
-    autograd, checks it)."""
-    w1, b1, w2, b2 = shape.split(flat)
+def _sgd_step(shape: MLPShape, flat: torch.Tensor, x: torch.Tensor, y: torch.Tensor, scale: torch.Tensor,
+              lr: float) -> None:
+    """One SGD step in place on ``flat`` (C, P) for the loss ``sum_c sum_b scale[c, b] CE(model_c(x[c, b]),
+    y[c, b])``, back-propagated by hand (autograd's bookkeeping costs more than these few batched
+    products; the per-client loop, which uses autograd, checks it)."""
+    w1, b1, w2, b2 = shape.split(flat)  # views into flat: updating them updates flat
     pre = torch.baddbmm(b1, x, w1)
     hidden = torch.relu(pre)
     dz = torch.softmax(torch.baddbmm(b2, hidden, w2), dim=2)
     dz[torch.arange(len(y))[:, None], torch.arange(y.shape[1])[None, :], y] -= 1.0
     dz *= scale[:, :, None]
-    dh = torch.bmm(dz, w2.transpose(1, 2)) * (pre > 0)
-    c = len(flat)
-    return torch.cat(
-        [
-            torch.bmm(x.transpose(1, 2), dh).reshape(c, -1),
-            dh.sum(dim=1),
-            torch.bmm(hidden.transpose(1, 2), dz).reshape(c, -1),
-            dz.sum(dim=1),
-        ],
-        dim=1,
-    )
+    dh = torch.bmm(dz, w2.transpose(1, 2)) * (pre > 0)  # before w2 moves
+    w2.baddbmm_(hidden.transpose(1, 2), dz, alpha=-lr)
+    b2.sub_(lr * dz.sum(dim=1, keepdim=True))
+    w1.baddbmm_(x.transpose(1, 2), dh, alpha=-lr)
+    b1.sub_(lr * dh.sum(dim=1, keepdim=True))
 
 
 def train_per_client(
