@@ -3,13 +3,13 @@
 Train first with the project's multi-task A3C (one network shared by the five RSU agents; discrete
 weight levels through ``action_levels``), for example::
 
-    python -m edge_envs.cli train --env multiserver_fl_v0 --algo mtl-a3c --steps 3000 --workers 2 \\
-        --env-kwargs '{"action_levels": 3, "num_rounds": 20, "num_faulty": 1}' --logdir runs --eval-episodes 0
+    python -m edge_envs.cli train --env multiserver_fl_v0 --algo mtl-a3c --steps 30000 --workers 2 \\
+        --env-kwargs '{"action_levels": 3, "num_rounds": 20, "num_faulty": 1}' --logdir runs --eval-episodes 0 \\
+        --gamma 1.0 --reward-scale 10 --normalize-advantage --rmsprop-eps 1e-5 --lr-actor 3e-4 --lr-critic 1e-3
 
-then compare (the same env kwargs; seeds 100.. are not the training seeds)::
+then compare on the checkpoint's env kwargs (held-out seeds 100, 101, ...; training used others)::
 
-    python -m benchmarks.rl_multiserver_fl --checkpoint runs/<run>/checkpoint.pt \\
-        --env-kwargs '{"action_levels": 3, "num_rounds": 20, "num_faulty": 1}'
+    python -m benchmarks.rl_multiserver_fl --checkpoint runs/<run>/checkpoint.pt
 
 Writes benchmarks/results/rl_multiserver_fl.md (atomically) and prints it.
 """
@@ -25,7 +25,8 @@ import numpy as np
 import torch
 
 import baselines
-from agents.policy import load_policy
+from agents.checkpoint import load_checkpoint
+from agents.policy import policy_from_payload
 from benchmarks.files import publish
 from edge_envs import multiserver_fl_v0
 
@@ -53,14 +54,15 @@ def run(make_policy, kwargs: dict, seed: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--env-kwargs", default='{"action_levels": 3, "num_rounds": 20, "num_faulty": 1}')
+    parser.add_argument("--env-kwargs", default=None, help="JSON env kwargs (default: the checkpoint's)")
     parser.add_argument("--seeds", type=int, default=5, help="held-out seeds 100, 101, ...")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     started = time.perf_counter()
-    kwargs = json.loads(args.env_kwargs)
+    payload = load_checkpoint(args.checkpoint)
+    kwargs = json.loads(args.env_kwargs if args.env_kwargs is not None else payload["env_kwargs"])
     probe = multiserver_fl_v0.parallel_env(**kwargs)
-    trained = load_policy(args.checkpoint, probe)
+    trained = policy_from_payload(payload, probe)
     policies = {"mtl-a3c (trained)": lambda env: trained}
     policies.update({name: (lambda env, name=name: baselines.make_policy(name, env)) for name in RULES})
     lines = [
@@ -81,7 +83,13 @@ def main(argv: list[str] | None = None) -> int:
             f"| {cell['wall_s'][0]:.1f} |"
         )
         print(lines[-1], flush=True)
-    lines += ["", f"Checkpoint: `{args.checkpoint}`.", ""]
+    lines += [
+        "",
+        f"Checkpoint: `{args.checkpoint}`: {payload['algo']}, seed {payload['seed']}, {payload['steps']} "
+        f"agent-steps, {payload['updates']} updates, options {payload['options']}.",
+        "The rules act through the same discrete levels (weights rounded to levels relative to the largest).",
+        "",
+    ]
     publish(RESULTS, lines, "benchmarks.rl_multiserver_fl", argv, started)
     return 0
 

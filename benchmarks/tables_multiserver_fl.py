@@ -82,12 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--dataset", default="digits", choices=("digits", "mnist"))
+    parser.add_argument("--vehicles", type=int, default=50)
+    parser.add_argument("--out", default=None, help="result file (default: results/tables_multiserver_fl[_mnist].md)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     started = time.perf_counter()
-    base = {"num_rounds": args.rounds, "dataset": args.dataset}
+    base = {"num_rounds": args.rounds, "dataset": args.dataset, "num_vehicles": args.vehicles}
     lines = [
-        f"# Seed 001's tables on multiserver_fl_v0 ({args.dataset}, {args.rounds} rounds, seeds 0-{args.seeds - 1})",
+        f"# Seed 001's tables on multiserver_fl_v0 ({args.dataset}, {args.vehicles} vehicles, "
+        f"{args.rounds} rounds, seeds 0-{args.seeds - 1})",
         "",
         "Last round, mean over honest servers; mean ± std over seeds. Seed's figures: GTSRB, its settings.",
         "",
@@ -134,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         lines.append("")
         print("\n".join(lines[-12:]), flush=True)
     name = "tables_multiserver_fl" + ("" if args.dataset == "digits" else f"_{args.dataset}")
-    publish(RESULTS / f"{name}.md", lines, "benchmarks.tables_multiserver_fl", argv, started)
+    publish(
+        Path(args.out) if args.out else RESULTS / f"{name}.md", lines, "benchmarks.tables_multiserver_fl", argv, started
+    )
     return 0
 
 

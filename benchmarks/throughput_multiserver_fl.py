@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vehicles", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=5.0, help="timing window per measurement")
+    parser.add_argument("--out", default=str(RESULTS), help="result file")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     started = time.perf_counter()
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "the figure.",
         "",
     ]
-    publish(RESULTS, lines, "benchmarks.throughput_multiserver_fl", argv, started)
+    publish(Path(args.out), lines, "benchmarks.throughput_multiserver_fl", argv, started)
     return 0
 
 
