@@ -117,8 +117,9 @@ def test_env__toy_generator_reports_the_handover_in_infos():
     assert not any(truncations.values()) and 0.0 <= infos["rsu_0"]["f1"] <= 1.0
 
 
-def test_env__label_flipping_server_shares_a_worse_model():
-    env = multiserver_fl_v0.parallel_env(num_servers=3, num_vehicles=30, num_rounds=6, num_faulty=1)
+@pytest.mark.parametrize("fault", ["label-flip", "noise"])
+def test_env__faulty_server_shares_a_worse_model(fault):
+    env = multiserver_fl_v0.parallel_env(num_servers=3, num_vehicles=30, num_rounds=6, num_faulty=1, fault=fault)
     env.reset(seed=0)
     for _ in range(5):
         env.step({a: np.eye(3, dtype=np.float32)[0] for a in env.agents})  # no exchange: each trains alone
