@@ -35,15 +35,16 @@ class MLPShape:
         return self.inputs * self.hidden + self.hidden + self.hidden * self.classes + self.classes
 
     def split(self, flat: torch.Tensor):
-        """Views (W1 (C, D, H), b1 (C, 1, H), W2 (C, H, K), b2 (C, 1, K)) of stacked flat parameters (C, P)."""
+        """Views (W1 (C, D, H), b1 (C, 1, H), W2 (C, H, K), b2 (C, 1, K)) into stacked flat parameters (C, P): writing
+        them writes ``flat``."""
         d, h, k = self.inputs, self.hidden, self.classes
         c = flat.shape[0]
         ends = np.cumsum([d * h, h, h * k, k])
         return (
-            flat[:, : ends[0]].reshape(c, d, h),
-            flat[:, ends[0] : ends[1]].reshape(c, 1, h),
-            flat[:, ends[1] : ends[2]].reshape(c, h, k),
-            flat[:, ends[2] : ends[3]].reshape(c, 1, k),
+            flat[:, : ends[0]].view(c, d, h),
+            flat[:, ends[0] : ends[1]].view(c, 1, h),
+            flat[:, ends[1] : ends[2]].view(c, h, k),
+            flat[:, ends[2] : ends[3]].view(c, 1, k),
         )
 
 
@@ -146,8 +147,9 @@ def train_batched(
     return params
 
 
-def _sgd_step(shape: MLPShape, flat: torch.Tensor, x: torch.Tensor, y: torch.Tensor, scale: torch.Tensor,
-              lr: float) -> None:
+def _sgd_step(
+    shape: MLPShape, flat: torch.Tensor, x: torch.Tensor, y: torch.Tensor, scale: torch.Tensor, lr: float
+) -> None:
     """One SGD step in place on ``flat`` (C, P) for the loss ``sum_c sum_b scale[c, b] CE(model_c(x[c, b]),
     y[c, b])``, back-propagated by hand (autograd's bookkeeping costs more than these few batched
     products; the per-client loop, which uses autograd, checks it)."""
