@@ -334,6 +334,15 @@ def observation_slices(num_servers: int) -> dict:
     }
 
 
+def observation_bounds(num_servers: int) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) float32 of every observation entry, by the fields of :func:`observation_slices`."""
+    limits = {"acc": (0.0, 1.0), "loss": (0.0, LOSS_CAP), "loss_z": (-Z_CAP, Z_CAP), "acc_z": (-Z_CAP, Z_CAP)}
+    low, high = np.zeros(observation_size(num_servers), np.float32), np.ones(observation_size(num_servers), np.float32)
+    for name, where in observation_slices(num_servers).items():
+        low[where], high[where] = limits.get(name, (0.0, 1.0))
+    return low, high
+
+
 def observations(state: State) -> np.ndarray:
     """(S, 4S + 4) float32: each server's view, laid out as :func:`observation_slices` says."""
     cfg = state.cfg

@@ -100,10 +100,7 @@ class MultiServerFLEnv(ParallelEnv):
             action = spaces.MultiDiscrete(np.full(s, cfg.action_levels, dtype=np.int64))
         else:
             action = spaces.Box(0.0, 1.0, (s,), np.float32)
-        low = np.concatenate([np.zeros(2 * s), np.full(2 * s, -core.Z_CAP), np.zeros(4)]).astype(np.float32)
-        high = np.concatenate([np.ones(s), np.full(s, core.LOSS_CAP), np.full(2 * s, core.Z_CAP), np.ones(4)]).astype(
-            np.float32
-        )
+        low, high = core.observation_bounds(s)
         observation = spaces.Box(low, high, dtype=np.float32)
         self.action_spaces = {agent: action for agent in self.possible_agents}
         self.observation_spaces = {agent: observation for agent in self.possible_agents}
