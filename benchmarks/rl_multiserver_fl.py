@@ -4,7 +4,7 @@ Train first with the project's multi-task A3C (one network shared by the five RS
 weight levels through ``action_levels``), for example::
 
     python -m edge_envs.cli train --env multiserver_fl_v0 --algo mtl-a3c --steps 30000 --workers 2 \\
-        --env-kwargs '{"action_levels": 3, "num_rounds": 20, "num_faulty": 1}' --logdir runs --eval-episodes 0 \\
+        --env-kwargs '{"action_levels": 2, "num_rounds": 20, "num_faulty": 1}' --logdir runs --eval-episodes 0 \\
         --gamma 1.0 --reward-scale 10 --normalize-advantage --rmsprop-eps 1e-5 --lr-actor 3e-4 --lr-critic 1e-3
 
 then compare on the checkpoint's env kwargs (held-out seeds 100, 101, ...; training used others)::
@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--env-kwargs", default=None, help="JSON env kwargs (default: the checkpoint's)")
     parser.add_argument("--seeds", type=int, default=5, help="held-out seeds 100, 101, ...")
+    parser.add_argument("--out", default=str(RESULTS), help="result file")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     started = time.perf_counter()
@@ -63,8 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     kwargs = json.loads(args.env_kwargs if args.env_kwargs is not None else payload["env_kwargs"])
     probe = multiserver_fl_v0.parallel_env(**kwargs)
     trained = policy_from_payload(payload, probe)
-    policies = {"mtl-a3c (trained)": lambda env: trained}
-    policies.update({name: (lambda env, name=name: baselines.make_policy(name, env)) for name in RULES})
+    rows = [("mtl-a3c (trained)", lambda env: trained, kwargs)]
+    rows += [(name, (lambda env, name=name: baselines.make_policy(name, env)), kwargs) for name in RULES]
+    box = {**kwargs, "action_levels": 0}  # the rules' own continuous weights, for reference
+    rows += [
+        (f"{name} (Box weights)", (lambda env, name=name: baselines.make_policy(name, env)), box)
+        for name in ("spaa", "ba")
+    ]
     lines = [
         f"# RL policy vs server-level rules on multiserver_fl_v0 {kwargs}",
         "",
@@ -74,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         "| policy | return | test accuracy | F1 | wall per episode (s) |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for name, policy in policies.items():
-        runs = [run(policy, kwargs, 100 + s) for s in range(args.seeds)]
+    for name, make, env_kwargs in rows:
+        runs = [run(make, env_kwargs, 100 + s) for s in range(args.seeds)]
         cell = {k: (np.mean([r[k] for r in runs]), np.std([r[k] for r in runs])) for k in runs[0]}
         lines.append(
             f"| {name} | {cell['return'][0]:.3f} ± {cell['return'][1]:.3f} | "
@@ -87,10 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Checkpoint: `{args.checkpoint}`: {payload['algo']}, seed {payload['seed']}, {payload['steps']} "
         f"agent-steps, {payload['updates']} updates, options {payload['options']}.",
-        "The rules act through the same discrete levels (weights rounded to levels relative to the largest).",
+        "The rules act through the same discrete levels (weights rounded to levels relative to the largest); "
+        "the (Box weights) rows run the same scenario with continuous weights.",
         "",
     ]
-    publish(RESULTS, lines, "benchmarks.rl_multiserver_fl", argv, started)
+    publish(Path(args.out), lines, "benchmarks.rl_multiserver_fl", argv, started)
     return 0
 
 
