@@ -15,6 +15,7 @@ _MODULES = {
     "edge_partition_multi_v0": "baselines.edge_partition",
     "ServiceMigration-v0": "baselines.service_migration",
     "EdgeUpload-v0": "baselines.edge_upload",
+    "multiserver_fl_v0": "baselines.multiserver_fl",
 }
 
 

