@@ -49,8 +49,11 @@ def check_action(space: spaces.Space, action) -> None:
     try:
         if isinstance(space, spaces.Box):
             value = np.asarray(action)
-            ok = (value.shape == space.shape and np.issubdtype(value.dtype, np.number)
-                  and space.contains(value.astype(space.dtype)))
+            ok = (
+                value.shape == space.shape
+                and np.issubdtype(value.dtype, np.number)
+                and space.contains(value.astype(space.dtype))
+            )
         else:
             ok = space.contains(action)
     except (TypeError, ValueError):
@@ -74,7 +77,9 @@ def play_episode(env, seed: int, choose, metric_spec: dict) -> dict:
         action = choose(observation, info)
         if multi:
             if not isinstance(action, dict) or set(action) != set(env.agents):
-                raise InvalidAction(f"a PettingZoo policy returns a dict with one action per live agent {env.agents}; got {action!r}")
+                raise InvalidAction(
+                    f"a PettingZoo policy returns a dict with one action per live agent {env.agents}; got {action!r}"
+                )
             for agent, agent_action in action.items():
                 check_action(env.action_space(agent), agent_action)
         else:
@@ -99,7 +104,7 @@ def play_episode(env, seed: int, choose, metric_spec: dict) -> dict:
 
 
 def replay_episode(env, seed: int, actions: list, metric_spec: dict) -> dict:
-    """Play the recorded ``actions`` from ``env.reset(seed=seed)`` (ValueError if their number does not fit the episode)."""
+    """Play the recorded ``actions`` from ``env.reset(seed=seed)``; ValueError if their number does not fit."""
     remaining = iter(actions)
 
     def recorded(observation, info):

@@ -6,8 +6,10 @@ Specs:
   (``act(observation, info) -> action``, optional ``reset(seed=None)``), or a class or factory
   that builds one; a class or factory taking an argument is called with the env.
 * ``baseline:NAME``: ``baselines.make_policy(NAME, env)``.
-* ``checkpoint:PATH``: a checkpoint written by ``edge-envs train``; loaded with
-  ``torch.load(weights_only=True)``, so no code in the file runs.
+* ``checkpoint:PATH[,PATH...]``: checkpoints written by ``edge-envs train``, loaded with
+  ``torch.load(weights_only=True)``, so no code in a file runs. A network takes observations and
+  actions of fixed sizes, so an agent may bring one checkpoint per size: each instance of the set
+  gets the first checkpoint whose observation length and action sizes fit its env.
 * ``sb3:ALGO:PATH``: a Stable-Baselines3 zip (ALGO one of ppo, a2c, dqn, sac, td3, ...). Loading
   one runs pickle, i.e. whatever code the file carries: load only files you trust; the command asks
   for ``--trust-pickle``.
@@ -37,28 +39,51 @@ def check_spec(spec: str) -> None:
     """ValueError unless ``spec`` has one of the documented forms."""
     prefix, _, rest = spec.partition(":")
     if not prefix or not rest:
-        raise ValueError(f"--policy {spec!r}: expected module:object, path/file.py:object, baseline:NAME, "
-                         "checkpoint:PATH or sb3:ALGO:PATH")
+        raise ValueError(
+            f"--policy {spec!r}: expected module:object, path/file.py:object, baseline:NAME, "
+            "checkpoint:PATH or sb3:ALGO:PATH"
+        )
     if prefix == "sb3" and rest.count(":") < 1:
         raise ValueError(f"--policy {spec!r}: an SB3 model is given as sb3:ALGO:PATH, e.g. sb3:ppo:model.zip")
 
 
-def source_file(spec: str) -> Path | None:
-    """The file a spec loads (a .py file, a checkpoint, an SB3 zip), or None for a module or baseline."""
+def source_files(spec: str) -> list[Path]:
+    """The files a spec loads (a .py file, checkpoints, an SB3 zip); none for a module or a baseline."""
     prefix, _, rest = spec.partition(":")
     if prefix == "checkpoint":
-        return Path(rest)
+        return [Path(path) for path in rest.split(",")]
     if prefix == "sb3":
-        return Path(rest.split(":", 1)[1])
+        return [Path(rest.split(":", 1)[1])]
     if prefix.endswith(".py") or "/" in prefix:
-        return Path(prefix)
-    return None
+        return [Path(prefix)]
+    return []
 
 
 def sha256(spec: str) -> str | None:
-    """The SHA-256 of the file behind ``spec`` (recorded in the result for provenance)."""
-    path = source_file(spec)
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None and path.is_file() else None
+    """The SHA-256 of the file(s) behind ``spec`` (recorded in the result for provenance)."""
+    digest, paths = hashlib.sha256(), [path for path in source_files(spec) if path.is_file()]
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest() if paths else None
+
+
+def _checkpoint_policy(paths: str, env):
+    """The policy of the first checkpoint in ``paths`` (comma-separated) whose spaces fit ``env``."""
+    from agents.checkpoint import load_checkpoint
+    from agents.envs import env_spaces
+    from agents.policy import policy_from_payload
+
+    obs_dim, nvec = env_spaces(env)
+    found = []
+    for path in paths.split(","):
+        payload = load_checkpoint(path)
+        if payload.get("obs_dim") == obs_dim and list(payload.get("nvec", [])) == [int(n) for n in nvec]:
+            return policy_from_payload(payload, env)
+        found.append(f"{path}: {payload.get('obs_dim')} / {payload.get('nvec')}")
+    raise ValueError(
+        f"no checkpoint fits observations of length {obs_dim} and actions {list(nvec)}; "
+        f"the checkpoints have {'; '.join(found)}"
+    )
 
 
 def _import_object(target: str, name: str):
@@ -107,15 +132,16 @@ def load_policy(spec: str, env):
 
         return baselines.make_policy(rest, env)
     if prefix == "checkpoint":
-        from agents.policy import load_policy as load_checkpoint_policy
-
-        return load_checkpoint_policy(rest, env)
+        return _checkpoint_policy(rest, env)
     if prefix == "sb3":
         import stable_baselines3
+
         from agents.policy import SB3Policy
 
         algo, path = rest.split(":", 1)
-        classes = {name.lower(): getattr(stable_baselines3, name) for name in ("PPO", "A2C", "DQN", "SAC", "TD3", "DDPG")}
+        classes = {
+            name.lower(): getattr(stable_baselines3, name) for name in ("PPO", "A2C", "DQN", "SAC", "TD3", "DDPG")
+        }
         if algo.lower() not in classes:
             raise ValueError(f"unknown SB3 algorithm {algo!r}; choose from {sorted(classes)}")
         return SB3Policy(classes[algo.lower()].load(path, device="cpu"))

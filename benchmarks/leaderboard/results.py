@@ -33,7 +33,9 @@ class ResultError(ValueError):
 def check_name(name: str) -> str:
     """An entry name: 1-64 letters, digits, spaces and ``._+()-``, starting with a letter or digit."""
     if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f"entry name must be 1-64 letters, digits, spaces or ._+()- (starting with a letter or digit), got {name!r}")
+        raise ValueError(
+            f"entry name must be 1-64 letters, digits, spaces or ._+()- (starting with a letter or digit), got {name!r}"
+        )
     return name
 
 
@@ -45,6 +47,7 @@ def file_name(env_id: str, name: str, kind: str) -> str:
 
 # ---- actions: any nesting of arrays, numpy scalars, dicts, lists and numbers, exactly ----
 
+
 def _encode(value):
     if isinstance(value, (np.ndarray, np.generic)):
         array = np.asarray(value)
@@ -55,13 +58,15 @@ def _encode(value):
         return {type(value).__name__: [_encode(item) for item in value]}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    raise ValueError(f"cannot record an action of type {type(value).__name__}: return numbers, numpy arrays, lists or dicts")
+    raise ValueError(
+        f"cannot record an action of type {type(value).__name__}: return numbers, numpy arrays, lists or dicts"
+    )
 
 
 def _decode(value):
     if not isinstance(value, dict):
         return value
-    (tag, body), = value.items()
+    ((tag, body),) = value.items()
     if tag == "ndarray":
         dtype, shape, data = body
         return np.array(data, dtype=np.dtype(dtype)).reshape(shape)
@@ -87,8 +92,18 @@ def decode_actions(blob: str) -> list:
 
 # ---- schema ----
 
-_TOP = {"format": str, "schema": int, "name": str, "kind": str, "policy": str, "env": str, "scenario_set": dict,
-        "project_version": str, "created": str, "episodes": list}
+_TOP = {
+    "format": str,
+    "schema": int,
+    "name": str,
+    "kind": str,
+    "policy": str,
+    "env": str,
+    "scenario_set": dict,
+    "project_version": str,
+    "created": str,
+    "episodes": list,
+}
 _EPISODE = {"instance": str, "seed": int, "return": float, "length": int, "metrics": dict}
 _PLAYED = {"decision_s": float, "actions": str}  # episodes played by a policy (not references)
 
@@ -98,7 +113,11 @@ def _check_fields(record: dict, fields: dict, where: str) -> None:
         if key not in record:
             raise ResultError(f"{where}: missing field {key!r}")
         value = record[key]
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float else isinstance(value, kind)
+        ok = (
+            isinstance(value, (int, float)) and not isinstance(value, bool)
+            if kind is float
+            else isinstance(value, kind)
+        )
         if kind is int and isinstance(value, bool):
             ok = False
         if not ok:
@@ -113,7 +132,9 @@ def check_schema(result: dict, scenarios=None) -> None:
         raise ResultError("a result file holds one JSON object")
     _check_fields(result, _TOP, "result")
     if result["format"] != FORMAT or result["schema"] != SCHEMA:
-        raise ResultError(f"format {result['format']!r} schema {result['schema']!r}; expected {FORMAT!r} schema {SCHEMA}")
+        raise ResultError(
+            f"format {result['format']!r} schema {result['schema']!r}; expected {FORMAT!r} schema {SCHEMA}"
+        )
     if result["kind"] not in KINDS:
         raise ResultError(f"kind {result['kind']!r} is not one of {KINDS}")
     check_name(result["name"])
@@ -134,8 +155,10 @@ def check_schema(result: dict, scenarios=None) -> None:
         raise ResultError(f"env {result['env']!r} is not the set's {scenarios.env_id!r}")
     recorded = result["scenario_set"]
     if recorded["version"] != scenarios.version or recorded["fingerprint"] != scenarios.fingerprint():
-        raise ResultError(f"played on scenario set {recorded['version']} ({recorded['fingerprint']}); the current set of "
-                          f"{scenarios.env_id} is {scenarios.version} ({scenarios.fingerprint()}): re-run the entry")
+        raise ResultError(
+            f"played on scenario set {recorded['version']} ({recorded['fingerprint']}); the current set of "
+            f"{scenarios.env_id} is {scenarios.version} ({scenarios.fingerprint()}): re-run the entry"
+        )
     expected = [(instance.name, seed) for instance in scenarios.instances for seed in instance.seeds]
     played = [(episode["instance"], episode["seed"]) for episode in result["episodes"]]
     if played != expected:
@@ -143,6 +166,7 @@ def check_schema(result: dict, scenarios=None) -> None:
 
 
 # ---- files ----
+
 
 def write_result(result: dict, results_dir: Path = RESULTS_DIR, overwrite: bool = False) -> Path:
     """Write ``result`` atomically to its file in ``results_dir``; refuse to replace an entry unless ``overwrite``."""

@@ -53,9 +53,20 @@ def _worker(connection, env_id: str, spec: str) -> None:
                     return action
 
                 played = play_episode(env, seed, choose, scenarios.metrics)
-                connection.send(("episode", {"instance": instance.name, "seed": seed, "return": played["return"],
-                                             "length": played["length"], "metrics": played["metrics"],
-                                             "decision_s": clock[0], "actions": encode_actions(played["actions"])}))
+                connection.send(
+                    (
+                        "episode",
+                        {
+                            "instance": instance.name,
+                            "seed": seed,
+                            "return": played["return"],
+                            "length": played["length"],
+                            "metrics": played["metrics"],
+                            "decision_s": clock[0],
+                            "actions": encode_actions(played["actions"]),
+                        },
+                    )
+                )
             env.close()
         connection.send(("done",))
     except BaseException as error:  # everything goes back to the parent as text (the policy's exception included)
@@ -84,13 +95,17 @@ def play_isolated(scenarios: ScenarioSet, spec: str, decision_limit_s: float, pr
     try:
         while True:
             if not parent.poll(limit):
-                raise PolicyError(f"no decision within {limit:g} s (episode {len(episodes)}, decision {decisions}): the "
-                                  f"policy hangs or is too slow; the limit per decision is {decision_limit_s:g} s (--time-limit)")
+                raise PolicyError(
+                    f"no decision within {limit:g} s (episode {len(episodes)}, decision {decisions}): the "
+                    f"policy hangs or is too slow; the limit per decision is {decision_limit_s:g} s (--time-limit)"
+                )
             try:
                 message = parent.recv()
             except EOFError:
                 worker.join(5)
-                raise PolicyError(f"the policy's process died (exit code {worker.exitcode}) after {len(episodes)} episodes") from None
+                raise PolicyError(
+                    f"the policy's process died (exit code {worker.exitcode}) after {len(episodes)} episodes"
+                ) from None
             limit = STARTUP_LIMIT_S if message[0] == "setup" else decision_limit_s
             if message[0] == "decision":
                 decisions += 1
@@ -112,23 +127,63 @@ def play_isolated(scenarios: ScenarioSet, spec: str, decision_limit_s: float, pr
         parent.close()
 
 
-def evaluate(env_id: str, spec: str, name: str, decision_limit_s: float = 10.0, progress: bool = True,
-             description: str = "", policy_version: str = "") -> dict:
+def evaluate(
+    env_id: str,
+    spec: str,
+    name: str,
+    decision_limit_s: float = 10.0,
+    progress: bool = True,
+    description: str = "",
+    policy_version: str = "",
+) -> dict:
     """The result of ``spec`` on the scenario set of ``env_id`` (not yet checked nor written)."""
     policies.check_spec(spec)
     scenarios = scenario_set(env_id)
     started = time.perf_counter()
     episodes = play_isolated(scenarios, spec, decision_limit_s, progress)
     result = {
-        "format": FORMAT, "schema": SCHEMA, "name": name, "kind": policies.kind_of(spec), "policy": spec,
-        "policy_version": policy_version, "policy_sha256": policies.sha256(spec), "description": description,
-        "env": env_id, "scenario_set": {"version": scenarios.version, "fingerprint": scenarios.fingerprint()},
-        "project_version": edge_envs.__version__, "decision_limit_s": decision_limit_s,
+        "format": FORMAT,
+        "schema": SCHEMA,
+        "name": name,
+        "kind": policies.kind_of(spec),
+        "policy": spec,
+        "policy_version": policy_version,
+        "policy_sha256": policies.sha256(spec),
+        "description": description,
+        "env": env_id,
+        "scenario_set": {"version": scenarios.version, "fingerprint": scenarios.fingerprint()},
+        "project_version": edge_envs.__version__,
+        "decision_limit_s": decision_limit_s,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "processor": platform.machine()},
-        "wall_s": round(time.perf_counter() - started, 3), "episodes": episodes,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "processor": platform.machine(),
+        },
+        "wall_s": round(time.perf_counter() - started, 3),
+        "episodes": episodes,
     }
     return result
+
+
+def record(
+    env_id: str,
+    spec: str,
+    name: str,
+    results_dir,
+    decision_limit_s: float = 10.0,
+    progress: bool = True,
+    description: str = "",
+    policy_version: str = "",
+    overwrite: bool = False,
+):
+    """Evaluate ``spec``, replay its result (ResultError if it does not replay) and write it; the file's path."""
+    from benchmarks.leaderboard.results import write_result
+    from benchmarks.leaderboard.validate import check_result
+
+    result = evaluate(env_id, spec, name, decision_limit_s, progress, description, policy_version)
+    check_result(result)
+    return write_result(result, results_dir, overwrite=overwrite), result
 
 
 def reference_result(env_id: str, reference: str) -> dict:
@@ -144,9 +199,15 @@ def reference_result(env_id: str, reference: str) -> dict:
             value = float(function(env, seed))
             episodes.append({"instance": instance.name, "seed": seed, "return": value, "length": 0, "metrics": {}})
     return {
-        "format": FORMAT, "schema": SCHEMA, "name": reference, "kind": "reference", "policy": f"reference:{reference}",
+        "format": FORMAT,
+        "schema": SCHEMA,
+        "name": reference,
+        "kind": "reference",
+        "policy": f"reference:{reference}",
         "description": (getattr(function, "__doc__", "") or "").strip().split("\n")[0],
-        "env": env_id, "scenario_set": {"version": scenarios.version, "fingerprint": scenarios.fingerprint()},
+        "env": env_id,
+        "scenario_set": {"version": scenarios.version, "fingerprint": scenarios.fingerprint()},
         "project_version": edge_envs.__version__,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "episodes": episodes,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "episodes": episodes,
     }

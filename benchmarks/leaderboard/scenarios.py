@@ -67,8 +67,12 @@ class ScenarioSet:
 
     def definition(self) -> dict:
         """Everything that fixes the episodes (what the fingerprint hashes)."""
-        return {"env": self.env_id, "version": self.version, "metrics": self.metrics,
-                "instances": [asdict(instance) | {"seeds": list(instance.seeds)} for instance in self.instances]}
+        return {
+            "env": self.env_id,
+            "version": self.version,
+            "metrics": self.metrics,
+            "instances": [asdict(instance) | {"seeds": list(instance.seeds)} for instance in self.instances],
+        }
 
     def fingerprint(self) -> str:
         text = json.dumps(self.definition(), sort_keys=True, separators=(",", ":"))
@@ -78,7 +82,9 @@ class ScenarioSet:
         for instance in self.instances:
             if instance.name == name:
                 return instance
-        raise ValueError(f"{self.env_id} set {self.version} has no instance {name!r}; it has {[i.name for i in self.instances]}")
+        raise ValueError(
+            f"{self.env_id} set {self.version} has no instance {name!r}; it has {[i.name for i in self.instances]}"
+        )
 
 
 def _seeds(first: int, count: int) -> tuple[int, ...]:
@@ -89,7 +95,13 @@ def _seeds(first: int, count: int) -> tuple[int, ...]:
 # minutes and CI can replay every result file.
 _EP_SLOTS = {"episode_slots": 200}
 _EP_METRICS = {"delay": SUM, "penalty": SUM, "energy": SUM, "outage": SUM}
-_SM_METRICS = {"wall_clock": LAST, "round": LAST, "accuracy": LAST, "communication_cost": LAST, "computation_cost": LAST}
+_SM_METRICS = {
+    "wall_clock": LAST,
+    "round": LAST,
+    "accuracy": LAST,
+    "communication_cost": LAST,
+    "computation_cost": LAST,
+}
 
 SETS: dict[str, ScenarioSet] = {
     "EdgePartition-v0": ScenarioSet(
@@ -97,10 +109,18 @@ SETS: dict[str, ScenarioSet] = {
         "v1",
         (
             Instance("default", dict(_EP_SLOTS), _seeds(10_000, 5), "VGG16, M=6 blocks, N=4 servers, 60 tasks/s"),
-            Instance("unseen", {**_EP_SLOTS, "model": "resnet32", "num_blocks": 9, "num_servers": 7, "task_rate": 110.0},
-                     _seeds(20_000, 5), "ResNet32, M=9, N=7, 110 tasks/s: larger, more servers, saturated"),
-            Instance("foresight", {**_EP_SLOTS, "poisson_tasks": True, "task_rate": 90.0, "energy_budget_j": 300.0},
-                     _seeds(30_000, 5), "bursty Poisson tasks at 90/s and a tight 300 J energy budget"),
+            Instance(
+                "unseen",
+                {**_EP_SLOTS, "model": "resnet32", "num_blocks": 9, "num_servers": 7, "task_rate": 110.0},
+                _seeds(20_000, 5),
+                "ResNet32, M=9, N=7, 110 tasks/s: larger, more servers, saturated",
+            ),
+            Instance(
+                "foresight",
+                {**_EP_SLOTS, "poisson_tasks": True, "task_rate": 90.0, "energy_budget_j": 300.0},
+                _seeds(30_000, 5),
+                "bursty Poisson tasks at 90/s and a tight 300 J energy budget",
+            ),
         ),
         _EP_METRICS,
     ),
@@ -108,9 +128,18 @@ SETS: dict[str, ScenarioSet] = {
         "edge_partition_multi_v0",
         "v1",
         (
-            Instance("default", dict(_EP_SLOTS), _seeds(10_000, 3), "4 devices (AlexNet, VGG16, NiN, ResNet32), 4 servers, 40 tasks/s each"),
-            Instance("crowded", {**_EP_SLOTS, "models": ("vgg16",) * 6, "task_rate": 30.0}, _seeds(20_000, 3),
-                     "6 devices all running VGG16 at 30 tasks/s over 4 servers"),
+            Instance(
+                "default",
+                dict(_EP_SLOTS),
+                _seeds(10_000, 3),
+                "4 devices (AlexNet, VGG16, NiN, ResNet32), 4 servers, 40 tasks/s each",
+            ),
+            Instance(
+                "crowded",
+                {**_EP_SLOTS, "models": ("vgg16",) * 6, "task_rate": 30.0},
+                _seeds(20_000, 3),
+                "6 devices all running VGG16 at 30 tasks/s over 4 servers",
+            ),
         ),
         _EP_METRICS,
         references=False,  # baselines.edge_partition's REFERENCES are for the single-device env
@@ -119,9 +148,18 @@ SETS: dict[str, ScenarioSet] = {
         "ServiceMigration-v0",
         "v1",
         (
-            Instance("bound", {"backend": "bound"}, _seeds(10_000, 5), "default edges and devices; Corollary 1's rounds to target"),
-            Instance("gauss-markov", {"backend": "bound", "mobility": "gauss_markov", "n_devices": 100}, _seeds(20_000, 5),
-                     "100 devices moving by Gauss-Markov mobility"),
+            Instance(
+                "bound",
+                {"backend": "bound"},
+                _seeds(10_000, 5),
+                "default edges and devices; Corollary 1's rounds to target",
+            ),
+            Instance(
+                "gauss-markov",
+                {"backend": "bound", "mobility": "gauss_markov", "n_devices": 100},
+                _seeds(20_000, 5),
+                "100 devices moving by Gauss-Markov mobility",
+            ),
             Instance("real", {}, _seeds(30_000, 2), "the default env: split training on UCI mfeat to the target loss"),
         ),
         _SM_METRICS,

@@ -54,8 +54,16 @@ def interval(samples: list[np.ndarray], statistic) -> tuple[float, float, float]
         return point, float("nan"), float("nan")
     if all(np.all(sample == samples[0].flat[0]) for sample in samples):
         return point, point, point
-    result = stats.bootstrap(tuple(samples), statistic, n_resamples=RESAMPLES, confidence_level=CONFIDENCE, paired=False,
-                             vectorized=True, method="percentile", random_state=np.random.default_rng(SEED))
+    result = stats.bootstrap(
+        tuple(samples),
+        statistic,
+        n_resamples=RESAMPLES,
+        confidence_level=CONFIDENCE,
+        paired=False,
+        vectorized=True,
+        method="percentile",
+        random_state=np.random.default_rng(SEED),
+    )
     return point, float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
@@ -96,18 +104,36 @@ def summarize(scenarios, results: list[dict]) -> dict:
         score = _relative(values, anchors)
         length = sum(e["length"] for e in r["episodes"])
         metrics = sorted({key for e in r["episodes"] for key in e["metrics"]})
-        rows.append({
-            "name": r["name"], "kind": r["kind"], "policy": r["policy"], "description": r.get("description", ""),
-            "project_version": r["project_version"], "created": r["created"],
-            "iqm": interval(score, iqm), "mean": interval(score, mean),
-            "scenario_means": [float(v.mean()) for v in values],
-            "gap": None if reference is None else float(-np.mean([s.mean() for s in _relative(values, reference["means"])])),
-            "decision_ms": 1000.0 * sum(e["decision_s"] for e in r["episodes"]) / max(length, 1),
-            "metrics": {key: float(np.mean([e["metrics"][key] for e in r["episodes"] if key in e["metrics"]])) for key in metrics},
-        })
+        rows.append(
+            {
+                "name": r["name"],
+                "kind": r["kind"],
+                "policy": r["policy"],
+                "description": r.get("description", ""),
+                "project_version": r["project_version"],
+                "created": r["created"],
+                "iqm": interval(score, iqm),
+                "mean": interval(score, mean),
+                "scenario_means": [float(v.mean()) for v in values],
+                "gap": None
+                if reference is None
+                else float(-np.mean([s.mean() for s in _relative(values, reference["means"])])),
+                "decision_ms": 1000.0 * sum(e["decision_s"] for e in r["episodes"]) / max(length, 1),
+                "metrics": {
+                    key: float(np.mean([e["metrics"][key] for e in r["episodes"] if key in e["metrics"]]))
+                    for key in metrics
+                },
+            }
+        )
     rows.sort(key=lambda row: (-row["iqm"][0], row["name"]))
     best = next((row["name"] for row in rows if row["kind"] == "baseline"), None)
     for row in rows:
         row["improvement"] = None if best is None else interval([*returns[row["name"]], *returns[best]], improvement)
-    return {"scenarios": names, "rows": rows, "reference": reference, "anchor": anchor_label, "anchors": anchors.tolist(),
-            "best_baseline": best}
+    return {
+        "scenarios": names,
+        "rows": rows,
+        "reference": reference,
+        "anchor": anchor_label,
+        "anchors": anchors.tolist(),
+        "best_baseline": best,
+    }

@@ -58,7 +58,9 @@ def check_result(result: dict) -> None:
         if episode["length"] != replayed["length"]:
             raise ResultError(f"{where}: recorded length {episode['length']}, replayed {replayed['length']}")
         if set(episode["metrics"]) != set(replayed["metrics"]):
-            raise ResultError(f"{where}: recorded metrics {sorted(episode['metrics'])}, replayed {sorted(replayed['metrics'])}")
+            raise ResultError(
+                f"{where}: recorded metrics {sorted(episode['metrics'])}, replayed {sorted(replayed['metrics'])}"
+            )
         for key, value in replayed["metrics"].items():
             if not _close(episode["metrics"][key], value):
                 raise ResultError(f"{where}: recorded {key} {episode['metrics'][key]!r}, replayed {value!r}")
