@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="module:object, path/to/file.py:object, baseline:NAME, checkpoint:PATH or sb3:ALGO:PATH",
     )
-    run_parser.add_argument("--name", required=True, help="entry name (1-64 letters, digits, spaces, ._+()-)")
+    run_parser.add_argument("--name", required=True, help="entry name (1-64 letters, digits, spaces, .,_+()-)")
     run_parser.add_argument("--description", default="", help="one line on the policy")
     run_parser.add_argument("--version", dest="policy_version", default="", help="the policy's own version")
     run_parser.add_argument(
@@ -49,6 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     validate_parser.add_argument("files", nargs="*", type=Path, help="result files (default: every file in --results)")
     validate_parser.add_argument(
         "--results", type=Path, default=RESULTS_DIR, help="results folder (default: the project's)"
+    )
+    validate_parser.add_argument(
+        "--all-references",
+        action="store_true",
+        help="recompute every episode of reference files (default: the first per instance)",
     )
     render_parser = sub.add_parser("render", help="write LEADERBOARD.md and leaderboard.html from the result files")
     render_parser.add_argument(
@@ -110,7 +115,7 @@ def _validate(args) -> int:
     if not paths:
         print(f"leaderboard validate: no result files in {args.results}", file=sys.stderr)
         return REFUSED
-    outcome = validate_files(paths)
+    outcome = validate_files(paths, args.all_references)
     for path, reason in outcome.items():
         print(f"{'ok' if reason is None else 'REFUSED'}  {path}" + ("" if reason is None else f": {reason}"))
     refused = sum(reason is not None for reason in outcome.values())

@@ -23,7 +23,7 @@ FORMAT = "edge-envs-leaderboard-result"
 SCHEMA = 1
 KINDS = ("baseline", "agent", "submission", "reference")
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._+()-]{0,63}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,_+()-]{0,63}$")
 
 
 class ResultError(ValueError):
@@ -31,10 +31,10 @@ class ResultError(ValueError):
 
 
 def check_name(name: str) -> str:
-    """An entry name: 1-64 letters, digits, spaces and ``._+()-``, starting with a letter or digit."""
+    """An entry name: 1-64 letters, digits, spaces and ``.,_+()-``, starting with a letter or digit."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(
-            f"entry name must be 1-64 letters, digits, spaces or ._+()- (starting with a letter or digit), got {name!r}"
+            f"entry name must be 1-64 letters, digits, spaces or .,_+()-, starting with a letter or digit; got {name!r}"
         )
     return name
 

@@ -32,14 +32,17 @@ class PolicyError(RuntimeError):
 
 
 def _worker(connection, env_id: str, spec: str) -> None:
-    """Worker process: play every episode of the set, sending ("setup",) per instance, ("decision",) per
-    decision and ("episode", record) per episode, then ("done",) or ("error", message, traceback)."""
+    """Worker process: play every episode of the set, sending ("setup",) and ("ready",) around the building of
+    each instance's env and policy, ("decision",) per decision and ("episode", record) per episode, then
+    ("done",) or ("error", message, traceback)."""
     try:
         scenarios = scenario_set(env_id)
         for instance in scenarios.instances:
             connection.send(("setup",))  # building the env and the policy gets the start-up limit
             env = make_env(scenarios, instance)
+            env.reset(seed=instance.seeds[0])  # loads what the env compiles lazily, so it is not charged to a decision
             policy = policies.load_policy(spec, env)
+            connection.send(("ready",))
             for seed in instance.seeds:
                 if callable(getattr(policy, "reset", None)):
                     policy.reset(seed=seed)
