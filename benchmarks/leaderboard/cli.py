@@ -157,6 +157,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return run(args)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, OSError) as error:
         print(f"edge-envs leaderboard: error: {error}", file=sys.stderr)
         return REFUSED

@@ -72,7 +72,8 @@ def play_episode(env, seed: int, choose, metric_spec: dict) -> dict:
     observation, info = env.reset(seed=seed)
     total, length, actions, metrics = 0.0, 0, [], Metrics(metric_spec)
     while True:
-        if multi:
+        if multi:  # only the live agents act (an agent that just ended still has an observation)
+            observation = {agent: observation[agent] for agent in env.agents}
             info = {agent: info.get(agent, {}) for agent in env.agents}
         action = choose(observation, info)
         if multi:

@@ -232,8 +232,8 @@ def page(results: list[dict]) -> str:
         parts.append(f'<h2 id="{html.escape(env_id)}">{html.escape(env_id)}</h2>')
         lines = _set_lines(scenarios, summary)
         parts.append(
-            f"<p>{html.escape(lines[0])}</p><ul>"
-            + "".join(f"<li>{html.escape(line[2:])}</li>" for line in lines[1:])
+            f"<p>{html.escape(lines[0].replace('`', ''))}</p><ul>"
+            + "".join(f"<li>{html.escape(line[2:].replace('`', ''))}</li>" for line in lines[1:])
             + "</ul>"
         )
         columns = _columns(summary)

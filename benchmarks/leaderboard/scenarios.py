@@ -98,7 +98,6 @@ _EP_METRICS = {"delay": SUM, "penalty": SUM, "energy": SUM, "outage": SUM}
 _SM_METRICS = {
     "wall_clock": LAST,
     "round": LAST,
-    "accuracy": LAST,
     "communication_cost": LAST,
     "computation_cost": LAST,
 }
@@ -155,12 +154,13 @@ SETS: dict[str, ScenarioSet] = {
                 "default edges and devices; Corollary 1's rounds to target",
             ),
             Instance(
-                "gauss-markov",
-                {"backend": "bound", "mobility": "gauss_markov", "n_devices": 100},
+                "vehicles",
+                {"backend": "bound", "mobility": "gauss_markov", "speed_max_mps": 30.0, "fading": True},
                 _seeds(20_000, 5),
-                "100 devices moving by Gauss-Markov mobility",
+                "devices on Gauss-Markov paths up to 30 m/s, Rayleigh fading",
             ),
-            Instance("real", {}, _seeds(30_000, 2), "the default env: split training on UCI mfeat to the target loss"),
+            # The real backend (split training on UCI mfeat every round, about 1.5 s an episode) is left
+            # out of v1: CI replays every result file, and each entry would add tens of seconds.
         ),
         _SM_METRICS,
     ),
