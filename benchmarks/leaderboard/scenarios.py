@@ -11,7 +11,17 @@ PettingZoo module under ``edge_envs``), its named instances, and the ``info`` ke
 reporting as episode metrics. References come from the env's baselines module (the one
 ``baselines._MODULES`` names): ``REFERENCES = {name: fn(env, seed) -> float}``, each an upper bound
 on the return of the episode that ``env.reset(seed=seed)`` starts, or its exact optimum (the
-module documents which).
+module documents which). For example, an env whose info reports a per-step ``latency``::
+
+    "EdgeUpload-v0": ScenarioSet(
+        "EdgeUpload-v0", "v1",
+        (Instance("default", {}, _seeds(10_000, 5), "the env's defaults"),
+         Instance("alexnet", {"model": "alexnet_224"}, _seeds(20_000, 5), "another model")),
+        {"latency": SUM},
+    ),
+
+then ``python -m benchmarks.leaderboard.populate --env EdgeUpload-v0`` records every baseline
+and reference of the env, and the agents listed for it in ``populate.AGENTS``.
 """
 
 from __future__ import annotations
@@ -91,8 +101,9 @@ def _seeds(first: int, count: int) -> tuple[int, ...]:
     return tuple(range(first, first + count))
 
 
-# Episodes are 200 slots/rounds long and few per instance, so that populating every entry takes
-# minutes and CI can replay every result file.
+# Episodes are 200 slots long (EdgePartition) and few per instance, so that populating every entry
+# takes minutes and CI can replay every result file in seconds (a ServiceMigration round or a
+# multi-device slot costs over ten times as much to replay as an EdgePartition slot).
 _EP_SLOTS = {"episode_slots": 200}
 _EP_METRICS = {"delay": SUM, "penalty": SUM, "energy": SUM, "outage": SUM}
 _SM_METRICS = {
@@ -150,13 +161,13 @@ SETS: dict[str, ScenarioSet] = {
             Instance(
                 "bound",
                 {"backend": "bound"},
-                _seeds(10_000, 5),
+                _seeds(10_000, 3),
                 "default edges and devices; Corollary 1's rounds to target",
             ),
             Instance(
                 "vehicles",
                 {"backend": "bound", "mobility": "gauss_markov", "speed_max_mps": 30.0, "fading": True},
-                _seeds(20_000, 5),
+                _seeds(20_000, 3),
                 "devices on Gauss-Markov paths up to 30 m/s, Rayleigh fading",
             ),
             # The real backend (split training on UCI mfeat every round, about 1.5 s an episode) is left
