@@ -165,7 +165,17 @@ def test_run__failing_policy_gets_a_clear_error_and_leaves_results_byte_identica
     path = tmp_path / "failing.py"
     path.write_text(FAILING)
     before = _snapshot(outsider)
-    args = ["run", "--env", "EdgePartition-v0", "--policy", f"{path}:{policy}", "--name", policy, "--results", str(outsider)]
+    args = [
+        "run",
+        "--env",
+        "EdgePartition-v0",
+        "--policy",
+        f"{path}:{policy}",
+        "--name",
+        policy,
+        "--results",
+        str(outsider),
+    ]
     assert main([*args, "--time-limit", "1", "--no-progress"]) == 2
     stderr = capsys.readouterr().err
     assert "the policy failed, nothing was recorded" in stderr and message in stderr
