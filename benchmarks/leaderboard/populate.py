@@ -4,7 +4,8 @@
     python -m benchmarks.leaderboard.populate --env EdgePartition-v0
     python -m benchmarks.leaderboard.populate --train              # retrain the agents first
 
-Baselines are every name ``baselines.available(env)`` lists (reference policies such as an exact
+Entries of baselines, agents and references that no longer exist are removed first (submissions
+are kept). Baselines are every name ``baselines.available(env)`` lists (reference policies such as an exact
 per-step solver included); references are the env's ``REFERENCES``; agents are the checkpoints in
 ``benchmarks/leaderboard/agents/``, trained by ``--train`` with the settings of ``AGENTS`` (one
 checkpoint per instance size, since a network's input and output sizes are fixed). The committed
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.leaderboard.render import OUT_DIR
-from benchmarks.leaderboard.results import RESULTS_DIR, ResultError, write_result
+from benchmarks.leaderboard.results import RESULTS_DIR, ResultError, read_result, result_files, write_result
 from benchmarks.leaderboard.scenarios import SETS, references, scenario_set
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository root: specs name checkpoints relative to it
@@ -113,11 +114,32 @@ def _record(env_id: str, spec: str, name: str, results_dir: Path, time_limit: fl
     return True
 
 
+def prune(env_id: str, results_dir: Path, keep: dict) -> None:
+    """Remove the project entries of ``env_id`` that no longer exist (a renamed baseline, a dropped agent);
+    ``keep`` maps a kind ("baseline", "agent", "reference") to the names it still has. Submissions stay."""
+    for path in result_files(results_dir):
+        result = read_result(path)
+        if (
+            result.get("env") == env_id
+            and result.get("kind") in keep
+            and result.get("name") not in keep[result["kind"]]
+        ):
+            path.unlink()
+            print(f"removed {path.name}: {env_id} has no {result['kind']} {result['name']!r} any more", flush=True)
+
+
 def populate(env_id: str, results_dir: Path, time_limit: float) -> bool:
     """Record every baseline, reference and agent of ``env_id``; False if any failed."""
     import baselines
     from benchmarks.leaderboard.runner import reference_result
 
+    agents = [agent.algo for agent in AGENTS if agent.env_id == env_id]
+    keep = {
+        "baseline": baselines.available(env_id),
+        "reference": list(references(scenario_set(env_id))),
+        "agent": agents,
+    }
+    prune(env_id, results_dir, keep)
     ok = True
     for name in baselines.available(env_id):
         ok &= _record(env_id, f"baseline:{name}", name, results_dir, time_limit)

@@ -28,3 +28,22 @@ def test_agents__train_on_instances_of_their_env_set():
     for agent in AGENTS:
         for name in agent.steps:
             SETS[agent.env_id].instance(name)  # raises for an unknown instance
+
+
+def test_prune__removes_project_entries_that_no_longer_exist_and_keeps_submissions(tmp_path):
+    from benchmarks.leaderboard.populate import prune
+
+    entries = [
+        ("EdgePartition-v0", "baseline", "dp-oracle"),
+        ("EdgePartition-v0", "baseline", "greedy"),
+        ("EdgePartition-v0", "submission", "mine"),
+        ("ServiceMigration-v0", "baseline", "dp-oracle"),
+    ]
+    for env, kind, name in entries:
+        (tmp_path / f"{env}__{name}.json").write_text(json.dumps({"env": env, "kind": kind, "name": name}))
+    prune("EdgePartition-v0", tmp_path, {"baseline": ["greedy"], "agent": [], "reference": []})
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "EdgePartition-v0__greedy.json",
+        "EdgePartition-v0__mine.json",
+        "ServiceMigration-v0__dp-oracle.json",
+    ]
