@@ -175,6 +175,17 @@ SETS: dict[str, ScenarioSet] = {
         ),
         _SM_METRICS,
     ),
+    "EdgeUpload-v0": ScenarioSet(
+        "EdgeUpload-v0",
+        "v1",
+        (
+            Instance("default", {}, _seeds(10_000, 5), "AlexNet (224x224), one client, one edge server"),
+            # VGG16 at 224x224 is left out: its exact-order reference takes about 30 s an episode.
+            Instance("nin", {"model": "nin"}, _seeds(20_000, 5), "NiN (32x32 input): another architecture"),
+            Instance("lossy", {"loss_probability": 0.3}, _seeds(30_000, 5), "AlexNet over a link that loses 30%"),
+        ),
+        {"time": LAST, "transmissions": SUM},
+    ),
 }
 
 
