@@ -81,7 +81,7 @@ def _checkpoint_policy(paths: str, env):
             return policy_from_payload(payload, env)
         found.append(f"{path}: {payload.get('obs_dim')} / {payload.get('nvec')}")
     raise ValueError(
-        f"no checkpoint fits observations of length {obs_dim} and actions {list(nvec)}; "
+        f"no checkpoint fits observations of length {obs_dim} and actions {[int(n) for n in nvec]}; "
         f"the checkpoints have {'; '.join(found)}"
     )
 
