@@ -1,0 +1,162 @@
+"""``edge-envs leaderboard {run,validate,render}`` (also ``python -m benchmarks.leaderboard``).
+
+* ``run --env ID --policy SPEC --name NAME``: play the policy on the env's scenario set in an
+  isolated worker process, replay its actions, and write its result file atomically.
+* ``validate [FILE ...]``: replay every result file (default: all of them); exit 2 if any is refused.
+* ``render``: write LEADERBOARD.md and leaderboard.html from the result files (exit 2 if one breaks the schema).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from benchmarks.leaderboard import policies
+from benchmarks.leaderboard.results import RESULTS_DIR, ResultError, check_schema, read_result, result_files
+from benchmarks.leaderboard.scenarios import SETS
+
+OK, REFUSED = 0, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="leaderboard_command", required=True)
+    run_parser = sub.add_parser("run", help="evaluate a policy on an env's scenario set and record the result")
+    run_parser.add_argument("--env", required=True, choices=sorted(SETS), help="env id (or PettingZoo module)")
+    run_parser.add_argument(
+        "--policy",
+        required=True,
+        help="module:object, path/to/file.py:object, baseline:NAME, checkpoint:PATH[,PATH...] or sb3:ALGO:PATH",
+    )
+    run_parser.add_argument("--name", required=True, help="entry name (1-64 letters, digits, spaces, .,_+()-)")
+    run_parser.add_argument("--description", default="", help="one line on the policy")
+    run_parser.add_argument("--version", dest="policy_version", default="", help="the policy's own version")
+    run_parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=10.0,
+        help="seconds allowed per decision (with the env step that follows; default 10)",
+    )
+    run_parser.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="allow sb3:ALGO:PATH: loading an SB3 zip runs pickle, i.e. any code the file carries",
+    )
+    run_parser.add_argument("--overwrite", action="store_true", help="replace an existing entry of the same name")
+    run_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run_parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder (default: the project's)")
+    validate_parser = sub.add_parser("validate", help="replay result files and check their returns and schema")
+    validate_parser.add_argument("files", nargs="*", type=Path, help="result files (default: every file in --results)")
+    validate_parser.add_argument(
+        "--results", type=Path, default=RESULTS_DIR, help="results folder (default: the project's)"
+    )
+    validate_parser.add_argument(
+        "--all-references",
+        action="store_true",
+        help="recompute every episode of reference files (default: the first per instance)",
+    )
+    render_parser = sub.add_parser("render", help="write LEADERBOARD.md and leaderboard.html from the result files")
+    render_parser.add_argument(
+        "--results", type=Path, default=RESULTS_DIR, help="results folder (default: the project's)"
+    )
+    render_parser.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: benchmarks/leaderboard/)"
+    )
+
+
+def _run(args) -> int:
+    from benchmarks.leaderboard.results import check_name, file_name
+    from benchmarks.leaderboard.runner import PolicyError, record
+
+    check_name(args.name)
+    policies.check_spec(args.policy)
+    if args.policy.split(":", 1)[0] in policies.PICKLE_KINDS and not args.trust_pickle:
+        raise ValueError(
+            "loading an SB3 zip runs pickle (any code in the file): pass --trust-pickle for a file you trust, "
+            "or submit a checkpoint of `edge-envs train` (checkpoint:PATH, loaded with weights_only=True)"
+        )
+    if args.time_limit <= 0:
+        raise ValueError(f"--time-limit must be > 0 seconds, got {args.time_limit}")
+    kind = policies.kind_of(args.policy)
+    target = args.results / file_name(args.env, args.name, kind)
+    if target.exists() and not args.overwrite:
+        raise ValueError(f"{target} exists: choose another --name, or pass --overwrite to replace the entry")
+    try:
+        path, result = record(
+            args.env,
+            args.policy,
+            args.name,
+            args.results,
+            args.time_limit,
+            not args.no_progress,
+            args.description,
+            args.policy_version,
+            args.overwrite,
+        )
+    except PolicyError as error:
+        print(f"leaderboard run: the policy failed, nothing was recorded: {error}", file=sys.stderr)
+        return REFUSED
+    except ResultError as error:
+        print(
+            f"leaderboard run: the episodes do not replay, nothing was recorded (does the policy draw from the env's "
+            f"random generator or change the env?): {error}",
+            file=sys.stderr,
+        )
+        return REFUSED
+    returns = [e["return"] for e in result["episodes"]]
+    print(f"{path}: {len(returns)} episodes, mean return {sum(returns) / len(returns):.6g}, replayed and recorded")
+    return OK
+
+
+def _validate(args) -> int:
+    from benchmarks.leaderboard.validate import validate_files
+
+    paths = args.files or result_files(args.results)
+    if not paths:
+        print(f"leaderboard validate: no result files in {args.results}", file=sys.stderr)
+        return REFUSED
+    outcome = validate_files(paths, args.all_references)
+    for path, reason in outcome.items():
+        print(f"{'ok' if reason is None else 'REFUSED'}  {path}" + ("" if reason is None else f": {reason}"))
+    refused = sum(reason is not None for reason in outcome.values())
+    print(f"{len(outcome) - refused} of {len(outcome)} result files replay")
+    return REFUSED if refused else OK
+
+
+def _render(args) -> int:
+    from benchmarks.leaderboard.render import OUT_DIR, render
+
+    results, refused = [], []
+    for path in result_files(args.results):
+        try:
+            result = read_result(path)
+            check_schema(result, SETS.get(result.get("env")) if isinstance(result, dict) else None)
+            if result["env"] not in SETS:
+                raise ResultError(f"no scenario set for env {result['env']!r}")
+            results.append(result)
+        except ResultError as error:
+            refused.append(f"{path}: {error}")
+    if refused:
+        print(
+            "leaderboard render: refused (fix or remove them, then render again):\n  " + "\n  ".join(refused),
+            file=sys.stderr,
+        )
+        return REFUSED
+    md, page = render(results, args.out or OUT_DIR)
+    print(f"wrote {md} and {page} from {len(results)} result files")
+    return OK
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"run": _run, "validate": _validate, "render": _render}[args.leaderboard_command](args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="edge-envs leaderboard", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except (ValueError, OSError) as error:
+        print(f"edge-envs leaderboard: error: {error}", file=sys.stderr)
+        return REFUSED

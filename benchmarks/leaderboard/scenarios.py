@@ -1,0 +1,213 @@
+"""Frozen, versioned scenario sets: the episodes every leaderboard entry of an env is played on.
+
+A set names its instances (config keyword arguments of the env plus the episode seeds), so any
+episode can be rebuilt and replayed: ``make_env(scenario_set, instance)`` then
+``env.reset(seed=seed)``. A set is frozen: its fingerprint (a hash of its definition) is written
+into every result file, and ``validate`` refuses a file whose fingerprint differs. Changing a set
+means bumping its version (``v1`` -> ``v2``) and re-running ``benchmarks/leaderboard/populate.py``.
+
+An env joins the leaderboard with one entry in ``SETS``: its Gymnasium id (or the name of its
+PettingZoo module under ``edge_envs``), its named instances, and the ``info`` keys worth
+reporting as episode metrics. References come from the env's baselines module (the one
+``baselines._MODULES`` names): ``REFERENCES = {name: fn(env, seed) -> float}``, each an upper bound
+on the return of the episode that ``env.reset(seed=seed)`` starts, or its exact optimum (the
+module documents which). For example, an env whose info reports a per-step ``latency``::
+
+    "EdgeUpload-v0": ScenarioSet(
+        "EdgeUpload-v0", "v1",
+        (Instance("default", {}, _seeds(10_000, 5), "the env's defaults"),
+         Instance("alexnet", {"model": "alexnet_224"}, _seeds(20_000, 5), "another model")),
+        {"latency": SUM},
+    ),
+
+then ``python -m benchmarks.leaderboard.populate --env EdgeUpload-v0`` records every baseline
+and reference of the env, and the agents listed for it in ``populate.AGENTS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from dataclasses import asdict, dataclass, field
+
+import gymnasium as gym
+
+import edge_envs
+
+SUM, LAST = "sum", "last"  # how an info key becomes an episode metric: summed over steps, or its last value
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One named scenario: the env's config keywords and the seeds of its evaluation episodes."""
+
+    name: str
+    """Short name shown in the tables (e.g. "default", "unseen")."""
+    kwargs: dict
+    """Keyword arguments of the env constructor (config fields)."""
+    seeds: tuple[int, ...]
+    """Episode seeds: episode i starts with ``env.reset(seed=seeds[i])``."""
+    about: str = ""
+    """One line on what the instance tests."""
+
+
+@dataclass(frozen=True)
+class ScenarioSet:
+    """The frozen evaluation episodes of one env."""
+
+    env_id: str
+    """Gymnasium id (``gym.make``) or PettingZoo module under ``edge_envs`` (``parallel_env()``)."""
+    version: str
+    """Bumped whenever an instance, a seed or the metrics change; result files record it."""
+    instances: tuple[Instance, ...]
+    metrics: dict = field(default_factory=dict)
+    """info key -> SUM or LAST: the env's own metrics recorded per episode (multi-agent: summed over
+    agents for SUM, averaged over agents for LAST)."""
+    references: bool = True
+    """Whether the baselines module's REFERENCES apply to this env."""
+
+    @property
+    def multi_agent(self) -> bool:
+        return self.env_id in edge_envs.PETTINGZOO_MODULES
+
+    @property
+    def episodes(self) -> int:
+        return sum(len(instance.seeds) for instance in self.instances)
+
+    def definition(self) -> dict:
+        """Everything that fixes the episodes (what the fingerprint hashes)."""
+        return {
+            "env": self.env_id,
+            "version": self.version,
+            "metrics": self.metrics,
+            "instances": [asdict(instance) | {"seeds": list(instance.seeds)} for instance in self.instances],
+        }
+
+    def fingerprint(self) -> str:
+        text = json.dumps(self.definition(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def instance(self, name: str) -> Instance:
+        for instance in self.instances:
+            if instance.name == name:
+                return instance
+        raise ValueError(
+            f"{self.env_id} set {self.version} has no instance {name!r}; it has {[i.name for i in self.instances]}"
+        )
+
+
+def _seeds(first: int, count: int) -> tuple[int, ...]:
+    return tuple(range(first, first + count))
+
+
+# Episodes are 200 slots long (EdgePartition) and few per instance, so that populating every entry
+# takes minutes and CI can replay every result file in seconds (a ServiceMigration round or a
+# multi-device slot costs over ten times as much to replay as an EdgePartition slot).
+_EP_SLOTS = {"episode_slots": 200}
+_EP_METRICS = {"delay": SUM, "penalty": SUM, "energy": SUM, "outage": SUM}
+_SM_METRICS = {
+    "wall_clock": LAST,
+    "round": LAST,
+    "communication_cost": LAST,
+    "computation_cost": LAST,
+}
+
+SETS: dict[str, ScenarioSet] = {
+    "EdgePartition-v0": ScenarioSet(
+        "EdgePartition-v0",
+        "v1",
+        (
+            Instance("default", dict(_EP_SLOTS), _seeds(10_000, 5), "VGG16, M=6 blocks, N=4 servers, 60 tasks/s"),
+            Instance(
+                "unseen",
+                {**_EP_SLOTS, "model": "resnet32", "num_blocks": 9, "num_servers": 7, "task_rate": 110.0},
+                _seeds(20_000, 5),
+                "ResNet32, M=9, N=7, 110 tasks/s: larger, more servers, saturated",
+            ),
+            Instance(
+                "foresight",
+                {**_EP_SLOTS, "poisson_tasks": True, "task_rate": 90.0, "energy_budget_j": 300.0},
+                _seeds(30_000, 5),
+                "bursty Poisson tasks at 90/s and a tight 300 J energy budget",
+            ),
+        ),
+        _EP_METRICS,
+    ),
+    "edge_partition_multi_v0": ScenarioSet(
+        "edge_partition_multi_v0",
+        "v1",
+        (
+            Instance(
+                "default",
+                dict(_EP_SLOTS),
+                _seeds(10_000, 3),
+                "4 devices (AlexNet, VGG16, NiN, ResNet32), 4 servers, 40 tasks/s each",
+            ),
+            Instance(
+                "crowded",
+                {**_EP_SLOTS, "models": ("vgg16",) * 6, "task_rate": 30.0},
+                _seeds(20_000, 3),
+                "6 devices all running VGG16 at 30 tasks/s over 4 servers",
+            ),
+        ),
+        _EP_METRICS,
+        references=False,  # baselines.edge_partition's REFERENCES are for the single-device env
+    ),
+    "ServiceMigration-v0": ScenarioSet(
+        "ServiceMigration-v0",
+        "v1",
+        (
+            Instance(
+                "bound",
+                {"backend": "bound"},
+                _seeds(10_000, 3),
+                "default edges and devices; Corollary 1's rounds to target",
+            ),
+            Instance(
+                "vehicles",
+                {"backend": "bound", "mobility": "gauss_markov", "speed_max_mps": 30.0, "fading": True},
+                _seeds(20_000, 3),
+                "devices on Gauss-Markov paths up to 30 m/s, Rayleigh fading",
+            ),
+            # The real backend (split training on UCI mfeat every round, about 1.5 s an episode) is left
+            # out of v1: CI replays every result file, and each entry would add tens of seconds.
+        ),
+        _SM_METRICS,
+    ),
+    "EdgeUpload-v0": ScenarioSet(
+        "EdgeUpload-v0",
+        "v1",
+        (
+            Instance("default", {}, _seeds(10_000, 5), "AlexNet (224x224), one client, one edge server"),
+            # VGG16 at 224x224 is left out: its exact-order reference takes about 30 s an episode.
+            Instance("nin", {"model": "nin"}, _seeds(20_000, 5), "NiN (32x32 input): another architecture"),
+            Instance("lossy", {"loss_probability": 0.3}, _seeds(30_000, 5), "AlexNet over a link that loses 30%"),
+        ),
+        {"time": LAST, "transmissions": SUM},
+    ),
+}
+
+
+def scenario_set(env_id: str) -> ScenarioSet:
+    """The current scenario set of ``env_id``; a ValueError names the envs that have one."""
+    if env_id not in SETS:
+        raise ValueError(f"no leaderboard scenario set for {env_id!r}; envs with one: {sorted(SETS)}")
+    return SETS[env_id]
+
+
+def make_env(scenarios: ScenarioSet, instance: Instance):
+    """A fresh env of ``instance`` (Gymnasium: ``gym.make``; PettingZoo: ``parallel_env``)."""
+    if scenarios.multi_agent:
+        return importlib.import_module(f"edge_envs.{scenarios.env_id}").parallel_env(**instance.kwargs)
+    return gym.make(scenarios.env_id, **instance.kwargs)
+
+
+def references(scenarios: ScenarioSet) -> dict:
+    """``{name: fn(env, seed) -> float}`` of the env's baselines module (empty when it has none)."""
+    import baselines
+
+    module_name = baselines._MODULES.get(scenarios.env_id)
+    if not scenarios.references or module_name is None:
+        return {}
+    return dict(getattr(importlib.import_module(module_name), "REFERENCES", {}))
