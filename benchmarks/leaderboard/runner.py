@@ -20,7 +20,7 @@ import traceback
 
 import edge_envs
 from benchmarks.leaderboard import policies
-from benchmarks.leaderboard.play import play_episode
+from benchmarks.leaderboard.play import InvalidAction, play_episode
 from benchmarks.leaderboard.results import FORMAT, SCHEMA, encode_actions
 from benchmarks.leaderboard.scenarios import ScenarioSet, make_env, scenario_set
 
@@ -73,7 +73,9 @@ def _worker(connection, env_id: str, spec: str) -> None:
             env.close()
         connection.send(("done",))
     except BaseException as error:  # everything goes back to the parent as text (the policy's exception included)
-        connection.send(("error", f"{type(error).__name__}: {error}", traceback.format_exc()))
+        # the policy's own traceback helps its author; an invalid action is said in one line
+        trace = "" if isinstance(error, InvalidAction) else traceback.format_exc()
+        connection.send(("error", f"{type(error).__name__}: {error}", trace))
     finally:
         connection.close()
 
