@@ -9,8 +9,8 @@ from benchmarks import baselines_edge_partition as bench
 
 
 def test_t_quantile__tabulated_and_expanded_values():
-    assert bench.t_quantile_975(1) == 12.706
-    assert bench.t_quantile_975(30) == 2.042
+    assert bench.t_quantile_975(1) == pytest.approx(12.706, abs=1e-3)  # printed t tables
+    assert bench.t_quantile_975(30) == pytest.approx(2.042, abs=1e-3)
     assert bench.t_quantile_975(40) == pytest.approx(2.021, abs=1e-3)
     assert bench.t_quantile_975(120) == pytest.approx(1.980, abs=1e-3)
     with pytest.raises(ValueError, match="df"):
