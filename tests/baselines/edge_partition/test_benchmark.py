@@ -8,7 +8,7 @@ import pytest
 from benchmarks import baselines_edge_partition as bench
 
 
-def test_t_quantile__tabulated_and_expanded_values():
+def test_t_quantile__matches_printed_t_tables():
     assert bench.t_quantile_975(1) == pytest.approx(12.706, abs=1e-3)  # printed t tables
     assert bench.t_quantile_975(30) == pytest.approx(2.042, abs=1e-3)
     assert bench.t_quantile_975(40) == pytest.approx(2.021, abs=1e-3)
