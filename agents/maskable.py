@@ -19,6 +19,12 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+import torch
+from sb3_contrib import MaskablePPO
+from sb3_contrib.common.wrappers import ActionMasker
+from stable_baselines3.common.callbacks import BaseCallback
+
+import edge_envs  # noqa: F401  (registers the ids)
 
 ALGO = "maskable-ppo"
 
@@ -53,10 +59,6 @@ def _mask(env) -> np.ndarray:
 
 def make_masked_env(env_id: str, env_kwargs: dict | None = None, reward_scale: float = 1.0):
     """``gym.make(env_id, **env_kwargs)`` with episode statistics, optional reward scaling and the action masker."""
-    from sb3_contrib.common.wrappers import ActionMasker
-
-    import edge_envs  # noqa: F401  (registers the ids)
-
     env = gym.wrappers.RecordEpisodeStatistics(gym.make(env_id, **(env_kwargs or {})))
     if reward_scale != 1.0:
         env = gym.wrappers.TransformReward(env, lambda r: reward_scale * r)
@@ -84,25 +86,18 @@ class MaskedPolicy:
 
 def load_maskable(path: str | Path, deterministic: bool = True) -> MaskedPolicy:
     """The policy of a ``model.zip`` written by :func:`train_maskable`."""
-    from sb3_contrib import MaskablePPO
-
     return MaskedPolicy(MaskablePPO.load(str(path), device="cpu"), deterministic)
 
 
-def _episode_logger():
-    from stable_baselines3.common.callbacks import BaseCallback
+class EpisodeLogger(BaseCallback):
+    """Writes each finished episode's return and length under the project's log keys."""
 
-    class EpisodeLogger(BaseCallback):
-        """Writes each finished episode's return and length under the project's log keys."""
-
-        def _on_step(self) -> bool:
-            for info in self.locals.get("infos", []):
-                if "episode" in info:
-                    self.logger.record_mean("charts/episodic_return", float(info["episode"]["r"]))
-                    self.logger.record_mean("charts/episodic_length", float(info["episode"]["l"]))
-            return True
-
-    return EpisodeLogger()
+    def _on_step(self) -> bool:
+        for info in self.locals.get("infos", []):
+            if "episode" in info:
+                self.logger.record_mean("charts/episodic_return", float(info["episode"]["r"]))
+                self.logger.record_mean("charts/episodic_length", float(info["episode"]["l"]))
+        return True
 
 
 def train_maskable(
@@ -120,9 +115,6 @@ def train_maskable(
     With ``logdir``, TensorBoard logs and ``model.zip`` go to the cleanrl-style run folder (module docstring);
     ``run_dir`` names that folder instead (``edge-envs train`` makes a new one for each run).
     """
-    import torch
-    from sb3_contrib import MaskablePPO
-
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
     options = options or MaskableOptions()
@@ -146,7 +138,7 @@ def train_maskable(
         tensorboard_log=None if run_dir is None else str(run_dir),
         **settings,
     )
-    model.learn(total_timesteps=steps, callback=_episode_logger(), progress_bar=progress, tb_log_name="tensorboard")
+    model.learn(total_timesteps=steps, callback=EpisodeLogger(), progress_bar=progress, tb_log_name="tensorboard")
     if run_dir is not None:
         model.save(run_dir / "model.zip")
     return MaskedPolicy(model)

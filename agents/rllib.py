@@ -15,6 +15,7 @@ Example (``pip install -e ".[ray]"``)::
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
+from torch.utils.tensorboard import SummaryWriter
 
 import edge_envs
 
@@ -33,8 +35,8 @@ try:  # the optional extra: every name below needs it
     from ray.rllib.algorithms.ppo import PPOConfig
     from ray.rllib.core.rl_module import RLModule, RLModuleSpec
     from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
-    from ray.rllib.examples.rl_modules.classes.action_masking_rlm import ActionMaskingTorchRLModule
     from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv
+    from ray.rllib.examples.rl_modules.classes.action_masking_rlm import ActionMaskingTorchRLModule
     from ray.tune.registry import register_env
 except ImportError as error:  # pragma: no cover - exercised only without the extra
     raise ImportError('agents.rllib needs Ray RLlib: pip install -e ".[ray]"') from error
@@ -138,8 +140,6 @@ def _gym_creator(env_id: str):
 
 def _pettingzoo_creator(module_name: str):
     def create(env_config):
-        import importlib
-
         module = importlib.import_module(f"edge_envs.{module_name}")
         return ParallelPettingZooEnv(module.parallel_env(**dict(env_config)))
 
@@ -223,8 +223,6 @@ def train(
     ``progress(steps_done, steps)`` is called after each iteration. Returns a summary with the
     steps sampled, wall time, env steps per second and the last mean episode return.
     """
-    from torch.utils.tensorboard import SummaryWriter
-
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
     run_dir = Path(run_dir).resolve()  # RLlib reads and writes checkpoints by absolute URI

@@ -373,13 +373,6 @@ def run(args: argparse.Namespace) -> int:
     if args.eval_episodes < 0:
         raise ValueError(f"--eval-episodes must be >= 0 (0: no table), got {args.eval_episodes}")
     names = baseline_names(args.baselines, args.env) if args.eval_episodes else []  # a bad name fails before training
-    option_names = {f.name for cls in (A3COptions, SB3Options) for f in dataclasses.fields(cls)}
-    overrides = {name: value for name, value in vars(args).items() if name in option_names}
-    base = None
-    if args.resume:
-        run_dir = latest_run(args.logdir, args.env, args.algo, args.seed)
-        base = load_checkpoint(run_dir / CHECKPOINT)["options"]
-        print(f"resuming {run_dir} with its env kwargs and options", file=sys.stderr)
     if args.algo in EXTERNAL_ALGOS:
         policy, run_dir, wall_s = _train_external(args, env_kwargs)
         print(f"run {run_dir}: {args.steps} steps, {wall_s:.1f} s")
@@ -388,6 +381,13 @@ def run(args: argparse.Namespace) -> int:
                            progress=not args.no_progress)
             print(format_table(rows))
         return 0
+    option_names = {f.name for cls in (A3COptions, SB3Options) for f in dataclasses.fields(cls)}
+    overrides = {name: value for name, value in vars(args).items() if name in option_names}
+    base = None
+    if args.resume:
+        run_dir = latest_run(args.logdir, args.env, args.algo, args.seed)
+        base = load_checkpoint(run_dir / CHECKPOINT)["options"]
+        print(f"resuming {run_dir} with its env kwargs and options", file=sys.stderr)
     options = make_options(args.algo, args.env, overrides, base)
     result = train(
         args.env,

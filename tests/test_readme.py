@@ -31,7 +31,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-CI_LINE = re.compile(r"python3 -m venv|pip install|source \.venv/bin/activate|-m pytest")
+CI_LINE = re.compile(r"python3 -m venv|pip install|source \.venv/bin/activate|-m pytest|bin/ruff ")
 BENCHMARK_FLAGS = {"main_job": "--steps 256 --episodes 1"}
 EVENTS_CHECK = (
     "from pathlib import Path; import sys; "

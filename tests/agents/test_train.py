@@ -16,7 +16,7 @@ from agents.envs import Episode, make_env
 from agents.evaluate import baseline_names, compare, format_table
 from agents.monitor import RunMonitor
 from agents.policy import policy_from_payload
-from agents.train import ALGOS, add_arguments, field_docs, latest_run, make_options, train
+from agents.train import ALGOS, EXTERNAL_ALGOS, add_arguments, field_docs, latest_run, make_options, train
 from edge_envs_cli import main
 from tests.agents.bandit import ENV_ID
 
@@ -29,7 +29,7 @@ def _tags(run_dir):
     return set(events.Tags()["scalars"])
 
 
-@pytest.mark.parametrize("algo", ALGOS)
+@pytest.mark.parametrize("algo", [algo for algo in ALGOS if algo not in EXTERNAL_ALGOS])
 def test_train_command__smoke_runs_every_algorithm_then_evaluates(algo, tmp_path, capsys):
     argv = ["train", "--env", ENV_ID, "--algo", algo, "--steps", "64", "--seed", "1", "--logdir", str(tmp_path)]
     options = ["--workers", "1", *TINY] if algo in ("mtl-a3c", "a3c") else []
@@ -343,3 +343,18 @@ class RandomPolicy:
 
     def act(self, observation, info):
         return self.rng.integers(0, 3, size=3)
+
+
+def test_train_command__maskable_ppo_trains_edge_upload_into_a_new_run_folder(tmp_path, capsys):
+    argv = ["train", "--env", "EdgeUpload-v0", "--algo", "maskable-ppo", "--steps", "64", "--logdir", str(tmp_path)]
+    assert main([*argv, "--eval-episodes", "1", "--baselines", "direct", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "| maskable-ppo | 1 |" in out and "| direct | 1 |" in out
+    (run_dir,) = tmp_path.glob("EdgeUpload-v0__maskable-ppo__0__*")
+    assert (run_dir / "model.zip").is_file()
+
+
+def test_train_command__external_algos_refuse_resume(tmp_path, capsys):
+    argv = ["train", "--env", "EdgeUpload-v0", "--algo", "maskable-ppo", "--steps", "64", "--logdir", str(tmp_path)]
+    assert main([*argv, "--resume"]) == 2
+    assert "--resume is not available for maskable-ppo" in capsys.readouterr().err

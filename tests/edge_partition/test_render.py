@@ -69,7 +69,7 @@ def test_render__human_mode_draws_at_each_step_in_a_window(monkeypatch):
 
 def test_render__human_mode_without_a_display_warns_once_and_shows_nothing():
     env = edge_partition_multi_v0.parallel_env(render_mode="human", episode_slots=3)
-    with pytest.warns(UserWarning, match="render_mode='human': matplotlib's backend 'agg' has no window"):
+    with pytest.warns(UserWarning, match="(?i)render_mode='human': matplotlib's backend 'agg' has no window"):
         env.reset(seed=0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
