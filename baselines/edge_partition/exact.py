@@ -95,8 +95,9 @@ def _bound(row, k, own, work, scale, start, deadline, slot_s, penalty_weight, qu
     if k == M - 1:
         return placed
     for j in range(L):
-        value[j] = _block_cost(k + 1, prev, j, load[j] + work[k + 1, j] * scale, own, start, deadline, slot_s,
-                               penalty_weight, queues)
+        value[j] = _block_cost(
+            k + 1, prev, j, load[j] + work[k + 1, j] * scale, own, start, deadline, slot_s, penalty_weight, queues
+        )
     for m in range(k + 2, M):
         for j in range(L):
             at_j = load[j] + work[m, j] * scale
@@ -129,8 +130,9 @@ def branch_and_bound(b, args, placement, out, at, along, slot_s, penalty_weight,
     depth = 0
     for j in range(L):
         row[0] = j
-        bounds[0, j] = _bound(row, 0, own, work, scale, start, deadline, slot_s, penalty_weight, queues, load,
-                              value, step)
+        bounds[0, j] = _bound(
+            row, 0, own, work, scale, start, deadline, slot_s, penalty_weight, queues, load, value, step
+        )
     order[0] = np.argsort(bounds[0])
     pos[0] = 0
     while depth >= 0:
@@ -153,8 +155,9 @@ def branch_and_bound(b, args, placement, out, at, along, slot_s, penalty_weight,
         nodes += 1
         for i in range(L):
             row[depth] = i
-            bounds[depth, i] = _bound(row, depth, own, work, scale, start, deadline, slot_s, penalty_weight, queues,
-                                      load, value, step)
+            bounds[depth, i] = _bound(
+                row, depth, own, work, scale, start, deadline, slot_s, penalty_weight, queues, load, value, step
+            )
         order[depth] = np.argsort(bounds[depth])
         pos[depth] = 0
     return best, -best_cost, nodes
@@ -164,8 +167,10 @@ def solve(state: core.State, method: str = "auto") -> tuple[np.ndarray, np.ndarr
     """Placements (B, M) maximising each row's slot reward, and those rewards (B,), for a single-device
     state. ``method``: "enumerate", "branch-and-bound" or "auto" (enumeration up to ENUMERATION_LIMIT)."""
     if state.num_devices != 1:
-        raise ValueError(f"exact-slot: single-device states only (the joint space of {state.num_devices} devices "
-                         "is not searched); got A = {state.num_devices}")
+        raise ValueError(
+            f"exact-slot: single-device states only (the joint space of {state.num_devices} devices "
+            "is not searched); got A = {state.num_devices}"
+        )
     if method not in ("auto", "enumerate", "branch-and-bound"):
         raise ValueError(f"method must be 'auto', 'enumerate' or 'branch-and-bound', got {method!r}")
     cfg = state.cfg
@@ -178,8 +183,9 @@ def solve(state: core.State, method: str = "auto") -> tuple[np.ndarray, np.ndarr
         if enumerate_:
             placements[b], rewards[b] = core.best_enumerated(b, args, *scratch)
         else:
-            placements[b], rewards[b], _ = branch_and_bound(b, args, *scratch, cfg.slot_s, cfg.penalty_weight,
-                                                            not cfg.contention_free)
+            placements[b], rewards[b], _ = branch_and_bound(
+                b, args, *scratch, cfg.slot_s, cfg.penalty_weight, not cfg.contention_free
+            )
     return placements, rewards
 
 
