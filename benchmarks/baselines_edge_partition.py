@@ -32,8 +32,8 @@ import gymnasium as gym
 import numpy as np
 
 import baselines
-from benchmarks.files import write_atomically
 import edge_envs  # noqa: F401  (registers EdgePartition-v0)
+from benchmarks.files import write_atomically
 
 SCENARIOS = {
     "vgg16-M6-N4-lambda60": {},
