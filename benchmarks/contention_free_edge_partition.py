@@ -2,8 +2,9 @@
 
 Without contention (no queues, fixed speeds and rates, a still device) every slot is an
 independent shortest-path problem that the chain DP (``chain-dp``) solves exactly (tested against
-brute force; so does ``exact-slot``), so its return is the best any policy can reach. Issue 4's target: the multi-task A3C within 3% of it. Three variants are
-trained per seed through ``agents.train.train`` (the function behind ``edge-envs train``):
+brute force; so does ``exact-slot``), so its return is the best any policy can reach. Issue 4's
+target: the multi-task A3C within 3% of it. Three variants are trained per seed through
+``agents.train.train`` (the function behind ``edge-envs train``):
 
 * ``mtl-a3c``: the EdgePartition-v0 preset (independent branches);
 * ``mtl-a3c bandit``: the preset with ``gamma`` 0 (a placement has no effect on later slots here,
@@ -39,7 +40,11 @@ ENV_KWARGS = {"contention_free": True, "episode_slots": 200}
 BASELINES = ("chain-dp", "exact-slot", "best-single-server", "greedy")
 OPTIMUM = "chain-dp"  # exact without contention
 BANDIT = {"gamma": 0.0, "normalize_advantage": True}
-VARIANTS = {"mtl-a3c": {}, "mtl-a3c bandit": BANDIT, "mtl-a3c chained": {**BANDIT, "chain_branches": True}}  # over the preset
+VARIANTS = {
+    "mtl-a3c": {},
+    "mtl-a3c bandit": BANDIT,
+    "mtl-a3c chained": {**BANDIT, "chain_branches": True},
+}  # over the preset
 EVAL_SEED = 10_000
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "contention_free_edge_partition.md"
 
@@ -71,8 +76,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as logdir:
         for variant, options in VARIANTS.items():
             for seed in range(args.seeds):
-                result = train(ENV_ID, "mtl-a3c", args.steps, seed=seed, logdir=logdir, env_kwargs=ENV_KWARGS,
-                               options={"workers": args.workers, **options}, progress=False)
+                result = train(
+                    ENV_ID,
+                    "mtl-a3c",
+                    args.steps,
+                    seed=seed,
+                    logdir=logdir,
+                    env_kwargs=ENV_KWARGS,
+                    options={"workers": args.workers, **options},
+                    progress=False,
+                )
                 names = BASELINES if not rows else ()  # the baselines are deterministic: play them once
                 label = f"{variant} (seed {seed})"
                 rows.update(compare(result.policy, ENV_ID, ENV_KWARGS, args.episodes, EVAL_SEED, names, label=label))
@@ -83,9 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         f"# Contention-free {ENV_ID} {ENV_KWARGS}: multi-task A3C against the exact chain DP",
         "",
         f"Each variant trained {args.steps} env steps per seed ({args.workers} workers); {args.episodes} held-out "
-        f"episodes (seeds {EVAL_SEED}..), argmax actions. Gap = (cost - chain-dp cost) / chain-dp cost (chain-dp and exact-slot are exact here). "
-        "Target: within 3%.",
-        "Options over the EdgePartition-v0 preset: " + "; ".join(f"{v}: {o or 'none'}" for v, o in VARIANTS.items()) + ".",
+        f"episodes (seeds {EVAL_SEED}..), argmax actions. Gap = (cost - chain-dp cost) / chain-dp cost (chain-dp "
+        "and exact-slot are exact here). Target: within 3%.",
+        "Options over the EdgePartition-v0 preset: "
+        + "; ".join(f"{v}: {o or 'none'}" for v, o in VARIANTS.items())
+        + ".",
         "",
         "| policy | return | gap to chain-dp |",
         "| --- | ---: | ---: |",

@@ -80,9 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             trained[algo] = result
             rows[algo] = timed_episodes(result.policy, make_env(ENV_ID, ENV_KWARGS), args.episodes, EVAL_SEED)
-            log(
-                f"    {algo}: trained in {result.wall_s:.0f} s, evaluation return {sum(rows[algo]['returns']) / args.episodes:.4g}"
-            )
+            mean = sum(rows[algo]["returns"]) / args.episodes
+            log(f"    {algo}: trained in {result.wall_s:.0f} s, evaluation return {mean:.4g}")
     extra = {"header": ["delay / episode", "penalty / episode", "energy J / episode", "train s"]}
     for name, row in rows.items():
         if "delay" in row:

@@ -32,9 +32,9 @@ from numba import njit
 from edge_envs.edge_partition import core
 
 ENUMERATION_LIMIT = 1024
-"""Largest number of placements (N+1)^M that "auto" enumerates; beyond it, branch and bound. Branch and
-bound already wins at the default size (VGG16, M = 6, N = 4: about 0.1 ms a slot against 2.2 ms for the
-15,625 placements; benchmarks/results/exact_slot_edge_partition.md)."""
+"""Largest number of placements (N+1)^M that "auto" enumerates; beyond it, branch and bound, which already
+wins at the default size (VGG16, M = 6, N = 4: about 16x faster than enumerating the 15,625 placements; the
+timing table of benchmarks/results/baselines_edge_partition.md)."""
 
 _MARGIN = 1e-12  # relative rounding margin of the pruning test
 
