@@ -14,6 +14,7 @@ queues, background load, mobility, fading, energy budget) with one change for sp
 ``episode_slots=200`` instead of 600 (every row, training and evaluation, uses the same kwargs).
 
     python -m benchmarks.main_job                                  # ~4-5 min on 2 cores
+    python -m benchmarks.main_job --out benchmarks/results/main_job.md
     python -m benchmarks.main_job --steps 2000 --episodes 2 --imitation-steps 400   # smoke
 """
 
@@ -24,8 +25,10 @@ import os
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from benchmarks.edge_partition_eval import MTL_OPTIONS, baseline_rows, table, timed_episodes
+from benchmarks.files import write_atomically
 
 ENV_ID = "EdgePartition-v0"
 ENV_KWARGS = {"episode_slots": 200}
@@ -49,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="A3C worker processes (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--logdir", default=None, help="run folders (default: a temporary folder)")
+    parser.add_argument("--out", type=Path, default=None, help="also write the table to this Markdown file")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
@@ -99,8 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         "gap to bound / vs exact-slot: the extra cost in percent of the bound's / exact-slot's; return ± std over "
         "the episodes.",
     ]
+    lines.append(f"\n(main job: {time.perf_counter() - started:.0f} s in all)")
     print("\n".join(lines))
-    print(f"\n(main job: {time.perf_counter() - started:.0f} s in all)")
+    if args.out:
+        write_atomically(args.out, "\n".join(lines) + "\n")
     return 0
 
 
