@@ -74,7 +74,7 @@ class A3COptions:
     chain_prior: float = 10.0
     """initial logit bonus of a chained branch for repeating the previous branch's choice (learned from there on)"""
     imitation_teacher: str = ""
-    """baseline whose choices warm-start the network by imitation before A3C, e.g. exact-slot ('': none; agents.imitation)"""
+    """baseline whose choices warm-start the network before A3C, e.g. exact-slot ('': none; agents.imitation)"""
     imitation_steps: int = 0
     """env steps (slots) of teacher-labelled rollouts for the warm start, split over the rounds (0: no warm start)"""
     imitation_rounds: int = 3
@@ -104,8 +104,8 @@ class A3COptions:
             ("reward_scale", self.reward_scale > 0, "> 0"),
             ("chain_prior", np.isfinite(self.chain_prior), "a finite number"),
             ("imitation_steps", self.imitation_steps >= 0, ">= 0"),
-            ("imitation_teacher", isinstance(self.imitation_teacher, str) and (self.imitation_teacher or not self.imitation_steps),
-             "a baseline name when imitation_steps > 0"),
+            ("imitation_teacher", isinstance(self.imitation_teacher, str)
+             and bool(self.imitation_teacher or not self.imitation_steps), "a baseline name when imitation_steps > 0"),
             ("imitation_rounds", self.imitation_rounds >= 1, ">= 1"),
             ("imitation_envs", self.imitation_envs >= 1, ">= 1"),
             ("imitation_epochs", self.imitation_epochs >= 1, ">= 1"),
