@@ -74,6 +74,18 @@ class A3COptions:
     """each branch also sees the previous branch's choice (a learned logit offset), so a chain of blocks can move between servers together (our extension; agents.networks)"""
     chain_prior: float = 10.0
     """initial logit bonus of a chained branch for repeating the previous branch's choice (learned from there on)"""
+    imitation_teacher: str = ""
+    """baseline whose choices warm-start the network before A3C, e.g. exact-slot ('': none; agents.imitation)"""
+    imitation_steps: int = 0
+    """env steps (slots) of teacher-labelled rollouts for the warm start, split over the rounds (0: no warm start)"""
+    imitation_rounds: int = 3
+    """rounds of the warm start: the first follows the teacher, the others the network (DAgger)"""
+    imitation_envs: int = 8
+    """env copies the warm start's rollouts run on"""
+    imitation_epochs: int = 30
+    """passes over the labelled states after each round"""
+    imitation_lr: float = 1e-3
+    """Adam learning rate of the warm start"""
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -92,6 +104,13 @@ class A3COptions:
             ("max_grad_norm", self.max_grad_norm > 0, "> 0"),
             ("reward_scale", self.reward_scale > 0, "> 0"),
             ("chain_prior", np.isfinite(self.chain_prior), "a finite number"),
+            ("imitation_steps", self.imitation_steps >= 0, ">= 0"),
+            ("imitation_teacher", isinstance(self.imitation_teacher, str)
+             and bool(self.imitation_teacher or not self.imitation_steps), "a baseline name when imitation_steps > 0"),
+            ("imitation_rounds", self.imitation_rounds >= 1, ">= 1"),
+            ("imitation_envs", self.imitation_envs >= 1, ">= 1"),
+            ("imitation_epochs", self.imitation_epochs >= 1, ">= 1"),
+            ("imitation_lr", self.imitation_lr > 0, "> 0"),
         ]
         for name, ok, allowed in checks:
             if not ok:
@@ -262,6 +281,7 @@ class A3CTrainer:
         actor, critic = self.model.parameter_groups()
         self.optimizer = SharedRMSprop([(actor, options.lr_actor), (critic, options.lr_critic)], options.rmsprop_alpha, options.rmsprop_eps)
         self.steps = self.updates = 0
+        self.imitation = None  # the warm start's report (agents.imitation), once it has run
 
     def restore(self, payload: dict) -> None:
         """Continue from a checkpoint: parameters, RMSProp statistics, step and update counts."""
@@ -286,7 +306,15 @@ class A3CTrainer:
         }
 
     def train(self, total_steps: int, monitor, checkpoint=None, checkpoint_every: int = 0) -> None:
-        """Run the workers until ``total_steps`` env steps in all; ``checkpoint(payload)`` every K updates."""
+        """Run the workers until ``total_steps`` env steps in all; ``checkpoint(payload)`` every K updates.
+        A fresh run with ``imitation_steps`` first warm-starts the network (agents.imitation; its teacher's
+        slots are not counted in the env steps)."""
+        if self.options.imitation_steps > 0 and self.steps == 0 and self.updates == 0:
+            from agents.imitation import warm_start
+
+            with torch.random.fork_rng(devices=[]):
+                self.imitation = warm_start(self.model, self.env_id, self.env_kwargs, self.options, self.seed)
+            monitor.losses(0, {f"imitation_{key}": value for key, value in self.imitation.items()})
         ctx = mp.get_context("spawn")
         counters = _Counters(ctx, self.steps, self.updates)
         job = _Job(self.env_id, self.env_kwargs, self.options, self.seed, int(total_steps))

@@ -72,3 +72,13 @@ def a3c_loss(
     value = (advantage**2).mean()  # Eq. (19)
     total = actor + value + sharing_coef * sharing_penalty
     return LossTerms(total, policy, value, entropy, sharing_penalty)
+
+
+def imitation_loss(logits, values, actions, returns, sharing_penalty, sharing_coef: float) -> LossTerms:
+    """Behaviour cloning of a teacher's actions (agents.imitation): the mean over branches and the batch of
+    -log pi_i(a_i | X) (the ``policy`` term), the critic's squared error to the returns, soft sharing."""
+    log_probs = torch.log_softmax(logits, dim=-1)
+    policy = -log_probs.gather(2, actions.unsqueeze(-1)).mean()
+    entropy = -(log_probs.exp() * log_probs).sum(-1).mean()
+    value = ((returns - values) ** 2).mean() if returns.numel() else values.sum() * 0.0
+    return LossTerms(policy + value + sharing_coef * sharing_penalty, policy, value, entropy, sharing_penalty)

@@ -1,14 +1,18 @@
-"""Every EdgePartition-v0 baseline's mean episode return, 95% confidence interval and gap to the DP oracle.
+"""Every EdgePartition-v0 baseline's mean episode return, 95% confidence interval, gap to the bound and decision time.
 
-Three scenarios (issue 3): VGG16 in M=6 blocks over N=4 servers at lambda=60 tasks/s (the default),
-ResNet32 in M=9 blocks over N=7 servers at lambda=110, and the contention-free configuration (at
-the default sizes), where the DP oracle is exact. Episode i of a scenario is the env reset with
-seed ``seed + i``; all of a scenario's episodes run together in the batched vector env (row i of
-``EdgePartitionVectorEnv`` equals the single env with that seed), and each policy is seeded once per
-scenario with ``seed``. An episode's return is the sum of its slot rewards up to its end; the 95%
-interval is Student's t over the episodes. The gap to the oracle compares mean costs (minus the
-mean returns): ``(cost - cost_oracle) / cost_oracle``, so a negative gap beats the oracle (possible
-outside the contention-free scenario, where the oracle is myopic).
+Four scenarios: VGG16 in M=6 blocks over N=4 servers at lambda=60 tasks/s (the default), ResNet32 in
+M=9 blocks over N=7 servers at lambda=110, the contention-free configuration (at the default sizes),
+where the chain DP and exact-slot are exact, and ``bursty``: Poisson tasks at 110 per second, where
+the queues a slot leaves matter and exact-slot's myopia shows. Episode i of a scenario is the env
+reset with seed ``seed + i``; all of a scenario's episodes run together in the batched vector env
+(row i of ``EdgePartitionVectorEnv`` equals the single env with that seed), and each policy is
+seeded once per scenario with ``seed``. An episode's return is the sum of its slot rewards up to its
+end; the 95% interval is Student's t over the episodes.
+
+The bound (``baselines.edge_partition.REFERENCES["lower-bound"]``) is an upper bound on any policy's
+return in each episode, from the episode's exogenous draws. The gap to it compares mean costs (minus
+the mean returns): ``(cost - cost_bound) / cost_bound``, >= 0 for every policy. A second table times
+exact-slot's two methods per decision by model and size.
 
     python -m benchmarks.baselines_edge_partition --episodes 8 --slots 100
     python -m benchmarks.baselines_edge_partition --episodes 3 --slots 20      # about a minute
@@ -19,6 +23,7 @@ The Markdown table is printed and written (atomically) to ``--out``.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -27,19 +32,24 @@ import gymnasium as gym
 import numpy as np
 
 import baselines
-from agents.evaluate import mean_ci95, t_quantile_975  # noqa: F401  (the one 95% CI; tests reach it here)
-from benchmarks.files import write_atomically
 import edge_envs  # noqa: F401  (registers EdgePartition-v0)
+from agents.evaluate import mean_ci95, t_quantile_975  # noqa: F401  (t_quantile_975: re-exported for the tests)
+from benchmarks.files import RESULTS_DIR, write_atomically
 
 SCENARIOS = {
     "vgg16-M6-N4-lambda60": {},
     "resnet32-M9-N7-lambda110": {"model": "resnet32", "num_blocks": 9, "num_servers": 7, "task_rate": 110.0},
     "contention-free": {"contention_free": True},
+    "bursty": {"task_rate": 110.0, "poisson_tasks": True},
 }
 """Scenario name -> EdgePartitionConfig overrides (on top of the defaults: VGG16, M=6, N=4, lambda=60)."""
 
-ORACLE = "dp-oracle"
-DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "baselines_edge_partition.md"
+BOUND = "bound"
+TIMING_SIZES = (("vgg16", 6, 4), ("vgg16", 8, 4), ("vgg16", 12, 4), ("resnet32", 9, 7), ("resnet32", 12, 9))
+"""(model, M, N) of the exact-slot timing table."""
+ENUMERATION_TIMED = 400_000
+"""Largest placement space the timing table enumerates (beyond: seconds per decision, "not run")."""
+DEFAULT_OUT = RESULTS_DIR / "baselines_edge_partition.md"
 
 def episode_returns(env_kwargs: dict, policy_name: str, episodes: int, seed: int) -> tuple[np.ndarray, float]:
     """Return of each episode (seeds seed .. seed+episodes-1) under ``policy_name``, and the policy's
@@ -63,43 +73,90 @@ def episode_returns(env_kwargs: dict, policy_name: str, episodes: int, seed: int
     return returns, thinking / decisions
 
 
-def cost_gap(mean_return: float, oracle_return: float) -> float:
-    """Percent by which a mean return's cost (minus the return) exceeds the oracle's."""
-    oracle_cost = -oracle_return
-    return 100.0 * (-mean_return - oracle_cost) / oracle_cost
+def cost_gap(mean_return: float, reference_return: float) -> float:
+    """Percent by which a mean return's cost (minus the return) exceeds the reference's."""
+    reference_cost = -reference_return
+    return 100.0 * (-mean_return - reference_cost) / reference_cost
+
+
+def bound_returns(env_kwargs: dict, episodes: int, seed: int) -> np.ndarray:
+    """The bound on the return of each episode (seeds seed .. seed+episodes-1)."""
+    from baselines.edge_partition import REFERENCES
+
+    env = gym.make("EdgePartition-v0", **env_kwargs)
+    return np.array([REFERENCES["lower-bound"](env, seed + i) for i in range(episodes)])
 
 
 def run(scenarios: list[str], policies: list[str], episodes: int, slots: int, seed: int, log=print) -> dict:
-    """{scenario: {policy: (mean, ci95 half-width, gap to the oracle in %, s per decision)}}."""
+    """{scenario: {policy or BOUND: (mean, ci95 half-width, gap to the bound in %, s per decision)}}."""
     results = {}
     for scenario in scenarios:
         kwargs = {**SCENARIOS[scenario], "episode_slots": slots}
-        rows = {}
+        start = time.perf_counter()
+        rows = {BOUND: (*mean_ci95(bound_returns(kwargs, episodes, seed)), float("nan"))}
+        log(f"  {scenario:<26} {BOUND:<20} {rows[BOUND][0]:12.4g}  ({time.perf_counter() - start:.1f} s)")
         for name in policies:
             start = time.perf_counter()
             returns, per_decision = episode_returns(kwargs, name, episodes, seed)
             rows[name] = (*mean_ci95(returns), per_decision)
             log(f"  {scenario:<26} {name:<20} {rows[name][0]:12.4g} ± {rows[name][1]:.3g}  "
                 f"({time.perf_counter() - start:.1f} s)")
-        oracle = rows[ORACLE][0] if ORACLE in rows else float("nan")
-        results[scenario] = {name: (mean, ci, cost_gap(mean, oracle), per_decision)
+        bound = rows[BOUND][0]
+        results[scenario] = {name: (mean, ci, cost_gap(mean, bound), per_decision)
                              for name, (mean, ci, per_decision) in rows.items()}
     return results
 
 
-def markdown(results: dict, episodes: int, slots: int, seed: int) -> str:
+def exact_slot_timing(sizes, slots: int, seed: int) -> list[tuple]:
+    """[(model, M, N, placements, ms per decision by enumeration or None, by branch and bound)]: exact-slot
+    deciding ``slots`` slots of the default scenario at each size, one env, after a warm-up call."""
+    from baselines.edge_partition import exact
+
+    rows = []
+    for model, blocks, servers in sizes:
+        env = gym.make("EdgePartition-v0", model=model, num_blocks=blocks, num_servers=servers, episode_slots=slots)
+        size = (servers + 1) ** blocks
+        times = {}
+        for method in ("enumerate", "branch-and-bound"):
+            if method == "enumerate" and size > ENUMERATION_TIMED:
+                times[method] = None
+                continue
+            env.reset(seed=seed)
+            exact.solve(env.unwrapped.state, method)  # compile
+            elapsed = 0.0
+            for _ in range(slots):
+                start = time.perf_counter()
+                placement, _ = exact.solve(env.unwrapped.state, method)
+                elapsed += time.perf_counter() - start
+                env.step(placement[0])
+            times[method] = 1e3 * elapsed / slots
+        rows.append((model, blocks, servers, size, times["enumerate"], times["branch-and-bound"]))
+    return rows
+
+
+def markdown(results: dict, episodes: int, slots: int, seed: int, timing: list | None = None) -> str:
     lines = [f"# EdgePartition-v0 baselines: mean episode return (95% CI, Student t over {episodes} episodes "
              f"of {slots} slots, seeds {seed}..{seed + episodes - 1})", "",
              "Return = sum over the episode's slots of Eq. (14)'s reward (minus seconds of delay + penalty per task). "
-             "Gap = (cost - oracle cost) / oracle cost on mean costs; negative beats the DP oracle (myopic unless "
-             "contention-free). Time = the policy's wall time per decision, amortised over the episodes (one call "
-             "decides a slot for all of them).", ""]
+             "bound = an upper bound on any policy's return in each episode (sum over slots of the exact slot optimum "
+             "with empty queues, capped at the outage charge; baselines.edge_partition.references). "
+             "Gap = (cost - bound cost) / bound cost on mean costs. Time = the policy's wall time per decision, "
+             "amortised over the episodes (one call decides a slot for all of them).", ""]
     for scenario, rows in results.items():
-        lines += [f"## {scenario}", "", "| policy | mean return | 95% CI ± | gap to dp-oracle | ms / decision |",
+        lines += [f"## {scenario}", "", "| policy | mean return | 95% CI ± | gap to bound | ms / decision |",
                   "| --- | ---: | ---: | ---: | ---: |"]
         for name, (mean, ci, gap, per_decision) in sorted(rows.items(), key=lambda item: -item[1][0]):
             width = f"{ci:.3g}" if ci > 1e-9 * abs(mean) else "0"  # a policy the episodes cannot move
-            lines.append(f"| {name} | {mean:.4g} | {width} | {gap:+.1f}% | {1e3 * per_decision:.3g} |")
+            time_cell = "-" if math.isnan(per_decision) else f"{1e3 * per_decision:.3g}"
+            lines.append(f"| {name} | {mean:.4g} | {width} | {gap:+.2f}% | {time_cell} |")
+        lines.append("")
+    if timing:
+        lines += ["## exact-slot: ms per decision by model and size (one env, default scenario otherwise)", "",
+                  "| model | M | N | (N+1)^M placements | enumeration | branch and bound |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for model, blocks, servers, size, enum_ms, bb_ms in timing:
+            enum_cell = "not run" if enum_ms is None else f"{enum_ms:.3g}"
+            lines.append(f"| {model} | {blocks} | {servers} | {size:,} | {enum_cell} | {bb_ms:.3g} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -110,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slots", type=int, default=600, help="slots per episode (the seed's T = 600)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode and of the policies")
     parser.add_argument("--scenarios", nargs="+", choices=sorted(SCENARIOS), default=list(SCENARIOS))
-    parser.add_argument("--policies", nargs="+", default=None, help="default: every baseline (the oracle included)")
+    parser.add_argument("--policies", nargs="+", default=None, help="default: every baseline")
+    parser.add_argument("--timing-slots", type=int, default=20, help="slots of the exact-slot timing table (0: skip)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write")
     args = parser.parse_args(argv)
     if args.episodes < 2 or args.slots < 1:
@@ -121,8 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown policies {unknown}; available: {known}")
     results = run(args.scenarios, policies, args.episodes, args.slots, args.seed,
-                  log=lambda line: print(line, file=sys.stderr))
-    table = markdown(results, args.episodes, args.slots, args.seed)
+                  log=lambda line: print(line, file=sys.stderr, flush=True))
+    timing = exact_slot_timing(TIMING_SIZES, args.timing_slots, args.seed) if args.timing_slots > 0 else None
+    table = markdown(results, args.episodes, args.slots, args.seed, timing)
     print(table)
     write_atomically(args.out, table + "\n")
     return 0

@@ -37,10 +37,10 @@ import baselines
 import edge_envs  # noqa: F401  (registers EdgeUpload-v0)
 from baselines.edge_upload import REFERENCES
 from benchmarks.baselines_edge_partition import mean_ci95
-from benchmarks.files import publish
+from benchmarks.files import RESULTS_DIR, publish
 from edge_envs.edge_upload import core, edge_cloud
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = RESULTS_DIR
 DEFAULT_OUT = RESULTS / "baselines_edge_upload.md"
 SETTINGS = {
     "single-user": lambda model: {"model": model},

@@ -28,13 +28,13 @@ import numpy as np
 
 from agents.evaluate import EVAL_SEED, compare, summarize
 from agents.train import train
-from benchmarks.files import publish
+from benchmarks.files import RESULTS_DIR, publish
 from edge_envs.service_migration import SEED_PRINTED_NOISE_PSD_DBM_PER_HZ
 
 ENV_ID = "ServiceMigration-v0"
 ENV_KWARGS = {"backend": "bound", "noise_psd_dbm_per_hz": SEED_PRINTED_NOISE_PSD_DBM_PER_HZ}
 BASELINES = ("sm3fl", "mfl-fr", "mfl-nsm", "fedbcd", "mds")
-RESULTS = Path(__file__).parent / "results" / "ppo_service_migration.md"
+RESULTS = RESULTS_DIR / "ppo_service_migration.md"
 
 
 def run(seeds: int, steps: int, episodes: int, logdir: Path) -> dict[str, list[float]]:

@@ -27,10 +27,10 @@ import torch
 import baselines
 from agents.checkpoint import load_checkpoint
 from agents.policy import policy_from_payload
-from benchmarks.files import publish
+from benchmarks.files import RESULTS_DIR, publish
 from edge_envs import multiserver_fl_v0
 
-RESULTS = Path(__file__).parent / "results" / "rl_multiserver_fl.md"
+RESULTS = RESULTS_DIR / "rl_multiserver_fl.md"
 RULES = ("spaa", "dwaa", "sa", "ba", "wa", "single-server")
 
 

@@ -26,11 +26,11 @@ import gymnasium as gym
 import numpy as np
 
 import baselines
-from benchmarks.files import publish
 import edge_envs  # noqa: F401  (registers the ids)
+from benchmarks.files import RESULTS_DIR, publish
 from edge_envs.service_migration import SEED_PRINTED_NOISE_PSD_DBM_PER_HZ
 
-RESULTS = Path(__file__).parent / "results" / "table2_service_migration.md"
+RESULTS = RESULTS_DIR / "table2_service_migration.md"
 NOISE = {"errata": -147.0, "seed-printed": SEED_PRINTED_NOISE_PSD_DBM_PER_HZ}
 # (row, baseline, env overrides, policy kwargs)
 FRAMEWORKS = (

@@ -26,10 +26,10 @@ import numpy as np
 import torch
 
 import baselines
-from benchmarks.files import publish
+from benchmarks.files import RESULTS_DIR, publish
 from edge_envs import multiserver_fl_v0
 
-RESULTS = Path(__file__).parent / "results"  # tables_multiserver_fl.md (digits), tables_multiserver_fl_mnist.md
+RESULTS = RESULTS_DIR  # tables_multiserver_fl.md (digits), tables_multiserver_fl_mnist.md
 SCENARIOS = {"default": {}, "one faulty server (label flip)": {"num_faulty": 1}, "handover off": {"handover": False}}
 RULES = ("spaa", "dwaa", "sa", "ba", "wa")
 FRAMEWORKS = (

@@ -24,10 +24,10 @@ import gymnasium as gym
 import numba
 
 import edge_envs  # noqa: F401  (registers EdgePartition-v0)
-from benchmarks.files import publish
+from benchmarks.files import RESULTS_DIR, publish
 
 SINGLE_TARGET, VECTOR_TARGET = 0.5, 0.3
-DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "throughput_edge_partition.md"
+DEFAULT_OUT = RESULTS_DIR / "throughput_edge_partition.md"
 
 
 def single_rate(env_id: str, steps: int, seed: int = 0, **kwargs) -> float:

@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.files import publish
+from benchmarks.files import RESULTS_DIR, publish
 from edge_envs import multiserver_fl_v0
 from edge_envs.multiserver_fl.clients import minibatch_plan, train_batched, train_per_client
 from edge_envs.multiserver_fl.config import MultiServerFLConfig
 from edge_envs.multiserver_fl.generator import RandomGenerator
 
-RESULTS = Path(__file__).parent / "results" / "throughput_multiserver_fl.md"
+RESULTS = RESULTS_DIR / "throughput_multiserver_fl.md"
 
 
 def _rate(fn, seconds: float) -> float:

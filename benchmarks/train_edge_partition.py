@@ -1,34 +1,43 @@
-"""Training benchmark on EdgePartition-v0: every agent, M = 6 and M = 12 blocks, equal env steps.
+"""Training benchmark on EdgePartition-v0: agents over several seeds beside every baseline and the bound.
 
-Each algorithm (``mtl-a3c``, ``a3c``, ``dqn``, ``ppo``, ``a2c``) is trained through
-``agents.train.train`` (the function behind ``edge-envs train``) for the same number of env steps
-on each seed, for each number of blocks M (VGG16, N = 4 edge servers, 60 tasks/s, queues,
-background load, mobility, fading and the energy budget of the default scenario; episodes
-shortened to ``--episode-slots`` for speed). PPO and A2C step ``--sb3-envs`` env copies in
-lockstep (DQN one: more copies would change its updates per sample). The single-head A3C and DQN choose among the
-(N+1)^M joint placements: at M = 12 that is 5^12 = 244M actions, which they refuse
-(``agents.spaces.JointActionCodec``); the table says "n/a (joint space too large)".
+Each algorithm (default ``mtl-a3c`` and ``ppo``; also ``a3c``, ``dqn``, ``a2c``) is trained through
+``agents.train.train`` (the function behind ``edge-envs train``) for the same number of env steps on
+each seed, in each scenario (``SCENARIOS``; episodes shortened to ``--episode-slots`` for speed):
+
+* ``default``: VGG16, M = 6 blocks, N = 4 edge servers, 60 tasks/s, queues, background load,
+  mobility, fading and the energy budget (the main job's scenario);
+* ``unseen``: ResNet32, M = 9, N = 7, 110 tasks/s: a larger model, more servers, heavier load, on
+  which no option was tuned;
+* ``bursty``: the default with Poisson tasks at 110 per second: queues build up, so what a slot
+  leaves for the next ones matters, and ``exact-slot`` (myopic) falls short of the bound.
+
+mtl-a3c uses ``MTL_OPTIONS`` (chained branches, warm-started by imitation of ``exact-slot`` on
+``--imitation-steps`` labelled slots, not counted in the env steps). PPO and A2C step ``--sb3-envs``
+env copies in lockstep (DQN one). The single-head A3C and DQN choose among the (N+1)^M joint
+placements and refuse spaces too large (``agents.spaces.JointActionCodec``): "n/a (joint space too large)".
 
 After training, each agent plays ``--eval-episodes`` held-out episodes (seeds 10000, 10001, ...;
-argmax actions) and the baselines play the same ones (greedy, APDI, RPDI = ``random``, and the
-per-slot DP oracle, which is exact only without contention).
+argmax actions; the main job's episodes), and every baseline (``benchmarks.edge_partition_eval``)
+and the bound on any policy's return play the same ones. The table gives the mean return (± std
+over seeds for agents, over episodes for baselines), the gap to the bound and to exact-slot, and
+the decision time per slot.
 
-Episodes to converge (stated in the table too): per seed, the training returns are smoothed by a
-moving average over ``SMOOTH`` episodes; the final level is the mean return of the last 10% of the
-episodes; the run has converged at the first episode where the smoothed return has covered 95% of
-the way from its first value to the final level. Reported as the mean over seeds.
+Episodes to converge: per seed, the training returns are smoothed by a moving average over
+``SMOOTH`` episodes; the final level is the mean return of the last 10% of the episodes; the run
+has converged at the first episode where the smoothed return has covered 95% of the way from its
+first value to the final level. Reported as the mean over seeds.
 
-A throughput measure trains the multi-task A3C (``--workers`` worker processes) and SB3 PPO
-(one process, ``--sb3-envs`` env copies as in training) on the same env for ``--throughput-steps`` steps each, alternately, ``--throughput-repeats``
-times, in this one run, and reports env steps/s of each and their ratio.
+A throughput measure (``--throughput-steps`` > 0) trains the multi-task A3C (``--workers`` worker
+processes, no warm start) and SB3 PPO (``--sb3-envs`` env copies) on the default scenario for that
+many steps each, alternately, ``--throughput-repeats`` times, and reports env steps/s and their ratio.
 
-Writes (atomically: temp file + os.replace) into ``--out`` (default benchmarks/results/):
-``train_edge_partition.md`` (tables), ``train_edge_partition_M{M}.png`` (return vs env steps, mean
-over seeds, baselines as horizontal lines) and ``train_edge_partition.json`` (the raw numbers).
+Writes (atomically) into ``--out`` (default benchmarks/results/): ``train_edge_partition.md``,
+``train_edge_partition_{scenario}.png`` (training return vs env steps, mean over seeds, bound and
+baselines as horizontal lines) and ``train_edge_partition.json`` (the raw numbers).
 
     python -m benchmarks.train_edge_partition                           # the full configuration
-    python -m benchmarks.train_edge_partition --seeds 1 --steps 256 --episode-slots 16 \\
-        --eval-episodes 1 --throughput-steps 256 --out /tmp/smoke          # smoke
+    python -m benchmarks.train_edge_partition --seeds 1 --steps 256 --episode-slots 16 --imitation-steps 64 \\
+        --eval-episodes 1 --throughput-steps 0 --scenarios default --out /tmp/smoke          # smoke
 """
 
 from __future__ import annotations
@@ -36,28 +45,48 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import math
 import os
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from agents.evaluate import EVAL_SEED, compare, display_name, summarize
-from agents.train import ALGOS, make_options
-from edge_envs.io import write_atomically
+from agents.evaluate import EVAL_SEED
+from agents.train import ALGOS
+from benchmarks.edge_partition_eval import BOUND, LABELS, MTL_OPTIONS, baseline_rows, table, timed_episodes
+from benchmarks.files import RESULTS_DIR
 
 ENV_ID = "EdgePartition-v0"
-BASELINES = ("greedy", "apdi", "random", "dp-oracle")
-RESULTS = Path(__file__).parent / "results"
+SCENARIOS = {
+    "default": {},
+    "unseen": {"model": "resnet32", "num_blocks": 9, "num_servers": 7, "task_rate": 110.0},
+    "bursty": {"task_rate": 110.0, "poisson_tasks": True},
+}
+"""Scenario name -> EdgePartitionConfig overrides (the episode length is added from --episode-slots)."""
+RESULTS = RESULTS_DIR
 SMOOTH = 10
 NOT_ENUMERABLE = "n/a (joint space too large)"
 
 
-def env_kwargs(blocks: int, episode_slots: int) -> dict:
-    return {"num_blocks": int(blocks), "episode_slots": int(episode_slots)}
+def env_kwargs(scenario: str, episode_slots: int) -> dict:
+    return {**SCENARIOS[scenario], "episode_slots": int(episode_slots)}
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def episodes_to_converge(returns, smooth: int = SMOOTH) -> float:
@@ -86,25 +115,39 @@ def binned_curve(episodes, total_steps: int, bins: int) -> np.ndarray:
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
-def train_options(algo: str, args):
-    """The options ``train`` gets: A3C worker processes, or PPO's and A2C's env copies."""
-    if algo in ("mtl-a3c", "a3c"):
-        return make_options(algo, ENV_ID, {"workers": args.workers})
-    return make_options(algo, ENV_ID, {"envs": args.sb3_envs} if algo in ("ppo", "a2c") else {})
+def train_options(algo: str, args, warm: bool = True) -> dict:
+    """The options ``train`` gets: A3C worker processes (mtl-a3c: MTL_OPTIONS and the warm start), or SB3 env copies."""
+    if algo == "mtl-a3c":
+        options = {"workers": args.workers}
+        if warm and args.imitation_steps > 0:
+            options.update(MTL_OPTIONS, imitation_steps=args.imitation_steps)
+        return options
+    if algo == "a3c":
+        return {"workers": args.workers}
+    return {"envs": args.sb3_envs} if algo in ("ppo", "a2c") else {}
 
 
 def run_algo(algo: str, kwargs: dict, args, seed: int, logdir: str) -> dict:
-    """Train one (algo, M, seed) and evaluate it; {"error": message} when the agent refuses the env."""
-    from agents.train import train
+    """Train one (algo, scenario, seed) and evaluate it; {"error": message} when the agent refuses the env."""
+    from agents.envs import make_env
+    from agents.train import make_options, train
 
-    options = train_options(algo, args)
     try:
-        result = train(ENV_ID, algo, args.steps, seed=seed, logdir=logdir, env_kwargs=kwargs, options=options, progress=False)
+        result = train(
+            ENV_ID,
+            algo,
+            args.steps,
+            seed=seed,
+            logdir=logdir,
+            env_kwargs=kwargs,
+            options=make_options(algo, ENV_ID, train_options(algo, args)),
+            progress=False,
+        )
     except ValueError as error:
         if "joint action space" in str(error):
             return {"error": NOT_ENUMERABLE, "message": str(error)}
         raise
-    evaluation = summarize(compare(result.policy, ENV_ID, kwargs, args.eval_episodes, EVAL_SEED, label=algo)[algo])
+    evaluation = timed_episodes(result.policy, make_env(ENV_ID, kwargs), args.eval_episodes, EVAL_SEED)
     returns = [episode.episode_return for _, episode in result.episodes]
     return {
         "steps": result.steps,
@@ -116,79 +159,84 @@ def run_algo(algo: str, kwargs: dict, args, seed: int, logdir: str) -> dict:
     }
 
 
-def run_baselines(kwargs: dict, episodes: int) -> dict:
-    """Summaries of the baselines on the evaluation episodes (the same seeds the agents meet)."""
-    import baselines
-
-    from agents.envs import make_env
-    from agents.evaluate import run_episodes
-
-    out = {}
-    for name in BASELINES:
-        env = make_env(ENV_ID, kwargs)
-        out[name] = summarize(run_episodes(baselines.make_policy(name, env), env, episodes, EVAL_SEED))
-    return out
-
-
 def measure_throughput(args, logdir: str) -> dict:
-    """mtl-a3c (``--workers`` processes) and SB3 PPO, alternately, on the same env: env steps/s and ratio."""
-    from agents.train import train
+    """mtl-a3c (``--workers`` processes) and SB3 PPO, alternately, on the default scenario: env steps/s and ratio."""
+    from agents.train import make_options, train
 
-    kwargs = env_kwargs(args.blocks[0], args.episode_slots)
+    kwargs = env_kwargs("default", args.episode_slots)
     runs = {"mtl-a3c": [], "ppo": []}
     for repeat in range(args.throughput_repeats):
         for algo in runs:
-            result = train(ENV_ID, algo, args.throughput_steps, seed=repeat, logdir=logdir, env_kwargs=kwargs, options=train_options(algo, args), progress=False)
+            result = train(
+                ENV_ID,
+                algo,
+                args.throughput_steps,
+                seed=repeat,
+                logdir=logdir,
+                env_kwargs=kwargs,
+                options=make_options(algo, ENV_ID, train_options(algo, args, warm=False)),
+                progress=False,
+            )
             runs[algo].append(result.steps / result.wall_s)
     a3c, ppo = float(np.median(runs["mtl-a3c"])), float(np.median(runs["ppo"]))
-    return {"env_kwargs": kwargs, "steps": args.throughput_steps, "workers": args.workers, "sb3_envs": args.sb3_envs, "sps": runs, "median_sps": {"mtl-a3c": a3c, "ppo": ppo}, "ratio": a3c / ppo}
+    return {
+        "env_kwargs": kwargs,
+        "steps": args.throughput_steps,
+        "workers": args.workers,
+        "sb3_envs": args.sb3_envs,
+        "sps": runs,
+        "median_sps": {"mtl-a3c": a3c, "ppo": ppo},
+        "ratio": a3c / ppo,
+    }
 
 
-def _fmt(values, spec: str = ".4g") -> str:
-    values = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+def agent_row(runs: list) -> dict:
+    """The runs of one algorithm as a table row: every evaluation episode, the per-seed means, decision time."""
+    return {
+        "returns": [r for run in runs for r in run["eval"]["returns"]],
+        "per_run": [float(np.mean(run["eval"]["returns"])) for run in runs],
+        "decision_s": float(np.mean([run["eval"]["decision_s"] for run in runs])),
+    }
+
+
+def _mean_std(values, spec: str = ".0f") -> str:
+    values = [v for v in values if v == v]
     if not values:
         return "-"
-    mean = float(np.mean(values))
-    return f"{mean:{spec}} ± {np.std(values, ddof=1):.2g}" if len(values) > 1 else f"{mean:{spec}}"
+    return f"{np.mean(values):{spec}} ± {np.std(values, ddof=1):.2g}" if len(values) > 1 else f"{values[0]:{spec}}"
 
 
 def tables(results: dict, args) -> list[str]:
     lines = []
-    for blocks, block in results["blocks"].items():
-        kwargs = block["env_kwargs"]
-        lines += [
-            f"## M = {blocks} blocks ({ENV_ID} {json.dumps(kwargs)}; (N+1)^M = {5 ** int(blocks):,} joint placements)",
-            "",
-            "| policy | eval return | delay / slot (s) | delay / episode (s) | penalty / episode | episodes to converge | train episodes | wall time / run (s) | train steps/s |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        ]
-        for algo in args.algos:
-            runs = block["algos"][algo]
+    for scenario, block in results["scenarios"].items():
+        rows = dict(block["baselines"])
+        extra = {"header": ["seeds", "train s / run", "train steps/s", "episodes to converge"]}
+        refused = []
+        for algo, runs in block["algos"].items():
             if runs and "error" in runs[0]:
-                lines.append(f"| {algo} | {runs[0]['error']} | | | | | | | |")
+                refused.append(f"{algo}: {runs[0]['error']}")
                 continue
-            ev = [r["eval"] for r in runs]
-            lines.append(
-                f"| {algo} | {_fmt([e['return'] for e in ev])} | {_fmt([e.get('delay', np.nan) / e['length'] for e in ev], '.4f')} | "
-                f"{_fmt([e.get('delay', np.nan) for e in ev])} | {_fmt([e.get('penalty', np.nan) for e in ev])} | "
-                f"{_fmt([r['converge_episodes'] for r in runs], '.0f')} | {_fmt([r['episodes'] for r in runs], '.0f')} | "
-                f"{_fmt([r['wall_s'] for r in runs], '.0f')} | {_fmt([r['steps'] / r['wall_s'] for r in runs], '.0f')} |"
-            )
-        for name, s in block["baselines"].items():
-            lines.append(
-                f"| {display_name(name)} (baseline) | {s['return']:.4g} | {s.get('delay', np.nan) / s['length']:.4f} | "
-                f"{s.get('delay', np.nan):.4g} | {s.get('penalty', np.nan):.4g} | - | - | - | - |"
-            )
-        lines.append("")
+            rows[algo] = agent_row(runs)
+            extra[algo] = [
+                str(len(runs)),
+                _mean_std([r["wall_s"] for r in runs]),
+                _mean_std([r["steps"] / r["wall_s"] for r in runs]),
+                _mean_std([r["converge_episodes"] for r in runs]),
+            ]
+        lines += [f"## {scenario} ({ENV_ID} {json.dumps(block['env_kwargs'])})", "", *table(rows, extra), ""]
+        lines += [f"Refused: {'; '.join(refused)}.", ""] if refused else []
     t = results.get("throughput")
     if t:
         lines += [
-            f"## Throughput ({ENV_ID} {json.dumps(t['env_kwargs'])}, {t['steps']} training steps per run, runs alternated {len(t['sps']['ppo'])} times in one process)",
+            f"## Throughput ({ENV_ID} {json.dumps(t['env_kwargs'])}, {t['steps']} training steps per run, runs "
+            f"alternated {len(t['sps']['ppo'])} times in one process)",
             "",
             "| agent | env steps/s (median) | runs |",
             "| --- | ---: | --- |",
-            f"| mtl-a3c, {t['workers']} worker processes | {t['median_sps']['mtl-a3c']:.0f} | {', '.join(f'{v:.0f}' for v in t['sps']['mtl-a3c'])} |",
-            f"| SB3 PPO (one process, {t['sb3_envs']} env copies) | {t['median_sps']['ppo']:.0f} | {', '.join(f'{v:.0f}' for v in t['sps']['ppo'])} |",
+            f"| mtl-a3c, {t['workers']} worker processes | {t['median_sps']['mtl-a3c']:.0f} | "
+            f"{', '.join(f'{v:.0f}' for v in t['sps']['mtl-a3c'])} |",
+            f"| SB3 PPO (one process, {t['sb3_envs']} env copies) | {t['median_sps']['ppo']:.0f} | "
+            f"{', '.join(f'{v:.0f}' for v in t['sps']['ppo'])} |",
             "",
             f"Ratio mtl-a3c / PPO: **{t['ratio']:.2f}x** (training wall time includes the A3C workers' start-up).",
             "",
@@ -196,7 +244,7 @@ def tables(results: dict, args) -> list[str]:
     return lines
 
 
-def plot(block: dict, blocks, args, path: Path) -> None:
+def plot(block: dict, scenario: str, args, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -204,51 +252,76 @@ def plot(block: dict, blocks, args, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     x = (np.arange(args.bins) + 0.5) * args.steps / args.bins
-    for algo in args.algos:
-        runs = block["algos"][algo]
+    for algo, runs in block["algos"].items():
         if not runs or "error" in runs[0]:
             continue
         curves = np.array([r["curve"] for r in runs], dtype=float)
-        with np.errstate(invalid="ignore"), __import__("warnings").catch_warnings():
-            __import__("warnings").simplefilter("ignore", RuntimeWarning)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(curves, axis=0)
         ok = ~np.isnan(mean)
         ax.plot(x[ok], mean[ok], marker=".", label=f"{algo} (training, mean of {len(runs)} seeds)")
-    for i, (name, s) in enumerate(block["baselines"].items()):
-        ax.axhline(s["return"], ls="--", lw=1, color=f"C{5 + i}", label=f"{display_name(name)} (eval)")
+    for i, (name, row) in enumerate(block["baselines"].items()):
+        if name in (BOUND, "exact-slot", "ga", "greedy"):
+            ax.axhline(
+                np.mean(row["returns"]), ls="--", lw=1, color=f"C{5 + i % 5}", label=f"{LABELS.get(name, name)} (eval)"
+            )
     ax.set_yscale("symlog", linthresh=10)
     ax.set_xlabel("env steps")
     ax.set_ylabel("episode return (symlog)")
-    ax.set_title(f"EdgePartition-v0, M = {blocks}, {args.episode_slots}-slot episodes")
+    ax.set_title(f"EdgePartition-v0, {scenario}, {args.episode_slots}-slot episodes")
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
-    write_atomically(path, buffer.getvalue())
+    write_bytes_atomically(path, buffer.getvalue())
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description="Train every agent on EdgePartition-v0 (M = 6, 12) and tabulate.")
-    parser.add_argument("--algos", default=",".join(ALGOS), help=f"comma-separated algorithms (default {','.join(ALGOS)})")
-    parser.add_argument("--blocks", default="6,12", help="comma-separated numbers of blocks M (default 6,12)")
-    parser.add_argument("--seeds", type=int, default=2, help="training seeds per (algo, M) (default 2)")
-    parser.add_argument("--steps", type=int, default=60_000, help="env steps per training run (default 60000)")
-    parser.add_argument("--episode-slots", type=int, default=200, help="slots per episode (default 200; the env's default is 600)")
-    parser.add_argument("--eval-episodes", type=int, default=3, help="held-out evaluation episodes (default 3)")
+    parser = argparse.ArgumentParser(
+        description="Train agents on EdgePartition-v0 scenarios beside every baseline and the bound."
+    )
+    parser.add_argument(
+        "--algos",
+        default="mtl-a3c,ppo",
+        help=f"comma-separated algorithms among {','.join(ALGOS)} (default mtl-a3c,ppo)",
+    )
+    parser.add_argument(
+        "--scenarios", default=",".join(SCENARIOS), help=f"comma-separated scenarios among {','.join(SCENARIOS)}"
+    )
+    parser.add_argument("--seeds", type=int, default=2, help="training seeds per (algo, scenario) (default 2)")
+    parser.add_argument("--steps", type=int, default=150_000, help="env steps per training run (default 150000)")
+    parser.add_argument(
+        "--imitation-steps",
+        type=int,
+        default=12_000,
+        help="exact-slot-labelled slots warm-starting mtl-a3c (default 12000; 0: none)",
+    )
+    parser.add_argument(
+        "--episode-slots", type=int, default=200, help="slots per episode (default 200; the env's default is 600)"
+    )
+    parser.add_argument("--eval-episodes", type=int, default=5, help="held-out evaluation episodes (default 5)")
     parser.add_argument("--workers", type=int, default=2, help="A3C worker processes (default 2)")
     parser.add_argument("--sb3-envs", type=int, default=8, help="env copies PPO and A2C step in lockstep (default 8)")
     parser.add_argument("--bins", type=int, default=30, help="env-step bins of the learning curves (default 30)")
-    parser.add_argument("--throughput-steps", type=int, default=30_000, help="steps per throughput run (0: skip; default 30000)")
-    parser.add_argument("--throughput-repeats", type=int, default=2, help="alternated throughput runs per agent (default 2)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the result files (default benchmarks/results)")
+    parser.add_argument("--throughput-steps", type=int, default=0, help="steps per throughput run (default 0: skip)")
+    parser.add_argument(
+        "--throughput-repeats", type=int, default=2, help="alternated throughput runs per agent (default 2)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="folder of the result files (default benchmarks/results)"
+    )
     args = parser.parse_args(argv)
     args.algos = [a.strip() for a in args.algos.split(",") if a.strip()]
     unknown = sorted(set(args.algos) - set(ALGOS))
     if unknown:
         parser.error(f"unknown algorithms {unknown}; choose from {list(ALGOS)}")
-    args.blocks = [int(b) for b in args.blocks.split(",") if b.strip()]
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = sorted(set(args.scenarios) - set(SCENARIOS))
+    if unknown:
+        parser.error(f"unknown scenarios {unknown}; choose from {list(SCENARIOS)}")
     for name in ("seeds", "steps", "eval_episodes", "workers", "bins", "throughput_repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
@@ -259,22 +332,38 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
+    from agents.envs import make_env
+
     torch.set_num_threads(1)
     args = parse_args(argv)
     started = time.perf_counter()
-    results = {"config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}, "blocks": {}}
+
+    def log(text):
+        print(f"[{time.perf_counter() - started:5.0f} s] {text}", file=sys.stderr, flush=True)
+
+    results = {"config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}, "scenarios": {}}
     with tempfile.TemporaryDirectory() as logdir:
-        for blocks in args.blocks:
-            kwargs = env_kwargs(blocks, args.episode_slots)
-            block = {"env_kwargs": kwargs, "algos": {}, "baselines": run_baselines(kwargs, args.eval_episodes)}
-            results["blocks"][str(blocks)] = block
+        for scenario in args.scenarios:
+            kwargs = env_kwargs(scenario, args.episode_slots)
+            log(f"{scenario}: baselines and the bound")
+            baselines = baseline_rows(
+                lambda kwargs=kwargs: make_env(ENV_ID, kwargs), args.eval_episodes, EVAL_SEED, log=log
+            )
+            block = {"env_kwargs": kwargs, "algos": {}, "baselines": baselines}
+            results["scenarios"][scenario] = block
             for algo in args.algos:
                 block["algos"][algo] = []
                 for seed in range(args.seeds):
                     run = run_algo(algo, kwargs, args, seed, logdir)
                     block["algos"][algo].append(run)
-                    print(f"M={blocks} {algo} seed {seed}: " + (run["error"] if "error" in run else
-                          f"eval return {run['eval']['return']:.4g}, {run['wall_s']:.0f} s"), file=sys.stderr, flush=True)
+                    log(
+                        f"{scenario} {algo} seed {seed}: "
+                        + (
+                            run["error"]
+                            if "error" in run
+                            else f"eval return {np.mean(run['eval']['returns']):.4g}, {run['wall_s']:.0f} s"
+                        )
+                    )
                     if "error" in run:
                         break  # the refusal does not depend on the seed
         if args.throughput_steps > 0:
@@ -282,21 +371,33 @@ def main(argv: list[str] | None = None) -> int:
     results["wall_s"] = time.perf_counter() - started
     from benchmarks.files import write_atomically
 
-    for blocks, block in results["blocks"].items():
-        plot(block, blocks, args, args.out / f"train_edge_partition_M{blocks}.png")
+    for scenario, block in results["scenarios"].items():
+        plot(block, scenario, args, args.out / f"train_edge_partition_{scenario}.png")
     command = "python -m benchmarks.train_edge_partition " + " ".join(sys.argv[1:] if argv is None else argv)
+    warm = (
+        (
+            f"mtl-a3c: {MTL_OPTIONS} over the EdgePartition-v0 preset, warm-started on {args.imitation_steps} "
+            "exact-slot-labelled slots (not counted in the env steps)"
+        )
+        if args.imitation_steps
+        else "mtl-a3c: the preset"
+    )
     header = [
-        "# EdgePartition-v0: agents trained on equal env steps, M = 6 and M = 12",
+        "# EdgePartition-v0: agents over several seeds beside every baseline and the bound",
         "",
-        f"{args.seeds} seeds x {args.steps} env steps per (algorithm, M), {args.episode_slots}-slot episodes, "
-        f"A3C agents with {args.workers} worker processes, PPO and A2C on {args.sb3_envs} env copies. Eval return: mean over seeds of the mean return of "
-        f"{args.eval_episodes} held-out episodes (seeds {EVAL_SEED}..; argmax actions), ± std over seeds. Delay: "
-        "the per-task inference delay summed over the episode's slots (info['delay']). Baselines play the same episodes.",
+        f"{args.seeds} seeds x {args.steps} env steps per (algorithm, scenario), {args.episode_slots}-slot episodes, "
+        f"A3C agents with {args.workers} worker processes, PPO and A2C on {args.sb3_envs} env copies; {warm}. "
+        f"Evaluation: {args.eval_episodes} held-out episodes (seeds {EVAL_SEED}..; argmax actions) for every agent, "
+        "baseline and the bound. Return: mean over all evaluation episodes (± std over seeds for agents, over "
+        "episodes for baselines). bound: an upper bound on any policy's return in each episode "
+        "(baselines.edge_partition.references); gap to bound / vs exact-slot: the extra cost in percent of theirs. "
+        "ms / decision: wall time of one act() per slot.",
         "",
         f"Episodes to converge: per seed, the first training episode at which the {SMOOTH}-episode moving average "
         "of the training return has covered 95% of the way from its first value to the final level (the mean "
         "return of the last 10% of the episodes); mean over seeds. Learning curves: "
-        + ", ".join(f"train_edge_partition_M{b}.png" for b in results["blocks"]) + ".",
+        + ", ".join(f"train_edge_partition_{s}.png" for s in results["scenarios"])
+        + ".",
         "",
     ]
     text = "\n".join([*header, *tables(results, args), f"Command: `{command.strip()}`; {results['wall_s']:.0f} s.", ""])

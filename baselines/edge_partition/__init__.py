@@ -1,9 +1,12 @@
 """Baselines of EdgePartition-v0 and edge_partition_multi_v0: ``POLICIES`` maps a name to a factory.
 
 ``policies`` holds the placement policies (RPDI, APDI, greedy, all-local, best single server, PSO,
-GA, the DP oracle); ``search`` the generic chain solvers they use (exact DP, PSO, GA).
+GA, the per-slot chain DP, the exact per-slot minimiser ``exact-slot``); ``search`` the generic
+chain solvers (chain DP, PSO, GA); ``exact`` the exact per-slot search (enumeration, branch and
+bound); ``references`` the bound on any policy's episode, exposed as ``REFERENCES``.
 """
 
 from baselines.edge_partition.policies import POLICIES
+from baselines.edge_partition.references import REFERENCES
 
-__all__ = ["POLICIES"]
+__all__ = ["POLICIES", "REFERENCES"]

@@ -4,7 +4,7 @@ Every policy decides a placement for each (instance, device, block) of the env's
 state, an int array (B, A, M) with 0 = the device and n = edge server n, and returns it in the
 shape its env takes: (M,) for the single env, (B, M) for the vector env, and a dict of (M,) per
 agent for the multi-agent env. Those that need the model call the core's functions
-(``slot_cost``, ``block_pair_costs``); none has a copy of the formulas.
+(``slot_cost``, ``block_pair_costs``, ``placement_reward``); none has a copy of the formulas.
 
 The policies read the env's core state through ``env.unwrapped.state`` (a ``core.State``: a
 property of the single env, an attribute of the vector and multi-agent envs); the greedy policy
@@ -18,7 +18,7 @@ import itertools
 
 import numpy as np
 
-from baselines.edge_partition import search
+from baselines.edge_partition import exact, search
 from edge_envs.edge_partition import core
 
 DEVICE = core.DEVICE
@@ -175,13 +175,14 @@ class Genetic(_SwarmSearch):
     solver = staticmethod(search.ga)
 
 
-class DynamicProgrammingOracle(Baseline):
-    """Exact minimiser of the current slot's cost by dynamic programming over (block, location).
+class ChainDP(Baseline):
+    """Per-slot chain DP that ignores the slot's own load: the cheapest chain under ``core.block_pair_costs``.
 
-    ``core.block_pair_costs`` gives each block's cost at j after its predecessor at i given the
-    current queues; the cheapest chain is found per device in O(M (N+1)^2). Exact in the
-    contention-free configuration; otherwise myopic (it ignores the placement's own load and the
-    queues it leaves for later slots).
+    ``core.block_pair_costs`` prices block m at j after its predecessor at i with the current
+    queues but no utilisation from the slot's own tasks; dynamic programming finds the cheapest
+    chain per device in O(M (N+1)^2). Exact (tested against brute force) only in the contention-free
+    configuration; with queues it piles the blocks on one server, whose real wait it does not see,
+    and ignores the queues it leaves for later slots. ``exact-slot`` is the exact per-slot minimiser.
     """
 
     def place(self, state, info):
@@ -189,6 +190,30 @@ class DynamicProgrammingOracle(Baseline):
         pair_costs = core.block_pair_costs(state).reshape(B * A, M, N + 1, N + 1)
         placement, _ = search.chain_dp(pair_costs)
         return placement.reshape(B, A, M)
+
+
+class ExactSlot(Baseline):
+    """Exact minimiser of the current slot's cost as the env charges it (the queues carried in and the
+    slot's own load included): ``exact.solve``, by enumeration of the (N+1)^M placements or branch
+    and bound (tested against brute force). Myopic: it ignores the queues and the energy it leaves
+    for later slots. Single-device envs only (a ``ValueError`` otherwise).
+
+    ``method``: "auto" (enumeration up to ``exact.ENUMERATION_LIMIT`` placements), "enumerate" or
+    "branch-and-bound".
+    """
+
+    def __init__(self, env, seed: int | None = None, method: str = "auto"):
+        if method not in ("auto", "enumerate", "branch-and-bound"):
+            raise ValueError(f"method must be 'auto', 'enumerate' or 'branch-and-bound', got {method!r}")
+        if hasattr(env, "possible_agents") and len(env.possible_agents) > 1:
+            raise ValueError(f"exact-slot: single-device envs only; this env has {len(env.possible_agents)} devices "
+                             "(the devices' joint placement is not searched)")
+        self.method = method
+        super().__init__(env, seed)
+
+    def place(self, state, info):
+        placement, _ = exact.solve(state, self.method)
+        return placement[:, None, :]
 
 
 POLICIES = {
@@ -200,6 +225,8 @@ POLICIES = {
     "best-single-server": BestSingleServer,
     "pso": ParticleSwarm,
     "ga": Genetic,
-    "dp-oracle": DynamicProgrammingOracle,
+    "chain-dp": ChainDP,
+    "exact-slot": ExactSlot,
 }
-"""name -> factory(env, **kwargs) -> policy (``seed=`` for every policy; search options for pso and ga)."""
+"""name -> factory(env, **kwargs) -> policy (``seed=`` for every policy; search options for pso and ga, ``method``
+for exact-slot)."""

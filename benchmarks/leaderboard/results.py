@@ -22,7 +22,8 @@ from benchmarks.files import write_atomically
 FORMAT = "edge-envs-leaderboard-result"
 SCHEMA = 1
 KINDS = ("baseline", "agent", "submission", "reference")
-RESULTS_DIR = Path("benchmarks", "leaderboard", "results")  # under the working directory (a checkout), never site-packages
+# under the working directory (a checkout's root), never inside site-packages
+RESULTS_DIR = Path("benchmarks", "leaderboard", "results")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,_+()-]{0,63}$")
 
 

@@ -1133,3 +1133,66 @@ class CompiledCore:
     def observe(self, obs: np.ndarray, rows: np.ndarray | None = None) -> None:
         """Write the current observation of ``rows`` (default: all) into ``obs`` (B, dim) float32."""
         _observe_rows(np.arange(self.state.batch_size) if rows is None else rows, *self._observe_args, obs)
+
+
+# ---------------------------------------------------------------------------------------------
+# the slot's cost of many placements, for exact per-slot search (baselines.edge_partition.exact)
+#
+# Additive section: the functions below charge a placement through _cost_row, the compiled kernel
+# the env itself steps with, so an exact search scores placements with the env's own cost.
+
+_COST_FIELDS = ("slot", "queue", "device_queue", "energy_left", "alive", "tasks_now", "deadline_now", "speed_now",
+                "access_now", "airtime_now")
+
+
+def slot_cost_args(state: State) -> tuple:
+    """The arguments of the compiled per-row cost for a single-device state: the constants
+    :class:`CompiledCore` builds, then the state's arrays (read, never written)."""
+    compiled = CompiledCore(state, np.zeros((1, 4 * state.cfg.num_blocks), np.float32), parallel=False)
+    return compiled._constants[:3] + tuple(getattr(state, key) for key in _COST_FIELDS)
+
+
+def cost_scratch(state: State) -> tuple:
+    """(placement (B, M) int64, out (B, SCALARS), at (B, 6, N + 1), along (B, 5, M)): the buffers
+    :func:`placement_reward` writes."""
+    B, M, N = state.batch_size, state.cfg.num_blocks, state.cfg.num_servers
+    return (np.zeros((B, M), np.int64), np.empty((B, SCALARS)), np.empty((B, 6, N + 1)), np.empty((B, 5, M)))
+
+
+@njit(cache=True, error_model="numpy")
+def placement_reward(b, placement, args, out, at, along) -> float:
+    """Row b's reward this slot (Eq. 14, the outage included) under ``placement[b]``, as the env
+    charges it; ``args``: :func:`slot_cost_args`, the rest :func:`cost_scratch`. Leaves the slot's
+    per-block parts in ``along[b]`` (the Outcome.BLOCK_KEYS) and the per-location utilisation in
+    ``at[b, 3]`` (device first)."""
+    c, table, result_bits, slot, queue, device_queue, energy_left, alive, tasks, deadline, speed, access, airtime = args
+    _cost_row(b, placement, c, table, result_bits, slot, queue, device_queue, energy_left, alive, tasks, deadline,
+              speed, access, airtime, out, at, along)
+    return out[b, REWARD]
+
+
+@njit(cache=True, error_model="numpy")
+def best_enumerated(b, args, placement, out, at, along):
+    """(placement (M,), reward) maximising row b's slot reward over all (N + 1)^M placements, visited
+    in lexicographic order (ties go to the first); ``placement[b]`` is used as the odometer."""
+    M, L = placement.shape[1], at.shape[2]
+    row = placement[b]
+    row[:] = 0
+    best, best_reward = row.copy(), -np.inf
+    while True:
+        reward = placement_reward(b, placement, args, out, at, along)
+        if reward > best_reward:
+            best_reward = reward
+            best[:] = row
+        m = M - 1
+        while m >= 0 and row[m] == L - 1:
+            row[m] = 0
+            m -= 1
+        if m < 0:
+            return best, best_reward
+        row[m] += 1
+
+
+ramp_mean_positive = _row_mean_positive
+"""Mean over a slot of max(0, x) with x moving linearly from x0 to x1: the waiting (and deadline-excess)
+term of a queued block, for bounds that relax the slot's cost (the cost itself: :func:`placement_reward`)."""

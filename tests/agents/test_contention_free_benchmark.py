@@ -10,7 +10,8 @@ def test_contention_free_benchmark__smoke_writes_the_table(tmp_path):
     out = tmp_path / "cf.md"
     assert bench.main(["--seeds", "1", "--steps", "256", "--episodes", "2", "--workers", "1", "--out", str(out)]) == 0
     text = out.read_text()
-    assert "| dp-oracle |" in text and "| best-single-server |" in text
+    assert "| chain-dp |" in text and "| exact-slot |" in text and "| best-single-server |" in text
     assert all(f"| {variant} (seed 0) |" in text for variant in bench.VARIANTS)
-    assert "+0.0% |" in text.split("| dp-oracle |")[1].splitlines()[0]
+    assert "+0.0% |" in text.split("| chain-dp |")[1].splitlines()[0]
+    assert "+0.0% |" in text.split("| exact-slot |")[1].splitlines()[0]
     assert "- mtl-a3c chained: mean gap over seeds" in text and "First-slot placements" in text

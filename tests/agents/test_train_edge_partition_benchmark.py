@@ -7,43 +7,44 @@ import numpy as np
 from benchmarks import train_edge_partition as bench
 
 
-def test_train_edge_partition_benchmark__tiny_run_writes_tables_curves_and_refuses_joint_space(tmp_path, capsys):
+def test_train_edge_partition_benchmark__tiny_run_writes_tables_curves_and_refuses_joint_space(tmp_path):
     argv = [
         "--algos",
-        "mtl-a3c,a3c,ppo",
-        "--blocks",
-        "3,12",
+        "mtl-a3c,a3c",
+        "--scenarios",
+        "default,unseen",
         "--seeds",
         "1",
         "--steps",
-        "128",
+        "64",
+        "--imitation-steps",
+        "32",
         "--episode-slots",
-        "8",
+        "4",
         "--eval-episodes",
         "1",
         "--workers",
         "1",
         "--bins",
         "4",
-        "--throughput-steps",
-        "64",
-        "--throughput-repeats",
-        "1",
         "--out",
         str(tmp_path),
     ]
     assert bench.main(argv) == 0
     table = (tmp_path / "train_edge_partition.md").read_text()
-    assert "## M = 3 blocks" in table and "## M = 12 blocks" in table
-    m12 = table.split("## M = 12 blocks", 1)[1].split("## Throughput", 1)[0]
-    assert f"| a3c | {bench.NOT_ENUMERABLE} |" in m12  # 5^12 joint placements are refused, with the reason
-    assert "| mtl-a3c | " in m12 and "| greedy (baseline) | " in m12
-    assert "Ratio mtl-a3c / PPO:" in table and "Episodes to converge:" in table
-    for blocks in (3, 12):
-        assert (tmp_path / f"train_edge_partition_M{blocks}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "## default" in table and "## unseen" in table
+    unseen = table.split("## unseen", 1)[1]
+    assert f"a3c: {bench.NOT_ENUMERABLE}" in unseen  # 8^9 joint placements are refused, with the reason
+    for name in ("| mtl-a3c | ", "| exact-slot | ", "| ga | ", "| pso | ", "| bound | "):
+        assert name in unseen, name
+    assert "gap to bound" in table and "ms / decision" in table and "Episodes to converge:" in table
+    for scenario in ("default", "unseen"):
+        assert (tmp_path / f"train_edge_partition_{scenario}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     raw = json.loads((tmp_path / "train_edge_partition.json").read_text())
-    assert raw["throughput"]["ratio"] > 0
-    assert raw["blocks"]["3"]["algos"]["a3c"][0]["steps"] >= 128  # 5^3 = 125 placements: the single head trains
+    assert raw["scenarios"]["default"]["algos"]["a3c"][0]["steps"] >= 64  # 5^6 placements: the single head trains
+    bound = np.mean(raw["scenarios"]["default"]["baselines"]["bound"]["returns"])
+    for name, row in raw["scenarios"]["default"]["baselines"].items():
+        assert np.mean(row["returns"]) <= bound + 1e-9 * abs(bound), name
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary files
 
 

@@ -24,26 +24,30 @@ def test_mean_ci95__hand_computed():
     assert bench.mean_ci95([5.0]) == (5.0, 0.0)
 
 
-def test_benchmark__no_baseline_beats_the_oracle_where_it_is_exact():
-    names = ["all-local", "apdi", "best-single-server", "dp-oracle", "ga", "greedy", "pso", "random"]
-    results = bench.run(["contention-free"], names, episodes=2, slots=3, seed=0, log=lambda line: None)
-    rows = results["contention-free"]
-    assert rows["dp-oracle"][2] == 0.0
+@pytest.mark.parametrize("scenario", ["contention-free", "bursty"])
+def test_benchmark__no_baseline_beats_the_bound_and_the_exact_ones_meet_it_without_contention(scenario):
+    names = ["all-local", "apdi", "best-single-server", "chain-dp", "exact-slot", "ga", "greedy", "pso", "random"]
+    rows = bench.run([scenario], names, episodes=2, slots=3, seed=0, log=lambda line: None)[scenario]
+    assert rows[bench.BOUND][2] == 0.0
     for name, (mean, ci, gap, per_decision) in rows.items():
-        assert np.isfinite([mean, ci, gap, per_decision]).all(), name
+        assert np.isfinite([mean, ci, gap]).all(), name
         assert gap >= -1e-9, (name, gap)
+    if scenario == "contention-free":  # no queues: the empty-queue slot optimum is every slot's optimum
+        assert rows["exact-slot"][2] == pytest.approx(0.0, abs=1e-9)
+        assert rows["chain-dp"][2] == pytest.approx(0.0, abs=1e-9)
     assert rows["all-local"][2] > 0.0
 
 
 def test_benchmark__main_prints_and_writes_the_table(tmp_path, capsys):
     out = tmp_path / "results" / "table.md"
     code = bench.main(["--episodes", "2", "--slots", "2", "--scenarios", "vgg16-M6-N4-lambda60",
-                       "--policies", "dp-oracle", "greedy", "--out", str(out)])
+                       "--policies", "exact-slot", "greedy", "--timing-slots", "1", "--out", str(out)])
     assert code == 0
     text = out.read_text()
     assert text.strip() == capsys.readouterr().out.strip()
-    assert "## vgg16-M6-N4-lambda60" in text and "| dp-oracle |" in text and "| greedy |" in text
-    assert "+0.0%" in text
+    assert "## vgg16-M6-N4-lambda60" in text and "| exact-slot |" in text and "| greedy |" in text
+    assert "| bound |" in text and "+0.00%" in text
+    assert "| resnet32 | 12 | 9 | 1,000,000,000,000 | not run |" in text
     assert [p.name for p in out.parent.iterdir()] == ["table.md"]  # no temporary file left behind
     assert out.stat().st_mode & 0o777 == 0o644
 

@@ -1,0 +1,109 @@
+"""Evaluation shared by the EdgePartition benchmarks: timed episodes, the bound, and one comparison table.
+
+Every policy (trained agent or baseline) plays the same held-out episodes (the env reset with seeds
+``seed, seed + 1, ...``) in a single env; its decision time is the wall time of its ``act`` calls
+per slot. The bound (``baselines.edge_partition.REFERENCES["lower-bound"]``) is an upper bound on
+any policy's return in each of those episodes; a policy's gap to it is ``(cost - bound cost) / bound
+cost`` on mean costs (cost = minus the return), so it is >= 0 for every policy.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from agents.envs import EpisodeTally
+
+BOUND = "bound"
+STRONG_BASELINES = ("exact-slot", "ga", "pso", "greedy", "apdi", "chain-dp", "random")
+"""The baselines every EdgePartition comparison table holds (the strongest first)."""
+LABELS = {"random": "random (RPDI)", "apdi": "APDI", "chain-dp": "chain DP (ignores own load)"}
+MTL_OPTIONS = {"chain_branches": True, "imitation_teacher": "exact-slot"}
+"""mtl-a3c's options in the EdgePartition benchmarks, over agents.a3c.ENV_PRESETS (plus ``imitation_steps``)."""
+
+
+def timed_episodes(policy, env, episodes: int, seed: int) -> dict:
+    """Play ``episodes`` episodes; {"returns", "lengths", metric sums per episode, "decision_s": mean s per act}."""
+    returns, lengths, metrics, thinking, decisions = [], [], [], 0.0, 0
+    for index in range(episodes):
+        if hasattr(policy, "reset"):
+            policy.reset(seed=seed + index)
+        obs, info = env.reset(seed=seed + index)
+        tally, done = EpisodeTally(1), False
+        while not done:
+            start = time.perf_counter()
+            action = policy.act(obs, info)
+            thinking += time.perf_counter() - start
+            decisions += 1
+            obs, reward, terminated, truncated, info = env.step(action)
+            tally.add(0, float(reward), info)
+            done = terminated or truncated
+        episode = tally.close(0)
+        returns.append(episode.episode_return)
+        lengths.append(episode.length)
+        metrics.append(episode.metrics)
+    out = {"returns": returns, "lengths": lengths, "decision_s": thinking / max(decisions, 1)}
+    for key in sorted({k for m in metrics for k in m}):
+        out[key] = [m.get(key, np.nan) for m in metrics]
+    return out
+
+
+def bound_row(env, episodes: int, seed: int) -> dict:
+    """The bound on each episode's return, as a row of the table."""
+    from baselines.edge_partition import REFERENCES
+
+    return {"returns": [REFERENCES["lower-bound"](env, seed + i) for i in range(episodes)], "decision_s": np.nan}
+
+
+def baseline_rows(make_env, episodes: int, seed: int, names=STRONG_BASELINES, log=print) -> dict:
+    """{name: timed_episodes} for each baseline (seeded with ``seed``), and the bound, on fresh envs."""
+    import baselines
+
+    rows = {}
+    started = time.perf_counter()
+    rows[BOUND] = bound_row(make_env(), episodes, seed)
+    log(f"    bound: {np.mean(rows[BOUND]['returns']):.4g} ({time.perf_counter() - started:.0f} s)")
+    for name in names:
+        started = time.perf_counter()
+        env = make_env()
+        rows[name] = timed_episodes(baselines.make_policy(name, env, seed=seed), env, episodes, seed)
+        log(f"    {name}: {np.mean(rows[name]['returns']):.4g} ({time.perf_counter() - started:.0f} s)")
+    return rows
+
+
+def gap_percent(mean_return: float, bound_return: float) -> float:
+    """Percent by which a mean cost (minus the mean return) exceeds the bound's."""
+    return 100.0 * (mean_return - bound_return) / bound_return
+
+
+def table(rows: dict, extra: dict | None = None) -> list[str]:
+    """Markdown rows: policy, mean return ± std over the rows' runs or episodes, gap to the bound, gap to
+    exact-slot, ms per decision, then ``extra[name]`` cells (with their header in ``extra["header"]``)."""
+    extra = extra or {}
+    bound = float(np.mean(rows[BOUND]["returns"]))
+    exact = float(np.mean(rows["exact-slot"]["returns"])) if "exact-slot" in rows else np.nan
+    header = [
+        "policy",
+        "return (mean ± std)",
+        "gap to bound",
+        "vs exact-slot",
+        "ms / decision",
+        *extra.get("header", []),
+    ]
+    lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
+    for name, row in sorted(rows.items(), key=lambda item: -np.mean(item[1]["returns"])):
+        values = np.asarray(row.get("per_run", row["returns"]), dtype=float)
+        mean = float(np.mean(row["returns"]))
+        spread = f" ± {values.std(ddof=1):.2g}" if len(values) > 1 else ""
+        ms = "-" if np.isnan(row["decision_s"]) else f"{1e3 * row['decision_s']:.3g}"
+        cells = [
+            LABELS.get(name, name),
+            f"{mean:.4g}{spread}",
+            f"{gap_percent(mean, bound):+.2f}%",
+            f"{gap_percent(mean, exact):+.2f}%" if exact == exact else "-",
+            ms,
+            *extra.get(name, ["-"] * len(extra.get("header", []))),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
