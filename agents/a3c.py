@@ -27,6 +27,7 @@ import torch
 import torch.multiprocessing as mp
 
 from agents.envs import make_streams
+from agents.imitation import warm_start
 from agents.lifeline import exit_with_parent
 from agents.losses import a3c_loss, k_step_returns
 from agents.networks import ActorCritic
@@ -310,8 +311,6 @@ class A3CTrainer:
         A fresh run with ``imitation_steps`` first warm-starts the network (agents.imitation; its teacher's
         slots are not counted in the env steps)."""
         if self.options.imitation_steps > 0 and self.steps == 0 and self.updates == 0:
-            from agents.imitation import warm_start
-
             with torch.random.fork_rng(devices=[]):
                 self.imitation = warm_start(self.model, self.env_id, self.env_kwargs, self.options, self.seed)
             monitor.losses(0, {f"imitation_{key}": value for key, value in self.imitation.items()})

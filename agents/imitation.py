@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+import baselines
 from agents.envs import make_env
 from agents.losses import imitation_loss
 
@@ -44,8 +45,6 @@ def demonstrations(
 ):
     """(observations (S, D), teacher actions (S, M), returns (S,)) over ``rounds`` rounds of ``slots`` slots
     each, on ``envs`` env copies; after each round ``fit(obs, actions, returns)`` refits the model."""
-    import baselines
-
     copies = [make_env(env_id, env_kwargs) for _ in range(envs)]
     teachers = [baselines.make_policy(teacher, env) for env in copies]
     seeds = np.random.SeedSequence([seed, 4242]).generate_state(envs * rounds)
