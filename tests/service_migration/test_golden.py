@@ -1,5 +1,9 @@
 """Golden trajectories of ServiceMigration-v0, recorded before the template refactor (issue 12).
 
+Fields renamed since (num_devices, num_samples, num_rho_levels -> num_*) are written with their new names; fields
+added since are set to the values that reproduce the old behaviour (noise_reading="density",
+pair_rho_levels=False, batch_size=None).
+
 Each case runs seeded episodes with actions drawn from a seeded generator, with every config field
 written out at the value it had when the hashes were recorded (so later changes of defaults do not
 move them), and compares a SHA-256 of the observations, rewards, flags and info numbers.
@@ -11,21 +15,71 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
-from edge_envs.service_migration import ServiceMigrationConfig, ServiceMigrationEnv, ToyGenerator, toy_config
+from edge_envs.service_migration import ServiceMigrationConfig, ServiceMigrationEnv, ToyGenerator
 
 # every field whose default issue 15 may change, at its value when the hashes were recorded
 RECORDED = dict(
-    area_m=10_000.0, edge_spacing_m=2_500.0, n_devices=50, tx_power_dbm=23.0, bandwidth_hz=20e6, carrier_hz=2.1e9,
-    noise_psd_dbm_per_hz=-147.0, path_loss_model="winner2_c2", fading=False, capability_mean_hz=1e6,
-    capability_std_hz=3e6, capability_min_hz=1e5, reference_distance_m=3_000.0, migration_speed_bps=100e6,
-    bytes_per_param=4, mobility="random_waypoint", speed_min_mps=1.0, speed_max_mps=10.0, n_samples=1284, epochs=5,
-    alpha=0.02, beta=100.0, rho_levels=20, rho_min=0.025, rho_max=1.0, continuous_rho=False, on_conflict="repair",
-    framework="split", max_rounds=500, target_loss=0.1, learning_rate=0.05, hidden_units=32, data_seed=0,
-    torch_threads=1, reward_scale=1.0,
+    area_m=10_000.0,
+    edge_spacing_m=2_500.0,
+    num_devices=50,
+    tx_power_dbm=23.0,
+    bandwidth_hz=20e6,
+    carrier_hz=2.1e9,
+    noise_psd_dbm_per_hz=-147.0,
+    path_loss_model="winner2_c2",
+    fading=False,
+    capability_mean_hz=1e6,
+    capability_std_hz=3e6,
+    capability_min_hz=1e5,
+    reference_distance_m=3_000.0,
+    migration_speed_bps=100e6,
+    bytes_per_param=4,
+    mobility="random_waypoint",
+    speed_min_mps=1.0,
+    speed_max_mps=10.0,
+    num_samples=1284,
+    epochs=5,
+    alpha=0.02,
+    beta=100.0,
+    num_rho_levels=20,
+    rho_min=0.025,
+    rho_max=1.0,
+    continuous_rho=False,
+    on_conflict="repair",
+    framework="split",
+    max_rounds=500,
+    target_loss=0.1,
+    learning_rate=0.05,
+    hidden_units=32,
+    data_seed=0,
+    torch_threads=1,
+    reward_scale=1.0,
+    noise_reading="density",
+    pair_rho_levels=False,
+    batch_size=None,
 )
-INFO_KEYS = ("round", "wall_clock", "edges", "device_positions", "capability", "rates", "loss", "accuracy",
-             "progress", "communication_cost", "computation_cost", "requested_edges", "repaired", "rho", "samples",
-             "round_time", "migration_time", "upload_time", "communication_time", "computation_time")
+INFO_KEYS = (
+    "round",
+    "wall_clock",
+    "edges",
+    "device_positions",
+    "capability",
+    "rates",
+    "loss",
+    "accuracy",
+    "progress",
+    "communication_cost",
+    "computation_cost",
+    "requested_edges",
+    "repaired",
+    "rho",
+    "samples",
+    "round_time",
+    "migration_time",
+    "upload_time",
+    "communication_time",
+    "computation_time",
+)
 
 CASES = {
     "bound": (dict(backend="bound"), 12),
@@ -35,17 +89,17 @@ CASES = {
     "real": (dict(backend="real"), 4),
 }
 GOLDEN = {
-    ('bound', 0): '25980910ccfeb23bf07d2b0c2d084ae3556cdea0d6b0350ced5524c0768f7947',
-    ('bound', 11): '3c429eb838fe60ec0bd41fd7553e8c30d3fc52a3a1b57879ddf8653eb8af4eb0',
-    ('bound-continuous', 0): '0d730615698ca4e60039e9b4bd047e6b7ce6c67ab126ee73f66b30fe33c3bf64',
-    ('bound-continuous', 11): 'a9e28141a5236cde82b601f86c7b2923f7f58f4eac9479a5da8455923c6663b7',
-    ('bound-horizontal-gauss-markov', 0): '01ac9c228a4ee67a543d2448f22f2a32375f0d7c1ecd514ccc7de24c870c99d6',
-    ('bound-horizontal-gauss-markov', 11): '1998758c48bdcba7a89908445899dc14cee36a3f2c45fd70709da649247f3255',
-    ('bound-noise-220-fading', 0): '4115fa81906f6be656868f9f952c6225a52c7067123ed945efb78bbfc3474a25',
-    ('bound-noise-220-fading', 11): 'c07a2127004dcbcf9024810d40788a414e2a6e9ad3d3fc4d99ea7ef95f299fc6',
-    ('real', 0): '1c5e1ce9b134bb5161c9924bc012db0a808384b43eee67f70096c78a2bc190f9',
-    ('real', 11): 'bcad0ba16f2af9c0b70646b5b6299c67aff4e11a70631a1458b27e71ec19e631',
-    ('toy', 3): '9c33411685e518a8f576cf2ea0d07b37d3721c954cfd651621bf82e67e7585b9',
+    ("bound", 0): "25980910ccfeb23bf07d2b0c2d084ae3556cdea0d6b0350ced5524c0768f7947",
+    ("bound", 11): "3c429eb838fe60ec0bd41fd7553e8c30d3fc52a3a1b57879ddf8653eb8af4eb0",
+    ("bound-continuous", 0): "0d730615698ca4e60039e9b4bd047e6b7ce6c67ab126ee73f66b30fe33c3bf64",
+    ("bound-continuous", 11): "a9e28141a5236cde82b601f86c7b2923f7f58f4eac9479a5da8455923c6663b7",
+    ("bound-horizontal-gauss-markov", 0): "01ac9c228a4ee67a543d2448f22f2a32375f0d7c1ecd514ccc7de24c870c99d6",
+    ("bound-horizontal-gauss-markov", 11): "1998758c48bdcba7a89908445899dc14cee36a3f2c45fd70709da649247f3255",
+    ("bound-noise-220-fading", 0): "4115fa81906f6be656868f9f952c6225a52c7067123ed945efb78bbfc3474a25",
+    ("bound-noise-220-fading", 11): "c07a2127004dcbcf9024810d40788a414e2a6e9ad3d3fc4d99ea7ef95f299fc6",
+    ("real", 0): "1c5e1ce9b134bb5161c9924bc012db0a808384b43eee67f70096c78a2bc190f9",
+    ("real", 11): "bcad0ba16f2af9c0b70646b5b6299c67aff4e11a70631a1458b27e71ec19e631",
+    ("toy", 3): "9c33411685e518a8f576cf2ea0d07b37d3721c954cfd651621bf82e67e7585b9",
 }
 
 
@@ -95,7 +149,7 @@ def test_golden__seeded_episodes_match_the_recorded_hashes(case, seed):
 
 
 def test_golden__toy_episode_matches_the_recorded_hash():
-    env = ServiceMigrationEnv(config=toy_config(), generator=ToyGenerator())
+    env = ServiceMigrationEnv(config=ToyGenerator.config(), generator=ToyGenerator())
     assert _digest(env, 3, 10) == GOLDEN["toy", 3]
 
 
@@ -103,4 +157,5 @@ if __name__ == "__main__":  # prints the table to paste into GOLDEN
     for case, (overrides, steps) in sorted(CASES.items()):
         for seed in (0, 11):
             print(f"    ({case!r}, {seed}): {_digest(_env(overrides), seed, steps)!r},")
-    print(f"    ('toy', 3): {_digest(ServiceMigrationEnv(config=toy_config(), generator=ToyGenerator()), 3, 10)!r},")
+    toy = ServiceMigrationEnv(config=ToyGenerator.config(), generator=ToyGenerator())
+    print(f"    ('toy', 3): {_digest(toy, 3, 10)!r},")

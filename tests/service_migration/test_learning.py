@@ -24,7 +24,7 @@ def _real(seed, framework="split", rounds=4, **overrides):
     cfg = ServiceMigrationConfig(framework=framework, **overrides)
     learner = RealLearner(cfg, np.random.default_rng(seed))
     losses = [learner.loss]
-    device_edges = np.arange(cfg.n_devices) % cfg.n_edges
+    device_edges = np.arange(cfg.num_devices) % cfg.num_edges
     for _ in range(rounds):
         learner.train_round(0.044, device_edges)
         losses.append(learner.loss)

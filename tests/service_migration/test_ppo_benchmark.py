@@ -5,8 +5,12 @@ from benchmarks import ppo_service_migration as ppo_benchmark
 
 def test_ppo_benchmark__smoke_run_trains_and_tables_ppo_beside_sm3fl(tmp_path, capsys):
     out = tmp_path / "ppo.md"
-    assert ppo_benchmark.main(["--seeds", "1", "--steps", "64", "--episodes", "1", "--logdir", str(tmp_path / "runs"),
-                               "--out", str(out)]) == 0
+    assert (
+        ppo_benchmark.main(
+            ["--seeds", "1", "--steps", "64", "--episodes", "1", "--logdir", str(tmp_path / "runs"), "--out", str(out)]
+        )
+        == 0
+    )
     text = out.read_text()
     assert text in capsys.readouterr().out
     for name in ("ppo", *ppo_benchmark.BASELINES):

@@ -5,8 +5,12 @@ from benchmarks import table2_service_migration as table2
 
 def test_table2_benchmark__smoke_run_writes_every_framework(tmp_path, capsys):
     out = tmp_path / "table2.md"
-    assert table2.main(["--seeds", "1", "--backends", "bound", "--noise", "seed-printed", "--max-rounds", "5",
-                        "--out", str(out)]) == 0
+    assert (
+        table2.main(
+            ["--seeds", "1", "--backends", "bound", "--noise", "seed-printed", "--max-rounds", "5", "--out", str(out)]
+        )
+        == 0
+    )
     text = out.read_text()
     assert text in capsys.readouterr().out
     for name in ("FedAvg", "FedBCD", "MFL-NSM", "MFL-FR", "SM3FL", "MDS"):
