@@ -312,6 +312,11 @@ class ServiceMigrationEnv(gym.Env):
             return None
         return image
 
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_figure"] = None  # a figure is redrawn on demand; it does not pickle
+        return state
+
     def close(self):
         if self._figure is not None:
             from edge_envs.service_migration import render as draw

@@ -1,5 +1,7 @@
 """rgb_array pictures of ServiceMigration-v0 (issue 13, item 18)."""
 
+import pickle
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -46,3 +48,12 @@ def test_render__ansi_still_summarises_the_round():
     env.reset(seed=0)
     env.step(np.array([0, 1, 2, 0]))
     assert "round 1" in env.render() and "rho" in env.render()
+
+
+def test_render__an_env_that_has_rendered_still_pickles():
+
+    env = gym.make("ServiceMigration-v0", backend="bound", render_mode="rgb_array")
+    env.reset(seed=0)
+    env.render()
+    clone = pickle.loads(pickle.dumps(env))
+    assert np.array_equal(clone.render(), env.render())
