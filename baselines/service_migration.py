@@ -66,14 +66,6 @@ def line12_pair(costs: core.PairCosts, edges) -> int:
     return int(np.argmax(costs.psi_v[np.asarray(edges), np.arange(len(edges))]))
 
 
-def line12_rho(costs: core.PairCosts, edges, alpha: float, rho_max: float) -> float:
-    """Algorithm 1, line 12: the rho* (Eq. 31) of the chosen pair with the largest Psi^v, capped at
-    rho_max (ERRATA: the printed cap 1/M equals alpha at M = 50)."""
-    k = line12_pair(costs, edges)
-    n = int(np.asarray(edges)[k])
-    return float(min(core.optimal_rho(costs.psi_v[n, k], costs.psi_s[n, k], alpha), rho_max))
-
-
 class _Policy:
     """Shared plumbing: the env's config and action encoding, costs from ``info``.
 

@@ -7,7 +7,7 @@ import pytest
 
 import baselines
 import edge_envs  # noqa: F401
-from baselines.service_migration import POLICIES, line12_rho, lpt_assignment
+from baselines.service_migration import POLICIES, line12_pair, lpt_assignment
 from edge_envs.service_migration import Instance, ServiceMigrationConfig, ServiceMigrationEnv, ToyGenerator, core
 
 NAMES = ("sm3fl", "fedbcd", "mfl-nsm", "mfl-fr", "mds", "fedavg", "exact-round")
@@ -109,11 +109,14 @@ def test_mds__picks_the_quarter_group_nearest_the_devices():
     assert edges.tolist() == list(best)
 
 
-def test_line12_rho__capped_at_rho_max():
+def test_line12__pair_of_largest_psi_v_and_its_rho_capped_at_rho_max():
     cfg = ServiceMigrationConfig(backend="bound", rho_max=0.5)
-    costs = core.PairCosts(migration=np.full((8, 3), 1e6), upload=np.ones((8, 3)), compute=np.ones((8, 3)))
-    assert core.optimal_rho(2.0, 1e6, cfg.alpha) > 0.5
-    assert line12_rho(costs, np.array([0, 1, 2]), cfg.alpha, cfg.rho_max) == 0.5
+    upload = np.ones((8, 3))
+    upload[1, 1] = 2.0
+    costs = core.PairCosts(migration=np.full((8, 3), 1e6), upload=upload, compute=np.ones((8, 3)))
+    assert line12_pair(costs, np.array([0, 1, 2])) == 1
+    assert core.optimal_rho(3.0, 1e6, cfg.alpha) > 0.5
+    assert core.pair_rho(cfg, costs, np.array([0, 1, 2]), 1) == 0.5
 
 
 def test_fedavg__warns_outside_the_horizontal_framework():
