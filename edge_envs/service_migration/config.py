@@ -198,6 +198,9 @@ class ServiceMigrationConfig(Config):
     """Cap on rho (ERRATA: not 1/M; in (rho_min, 1])."""
     continuous_rho: bool = False
     """True: a Box action (see the env's docstring)."""
+    observe_pair_costs: bool = True
+    """The observation ends with each pair's estimated wall clock (Eq. 32) relative to the best pair's: what
+    Algorithm 1 plans from, so a learning agent need not rebuild it from capabilities and distances."""
     on_conflict: str = "repair"
     """Two modalities on one edge (Eq. 20b): "error" raises, "repair" moves the later one."""
     framework: str = "split"
@@ -256,7 +259,7 @@ class ServiceMigrationConfig(Config):
                 "0 < alpha < rho_min < rho_max <= 1",
                 (self.alpha, self.rho_min, self.rho_max),
             )
-        for name in ("fading", "continuous_rho", "pair_rho_levels"):
+        for name in ("fading", "continuous_rho", "pair_rho_levels", "observe_pair_costs"):
             check_bool(name, getattr(self, name))
         check_choice("on_conflict", self.on_conflict, CONFLICT_RULES)
         check_choice("framework", self.framework, FRAMEWORKS)

@@ -63,7 +63,8 @@ class ServiceMigrationEnv(gym.Env):
 
     ## Observation Space
 
-    ``Box(float32)`` of length ``2 N + K N + 2``, describing the round about to start:
+    ``Box(float32)`` of length ``2 N + K N + 2`` (``+ K N`` with ``observe_pair_costs``, the default),
+    describing the round about to start:
 
     | slice | content |
     | --- | --- |
@@ -72,6 +73,7 @@ class ServiceMigrationEnv(gym.Env):
     | [2N, 2N + K N) | current edge of each modality, one-hot (modality-major) |
     | 2N + K N | learning progress in [0, 1] (real: share of the way to the target loss; bound: of Corollary 1's) |
     | 2N + K N + 1 | rounds played / max_rounds |
+    | [2N + KN + 2, 2N + 2KN + 2) | each pair's Eq. (32) estimate (Algorithm 1's preference): best / own, by modality |
 
     ## Rewards
 
@@ -118,7 +120,7 @@ class ServiceMigrationEnv(gym.Env):
     >>> env = gym.make("ServiceMigration-v0", backend="bound")
     >>> obs, info = env.reset(seed=0)
     >>> obs.shape, env.action_space
-    ((42,), MultiDiscrete([ 8  8  8 23]))
+    ((66,), MultiDiscrete([ 8  8  8 23]))
     >>> obs, reward, terminated, truncated, info = env.step(env.unwrapped.encode_action(info["edges"], pair=2))
     >>> bool(reward < 0), info["round"]
     (True, 1)
@@ -150,7 +152,7 @@ class ServiceMigrationEnv(gym.Env):
             self.action_space = spaces.Box(0.0, 1.0, shape=(k + 1,), dtype=np.float32)
         else:
             self.action_space = spaces.MultiDiscrete([n] * k + [cfg.num_rho_choices])
-        high = np.ones(2 * n + k * n + 2, dtype=np.float32)
+        high = np.ones(2 * n + k * n + 2 + (k * n if cfg.observe_pair_costs else 0), dtype=np.float32)
         high[:n] = CAPABILITY_OBS_CAP
         self.observation_space = spaces.Box(0.0, high, dtype=np.float32)
         self._rho_grid = cfg.rho_grid
@@ -255,14 +257,17 @@ class ServiceMigrationEnv(gym.Env):
         placement = np.zeros((cfg.num_modalities, cfg.num_edges), dtype=np.float32)
         placement[np.arange(cfg.num_modalities), state.edges] = 1.0
         farthest = topology.distances(state.device_positions, cfg.edge_positions).max(axis=0)
-        return np.concatenate(
-            [
-                np.minimum(state.capability / cfg.capability_mean_hz, CAPABILITY_OBS_CAP),
-                np.minimum(farthest / self._diagonal, 1.0),
-                placement.ravel(),
-                [state.learner.progress, min(state.round / cfg.max_rounds, 1.0)],
-            ]
-        ).astype(np.float32)
+        parts = [
+            np.minimum(state.capability / cfg.capability_mean_hz, CAPABILITY_OBS_CAP),
+            np.minimum(farthest / self._diagonal, 1.0),
+            placement.ravel(),
+            [state.learner.progress, min(state.round / cfg.max_rounds, 1.0)],
+        ]
+        if cfg.observe_pair_costs:
+            costs = state.costs()
+            preference = core.preference_matrix(costs.psi_v, costs.psi_s, cfg.alpha, cfg.beta)
+            parts.append((preference.min() / preference).T.ravel())
+        return np.concatenate(parts).astype(np.float32)
 
     def _info(self, outcome: core.RoundOutcome | None, requested) -> dict:
         state = self._state

@@ -69,6 +69,7 @@ class ToyGenerator:
             backend="bound",
             max_rounds=1000,
             pair_rho_levels=False,
+            observe_pair_costs=False,
         )
         return ServiceMigrationConfig.from_kwargs(base, **overrides)
 

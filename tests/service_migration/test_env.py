@@ -28,7 +28,8 @@ def test_env__spaces_follow_the_config():
     assert gym.make("ServiceMigration-v0", pair_rho_levels=False, **FAST).action_space == gym.spaces.MultiDiscrete(
         [8, 8, 8, 20]
     )
-    assert env.observation_space.shape == (2 * 8 + 3 * 8 + 2,)
+    assert env.observation_space.shape == (2 * 8 + 3 * 8 + 2 + 3 * 8,)
+    assert gym.make("ServiceMigration-v0", observe_pair_costs=False, **FAST).observation_space.shape == (42,)
     env = gym.make("ServiceMigration-v0", continuous_rho=True, num_rho_levels=5, **FAST)
     assert env.action_space == gym.spaces.Box(0.0, 1.0, (4,), np.float32)
 

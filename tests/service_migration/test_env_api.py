@@ -97,3 +97,31 @@ def test_env__horizontal_framework_offers_only_the_grid():
     assert env.action_space.nvec[-1] == 20
     with pytest.raises(ValueError, match="pair"):
         env.unwrapped.encode_action([0, 1, 2], pair=0)
+
+
+def test_env__default_episode_under_sm3fl_lies_in_table2s_range():
+    """Issue 15: the default env (real backend) gives the seed's Table 2 magnitudes: wall clock to target
+    250-600 s (the seed: 247.57 s for SM3FL, 593.28 s for FedAvg)."""
+    env = gym.make("ServiceMigration-v0")
+    policy = baselines.make_policy("sm3fl", env)
+    obs, info = env.reset(seed=0)
+    total = 0.0
+    while True:
+        obs, reward, terminated, truncated, info = env.step(policy.act(obs, info))
+        total += reward
+        if terminated or truncated:
+            break
+    assert terminated
+    assert -600.0 <= total <= -250.0
+    assert total == pytest.approx(-info["wall_clock"])
+
+
+def test_env__observed_pair_costs_are_eq32_relative_to_the_best_pair():
+    env = gym.make("ServiceMigration-v0", **FAST)
+    obs, info = env.reset(seed=6)
+    cfg = env.unwrapped.cfg
+    costs = core.pair_costs(cfg, info["edges"], info["rates"], info["capability"])
+    preference = core.preference_matrix(costs.psi_v, costs.psi_s, cfg.alpha, cfg.beta)  # (N, K)
+    observed = obs[42:].reshape(3, 8)  # modality-major
+    np.testing.assert_allclose(observed, (preference.min() / preference).T, rtol=1e-6)
+    assert observed.max() == 1.0 and observed.min() > 0.0

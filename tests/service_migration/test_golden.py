@@ -2,7 +2,7 @@
 
 Fields renamed since (num_devices, num_samples, num_rho_levels -> num_*) are written with their new names; fields
 added since are set to the values that reproduce the old behaviour (noise_reading="density",
-pair_rho_levels=False, batch_size=None).
+pair_rho_levels=False, batch_size=None, observe_pair_costs=False).
 
 Each case runs seeded episodes with actions drawn from a seeded generator, with every config field
 written out at the value it had when the hashes were recorded (so later changes of defaults do not
@@ -57,6 +57,7 @@ RECORDED = dict(
     noise_reading="density",
     pair_rho_levels=False,
     batch_size=None,
+    observe_pair_costs=False,
 )
 INFO_KEYS = (
     "round",
