@@ -15,7 +15,12 @@ FAST = dict(backend="bound")
 
 @pytest.mark.parametrize(
     "kwargs",
-    [FAST, dict(FAST, continuous_rho=True), dict(FAST, framework="horizontal"), dict(backend="real", max_rounds=5)],
+    [
+        FAST,
+        dict(FAST, continuous_rho=True),
+        dict(FAST, framework="horizontal"),
+        dict(backend="real", max_rounds=5, num_devices=3),
+    ],
 )
 def test_env__gymnasium_and_sb3_checkers_pass(kwargs):
     gym_check_env(gym.make("ServiceMigration-v0", **kwargs).unwrapped, skip_render_check=True)
@@ -35,7 +40,7 @@ def test_env__spaces_follow_the_config():
 
 
 def _trajectory(seed, backend, steps=6):
-    env = gym.make("ServiceMigration-v0", backend=backend)
+    env = gym.make("ServiceMigration-v0", backend=backend, num_devices=5)
     obs, info = env.reset(seed=seed)
     env.action_space.seed(seed)
     trace = [obs, info["capability"], info["device_positions"]]
@@ -173,7 +178,7 @@ def test_env__capability_draws_do_not_depend_on_the_actions():
     """Common random numbers: under one seed every policy meets the same edge capabilities each round."""
     seen = []
     for action in ([0, 1, 2, 0], [5, 6, 7, 19]):
-        env = gym.make("ServiceMigration-v0", backend="real", max_rounds=4)
+        env = gym.make("ServiceMigration-v0", backend="real", max_rounds=4, num_devices=5)
         _, info = env.reset(seed=9)
         trace = [info["capability"]]
         for _ in range(3):
