@@ -171,7 +171,10 @@ class ServiceMigrationEnv(gym.Env):
         """(edges (K,), rho or ``core.PairRho``) from an action; raises ValueError for a malformed one."""
         cfg = self.cfg
         n, k = cfg.num_edges, cfg.num_modalities
-        a = np.asarray(action)
+        try:
+            a = np.asarray(action)
+        except ValueError:  # ragged nested sequences
+            a = np.empty(0)
         if a.shape != (k + 1,):
             raise ValueError(f"action must have shape ({k + 1},): {k} edges then rho, got shape {a.shape}")
         if cfg.continuous_rho:

@@ -125,3 +125,31 @@ def test_env__observed_pair_costs_are_eq32_relative_to_the_best_pair():
     observed = obs[42:].reshape(3, 8)  # modality-major
     np.testing.assert_allclose(observed, (preference.min() / preference).T, rtol=1e-6)
     assert observed.max() == 1.0 and observed.min() > 0.0
+
+
+@pytest.mark.parametrize(
+    "action, match",
+    [
+        ([[0, 1], [2, 3]], "shape"),
+        ([0, [1, 2], 3, 4], "shape"),
+        (None, "shape"),
+        ("0123", "shape"),
+        ([0, 1, 2, -1], "out of range"),
+        ([0, 1, 2, 3.5], "integers"),
+        ([True, False, True, False], "integers"),
+    ],
+)
+def test_env__malformed_actions_are_named_errors(action, match):
+    env = gym.make("ServiceMigration-v0", **FAST)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=match):
+        env.step(action)
+    assert env.unwrapped._state.round == 0
+
+
+@pytest.mark.parametrize("action", [[0.5, 0.5, 0.5, np.nan], [0.1, 0.2, 0.3, 1.5], ["a", "b", "c", "d"]])
+def test_env__malformed_box_actions_are_named_errors(action):
+    env = gym.make("ServiceMigration-v0", continuous_rho=True, **FAST)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        env.step(np.array(action))
