@@ -38,10 +38,9 @@ class ServiceMigrationEnv(gym.Env):
     reading ``N0 B`` is ``noise_reading="density"``), and computation ``rho E M S vartheta_k / xi_n``.
     Learning progress comes from one of two backends: ``backend="real"`` (default) trains a split model
     on UCI mfeat (two views per modality, FedBCD-style local epochs of minibatch steps with stale
-    embeddings, loss and accuracy on held-out digits), about 13 rounds to target at rho = 0.044 and
-    fewer at larger rho; ``backend="bound"`` counts Corollary 1's rounds to target,
-    R(rho) = beta rho / (rho - alpha) (200 rounds at rho = 2 alpha with the seed's beta = 100, so its
-    wall clocks are about 15 times the real backend's).
+    embeddings, loss and accuracy on held-out digits), where more samples per round mean fewer rounds;
+    ``backend="bound"`` counts Corollary 1's rounds to target, R(rho) = beta rho / (rho - alpha) (200
+    rounds at rho = 2 alpha with the seed's beta = 100, many more than the real backend takes).
     ``framework="horizontal"`` costs and trains FedAvg instead (each device uploads everything to its
     nearest edge; every edge trains the whole model and exchanges it with the server); the edge part
     of the action is then ignored.
