@@ -2,8 +2,10 @@
 
 Every policy decides (edges, rho) for the coming round from what ``info`` reports ("edges",
 "rates", "capability", "device_positions") through the env's core functions, and returns
-``env.encode_action(edges, rho)``. With a MultiDiscrete action rho snaps to the nearest grid level;
-make the env with ``continuous_rho=True`` to apply rho exactly.
+``env.encode_action(...)``. Algorithm 1's rho (line 12) is Eq. (31)'s rho* of one chosen pair: the
+default MultiDiscrete action has a choice for exactly that (``core.PairRho``), so the policies using
+it are applied exactly; a fixed rho snaps to the nearest grid level (``continuous_rho=True`` applies
+any rho exactly).
 
 - ``sm3fl``: Algorithm 1: rho*_{n,k} per pair (Eq. 31), the preference matrix (Eq. 32, corrected),
   LPT assignment of the slowest modality first (lines 5-11), the rho of line 12 (cap rho_max, ERRATA).
@@ -15,12 +17,18 @@ make the env with ``continuous_rho=True`` to apply rho exactly.
   migration cost; rho by line 12.
 - ``fedavg``: horizontal FL at rho 0.044; it is costed only by an env made with
   ``framework="horizontal"`` (the edge part of its action is ignored there).
+- ``exact-round``: every assignment of the K modalities to distinct edges (P(N, K), 336 by default)
+  with its best rho, minimising the round's estimate of P2 (Eq. 22): Corollary 1's rounds R(rho) times
+  the round's true duration max_k (T_sm + rho Psi^v). Exact per round over the env's action space
+  (tests check it against brute force); it ignores what the round does to later rounds, so it is
+  not an episode optimum. ``round_objective`` and ``best_round`` give the per-round gap of any policy.
 """
 
 from __future__ import annotations
 
 import itertools
 import warnings
+from functools import lru_cache
 
 import numpy as np
 
@@ -39,11 +47,11 @@ def lpt_assignment(preference) -> np.ndarray:
     lowest index.
     """
     preference = np.asarray(preference, dtype=float)
-    n_edges, n_modalities = preference.shape
-    if n_edges < n_modalities:
+    num_edges, num_modalities = preference.shape
+    if num_edges < num_modalities:
         raise ValueError(f"need at least as many edges as modalities, got a {preference.shape} matrix")
-    free_edges, left = list(range(n_edges)), list(range(n_modalities))
-    edges = np.empty(n_modalities, dtype=np.int64)
+    free_edges, left = list(range(num_edges)), list(range(num_modalities))
+    edges = np.empty(num_modalities, dtype=np.int64)
     while left:
         sub = preference[np.ix_(free_edges, left)]
         best = np.argmin(sub, axis=0)
@@ -53,33 +61,37 @@ def lpt_assignment(preference) -> np.ndarray:
     return edges
 
 
-def line12_rho(costs: core.PairCosts, edges, alpha: float, rho_max: float) -> float:
-    """Algorithm 1, line 12: the rho* (Eq. 31) of the chosen pair with the largest Psi^v, capped at
-    rho_max (ERRATA: the printed cap 1/M equals alpha at M = 50)."""
-    k = np.arange(len(edges))
-    psi_v, psi_s = costs.psi_v[edges, k], costs.psi_s[edges, k]
-    heaviest = int(np.argmax(psi_v))
-    return float(min(core.optimal_rho(psi_v[heaviest], psi_s[heaviest], alpha), rho_max))
+def line12_pair(costs: core.PairCosts, edges) -> int:
+    """Algorithm 1, line 12: the modality whose chosen pair has the largest Psi^v; its rho* (Eq. 31) is applied."""
+    return int(np.argmax(costs.psi_v[np.asarray(edges), np.arange(len(edges))]))
 
 
 class _Policy:
-    """Shared plumbing: the env's config and action encoding, costs from ``info``."""
+    """Shared plumbing: the env's config and action encoding, costs from ``info``.
+
+    ``decide`` returns (edges, rho) with rho a float or a ``core.PairRho``; ``act`` encodes a PairRho as the
+    env's pair choice where it has one, and otherwise as the ratio it stands for.
+    """
 
     def __init__(self, env):
         self.env = env.unwrapped
-        self.config = self.env.config
+        self.cfg = self.env.cfg
 
     def reset(self, seed=None):
         pass
 
     def costs(self, info) -> core.PairCosts:
-        return core.pair_costs(self.config, info["edges"], info["rates"], info["capability"])
+        return core.pair_costs(self.cfg, info["edges"], info["rates"], info["capability"])
 
     def act(self, observation, info):
         edges, rho = self.decide(info)
+        if isinstance(rho, core.PairRho):
+            if self.cfg.offers_pair_rho:
+                return self.env.encode_action(edges, pair=rho.modality)
+            rho = core.pair_rho(self.cfg, self.costs(info), edges, rho.modality)
         return self.env.encode_action(edges, rho)
 
-    def decide(self, info) -> tuple[np.ndarray, float]:
+    def decide(self, info) -> tuple[np.ndarray, float | core.PairRho]:
         raise NotImplementedError
 
 
@@ -87,10 +99,10 @@ class SM3FL(_Policy):
     """Algorithm 1 of seed 000."""
 
     def decide(self, info):
-        cfg, costs = self.config, self.costs(info)
+        cfg, costs = self.cfg, self.costs(info)
         preference = core.preference_matrix(costs.psi_v, costs.psi_s, cfg.alpha, cfg.beta)
         edges = lpt_assignment(preference)
-        return edges, line12_rho(costs, edges, cfg.alpha, cfg.rho_max)
+        return edges, core.PairRho(line12_pair(costs, edges))
 
 
 class MFLFixedRatio(_Policy):
@@ -98,10 +110,10 @@ class MFLFixedRatio(_Policy):
 
     def __init__(self, env, rho: float = SECTION_6_3_RHO):
         super().__init__(env)
-        self.rho = _checked_rho(rho, self.config)
+        self.rho = _checked_rho(rho, self.cfg)
 
     def decide(self, info):
-        cfg, costs = self.config, self.costs(info)
+        cfg, costs = self.cfg, self.costs(info)
         preference = core.estimated_wallclock(self.rho, costs.psi_v, costs.psi_s, cfg.alpha, cfg.beta)
         return lpt_assignment(preference), self.rho
 
@@ -111,7 +123,7 @@ class MFLNoMigration(_Policy):
 
     def decide(self, info):
         edges = np.asarray(info["edges"])
-        return edges, line12_rho(self.costs(info), edges, self.config.alpha, self.config.rho_max)
+        return edges, core.PairRho(line12_pair(self.costs(info), edges))
 
 
 class FixedEdgesFixedRatio(_Policy):
@@ -119,7 +131,7 @@ class FixedEdgesFixedRatio(_Policy):
 
     def __init__(self, env, rho: float = SECTION_6_4_RHO):
         super().__init__(env)
-        self.rho = _checked_rho(rho, self.config)
+        self.rho = _checked_rho(rho, self.cfg)
 
     def decide(self, info):
         return np.asarray(info["edges"]), self.rho
@@ -133,22 +145,24 @@ class MDS(_Policy):
 
     def __init__(self, env):
         super().__init__(env)
-        cfg = self.config
+        cfg = self.cfg
         side = cfg.area_m
         centres = [(x * side, y * side) for y in (0.25, 0.75) for x in (0.25, 0.75)]
         positions = cfg.edge_positions
-        self.groups = [np.argsort(topology.distances(np.array([c]), positions)[0], kind="stable")[
-                       :cfg.n_modalities] for c in centres]
+        self.groups = [
+            np.argsort(topology.distances(np.array([c]), positions)[0], kind="stable")[: cfg.num_modalities]
+            for c in centres
+        ]
         self.centroids = np.array([positions[g].mean(axis=0) for g in self.groups])
 
     def decide(self, info):
-        cfg, costs = self.config, self.costs(info)
+        cfg, costs = self.cfg, self.costs(info)
         mean_device = np.asarray(info["device_positions"]).mean(axis=0)
         group = self.groups[int(np.argmin(np.linalg.norm(self.centroids - mean_device, axis=1)))]
-        k = np.arange(cfg.n_modalities)
+        k = np.arange(cfg.num_modalities)
         best = min(itertools.permutations(group), key=lambda p: costs.upload[list(p), k].sum())
         edges = np.array(best, dtype=np.int64)
-        return edges, line12_rho(costs, edges, cfg.alpha, cfg.rho_max)
+        return edges, core.PairRho(line12_pair(costs, edges))
 
 
 def _checked_rho(rho: float, cfg) -> float:
@@ -158,11 +172,99 @@ def _checked_rho(rho: float, cfg) -> float:
 
 
 def _fedavg(env, rho: float = SECTION_6_4_RHO):
-    if env.unwrapped.config.framework != "horizontal":
-        warnings.warn("fedavg is costed as horizontal FL only by an env made with framework='horizontal'; "
-                      "this env runs split learning, so the policy just keeps the edges at a fixed rho",
-                      stacklevel=2)
+    if env.unwrapped.cfg.framework != "horizontal":
+        warnings.warn(
+            "fedavg is costed as horizontal FL only by an env made with framework='horizontal'; "
+            "this env runs split learning, so the policy just keeps the edges at a fixed rho",
+            stacklevel=2,
+        )
     return FixedEdgesFixedRatio(env, rho)
+
+
+@lru_cache(maxsize=16)
+def assignments(num_edges: int, num_modalities: int) -> np.ndarray:
+    """Every assignment of K modalities to distinct edges, (P(N, K), K), lexicographic."""
+    return np.array(list(itertools.permutations(range(num_edges), num_modalities)), dtype=np.int64).reshape(
+        -1, num_modalities
+    )
+
+
+def round_objective(cfg, costs: core.PairCosts, edges, rho) -> np.ndarray:
+    """The round's estimate of P2 (Eq. 22): R(rho) max_k (T_sm + rho Psi^v) for edges (..., K) and rho (...).
+
+    Corollary 1's rounds to target times the round's duration: the wall clock if every round were like
+    this one. Infinite for rho <= alpha."""
+    edges = np.asarray(edges)
+    k = np.arange(edges.shape[-1])
+    rho = np.asarray(rho, dtype=float)
+    duration = np.max(costs.psi_s[edges, k] + rho[..., None] * costs.psi_v[edges, k], axis=-1)
+    return core.rounds_to_target(rho, cfg.alpha, cfg.beta) * duration
+
+
+def _candidate_rhos(cfg, costs: core.PairCosts, table: np.ndarray) -> np.ndarray:
+    """Per assignment (P, K), every rho where the best rho may lie, (P, C): each pair's rho* (Eq. 31,
+    capped), where two pairs' durations cross inside (alpha, rho_max], and rho_max.
+
+    The duration is the upper envelope of K lines in rho; between crossings one line rules and the
+    objective is that pair's convex Eq. (28a) (Eq. 30), minimised at its rho* or at an end of the piece.
+    """
+    k = np.arange(table.shape[1])
+    a, b = costs.psi_s[table, k], costs.psi_v[table, k]
+    stationary = np.minimum(core.optimal_rho(b, a, cfg.alpha), cfg.rho_max)
+    i, j = np.triu_indices(table.shape[1], 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross = (a[:, i] - a[:, j]) / (b[:, j] - b[:, i])
+    cross = np.where(np.isfinite(cross) & (cross > cfg.alpha) & (cross <= cfg.rho_max), cross, cfg.rho_max)
+    return np.concatenate([stationary, cross, np.full((len(table), 1), cfg.rho_max)], axis=1)
+
+
+def best_round(cfg, costs: core.PairCosts, pair_levels: bool = False, grid=None):
+    """The exact minimum of ``round_objective`` over (assignment, rho): returns (edges, rho, objective, pair)
+    where ``pair`` is the modality whose Eq. (31) rho* is applied (or None).
+
+    Over rho in (alpha, rho_max] (``grid`` None), or over the env's discrete choices: each chosen pair's
+    rho* (if ``pair_levels``) and the values of ``grid``.
+    """
+    table = assignments(costs.psi_v.shape[0], costs.psi_v.shape[1])
+    k = np.arange(table.shape[1])
+    if grid is None:
+        rhos = _candidate_rhos(cfg, costs, table)
+        pairs = np.full(rhos.shape, -1)
+    else:
+        rhos = np.broadcast_to(np.asarray(grid, dtype=float), (len(table), len(grid)))
+        pairs = np.full(rhos.shape, -1)
+        if pair_levels:
+            capped = np.minimum(core.optimal_rho(costs.psi_v[table, k], costs.psi_s[table, k], cfg.alpha), cfg.rho_max)
+            rhos = np.concatenate([capped, rhos], axis=1)
+            pairs = np.concatenate([np.broadcast_to(k, capped.shape), pairs], axis=1)
+    values = round_objective(cfg, costs, table[:, None, :], rhos)
+    p, c = np.unravel_index(int(np.argmin(values)), values.shape)
+    pair = int(pairs[p, c])
+    return table[p].copy(), float(rhos[p, c]), float(values[p, c]), None if pair < 0 else pair
+
+
+class ExactRound(_Policy):
+    """Exact per round: the (assignment, rho) of least ``round_objective`` over the env's action space."""
+
+    def decide(self, info):
+        cfg = self.cfg
+        discrete = not cfg.continuous_rho
+        edges, rho, _, pair = best_round(cfg, self.costs(info), cfg.offers_pair_rho, cfg.rho_grid if discrete else None)
+        if discrete and pair is not None:
+            return edges, core.PairRho(pair)
+        return edges, rho
+
+
+def _exact_round_return(env, seed: int) -> float:
+    """Return of an ``exact-round`` episode (per-round exact, not an episode optimum)."""
+    policy = ExactRound(env)
+    observation, info = env.reset(seed=seed)
+    total = 0.0
+    while True:
+        observation, reward, terminated, truncated, info = env.step(policy.act(observation, info))
+        total += reward
+        if terminated or truncated:
+            return total
 
 
 POLICIES = {
@@ -172,4 +274,8 @@ POLICIES = {
     "fedbcd": FixedEdgesFixedRatio,
     "mds": MDS,
     "fedavg": _fedavg,
+    "exact-round": ExactRound,
 }
+
+REFERENCES = {"exact-round (per-round exact, not episode-optimal)": _exact_round_return}
+"""Episode-level references for the leaderboard: name -> fn(env, seed) -> the episode's return."""

@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import torch
 from torch.func import functional_call
+from torch.nn import functional as F
 
 from edge_envs.fl.aggregation import weighted_average
 from edge_envs.fl.models import SplitNet, sgd_step, weighted_cross_entropy
-from edge_envs.fl.split import drawn_rows
+from edge_envs.fl.split import drawn_rows, epoch_batches
 
 
-def fedavg_round(net: SplitNet, views, labels: torch.Tensor, client_weights: torch.Tensor, epochs: int,
-                 lr: float) -> None:
+def fedavg_round(
+    net: SplitNet,
+    views,
+    labels: torch.Tensor,
+    client_weights: torch.Tensor,
+    epochs: int,
+    lr: float,
+    batch_size: int | None = None,
+    generator: torch.Generator | None = None,
+) -> None:
     """One FedAvg round in place on ``net``; ``client_weights`` is (clients, n_train) sample counts.
 
-    Clients with no samples sit the round out.
+    Clients with no samples sit the round out. ``epochs`` full-batch steps per client, or with
+    ``batch_size`` ``epochs`` passes of shuffled minibatch steps over the client's draws (``generator``).
     """
     if client_weights.ndim != 2:
         raise ValueError(f"client_weights must be (clients, n_train), got shape {tuple(client_weights.shape)}")
@@ -32,9 +42,15 @@ def fedavg_round(net: SplitNet, views, labels: torch.Tensor, client_weights: tor
         rows, w = drawn_rows(weights)
         xs = [v[rows] for v in views]
         local = {name: p.clone().requires_grad_(True) for name, p in global_params.items()}
-        for _ in range(epochs):
-            logits = functional_call(net, local, (xs,))
-            sgd_step(list(local.values()), weighted_cross_entropy(logits, labels[rows], w), lr)
+        if batch_size is None:
+            for _ in range(epochs):
+                logits = functional_call(net, local, (xs,))
+                sgd_step(list(local.values()), weighted_cross_entropy(logits, labels[rows], w), lr)
+        else:
+            for epoch in epoch_batches(w, epochs, batch_size, generator):
+                for b in epoch:
+                    logits = functional_call(net, local, ([x[b] for x in xs],))
+                    sgd_step(list(local.values()), F.cross_entropy(logits, labels[rows][b]), lr)
         states.append({name: p.detach() for name, p in local.items()})
         counts.append(float(w.sum()))
     if not states:

@@ -1,22 +1,23 @@
 """ServiceMigration-v0: SM3FL's service migration and sample collection for multi-modal FL (seed 000)."""
 
 from edge_envs.service_migration.config import (
+    SEED_LITERAL,
     SEED_MODALITIES,
     SEED_PRINTED_NOISE_PSD_DBM_PER_HZ,
     Modality,
     ServiceMigrationConfig,
 )
 from edge_envs.service_migration.env import ServiceMigrationEnv
-from edge_envs.service_migration.generator import RandomGenerator, Scenario, ToyGenerator, toy_config
+from edge_envs.service_migration.generator import Instance, RandomGenerator, ToyGenerator
 
 __all__ = [
+    "SEED_LITERAL",
     "SEED_MODALITIES",
     "SEED_PRINTED_NOISE_PSD_DBM_PER_HZ",
+    "Instance",
     "Modality",
     "RandomGenerator",
-    "Scenario",
     "ServiceMigrationConfig",
     "ServiceMigrationEnv",
     "ToyGenerator",
-    "toy_config",
 ]

@@ -1,27 +1,42 @@
 """Configuration of ServiceMigration-v0, with defaults from seed 000 (SM3FL), Section 6.1 and Table 1.
 
-Units are SI (m, s, Hz, W or dBm, bits) unless a name says otherwise.
+Units are SI (m, s, Hz, dBm, bits) unless a name says otherwise. Every field is checked against a
+documented physical range (``edge_envs.config``); non-finite values never pass.
 
 Choices where the seed is silent or inconsistent (see also shared/seeds/ERRATA.md, seed 000):
 
+- Noise (Eq. 4). Section 6.1 gives 10^-14.7 mW/Hz. Read as a density (ERRATA: SNR = P h / (N0 B)),
+  the seed's 23 dBm, 20 MHz and WINNER II over kilometres give uplinks of bit/s to kbit/s and uploads
+  of 10^7-10^8 s per round, which contradicts the seed's own Table 2 by eight orders of magnitude.
+  The default ``noise_reading="printed"`` takes Eq. (4) as printed, SNR = P h / N0, with N0 = 10^-14.7
+  mW the noise power over the band (-147 dBm): the uplinks then carry 10-70 Mbit/s and a round's
+  upload takes seconds, the scale of Table 2. ``noise_reading="density"`` is the ERRATA reading.
 - Edge capability xi_n (cycles/s) is drawn each round from N(capability_mean_hz, capability_std_hz)
-  (the seed: N(10^6, 3 x 10^6)), truncated to ``capability_min_hz`` by redrawing every value below it
-  (a third of the untruncated draws would be negative).
+  and redrawn while below ``capability_min_hz``. The seed prints N(10^6, 3 x 10^6): a spread three
+  times the mean, a third of the draws negative, and a truncated law whose mean is 2.9 x 10^6 with
+  some edges many times faster than others, so a policy that chases the fastest edge beats FedBCD by
+  far more than the seed's 20-25% (the ``printed-spread`` blocks of
+  benchmarks/results/table2_service_migration.md). The default reads the second figure as a typo for
+  3 x 10^5 (a coefficient of variation of 0.3, truncation at 10^5 almost never used); the literal law
+  is the named option ``SEED_LITERAL``.
 - The sample-collection ratio rho is capped at ``rho_max`` (1 by default), not at Algorithm 1's 1/M:
   with M = 50 devices 1/M equals alpha = 0.02, where Eq. (22) is infinite. Devices draw their
   rho * S samples from the whole data set, so the draws of different devices may overlap.
-- Eq. (4)'s noise is a power spectral density: SNR = P h / (N0 B) (ERRATA). With the seed's numbers
-  (23 dBm, 20 MHz, -147 dBm/Hz, WINNER II C2 over kilometres) the uplink gives kbit/s down to bit/s,
-  so uploads dominate every round by orders of magnitude. The seed's own round times (Table 2) come
-  from its printed form P h / N0, which equals this formula with N0 = -147 dBm/Hz - 10 log10(B)
-  = -220 dBm/Hz: pass ``noise_psd_dbm_per_hz=SEED_PRINTED_NOISE_PSD_DBM_PER_HZ`` to work at that scale.
 - The channel gain h(d) of Eq. (4) is the WINNER II path-loss gain at the device's distance (the
   seed's Algorithm 1 plans from distances); ``fading=True`` multiplies it by Rayleigh power fading,
   drawn per device, edge and round.
 - The seed gives no mobility parameters: devices follow random waypoints at 1-10 m/s (pedestrians to
   city traffic) and move, between rounds, for as long as the round took.
 - A sub-model of ``params`` parameters migrates ``params * bytes_per_param`` bytes (float32).
+- Real backend: minibatches of 256 draws at SGD step 0.025 (``batch_size``, ``learning_rate``) bring the
+  rounds to the 0.1 held-out cross-entropy near the count that puts a default episode in Table 2's
+  range, and make them fall with rho as Corollary 1 predicts, up to a point
+  (benchmarks/results/rho_rounds_service_migration.md, table2_service_migration.md). The bound backend
+  keeps the seed's alpha and beta: 200 rounds at rho = 2 alpha, far more than the real backend takes.
 - The edge server sits at the centre of the area (the grid point left out of the edges, Fig. 5).
+
+Measured magnitudes of default episodes are written by ``benchmarks/table2_service_migration.py``
+to benchmarks/results/table2_service_migration.md.
 """
 
 from __future__ import annotations
@@ -32,6 +47,7 @@ from functools import cached_property
 
 import numpy as np
 
+from edge_envs.config import Config, check_bool, check_choice, check_range
 from edge_envs.data.mfeat import MFEAT_VIEWS
 from edge_envs.net import topology
 
@@ -40,10 +56,16 @@ FRAMEWORKS = ("split", "horizontal")
 CONFLICT_RULES = ("error", "repair")
 MOBILITY_MODELS = ("random_waypoint", "gauss_markov", "static")
 PATH_LOSS_MODELS = ("winner2_c2", "log_distance")
+NOISE_READINGS = ("printed", "density")
 MFEAT_SIZE = 2000
+SEED_NOISE_DBM_PER_HZ = -147.0  # Section 6.1: 10^-14.7 mW/Hz
 
-# Eq. (4) as printed (SNR = P h / N0, N0 = 10^-14.7 mW/Hz) is the ERRATA form with this density at B = 20 MHz.
-SEED_PRINTED_NOISE_PSD_DBM_PER_HZ = -147.0 - 10.0 * math.log10(20e6)
+# Eq. (4) as printed (SNR = P h / N0, N0 = 10^-14.7 mW) is the density reading with this density at B = 20 MHz.
+SEED_PRINTED_NOISE_PSD_DBM_PER_HZ = SEED_NOISE_DBM_PER_HZ - 10.0 * math.log10(20e6)
+
+SEED_LITERAL = dict(noise_reading="density", capability_mean_hz=1e6, capability_std_hz=3e6, capability_min_hz=1e5)
+"""The seed's figures read literally (ERRATA noise density, N(10^6, 3 x 10^6) capability truncated at 10^5):
+``gym.make("ServiceMigration-v0", **SEED_LITERAL)``. Uploads then take 10^7-10^8 s per round."""
 
 
 @dataclass(frozen=True)
@@ -51,24 +73,27 @@ class Modality:
     """One data modality and the sub-model (service) that learns from it (Table 1)."""
 
     name: str
-    sample_bits: float  # q_k: size of one sample, bits
-    params: int  # parameters of the sub-model theta_k (its migration size is params * bytes_per_param)
-    density_cycles: float  # vartheta_k: computation per sample and epoch, cycles
-    views: tuple[str, ...] = ()  # real backend: the UCI mfeat views this modality's tower reads
-    embedding_dim: int = 32  # real backend: width of the tower's output embedding
+    """Name of the modality (non-empty, distinct within a config)."""
+    sample_bits: float
+    """q_k: size of one sample, bits (1 to 10^12)."""
+    params: int
+    """Parameters of the sub-model theta_k (1 to 10^12); it migrates params * bytes_per_param bytes."""
+    density_cycles: float
+    """vartheta_k: computation per sample and epoch, cycles (1 to 10^15)."""
+    views: tuple[str, ...] = ()
+    """Real backend: the UCI mfeat views this modality's tower reads."""
+    embedding_dim: int = 32
+    """Real backend: width of the tower's output embedding (1 to 4096)."""
 
     def __post_init__(self):
-        if not self.name:
-            raise ValueError("Modality.name must be a non-empty string")
-        for name in ("sample_bits", "density_cycles"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"Modality.{name} must be > 0, got {getattr(self, name)!r}")
-        if not (isinstance(self.params, (int, np.integer)) and self.params > 0):
-            raise ValueError(f"Modality.params must be an integer > 0, got {self.params!r}")
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"Modality.name must be a non-empty string, got {self.name!r}")
+        check_range("Modality.sample_bits", self.sample_bits, 1.0, 1e12)
+        check_range("Modality.params", self.params, 1, 10**12, integer=True)
+        check_range("Modality.density_cycles", self.density_cycles, 1.0, 1e15)
         if not isinstance(self.views, tuple) or any(v not in MFEAT_VIEWS for v in self.views):
             raise ValueError(f"Modality.views must be a tuple of views from {MFEAT_VIEWS}, got {self.views!r}")
-        if not (isinstance(self.embedding_dim, int) and self.embedding_dim >= 1):
-            raise ValueError(f"Modality.embedding_dim must be an integer >= 1, got {self.embedding_dim!r}")
+        check_range("Modality.embedding_dim", self.embedding_dim, 1, 4096, integer=True)
 
 
 # Table 1 (CMU-MOSI in the seed). The real backend trains on UCI mfeat's six views instead, two per
@@ -77,127 +102,217 @@ class Modality:
 # signal-like); text <- profile correlations and morphological counts (symbolic descriptors).
 # Embedding widths are Table 1's 128 / 256 / 256 divided by 4, so a round stays fast on one CPU core.
 SEED_MODALITIES = (
-    Modality("text", sample_bits=500e3, params=2_560_000, density_cycles=2000.0, views=("fac", "mor"),
-             embedding_dim=32),
-    Modality("acoustic", sample_bits=1e6, params=596_480, density_cycles=1000.0, views=("fou", "zer"),
-             embedding_dim=64),
-    Modality("vision", sample_bits=2e6, params=792_320, density_cycles=1000.0, views=("pix", "kar"),
-             embedding_dim=64),
+    Modality(
+        "text", sample_bits=500e3, params=2_560_000, density_cycles=2000.0, views=("fac", "mor"), embedding_dim=32
+    ),
+    Modality(
+        "acoustic", sample_bits=1e6, params=596_480, density_cycles=1000.0, views=("fou", "zer"), embedding_dim=64
+    ),
+    Modality("vision", sample_bits=2e6, params=792_320, density_cycles=1000.0, views=("pix", "kar"), embedding_dim=64),
 )
 
 
-def _check(cond: bool, name: str, allowed: str, value) -> None:
-    if not cond:
-        raise ValueError(f"ServiceMigrationConfig.{name} must be {allowed}, got {value!r}")
+def _fail(name: str, allowed: str, value) -> None:
+    raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+
+def _check_points(name: str, value, area_m: float, shape: tuple) -> None:
+    """``value`` is a nested tuple of finite coordinates in [0, area_m] of the given shape (-1: any length)."""
+    try:
+        pos = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        _fail(name, f"coordinates (x, y) in [0, {area_m}] m", value)
+    ok = pos.ndim == len(shape) and all(s in (-1, t) for s, t in zip(shape, pos.shape))
+    if not (ok and np.all(np.isfinite(pos)) and np.all((pos >= 0) & (pos <= area_m))):
+        _fail(name, f"coordinates (x, y) in [0, {area_m}] m", value)
 
 
 @dataclass(frozen=True)
-class ServiceMigrationConfig:
-    """Every parameter of ServiceMigration-v0. Defaults: seed 000, Section 6.1 and Table 1."""
+class ServiceMigrationConfig(Config):
+    """Every parameter of ServiceMigration-v0. Defaults: seed 000, Section 6.1 and Table 1 (choices above)."""
 
     # --- system (Section 6.1) ---
-    area_m: float = 10_000.0  # side of the square area
-    edge_spacing_m: float = 2_500.0  # edges on the interior grid, centre excluded (8 edges)
-    edge_positions_m: tuple | None = None  # ((x, y), ...) to override the grid
-    server_position_m: tuple | None = None  # (x, y) of the edge server; None: the centre
-    n_devices: int = 50  # M
-    tx_power_dbm: float = 23.0  # P_m
-    bandwidth_hz: float = 20e6  # B_m
+    area_m: float = 10_000.0
+    """Side of the square area, m (10 to 10^6)."""
+    edge_spacing_m: float = 2_500.0
+    """Edges on the interior grid of this spacing, centre excluded (8 edges by default), m (1 to 10^6)."""
+    edge_positions_m: tuple | None = None
+    """((x, y), ...) of the edges inside the area, overriding the grid; None: the grid."""
+    server_position_m: tuple | None = None
+    """(x, y) of the edge server inside the area; None: the centre."""
+    num_devices: int = 50
+    """M: mobile devices (1 to 10^4)."""
+    tx_power_dbm: float = 23.0
+    """P_m: device transmit power, dBm (-30 to 40)."""
+    bandwidth_hz: float = 20e6
+    """B_m: uplink bandwidth, Hz (10^3 to 10^10)."""
     carrier_hz: float = 2.1e9
-    noise_psd_dbm_per_hz: float = -147.0  # N0 = 10^-14.7 mW/Hz
-    path_loss_model: str = "winner2_c2"  # WINNER II urban macro (C2, NLOS), edge_envs.net.channel
-    fading: bool = False  # Rayleigh power fading on top of path loss
-    capability_mean_hz: float = 1e6  # xi_n ~ N(mean, std) cycles/s, every round
-    capability_std_hz: float = 3e6
-    capability_min_hz: float = 1e5  # truncation: draws below are redrawn
-    reference_distance_m: float = 3_000.0  # d_0 of Eq. (3)
-    migration_speed_bps: float = 100e6  # pi_n = 100 Mb/s
+    """Carrier frequency of the path-loss model, Hz (10^8 to 10^11)."""
+    noise_psd_dbm_per_hz: float = SEED_NOISE_DBM_PER_HZ
+    """N0 of Eq. (4), dBm/Hz (-250 to -100): the seed's 10^-14.7 mW/Hz; ``noise_reading`` says how it enters."""
+    noise_reading: str = "printed"
+    """"printed": SNR = P h / N0 with N0 (this figure times 1 Hz) the noise power (Eq. 4 as printed, the
+    scale of Table 2); "density": SNR = P h / (N0 B) (ERRATA; uploads of 10^7 s and more)."""
+    path_loss_model: str = "winner2_c2"
+    """"winner2_c2" (WINNER II urban macro, NLOS) or "log_distance" (edge_envs.net.channel)."""
+    fading: bool = False
+    """Rayleigh power fading on top of path loss, drawn per device, edge and round."""
+    capability_mean_hz: float = 1e6
+    """Mean of the edges' capability xi_n ~ N(mean, std), redrawn every round, cycles/s (capability_min_hz to 10^15)."""
+    capability_std_hz: float = 3e5
+    """Standard deviation of xi_n, cycles/s (0 to 10^15; the seed prints 3 x 10^6, see above)."""
+    capability_min_hz: float = 1e5
+    """Truncation of xi_n: draws below it are redrawn, cycles/s (10^3 to 10^15, at most the mean)."""
+    reference_distance_m: float = 3_000.0
+    """d_0 of Eq. (3), m (1 to 10^6)."""
+    migration_speed_bps: float = 100e6
+    """pi_n: migration speed between edges, bit/s (10^3 to 10^12)."""
     bytes_per_param: int = 4
+    """Bytes per parameter of a migrating sub-model (1 to 16)."""
     # --- devices ---
-    mobility: str = "random_waypoint"  # or "gauss_markov", "static"
+    mobility: str = "random_waypoint"
+    """"random_waypoint", "gauss_markov" or "static"."""
     speed_min_mps: float = 1.0
-    speed_max_mps: float = 10.0  # random waypoint speed range; gauss_markov uses their mean
+    """Slowest device speed (random waypoint), m/s (0.01 to 100); gauss_markov uses the mean of the range."""
+    speed_max_mps: float = 10.0
+    """Fastest device speed, m/s (speed_min_mps to 100)."""
     # --- learning (Section 6.1, Table 1, Corollary 1) ---
-    modalities: tuple = field(default=SEED_MODALITIES)  # K = 3: text, acoustic, vision
-    n_samples: int = 1284  # S: the training set (CMU-MOSI's 1284 in the seed; real backend: mfeat split)
-    epochs: int = 5  # E
-    alpha: float = 0.02  # alpha of Eqs. (22)-(31), normalised by M S epsilon
-    beta: float = 100.0  # beta of Eqs. (22)-(31), normalised by epsilon
+    modalities: tuple = field(default=SEED_MODALITIES)
+    """The K modalities (Modality, distinct names): text, acoustic, vision by default."""
+    num_samples: int = 1284
+    """S: training samples (1 to 10^9; CMU-MOSI's 1284; real backend: at most 1900, the rest is held out)."""
+    epochs: int = 5
+    """E: local epochs per round (1 to 1000)."""
+    alpha: float = 0.02
+    """alpha of Eqs. (22)-(31), normalised by M S epsilon (in (0, rho_min))."""
+    beta: float = 100.0
+    """beta of Eqs. (22)-(31), normalised by epsilon (10^-3 to 10^6)."""
     # --- action ---
-    rho_levels: int = 20  # MultiDiscrete rho: geometric grid rho_min .. rho_max
+    num_rho_levels: int = 20
+    """MultiDiscrete rho: this many values spaced geometrically from rho_min to rho_max (2 to 1000)."""
+    pair_rho_levels: bool = True
+    """MultiDiscrete rho: K more levels ahead of the grid; level k applies Eq. (31)'s rho* of modality k's
+    pair in the coming round (capped at rho_max), so Algorithm 1's closed-form rho is expressible exactly
+    (split framework only: FedAvg has no pairs)."""
     rho_min: float = 0.025
-    rho_max: float = 1.0  # cap on rho (ERRATA: not 1/M)
-    continuous_rho: bool = False  # True: a Box action (see env docstring)
-    on_conflict: str = "repair"  # two modalities on one edge (Eq. 20b): "error" or "repair"
-    framework: str = "split"  # "split": SM3FL's multi-modal FL; "horizontal": FedAvg, every edge trains the whole model
+    """Smallest rho of the grid (in (alpha, rho_max))."""
+    rho_max: float = 1.0
+    """Cap on rho (ERRATA: not 1/M; in (rho_min, 1])."""
+    continuous_rho: bool = False
+    """True: a Box action (see the env's docstring)."""
+    observe_pair_costs: bool = True
+    """The observation ends with each pair's estimated wall clock (Eq. 32) relative to the best pair's: what
+    Algorithm 1 plans from, so a learning agent need not rebuild it from capabilities and distances."""
+    on_conflict: str = "repair"
+    """Two modalities on one edge (Eq. 20b): "error" raises, "repair" moves the later one."""
+    framework: str = "split"
+    """"split": SM3FL's multi-modal FL; "horizontal": FedAvg, every edge trains the whole model."""
     # --- learning progress ---
-    backend: str = "real"  # "bound": Corollary 1 surrogate; "real": split training on UCI mfeat
-    max_rounds: int = 500  # truncation
-    target_loss: float = 0.1  # real backend: held-out cross-entropy that ends the episode
-    learning_rate: float = 0.05  # real backend: SGD step
-    hidden_units: int = 32  # real backend: hidden width of towers and fusion
-    data_seed: int = 0  # real backend: fixes the train / held-out split and the initial model
-    torch_threads: int = 1  # real backend: torch.set_num_threads while training
-    reward_scale: float = 1.0  # reward = -round_time * reward_scale
+    backend: str = "real"
+    """"bound": Corollary 1's rounds as a surrogate; "real": split training on UCI mfeat."""
+    max_rounds: int = 500
+    """Rounds before truncation (1 to 10^6)."""
+    target_loss: float = 0.1
+    """Real backend: held-out cross-entropy that ends the episode (10^-4 to 10)."""
+    learning_rate: float = 0.025
+    """Real backend: SGD step (10^-6 to 10)."""
+    batch_size: int | None = 256
+    """Real backend: an integer (1 to 10^6): each epoch is a pass over the round's draws in minibatch SGD
+    steps of this many samples, so a round of more samples takes more steps and rho matters (Corollary 1);
+    None: one full-batch step per epoch, where the rounds to target hardly depend on rho."""
+    hidden_units: int = 32
+    """Real backend: hidden width of towers and fusion (1 to 4096)."""
+    data_seed: int = 0
+    """Real backend: fixes the train / held-out split and the initial model (0 to 2^32 - 1)."""
+    torch_threads: int = 1
+    """Real backend: torch.set_num_threads while training (1 to 256)."""
+    reward_scale: float = 1.0
+    """reward = -round_time * reward_scale (10^-9 to 10^3)."""
 
     def __post_init__(self):
-        positive = ("area_m", "edge_spacing_m", "bandwidth_hz", "carrier_hz", "capability_mean_hz",
-                    "capability_min_hz", "reference_distance_m", "migration_speed_bps",
-                    "speed_min_mps", "beta", "target_loss", "learning_rate", "reward_scale")
-        for name in positive:
-            value = getattr(self, name)
-            _check(isinstance(value, (int, float)) and math.isfinite(value) and value > 0, name, "> 0", value)
-        _check(isinstance(self.capability_std_hz, (int, float)) and self.capability_std_hz >= 0,
-               "capability_std_hz", ">= 0", self.capability_std_hz)
-        _check(self.capability_mean_hz >= self.capability_min_hz, "capability_mean_hz", ">= capability_min_hz",
-               self.capability_mean_hz)
-        for name in ("tx_power_dbm", "noise_psd_dbm_per_hz"):
-            _check(isinstance(getattr(self, name), (int, float)) and math.isfinite(getattr(self, name)), name,
-                   "a finite number", getattr(self, name))
-        _check(self.speed_max_mps >= self.speed_min_mps, "speed_max_mps", ">= speed_min_mps", self.speed_max_mps)
-        for name, low in (("n_devices", 1), ("epochs", 1), ("rho_levels", 2), ("max_rounds", 1),
-                          ("bytes_per_param", 1), ("hidden_units", 1), ("torch_threads", 1), ("n_samples", 1)):
-            value = getattr(self, name)
-            _check(isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low,
-                   name, f"an integer >= {low}", value)
-        _check(isinstance(self.data_seed, int) and self.data_seed >= 0, "data_seed", "an integer >= 0", self.data_seed)
-        _check(0 < self.alpha < self.rho_max, "alpha", "in (0, rho_max)", self.alpha)
-        _check(self.alpha < self.rho_min < self.rho_max, "rho_min", "in (alpha, rho_max)", self.rho_min)
-        _check(self.rho_max <= 1.0, "rho_max", "in (rho_min, 1]", self.rho_max)
-        for name, allowed in (("on_conflict", CONFLICT_RULES), ("framework", FRAMEWORKS), ("backend", BACKENDS),
-                              ("mobility", MOBILITY_MODELS), ("path_loss_model", PATH_LOSS_MODELS)):
-            _check(getattr(self, name) in allowed, name, f"one of {allowed}", getattr(self, name))
-        for name in ("fading", "continuous_rho"):
-            _check(isinstance(getattr(self, name), bool), name, "a bool", getattr(self, name))
-        _check(isinstance(self.modalities, tuple) and len(self.modalities) >= 1
-               and all(isinstance(m, Modality) for m in self.modalities),
-               "modalities", "a non-empty tuple of Modality", self.modalities)
-        _check(len({m.name for m in self.modalities}) == len(self.modalities), "modalities",
-               "modalities with distinct names", [m.name for m in self.modalities])
-        _check(self.n_edges >= self.n_modalities, "edge_positions_m",
-               f"at least as many edges as modalities ({self.n_modalities})", self.n_edges)
+        check_range("area_m", self.area_m, 10.0, 1e6)
+        check_range("edge_spacing_m", self.edge_spacing_m, 1.0, 1e6)
+        check_range("num_devices", self.num_devices, 1, 10_000, integer=True)
+        check_range("tx_power_dbm", self.tx_power_dbm, -30.0, 40.0)
+        check_range("bandwidth_hz", self.bandwidth_hz, 1e3, 1e10)
+        check_range("carrier_hz", self.carrier_hz, 1e8, 1e11)
+        check_range("noise_psd_dbm_per_hz", self.noise_psd_dbm_per_hz, -250.0, -100.0)
+        check_choice("noise_reading", self.noise_reading, NOISE_READINGS)
+        check_choice("path_loss_model", self.path_loss_model, PATH_LOSS_MODELS)
+        check_range("capability_min_hz", self.capability_min_hz, 1e3, 1e15)
+        check_range("capability_mean_hz", self.capability_mean_hz, self.capability_min_hz, 1e15)
+        check_range("capability_std_hz", self.capability_std_hz, 0.0, 1e15)
+        check_range("reference_distance_m", self.reference_distance_m, 1.0, 1e6)
+        check_range("migration_speed_bps", self.migration_speed_bps, 1e3, 1e12)
+        check_range("bytes_per_param", self.bytes_per_param, 1, 16, integer=True)
+        check_choice("mobility", self.mobility, MOBILITY_MODELS)
+        check_range("speed_min_mps", self.speed_min_mps, 0.01, 100.0)
+        check_range("speed_max_mps", self.speed_max_mps, self.speed_min_mps, 100.0)
+        check_range("num_samples", self.num_samples, 1, 10**9, integer=True)
+        check_range("epochs", self.epochs, 1, 1000, integer=True)
+        check_range("beta", self.beta, 1e-3, 1e6)
+        check_range("num_rho_levels", self.num_rho_levels, 2, 1000, integer=True)
+        check_range("rho_max", self.rho_max, 0.0, 1.0)
+        check_range("alpha", self.alpha, 0.0, 1.0)
+        check_range("rho_min", self.rho_min, self.alpha, self.rho_max)
+        if not 0.0 < self.alpha < self.rho_min < self.rho_max:
+            _fail(
+                "alpha, rho_min, rho_max",
+                "0 < alpha < rho_min < rho_max <= 1",
+                (self.alpha, self.rho_min, self.rho_max),
+            )
+        for name in ("fading", "continuous_rho", "pair_rho_levels", "observe_pair_costs"):
+            check_bool(name, getattr(self, name))
+        check_choice("on_conflict", self.on_conflict, CONFLICT_RULES)
+        check_choice("framework", self.framework, FRAMEWORKS)
+        check_choice("backend", self.backend, BACKENDS)
+        check_range("max_rounds", self.max_rounds, 1, 10**6, integer=True)
+        check_range("target_loss", self.target_loss, 1e-4, 10.0)
+        check_range("learning_rate", self.learning_rate, 1e-6, 10.0)
+        if self.batch_size is not None:
+            check_range("batch_size", self.batch_size, 1, 10**6, integer=True)
+        check_range("hidden_units", self.hidden_units, 1, 4096, integer=True)
+        check_range("data_seed", self.data_seed, 0, 2**32 - 1, integer=True)
+        check_range("torch_threads", self.torch_threads, 1, 256, integer=True)
+        check_range("reward_scale", self.reward_scale, 1e-9, 1e3)
+        if not (
+            isinstance(self.modalities, tuple)
+            and self.modalities
+            and all(isinstance(m, Modality) for m in self.modalities)
+        ):
+            _fail("modalities", "a non-empty tuple of Modality", self.modalities)
+        if len({m.name for m in self.modalities}) != len(self.modalities):
+            _fail("modalities", "modalities with distinct names", [m.name for m in self.modalities])
         if self.edge_positions_m is not None:
-            pos = np.asarray(self.edge_positions_m, dtype=float)
-            _check(pos.ndim == 2 and pos.shape[1] == 2 and np.all((pos >= 0) & (pos <= self.area_m)),
-                   "edge_positions_m", "((x, y), ...) inside the area", self.edge_positions_m)
-            _check(len(np.unique(pos, axis=0)) == len(pos), "edge_positions_m", "distinct positions",
-                   self.edge_positions_m)
+            _check_points("edge_positions_m", self.edge_positions_m, self.area_m, (-1, 2))
+            if len(np.unique(np.asarray(self.edge_positions_m, float), axis=0)) != len(self.edge_positions_m):
+                _fail("edge_positions_m", "distinct positions", self.edge_positions_m)
         if self.server_position_m is not None:
-            pos = np.asarray(self.server_position_m, dtype=float)
-            _check(pos.shape == (2,) and np.all((pos >= 0) & (pos <= self.area_m)), "server_position_m",
-                   "an (x, y) inside the area", self.server_position_m)
+            _check_points("server_position_m", self.server_position_m, self.area_m, (2,))
+        if self.num_edges < self.num_modalities:
+            _fail("edge_positions_m", f"at least as many edges as modalities ({self.num_modalities})", self.num_edges)
         if self.backend == "real":
-            _check(all(m.views for m in self.modalities), "modalities",
-                   "modalities that all name mfeat views (real backend)", [m.views for m in self.modalities])
-            _check(self.n_samples <= MFEAT_SIZE - 100, "n_samples",
-                   f"<= {MFEAT_SIZE - 100} with the real backend (the rest is held out)", self.n_samples)
+            if not all(m.views for m in self.modalities):
+                _fail(
+                    "modalities",
+                    "modalities that all name mfeat views (real backend)",
+                    [m.views for m in self.modalities],
+                )
+            if self.num_samples > MFEAT_SIZE - 100:
+                _fail(
+                    "num_samples",
+                    f"<= {MFEAT_SIZE - 100} with the real backend (the rest is held out)",
+                    self.num_samples,
+                )
 
     @property
-    def n_modalities(self) -> int:
+    def num_modalities(self) -> int:
+        """K: modalities (sub-models)."""
         return len(self.modalities)
 
     @property
-    def n_edges(self) -> int:
+    def num_edges(self) -> int:
+        """N: edges."""
         return len(self.edge_positions)
 
     @cached_property
@@ -213,14 +328,26 @@ class ServiceMigrationConfig:
     @cached_property
     def server_position(self) -> np.ndarray:
         """(2,) position of the edge server, read-only: ``server_position_m`` or the area's centre."""
-        pos = np.full(2, self.area_m / 2.0) if self.server_position_m is None else np.array(self.server_position_m, float)
+        pos = (
+            np.full(2, self.area_m / 2.0) if self.server_position_m is None else np.array(self.server_position_m, float)
+        )
         pos.setflags(write=False)
         return pos
 
     @property
     def rho_grid(self) -> np.ndarray:
-        """The MultiDiscrete rho levels: ``rho_levels`` values spaced geometrically from rho_min to rho_max.
+        """The fixed rho levels: ``num_rho_levels`` values spaced geometrically from rho_min to rho_max.
 
         Geometric spacing puts most levels near alpha, where Eq. (31)'s optimum lies (about 2 alpha).
         """
-        return np.geomspace(self.rho_min, self.rho_max, self.rho_levels)
+        return np.geomspace(self.rho_min, self.rho_max, self.num_rho_levels)
+
+    @property
+    def offers_pair_rho(self) -> bool:
+        """The MultiDiscrete rho dimension starts with the K pair levels (split framework, discrete rho)."""
+        return self.pair_rho_levels and self.framework == "split" and not self.continuous_rho
+
+    @property
+    def num_rho_choices(self) -> int:
+        """Entries of the MultiDiscrete rho dimension: the K pair levels (``offers_pair_rho``), then the grid."""
+        return self.num_rho_levels + (self.num_modalities if self.offers_pair_rho else 0)

@@ -21,6 +21,7 @@ MIN_DISTANCE_M = 1.0  # path-loss formulas diverge at d = 0; closer devices coun
 
 # ---------------------------------------------------------------- time model, Eqs. (3)-(6)
 
+
 def model_bytes(cfg: ServiceMigrationConfig) -> np.ndarray:
     """v_k: bytes of each modality's sub-model, (K,)."""
     return np.array([m.params * cfg.bytes_per_param for m in cfg.modalities], dtype=float)
@@ -45,12 +46,22 @@ def migration_times(cfg: ServiceMigrationConfig, current_edges) -> np.ndarray:
 
 def uplink_rates(cfg: ServiceMigrationConfig, device_positions, rng: np.random.Generator | None = None):
     """Device -> edge rates (M, N) in bit/s, the denominator of Eq. (4):
-    B log2(1 + P h(d) / (N0 B)) with N0 a density (ERRATA, Eq. 4). Faded when ``cfg.fading`` and ``rng``."""
+    B log2(1 + P h(d) / (N0 B)) with N0 as ``noise_density_w_per_hz`` reads it.
+    Faded when ``cfg.fading`` and ``rng``."""
     d = np.maximum(topology.distances(device_positions, cfg.edge_positions), MIN_DISTANCE_M)
-    gain = channel.channel_gain(d, rng if cfg.fading else None, model=cfg.path_loss_model,
-                                fading=cfg.fading, carrier_hz=cfg.carrier_hz)
-    return channel.shannon_rate(cfg.bandwidth_hz, channel.dbm_to_watt(cfg.tx_power_dbm), gain,
-                                channel.dbm_to_watt(cfg.noise_psd_dbm_per_hz))
+    gain = channel.channel_gain(
+        d, rng if cfg.fading else None, model=cfg.path_loss_model, fading=cfg.fading, carrier_hz=cfg.carrier_hz
+    )
+    return channel.shannon_rate(
+        cfg.bandwidth_hz, channel.dbm_to_watt(cfg.tx_power_dbm), gain, noise_density_w_per_hz(cfg)
+    )
+
+
+def noise_density_w_per_hz(cfg: ServiceMigrationConfig) -> float:
+    """N0 as the density of ``channel.shannon_rate``: the figure itself (``noise_reading="density"``), or the
+    printed Eq. (4)'s noise power spread over the band (``"printed"``: P h / N0 = P h / ((N0 / B) B))."""
+    n0 = channel.dbm_to_watt(cfg.noise_psd_dbm_per_hz)
+    return n0 if cfg.noise_reading == "density" else n0 / cfg.bandwidth_hz
 
 
 def sample_bits(cfg: ServiceMigrationConfig) -> np.ndarray:
@@ -70,7 +81,7 @@ def upload_per_rho(cfg: ServiceMigrationConfig, rates) -> np.ndarray:
     so max_m T_up,m = rho H(n, k).
     """
     slowest = np.min(np.asarray(rates), axis=0)  # (N,): the slowest device of each edge
-    return cfg.n_samples * sample_bits(cfg)[None, :] / slowest[:, None]
+    return cfg.num_samples * sample_bits(cfg)[None, :] / slowest[:, None]
 
 
 def compute_per_rho(cfg: ServiceMigrationConfig, capability) -> np.ndarray:
@@ -79,7 +90,7 @@ def compute_per_rho(cfg: ServiceMigrationConfig, capability) -> np.ndarray:
     Eq. (6): each epoch processes S^r = rho M S samples at vartheta_k cycles each on an edge of
     xi_n cycles/s, so T_cp = E rho M S vartheta_k / xi_n = rho L(n, k) (the printed form drops S).
     """
-    work = cfg.epochs * cfg.n_devices * cfg.n_samples * densities(cfg)
+    work = cfg.epochs * cfg.num_devices * cfg.num_samples * densities(cfg)
     return work[None, :] / np.asarray(capability, dtype=float)[:, None]
 
 
@@ -151,19 +162,20 @@ def horizontal_round_times(cfg: ServiceMigrationConfig, state: "State", rho: flo
     devices' samples (Eq. 6 with M_n devices and sum_k vartheta_k). Edges without devices sit out (0).
     """
     device_edges = nearest_edges(cfg, state.device_positions)
-    n_per_edge = np.bincount(device_edges, minlength=cfg.n_edges)
+    n_per_edge = np.bincount(device_edges, minlength=cfg.num_edges)
     active = n_per_edge > 0
     d_server = topology.distances(cfg.edge_positions, cfg.server_position[None, :])[:, 0]
     exchange = np.where(active, 2.0 * transfer_time(model_bytes(cfg).sum(), d_server, cfg), 0.0)
-    own_rate = state.rates[np.arange(cfg.n_devices), device_edges]
-    slowest = np.full(cfg.n_edges, np.inf)
+    own_rate = state.rates[np.arange(cfg.num_devices), device_edges]
+    slowest = np.full(cfg.num_edges, np.inf)
     np.minimum.at(slowest, device_edges, own_rate)
-    upload = np.where(active, rho * cfg.n_samples * sample_bits(cfg).sum() / slowest, 0.0)
-    compute = rho * cfg.epochs * n_per_edge * cfg.n_samples * densities(cfg).sum() / state.capability
+    upload = np.where(active, rho * cfg.num_samples * sample_bits(cfg).sum() / slowest, 0.0)
+    compute = rho * cfg.epochs * n_per_edge * cfg.num_samples * densities(cfg).sum() / state.capability
     return RoundTimes(exchange, upload, compute)
 
 
 # ---------------------------------------------------------------- Corollary 1 and Algorithm 1, Eqs. (19)-(32)
+
 
 def estimated_wallclock(rho, psi_v, psi_s, alpha: float, beta: float):
     """Corrected Eq. (28a) (ERRATA; from Eqs. 24 and 27): T(rho) = beta rho (Psi^s + rho Psi^v) / (rho - alpha).
@@ -193,9 +205,10 @@ def preference_matrix(psi_v, psi_s, alpha: float, beta: float):
 
 # ---------------------------------------------------------------- state and transition
 
+
 def draw_capability(cfg: ServiceMigrationConfig, rng: np.random.Generator) -> np.ndarray:
     """xi_n for every edge: N(mean, std) truncated to >= capability_min_hz by redrawing (ERRATA)."""
-    xi = rng.normal(cfg.capability_mean_hz, cfg.capability_std_hz, size=cfg.n_edges)
+    xi = rng.normal(cfg.capability_mean_hz, cfg.capability_std_hz, size=cfg.num_edges)
     low = xi < cfg.capability_min_hz
     while np.any(low):
         xi[low] = rng.normal(cfg.capability_mean_hz, cfg.capability_std_hz, size=int(low.sum()))
@@ -221,6 +234,7 @@ def nearest_edges(cfg: ServiceMigrationConfig, device_positions) -> np.ndarray:
 class State:
     """Everything that evolves within an episode. The arrays describe the round about to start."""
 
+    cfg: ServiceMigrationConfig
     round: int
     edges: np.ndarray  # (K,) edge serving each modality now, n_k^{r-1}
     device_positions: np.ndarray  # (M, 2) reported at the start of the round (Algorithm 2, line 4)
@@ -234,38 +248,60 @@ class State:
     edge_rng: np.random.Generator  # capabilities and fading: a stream of its own, so that every policy
     # meets the same capability draws round by round under one seed (common random numbers)
 
+    def costs(self) -> PairCosts:
+        """The (N, K) pair costs of the round about to start (Algorithm 1, line 2)."""
+        return pair_costs(self.cfg, self.edges, self.rates, self.capability)
+
 
 def _child(rng: np.random.Generator) -> np.random.Generator:
     return np.random.default_rng(rng.integers(2**63))
 
 
-def initial(cfg: ServiceMigrationConfig, scenario, rng: np.random.Generator) -> State:
-    """The state before round 1: the scenario's initial placement, devices placed, capabilities drawn.
+def initial(cfg: ServiceMigrationConfig, instance, rng: np.random.Generator) -> State:
+    """The state before round 1: the instance's initial placement, devices placed, capabilities drawn.
 
     ``rng`` seeds two child streams (edge capabilities and fading; the real learner's samples) and
     keeps driving the mobility model.
     """
-    if scenario.device_positions is not None:
+    if instance is None or not hasattr(instance, "initial_edges"):
+        raise ValueError(f"the generator must return a generator.Instance, got {instance!r}")
+    if instance.device_positions is not None:
         if cfg.mobility != "static":
-            raise ValueError("a scenario with fixed device positions needs ServiceMigrationConfig.mobility='static'")
-        model, positions = None, np.array(scenario.device_positions, dtype=float)
+            raise ValueError("an instance with fixed device positions needs ServiceMigrationConfig.mobility='static'")
+        model, positions = None, np.array(instance.device_positions, dtype=float)
     else:
         model = make_mobility(cfg)
         if model is None:
-            positions = rng.uniform(0.0, cfg.area_m, size=(cfg.n_devices, 2))
+            positions = rng.uniform(0.0, cfg.area_m, size=(cfg.num_devices, 2))
         else:
-            positions = model.reset(cfg.n_devices, rng)
-    if positions.shape != (cfg.n_devices, 2):
-        raise ValueError(f"device positions must be ({cfg.n_devices}, 2), got {positions.shape}")
-    edges = np.array(scenario.initial_edges, dtype=np.int64)
-    if edges.shape != (cfg.n_modalities,) or len(set(edges.tolist())) != len(edges) \
-            or np.any((edges < 0) | (edges >= cfg.n_edges)):
-        raise ValueError(f"initial_edges must be {cfg.n_modalities} distinct edges in [0, {cfg.n_edges}), "
-                         f"got {scenario.initial_edges!r}")
+            positions = model.reset(cfg.num_devices, rng)
+    if positions.shape != (cfg.num_devices, 2):
+        raise ValueError(f"device positions must be ({cfg.num_devices}, 2), got {positions.shape}")
+    edges = np.array(instance.initial_edges, dtype=np.int64)
+    if (
+        edges.shape != (cfg.num_modalities,)
+        or len(set(edges.tolist())) != len(edges)
+        or np.any((edges < 0) | (edges >= cfg.num_edges))
+    ):
+        raise ValueError(
+            f"initial_edges must be {cfg.num_modalities} distinct edges in [0, {cfg.num_edges}), "
+            f"got {instance.initial_edges!r}"
+        )
     edge_rng, learner = _child(rng), make_learner(cfg, _child(rng))
-    return State(round=0, edges=edges, device_positions=positions, capability=draw_capability(cfg, edge_rng),
-                 rates=uplink_rates(cfg, positions, edge_rng), wall_clock=0.0, communication_cost=0.0,
-                 computation_cost=0.0, mobility=model, learner=learner, edge_rng=edge_rng)
+    return State(
+        cfg=cfg,
+        round=0,
+        edges=edges,
+        device_positions=positions,
+        capability=draw_capability(cfg, edge_rng),
+        rates=uplink_rates(cfg, positions, edge_rng),
+        wall_clock=0.0,
+        communication_cost=0.0,
+        computation_cost=0.0,
+        mobility=model,
+        learner=learner,
+        edge_rng=edge_rng,
+    )
 
 
 def resolve_edges(cfg: ServiceMigrationConfig, requested) -> tuple[np.ndarray, bool]:
@@ -281,8 +317,10 @@ def resolve_edges(cfg: ServiceMigrationConfig, requested) -> tuple[np.ndarray, b
     if cfg.on_conflict == "error":
         values, counts = np.unique(requested, return_counts=True)
         shared = {int(e): [cfg.modalities[k].name for k in np.flatnonzero(requested == e)] for e in values[counts > 1]}
-        raise ValueError(f"two modalities on one edge break Eq. (20b): {shared}; pick distinct edges "
-                         f"or make the env with on_conflict='repair'")
+        raise ValueError(
+            f"two modalities on one edge break Eq. (20b): {shared}; pick distinct edges "
+            f"or make the env with on_conflict='repair'"
+        )
     hop = topology.distances(cfg.edge_positions, cfg.edge_positions)
     edges = requested.copy()
     taken: set[int] = set()
@@ -292,6 +330,20 @@ def resolve_edges(cfg: ServiceMigrationConfig, requested) -> tuple[np.ndarray, b
             edges[k] = free[0]
         taken.add(int(edges[k]))
     return edges, True
+
+
+@dataclass(frozen=True)
+class PairRho:
+    """A rho decision: Eq. (31)'s rho* of modality ``modality``'s pair (its edge after any repair) in the
+    coming round, capped at rho_max. Algorithm 1, line 12 applies this for the pair of largest Psi^v."""
+
+    modality: int
+
+
+def pair_rho(cfg: ServiceMigrationConfig, costs: PairCosts, edges, modality: int) -> float:
+    """rho* (Eq. 31) of modality ``modality`` on ``edges[modality]``, capped at rho_max (ERRATA)."""
+    n = int(np.asarray(edges)[modality])
+    return float(min(optimal_rho(costs.psi_v[n, modality], costs.psi_s[n, modality], cfg.alpha), cfg.rho_max))
 
 
 @dataclass(frozen=True)
@@ -309,18 +361,32 @@ class RoundOutcome:
     reached_target: bool
 
 
-def transition(cfg: ServiceMigrationConfig, state: State, requested_edges, rho: float,
-               rng: np.random.Generator) -> tuple[State, RoundOutcome]:
+def transition(state: State, action, rng: np.random.Generator) -> tuple[State, RoundOutcome]:
     """Play one round (Algorithm 2, lines 3-9): migrate, collect, train; then devices move (drawing from
-    ``rng``) for the round's duration and edges report new capabilities (from ``state.edge_rng``)."""
+    ``rng``) for the round's duration and edges report new capabilities (from ``state.edge_rng``).
+
+    ``action`` is ``(requested_edges (K,), rho)`` with rho a float in (alpha, rho_max] or a ``PairRho``.
+    """
+    cfg = state.cfg
+    requested_edges, rho = action
+    if cfg.framework == "split":
+        edges, repaired = resolve_edges(cfg, requested_edges)
+        costs = state.costs()
+    else:  # horizontal FL: no sub-model placement; every edge with devices trains the whole model
+        edges, repaired = state.edges.copy(), False
+    if isinstance(rho, PairRho):
+        if cfg.framework != "split" or not 0 <= rho.modality < cfg.num_modalities:
+            raise ValueError(
+                f"PairRho needs the split framework and a modality in [0, {cfg.num_modalities}), "
+                f"got {rho!r} with framework={cfg.framework!r}"
+            )
+        rho = pair_rho(cfg, costs, edges, rho.modality)
     if not cfg.alpha < rho <= cfg.rho_max:
         raise ValueError(f"rho must be in (alpha={cfg.alpha}, rho_max={cfg.rho_max}], got {rho!r}")
     if cfg.framework == "split":
-        edges, repaired = resolve_edges(cfg, requested_edges)
-        times = round_times(pair_costs(cfg, state.edges, state.rates, state.capability), edges, rho)
+        times = round_times(costs, edges, rho)
         device_edges = None
-    else:  # horizontal FL: no sub-model placement; every edge with devices trains the whole model
-        edges, repaired = state.edges.copy(), False
+    else:
         times = horizontal_round_times(cfg, state, rho)
         device_edges = nearest_edges(cfg, state.device_positions)
     state.learner.train_round(rho, device_edges)
@@ -328,15 +394,29 @@ def transition(cfg: ServiceMigrationConfig, state: State, requested_edges, rho: 
     positions = state.device_positions
     if state.mobility is not None:
         positions = state.mobility.step(duration, rng)
-    new_state = State(round=state.round + 1, edges=edges, device_positions=positions,
-                      capability=draw_capability(cfg, state.edge_rng),
-                      rates=uplink_rates(cfg, positions, state.edge_rng),
-                      wall_clock=state.wall_clock + duration,
-                      communication_cost=state.communication_cost + float(times.communication.sum()),
-                      computation_cost=state.computation_cost + float(times.compute.sum()),
-                      mobility=state.mobility, learner=state.learner, edge_rng=state.edge_rng)
-    outcome = RoundOutcome(edges=edges, repaired=repaired, rho=float(rho),
-                           samples=float(rho) * cfg.n_devices * cfg.n_samples, times=times, round_time=duration,
-                           loss=float(state.learner.loss), accuracy=state.learner.accuracy,
-                           reached_target=bool(state.learner.reached_target))
+    new_state = State(
+        cfg=cfg,
+        round=state.round + 1,
+        edges=edges,
+        device_positions=positions,
+        capability=draw_capability(cfg, state.edge_rng),
+        rates=uplink_rates(cfg, positions, state.edge_rng),
+        wall_clock=state.wall_clock + duration,
+        communication_cost=state.communication_cost + float(times.communication.sum()),
+        computation_cost=state.computation_cost + float(times.compute.sum()),
+        mobility=state.mobility,
+        learner=state.learner,
+        edge_rng=state.edge_rng,
+    )
+    outcome = RoundOutcome(
+        edges=edges,
+        repaired=repaired,
+        rho=float(rho),
+        samples=float(rho) * cfg.num_devices * cfg.num_samples,
+        times=times,
+        round_time=duration,
+        loss=float(state.learner.loss),
+        accuracy=state.learner.accuracy,
+        reached_target=bool(state.learner.reached_target),
+    )
     return new_state, outcome

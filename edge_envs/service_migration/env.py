@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
+import os
+import sys
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from edge_envs.net import topology
+from edge_envs.render import check_render_mode
 from edge_envs.service_migration import core
 from edge_envs.service_migration.config import ServiceMigrationConfig
-from edge_envs.service_migration.generator import RandomGenerator
-from edge_envs.render import check_render_mode
-
+from edge_envs.service_migration.generator import Instance, RandomGenerator
 
 CAPABILITY_OBS_CAP = 100.0  # observed capability ratios are clipped here (the normal law has no upper bound)
+RESET_OPTIONS = ("instance",)
 
 
 class ServiceMigrationEnv(gym.Env):
@@ -33,37 +34,45 @@ class ServiceMigrationEnv(gym.Env):
 
     A round lasts as long as its slowest modality; modality k on edge n takes (Eqs. 3-6)
     ``T_sm + rho (H(n, k) + L(n, k))``: migration ``v_k log2(1 + d / d_0) / pi`` if the edge changed, the
-    slowest device's upload ``rho S q_k / (B log2(1 + P h(d) / (N0 B)))``, and computation
-    ``rho E M S vartheta_k / xi_n``. Learning progress comes from one of two backends:
-    ``backend="real"`` trains a split model on UCI mfeat (two views per modality, FedBCD-style local
-    epochs with stale embeddings, loss and accuracy on held-out digits); ``backend="bound"`` counts
-    Corollary 1's rounds to target, R(rho) = beta rho / (rho - alpha).
+    slowest device's upload ``rho S q_k / (B log2(1 + P h(d) / N0))`` (Eq. 4 as printed; the ERRATA
+    reading ``N0 B`` is ``noise_reading="density"``), and computation ``rho E M S vartheta_k / xi_n``.
+    Learning progress comes from one of two backends: ``backend="real"`` (default) trains a split model
+    on UCI mfeat (two views per modality, FedBCD-style local epochs of minibatch steps with stale
+    embeddings, loss and accuracy on held-out digits), where more samples per round mean fewer rounds;
+    ``backend="bound"`` counts Corollary 1's rounds to target, R(rho) = beta rho / (rho - alpha) (200
+    rounds at rho = 2 alpha with the seed's beta = 100, many more than the real backend takes).
     ``framework="horizontal"`` costs and trains FedAvg instead (each device uploads everything to its
     nearest edge; every edge trains the whole model and exchanges it with the server); the edge part
     of the action is then ignored.
 
     ## Action Space
 
-    Default ``MultiDiscrete([N] * K + [rho_levels])`` (N = 8, K = 3, rho_levels = 20): the edge of each
-    modality, then the index of rho in ``config.rho_grid`` (rho_levels values spaced geometrically
-    from rho_min = 0.025 to rho_max = 1). With ``continuous_rho=True`` the action is
-    ``Box(0, 1, (K + 1,), float32)``: modality k goes to edge ``min(floor(a_k N), N - 1)`` and
-    ``rho = rho_min (rho_max / rho_min) ** a_K``. Use ``encode_action(edges, rho)`` to build either.
+    Default ``MultiDiscrete([N] * K + [K + num_rho_levels])`` (N = 8, K = 3, num_rho_levels = 20): the
+    edge of each modality, then the rho choice. Choice k < K applies Eq. (31)'s rho* of modality k's
+    pair in the coming round (``core.PairRho``, capped at rho_max): Algorithm 1, line 12 is the choice of
+    the pair with the largest Psi^v, so SM3FL is expressible exactly. Choice K + j applies
+    ``cfg.rho_grid[j]`` (num_rho_levels values spaced geometrically from rho_min = 0.025 to
+    rho_max = 1). With ``pair_rho_levels=False`` or ``framework="horizontal"`` only the grid is offered.
+    With ``continuous_rho=True`` the action is ``Box(0, 1, (K + 1,), float32)``: modality k goes to edge
+    ``min(floor(a_k N), N - 1)`` and ``rho = rho_min (rho_max / rho_min) ** a_K``.
+    Use ``encode_action(edges, rho)`` (or ``encode_action(edges, pair=k)``) to build either.
     Two modalities on one edge break Eq. (20b): ``on_conflict="error"`` raises ValueError;
     ``on_conflict="repair"`` (default) keeps the earlier modality's edge and gives the later one the
     free edge nearest to the one it asked for; ``info["repaired"]`` says when that happened.
 
     ## Observation Space
 
-    ``Box(float32)`` of length ``2 N + K N + 2``, describing the round about to start:
+    ``Box(float32)`` of length ``2 N + K N + 2`` (``+ K N`` with ``observe_pair_costs``, the default),
+    describing the round about to start:
 
     | slice | content |
     | --- | --- |
     | [0, N) | edge capability xi_n / capability_mean_hz, clipped at 100 |
     | [N, 2N) | distance from edge n to its farthest device / (area side * sqrt 2) |
     | [2N, 2N + K N) | current edge of each modality, one-hot (modality-major) |
-    | 2N + K N | learning progress in [0, 1] (real: share of the way from the initial to the target loss; bound: share of Corollary 1's rounds done) |
+    | 2N + K N | learning progress in [0, 1] (real: share of the way to the target loss; bound: of Corollary 1's) |
     | 2N + K N + 1 | rounds played / max_rounds |
+    | [2N + KN + 2, 2N + 2KN + 2) | each pair's Eq. (32) estimate (Algorithm 1's preference): best / own, by modality |
 
     ## Rewards
 
@@ -73,21 +82,25 @@ class ServiceMigrationEnv(gym.Env):
     ## Starting State
 
     Each modality's sub-model on a distinct random edge; devices uniform in the area (random
-    waypoint mobility, 1-10 m/s); capabilities drawn from N(10^6, 3 x 10^6) cycles/s truncated at
+    waypoint mobility, 1-10 m/s); capabilities drawn from N(10^6, (3 x 10^5)^2) cycles/s, redrawn below
     10^5; a freshly initialised model (real backend).
+
+    ``reset(seed=None, options=None)``: ``options`` may hold ``"instance"``, a ``generator.Instance`` to
+    play instead of drawing one (to replay an episode); any other key raises a ValueError.
 
     ## Episode End
 
     Terminated when the target is reached (real: held-out cross-entropy <= target_loss; bound:
-    Corollary 1's rounds completed). Truncated after ``max_rounds`` rounds (500).
+    Corollary 1's rounds completed). Truncated after ``max_rounds`` rounds (500). Stepping an ended
+    episode raises a RuntimeError: call ``reset()``.
 
     ## Info
 
     Always: ``round``, ``wall_clock`` (s), ``edges`` (K,) current placement, ``device_positions``
     (M, 2), ``capability`` (N,), ``rates`` (M, N) uplink bit/s of the coming round, ``loss``,
     ``accuracy`` (None with the bound backend, whose ``loss`` is Theorem 1's bound in units of the
-    target, infinite before round 1), ``progress``, ``communication_cost`` and ``computation_cost`` (sums of T_cm and T_cp
-    over rounds and modalities). After a step also: ``requested_edges``, ``repaired``, ``rho``,
+    target, infinite before round 1), ``progress``, ``communication_cost`` and ``computation_cost``
+    (sums of T_cm and T_cp over rounds and modalities). After a step also: ``requested_edges``, ``repaired``, ``rho``,
     ``samples`` (S^r), ``round_time``, and per modality (per edge, horizontal) ``migration_time``,
     ``upload_time``, ``communication_time``, ``computation_time``.
 
@@ -95,54 +108,77 @@ class ServiceMigrationEnv(gym.Env):
 
     ``gym.make("ServiceMigration-v0", config=ServiceMigrationConfig(...), generator=None, **overrides)``:
     any ServiceMigrationConfig field can be passed as a keyword (e.g. ``backend="bound"``,
-    ``rho_levels=20``, ``continuous_rho=True``, ``on_conflict="error"``, ``framework="horizontal"``).
-    ``generator``: a scenario generator (``RandomGenerator()`` default, ``ToyGenerator()`` with
-    ``toy_config()``). ``render_mode="ansi"`` returns a one-line summary of the last round.
+    ``num_rho_levels=20``, ``continuous_rho=True``, ``on_conflict="error"``, ``framework="horizontal"``;
+    ``**SEED_LITERAL`` for the seed's figures read literally). ``generator``: a callable
+    ``rng -> Instance`` (``RandomGenerator(cfg)`` by default; ``ToyGenerator()`` with
+    ``ToyGenerator.config()``). ``render_mode``: ``"ansi"`` returns a one-line summary of the last round,
+    ``"rgb_array"`` a picture (edges, server, devices, which modality sits where, the last round's
+    migrations) as a uint8 (H, W, 3) array, ``"human"`` shows it in a window (needs a display).
+
+    >>> import gymnasium as gym, edge_envs
+    >>> env = gym.make("ServiceMigration-v0", backend="bound")
+    >>> obs, info = env.reset(seed=0)
+    >>> obs.shape, env.action_space
+    ((66,), MultiDiscrete([ 8  8  8 23]))
+    >>> obs, reward, terminated, truncated, info = env.step(env.unwrapped.encode_action(info["edges"], pair=2))
+    >>> bool(reward < 0), info["round"]
+    (True, 1)
 
     ## Version History
 
     * v0: initial version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1, "name": "ServiceMigration-v0"}
+    metadata = {"render_modes": ["ansi", "rgb_array", "human"], "render_fps": 1, "name": "ServiceMigration-v0"}
 
-    def __init__(self, config: ServiceMigrationConfig | None = None, generator=None, render_mode: str | None = None,
-                 **overrides):
-        cfg = config if config is not None else ServiceMigrationConfig()
-        if overrides:
-            fields = {f.name for f in dataclasses.fields(ServiceMigrationConfig)}
-            unknown = sorted(set(overrides) - fields)
-            if unknown:
-                raise ValueError(f"unknown ServiceMigrationConfig fields {unknown}; known: {sorted(fields)}")
-            cfg = dataclasses.replace(cfg, **overrides)
+    def __init__(
+        self, config: ServiceMigrationConfig | None = None, generator=None, render_mode: str | None = None, **overrides
+    ):
+        cfg = ServiceMigrationConfig.from_kwargs(config, **overrides)
         check_render_mode(render_mode, self.metadata["render_modes"])
-        self.config = cfg
-        self.generator = generator if generator is not None else RandomGenerator()
+        if render_mode == "human" and not _has_display():
+            raise ValueError(
+                "render_mode='human' needs a display (none found: DISPLAY and WAYLAND_DISPLAY unset); "
+                "use render_mode='rgb_array'"
+            )
+        self.cfg = cfg
+        self.generator = generator if generator is not None else RandomGenerator(cfg)
+        if not callable(self.generator):
+            raise ValueError(f"generator must be a callable rng -> Instance, got {generator!r}")
         self.render_mode = render_mode
-        n, k = cfg.n_edges, cfg.n_modalities
+        n, k = cfg.num_edges, cfg.num_modalities
         if cfg.continuous_rho:
             self.action_space = spaces.Box(0.0, 1.0, shape=(k + 1,), dtype=np.float32)
         else:
-            self.action_space = spaces.MultiDiscrete([n] * k + [cfg.rho_levels])
-        high = np.ones(2 * n + k * n + 2, dtype=np.float32)
+            self.action_space = spaces.MultiDiscrete([n] * k + [cfg.num_rho_choices])
+        high = np.ones(2 * n + k * n + 2 + (k * n if cfg.observe_pair_costs else 0), dtype=np.float32)
         high[:n] = CAPABILITY_OBS_CAP
         self.observation_space = spaces.Box(0.0, high, dtype=np.float32)
         self._rho_grid = cfg.rho_grid
+        self._pair_levels = k if cfg.offers_pair_rho else 0
         self._diagonal = cfg.area_m * np.sqrt(2.0)
         self._state: core.State | None = None
         self._last: core.RoundOutcome | None = None
-        self.scenario = None
+        self._previous_edges: np.ndarray | None = None
+        self._ended = False
+        self._figure = None
+        self.instance: Instance | None = None
 
     # ----------------------------------------------------------------- actions
 
-    def decode_action(self, action) -> tuple[np.ndarray, float]:
-        """(edges (K,), rho) from an action; raises ValueError for a malformed one."""
-        cfg = self.config
-        n, k = cfg.n_edges, cfg.n_modalities
-        a = np.asarray(action)
+    def decode_action(self, action) -> tuple[np.ndarray, float | core.PairRho]:
+        """(edges (K,), rho or ``core.PairRho``) from an action; raises ValueError for a malformed one."""
+        cfg = self.cfg
+        n, k = cfg.num_edges, cfg.num_modalities
+        try:
+            a = np.asarray(action)
+        except ValueError:  # ragged nested sequences
+            a = np.empty(0)
         if a.shape != (k + 1,):
             raise ValueError(f"action must have shape ({k + 1},): {k} edges then rho, got shape {a.shape}")
         if cfg.continuous_rho:
+            if not (np.issubdtype(a.dtype, np.number) and not np.issubdtype(a.dtype, np.complexfloating)):
+                raise ValueError(f"action entries must be numbers in [0, 1], got dtype {a.dtype}")
             a = a.astype(float)
             if not (np.all(np.isfinite(a)) and np.all(a >= 0.0) and np.all(a <= 1.0)):
                 raise ValueError(f"action entries must lie in [0, 1], got {action!r}")
@@ -151,56 +187,89 @@ class ServiceMigrationEnv(gym.Env):
         if not np.issubdtype(a.dtype, np.integer):
             raise ValueError(f"action must hold integers (MultiDiscrete), got dtype {a.dtype}")
         edges, level = a[:k].astype(np.int64), int(a[k])
-        if np.any((edges < 0) | (edges >= n)) or not 0 <= level < cfg.rho_levels:
-            raise ValueError(f"action {action!r} out of range: edges in [0, {n}), rho level in [0, {cfg.rho_levels})")
-        return edges, float(self._rho_grid[level])
+        if np.any((edges < 0) | (edges >= n)) or not 0 <= level < cfg.num_rho_choices:
+            raise ValueError(
+                f"action {action!r} out of range: edges in [0, {n}), rho choice in [0, {cfg.num_rho_choices})"
+            )
+        if level < self._pair_levels:
+            return edges, core.PairRho(level)
+        return edges, float(self._rho_grid[level - self._pair_levels])
 
-    def encode_action(self, edges, rho: float) -> np.ndarray:
-        """The action closest to placing modality k on ``edges[k]`` at ratio ``rho``
-        (discrete: the nearest grid level in log scale; Box: exact up to float32)."""
-        cfg = self.config
+    def encode_action(self, edges, rho: float | None = None, pair: int | None = None) -> np.ndarray:
+        """The action placing modality k on ``edges[k]`` with ratio ``rho`` (discrete: the nearest grid level
+        in log scale; Box: exact up to float32), or with Eq. (31)'s rho of modality ``pair``'s pair
+        (discrete with ``pair_rho_levels`` only)."""
+        cfg = self.cfg
         edges = np.asarray(edges, dtype=np.int64)
-        if edges.shape != (cfg.n_modalities,) or np.any((edges < 0) | (edges >= cfg.n_edges)):
-            raise ValueError(f"edges must be {cfg.n_modalities} integers in [0, {cfg.n_edges}), got {edges!r}")
+        if edges.shape != (cfg.num_modalities,) or np.any((edges < 0) | (edges >= cfg.num_edges)):
+            raise ValueError(f"edges must be {cfg.num_modalities} integers in [0, {cfg.num_edges}), got {edges!r}")
+        if (rho is None) == (pair is None):
+            raise ValueError("give exactly one of rho (a ratio > 0) and pair (a modality index)")
+        if pair is not None:
+            if not (self._pair_levels and isinstance(pair, (int, np.integer)) and 0 <= pair < self._pair_levels):
+                raise ValueError(
+                    f"pair must be a modality in [0, {cfg.num_modalities}) and the env made with "
+                    f"pair_rho_levels=True and continuous_rho=False, got pair={pair!r}"
+                )
+            return np.append(edges, int(pair)).astype(np.int64)
         if not rho > 0:
             raise ValueError(f"rho must be > 0, got {rho!r}")
         if cfg.continuous_rho:
             share = np.log(rho / cfg.rho_min) / np.log(cfg.rho_max / cfg.rho_min)
-            return np.append((edges + 0.5) / cfg.n_edges, np.clip(share, 0.0, 1.0)).astype(np.float32)
+            return np.append((edges + 0.5) / cfg.num_edges, np.clip(share, 0.0, 1.0)).astype(np.float32)
         level = int(np.argmin(np.abs(np.log(self._rho_grid) - np.log(rho))))
-        return np.append(edges, level).astype(np.int64)
+        return np.append(edges, self._pair_levels + level).astype(np.int64)
 
     # ----------------------------------------------------------------- episode
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Start an episode; ``options={"instance": Instance}`` plays that instance instead of drawing one."""
+        options = {} if options is None else options
+        if not isinstance(options, dict) or set(options) - set(RESET_OPTIONS):
+            raise ValueError(f"options must be None or a dict with keys among {RESET_OPTIONS}, got {options!r}")
         super().reset(seed=seed)
-        self.scenario = self.generator(self.config, self.np_random)
-        self._state = core.initial(self.config, self.scenario, self.np_random)
-        self._last = None
+        if "instance" in options:
+            instance = options["instance"]
+            if not isinstance(instance, Instance):
+                raise ValueError(f"options['instance'] must be a generator.Instance, got {instance!r}")
+        else:
+            instance = self.generator(self.np_random)
+        self._state = core.initial(self.cfg, instance, self.np_random)
+        self.instance = instance
+        self._last, self._previous_edges, self._ended = None, None, False
         return self._observation(), self._info(None, None)
 
     def step(self, action):
         if self._state is None:
             raise RuntimeError("call reset() before step()")
+        if self._ended:
+            raise RuntimeError("the episode has ended (terminated or truncated); call reset()")
         edges, rho = self.decode_action(action)
-        self._state, outcome = core.transition(self.config, self._state, edges, rho, self.np_random)
-        self._last = outcome
+        previous = self._state.edges
+        self._state, outcome = core.transition(self._state, (edges, rho), self.np_random)
+        self._last, self._previous_edges = outcome, previous
         terminated = outcome.reached_target
-        truncated = not terminated and self._state.round >= self.config.max_rounds
-        reward = -outcome.round_time * self.config.reward_scale
+        truncated = not terminated and self._state.round >= self.cfg.max_rounds
+        self._ended = terminated or truncated
+        reward = -outcome.round_time * self.cfg.reward_scale
         return self._observation(), float(reward), terminated, truncated, self._info(outcome, edges)
 
     def _observation(self) -> np.ndarray:
-        cfg, state = self.config, self._state
-        placement = np.zeros((cfg.n_modalities, cfg.n_edges), dtype=np.float32)
-        placement[np.arange(cfg.n_modalities), state.edges] = 1.0
+        cfg, state = self.cfg, self._state
+        placement = np.zeros((cfg.num_modalities, cfg.num_edges), dtype=np.float32)
+        placement[np.arange(cfg.num_modalities), state.edges] = 1.0
         farthest = topology.distances(state.device_positions, cfg.edge_positions).max(axis=0)
-        return np.concatenate([
+        parts = [
             np.minimum(state.capability / cfg.capability_mean_hz, CAPABILITY_OBS_CAP),
             np.minimum(farthest / self._diagonal, 1.0),
             placement.ravel(),
             [state.learner.progress, min(state.round / cfg.max_rounds, 1.0)],
-        ]).astype(np.float32)
+        ]
+        if cfg.observe_pair_costs:
+            costs = state.costs()
+            preference = core.preference_matrix(costs.psi_v, costs.psi_s, cfg.alpha, cfg.beta)
+            parts.append((preference.min() / preference).T.ravel())
+        return np.concatenate(parts).astype(np.float32)
 
     def _info(self, outcome: core.RoundOutcome | None, requested) -> dict:
         state = self._state
@@ -219,24 +288,56 @@ class ServiceMigrationEnv(gym.Env):
         }
         if outcome is not None:
             times = outcome.times
-            info.update({
-                "requested_edges": np.asarray(requested).copy(),
-                "repaired": outcome.repaired,
-                "rho": outcome.rho,
-                "samples": outcome.samples,
-                "round_time": outcome.round_time,
-                "migration_time": times.migration.copy(),
-                "upload_time": times.upload.copy(),
-                "communication_time": times.communication.copy(),
-                "computation_time": times.compute.copy(),
-            })
+            info.update(
+                {
+                    "requested_edges": np.asarray(requested).copy(),
+                    "repaired": outcome.repaired,
+                    "rho": outcome.rho,
+                    "samples": outcome.samples,
+                    "round_time": outcome.round_time,
+                    "migration_time": times.migration.copy(),
+                    "upload_time": times.upload.copy(),
+                    "communication_time": times.communication.copy(),
+                    "computation_time": times.compute.copy(),
+                }
+            )
         return info
 
     def render(self):
-        if self.render_mode != "ansi" or self._state is None:
+        if self._state is None or self.render_mode is None:
             return None
-        state, last = self._state, self._last
-        head = f"round {state.round}  wall-clock {state.wall_clock:.4g} s  loss {state.learner.loss:.4g}"
-        if last is None:
-            return head + f"  edges {state.edges.tolist()}"
-        return head + f"  edges {last.edges.tolist()}  rho {last.rho:.4g}  round time {last.round_time:.4g} s"
+        if self.render_mode == "ansi":
+            state, last = self._state, self._last
+            head = f"round {state.round}  wall-clock {state.wall_clock:.4g} s  loss {state.learner.loss:.4g}"
+            if last is None:
+                return head + f"  edges {state.edges.tolist()}"
+            return head + f"  edges {last.edges.tolist()}  rho {last.rho:.4g}  round time {last.round_time:.4g} s"
+        from edge_envs.service_migration import render as draw  # matplotlib is imported only to draw
+
+        if self._figure is None:
+            self._figure = draw.new_figure(interactive=self.render_mode == "human")
+        image = draw.picture(self._figure, self._state, self._last, self._previous_edges)
+        if self.render_mode == "human":
+            draw.show(self._figure)
+            return None
+        return image
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_figure"] = None  # a figure is redrawn on demand; it does not pickle
+        return state
+
+    def close(self):
+        if self._figure is not None:
+            from edge_envs.service_migration import render as draw
+
+            draw.close(self._figure)
+            self._figure = None
+        super().close()
+
+
+def _has_display() -> bool:
+    """A window can open: a display on Linux and other X11 / Wayland systems; macOS and Windows always."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

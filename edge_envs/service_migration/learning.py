@@ -89,7 +89,7 @@ def _split_data(views: tuple, n_train: int, data_seed: int):
 class RealLearner:
     """Split training on UCI mfeat: a tower per modality on its edge, a fusion model on the server.
 
-    The training split has ``n_samples`` (S) digits drawn by ``data_seed``; the other digits are held
+    The training split has ``num_samples`` (S) digits drawn by ``data_seed``; the other digits are held
     out. Each round every device draws round(rho S) training samples uniformly with replacement (the
     draws of different devices may overlap). ``framework="split"``: one FedBCD round over all drawn
     samples (``edge_envs.fl.split_round``). ``"horizontal"``: each edge trains the whole model on its
@@ -101,11 +101,16 @@ class RealLearner:
         self.cfg = cfg
         self.rng = rng
         views = tuple(m.views for m in cfg.modalities)
-        self.x_train, self.y_train, self.x_test, self.y_test = _split_data(views, cfg.n_samples, cfg.data_seed)
+        self.x_train, self.y_train, self.x_test, self.y_test = _split_data(views, cfg.num_samples, cfg.data_seed)
         generator = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
         with self._threads():
-            self.net = SplitNet([x.shape[1] for x in self.x_train], [m.embedding_dim for m in cfg.modalities],
-                                cfg.hidden_units, MFEAT_CLASSES, generator)
+            self.net = SplitNet(
+                [x.shape[1] for x in self.x_train],
+                [m.embedding_dim for m in cfg.modalities],
+                cfg.hidden_units,
+                MFEAT_CLASSES,
+                generator,
+            )
             self.loss, self.accuracy = evaluate(self.net, self.x_test, self.y_test)
         self.initial_loss = self.loss
 
@@ -125,17 +130,37 @@ class RealLearner:
         """Draw the round's samples and train; ``device_edges`` (M,) is the edge each device uploads to
         (used by the horizontal framework only)."""
         cfg = self.cfg
-        per_device = max(1, int(round(rho * cfg.n_samples)))
-        draws = self.rng.integers(cfg.n_samples, size=(cfg.n_devices, per_device))
+        per_device = max(1, int(round(rho * cfg.num_samples)))
+        draws = self.rng.integers(cfg.num_samples, size=(cfg.num_devices, per_device))
+        shuffle = None
+        if cfg.batch_size is not None:
+            shuffle = torch.Generator().manual_seed(int(self.rng.integers(2**63 - 1)))
         with self._threads():
             if cfg.framework == "split":
-                weights = torch.from_numpy(np.bincount(draws.ravel(), minlength=cfg.n_samples))
-                split_round(self.net, self.x_train, self.y_train, weights, cfg.epochs, cfg.learning_rate)
+                weights = torch.from_numpy(np.bincount(draws.ravel(), minlength=cfg.num_samples))
+                split_round(
+                    self.net,
+                    self.x_train,
+                    self.y_train,
+                    weights,
+                    cfg.epochs,
+                    cfg.learning_rate,
+                    cfg.batch_size,
+                    shuffle,
+                )
             else:
-                counts = np.zeros((cfg.n_edges, cfg.n_samples), dtype=np.int64)
+                counts = np.zeros((cfg.num_edges, cfg.num_samples), dtype=np.int64)
                 np.add.at(counts, (np.repeat(device_edges, per_device), draws.ravel()), 1)
-                fedavg_round(self.net, self.x_train, self.y_train, torch.from_numpy(counts), cfg.epochs,
-                             cfg.learning_rate)
+                fedavg_round(
+                    self.net,
+                    self.x_train,
+                    self.y_train,
+                    torch.from_numpy(counts),
+                    cfg.epochs,
+                    cfg.learning_rate,
+                    cfg.batch_size,
+                    shuffle,
+                )
             self.loss, self.accuracy = evaluate(self.net, self.x_test, self.y_test)
 
 

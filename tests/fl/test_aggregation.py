@@ -13,12 +13,15 @@ def test_weighted_average__hand_computed():
     assert out["w"].dtype == torch.float32
 
 
-@pytest.mark.parametrize("dicts, weights, match", [
-    ([], [], "one weight"),
-    ([{"w": torch.ones(1)}], [1, 2], "one weight"),
-    ([{"w": torch.ones(1)}, {"w": torch.ones(1)}], [0, 0], "not all zero"),
-    ([{"w": torch.ones(1)}, {"v": torch.ones(1)}], [1, 1], "same keys"),
-])
+@pytest.mark.parametrize(
+    "dicts, weights, match",
+    [
+        ([], [], "one weight"),
+        ([{"w": torch.ones(1)}], [1, 2], "one weight"),
+        ([{"w": torch.ones(1)}, {"w": torch.ones(1)}], [0, 0], "not all zero"),
+        ([{"w": torch.ones(1)}, {"v": torch.ones(1)}], [1, 1], "same keys"),
+    ],
+)
 def test_weighted_average__bad_input_raises(dicts, weights, match):
     with pytest.raises(ValueError, match=match):
         weighted_average(dicts, weights)

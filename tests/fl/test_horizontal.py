@@ -44,3 +44,16 @@ def test_fedavg_round__averages_clients_by_sample_count():
     fedavg_round(net, views, labels, clients, epochs=2, lr=0.1)
     for p, a, b in zip(net.parameters(), results[0].parameters(), results[1].parameters()):
         torch.testing.assert_close(p, (10 * a + 60 * b) / 70)
+
+
+def test_fedavg_round__minibatch_epochs_are_seeded():
+    net, views, labels = _problem()
+    counts = torch.randint(0, 3, (2, len(labels)))
+    a, b = copy.deepcopy(net), copy.deepcopy(net)
+    for m in (a, b):
+        fedavg_round(
+            m, views, labels, counts, epochs=2, lr=0.1, batch_size=8, generator=torch.Generator().manual_seed(4)
+        )
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
+    assert any(not torch.equal(p, q) for p, q in zip(a.parameters(), net.parameters()))

@@ -26,5 +26,6 @@ def test_weighted_cross_entropy__unit_weights_give_the_mean_and_counts_repeat():
     logits, labels = torch.randn(4, 3), torch.tensor([0, 2, 1, 1])
     per = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
     assert torch.isclose(weighted_cross_entropy(logits, labels, torch.ones(4)), per.mean())
-    assert torch.isclose(weighted_cross_entropy(logits, labels, torch.tensor([2.0, 1, 1, 0])),
-                         (2 * per[0] + per[1] + per[2]) / 4)
+    assert torch.isclose(
+        weighted_cross_entropy(logits, labels, torch.tensor([2.0, 1, 1, 0])), (2 * per[0] + per[1] + per[2]) / 4
+    )

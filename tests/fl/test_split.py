@@ -5,7 +5,7 @@ import torch
 from torch.nn import functional as F
 
 from edge_envs.fl import SplitNet, split_round
-from edge_envs.fl.split import drawn_rows
+from edge_envs.fl.split import drawn_rows, epoch_batches
 
 
 def _problem(seed=0, n=40):
@@ -69,3 +69,43 @@ def test_split_round__training_loss_falls():
 def test_drawn_rows__rejects_bad_weights(weights):
     with pytest.raises(ValueError, match="weights"):
         drawn_rows(weights)
+
+
+def test_epoch_batches__every_draw_once_per_epoch_in_batches_of_the_size():
+    w = torch.tensor([2.0, 1.0, 3.0])
+    batches = epoch_batches(w, epochs=2, batch_size=4, generator=torch.Generator().manual_seed(0))
+    assert len(batches) == 2 and [len(b) for b in batches[0]] == [4, 2]
+    for epoch in batches:
+        assert torch.bincount(torch.cat(epoch), minlength=3).tolist() == [2, 1, 3]
+    with pytest.raises(ValueError, match="batch_size"):
+        epoch_batches(w, 1, 0, torch.Generator())
+
+
+def test_split_round__one_minibatch_holding_every_draw_equals_the_full_batch_step():
+    net, views, labels = _problem()
+    weights = torch.randint(0, 3, (len(labels),))
+    full, mini = copy.deepcopy(net), copy.deepcopy(net)
+    split_round(full, views, labels, weights, epochs=2, lr=0.1)
+    split_round(
+        mini,
+        views,
+        labels,
+        weights,
+        epochs=2,
+        lr=0.1,
+        batch_size=int(weights.sum()),
+        generator=torch.Generator().manual_seed(1),
+    )
+    for a, b in zip(full.parameters(), mini.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_split_round__smaller_batches_take_more_steps_and_move_further():
+    net, views, labels = _problem()
+    weights = torch.ones(len(labels), dtype=torch.int64)
+    start = [p.detach().clone() for p in net.parameters()]
+    one, many = copy.deepcopy(net), copy.deepcopy(net)
+    split_round(one, views, labels, weights, epochs=1, lr=0.05, batch_size=40, generator=torch.Generator())
+    split_round(many, views, labels, weights, epochs=1, lr=0.05, batch_size=5, generator=torch.Generator())
+    moved = lambda m: sum(float((p - s).norm()) for p, s in zip(m.parameters(), start))  # noqa: E731
+    assert moved(many) > 3 * moved(one)

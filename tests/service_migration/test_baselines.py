@@ -7,18 +7,10 @@ import pytest
 
 import baselines
 import edge_envs  # noqa: F401
-from baselines.service_migration import POLICIES, line12_rho, lpt_assignment
-from edge_envs.service_migration import (
-    SEED_PRINTED_NOISE_PSD_DBM_PER_HZ,
-    Scenario,
-    ServiceMigrationConfig,
-    ServiceMigrationEnv,
-    ToyGenerator,
-    core,
-    toy_config,
-)
+from baselines.service_migration import POLICIES, line12_pair, lpt_assignment
+from edge_envs.service_migration import Instance, ServiceMigrationConfig, ServiceMigrationEnv, ToyGenerator, core
 
-NAMES = ("sm3fl", "fedbcd", "mfl-nsm", "mfl-fr", "mds", "fedavg")
+NAMES = ("sm3fl", "fedbcd", "mfl-nsm", "mfl-fr", "mds", "fedavg", "exact-round")
 
 
 def test_policies__registry_has_the_seed_baselines():
@@ -36,7 +28,7 @@ def test_lpt_assignment__slowest_modality_settles_first():
 
 
 def test_sm3fl__toy_instance_gives_the_hand_derived_decision():
-    """toy_config(): edges at x = 100, 500, 900 m, the device at x = 450 (350, 50, 450 m away); "big"
+    """ToyGenerator.config(): edges at x = 100, 500, 900 m, the device at x = 450 (350, 50, 450 m away); "big"
     (2 Mbit samples) starts on edge 2, "small" (0.1 Mbit) on edge 0; capability equal everywhere.
 
     Uploads dominate (S q_k / rate: 2e8 or 1e7 bits at kbit/s beyond 300 m, 29 Mbit/s at 50 m), so both
@@ -46,12 +38,12 @@ def test_sm3fl__toy_instance_gives_the_hand_derived_decision():
     Line 12: small on edge 0 has the larger Psi_v (1e7 bits over 350 m vs 2e8 bits over 50 m) and,
     staying, Psi_s = 0, so rho* = alpha + sqrt(alpha^2) = 2 alpha = 0.04.
     """
-    env = ServiceMigrationEnv(config=toy_config(continuous_rho=True), generator=ToyGenerator())
+    env = ServiceMigrationEnv(config=ToyGenerator.config(continuous_rho=True), generator=ToyGenerator())
     policy = POLICIES["sm3fl"](env)
     _, info = env.reset(seed=0)
     edges, rho = policy.decide(info)
-    assert edges.tolist() == [1, 0]
-    assert rho == pytest.approx(0.04, rel=1e-12)
+    assert edges.tolist() == [1, 0] and rho == core.PairRho(1)
+    assert core.pair_rho(env.cfg, policy.costs(info), edges, 1) == pytest.approx(0.04, rel=1e-12)
     # the hand argument's premises
     rates = info["rates"][0]
     assert rates[1] > 100 * rates[0] > 100 * rates[2]
@@ -100,11 +92,11 @@ def test_mfl_fr__fixed_rho_default_and_override():
 
 
 def test_mds__picks_the_quarter_group_nearest_the_devices():
-    cfg = ServiceMigrationConfig(backend="bound", n_devices=3, mobility="static")
+    cfg = ServiceMigrationConfig(backend="bound", num_devices=3, mobility="static")
     devices = ((1000.0, 1500.0), (3000.0, 2000.0), (2000.0, 3500.0))  # mean (2000, 2333): bottom-left quarter
 
-    def generator(cfg, rng):
-        return Scenario("bottom-left", initial_edges=(5, 6, 7), device_positions=devices)
+    def generator(rng):
+        return Instance("bottom-left", initial_edges=(5, 6, 7), device_positions=devices)
 
     env = ServiceMigrationEnv(config=cfg, generator=generator)
     policy = POLICIES["mds"](env)
@@ -117,11 +109,14 @@ def test_mds__picks_the_quarter_group_nearest_the_devices():
     assert edges.tolist() == list(best)
 
 
-def test_line12_rho__capped_at_rho_max():
+def test_line12__pair_of_largest_psi_v_and_its_rho_capped_at_rho_max():
     cfg = ServiceMigrationConfig(backend="bound", rho_max=0.5)
-    costs = core.PairCosts(migration=np.full((8, 3), 1e6), upload=np.ones((8, 3)), compute=np.ones((8, 3)))
-    assert core.optimal_rho(2.0, 1e6, cfg.alpha) > 0.5
-    assert line12_rho(costs, np.array([0, 1, 2]), cfg.alpha, cfg.rho_max) == 0.5
+    upload = np.ones((8, 3))
+    upload[1, 1] = 2.0
+    costs = core.PairCosts(migration=np.full((8, 3), 1e6), upload=upload, compute=np.ones((8, 3)))
+    assert line12_pair(costs, np.array([0, 1, 2])) == 1
+    assert core.optimal_rho(3.0, 1e6, cfg.alpha) > 0.5
+    assert core.pair_rho(cfg, costs, np.array([0, 1, 2]), 1) == 0.5
 
 
 def test_fedavg__warns_outside_the_horizontal_framework():
@@ -131,8 +126,7 @@ def test_fedavg__warns_outside_the_horizontal_framework():
 
 
 def _wall_clock(name, seed):
-    env = gym.make("ServiceMigration-v0", backend="bound", continuous_rho=True,
-                   noise_psd_dbm_per_hz=SEED_PRINTED_NOISE_PSD_DBM_PER_HZ)
+    env = gym.make("ServiceMigration-v0", backend="bound", capability_std_hz=3e6)
     policy = baselines.make_policy(name, env)
     obs, info = env.reset(seed=seed)
     while True:

@@ -13,10 +13,19 @@ PL_1KM_DB = 141.175204  # WINNER II C2 NLOS at 1 km, 2.1 GHz, h_BS = 25 m (hand 
 
 
 def small_config(**overrides):
-    params = dict(area_m=4000.0, edge_positions_m=((1000.0, 1000.0), (2000.0, 1000.0), (3000.0, 1000.0)),
-                  n_devices=2, mobility="static", n_samples=100, epochs=5, backend="bound",
-                  modalities=(Modality("a", sample_bits=1e6, params=1_000_000, density_cycles=1000.0),
-                              Modality("b", sample_bits=2e5, params=250_000, density_cycles=3000.0)))
+    params = dict(
+        area_m=4000.0,
+        edge_positions_m=((1000.0, 1000.0), (2000.0, 1000.0), (3000.0, 1000.0)),
+        num_devices=2,
+        mobility="static",
+        num_samples=100,
+        epochs=5,
+        backend="bound",
+        modalities=(
+            Modality("a", sample_bits=1e6, params=1_000_000, density_cycles=1000.0),
+            Modality("b", sample_bits=2e5, params=250_000, density_cycles=3000.0),
+        ),
+    )
     params.update(overrides)
     return ServiceMigrationConfig(**params)
 
@@ -32,13 +41,13 @@ def test_migration_times__eq3_hand_computed():
     assert t[0, 0] == 0.0 and t[2, 1] == 0.0  # staying costs nothing
 
 
-def test_uplink_rates__eq4_noise_is_a_density():
-    cfg = small_config()
-    rate = core.uplink_rates(cfg, np.array([[1000.0, 2000.0]]))[0, 0]  # 1 km from edge 0
+def test_uplink_rates__eq4_noise_as_a_density_and_as_printed():
+    rate = core.uplink_rates(small_config(noise_reading="density"), np.array([[1000.0, 2000.0]]))[0, 0]  # 1 km
     snr = P_W * 10 ** (-PL_1KM_DB / 10) / (N0_W_PER_HZ * 20e6)  # ERRATA: P h / (N0 B)
     assert rate == pytest.approx(20e6 * math.log2(1 + snr), rel=1e-6)
     assert rate == pytest.approx(1101.0, rel=1e-3)
-    printed = 20e6 * math.log2(1 + P_W * 10 ** (-PL_1KM_DB / 10) / N0_W_PER_HZ)  # printed Eq. (4), no B
+    printed = core.uplink_rates(small_config(), np.array([[1000.0, 2000.0]]))[0, 0]  # the default reading
+    assert printed == pytest.approx(20e6 * math.log2(1 + P_W * 10 ** (-PL_1KM_DB / 10) / N0_W_PER_HZ), rel=1e-6)
     assert printed > 1e5 * rate
 
 
@@ -70,10 +79,20 @@ def test_round_times__eqs3_to_6_hand_computed():
 def test_horizontal_round_times__hand_computed():
     cfg = small_config(server_position_m=(2000.0, 2000.0))
     devices = np.array([[1000.0, 2000.0], [3000.0, 1100.0]])  # nearest edges 0 and 2
-    state = core.State(round=0, edges=np.array([0, 1]), device_positions=devices,
-                       capability=np.array([2e6, 1e6, 4e6]), rates=core.uplink_rates(cfg, devices),
-                       wall_clock=0.0, communication_cost=0.0, computation_cost=0.0, mobility=None, learner=None,
-                       edge_rng=None)
+    state = core.State(
+        cfg=cfg,
+        round=0,
+        edges=np.array([0, 1]),
+        device_positions=devices,
+        capability=np.array([2e6, 1e6, 4e6]),
+        rates=core.uplink_rates(cfg, devices),
+        wall_clock=0.0,
+        communication_cost=0.0,
+        computation_cost=0.0,
+        mobility=None,
+        learner=None,
+        edge_rng=None,
+    )
     times = core.horizontal_round_times(cfg, state, rho=0.05)
     # model exchange both ways: 5e6 bytes over sqrt(2) km: 2 * 5e6 * log2(1 + 1414.2136/3000) / 12.5e6
     exchange = 2 * 5e6 * math.log2(1 + math.sqrt(2) * 1000 / 3000) / 12.5e6
@@ -89,13 +108,15 @@ def test_uplink_rates__device_on_an_edge_counts_as_one_metre():
     cfg = small_config()
     rates = core.uplink_rates(cfg, np.array([[1000.0, 1000.0]]))
     assert np.isfinite(rates[0, 0]) and rates[0, 0] == pytest.approx(
-        core.uplink_rates(cfg, np.array([[1001.0, 1000.0]]))[0, 0])
+        core.uplink_rates(cfg, np.array([[1001.0, 1000.0]]))[0, 0]
+    )
 
 
 def test_rounds_to_target__eq19_normalised():
     # beta rho / (rho - alpha): 100 * 0.04 / 0.02 = 200; infinite at or below alpha
-    np.testing.assert_allclose(core.rounds_to_target([0.04, 0.044, 0.02, 0.01], 0.02, 100.0),
-                               [200.0, 100 * 0.044 / 0.024, np.inf, np.inf])
+    np.testing.assert_allclose(
+        core.rounds_to_target([0.04, 0.044, 0.02, 0.01], 0.02, 100.0), [200.0, 100 * 0.044 / 0.024, np.inf, np.inf]
+    )
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -117,8 +138,10 @@ def test_optimal_rho__eq31_minimises_corrected_eq28a(seed):
 def test_estimated_wallclock__derivative_is_printed_eq29():
     alpha, beta, psi_v, psi_s = 0.02, 100.0, 37.0, 4.0
     rho, h = 0.07, 1e-7
-    numeric = (core.estimated_wallclock(rho + h, psi_v, psi_s, alpha, beta)
-               - core.estimated_wallclock(rho - h, psi_v, psi_s, alpha, beta)) / (2 * h)
+    numeric = (
+        core.estimated_wallclock(rho + h, psi_v, psi_s, alpha, beta)
+        - core.estimated_wallclock(rho - h, psi_v, psi_s, alpha, beta)
+    ) / (2 * h)
     eq29 = beta * (psi_v * rho**2 - 2 * alpha * psi_v * rho - alpha * psi_s) / (rho - alpha) ** 2
     assert numeric == pytest.approx(eq29, rel=1e-6)
 
@@ -133,8 +156,14 @@ def test_preference_matrix__corrected_eq32_is_the_minimum_of_eq28a():
     np.testing.assert_allclose(pref, beta * psi_v * rho**2 / alpha, rtol=1e-10)
 
 
-def test_draw_capability__truncated_at_the_minimum():
+def test_draw_capability__default_spread_is_a_tenth_of_the_printed_one():
     cfg = ServiceMigrationConfig(backend="bound")
+    xi = np.concatenate([core.draw_capability(cfg, np.random.default_rng(s)) for s in range(500)])
+    assert xi.mean() == pytest.approx(1e6, rel=0.02) and xi.std() == pytest.approx(3e5, rel=0.05)
+
+
+def test_draw_capability__truncated_at_the_minimum():
+    cfg = ServiceMigrationConfig(backend="bound", capability_std_hz=3e6)  # the seed's printed spread
     rng = np.random.default_rng(0)
     xi = np.concatenate([core.draw_capability(cfg, rng) for _ in range(5000)])
     assert xi.min() >= cfg.capability_min_hz
@@ -162,15 +191,15 @@ def test_resolve_edges__repair_never_shares_an_edge():
     cfg = ServiceMigrationConfig(backend="bound")
     rng = np.random.default_rng(0)
     for _ in range(300):
-        edges, _ = core.resolve_edges(cfg, rng.integers(cfg.n_edges, size=3))
+        edges, _ = core.resolve_edges(cfg, rng.integers(cfg.num_edges, size=3))
         assert len(set(edges.tolist())) == 3
 
 
 def test_uplink_rates__fading_is_seeded_and_unit_mean():
-    cfg = small_config(fading=True)
+    cfg = small_config(fading=True, noise_reading="density")
     devices = np.array([[1000.0, 2000.0]] * 20000)
     a = core.uplink_rates(cfg, devices, np.random.default_rng(0))
     np.testing.assert_array_equal(a, core.uplink_rates(cfg, devices, np.random.default_rng(0)))
-    plain = core.uplink_rates(small_config(), devices[:1])[0]
+    plain = core.uplink_rates(small_config(noise_reading="density"), devices[:1])[0]
     # low SNR: the rate is about linear in the gain, and the Rayleigh power gain has mean 1
     np.testing.assert_allclose(a.mean(axis=0) / plain, 1.0, rtol=0.03)

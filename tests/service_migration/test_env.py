@@ -7,14 +7,21 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import edge_envs  # noqa: F401  (registers the ids)
-from edge_envs.service_migration import ServiceMigrationConfig, ServiceMigrationEnv, ToyGenerator, core, toy_config
+from edge_envs.service_migration import ServiceMigrationConfig, ServiceMigrationEnv, ToyGenerator, core
 from edge_envs.service_migration.learning import round_progress
 
 FAST = dict(backend="bound")
 
 
-@pytest.mark.parametrize("kwargs", [FAST, dict(FAST, continuous_rho=True), dict(FAST, framework="horizontal"),
-                                    dict(backend="real", max_rounds=5)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        FAST,
+        dict(FAST, continuous_rho=True),
+        dict(FAST, framework="horizontal"),
+        dict(backend="real", max_rounds=5, num_devices=3),
+    ],
+)
 def test_env__gymnasium_and_sb3_checkers_pass(kwargs):
     gym_check_env(gym.make("ServiceMigration-v0", **kwargs).unwrapped, skip_render_check=True)
     sb3_check_env(gym.make("ServiceMigration-v0", **kwargs), warn=False)
@@ -22,14 +29,18 @@ def test_env__gymnasium_and_sb3_checkers_pass(kwargs):
 
 def test_env__spaces_follow_the_config():
     env = gym.make("ServiceMigration-v0", **FAST)
-    assert env.action_space == gym.spaces.MultiDiscrete([8, 8, 8, 20])
-    assert env.observation_space.shape == (2 * 8 + 3 * 8 + 2,)
-    env = gym.make("ServiceMigration-v0", continuous_rho=True, rho_levels=5, **FAST)
+    assert env.action_space == gym.spaces.MultiDiscrete([8, 8, 8, 3 + 20])  # 3 pair levels, then the grid
+    assert gym.make("ServiceMigration-v0", pair_rho_levels=False, **FAST).action_space == gym.spaces.MultiDiscrete(
+        [8, 8, 8, 20]
+    )
+    assert env.observation_space.shape == (2 * 8 + 3 * 8 + 2 + 3 * 8,)
+    assert gym.make("ServiceMigration-v0", observe_pair_costs=False, **FAST).observation_space.shape == (42,)
+    env = gym.make("ServiceMigration-v0", continuous_rho=True, num_rho_levels=5, **FAST)
     assert env.action_space == gym.spaces.Box(0.0, 1.0, (4,), np.float32)
 
 
 def _trajectory(seed, backend, steps=6):
-    env = gym.make("ServiceMigration-v0", backend=backend)
+    env = gym.make("ServiceMigration-v0", backend=backend, num_devices=5)
     obs, info = env.reset(seed=seed)
     env.action_space.seed(seed)
     trace = [obs, info["capability"], info["device_positions"]]
@@ -53,14 +64,14 @@ def test_env__same_seed_and_actions_give_identical_trajectories(backend):
 def test_env__reward_is_minus_the_slowest_modality_and_info_has_the_components():
     env = gym.make("ServiceMigration-v0", **FAST)
     env.reset(seed=1)
-    _, reward, _, _, info = env.step(np.array([0, 1, 2, 3]))
+    _, reward, _, _, info = env.step(np.array([0, 1, 2, 3 + 3]))
     total = info["communication_time"] + info["computation_time"]
     np.testing.assert_allclose(info["communication_time"], info["migration_time"] + info["upload_time"])
     assert info["round_time"] == pytest.approx(total.max())
     assert reward == pytest.approx(-info["round_time"])
     assert info["wall_clock"] == pytest.approx(info["round_time"])
     assert info["communication_cost"] == pytest.approx(info["communication_time"].sum())
-    assert info["rho"] == pytest.approx(env.unwrapped.config.rho_grid[3])
+    assert info["rho"] == pytest.approx(env.unwrapped.cfg.rho_grid[3])  # choice 3 + 3: grid level 3
     assert info["samples"] == pytest.approx(info["rho"] * 50 * 1284)
     assert info["edges"].tolist() == [0, 1, 2]
 
@@ -93,8 +104,15 @@ def test_env__conflict_repair_is_reported():
     assert len(set(info["edges"].tolist())) == 3 and info["edges"][0] == 4
 
 
-@pytest.mark.parametrize("action, match", [([0, 1, 2], "shape"), ([0, 1, 8, 0], "out of range"),
-                                           ([0, 1, 2, 20], "out of range"), ([0.0, 1.0, 2.0, 0.0], "integers")])
+@pytest.mark.parametrize(
+    "action, match",
+    [
+        ([0, 1, 2], "shape"),
+        ([0, 1, 8, 0], "out of range"),
+        ([0, 1, 2, 23], "out of range"),
+        ([0.0, 1.0, 2.0, 0.0], "integers"),
+    ],
+)
 def test_env__bad_actions_raise(action, match):
     env = gym.make("ServiceMigration-v0", **FAST)
     env.reset(seed=0)
@@ -160,7 +178,7 @@ def test_env__capability_draws_do_not_depend_on_the_actions():
     """Common random numbers: under one seed every policy meets the same edge capabilities each round."""
     seen = []
     for action in ([0, 1, 2, 0], [5, 6, 7, 19]):
-        env = gym.make("ServiceMigration-v0", backend="real", max_rounds=4)
+        env = gym.make("ServiceMigration-v0", backend="real", max_rounds=4, num_devices=5)
         _, info = env.reset(seed=9)
         trace = [info["capability"]]
         for _ in range(3):
@@ -179,14 +197,16 @@ def test_env__pickles_mid_episode_with_the_real_model():
 
 
 def test_env__kwargs_and_config_reach_the_core():
-    env = gym.make("ServiceMigration-v0", config=ServiceMigrationConfig(backend="bound", n_devices=7), rho_levels=4)
-    assert env.unwrapped.config.n_devices == 7 and env.unwrapped.config.rho_levels == 4
-    with pytest.raises(ValueError, match="unknown ServiceMigrationConfig fields"):
+    env = gym.make(
+        "ServiceMigration-v0", config=ServiceMigrationConfig(backend="bound", num_devices=7), num_rho_levels=4
+    )
+    assert env.unwrapped.cfg.num_devices == 7 and env.unwrapped.cfg.num_rho_levels == 4
+    with pytest.raises(ValueError, match=r"unknown ServiceMigrationConfig field\(s\) \['n_device'\]"):
         gym.make("ServiceMigration-v0", n_device=7)
 
 
 def test_env__toy_instance_is_static_and_hand_checkable():
-    env = ServiceMigrationEnv(config=toy_config(), generator=ToyGenerator())
+    env = ServiceMigrationEnv(config=ToyGenerator.config(), generator=ToyGenerator())
     _, info = env.reset(seed=0)
     assert info["edges"].tolist() == [2, 0]
     np.testing.assert_array_equal(info["capability"], [1e6, 1e6, 1e6])
@@ -210,4 +230,4 @@ def test_core_transition__rejects_rho_at_or_below_alpha():
     env = ServiceMigrationEnv(config=cfg)
     env.reset(seed=0)
     with pytest.raises(ValueError, match="rho"):
-        core.transition(cfg, env._state, [0, 1, 2], 0.02, np.random.default_rng(0))
+        core.transition(env._state, ([0, 1, 2], 0.02), np.random.default_rng(0))

@@ -5,12 +5,17 @@ from benchmarks import table2_service_migration as table2
 
 def test_table2_benchmark__smoke_run_writes_every_framework(tmp_path, capsys):
     out = tmp_path / "table2.md"
-    assert table2.main(["--seeds", "1", "--backends", "bound", "--noise", "seed-printed", "--max-rounds", "5",
-                        "--out", str(out)]) == 0
+    assert (
+        table2.main(
+            ["--seeds", "1", "--backends", "bound", "--settings", "default", "--max-rounds", "5", "--out", str(out)]
+        )
+        == 0
+    )
     text = out.read_text()
     assert text in capsys.readouterr().out
-    for name in ("FedAvg", "FedBCD", "MFL-NSM", "MFL-FR", "SM3FL", "MDS"):
+    for name in ("FedAvg", "FedBCD", "MFL-NSM", "MFL-FR", "SM3FL", "MDS", "exact-round"):
         assert f"| {name} |" in text
     assert "0/1" in text  # 5 rounds cannot reach the target: every run is truncated
     assert "247.57" in text  # the seed's SM3FL wall-clock sits beside ours
+    assert "| exact-round | " in text and "+0.00% | +0.0% |" in text  # exact-round's own gaps are zero
     assert not list(tmp_path.glob("*.tmp"))

@@ -1,0 +1,119 @@
+"""Agents trained on ServiceMigration-v0 by the training script, against SM3FL, exact-round and the other baselines.
+
+Each seed trains every ``--algos`` agent (``agents.train.train``, the function behind ``edge-envs
+train``): the multi-task A3C (``mtl-a3c``: one softmax branch per modality over the N edges and one for
+the rho choice, MultiDiscrete([8, 8, 8, 23])) and SB3's PPO, for ``--steps`` rounds. Then the agents
+(argmax actions) and the baselines play the same held-out episodes (seeds 10000, 10001, ...). The
+return of an episode is minus its wall-clock time to the target, scaled by the env's reward_scale.
+
+The scenario is the env's default on the bound backend (Corollary 1's rounds to target: the real
+backend trains a model every round, too slow for RL training here), with ``reward_scale=0.01`` so
+returns are in hundreds of seconds. The target (issue 15): within 5% of SM3FL's wall clock.
+
+    python -m benchmarks.agents_service_migration                   # 2 seeds x 2 agents x 40k rounds
+    python -m benchmarks.agents_service_migration --seeds 1 --steps 256 --episodes 1   # smoke
+
+Writes benchmarks/results/agents_service_migration.md (atomically) and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from agents.evaluate import compare, summarize
+from agents.train import train
+from benchmarks.files import RESULTS_DIR, publish
+
+ENV_ID = "ServiceMigration-v0"
+REWARD_SCALE = 0.01
+ENV_KWARGS = {"backend": "bound", "reward_scale": REWARD_SCALE}
+ALGOS = ("mtl-a3c", "ppo")
+OPTIONS = {"mtl-a3c": {"workers": 1}, "ppo": {}}
+BASELINES = ("sm3fl", "exact-round", "mfl-fr", "mfl-nsm", "fedbcd", "mds")
+RESULTS = RESULTS_DIR / "agents_service_migration.md"
+EVAL_SEED = 10_000
+
+
+def run(algos, seeds: int, steps: int, episodes: int, logdir: Path) -> tuple[dict, dict]:
+    """Per policy, the mean evaluation wall clock (s) of each training seed, and each agent's training time (s)."""
+    walls: dict[str, list[float]] = {}
+    train_s: dict[str, list[float]] = {}
+    for seed in range(seeds):
+        for algo in algos:
+            result = train(
+                ENV_ID,
+                algo,
+                steps,
+                seed=seed,
+                logdir=logdir,
+                env_kwargs=ENV_KWARGS,
+                options=OPTIONS[algo],
+                progress=False,
+            )
+            baseline_names = BASELINES if not walls else ()
+            rows = compare(result.policy, ENV_ID, ENV_KWARGS, episodes, EVAL_SEED, baseline_names, label=algo)
+            for name, played in rows.items():
+                walls.setdefault(name, []).append(-summarize(played)["return"] / REWARD_SCALE)
+            train_s.setdefault(algo, []).append(result.wall_s)
+    return walls, train_s
+
+
+def table(walls: dict, train_s: dict, seeds: int, steps: int, episodes: int) -> list[str]:
+    sm3fl, exact = walls["sm3fl"][0], walls["exact-round"][0]
+    lines = [
+        "| policy | wall-clock to target (s) | vs SM3FL | vs exact-round | training (s) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, values in sorted(walls.items(), key=lambda item: np.mean(item[1])):
+        wall = np.array(values)
+        spread = f" ± {wall.std(ddof=1):.3g} (over {len(wall)} training seeds)" if len(wall) > 1 else ""
+        trained = f"{np.mean(train_s[name]):.0f}" if name in train_s else "-"
+        lines.append(
+            f"| {name} | {wall.mean():.4g}{spread} | {(wall.mean() / sm3fl - 1) * 100:+.1f}% "
+            f"| {(wall.mean() / exact - 1) * 100:+.1f}% | {trained} |"
+        )
+    met = {a: np.mean(walls[a]) <= 1.05 * sm3fl for a in train_s}
+    verdict = ", ".join(f"{a}: {'met' if ok else 'missed'}" for a, ok in met.items())
+    return [
+        "# Agents against SM3FL on ServiceMigration-v0",
+        "",
+        f"Agents trained by `edge-envs train`'s function for {steps} rounds per seed ({seeds} seed(s); mtl-a3c "
+        "with one worker, PPO with SB3 defaults, gamma 0.95); every policy evaluated on the same "
+        f"{episodes} episodes (seeds {EVAL_SEED}..). Env: `{ENV_KWARGS}` (the defaults otherwise). exact-round is "
+        "exact per round, not over the episode.",
+        "",
+        *lines,
+        "",
+        f"Target: within 5% of SM3FL's wall clock. {verdict}.",
+        "",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--algos", nargs="+", default=list(ALGOS), choices=list(ALGOS))
+    parser.add_argument("--seeds", type=int, default=2, help="training seeds (0..n-1)")
+    parser.add_argument("--steps", type=int, default=40_000, help="env steps (rounds) of training per agent and seed")
+    parser.add_argument("--episodes", type=int, default=5, help="evaluation episodes per policy")
+    parser.add_argument("--logdir", type=Path, default=None, help="TensorBoard run folders (default: a temporary one)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.seeds < 1 or args.steps < 1 or args.episodes < 1:
+        parser.error("--seeds, --steps and --episodes must be >= 1")
+    warnings.simplefilter("ignore", UserWarning)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        walls, train_s = run(args.algos, args.seeds, args.steps, args.episodes, args.logdir or Path(scratch))
+    lines = table(walls, train_s, args.seeds, args.steps, args.episodes)
+    publish(args.out, lines, "benchmarks.agents_service_migration", argv, start)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
