@@ -296,7 +296,7 @@ def field_docs(cls) -> dict[str, str]:
     return docs
 
 
-_TYPES = {"int": int, "float": float, "bool": bool}
+_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
 
 
 def _add_option_flags(parser: argparse.ArgumentParser) -> None:

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.evaluate import compare, summarize
-from agents.train import train
+from agents.evaluate import EVAL_SEED, compare, summarize
+from agents.train import make_options, train
 from benchmarks.files import RESULTS_DIR, publish
 
 ENV_ID = "ServiceMigration-v0"
@@ -37,7 +37,6 @@ ALGOS = ("mtl-a3c", "ppo")
 OPTIONS = {"mtl-a3c": {"workers": 1}, "ppo": {}}
 BASELINES = ("sm3fl", "exact-round", "mfl-fr", "mfl-nsm", "fedbcd", "mds")
 RESULTS = RESULTS_DIR / "agents_service_migration.md"
-EVAL_SEED = 10_000
 
 
 def run(algos, seeds: int, steps: int, episodes: int, logdir: Path) -> tuple[dict, dict]:
@@ -53,7 +52,7 @@ def run(algos, seeds: int, steps: int, episodes: int, logdir: Path) -> tuple[dic
                 seed=seed,
                 logdir=logdir,
                 env_kwargs=ENV_KWARGS,
-                options=OPTIONS[algo],
+                options=make_options(algo, ENV_ID, OPTIONS[algo]),
                 progress=False,
             )
             baseline_names = BASELINES if not walls else ()

@@ -124,7 +124,7 @@ def test_run_episodes__episode_count_must_be_a_positive_integer(episodes):
 def test_statistics__empty_samples_and_zero_degrees_of_freedom_are_refused():
     with pytest.raises(ValueError, match="mean_ci95 needs at least one value"):
         mean_ci95([])
-    with pytest.raises(ValueError, match="df must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="df must be an integer >= 1, got 0"):
         t_quantile_975(0)
 
 
