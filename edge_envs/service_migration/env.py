@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from edge_envs.net import topology
-from edge_envs.render import check_render_mode
+from edge_envs.render import HumanWindow, check_render_mode, new_figure
 from edge_envs.service_migration import core
 from edge_envs.service_migration.config import ServiceMigrationConfig
 from edge_envs.service_migration.generator import Instance, RandomGenerator
@@ -113,7 +110,7 @@ class ServiceMigrationEnv(gym.Env):
     ``rng -> Instance`` (``RandomGenerator(cfg)`` by default; ``ToyGenerator()`` with
     ``ToyGenerator.config()``). ``render_mode``: ``"ansi"`` returns a one-line summary of the last round,
     ``"rgb_array"`` a picture (edges, server, devices, which modality sits where, the last round's
-    migrations) as a uint8 (H, W, 3) array, ``"human"`` shows it in a window (needs a display).
+    migrations) as a uint8 (H, W, 3) array, ``"human"`` shows it in a window (headless: one warning, nothing shown).
 
     >>> import gymnasium as gym, edge_envs
     >>> env = gym.make("ServiceMigration-v0", backend="bound")
@@ -136,11 +133,6 @@ class ServiceMigrationEnv(gym.Env):
     ):
         cfg = ServiceMigrationConfig.from_kwargs(config, **overrides)
         check_render_mode(render_mode, self.metadata["render_modes"])
-        if render_mode == "human" and not _has_display():
-            raise ValueError(
-                "render_mode='human' needs a display (none found: DISPLAY and WAYLAND_DISPLAY unset); "
-                "use render_mode='rgb_array'"
-            )
         self.cfg = cfg
         self.generator = generator if generator is not None else RandomGenerator(cfg)
         if not callable(self.generator):
@@ -162,6 +154,9 @@ class ServiceMigrationEnv(gym.Env):
         self._previous_edges: np.ndarray | None = None
         self._ended = False
         self._figure = None
+        self._window = None
+        if render_mode == "human":
+            self._window = HumanWindow("ServiceMigration-v0", self.metadata["render_fps"])
         self.instance: Instance | None = None
 
     # ----------------------------------------------------------------- actions
@@ -315,29 +310,22 @@ class ServiceMigrationEnv(gym.Env):
         from edge_envs.service_migration import render as draw  # matplotlib is imported only to draw
 
         if self._figure is None:
-            self._figure = draw.new_figure(interactive=self.render_mode == "human")
+            self._figure = new_figure(*draw.SIZE_PX)
         image = draw.picture(self._figure, self._state, self._last, self._previous_edges)
-        if self.render_mode == "human":
-            draw.show(self._figure)
+        if self._window is not None:
+            self._window.show(image)
             return None
         return image
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_figure"] = None  # a figure is redrawn on demand; it does not pickle
+        if self._window is not None:
+            state["_window"] = HumanWindow("ServiceMigration-v0", self.metadata["render_fps"])
         return state
 
     def close(self):
-        if self._figure is not None:
-            from edge_envs.service_migration import render as draw
-
-            draw.close(self._figure)
-            self._figure = None
+        self._figure = None
+        if self._window is not None:
+            self._window.close()
         super().close()
-
-
-def _has_display() -> bool:
-    """A window can open: a display on Linux and other X11 / Wayland systems; macOS and Windows always."""
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

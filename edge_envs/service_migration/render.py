@@ -1,4 +1,4 @@
-"""Pictures of ServiceMigration-v0 (``render_mode="rgb_array"`` or ``"human"``), drawn with matplotlib.
+"""Pictures of ServiceMigration-v0 for ``render_mode="rgb_array"`` (and ``"human"``), drawn with matplotlib.
 
 The area with its edges (squares, labelled with their index and capability), the edge server (a star),
 the devices (dots), each modality's sub-model on its edge (a coloured label) and the last round's
@@ -8,22 +8,11 @@ migrations (arrows from the old edge to the new one). Off-screen figures draw on
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+from edge_envs.render import figure_to_rgb
 
 MODALITY_COLOURS = ("tab:red", "tab:green", "tab:blue", "tab:orange", "tab:purple", "tab:brown", "tab:pink")
-SIZE_IN, DPI = (5.0, 5.0), 80  # 400 x 400 pixels
-
-
-def new_figure(interactive: bool = False):
-    """A figure on an Agg canvas, or a pyplot window's figure when ``interactive``."""
-    if interactive:
-        import matplotlib.pyplot as plt  # only where a window is wanted
-
-        return plt.figure(figsize=SIZE_IN, dpi=DPI)
-    figure = Figure(figsize=SIZE_IN, dpi=DPI)
-    FigureCanvasAgg(figure)
-    return figure
+SIZE_PX = (400, 400)  # width, height
 
 
 def picture(figure, state, last, previous_edges) -> np.ndarray:
@@ -72,18 +61,4 @@ def picture(figure, state, last, previous_edges) -> np.ndarray:
         title += f"   rho {last.rho:.3g}   round {last.round_time:.3g} s"
     figure.suptitle(title, fontsize=9)
     figure.canvas.draw()
-    return np.array(figure.canvas.buffer_rgba())[..., :3]
-
-
-def show(figure) -> None:
-    """Refresh a pyplot window."""
-    import matplotlib.pyplot as plt
-
-    plt.pause(0.001)
-
-
-def close(figure) -> None:
-    """Release the figure (and its window, if any)."""
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
+    return figure_to_rgb(figure)
