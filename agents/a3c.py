@@ -1,4 +1,4 @@
-"""Asynchronous advantage actor-critic (seed 002, Section 4), multi-task and single-head.
+"""Asynchronous advantage actor-critic (the TMC 2024 paper, Section 4), multi-task and single-head.
 
 The multi-task agent (``mtl-a3c``) has one softmax branch per action dimension (per DNN block,
 over its N+1 locations) and one critic; the single-head agent (``a3c``, the seed's A3C
@@ -37,7 +37,7 @@ from agents.spaces import JointActionCodec
 
 @dataclass(frozen=True)
 class A3COptions:
-    """Options of the A3C agents; defaults from seed 002, Section 5.1 where it gives them."""
+    """Options of the A3C agents; defaults from the TMC 2024 paper, Section 5.1 where it gives them."""
 
     lr_actor: float = 0.01
     """learning rate of the actor trunk and branches (Section 5.1: 0.01)"""
@@ -60,19 +60,22 @@ class A3COptions:
     rmsprop_alpha: float = 0.99
     """decay of the shared squared-gradient average (alpha of Eq. 23)"""
     rmsprop_eps: float = 0.1
-    """epsilon under the square root of Eq. (24) (0.1 as in the A3C paper, Mnih et al. 2016; smaller collapses the policy early at lr 0.01)"""
+    """epsilon under the square root of Eq. (24) (0.1 as in the A3C paper, Mnih et al. 2016; smaller
+    collapses the policy early at lr 0.01)"""
     max_grad_norm: float = 40.0
     """clip each worker's gradient to this L2 norm, the actor's and the critic's parameters apart"""
     reward_scale: float = 1.0
     """rewards are multiplied by this before learning (the critic then predicts scaled returns)"""
     normalize_observations: bool = False
-    """standardise each observation feature by its mean and std over a sample of random-action steps (taken once, before training; kept in the network)"""
+    """standardise each observation feature by its mean and std over a sample of random-action steps
+    (taken once, before training; kept in the network)"""
     normalize_advantage: bool = False
     """standardise the advantages of each update (zero mean, unit std) in the actor's loss"""
     single_head: bool = False
-    """one softmax over the joint (N+1)^M space instead of one branch per block (the seed's A3C baseline)"""
+    """one softmax over the joint (N+1)^M space instead of one branch per block (the TMC 2024 paper's A3C baseline)"""
     chain_branches: bool = False
-    """each branch also sees the previous branch's choice (a learned logit offset), so a chain of blocks can move between servers together (our extension; agents.networks)"""
+    """each branch also sees the previous branch's choice (a learned logit offset), so a chain of blocks
+    can move between servers together (our extension; agents.networks)"""
     chain_prior: float = 10.0
     """initial logit bonus of a chained branch for repeating the previous branch's choice (learned from there on)"""
     imitation_teacher: str = ""
@@ -106,8 +109,11 @@ class A3COptions:
             ("reward_scale", self.reward_scale > 0, "> 0"),
             ("chain_prior", np.isfinite(self.chain_prior), "a finite number"),
             ("imitation_steps", self.imitation_steps >= 0, ">= 0"),
-            ("imitation_teacher", isinstance(self.imitation_teacher, str)
-             and bool(self.imitation_teacher or not self.imitation_steps), "a baseline name when imitation_steps > 0"),
+            (
+                "imitation_teacher",
+                isinstance(self.imitation_teacher, str) and bool(self.imitation_teacher or not self.imitation_steps),
+                "a baseline name when imitation_steps > 0",
+            ),
             ("imitation_rounds", self.imitation_rounds >= 1, ">= 1"),
             ("imitation_envs", self.imitation_envs >= 1, ">= 1"),
             ("imitation_epochs", self.imitation_epochs >= 1, ">= 1"),
@@ -130,8 +136,16 @@ class A3COptions:
 # runs with 200-slot episodes (2 workers, 5 held-out episodes; greedy -13.6) reached -11.0 to -11.5 over
 # seeds 0-3, where epsilon 0.1 with rates 0.001 / 0.01 reached -11.4 to -14.6. gamma stays the seed's 0.95.
 ENV_PRESETS: dict[str, dict] = {
-    "EdgePartition-v0": {"lr_actor": 3e-4, "lr_critic": 1e-3, "rmsprop_eps": 1e-5, "entropy_coef": 0.001, "envs_per_worker": 4,
-                         "rollout_steps": 8, "reward_scale": 30.0, "normalize_observations": True},
+    "EdgePartition-v0": {
+        "lr_actor": 3e-4,
+        "lr_critic": 1e-3,
+        "rmsprop_eps": 1e-5,
+        "entropy_coef": 0.001,
+        "envs_per_worker": 4,
+        "rollout_steps": 8,
+        "reward_scale": 30.0,
+        "normalize_observations": True,
+    },
 }
 
 
@@ -145,11 +159,16 @@ def build_network(obs_dim: int, nvec, options: A3COptions) -> tuple[ActorCritic,
     if options.single_head:
         codec = JointActionCodec(nvec)
         return ActorCritic(obs_dim, [codec.size], options.hidden), codec
-    return ActorCritic(obs_dim, [int(n) for n in nvec], options.hidden, options.chain_branches, options.chain_prior), None
+    return ActorCritic(
+        obs_dim, [int(n) for n in nvec], options.hidden, options.chain_branches, options.chain_prior
+    ), None
 
 
-def observation_stats(env_id: str, env_kwargs: dict, nvec, seed: int, episodes: int = 32, steps: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std of each observation feature over ``episodes`` env copies stepped ``steps`` times with uniform random actions."""
+def observation_stats(
+    env_id: str, env_kwargs: dict, nvec, seed: int, episodes: int = 32, steps: int = 32
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of each observation feature over ``episodes`` env copies stepped ``steps`` times with
+    uniform random actions."""
     streams = make_streams(env_id, env_kwargs, episodes, seed + 7919)
     rng = np.random.default_rng(seed)
     seen = [streams.reset()]
@@ -186,7 +205,9 @@ class _Counters:
         self.stop = ctx.Event()
 
 
-def _run_worker(rank: int, job: _Job, model: ActorCritic, optimizer: SharedRMSprop, counters: _Counters, report) -> None:
+def _run_worker(
+    rank: int, job: _Job, model: ActorCritic, optimizer: SharedRMSprop, counters: _Counters, report
+) -> None:
     """One worker: copy the shared parameters, roll out k steps, push the gradient (Algorithm 1, lines 3-15)."""
     torch.set_num_threads(1)
     options = job.options
@@ -194,7 +215,12 @@ def _run_worker(rank: int, job: _Job, model: ActorCritic, optimizer: SharedRMSpr
     streams = make_streams(job.env_id, job.env_kwargs, options.envs_per_worker, env_seed)
     local, codec = build_network(streams.obs_dim, streams.nvec, options)
     rng = np.random.default_rng(action_seed)
-    steps, streams_n, obs_dim, heads = options.rollout_steps, streams.num_streams, streams.obs_dim, len(local.branch_sizes)
+    steps, streams_n, obs_dim, heads = (
+        options.rollout_steps,
+        streams.num_streams,
+        streams.obs_dim,
+        len(local.branch_sizes),
+    )
     obs_buf = np.empty((steps, streams_n, obs_dim), np.float32)
     final_buf = np.zeros((steps, streams_n, obs_dim), np.float32)
     act_buf = np.empty((steps, streams_n, heads), np.int64)
@@ -216,7 +242,11 @@ def _run_worker(rank: int, job: _Job, model: ActorCritic, optimizer: SharedRMSpr
             action = local.act(obs, rng)
             act_buf[t] = action
             batch = streams.step(codec.decode(action[:, 0]) if codec else action)
-            rewards[t], terminated[t], truncated[t] = batch.reward * options.reward_scale, batch.terminated, batch.truncated
+            rewards[t], terminated[t], truncated[t] = (
+                batch.reward * options.reward_scale,
+                batch.terminated,
+                batch.truncated,
+            )
             final_buf[t], active[t] = batch.final_obs, batch.active
             for episode in batch.episodes:
                 report(("episode", base + (t + 1) * streams_n, episode))
@@ -241,7 +271,9 @@ def _run_worker(rank: int, job: _Job, model: ActorCritic, optimizer: SharedRMSpr
         )
         local.zero_grad()
         terms.total.backward()
-        for group in local.parameter_groups():  # actor and critic apart: a huge value loss must not shrink the actor's step
+        for (
+            group
+        ) in local.parameter_groups():  # actor and critic apart: a huge value loss must not shrink the actor's step
             torch.nn.utils.clip_grad_norm_(group, options.max_grad_norm)
         for shared, own in zip(model.parameters(), local.parameters(), strict=True):
             shared.grad = own.grad
@@ -250,7 +282,12 @@ def _run_worker(rank: int, job: _Job, model: ActorCritic, optimizer: SharedRMSpr
             counters.steps.value += int(active.sum())
             counters.updates.value += 1
             done_steps, done_updates = counters.steps.value, counters.updates.value
-        losses = {"value_loss": terms.value.item(), "policy_loss": terms.policy.item(), "entropy": terms.entropy.item(), "sharing_penalty": terms.sharing.item()}
+        losses = {
+            "value_loss": terms.value.item(),
+            "policy_loss": terms.policy.item(),
+            "entropy": terms.entropy.item(),
+            "sharing_penalty": terms.sharing.item(),
+        }
         report(("update", done_steps, done_updates, losses))
 
 
@@ -269,7 +306,9 @@ def _worker_process(rank, job, model, optimizer, counters, channel) -> None:
 class A3CTrainer:
     """Shared network, shared RMSProp and counters of one A3C run; ``train`` runs the workers."""
 
-    def __init__(self, algo: str, env_id: str, env_kwargs: dict | None, options: A3COptions, seed: int, obs_dim: int, nvec):
+    def __init__(
+        self, algo: str, env_id: str, env_kwargs: dict | None, options: A3COptions, seed: int, obs_dim: int, nvec
+    ):
         self.algo, self.env_id, self.env_kwargs = algo, env_id, dict(env_kwargs or {})
         self.options, self.seed = options, int(seed)
         self.obs_dim, self.nvec = int(obs_dim), np.asarray(nvec, dtype=np.int64)
@@ -280,7 +319,9 @@ class A3CTrainer:
             self.model.set_observation_stats(*observation_stats(env_id, self.env_kwargs, self.nvec, self.seed))
         self.model.share_memory()
         actor, critic = self.model.parameter_groups()
-        self.optimizer = SharedRMSprop([(actor, options.lr_actor), (critic, options.lr_critic)], options.rmsprop_alpha, options.rmsprop_eps)
+        self.optimizer = SharedRMSprop(
+            [(actor, options.lr_actor), (critic, options.lr_critic)], options.rmsprop_alpha, options.rmsprop_eps
+        )
         self.steps = self.updates = 0
         self.imitation = None  # the warm start's report (agents.imitation), once it has run
 
@@ -335,7 +376,9 @@ class A3CTrainer:
             return
         channel = ctx.Queue()
         processes = [
-            ctx.Process(target=_worker_process, args=(rank, job, self.model, self.optimizer, counters, channel), daemon=True)
+            ctx.Process(
+                target=_worker_process, args=(rank, job, self.model, self.optimizer, counters, channel), daemon=True
+            )
             for rank in range(self.options.workers)
         ]
         for process in processes:

@@ -32,6 +32,7 @@ BASELINE_LABELS = {
 }
 """Baseline name -> how tables show it (names not listed show as themselves)."""
 
+
 def display_name(name: str) -> str:
     """How a table shows baseline ``name``."""
     return BASELINE_LABELS.get(name, name)

@@ -8,7 +8,7 @@ the labels by cross-entropy (a chained network with the labels as the previous c
 the discounted return of each rollout from each state (rewards scaled as A3C scales them), and the
 trunks stay tied by the soft-sharing penalty; Adam, minibatches, in the calling process, before the
 asynchronous workers start. The M branches, the shared trunks and the A3C updates that follow are
-those of seed 002; only the starting point changes.
+those of the TMC 2024 paper; only the starting point changes.
 """
 
 from __future__ import annotations

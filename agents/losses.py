@@ -1,4 +1,4 @@
-"""k-step returns and the multi-task A3C loss of seed 002, Eqs. (16)-(20).
+"""k-step returns and the multi-task A3C loss of the TMC 2024 paper, Eqs. (16)-(20).
 
 Seed 002 writes Eq. (18) as an objective to maximise; the loss here is its negative, so that
 gradient descent (RMSProp, Eqs. 23-24) ascends it. Its critic term is V(X^t; theta_v), a state

@@ -1,4 +1,4 @@
-"""The actor-critic network of seed 002, Section 4.3 (Fig. 4).
+"""The actor-critic network of the TMC 2024 paper, Section 4.3 (Fig. 4).
 
 An actor trunk feeds M softmax branches, one per action dimension (the multi-task agent: one
 branch per DNN block, each over the N+1 locations); a critic trunk of the same shape feeds one
@@ -75,8 +75,14 @@ class ActorCritic(nn.Module):
     branch i-1 chose j; it starts at ``chain_prior`` on the entry j (repeat the previous choice) and
     0 elsewhere. The logits of a batch then depend on its actions."""
 
-    def __init__(self, obs_dim: int, branch_sizes, hidden: tuple[int, ...] = (128, 128), chain: bool = False,
-                 chain_prior: float = 0.0):
+    def __init__(
+        self,
+        obs_dim: int,
+        branch_sizes,
+        hidden: tuple[int, ...] = (128, 128),
+        chain: bool = False,
+        chain_prior: float = 0.0,
+    ):
         super().__init__()
         if not hidden:
             raise ValueError("hidden must name at least one layer width (the trunks soft sharing ties together)")
@@ -88,7 +94,9 @@ class ActorCritic(nn.Module):
         self.branches = Branches(self.hidden[-1], self.branch_sizes)
         width = max(self.branch_sizes)
         self.chain = bool(chain) and len(self.branch_sizes) > 1
-        follow = chain_prior * torch.eye(width).repeat(len(self.branch_sizes) - 1, 1, 1)  # a bonus for repeating a_{i-1}
+        follow = chain_prior * torch.eye(width).repeat(
+            len(self.branch_sizes) - 1, 1, 1
+        )  # a bonus for repeating a_{i-1}
         self.chain_offset = nn.Parameter(follow) if self.chain else None
         self.value_head = nn.Linear(self.hidden[-1], 1)
         # observation normalisation x' = (x - shift) * scale, identity unless set_observation_stats is called
@@ -109,7 +117,9 @@ class ActorCritic(nn.Module):
         if not self.chain:
             return logits
         if actions is None:
-            raise ValueError("actions: a chained network's logits depend on the previous branch's choice; pass the (B, M) actions")
+            raise ValueError(
+                "actions: a chained network's logits depend on the previous branch's choice; pass the (B, M) actions"
+            )
         offset = self.chain_offset[torch.arange(len(self.branch_sizes) - 1), actions[:, :-1]]  # (B, M-1, n_max)
         chained = torch.cat([logits[:, :1], logits[:, 1:] + offset], dim=1)
         return chained.masked_fill(self.branches.pad, _PAD_LOGIT) if self.branches._padded else chained
@@ -179,7 +189,11 @@ class ActorCritic(nn.Module):
 
     def parameter_groups(self) -> tuple[list, list]:
         """(actor parameters: trunk and branches, critic parameters: trunk and value head)."""
-        actor = [*self.actor_trunk.parameters(), *self.branches.parameters(), *([self.chain_offset] if self.chain else [])]
+        actor = [
+            *self.actor_trunk.parameters(),
+            *self.branches.parameters(),
+            *([self.chain_offset] if self.chain else []),
+        ]
         critic = [*self.critic_trunk.parameters(), *self.value_head.parameters()]
         return actor, critic
 

@@ -179,8 +179,9 @@ def algorithm_config(
         config = config.multi_agent(policies={SHARED_POLICY}, policy_mapping_fn=_shared_policy)
     elif has_action_mask(env_id, env_kwargs):
         model = DefaultModelConfig(fcnet_hiddens=list(options.hidden), vf_share_layers=False)
-        config = config.rl_module(rl_module_spec=RLModuleSpec(module_class=ActionMaskingTorchRLModule,
-                                                              model_config=model))
+        config = config.rl_module(
+            rl_module_spec=RLModuleSpec(module_class=ActionMaskingTorchRLModule, model_config=model)
+        )
     return config
 
 

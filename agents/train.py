@@ -266,16 +266,18 @@ def _train_external(args: argparse.Namespace, env_kwargs: dict | None):
         from agents.maskable import train_maskable  # sb3-contrib is imported only for this algo
 
         run_dir = new_run_dir(logdir, args.env, args.algo, args.seed)
-        policy = train_maskable(args.env, args.steps, args.seed, env_kwargs, progress=not args.no_progress,
-                                run_dir=run_dir)
+        policy = train_maskable(
+            args.env, args.steps, args.seed, env_kwargs, progress=not args.no_progress, run_dir=run_dir
+        )
         return policy, run_dir, time.perf_counter() - start
     try:
         from agents import rllib  # the optional [ray] extra
     except ImportError as error:
         raise ValueError(f"--algo rllib-ppo needs Ray RLlib: {error}") from error
     batch = min(2000, max(64, args.steps))
-    options = rllib.RLlibOptions(env_runners=args.env_runners, address=args.address, train_batch=batch,
-                                 minibatch=min(250, batch))
+    options = rllib.RLlibOptions(
+        env_runners=args.env_runners, address=args.address, train_batch=batch, minibatch=min(250, batch)
+    )
     run_dir = new_run_dir(logdir, args.env, args.algo, args.seed)
     summary = rllib.train(args.env, args.steps, run_dir, env_kwargs, options, args.seed)
     policy = rllib.RLlibPolicy.from_checkpoint(summary["checkpoint"], args.env)
@@ -364,7 +366,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_option_flags(parser)
     group = parser.add_argument_group("Ray RLlib options (rllib-ppo, the [ray] extra)")
-    group.add_argument("--env-runners", type=int, default=0, help="remote env-runner processes (0: sample in the driver)")
+    group.add_argument(
+        "--env-runners", type=int, default=0, help="remote env-runner processes (0: sample in the driver)"
+    )
     group.add_argument("--address", default=None, help="address of a running Ray cluster (HOST:6379 or auto)")
 
 
@@ -377,8 +381,16 @@ def run(args: argparse.Namespace) -> int:
         policy, run_dir, wall_s = _train_external(args, env_kwargs)
         print(f"run {run_dir}: {args.steps} steps, {wall_s:.1f} s")
         if args.eval_episodes > 0:
-            rows = compare(policy, args.env, env_kwargs, args.eval_episodes, EVAL_SEED, names, label=args.algo,
-                           progress=not args.no_progress)
+            rows = compare(
+                policy,
+                args.env,
+                env_kwargs,
+                args.eval_episodes,
+                EVAL_SEED,
+                names,
+                label=args.algo,
+                progress=not args.no_progress,
+            )
             print(format_table(rows))
         return 0
     option_names = {f.name for cls in (A3COptions, SB3Options) for f in dataclasses.fields(cls)}

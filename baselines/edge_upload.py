@@ -1,4 +1,4 @@
-"""Baselines of EdgeUpload-v0 (seed 003, "DNN Partition-Uploading Plan" and "Improvement"): ``POLICIES``
+"""Baselines of EdgeUpload-v0 (the DNN-migration paper, "DNN Partition-Uploading Plan" and "Improvement"): ``POLICIES``
 and ``REFERENCES``.
 
 Every policy picks the next partition for the client whose upload thread is idle

@@ -1,9 +1,9 @@
-"""Server-level aggregation rules of seed 001 (MS-FL) and its two frameworks, as policies for multiserver_fl_v0.
+"""Server-level aggregation rules of the MS-FL paper (MS-FL) and its two frameworks, as policies for multiserver_fl_v0.
 
 Every rule maps one server's view (accuracy and loss of each model on its validation data, the
 model's sample counts) to aggregation weights over its own and its peers' models, in the agent's
 own order (k = 0: itself; k: server (s + k) % S), as the env's action expects. The seed gives no
-equations; where it is silent the simplest standard form is used (ERRATA, seed 001):
+equations; where it is silent the simplest standard form is used (ERRATA, the MS-FL paper):
 
 * ``wa``: plain weighted averaging, weights proportional to each server's samples this round (FedAvg
   across servers, no evaluation).

@@ -1,4 +1,4 @@
-"""Baselines of ServiceMigration-v0 (seed 000, Sections 5 and 6): ``POLICIES`` maps a name to a factory.
+"""Baselines of ServiceMigration-v0 (the SM3FL paper, Sections 5 and 6): ``POLICIES`` maps a name to a factory.
 
 Every policy decides (edges, rho) for the coming round from what ``info`` reports ("edges",
 "rates", "capability", "device_positions") through the env's core functions, and returns
@@ -96,7 +96,7 @@ class _Policy:
 
 
 class SM3FL(_Policy):
-    """Algorithm 1 of seed 000."""
+    """Algorithm 1 of the SM3FL paper."""
 
     def decide(self, info):
         cfg, costs = self.cfg, self.costs(info)

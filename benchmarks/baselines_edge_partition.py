@@ -51,6 +51,7 @@ ENUMERATION_TIMED = 400_000
 """Largest placement space the timing table enumerates (beyond: seconds per decision, "not run")."""
 DEFAULT_OUT = RESULTS_DIR / "baselines_edge_partition.md"
 
+
 def episode_returns(env_kwargs: dict, policy_name: str, episodes: int, seed: int) -> tuple[np.ndarray, float]:
     """Return of each episode (seeds seed .. seed+episodes-1) under ``policy_name``, and the policy's
     mean wall time per decision (seconds)."""
@@ -99,11 +100,14 @@ def run(scenarios: list[str], policies: list[str], episodes: int, slots: int, se
             start = time.perf_counter()
             returns, per_decision = episode_returns(kwargs, name, episodes, seed)
             rows[name] = (*mean_ci95(returns), per_decision)
-            log(f"  {scenario:<26} {name:<20} {rows[name][0]:12.4g} ± {rows[name][1]:.3g}  "
-                f"({time.perf_counter() - start:.1f} s)")
+            log(
+                f"  {scenario:<26} {name:<20} {rows[name][0]:12.4g} ± {rows[name][1]:.3g}  "
+                f"({time.perf_counter() - start:.1f} s)"
+            )
         bound = rows[BOUND][0]
-        results[scenario] = {name: (mean, ci, cost_gap(mean, bound), per_decision)
-                             for name, (mean, ci, per_decision) in rows.items()}
+        results[scenario] = {
+            name: (mean, ci, cost_gap(mean, bound), per_decision) for name, (mean, ci, per_decision) in rows.items()
+        }
     return results
 
 
@@ -135,25 +139,36 @@ def exact_slot_timing(sizes, slots: int, seed: int) -> list[tuple]:
 
 
 def markdown(results: dict, episodes: int, slots: int, seed: int, timing: list | None = None) -> str:
-    lines = [f"# EdgePartition-v0 baselines: mean episode return (95% CI, Student t over {episodes} episodes "
-             f"of {slots} slots, seeds {seed}..{seed + episodes - 1})", "",
-             "Return = sum over the episode's slots of Eq. (14)'s reward (minus seconds of delay + penalty per task). "
-             "bound = an upper bound on any policy's return in each episode (sum over slots of the exact slot optimum "
-             "with empty queues, capped at the outage charge; baselines.edge_partition.references). "
-             "Gap = (cost - bound cost) / bound cost on mean costs. Time = the policy's wall time per decision, "
-             "amortised over the episodes (one call decides a slot for all of them).", ""]
+    lines = [
+        f"# EdgePartition-v0 baselines: mean episode return (95% CI, Student t over {episodes} episodes "
+        f"of {slots} slots, seeds {seed}..{seed + episodes - 1})",
+        "",
+        "Return = sum over the episode's slots of Eq. (14)'s reward (minus seconds of delay + penalty per task). "
+        "bound = an upper bound on any policy's return in each episode (sum over slots of the exact slot optimum "
+        "with empty queues, capped at the outage charge; baselines.edge_partition.references). "
+        "Gap = (cost - bound cost) / bound cost on mean costs. Time = the policy's wall time per decision, "
+        "amortised over the episodes (one call decides a slot for all of them).",
+        "",
+    ]
     for scenario, rows in results.items():
-        lines += [f"## {scenario}", "", "| policy | mean return | 95% CI ± | gap to bound | ms / decision |",
-                  "| --- | ---: | ---: | ---: | ---: |"]
+        lines += [
+            f"## {scenario}",
+            "",
+            "| policy | mean return | 95% CI ± | gap to bound | ms / decision |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
         for name, (mean, ci, gap, per_decision) in sorted(rows.items(), key=lambda item: -item[1][0]):
             width = f"{ci:.3g}" if ci > 1e-9 * abs(mean) else "0"  # a policy the episodes cannot move
             time_cell = "-" if math.isnan(per_decision) else f"{1e3 * per_decision:.3g}"
             lines.append(f"| {name} | {mean:.4g} | {width} | {gap:+.2f}% | {time_cell} |")
         lines.append("")
     if timing:
-        lines += ["## exact-slot: ms per decision by model and size (one env, default scenario otherwise)", "",
-                  "| model | M | N | (N+1)^M placements | enumeration | branch and bound |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "## exact-slot: ms per decision by model and size (one env, default scenario otherwise)",
+            "",
+            "| model | M | N | (N+1)^M placements | enumeration | branch and bound |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
         for model, blocks, servers, size, enum_ms, bb_ms in timing:
             enum_cell = "not run" if enum_ms is None else f"{enum_ms:.3g}"
             lines.append(f"| {model} | {blocks} | {servers} | {size:,} | {enum_cell} | {bb_ms:.3g} |")
@@ -178,8 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(policies) - set(known))
     if unknown:
         parser.error(f"unknown policies {unknown}; available: {known}")
-    results = run(args.scenarios, policies, args.episodes, args.slots, args.seed,
-                  log=lambda line: print(line, file=sys.stderr, flush=True))
+    results = run(
+        args.scenarios,
+        policies,
+        args.episodes,
+        args.slots,
+        args.seed,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
     timing = exact_slot_timing(TIMING_SIZES, args.timing_slots, args.seed) if args.timing_slots > 0 else None
     table = markdown(results, args.episodes, args.slots, args.seed, timing)
     print(table)

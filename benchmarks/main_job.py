@@ -1,6 +1,6 @@
 """Main job: train the multi-task A3C on EdgePartition-v0 and compare it with every strong reference in one table.
 
-Trains the multi-task A3C (seed 002, Section 4; ``agents.train.train``, the function behind
+Trains the multi-task A3C (the TMC 2024 paper, Section 4; ``agents.train.train``, the function behind
 ``edge-envs train``; 2 workers x 4 env copies; warm-started by imitation of ``exact-slot``,
 ``MTL_OPTIONS``) and SB3 PPO (8 env copies in lockstep, its 2048-step rollout split over them) on
 the same number of env steps, then plays both (argmax actions) and the baselines (exact-slot, GA,

@@ -1,4 +1,4 @@
-"""Rounds to target against rho on ServiceMigration-v0's real backend, beside Corollary 1 (seed 000, Eq. 19).
+"""Rounds to target against rho on ServiceMigration-v0's real backend, beside Corollary 1 (the SM3FL paper, Eq. 19).
 
 Each episode keeps the initial edges and a fixed rho (``continuous_rho=True``, so rho is applied exactly)
 and trains the split model on UCI mfeat to the held-out cross-entropy target. Corollary 1 predicts the

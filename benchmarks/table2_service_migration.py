@@ -45,7 +45,7 @@ FRAMEWORKS = (
     ("MDS", "mds", {}, {}),
     ("exact-round", "exact-round", {}, {}),
 )
-# Table 2 of seed 000 (CMU-MOSI regression, target MAE 1): comm. cost, comp. cost, wall-clock (s), final MAE
+# Table 2 of the SM3FL paper (CMU-MOSI regression, target MAE 1): comm. cost, comp. cost, wall-clock (s), final MAE
 SEED_TABLE2 = {
     "FedAvg": (241.152, 721.05, 593.28, 0.9253),
     "FedBCD": (178.44, 570.10, 311.45, 0.9319),

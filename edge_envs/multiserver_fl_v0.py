@@ -1,4 +1,4 @@
-"""multiserver_fl_v0: RSU federated-learning servers aggregate their peers' models (seed 001, MS-FL).
+"""multiserver_fl_v0: RSU federated-learning servers aggregate their peers' models (the MS-FL paper, MS-FL).
 
 PettingZoo module convention: ``parallel_env(**kwargs)`` (the native Parallel API), ``env(**kwargs)``
 (the AEC view, order-enforced) and ``raw_env`` (the AEC view, unwrapped). The documentation is

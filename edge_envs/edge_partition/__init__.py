@@ -1,4 +1,4 @@
-"""EdgePartition-v0: fine-grained DNN partitioning between an IoT device and edge servers (seed 002).
+"""EdgePartition-v0: fine-grained DNN partitioning between an IoT device and edge servers (the TMC 2024 paper).
 
 ``gym.make("EdgePartition-v0", **fields)`` (fields of :class:`EdgePartitionConfig`), the batched
 ``gym.make_vec("EdgePartition-v0", num_envs=..., vectorization_mode="vector_entry_point")``, and
@@ -10,5 +10,12 @@ from edge_envs.edge_partition.config import CONTENTION_FREE, EdgePartitionConfig
 from edge_envs.edge_partition.env import EdgePartitionEnv, EdgePartitionVectorEnv
 from edge_envs.edge_partition.generator import Instance, RandomGenerator, ToyGenerator
 
-__all__ = ["CONTENTION_FREE", "EdgePartitionConfig", "EdgePartitionEnv", "EdgePartitionVectorEnv", "Instance",
-           "RandomGenerator", "ToyGenerator"]
+__all__ = [
+    "CONTENTION_FREE",
+    "EdgePartitionConfig",
+    "EdgePartitionEnv",
+    "EdgePartitionVectorEnv",
+    "Instance",
+    "RandomGenerator",
+    "ToyGenerator",
+]

@@ -1,4 +1,4 @@
-"""Configuration of EdgePartition-v0 (seed 002, Sections 3 and 5.1).
+"""Configuration of EdgePartition-v0 (the TMC 2024 paper, Sections 3 and 5.1).
 
 Units are SI throughout: seconds, bits (bytes only where a field says so), W, J, Hz, metres.
 
@@ -49,7 +49,7 @@ _DNN_MODELS = ("alexnet", "vgg16", "nin", "resnet32", "alexnet_224", "vgg16_224"
 
 @dataclass(frozen=True)
 class EdgePartitionConfig(Config):
-    """Every parameter of EdgePartition-v0; defaults from seed 002 Section 5.1 or the calibration above."""
+    """Every parameter of EdgePartition-v0; defaults from the TMC 2024 paper Section 5.1 or the calibration above."""
 
     model: str = "vgg16"
     """DNN of the device's tasks (edge_envs.dnn.MODELS)."""

@@ -1,4 +1,4 @@
-"""Dynamics of EdgePartition (seed 002, Eqs. 3-14), over a leading batch axis B of instances.
+"""Dynamics of EdgePartition (the TMC 2024 paper, Eqs. 3-14), over a leading batch axis B of instances.
 
 A slot of ``slot_s`` seconds: device ``a`` releases ``K_a`` tasks of its DNN, spread evenly over the
 slot; every task of the slot follows the same placement ``p`` (location 0 = the device, n = edge
@@ -130,8 +130,21 @@ def copy_rows(rows, other_rows, pairs):
 
 
 # the arrays the processes read and advance, in draw_slot's argument order
-_PROCESS_FIELDS = ("stream", "server_xy", "server_speed", "fixed_airtime", "load_walk", "position", "waypoint",
-                   "leg_speed", "tasks_now", "deadline_now", "speed_now", "access_now", "airtime_now")
+_PROCESS_FIELDS = (
+    "stream",
+    "server_xy",
+    "server_speed",
+    "fixed_airtime",
+    "load_walk",
+    "position",
+    "waypoint",
+    "leg_speed",
+    "tasks_now",
+    "deadline_now",
+    "speed_now",
+    "access_now",
+    "airtime_now",
+)
 _ADVANCED = _PROCESS_FIELDS[:1] + _PROCESS_FIELDS[4:]  # those a slot start changes
 _ROW_FIELDS = tuple(f.name for f in dataclasses.fields(State) if f.name not in ("cfg", "blocks"))  # (B, ...) arrays
 
@@ -179,16 +192,35 @@ class SlotOutcome:
 
 
 # entries of the process parameters (:func:`process_params`)
-(_P_TASKS, _P_POISSON, _P_DEADLINE_LOW, _P_DEADLINE_SPAN, _P_LOAD_TOP, _P_LOAD_STEP, _P_AREA, _P_WALK_LOW,
- _P_WALK_SPAN, _P_MOBILE, _P_FADING, _P_SLOT_S, _P_SNR_1M, _P_EXPONENT, _P_BANDWIDTH, _P_RATE_LOW, _P_RATE_HIGH,
- _P_COVERAGE_SQ, _P_INV_WIRED) = range(19)
+(
+    _P_TASKS,
+    _P_POISSON,
+    _P_DEADLINE_LOW,
+    _P_DEADLINE_SPAN,
+    _P_LOAD_TOP,
+    _P_LOAD_STEP,
+    _P_AREA,
+    _P_WALK_LOW,
+    _P_WALK_SPAN,
+    _P_MOBILE,
+    _P_FADING,
+    _P_SLOT_S,
+    _P_SNR_1M,
+    _P_EXPONENT,
+    _P_BANDWIDTH,
+    _P_RATE_LOW,
+    _P_RATE_HIGH,
+    _P_COVERAGE_SQ,
+    _P_INV_WIRED,
+) = range(19)
 
 
 @functools.lru_cache(maxsize=64)
 def _gain_at_1m(exponent: float, carrier_hz: float) -> float:
     """Mean log-distance path gain at the 1 m reference (edge_envs.net.channel)."""
-    return float(channel.channel_gain(1.0, model="log_distance", fading=False, exponent=exponent,
-                                      carrier_hz=carrier_hz))
+    return float(
+        channel.channel_gain(1.0, model="log_distance", fading=False, exponent=exponent, carrier_hz=carrier_hz)
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -210,8 +242,11 @@ def process_params(cfg: EdgePartitionConfig) -> np.ndarray:
     out[_P_MOBILE] = not (free or cfg.walk_speed_mps[1] == 0.0)
     out[_P_FADING] = cfg.fading and not free
     out[_P_SLOT_S] = cfg.slot_s
-    out[_P_SNR_1M] = cfg.tx_power_w * _gain_at_1m(cfg.path_loss_exponent, cfg.carrier_hz) / (
-        cfg.noise_psd_w_per_hz * cfg.bandwidth_hz)
+    out[_P_SNR_1M] = (
+        cfg.tx_power_w
+        * _gain_at_1m(cfg.path_loss_exponent, cfg.carrier_hz)
+        / (cfg.noise_psd_w_per_hz * cfg.bandwidth_hz)
+    )
     out[_P_EXPONENT] = cfg.path_loss_exponent
     out[_P_BANDWIDTH] = cfg.bandwidth_hz
     out[_P_RATE_LOW], out[_P_RATE_HIGH] = cfg.rate_range_bps
@@ -273,8 +308,9 @@ def poisson(s, lam):
             return k, s  # the squeeze: accepted without evaluating the density
         if k < 0.0 or (us < 0.013 and v > us):
             continue
-        if (math.log(v) + math.log(inv_alpha) - math.log(a / (us * us) + slope)
-                <= -lam + k * math.log(lam) - math.lgamma(k + 1.0)):
+        if math.log(v) + math.log(inv_alpha) - math.log(a / (us * us) + slope) <= -lam + k * math.log(
+            lam
+        ) - math.lgamma(k + 1.0):
             return k, s
 
 
@@ -362,8 +398,24 @@ def _device_links(p, s, b, a, server_xy, position, access, airtime):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def draw_slot(p, b, first, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint,
-              leg_speed, tasks, deadline, speed, access, airtime):
+def draw_slot(
+    p,
+    b,
+    first,
+    stream,
+    server_xy,
+    server_speed,
+    fixed_airtime,
+    load_walk,
+    position,
+    waypoint,
+    leg_speed,
+    tasks,
+    deadline,
+    speed,
+    access,
+    airtime,
+):
     """Draw row b's values for the slot now starting (``first``: the episode's first slot, where
     nothing has moved yet): tasks (B, A), deadline (B, A, M), speed (B, N), access and airtime
     (B, A, N), advancing its stream, background load walk and device positions in place."""
@@ -398,8 +450,23 @@ def draw_slot(p, b, first, stream, server_xy, server_speed, fixed_airtime, load_
 
 
 @njit(cache=True, error_model="numpy")
-def start_rows(p, rows, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
-               tasks, deadline, speed, access, airtime):
+def start_rows(
+    p,
+    rows,
+    stream,
+    server_xy,
+    server_speed,
+    fixed_airtime,
+    load_walk,
+    position,
+    waypoint,
+    leg_speed,
+    tasks,
+    deadline,
+    speed,
+    access,
+    airtime,
+):
     """Start the episodes of ``rows``: each device at its given position (or uniform in the area when
     NaN) with its first leg, each server's background load uniform in [0, ``background_load``], and
     the first slot's draws."""
@@ -419,17 +486,63 @@ def start_rows(p, rows, stream, server_xy, server_speed, fixed_airtime, load_wal
                 u, s = uniform(s)
                 load_walk[b, n] = p[_P_LOAD_TOP] * u
         stream[b] = s
-        draw_slot(p, b, True, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint,
-                  leg_speed, tasks, deadline, speed, access, airtime)
+        draw_slot(
+            p,
+            b,
+            True,
+            stream,
+            server_xy,
+            server_speed,
+            fixed_airtime,
+            load_walk,
+            position,
+            waypoint,
+            leg_speed,
+            tasks,
+            deadline,
+            speed,
+            access,
+            airtime,
+        )
 
 
 @njit(cache=True, error_model="numpy")
-def next_slot(p, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint, leg_speed,
-              tasks, deadline, speed, access, airtime):
+def next_slot(
+    p,
+    stream,
+    server_xy,
+    server_speed,
+    fixed_airtime,
+    load_walk,
+    position,
+    waypoint,
+    leg_speed,
+    tasks,
+    deadline,
+    speed,
+    access,
+    airtime,
+):
     """Draw every row's values for its next slot."""
     for b in range(stream.shape[0]):
-        draw_slot(p, b, False, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint,
-                  leg_speed, tasks, deadline, speed, access, airtime)
+        draw_slot(
+            p,
+            b,
+            False,
+            stream,
+            server_xy,
+            server_speed,
+            fixed_airtime,
+            load_walk,
+            position,
+            waypoint,
+            leg_speed,
+            tasks,
+            deadline,
+            speed,
+            access,
+            airtime,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,8 +554,10 @@ def make_blocks(cfg: EdgePartitionConfig, instance: Instance) -> Blocks:
     local_time = instance.local_s / cfg.device_speed_factor
     cycles = local_time * cfg.device_clock_hz  # c_m = L^l_m f^l (Eq. 3 read backwards)
     arrays = dict(
-        local_time=local_time, edge_work=np.array(instance.edge_s, dtype=np.float64),
-        input_bits=instance.input_bytes * 8.0, result_bits=instance.output_bytes[:, -1] * 8.0,
+        local_time=local_time,
+        edge_work=np.array(instance.edge_s, dtype=np.float64),
+        input_bits=instance.input_bytes * 8.0,
+        result_bits=instance.output_bytes[:, -1] * 8.0,
         output_bits=instance.output_bytes * 8.0,
         local_energy=cfg.energy_coefficient * cfg.device_clock_hz**2 * cycles,  # Eq. (4)
     )
@@ -451,8 +566,11 @@ def make_blocks(cfg: EdgePartitionConfig, instance: Instance) -> Blocks:
     return Blocks(**arrays)
 
 
-def initial(cfg: EdgePartitionConfig, instance: Instance | Sequence[Instance],
-            rng: np.random.Generator | Sequence[np.random.Generator]) -> State:
+def initial(
+    cfg: EdgePartitionConfig,
+    instance: Instance | Sequence[Instance],
+    rng: np.random.Generator | Sequence[np.random.Generator],
+) -> State:
     """Start of an episode for each (instance, rng) pair: empty queues, full energy, slot 0.
 
     A single Instance and Generator give B = 1. Each row's random stream is seeded from its own
@@ -462,19 +580,37 @@ def initial(cfg: EdgePartitionConfig, instance: Instance | Sequence[Instance],
     first = instances[0]
     A, M, N, B = first.num_devices, first.num_blocks, first.num_servers, len(instances)
     state = State(
-        cfg=cfg, blocks=make_blocks(cfg, first), slot=np.empty(B, dtype=np.int64), queue=np.empty((B, N)),
-        device_queue=np.empty((B, A)), energy_left=np.empty((B, A)), alive=np.empty((B, A), dtype=bool),
-        server_xy=np.empty((B, N, 2)), server_speed=np.empty((B, N)), fixed_airtime=np.empty((B, A, N)),
-        stream=np.empty(B, dtype=np.uint64), load_walk=np.empty((B, N)), position=np.empty((B, A, 2)),
-        waypoint=np.empty((B, A, 2)), leg_speed=np.empty((B, A)), tasks_now=np.empty((B, A)),
-        deadline_now=np.empty((B, A, M)), speed_now=np.empty((B, N)), access_now=np.empty((B, A, N)),
-        airtime_now=np.empty((B, A, N)))
+        cfg=cfg,
+        blocks=make_blocks(cfg, first),
+        slot=np.empty(B, dtype=np.int64),
+        queue=np.empty((B, N)),
+        device_queue=np.empty((B, A)),
+        energy_left=np.empty((B, A)),
+        alive=np.empty((B, A), dtype=bool),
+        server_xy=np.empty((B, N, 2)),
+        server_speed=np.empty((B, N)),
+        fixed_airtime=np.empty((B, A, N)),
+        stream=np.empty(B, dtype=np.uint64),
+        load_walk=np.empty((B, N)),
+        position=np.empty((B, A, 2)),
+        waypoint=np.empty((B, A, 2)),
+        leg_speed=np.empty((B, A)),
+        tasks_now=np.empty((B, A)),
+        deadline_now=np.empty((B, A, M)),
+        speed_now=np.empty((B, N)),
+        access_now=np.empty((B, A, N)),
+        airtime_now=np.empty((B, A, N)),
+    )
     start_episodes(state, np.arange(B), instances, rng)
     return state
 
 
-def start_episodes(state: State, rows: np.ndarray, instances: Sequence[Instance],
-                   rngs: np.random.Generator | Sequence[np.random.Generator]) -> None:
+def start_episodes(
+    state: State,
+    rows: np.ndarray,
+    instances: Sequence[Instance],
+    rngs: np.random.Generator | Sequence[np.random.Generator],
+) -> None:
     """Start a new episode in each of ``rows`` (an int array) of ``state``, in place: one per
     (instance, rng) pair, as :func:`initial` would (the instances have ``state``'s blocks)."""
     cfg = state.cfg
@@ -483,8 +619,10 @@ def start_episodes(state: State, rows: np.ndarray, instances: Sequence[Instance]
         raise ValueError(f"rng: need one Generator per instance ({len(instances)}), got {len(rngs)}")
     M, N = instances[0].num_blocks, instances[0].num_servers
     if (M, N) != (cfg.num_blocks, cfg.num_servers):
-        raise ValueError(f"instance: has {M} blocks and {N} servers but the config says num_blocks="
-                         f"{cfg.num_blocks}, num_servers={cfg.num_servers}")
+        raise ValueError(
+            f"instance: has {M} blocks and {N} servers but the config says num_blocks="
+            f"{cfg.num_blocks}, num_servers={cfg.num_servers}"
+        )
     state.slot[rows] = 0
     state.queue[rows] = 0.0
     state.device_queue[rows] = 0.0
@@ -562,8 +700,10 @@ def _canonical(state: State, placement) -> tuple[np.ndarray, bool]:
         what = "NaN" if p.dtype.kind == "f" and np.isnan(p).any() else f"dtype {p.dtype}"
         raise ValueError(f"placement: expected integers in [0, {L - 1}] (0 = device, n = edge server n), got {what}")
     if p.size and (p.min() < 0 or p.max() >= L):
-        raise ValueError(f"placement: locations must lie in [0, {L - 1}] (0 = device, n = edge server n), "
-                         f"got values in [{p.min()}, {p.max()}]")
+        raise ValueError(
+            f"placement: locations must lie in [0, {L - 1}] (0 = device, n = edge server n), "
+            f"got values in [{p.min()}, {p.max()}]"
+        )
     has_p = p.ndim == 4
     return (p if has_p else p[:, None]).astype(np.int64, copy=False), has_p
 
@@ -607,8 +747,9 @@ def _evaluate(state: State, p: np.ndarray) -> SlotOutcome:
     speed = np.empty((B, A, L))
     speed[..., 0] = 1.0
     speed[..., 1:] = state.speed_now[:, None, :]
-    compute = np.where(on_device, per_block(blocks.local_time),
-                       per_block(blocks.edge_work) / np.take(speed.ravel(), where_at))  # Eqs. (3), (6)
+    compute = np.where(
+        on_device, per_block(blocks.local_time), per_block(blocks.edge_work) / np.take(speed.ravel(), where_at)
+    )  # Eqs. (3), (6)
     own = transfer + compute
     starts = moved
     starts[0] = True
@@ -667,10 +808,23 @@ def _evaluate(state: State, p: np.ndarray) -> SlotOutcome:
         return x.reshape(M, B, P, A).transpose(1, 2, 3, 0)
 
     return SlotOutcome(
-        reward=reward, cost=cost, delay=delay, penalty=penalty, energy=energy, outage=outage, ran_out=ran_out,
-        block_delay=per_block_out(block_delay), block_transfer=per_block_out(transfer),
-        block_compute=per_block_out(compute), block_wait=per_block_out(wait), block_excess=per_block_out(excess),
-        server_load=server_load, device_load=device_load, queue_end=queue_end, device_queue_end=device_queue_end)
+        reward=reward,
+        cost=cost,
+        delay=delay,
+        penalty=penalty,
+        energy=energy,
+        outage=outage,
+        ran_out=ran_out,
+        block_delay=per_block_out(block_delay),
+        block_transfer=per_block_out(transfer),
+        block_compute=per_block_out(compute),
+        block_wait=per_block_out(wait),
+        block_excess=per_block_out(excess),
+        server_load=server_load,
+        device_load=device_load,
+        queue_end=queue_end,
+        device_queue_end=device_queue_end,
+    )
 
 
 def _squeeze(outcome: SlotOutcome, has_p: bool, single: bool) -> SlotOutcome:
@@ -708,9 +862,13 @@ def transition(state: State, placement, rng: np.random.Generator | None = None) 
         raise ValueError("placement: transition takes one placement per instance, (B, M) or (B, A, M)")
     out = _evaluate(state, p)
     nxt = dataclasses.replace(
-        state, slot=state.slot + 1, device_queue=out.device_queue_end[:, 0],
-        energy_left=state.energy_left - out.energy[:, 0], alive=state.alive & ~out.ran_out[:, 0],
-        **{key: getattr(state, key).copy() for key in _ADVANCED})
+        state,
+        slot=state.slot + 1,
+        device_queue=out.device_queue_end[:, 0],
+        energy_left=state.energy_left - out.energy[:, 0],
+        alive=state.alive & ~out.ran_out[:, 0],
+        **{key: getattr(state, key).copy() for key in _ADVANCED},
+    )
     next_slot(process_params(state.cfg), *_process_arrays(nxt))
     nxt.queue = out.queue_end[:, 0] * state.speed_now / nxt.speed_now  # backlog in the next slot's seconds
     return nxt, _squeeze(out, False, state.num_devices == 1)
@@ -743,8 +901,9 @@ def block_pair_costs(state: State) -> np.ndarray:
     transfer = blocks.input_bits[None, :, :, None, None] * hop
     transfer[:, :, -1] = transfer[:, :, -1] + blocks.result_bits[None, :, None, None] * at_here[:, :, -1]
     speed = _with_device(state.speed_now, 1.0)[:, None, None, None, :]  # (B, 1, 1, 1, L)
-    compute = np.where(here == DEVICE, blocks.local_time[None, :, :, None, None],
-                       blocks.edge_work[None, :, :, None, None] / speed)
+    compute = np.where(
+        here == DEVICE, blocks.local_time[None, :, :, None, None], blocks.edge_work[None, :, :, None, None] / speed
+    )
     own = transfer + compute
     deadline = state.deadline_now[..., None, None]
     over = np.maximum(own - deadline, 0.0)
@@ -846,16 +1005,34 @@ class ObservationLayout(Layout):
 # of the slot, and the slot now starting's ``queue`` (backlog in seconds at its speeds), ``server_speed``,
 # ``rate`` (bit/s from the device, 1 / access time) and ``deadline``
 OUTCOME = (
-    ("reward", 1), ("cost", 1), ("delay", 1), ("penalty", 1), ("energy", 1), ("outage", 1), ("ran_out", 1),
-    ("device_queue_end", 1), ("device_load", 1), ("next_tasks", 1), ("energy_left", 1),
-    ("block_delay", "M"), ("block_transfer", "M"), ("block_compute", "M"), ("block_wait", "M"), ("block_excess", "M"),
-    ("server_load", "N"), ("queue_end", "N"),
-    ("queue", "N"), ("server_speed", "N"), ("rate", "N"), ("deadline", "M"),
+    ("reward", 1),
+    ("cost", 1),
+    ("delay", 1),
+    ("penalty", 1),
+    ("energy", 1),
+    ("outage", 1),
+    ("ran_out", 1),
+    ("device_queue_end", 1),
+    ("device_load", 1),
+    ("next_tasks", 1),
+    ("energy_left", 1),
+    ("block_delay", "M"),
+    ("block_transfer", "M"),
+    ("block_compute", "M"),
+    ("block_wait", "M"),
+    ("block_excess", "M"),
+    ("server_load", "N"),
+    ("queue_end", "N"),
+    ("queue", "N"),
+    ("server_speed", "N"),
+    ("rate", "N"),
+    ("deadline", "M"),
 )
 SCALARS = next(i for i, (_, size) in enumerate(OUTCOME) if size != 1)  # the leading single entries
 # their indices, named after their keys (a test checks the names against OUTCOME)
-(REWARD, COST, DELAY, PENALTY, ENERGY, OUTAGE, RAN_OUT, DEVICE_QUEUE_END, DEVICE_LOAD, NEXT_TASKS,
- ENERGY_LEFT) = range(SCALARS)
+(REWARD, COST, DELAY, PENALTY, ENERGY, OUTAGE, RAN_OUT, DEVICE_QUEUE_END, DEVICE_LOAD, NEXT_TASKS, ENERGY_LEFT) = range(
+    SCALARS
+)
 
 
 class Outcome(Layout):
@@ -869,12 +1046,13 @@ class Outcome(Layout):
 # the kernels' indices into ObservationLayout.starts and Outcome.starts
 _O = {key: i for i, (key, *_) in enumerate(OBSERVATION)}
 _O_STATIC, _O_DEADLINE, _O_SPEED, _O_QUEUE, _O_RATE, _O_DEVICE_QUEUE, _O_TASKS, _O_ENERGY, _O_TIME_LEFT = (
-    _O[key] for key in (STATIC_KEYS[0], "deadline", "speed", "queue", "rate", "device_queue", "tasks", "energy",
-                        "time_left"))
+    _O[key]
+    for key in (STATIC_KEYS[0], "deadline", "speed", "queue", "rate", "device_queue", "tasks", "energy", "time_left")
+)
 _X = {key: i for i, (key, _) in enumerate(OUTCOME)}
 _X_BLOCK, _X_SERVER_LOAD, _X_QUEUE_END, _X_QUEUE, _X_SERVER_SPEED, _X_RATE, _X_DEADLINE = (
-    _X[key] for key in (Outcome.BLOCK_KEYS[0], "server_load", "queue_end", "queue", "server_speed", "rate",
-                        "deadline"))
+    _X[key] for key in (Outcome.BLOCK_KEYS[0], "server_load", "queue_end", "queue", "server_speed", "rate", "deadline")
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -887,8 +1065,22 @@ _X_BLOCK, _X_SERVER_LOAD, _X_QUEUE_END, _X_QUEUE, _X_SERVER_SPEED, _X_RATE, _X_D
 
 
 # entries of the step constants (CompiledCore)
-(_LAST_SLOT, _SLOT_S, _PENALTY_WEIGHT, _TX_POWER, _INV_WIRED, _OUTAGE_COST, _CONTENTION_FREE, _INV_DEADLINE,
- _INV_SPEED, _RATE_TOP, _INV_ENERGY, _INV_TASKS, _INV_SLOT_S, _INV_SLOTS) = range(14)
+(
+    _LAST_SLOT,
+    _SLOT_S,
+    _PENALTY_WEIGHT,
+    _TX_POWER,
+    _INV_WIRED,
+    _OUTAGE_COST,
+    _CONTENTION_FREE,
+    _INV_DEADLINE,
+    _INV_SPEED,
+    _RATE_TOP,
+    _INV_ENERGY,
+    _INV_TASKS,
+    _INV_SLOT_S,
+    _INV_SLOTS,
+) = range(14)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -899,8 +1091,26 @@ def _row_mean_positive(x0: float, x1: float) -> float:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _cost_row(b, placement, c, blocks, result_bits, slot, queue, device_queue, energy_left, alive, tasks_now,
-              deadline_now, speed_now, access_now, airtime_now, out, at, along):
+def _cost_row(
+    b,
+    placement,
+    c,
+    blocks,
+    result_bits,
+    slot,
+    queue,
+    device_queue,
+    energy_left,
+    alive,
+    tasks_now,
+    deadline_now,
+    speed_now,
+    access_now,
+    airtime_now,
+    out,
+    at,
+    along,
+):
     """Row b's outcome under ``placement[b]``: the scalars into ``out[b]``, the per-block parts (the
     Outcome.BLOCK_KEYS) into ``along[b]`` (5, M); no state change. The operations of :func:`_evaluate`
     for one row, in the same order (adding zeros where it skips a term). ``at[b]`` (6, N + 1) is
@@ -950,7 +1160,8 @@ def _cost_row(b, placement, c, blocks, result_bits, slot, queue, device_queue, e
         b0, b1 = start[here], end[here]
         waits[m] = _row_mean_positive(b0, b1) * starts
         excesses[m] = (over if over > 0.0 else 0.0) + _row_mean_positive(
-            b0 - (slack if slack > 0.0 else 0.0), b1 - (slack if slack > 0.0 else 0.0)) * starts
+            b0 - (slack if slack > 0.0 else 0.0), b1 - (slack if slack > 0.0 else 0.0)
+        ) * starts
         delays[m] = own + waits[m]
         prev = here
         delay += delays[m]
@@ -966,8 +1177,9 @@ def _cost_row(b, placement, c, blocks, result_bits, slot, queue, device_queue, e
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _observe_row(b, c, static, at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
-                 access_now, obs):
+def _observe_row(
+    b, c, static, at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now, access_now, obs
+):
     """Row b's observation into ``obs[b]``, as the env's ``encode`` computes it; ``at``: the
     :class:`ObservationLayout`'s starts."""
     M, N = deadline_now.shape[2], queue.shape[1]
@@ -989,9 +1201,37 @@ def _observe_row(b, c, static, at, slot, queue, device_queue, energy_left, tasks
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _step_rows(placement, active, c, blocks, result_bits, static, proc, obs_at, out_at, slot, queue, device_queue,
-               energy_left, alive, stream, server_xy, server_speed, fixed_airtime, load_walk, position, waypoint,
-               leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now, out, obs):
+def _step_rows(
+    placement,
+    active,
+    c,
+    blocks,
+    result_bits,
+    static,
+    proc,
+    obs_at,
+    out_at,
+    slot,
+    queue,
+    device_queue,
+    energy_left,
+    alive,
+    stream,
+    server_xy,
+    server_speed,
+    fixed_airtime,
+    load_walk,
+    position,
+    waypoint,
+    leg_speed,
+    tasks_now,
+    deadline_now,
+    speed_now,
+    access_now,
+    airtime_now,
+    out,
+    obs,
+):
     """Apply placement[b] to every active row b and advance it to its next slot in place (queues,
     energy, slot, the next slot's draws), filling ``out[b]`` (all of the Outcome layout, or only its
     SCALARS first entries when ``out`` has no more columns); then write every row's observation.
@@ -1009,8 +1249,26 @@ def _step_rows(placement, active, c, blocks, result_bits, static, proc, obs_at, 
     contention_free = c[_CONTENTION_FREE] != 0.0
     for b in prange(B):
         if active[b]:
-            _cost_row(b, placement, c, blocks, result_bits, slot, queue, device_queue, energy_left, alive,
-                      tasks_now, deadline_now, speed_now, access_now, airtime_now, out, at, along)
+            _cost_row(
+                b,
+                placement,
+                c,
+                blocks,
+                result_bits,
+                slot,
+                queue,
+                device_queue,
+                energy_left,
+                alive,
+                tasks_now,
+                deadline_now,
+                speed_now,
+                access_now,
+                airtime_now,
+                out,
+                at,
+                along,
+            )
             end = at[b, 5]
             left = end[0] if not contention_free and end[0] > 0.0 else 0.0
             out[b, DEVICE_QUEUE_END] = device_queue[b, 0] = left
@@ -1023,8 +1281,24 @@ def _step_rows(placement, active, c, blocks, result_bits, static, proc, obs_at, 
             energy_left[b, 0] = energy_left[b, 0] - out[b, ENERGY]
             alive[b, 0] = alive[b, 0] and out[b, RAN_OUT] == 0.0
             slot[b] += 1
-            draw_slot(proc, b, False, stream, server_xy, server_speed, fixed_airtime, load_walk, position,
-                      waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now)
+            draw_slot(
+                proc,
+                b,
+                False,
+                stream,
+                server_xy,
+                server_speed,
+                fixed_airtime,
+                load_walk,
+                position,
+                waypoint,
+                leg_speed,
+                tasks_now,
+                deadline_now,
+                speed_now,
+                access_now,
+                airtime_now,
+            )
             for n in range(N):
                 queue[b, n] = queue[b, n] / speed_now[b, n]
             out[b, NEXT_TASKS], out[b, ENERGY_LEFT] = tasks_now[b, 0], energy_left[b, 0]
@@ -1038,45 +1312,180 @@ def _step_rows(placement, active, c, blocks, result_bits, static, proc, obs_at, 
                     out[b, out_at[_X_RATE] + n] = 1.0 / access_now[b, 0, n]
                 for m in range(M):
                     out[b, out_at[_X_DEADLINE] + m] = deadline_now[b, 0, m]
-        _observe_row(b, c, static, obs_at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
-                     access_now, obs)
+        _observe_row(
+            b,
+            c,
+            static,
+            obs_at,
+            slot,
+            queue,
+            device_queue,
+            energy_left,
+            tasks_now,
+            deadline_now,
+            speed_now,
+            access_now,
+            obs,
+        )
     return -1
 
 
 # the kernel on one thread, and on numba's threads (worth their start-up cost for wide batches); two
 # functions, not two dispatchers of one, so numba's cache keeps both
 @njit(cache=True, error_model="numpy")
-def _step_rows_serial(placement, active, c, blocks, result_bits, static, proc, obs_at, out_at, slot, queue,
-                      device_queue, energy_left, alive, stream, server_xy, server_speed, fixed_airtime, load_walk,
-                      position, waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now, out,
-                      obs):
-    return _step_rows(placement, active, c, blocks, result_bits, static, proc, obs_at, out_at, slot, queue,
-                      device_queue, energy_left, alive, stream, server_xy, server_speed, fixed_airtime, load_walk,
-                      position, waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now, out,
-                      obs)
+def _step_rows_serial(
+    placement,
+    active,
+    c,
+    blocks,
+    result_bits,
+    static,
+    proc,
+    obs_at,
+    out_at,
+    slot,
+    queue,
+    device_queue,
+    energy_left,
+    alive,
+    stream,
+    server_xy,
+    server_speed,
+    fixed_airtime,
+    load_walk,
+    position,
+    waypoint,
+    leg_speed,
+    tasks_now,
+    deadline_now,
+    speed_now,
+    access_now,
+    airtime_now,
+    out,
+    obs,
+):
+    return _step_rows(
+        placement,
+        active,
+        c,
+        blocks,
+        result_bits,
+        static,
+        proc,
+        obs_at,
+        out_at,
+        slot,
+        queue,
+        device_queue,
+        energy_left,
+        alive,
+        stream,
+        server_xy,
+        server_speed,
+        fixed_airtime,
+        load_walk,
+        position,
+        waypoint,
+        leg_speed,
+        tasks_now,
+        deadline_now,
+        speed_now,
+        access_now,
+        airtime_now,
+        out,
+        obs,
+    )
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _step_rows_parallel(placement, active, c, blocks, result_bits, static, proc, obs_at, out_at, slot, queue,
-                        device_queue, energy_left, alive, stream, server_xy, server_speed, fixed_airtime, load_walk,
-                        position, waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now, out,
-                        obs):
-    return _step_rows(placement, active, c, blocks, result_bits, static, proc, obs_at, out_at, slot, queue,
-                      device_queue, energy_left, alive, stream, server_xy, server_speed, fixed_airtime, load_walk,
-                      position, waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now, out,
-                      obs)
+def _step_rows_parallel(
+    placement,
+    active,
+    c,
+    blocks,
+    result_bits,
+    static,
+    proc,
+    obs_at,
+    out_at,
+    slot,
+    queue,
+    device_queue,
+    energy_left,
+    alive,
+    stream,
+    server_xy,
+    server_speed,
+    fixed_airtime,
+    load_walk,
+    position,
+    waypoint,
+    leg_speed,
+    tasks_now,
+    deadline_now,
+    speed_now,
+    access_now,
+    airtime_now,
+    out,
+    obs,
+):
+    return _step_rows(
+        placement,
+        active,
+        c,
+        blocks,
+        result_bits,
+        static,
+        proc,
+        obs_at,
+        out_at,
+        slot,
+        queue,
+        device_queue,
+        energy_left,
+        alive,
+        stream,
+        server_xy,
+        server_speed,
+        fixed_airtime,
+        load_walk,
+        position,
+        waypoint,
+        leg_speed,
+        tasks_now,
+        deadline_now,
+        speed_now,
+        access_now,
+        airtime_now,
+        out,
+        obs,
+    )
 
 
 PARALLEL_ROWS = 256  # CompiledCore uses the threads from this many rows on
 
 
 @njit(cache=True, error_model="numpy")
-def _observe_rows(rows, c, static, at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
-                  access_now, obs):
+def _observe_rows(
+    rows, c, static, at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now, access_now, obs
+):
     """The observations of ``rows`` into ``obs``."""
     for b in rows:
-        _observe_row(b, c, static, at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now,
-                     access_now, obs)
+        _observe_row(
+            b,
+            c,
+            static,
+            at,
+            slot,
+            queue,
+            device_queue,
+            energy_left,
+            tasks_now,
+            deadline_now,
+            speed_now,
+            access_now,
+            obs,
+        )
 
 
 class CompiledCore:
@@ -1096,20 +1505,56 @@ class CompiledCore:
         cfg, blocks = state.cfg, state.blocks
         self.state = state
         self.outcome = Outcome(cfg.num_blocks, cfg.num_servers)
-        constants = np.array([
-            cfg.episode_slots, cfg.slot_s, cfg.penalty_weight, cfg.tx_power_w, 1.0 / cfg.wired_rate_bps,
-            cfg.outage_cost_s, cfg.contention_free, 1.0 / cfg.deadline_s[1], 1.0 / cfg.server_speed_factor[1],
-            cfg.rate_range_bps[1], 1.0 / cfg.energy_budget_j, 1.0 / (cfg.task_rate * cfg.slot_s), 1.0 / cfg.slot_s,
-            1.0 / cfg.episode_slots], dtype=np.float64)  # entries _LAST_SLOT .. _INV_SLOTS
+        constants = np.array(
+            [
+                cfg.episode_slots,
+                cfg.slot_s,
+                cfg.penalty_weight,
+                cfg.tx_power_w,
+                1.0 / cfg.wired_rate_bps,
+                cfg.outage_cost_s,
+                cfg.contention_free,
+                1.0 / cfg.deadline_s[1],
+                1.0 / cfg.server_speed_factor[1],
+                cfg.rate_range_bps[1],
+                1.0 / cfg.energy_budget_j,
+                1.0 / (cfg.task_rate * cfg.slot_s),
+                1.0 / cfg.slot_s,
+                1.0 / cfg.episode_slots,
+            ],
+            dtype=np.float64,
+        )  # entries _LAST_SLOT .. _INV_SLOTS
         table = np.stack([blocks.local_time[0], blocks.edge_work[0], blocks.input_bits[0], blocks.local_energy[0]])
-        self._constants = (constants, table, float(blocks.result_bits[0]),
-                           np.ascontiguousarray(static[0], dtype=np.float32), process_params(cfg))
+        self._constants = (
+            constants,
+            table,
+            float(blocks.result_bits[0]),
+            np.ascontiguousarray(static[0], dtype=np.float32),
+            process_params(cfg),
+        )
         obs_at = ObservationLayout(cfg.num_blocks, cfg.num_servers).starts
         # the kernels' arguments, gathered once: the kernels write into these very arrays
-        self._step_args = self._constants + (obs_at, self.outcome.starts) + tuple(getattr(state, key) for key in (
-            "slot", "queue", "device_queue", "energy_left", "alive") + _PROCESS_FIELDS)
-        self._observe_args = (constants, self._constants[3], obs_at) + tuple(getattr(state, key) for key in (
-            "slot", "queue", "device_queue", "energy_left", "tasks_now", "deadline_now", "speed_now", "access_now"))
+        self._step_args = (
+            self._constants
+            + (obs_at, self.outcome.starts)
+            + tuple(
+                getattr(state, key)
+                for key in ("slot", "queue", "device_queue", "energy_left", "alive") + _PROCESS_FIELDS
+            )
+        )
+        self._observe_args = (constants, self._constants[3], obs_at) + tuple(
+            getattr(state, key)
+            for key in (
+                "slot",
+                "queue",
+                "device_queue",
+                "energy_left",
+                "tasks_now",
+                "deadline_now",
+                "speed_now",
+                "access_now",
+            )
+        )
         if parallel is None:
             parallel = state.batch_size >= PARALLEL_ROWS
         self._kernel = _step_rows_parallel if parallel else _step_rows_serial
@@ -1141,8 +1586,18 @@ class CompiledCore:
 # Additive section: the functions below charge a placement through _cost_row, the compiled kernel
 # the env itself steps with, so an exact search scores placements with the env's own cost.
 
-_COST_FIELDS = ("slot", "queue", "device_queue", "energy_left", "alive", "tasks_now", "deadline_now", "speed_now",
-                "access_now", "airtime_now")
+_COST_FIELDS = (
+    "slot",
+    "queue",
+    "device_queue",
+    "energy_left",
+    "alive",
+    "tasks_now",
+    "deadline_now",
+    "speed_now",
+    "access_now",
+    "airtime_now",
+)
 
 
 def slot_cost_args(state: State) -> tuple:
@@ -1166,8 +1621,26 @@ def placement_reward(b, placement, args, out, at, along) -> float:
     per-block parts in ``along[b]`` (the Outcome.BLOCK_KEYS) and the per-location utilisation in
     ``at[b, 3]`` (device first)."""
     c, table, result_bits, slot, queue, device_queue, energy_left, alive, tasks, deadline, speed, access, airtime = args
-    _cost_row(b, placement, c, table, result_bits, slot, queue, device_queue, energy_left, alive, tasks, deadline,
-              speed, access, airtime, out, at, along)
+    _cost_row(
+        b,
+        placement,
+        c,
+        table,
+        result_bits,
+        slot,
+        queue,
+        device_queue,
+        energy_left,
+        alive,
+        tasks,
+        deadline,
+        speed,
+        access,
+        airtime,
+        out,
+        at,
+        along,
+    )
     return out[b, REWARD]
 
 

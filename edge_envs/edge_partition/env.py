@@ -167,7 +167,7 @@ INFO_KEYS = {"device_queue_end": "device_queue", "next_tasks": "tasks"}
 
 
 class EdgePartitionEnv(gym.Env):
-    """Fine-grained DNN partitioning between an IoT device and N edge servers (seed 002).
+    """Fine-grained DNN partitioning between an IoT device and N edge servers (the TMC 2024 paper).
 
     ## Description
     An IoT device releases ``task_rate`` inference tasks per second of one DNN (default VGG16 on

@@ -64,7 +64,7 @@ def draw_instance(generator, rng: np.random.Generator) -> Instance:
 
 class RandomGenerator:
     """Blocks from the measured profiles (edge_envs.dnn.block_table); servers uniform in the area
-    (seed 002, Section 5.1: ESs distributed randomly) with base speeds uniform in
+    (the TMC 2024 paper, Section 5.1: ESs distributed randomly) with base speeds uniform in
     ``cfg.server_speed_factor``. ``models``: one model per device (default: ``(cfg.model,)``)."""
 
     def __init__(self, cfg: EdgePartitionConfig, models: tuple[str, ...] | None = None):

@@ -1,4 +1,4 @@
-"""EdgeUpload-v0: incremental DNN uploading to edge/cloud servers while queries keep running (seed 003).
+"""EdgeUpload-v0: incremental DNN uploading to edge/cloud servers while queries keep running (the DNN-migration paper).
 
 ``gym.make("EdgeUpload-v0", **fields)`` (fields of :class:`EdgeUploadConfig`; ``config=edge_cloud()`` for
 the seed's multi-user edge-cloud setting). The dynamics are in :mod:`edge_envs.edge_upload.core`.

@@ -1,4 +1,4 @@
-"""Configuration of EdgeUpload-v0 (seed 003: DNN partition-uploading while queries keep running).
+"""Configuration of EdgeUpload-v0 (the DNN-migration paper: DNN partition-uploading while queries keep running).
 
 Units: seconds, bytes, GHz; bandwidths in MB/s with MB = 10^6 bytes, as the seed prints them.
 
@@ -31,7 +31,8 @@ MODELS = ("alexnet", "vgg16", "nin", "resnet32", "alexnet_224", "vgg16_224")
 
 @dataclass(frozen=True)
 class EdgeUploadConfig(Config):
-    """Every parameter of EdgeUpload-v0; defaults from seed 003's experiment (single-user part: IONN's setting)."""
+    """Every parameter of EdgeUpload-v0; defaults from the DNN-migration paper's experiment
+    (single-user part: IONN's setting)."""
 
     model: str = "alexnet_224"
     """DNN uploaded layer by layer (edge_envs.dnn.MODELS; 'toy' with ToyGenerator)."""

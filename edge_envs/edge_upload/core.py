@@ -6,7 +6,7 @@ to s (``where[c, l] == s``; -1: not uploaded). A partition is a contiguous run `
 layers sent to one server; :func:`runs` fixes their order, and action ``a`` is run ``a // S`` to
 server ``a % S``.
 
-Time model (seed 003, "Running Phase"): each client's upload thread sends one partition at a time;
+Time model (the DNN-migration paper, "Running Phase"): each client's upload thread sends one partition at a time;
 a transmission takes ``sum(param_bytes) / bandwidth`` and its confirmation result (CR) arrives
 ``confirmation_s`` later; a transmission fails with probability ``loss_probability`` and is then
 sent again, so a partition takes ``n`` times that, n geometric. Each client's query thread runs

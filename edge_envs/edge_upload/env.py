@@ -51,7 +51,7 @@ def _action_int(action) -> int:
 
 
 class EdgeUploadEnv(gym.Env):
-    """Incremental DNN uploading to edge/cloud servers while queries keep running (seed 003, IONN).
+    """Incremental DNN uploading to edge/cloud servers while queries keep running (the DNN-migration paper, IONN).
 
     ## Description
     A client holds a DNN as a chain of L layers (default AlexNet at 224x224, per-layer latencies from

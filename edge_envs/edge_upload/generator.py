@@ -64,7 +64,7 @@ def links(cfg: EdgeUploadConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 class RandomGenerator:
     """Layers from the measured profile (edge_envs.dnn.shipped_profile / load_profile); clocks uniform in
-    the config's ranges per episode (seed 003's experimental setup)."""
+    the config's ranges per episode (the DNN-migration paper's experimental setup)."""
 
     def __init__(self, cfg: EdgeUploadConfig):
         from edge_envs.dnn import load_profile, shipped_profile  # torch is imported only for real profiles

@@ -41,8 +41,10 @@ class SplitNet(nn.Module):
     def __init__(self, input_dims, embedding_dims, hidden: int, n_classes: int, generator: torch.Generator):
         super().__init__()
         if len(input_dims) != len(embedding_dims) or not input_dims:
-            raise ValueError(f"input_dims and embedding_dims must be non-empty and of equal length, "
-                             f"got {input_dims!r} and {embedding_dims!r}")
+            raise ValueError(
+                f"input_dims and embedding_dims must be non-empty and of equal length, "
+                f"got {input_dims!r} and {embedding_dims!r}"
+            )
         self.towers = nn.ModuleList(
             mlp((d, hidden, e), generator, last_relu=True) for d, e in zip(input_dims, embedding_dims)
         )

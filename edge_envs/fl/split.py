@@ -1,4 +1,4 @@
-"""Vertical (split) federated training, FedBCD style (Liu et al., IEEE TSP 2022; seed 000, Eqs. 7-11).
+"""Vertical (split) federated training, FedBCD style (Liu et al., IEEE TSP 2022; the SM3FL paper, Eqs. 7-11).
 
 In a round every edge k and the server start from the same model Theta^r and the same embeddings
 Phi^r of the round's samples (Eq. 7). Edge k then runs E local steps on its own tower theta_k

@@ -1,4 +1,4 @@
-"""MultiServerFL (seed 001): RSU federated-learning servers weigh their peers' models for moving vehicles."""
+"""MultiServerFL (the MS-FL paper): RSU federated-learning servers weigh their peers' models for moving vehicles."""
 
 from edge_envs.multiserver_fl.config import MultiServerFLConfig
 from edge_envs.multiserver_fl.env import MultiServerFLEnv

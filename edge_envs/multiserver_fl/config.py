@@ -1,4 +1,4 @@
-"""Configuration of MultiServerFL (seed 001, MS-FL: multi-server federated learning for vehicles).
+"""Configuration of MultiServerFL (the MS-FL paper, MS-FL: multi-server federated learning for vehicles).
 
 The seed is an outline without equations or parameter values; every default below is a choice of
 this project, documented here. Units are SI: metres, seconds, bits, bit/s, W (dBm where named).

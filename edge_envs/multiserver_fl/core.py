@@ -1,4 +1,4 @@
-"""Dynamics of MultiServerFL (seed 001): vehicles train, hand over, servers aggregate, then weigh peers.
+"""Dynamics of MultiServerFL (the MS-FL paper): vehicles train, hand over, servers aggregate, then weigh peers.
 
 A round t, for every server s (all servers at once):
 

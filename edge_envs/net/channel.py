@@ -2,7 +2,7 @@
 
 SI units throughout (m, Hz, W, bit/s); every function broadcasts over numpy arrays.
 The noise term is a power spectral density N0 (W/Hz), so the SNR is ``P h / (N0 B)``
-(ERRATA, seed 000 Eq. (4) and seed 002 Eq. (5)).
+(ERRATA, the SM3FL paper Eq. (4) and the TMC 2024 paper Eq. (5)).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def winner2_c2_path_loss_db(distance_m, carrier_hz=2.1e9, bs_height_m=25.0):
     "WINNER II Channel Models" (2007), Table 4-4, row C2 NLOS. The table states validity for
     50 m < d < 5 km, f_c 2-6 GHz, h_BS = 25 m and h_MS = 1.5 m (the mobile's height does not
     enter the NLOS formula); outside that range the formula is extrapolated, not clipped
-    (seed 000's 10 km x 10 km area needs distances past 5 km). Shadowing is not included.
+    (the SM3FL paper's 10 km x 10 km area needs distances past 5 km). Shadowing is not included.
     """
     d = _positive("distance_m", distance_m)
     f_ghz = _positive("carrier_hz", carrier_hz) / 1e9

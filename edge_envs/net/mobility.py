@@ -117,8 +117,11 @@ class GaussMarkov(_Mobility):
         self.area = area_size(area_m)
         if not 0 <= alpha <= 1:
             raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
-        for name, value in (("mean_speed_mps", mean_speed_mps), ("speed_std_mps", speed_std_mps),
-                            ("direction_std_rad", direction_std_rad)):
+        for name, value in (
+            ("mean_speed_mps", mean_speed_mps),
+            ("speed_std_mps", speed_std_mps),
+            ("direction_std_rad", direction_std_rad),
+        ):
             if not value >= 0:
                 raise ValueError(f"{name} must be >= 0, got {value!r}")
         if mean_direction_rad is not None and not np.isfinite(mean_direction_rad):
@@ -151,10 +154,14 @@ class GaussMarkov(_Mobility):
             angles[flipped[:, 0]] = np.pi - angles[flipped[:, 0]]
             angles[flipped[:, 1]] = -angles[flipped[:, 1]]
         a, noise = self.alpha, np.sqrt(1.0 - self.alpha**2)
-        self.speeds = (a * self.speeds + (1 - a) * self.mean_speed_mps
-                       + noise * self.speed_std_mps * rng.standard_normal(n))
-        self.directions = (a * self.directions + (1 - a) * self.mean_directions
-                           + noise * self.direction_std_rad * rng.standard_normal(n))
+        self.speeds = (
+            a * self.speeds + (1 - a) * self.mean_speed_mps + noise * self.speed_std_mps * rng.standard_normal(n)
+        )
+        self.directions = (
+            a * self.directions
+            + (1 - a) * self.mean_directions
+            + noise * self.direction_std_rad * rng.standard_normal(n)
+        )
         self._positions = pos
         return self.positions
 
@@ -168,18 +175,17 @@ class RoadVehicles(_Mobility):
     ``max(|lane speed| + speed_std_mps z, 0)``. ``boundary="wrap"``: a vehicle leaving one end
     re-enters at the other (a ring road, same vehicle). ``boundary="respawn"``: it leaves, and a new
     vehicle takes its slot at the entry end of a freshly drawn lane; ``entered`` marks those slots
-    after each step (e.g. a new FL client, seed 001).
+    after each step (e.g. a new FL client, the MS-FL paper).
     """
 
-    def __init__(self, road_length_m=2000.0, lane_speeds_mps=(15.0, 25.0), lane_width_m=3.5,
-                 speed_std_mps=0.0, boundary="wrap"):
+    def __init__(
+        self, road_length_m=2000.0, lane_speeds_mps=(15.0, 25.0), lane_width_m=3.5, speed_std_mps=0.0, boundary="wrap"
+    ):
         if not road_length_m > 0:
             raise ValueError(f"road_length_m must be > 0, got {road_length_m!r}")
         lane_speeds = np.asarray(lane_speeds_mps, dtype=float)
         if lane_speeds.ndim != 1 or len(lane_speeds) == 0 or not np.all(np.isfinite(lane_speeds)):
-            raise ValueError(
-                f"lane_speeds_mps must be a non-empty sequence of finite speeds, got {lane_speeds_mps!r}"
-            )
+            raise ValueError(f"lane_speeds_mps must be a non-empty sequence of finite speeds, got {lane_speeds_mps!r}")
         if not lane_width_m > 0:
             raise ValueError(f"lane_width_m must be > 0, got {lane_width_m!r}")
         if not speed_std_mps >= 0:

@@ -25,7 +25,7 @@ def area_size(area_m) -> np.ndarray:
 def grid_servers(area_m, spacing_m, exclude_centre=False) -> np.ndarray:
     """Servers on the interior grid points k * spacing (k >= 1) strictly inside the area.
 
-    ``grid_servers(10_000, 2_500, exclude_centre=True)`` gives seed 000's 8 edges.
+    ``grid_servers(10_000, 2_500, exclude_centre=True)`` gives the SM3FL paper's 8 edges.
     Returns (N, 2), row-major in y then x.
     """
     size = area_size(area_m)

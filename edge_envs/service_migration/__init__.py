@@ -1,4 +1,4 @@
-"""ServiceMigration-v0: SM3FL's service migration and sample collection for multi-modal FL (seed 000)."""
+"""ServiceMigration-v0: SM3FL's service migration and sample collection for multi-modal FL (the SM3FL paper)."""
 
 from edge_envs.service_migration.config import (
     SEED_LITERAL,

@@ -1,9 +1,9 @@
-"""Configuration of ServiceMigration-v0, with defaults from seed 000 (SM3FL), Section 6.1 and Table 1.
+"""Configuration of ServiceMigration-v0, with defaults from the SM3FL paper (SM3FL), Section 6.1 and Table 1.
 
 Units are SI (m, s, Hz, dBm, bits) unless a name says otherwise. Every field is checked against a
 documented physical range (``edge_envs.config``); non-finite values never pass.
 
-Choices where the seed is silent or inconsistent (see also shared/seeds/ERRATA.md, seed 000):
+Choices where the seed is silent or inconsistent (see also shared/seeds/ERRATA.md, the SM3FL paper):
 
 - Noise (Eq. 4). Section 6.1 gives 10^-14.7 mW/Hz. Read as a density (ERRATA: SNR = P h / (N0 B)),
   the seed's 23 dBm, 20 MHz and WINNER II over kilometres give uplinks of bit/s to kbit/s and uploads
@@ -129,7 +129,7 @@ def _check_points(name: str, value, area_m: float, shape: tuple) -> None:
 
 @dataclass(frozen=True)
 class ServiceMigrationConfig(Config):
-    """Every parameter of ServiceMigration-v0. Defaults: seed 000, Section 6.1 and Table 1 (choices above)."""
+    """Every parameter of ServiceMigration-v0. Defaults: the SM3FL paper, Section 6.1 and Table 1 (choices above)."""
 
     # --- system (Section 6.1) ---
     area_m: float = 10_000.0

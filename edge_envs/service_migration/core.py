@@ -1,4 +1,4 @@
-"""Dynamics of ServiceMigration-v0: seed 000's time model (Eqs. 3-6), Algorithm 1's quantities
+"""Dynamics of ServiceMigration-v0: the SM3FL paper's time model (Eqs. 3-6), Algorithm 1's quantities
 (Eqs. 19, 25-32, corrected per shared/seeds/ERRATA.md) and the round transition.
 
 Notation: N edges, K modalities, M devices, S training samples, E epochs; rho is the round's

@@ -43,4 +43,3 @@ if "ContextualBandit-v0" not in registry:
     register(id="ContextualBandit-v0", entry_point=ContextualBandit)
 
 ENV_ID = "tests.agents.bandit:ContextualBandit-v0"
-

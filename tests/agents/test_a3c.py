@@ -29,7 +29,9 @@ class _Recorder:
 
 def _trainer(seed=0, **options):
     options = A3COptions(**{"workers": 1, "rollout_steps": 8, "hidden": (16,), **options})
-    return A3CTrainer("mtl-a3c" if not options.single_head else "a3c", ENV_ID, {}, options, seed, obs_dim=2, nvec=[3, 3, 3])
+    return A3CTrainer(
+        "mtl-a3c" if not options.single_head else "a3c", ENV_ID, {}, options, seed, obs_dim=2, nvec=[3, 3, 3]
+    )
 
 
 def _params(model):
@@ -130,7 +132,9 @@ def test_options_for__edge_partition_preset_under_user_overrides():
 
     tuned = options_for("EdgePartition-v0")
     assert tuned.reward_scale == ENV_PRESETS["EdgePartition-v0"]["reward_scale"] > 1
-    assert tuned.lr_critic == ENV_PRESETS["EdgePartition-v0"]["lr_critic"] and tuned.gamma == 0.95  # the seed's discount stays
+    assert (
+        tuned.lr_critic == ENV_PRESETS["EdgePartition-v0"]["lr_critic"] and tuned.gamma == 0.95
+    )  # the seed's discount stays
     assert options_for("EdgePartition-v0", {"reward_scale": 2.0}).reward_scale == 2.0  # the user's value wins
     assert options_for(ENV_ID) == A3COptions()  # envs without a preset get the dataclass defaults
 

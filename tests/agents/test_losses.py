@@ -50,9 +50,17 @@ def test_a3c_loss__equals_eq20_computed_by_hand():
     returns = np.array([1.0, -0.5])
     beta, penalty, coef = 0.05, 2.5, 0.01
     terms = a3c_loss(
-        torch.tensor(logits), torch.tensor(values), torch.tensor(actions), torch.tensor(returns), beta, torch.tensor(penalty, dtype=torch.float64), coef
+        torch.tensor(logits),
+        torch.tensor(values),
+        torch.tensor(actions),
+        torch.tensor(returns),
+        beta,
+        torch.tensor(penalty, dtype=torch.float64),
+        coef,
     )
-    assert terms.total.item() == pytest.approx(_by_hand(logits, values, actions, returns, beta, penalty, coef), rel=1e-12)
+    assert terms.total.item() == pytest.approx(
+        _by_hand(logits, values, actions, returns, beta, penalty, coef), rel=1e-12
+    )
     assert terms.value.item() == pytest.approx(((returns - values) ** 2).mean())
 
 
@@ -88,7 +96,9 @@ def test_a3c_loss__normalized_advantage_makes_the_actor_step_scale_free():
     grads = []
     for scale in (1.0, 1000.0):
         leaf = logits.clone().requires_grad_(True)
-        a3c_loss(leaf, values * scale, actions, returns * scale, 0.0, torch.tensor(0.0), 0.0, normalize_advantage=True).policy.backward()
+        a3c_loss(
+            leaf, values * scale, actions, returns * scale, 0.0, torch.tensor(0.0), 0.0, normalize_advantage=True
+        ).policy.backward()
         grads.append(leaf.grad)
     torch.testing.assert_close(grads[0], grads[1])  # the reward's scale no longer sets the actor's step
     weight = (returns - returns.mean()) / (returns.std() + 1e-8)

@@ -106,7 +106,9 @@ def test_actor_critic__observation_stats_standardise_inputs_in_both_paths():
     standardised = np.stack([(x[:, 0] - 0.5) / 0.1, (x[:, 1] - 2.0) / 4.0, x[:, 2]], axis=1).astype(np.float32)
     torch.testing.assert_close(normalized.logits(torch.from_numpy(x)), plain.logits(torch.from_numpy(standardised)))
     torch.testing.assert_close(normalized.value(torch.from_numpy(x)), plain.value(torch.from_numpy(standardised)))
-    assert (normalized.act(x, deterministic=True) == plain.act(standardised, deterministic=True)).all()  # numpy path too
+    assert (
+        normalized.act(x, deterministic=True) == plain.act(standardised, deterministic=True)
+    ).all()  # numpy path too
     assert set(normalized.state_dict()) >= {"obs_shift", "obs_scale"}  # saved with the checkpoint
 
 

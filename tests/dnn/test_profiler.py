@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from edge_envs.dnn import load_profile, profiler
-from edge_envs_cli import main
 from edge_envs.dnn.models import LayerChain, conv_unit
 from edge_envs.dnn.profiler import format_table, measure
 from tests.dnn.tiny import make_tiny_chain

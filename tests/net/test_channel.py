@@ -8,7 +8,7 @@ def test_dbm_to_watt__reference_points():
     assert channel.dbm_to_watt(30.0) == pytest.approx(1.0)
     assert channel.dbm_to_watt(0.0) == pytest.approx(1e-3)
     assert channel.dbm_to_watt(23.0) == pytest.approx(0.19952623, rel=1e-7)
-    # seed 000 Sec. 6.1: 10^-14.7 mW/Hz = -147 dBm/Hz = 10^-17.7 W/Hz
+    # The SM3FL paper Sec. 6.1: 10^-14.7 mW/Hz = -147 dBm/Hz = 10^-17.7 W/Hz
     assert channel.dbm_to_watt(-147.0) == pytest.approx(10**-17.7, rel=1e-12)
 
 
@@ -66,7 +66,7 @@ def test_shannon_rate__hand_computed_values():
 
 
 def test_shannon_rate__noise_is_a_density_errata_eq4():
-    # ERRATA (seed 000 Eq. 4, seed 002 Eq. 5): noise power is N0 * B, so doubling B halves the SNR
+    # ERRATA (the SM3FL paper Eq. 4, the TMC 2024 paper Eq. 5): noise power is N0 * B, so doubling B halves the SNR
     assert channel.shannon_rate(4e6, 0.3, 5e-13, 5e-21) == pytest.approx(4e6 * np.log2(1 + 7.5), rel=1e-12)
 
 

@@ -40,8 +40,23 @@ def test_benchmark__no_baseline_beats_the_bound_and_the_exact_ones_meet_it_witho
 
 def test_benchmark__main_prints_and_writes_the_table(tmp_path, capsys):
     out = tmp_path / "results" / "table.md"
-    code = bench.main(["--episodes", "2", "--slots", "2", "--scenarios", "vgg16-M6-N4-lambda60",
-                       "--policies", "exact-slot", "greedy", "--timing-slots", "1", "--out", str(out)])
+    code = bench.main(
+        [
+            "--episodes",
+            "2",
+            "--slots",
+            "2",
+            "--scenarios",
+            "vgg16-M6-N4-lambda60",
+            "--policies",
+            "exact-slot",
+            "greedy",
+            "--timing-slots",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     text = out.read_text()
     assert text.strip() == capsys.readouterr().out.strip()

@@ -45,20 +45,37 @@ class SyntheticGenerator:
         M, N = self.n_blocks, self.n_servers
         size = lambda: rng.uniform(1e3, 1e5, (1, M))  # noqa: E731
         return Instance(
-            name="synthetic", models=("synthetic",), local_s=rng.uniform(1e-3, 0.1, (1, M)),
-            edge_s=rng.uniform(1e-3, 0.1, (1, M)), input_bytes=size(), output_bytes=size(),
-            server_xy=rng.uniform(0.0, 2000.0, (N, 2)), server_speed=rng.uniform(0.3, 0.6, N),
-            fixed_rate_bps=rng.uniform(1e5, 1e7, (1, N)) if self.fixed_rates else None)
+            name="synthetic",
+            models=("synthetic",),
+            local_s=rng.uniform(1e-3, 0.1, (1, M)),
+            edge_s=rng.uniform(1e-3, 0.1, (1, M)),
+            input_bytes=size(),
+            output_bytes=size(),
+            server_xy=rng.uniform(0.0, 2000.0, (N, 2)),
+            server_speed=rng.uniform(0.3, 0.6, N),
+            fixed_rate_bps=rng.uniform(1e5, 1e7, (1, N)) if self.fixed_rates else None,
+        )
 
 
 @settings(max_examples=60, deadline=None)
-@given(n_blocks=st.integers(3, 5), n_servers=st.integers(2, 3), fixed_rates=st.booleans(),
-       seed=st.integers(0, 2**31 - 1), tight=st.booleans())
+@given(
+    n_blocks=st.integers(3, 5),
+    n_servers=st.integers(2, 3),
+    fixed_rates=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+    tight=st.booleans(),
+)
 def test_chain_dp__equals_brute_force_on_contention_free_instances(n_blocks, n_servers, fixed_rates, seed, tight):
     # tight deadlines make the penalty term of Eq. (14) bind, loose ones leave pure delay
-    env = gym.make("EdgePartition-v0", contention_free=True, num_blocks=n_blocks, num_servers=n_servers,
-                   episode_slots=3, deadline_s=(0.01, 0.3) if tight else (1.0, 7.0),
-                   generator=SyntheticGenerator(n_blocks, n_servers, fixed_rates))
+    env = gym.make(
+        "EdgePartition-v0",
+        contention_free=True,
+        num_blocks=n_blocks,
+        num_servers=n_servers,
+        episode_slots=3,
+        deadline_s=(0.01, 0.3) if tight else (1.0, 7.0),
+        generator=SyntheticGenerator(n_blocks, n_servers, fixed_rates),
+    )
     oracle = baselines.make_policy("chain-dp", env)
     obs, info = env.reset(seed=seed)
     for _ in range(3):
@@ -125,17 +142,28 @@ def test_apdi__spreads_blocks_evenly_in_contiguous_runs():
     wide = gym.make("EdgePartition-v0", episode_slots=2)  # M=6 over N=4
     obs, info = wide.reset(seed=0)
     assert baselines.make_policy("apdi", wide).act(obs, info).tolist() == [1, 1, 2, 3, 3, 4]
-    few = gym.make("EdgePartition-v0", config=ToyGenerator.config(num_servers=4),  # M=3 < N=4: distinct servers
-                   generator=lambda rng: _toy_instance_with_servers(4))
+    few = gym.make(
+        "EdgePartition-v0",
+        config=ToyGenerator.config(num_servers=4),  # M=3 < N=4: distinct servers
+        generator=lambda rng: _toy_instance_with_servers(4),
+    )
     obs, info = few.reset(seed=0)
     assert baselines.make_policy("apdi", few).act(obs, info).tolist() == [1, 2, 3]
 
 
 def _toy_instance_with_servers(n):
     toy = ToyGenerator()()
-    return Instance(name="toy4", models=toy.models, local_s=toy.local_s, edge_s=toy.edge_s,
-                    input_bytes=toy.input_bytes, output_bytes=toy.output_bytes,
-                    server_xy=np.zeros((n, 2)), server_speed=np.ones(n), fixed_rate_bps=np.full((1, n), 1e6))
+    return Instance(
+        name="toy4",
+        models=toy.models,
+        local_s=toy.local_s,
+        edge_s=toy.edge_s,
+        input_bytes=toy.input_bytes,
+        output_bytes=toy.output_bytes,
+        server_xy=np.zeros((n, 2)),
+        server_speed=np.ones(n),
+        fixed_rate_bps=np.full((1, n), 1e6),
+    )
 
 
 def test_greedy__hand_checked_on_the_toy_instance():
@@ -175,8 +203,18 @@ def test_make_policy__unknown_name_lists_the_available_ones():
 def test_make_policy__every_name_is_available_for_both_envs():
     assert baselines.available("EdgePartition-v0") == NAMES
     assert baselines.available("edge_partition_multi_v0") == NAMES
-    expected = {"random", "rpdi", "apdi", "greedy", "all-local", "best-single-server", "pso", "ga", "chain-dp",
-                "exact-slot"}
+    expected = {
+        "random",
+        "rpdi",
+        "apdi",
+        "greedy",
+        "all-local",
+        "best-single-server",
+        "pso",
+        "ga",
+        "chain-dp",
+        "exact-slot",
+    }
     assert expected == set(NAMES)
 
 
@@ -192,8 +230,7 @@ def test_policy__acts_before_reset_raise_a_clear_error(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_policy__actions_are_valid_for_the_single_env(name):
-    env = gym.make("EdgePartition-v0", model="resnet32", num_blocks=9, num_servers=7, task_rate=110,
-                   episode_slots=3)
+    env = gym.make("EdgePartition-v0", model="resnet32", num_blocks=9, num_servers=7, task_rate=110, episode_slots=3)
     policy = baselines.make_policy(name, env, seed=0)
     obs, info = env.reset(seed=2)
     for _ in range(3):
@@ -257,8 +294,12 @@ def test_multi_agent_chain_dp__matches_each_devices_pair_cost_optimum():
     pair_costs = core.block_pair_costs(env.state)[0]  # (A, M, L, L)
     everything = _all_placements(3, 2)
     for a, agent in enumerate(env.possible_agents):
-        chain = pair_costs[a, np.arange(3), np.concatenate([np.zeros((len(everything), 1), int), everything[:, :-1]],
-                                                           axis=1), everything].sum(axis=1)
+        chain = pair_costs[
+            a,
+            np.arange(3),
+            np.concatenate([np.zeros((len(everything), 1), int), everything[:, :-1]], axis=1),
+            everything,
+        ].sum(axis=1)
         chosen = everything.tolist().index(actions[agent].tolist())
         assert chain[chosen] == pytest.approx(chain.min(), rel=1e-12)
 

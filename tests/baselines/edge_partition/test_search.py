@@ -28,8 +28,10 @@ def _pair_cost_search(pair_costs):
 
 
 pair_cost_arrays = st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(1, 4)).flatmap(
-    lambda s: hnp.arrays(np.float64, (s[0], s[1], s[2], s[2]),
-                         elements=st.floats(-10, 10, allow_nan=False, allow_subnormal=False)))
+    lambda s: hnp.arrays(
+        np.float64, (s[0], s[1], s[2], s[2]), elements=st.floats(-10, 10, allow_nan=False, allow_subnormal=False)
+    )
+)
 
 
 @settings(max_examples=60, deadline=None)
