@@ -380,19 +380,7 @@ def run(args: argparse.Namespace) -> int:
     if args.algo in EXTERNAL_ALGOS:
         policy, run_dir, wall_s = _train_external(args, env_kwargs)
         print(f"run {run_dir}: {args.steps} steps, {wall_s:.1f} s")
-        if args.eval_episodes > 0:
-            rows = compare(
-                policy,
-                args.env,
-                env_kwargs,
-                args.eval_episodes,
-                EVAL_SEED,
-                names,
-                label=args.algo,
-                progress=not args.no_progress,
-            )
-            print(format_table(rows))
-        return 0
+        return _final_table(args, policy, env_kwargs, names)
     option_names = {f.name for cls in (A3COptions, SB3Options) for f in dataclasses.fields(cls)}
     overrides = {name: value for name, value in vars(args).items() if name in option_names}
     base = None
@@ -417,11 +405,16 @@ def run(args: argparse.Namespace) -> int:
         f"run {result.run_dir}: {result.steps} steps, {result.updates} updates, {result.wall_s:.1f} s; "
         f"checkpoint {result.checkpoint}"
     )
+    return _final_table(args, result.policy, result.env_kwargs, names)
+
+
+def _final_table(args: argparse.Namespace, policy, env_kwargs: dict | None, names: list[str]) -> int:
+    """The trained agent beside the baselines ``names`` on the held-out episodes (none with --eval-episodes 0)."""
     if args.eval_episodes > 0:
         rows = compare(
-            result.policy,
+            policy,
             args.env,
-            result.env_kwargs,
+            env_kwargs,
             args.eval_episodes,
             EVAL_SEED,
             names,

@@ -72,7 +72,7 @@ AGENTS = (
 def train_agent(agent: Agent) -> None:
     """Train ``agent`` on each of its instances and keep each policy-only checkpoint in AGENT_DIR."""
     from agents.checkpoint import load_checkpoint, save_checkpoint
-    from agents.train import train
+    from agents.train import make_options, train
 
     scenarios = scenario_set(agent.env_id)
     for name, steps in agent.steps.items():
@@ -85,13 +85,13 @@ def train_agent(agent: Agent) -> None:
                 seed=agent.seed,
                 logdir=logdir,
                 env_kwargs=scenarios.instance(name).kwargs,
-                options=agent.options,
+                options=make_options(agent.algo, agent.env_id, agent.options),
                 progress=False,
             )
             payload = load_checkpoint(run.checkpoint)
-        payload.pop("optimizer", None)
-        payload.pop("format")
-        payload.pop("version")
+        payload["optimizer"] = {}  # policy-only: the optimizer state only matters for resuming training
+        for key in ("format", "version", "sha256"):
+            payload.pop(key)
         save_checkpoint(agent.checkpoint(name), payload)
         print(
             f"trained {agent.algo} on {agent.env_id} {name}: {steps} steps, {time.perf_counter() - started:.0f} s "

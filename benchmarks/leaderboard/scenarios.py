@@ -186,6 +186,21 @@ SETS: dict[str, ScenarioSet] = {
         ),
         {"time": LAST, "transmissions": SUM},
     ),
+    "multiserver_fl_v0": ScenarioSet(
+        "multiserver_fl_v0",
+        "v1",
+        (
+            # 10 rounds of real training (not the default 30): CI replays every result file.
+            Instance("default", {"num_rounds": 10}, _seeds(10_000, 2), "5 RSUs, 50 vehicles on digits, 10 rounds"),
+            Instance(
+                "faulty",
+                {"num_rounds": 10, "num_faulty": 1},
+                _seeds(20_000, 2),
+                "one RSU sends label-flipped models",
+            ),
+        ),
+        {"test_acc": LAST, "f1": LAST, "latency_s": SUM},
+    ),
 }
 
 
