@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import importlib
 
-# env id -> module holding its POLICIES
+# env id -> module holding its POLICIES (or "module:NAME" for another dict of that module)
 _MODULES = {
     "EdgePartition-v0": "baselines.edge_partition",
-    "edge_partition_multi_v0": "baselines.edge_partition",
+    "edge_partition_multi_v0": "baselines.edge_partition:MULTI_POLICIES",
     "ServiceMigration-v0": "baselines.service_migration",
     "EdgeUpload-v0": "baselines.edge_upload",
     "multiserver_fl_v0": "baselines.multiserver_fl",
@@ -22,7 +22,8 @@ _MODULES = {
 def _policies(env_id: str) -> dict:
     if env_id not in _MODULES:
         raise ValueError(f"no baselines for env id {env_id!r}; known ids: {sorted(_MODULES)}")
-    return importlib.import_module(_MODULES[env_id]).POLICIES
+    module, _, name = _MODULES[env_id].partition(":")
+    return getattr(importlib.import_module(module), name or "POLICIES")
 
 
 def _env_id(env) -> str:

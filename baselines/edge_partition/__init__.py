@@ -1,4 +1,4 @@
-"""Baselines of EdgePartition-v0 and edge_partition_multi_v0: ``POLICIES`` maps a name to a factory.
+"""Baselines of EdgePartition-v0 (``POLICIES``: name -> factory) and edge_partition_multi_v0 (``MULTI_POLICIES``).
 
 ``policies`` holds the placement policies (RPDI, APDI, greedy, all-local, best single server, PSO,
 GA, the per-slot chain DP, the exact per-slot minimiser ``exact-slot``); ``search`` the generic
@@ -6,7 +6,7 @@ chain solvers (chain DP, PSO, GA); ``exact`` the exact per-slot search (enumerat
 bound); ``references`` the bound on any policy's episode, exposed as ``REFERENCES``.
 """
 
-from baselines.edge_partition.policies import POLICIES
+from baselines.edge_partition.policies import MULTI_POLICIES, POLICIES
 from baselines.edge_partition.references import REFERENCES
 
-__all__ = ["POLICIES", "REFERENCES"]
+__all__ = ["MULTI_POLICIES", "POLICIES", "REFERENCES"]

@@ -232,3 +232,6 @@ POLICIES = {
 }
 """name -> factory(env, **kwargs) -> policy (``seed=`` for every policy; search options for pso and ga, ``method``
 for exact-slot)."""
+
+MULTI_POLICIES = {name: factory for name, factory in POLICIES.items() if name != "exact-slot"}
+"""The baselines of edge_partition_multi_v0: exact-slot searches one device's placement, not the devices' joint one."""

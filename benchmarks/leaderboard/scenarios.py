@@ -225,4 +225,4 @@ def references(scenarios: ScenarioSet) -> dict:
     module_name = baselines._MODULES.get(scenarios.env_id)
     if not scenarios.references or module_name is None:
         return {}
-    return dict(getattr(importlib.import_module(module_name), "REFERENCES", {}))
+    return dict(getattr(importlib.import_module(module_name.partition(":")[0]), "REFERENCES", {}))
