@@ -334,7 +334,8 @@ def test_baseline_names__all_lists_one_name_per_policy_and_unknown_names_are_ref
 def test_sb3__progress_bar_dependencies_are_installed():
     from stable_baselines3 import A2C
 
-    A2C("MlpPolicy", make_env(ENV_ID), n_steps=4, seed=0, device="cpu").learn(8, progress_bar=True)
+    model = A2C("MlpPolicy", make_env(ENV_ID), n_steps=4, seed=0, device="cpu")
+    assert model.learn(8, progress_bar=True).num_timesteps == 8  # raises ImportError without tqdm and rich
 
 
 class RandomPolicy:

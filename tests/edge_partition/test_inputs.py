@@ -56,9 +56,12 @@ def test_reset__unknown_options_raise(make, options):
 
 
 def test_reset__no_options_or_an_empty_dict_are_accepted():
-    EdgePartitionEnv(episode_slots=5).reset(seed=0, options={})
-    vector().reset(seed=0, options={})
-    edge_partition_multi_v0.parallel_env(episode_slots=5).reset(seed=0, options={})
+    single = EdgePartitionEnv(episode_slots=5)
+    assert np.array_equal(single.reset(seed=0, options={})[0], single.reset(seed=0)[0])
+    vec = vector()
+    assert np.array_equal(vec.reset(seed=0, options={})[0], vec.reset(seed=0)[0])
+    multi = edge_partition_multi_v0.parallel_env(episode_slots=5)
+    assert set(multi.reset(seed=0, options={})[0]) == set(multi.possible_agents)
 
 
 def test_multi__unknown_reset_options_warn_and_non_dicts_raise():
