@@ -3,8 +3,10 @@
 Episodes are seeded ``seed, seed + 1, ...`` so every policy in a table meets the same instances;
 held-out evaluations start at ``EVAL_SEED`` (training never resets an env with seeds there).
 Returns are reported with a 95% confidence interval (Student's t over the episodes), and the
-info metrics the env reports (delay, penalty, energy) are summed per episode. ``BASELINE_LABELS``
-names the baselines in every table; names with one label are one policy (shown once).
+info metrics the env reports (delay, penalty, energy) are summed per episode. Tables also hold the
+env's references (``baselines.references``: bounds or exact optima of the same episodes) and each
+row's gap to the first of them. ``BASELINE_LABELS`` names the baselines in every table; names with
+one label are one policy (shown once).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ BASELINE_LABELS = {
     "random": "random (RPDI)",
     "rpdi": "random (RPDI)",
     "apdi": "APDI",
-    "dp-oracle": "DP oracle (per slot)",
+    "chain-dp": "chain DP (ignores own load)",
 }
 """Baseline name -> how tables show it (names not listed show as themselves)."""
 
@@ -107,17 +109,39 @@ def summarize(episodes: list[Episode]) -> dict:
     return summary
 
 
-def format_table(rows: dict[str, list[Episode]]) -> str:
-    """A Markdown table of ``summarize`` for each named policy."""
+def reference_rows(env_id: str, env_kwargs: dict | None, episodes: int, seed: int) -> dict[str, list[Episode]]:
+    """The env's references (``baselines.references``) on episodes ``seed, seed + 1, ...``, as rows
+    named ``"<name> (reference)"`` (episodes of length 0: a reference is a value, not a play)."""
+    try:
+        found = baselines.references(env_id)
+    except ValueError:  # an env without baselines has no references either
+        return {}
+    env = make_env(env_id, env_kwargs)
+    return {
+        f"{name} (reference)": [Episode(float(reference(env, seed + i)), 0) for i in range(episodes)]
+        for name, reference in found.items()
+    }
+
+
+def gap_percent(mean_return: float, reference_return: float) -> float:
+    """How much worse than the reference, in percent of its magnitude (0: as good, > 0: worse)."""
+    return 100.0 * (reference_return - mean_return) / abs(reference_return) if reference_return else float("nan")
+
+
+def format_table(rows: dict[str, list[Episode]], reference: str | None = None) -> str:
+    """A Markdown table of ``summarize`` for each named policy; with ``reference`` (a row's name) a
+    column of each row's ``gap_percent`` to that row's mean return."""
     summaries = {name: summarize(episodes) for name, episodes in rows.items()}
     metrics = sorted({k for s in summaries.values() for k in s} - {"episodes", "return", "return_ci95", "length"})
-    header = ["policy", "episodes", "return (95% CI)", *[f"{m} / episode" for m in metrics]]
+    gap = [f"gap to {reference}"] if reference else []
+    header = ["policy", "episodes", "return (95% CI)", *gap, *[f"{m} / episode" for m in metrics]]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, s in summaries.items():
         cells = [
             display_name(name),
             str(s["episodes"]),
             format_mean_ci(s["return"], s["return_ci95"], s["episodes"]),
+            *([f"{gap_percent(s['return'], summaries[reference]['return']):+.2f}%"] if reference else []),
             *[f"{s.get(m, float('nan')):.4g}" for m in metrics],
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -126,13 +150,14 @@ def format_table(rows: dict[str, list[Episode]]) -> str:
 
 def baseline_names(spec: str, env_id: str) -> list[str]:
     """Baseline names from a comma-separated list, checked against the env's ('all': every baseline
-    of the env, one name per label; none for an env without baselines)."""
+    of the env, one name per label; 'strongest': ``baselines.strongest``; none for an env without
+    baselines)."""
     if not spec:
         return []
     try:
         known = baselines.available(env_id)
     except ValueError:
-        if spec == "all":
+        if spec in ("all", "strongest"):
             return []
         raise ValueError(f"--baselines: {env_id} has no baselines") from None
     if spec == "all":
@@ -140,10 +165,14 @@ def baseline_names(spec: str, env_id: str) -> list[str]:
         for name in known:
             firsts.setdefault(display_name(name), name)
         return list(firsts.values())
+    if spec == "strongest":
+        return baselines.strongest(env_id)
     names = [name.strip() for name in spec.split(",") if name.strip()]
     unknown = [name for name in names if name not in known]
     if unknown:
-        raise ValueError(f"--baselines: unknown baseline(s) {unknown} for {env_id}; available: {known} or 'all'")
+        raise ValueError(
+            f"--baselines: unknown baseline(s) {unknown} for {env_id}; available: {known}, 'all' or 'strongest'"
+        )
     return names
 
 
@@ -158,7 +187,7 @@ def compare(
     progress: bool = False,
 ) -> dict[str, list[Episode]]:
     """Episodes of ``policy`` and of each named baseline on the same seeded instances (a progress
-    bar over all of them when ``progress``)."""
+    bar over all of them when ``progress``), then the env's references (``reference_rows``)."""
     players = [label, *baseline_names]
     with tqdm(total=episodes * len(players), unit="episode", disable=not progress, desc="evaluation") as bar:
         rows = {}
@@ -167,7 +196,12 @@ def compare(
             bar.set_postfix_str(name)
             player = policy if name == label else baselines.make_policy(name, env)
             rows[name] = run_episodes(player, env, episodes, seed, bar)
-    return rows
+    return rows | reference_rows(env_id, env_kwargs, episodes, seed)
+
+
+def print_comparison(rows: dict[str, list[Episode]]) -> None:
+    """``format_table`` of ``compare``'s rows, with gaps to the first reference when there is one."""
+    print(format_table(rows, next((name for name in rows if name.endswith(" (reference)")), None)))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -188,7 +222,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stochastic", action="store_true", help="sample actions instead of taking the most likely one"
     )
-    parser.add_argument("--baselines", default="", help="comma-separated baseline names to compare against, or 'all'")
+    parser.add_argument(
+        "--baselines",
+        default="strongest",
+        help="baselines to compare against: comma-separated names, 'all', 'strongest' (default: the env's "
+        "strongest, e.g. exact-slot, ga, pso, greedy) or '' (none); the env's references (bounds) are always shown",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -217,5 +256,5 @@ def run(args: argparse.Namespace) -> int:
     policy = policy_from_payload(payload, env, deterministic=not args.stochastic)
     label_ = f"{payload['algo']} ({payload['steps']} steps)"
     rows = compare(policy, args.env, env_kwargs, args.episodes, args.seed, names, label_, progress=not args.no_progress)
-    print(format_table(rows))
+    print_comparison(rows)
     return 0

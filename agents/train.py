@@ -38,7 +38,7 @@ from pathlib import Path
 from agents.a3c import A3COptions, A3CTrainer, options_for
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.envs import env_spaces, make_env, parse_env_kwargs
-from agents.evaluate import EVAL_SEED, baseline_names, compare, format_table
+from agents.evaluate import EVAL_SEED, baseline_names, compare, print_comparison
 from agents.monitor import RunMonitor
 from agents.policy import A3C_ALGOS, a3c_options_from_payload, policy_from_payload
 from agents.sb3 import SB3Options, SB3Trainer
@@ -361,7 +361,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--eval-episodes", type=int, default=3, help="held-out episodes of the final evaluation table (0: skip it)"
     )
     parser.add_argument(
-        "--baselines", default="all", help="baselines in the final table: comma-separated names, 'all' or ''"
+        "--baselines",
+        default="all",
+        help="baselines in the final table: comma-separated names, 'all', 'strongest' or ''",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_option_flags(parser)
@@ -421,5 +423,5 @@ def _final_table(args: argparse.Namespace, policy, env_kwargs: dict | None, name
             label=args.algo,
             progress=not args.no_progress,
         )
-        print(format_table(rows))
+        print_comparison(rows)
     return 0

@@ -2,28 +2,35 @@
 
 Each environment's baselines live in one module that exposes ``POLICIES``: a dict from
 name to a factory ``factory(env, **kwargs) -> policy``. A policy meets the project's one
-protocol: ``act(observation, info) -> action`` and an optional ``reset(seed=None)``.
+protocol: ``act(observation, info) -> action`` and an optional ``reset(seed=None)``. The module
+also names its ``STRONGEST`` baselines (what ``edge-envs evaluate`` compares with by default) and
+its ``REFERENCES``: ``{name: fn(env, seed) -> float}``, each an upper bound on the return of the
+episode that ``env.reset(seed=seed)`` starts, or its exact optimum (the module documents which).
 """
 
 from __future__ import annotations
 
 import importlib
 
-# env id -> module holding its POLICIES (or "module:NAME" for another dict of that module)
+# env id -> (module, its dict of policies, its dict of references or None)
 _MODULES = {
-    "EdgePartition-v0": "baselines.edge_partition",
-    "edge_partition_multi_v0": "baselines.edge_partition:MULTI_POLICIES",
-    "ServiceMigration-v0": "baselines.service_migration",
-    "EdgeUpload-v0": "baselines.edge_upload",
-    "multiserver_fl_v0": "baselines.multiserver_fl",
+    "EdgePartition-v0": ("baselines.edge_partition", "POLICIES", "REFERENCES"),
+    # the bound is for one device's episode: the multi-agent env has none
+    "edge_partition_multi_v0": ("baselines.edge_partition", "MULTI_POLICIES", None),
+    "ServiceMigration-v0": ("baselines.service_migration", "POLICIES", "REFERENCES"),
+    "EdgeUpload-v0": ("baselines.edge_upload", "POLICIES", "REFERENCES"),
+    "multiserver_fl_v0": ("baselines.multiserver_fl", "POLICIES", "REFERENCES"),
 }
 
 
-def _policies(env_id: str) -> dict:
+def _module(env_id: str):
     if env_id not in _MODULES:
         raise ValueError(f"no baselines for env id {env_id!r}; known ids: {sorted(_MODULES)}")
-    module, _, name = _MODULES[env_id].partition(":")
-    return getattr(importlib.import_module(module), name or "POLICIES")
+    return importlib.import_module(_MODULES[env_id][0])
+
+
+def _policies(env_id: str) -> dict:
+    return getattr(_module(env_id), _MODULES[env_id][1])
 
 
 def _env_id(env) -> str:
@@ -41,6 +48,18 @@ def available(env_id: str) -> list[str]:
     return sorted(_policies(env_id))
 
 
+def strongest(env_id: str) -> list[str]:
+    """The strongest baselines of ``env_id`` (its module's ``STRONGEST`` that the env has), best first."""
+    known = _policies(env_id)
+    return [name for name in _module(env_id).STRONGEST if name in known]
+
+
+def references(env_id: str) -> dict:
+    """``{name: fn(env, seed) -> float}``: the env's references (empty when it has none)."""
+    module, name = _module(env_id), _MODULES[env_id][2]
+    return dict(getattr(module, name)) if name else {}
+
+
 def make_policy(name: str, env, **kwargs):
     """Build baseline ``name`` for ``env`` (an env made by gym.make or a PettingZoo parallel_env)."""
     env_id = _env_id(env)
@@ -51,4 +70,4 @@ def make_policy(name: str, env, **kwargs):
     return policies[key](env, **kwargs)
 
 
-__all__ = ["available", "make_policy"]
+__all__ = ["available", "make_policy", "references", "strongest"]

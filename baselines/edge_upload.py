@@ -397,3 +397,5 @@ POLICIES = {
 }
 
 REFERENCES = {"exact-order": exact_order_return}
+STRONGEST = ("exact-order", "recursive-efficiency", "ionn")
+"""The best baselines (benchmarks/results/baselines_edge_upload.md) and the seed paper's own."""

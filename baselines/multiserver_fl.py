@@ -27,6 +27,8 @@ import numpy as np
 from edge_envs.multiserver_fl import core
 
 REFERENCES: dict = {}
+STRONGEST = ("spaa", "dwaa", "wa")
+"""The seed paper's two rules and plain weighted averaging (benchmarks/results/tables_multiserver_fl.md)."""
 
 
 def wa(acc, loss, samples) -> np.ndarray:

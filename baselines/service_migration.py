@@ -278,4 +278,6 @@ POLICIES = {
 }
 
 REFERENCES = {"exact-round (per-round exact, not episode-optimal)": _exact_round_return}
+STRONGEST = ("exact-round", "sm3fl", "mfl-fr")
+"""The best baselines of Table 2 (benchmarks/results/table2_service_migration.md), best first."""
 """Episode-level references for the leaderboard: name -> fn(env, seed) -> the episode's return."""

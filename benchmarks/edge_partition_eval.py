@@ -14,11 +14,11 @@ import time
 import numpy as np
 
 from agents.envs import EpisodeTally
+from agents.evaluate import display_name, gap_percent
 
 BOUND = "bound"
 STRONG_BASELINES = ("exact-slot", "ga", "pso", "greedy", "apdi", "chain-dp", "random")
 """The baselines every EdgePartition comparison table holds (the strongest first)."""
-LABELS = {"random": "random (RPDI)", "apdi": "APDI", "chain-dp": "chain DP (ignores own load)"}
 MTL_OPTIONS = {"chain_branches": True, "imitation_teacher": "exact-slot"}
 """mtl-a3c's options in the EdgePartition benchmarks, over agents.a3c.ENV_PRESETS (plus ``imitation_steps``)."""
 
@@ -72,11 +72,6 @@ def baseline_rows(make_env, episodes: int, seed: int, names=STRONG_BASELINES, lo
     return rows
 
 
-def gap_percent(mean_return: float, bound_return: float) -> float:
-    """Percent by which a mean cost (minus the mean return) exceeds the bound's."""
-    return 100.0 * (mean_return - bound_return) / bound_return
-
-
 def table(rows: dict, extra: dict | None = None) -> list[str]:
     """Markdown rows: policy, mean return ± std over the rows' runs or episodes, gap to the bound, gap to
     exact-slot, ms per decision, then ``extra[name]`` cells (with their header in ``extra["header"]``)."""
@@ -98,7 +93,7 @@ def table(rows: dict, extra: dict | None = None) -> list[str]:
         spread = f" ± {values.std(ddof=1):.2g}" if len(values) > 1 else ""
         ms = "-" if np.isnan(row["decision_s"]) else f"{1e3 * row['decision_s']:.3g}"
         cells = [
-            LABELS.get(name, name),
+            display_name(name),
             f"{mean:.4g}{spread}",
             f"{gap_percent(mean, bound):+.2f}%",
             f"{gap_percent(mean, exact):+.2f}%" if exact == exact else "-",

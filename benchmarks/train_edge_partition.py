@@ -54,9 +54,9 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.evaluate import EVAL_SEED
+from agents.evaluate import EVAL_SEED, display_name
 from agents.train import ALGOS
-from benchmarks.edge_partition_eval import BOUND, LABELS, MTL_OPTIONS, baseline_rows, table, timed_episodes
+from benchmarks.edge_partition_eval import BOUND, MTL_OPTIONS, baseline_rows, table, timed_episodes
 from benchmarks.files import RESULTS_DIR
 
 ENV_ID = "EdgePartition-v0"
@@ -264,7 +264,7 @@ def plot(block: dict, scenario: str, args, path: Path) -> None:
     for i, (name, row) in enumerate(block["baselines"].items()):
         if name in (BOUND, "exact-slot", "ga", "greedy"):
             ax.axhline(
-                np.mean(row["returns"]), ls="--", lw=1, color=f"C{5 + i % 5}", label=f"{LABELS.get(name, name)} (eval)"
+                np.mean(row["returns"]), ls="--", lw=1, color=f"C{5 + i % 5}", label=f"{display_name(name)} (eval)"
             )
     ax.set_yscale("symlog", linthresh=10)
     ax.set_xlabel("env steps")

@@ -3,10 +3,13 @@
 ``policies`` holds the placement policies (RPDI, APDI, greedy, all-local, best single server, PSO,
 GA, the per-slot chain DP, the exact per-slot minimiser ``exact-slot``); ``search`` the generic
 chain solvers (chain DP, PSO, GA); ``exact`` the exact per-slot search (enumeration, branch and
-bound); ``references`` the bound on any policy's episode, exposed as ``REFERENCES``.
+bound); ``references`` the bound on any policy's episode, exposed as ``REFERENCES``. ``STRONGEST``:
+the best baselines of the EdgePartition tables (benchmarks/results/baselines_edge_partition.md).
 """
 
 from baselines.edge_partition.policies import MULTI_POLICIES, POLICIES
 from baselines.edge_partition.references import REFERENCES
 
-__all__ = ["MULTI_POLICIES", "POLICIES", "REFERENCES"]
+STRONGEST = ("exact-slot", "ga", "pso", "greedy")
+
+__all__ = ["MULTI_POLICIES", "POLICIES", "REFERENCES", "STRONGEST"]

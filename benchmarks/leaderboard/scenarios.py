@@ -8,10 +8,10 @@ means bumping its version (``v1`` -> ``v2``) and re-running ``benchmarks/leaderb
 
 An env joins the leaderboard with one entry in ``SETS``: its Gymnasium id (or the name of its
 PettingZoo module under ``edge_envs``), its named instances, and the ``info`` keys worth
-reporting as episode metrics. References come from the env's baselines module (the one
-``baselines._MODULES`` names): ``REFERENCES = {name: fn(env, seed) -> float}``, each an upper bound
-on the return of the episode that ``env.reset(seed=seed)`` starts, or its exact optimum (the
-module documents which). For example, an env whose info reports a per-step ``latency``::
+reporting as episode metrics. References come from the env's baselines
+module (``baselines.references(env_id)``: ``{name: fn(env, seed) -> float}``, each an upper bound
+on the return of the episode that ``env.reset(seed=seed)`` starts, or its exact optimum). For
+example, an env whose info reports a per-step ``latency``::
 
     "EdgeUpload-v0": ScenarioSet(
         "EdgeUpload-v0", "v1",
@@ -222,7 +222,4 @@ def references(scenarios: ScenarioSet) -> dict:
     """``{name: fn(env, seed) -> float}`` of the env's baselines module (empty when it has none)."""
     import baselines
 
-    module_name = baselines._MODULES.get(scenarios.env_id)
-    if not scenarios.references or module_name is None:
-        return {}
-    return dict(getattr(importlib.import_module(module_name.partition(":")[0]), "REFERENCES", {}))
+    return baselines.references(scenarios.env_id) if scenarios.references else {}
