@@ -15,8 +15,6 @@ the calling process, which makes a seeded run reproducible bit for bit.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import queue as queue_module
 import traceback
@@ -26,6 +24,7 @@ import numpy as np
 import torch
 import torch.multiprocessing as mp
 
+from agents.checkpoint import run_fields
 from agents.envs import make_streams
 from agents.imitation import warm_start
 from agents.lifeline import exit_with_parent
@@ -334,15 +333,7 @@ class A3CTrainer:
     def payload(self) -> dict:
         """Everything a checkpoint holds (plain tensors and primitives)."""
         return {
-            "algo": self.algo,
-            "env_id": self.env_id,
-            "env_kwargs": json.dumps(self.env_kwargs, sort_keys=True),
-            "seed": self.seed,
-            "steps": self.steps,
-            "updates": self.updates,
-            "options": dataclasses.asdict(self.options),
-            "obs_dim": self.obs_dim,
-            "nvec": [int(n) for n in self.nvec],
+            **run_fields(self),
             "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
             "optimizer": self.optimizer.state_dict(),
         }

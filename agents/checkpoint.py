@@ -10,7 +10,9 @@ agent; weights that are not finite (a diverged run) are refused too.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 from pathlib import Path
 
 import torch
@@ -23,6 +25,21 @@ REQUIRED = (
     "format", "version", "algo", "env_id", "env_kwargs", "seed", "steps", "updates",
     "options", "obs_dim", "nvec", "model", "optimizer", "sha256",
 )  # fmt: skip
+
+
+def run_fields(trainer) -> dict:
+    """The fields every trainer's checkpoint holds about its run (algo, env, seed, counts, options, spaces)."""
+    return {
+        "algo": trainer.algo,
+        "env_id": trainer.env_id,
+        "env_kwargs": json.dumps(trainer.env_kwargs, sort_keys=True),
+        "seed": trainer.seed,
+        "steps": trainer.steps,
+        "updates": trainer.updates,
+        "options": dataclasses.asdict(trainer.options),
+        "obs_dim": trainer.obs_dim,
+        "nvec": [int(n) for n in trainer.nvec],
+    }
 
 
 class CheckpointError(ValueError):

@@ -17,8 +17,6 @@ not saved, so a resumed DQN refills it.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import warnings
 from dataclasses import dataclass
 
@@ -28,7 +26,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import KVWriter, Logger
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from agents.checkpoint import CheckpointError
+from agents.checkpoint import CheckpointError, run_fields
 from agents.envs import EpisodeTally, env_spaces, make_env, pettingzoo_module
 from agents.spaces import FlattenMultiDiscrete, JointActionCodec
 from edge_envs.config import check_range
@@ -187,16 +185,8 @@ class SB3Trainer:
 
     def payload(self) -> dict:
         return {
-            "algo": self.algo,
-            "env_id": self.env_id,
-            "env_kwargs": json.dumps(self.env_kwargs, sort_keys=True),
-            "seed": self.seed,
-            "steps": self.steps,
-            "updates": self.updates,
-            "options": dataclasses.asdict(self.options),
+            **run_fields(self),
             "hyperparameters": dict(self.hyperparameters),
-            "obs_dim": self.obs_dim,
-            "nvec": [int(n) for n in self.nvec],
             "model": {k: v.detach().clone() for k, v in self.model.policy.state_dict().items()},
             "optimizer": self.model.policy.optimizer.state_dict(),
         }
