@@ -33,7 +33,7 @@ factor: a block taking ``x`` s in the profile takes ``x / device_speed_factor`` 
 Baseline returns in these scenarios (default, ResNet32 at 110 tasks/s, contention-free) are measured
 by ``python -m benchmarks.baselines_edge_partition`` into benchmarks/results/baselines_edge_partition.md,
 and the contention-free optimality gaps into benchmarks/results/contention_free_edge_partition.md. What
-they show by design: the per-slot DP oracle is exact in the contention-free scenario but not in the
+they show by design: the per-slot chain DP (``chain-dp``) is exact in the contention-free scenario but not in the
 default one, where it ignores its own load (it piles blocks on one server) and its effect on later
 slots, so there a spreading heuristic beats it.
 """

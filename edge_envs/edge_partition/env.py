@@ -276,7 +276,7 @@ class EdgePartitionEnv(gym.Env):
 
     @property
     def state(self) -> core.State:
-        """The current state as a batched core.State (B = 1, a copy), for baselines and oracles."""
+        """The current state as a batched core.State (B = 1, a copy), for baselines and references."""
         if self._core is None:
             raise RuntimeError("call reset() before reading the state")
         return self._core.state.rows(slice(None))

@@ -109,7 +109,7 @@ class EdgeUploadEnv(gym.Env):
     ``gym.make("EdgeUpload-v0", config=EdgeUploadConfig(...), generator=None, **fields)``: any
     :class:`EdgeUploadConfig` field as a keyword (e.g. ``model="vgg16_224"``, ``loss_probability=0``);
     ``config=edge_cloud()`` gives the seed's multi-user edge-cloud setting. ``render_mode="ansi"``.
-    Baselines and oracles read ``env.unwrapped.state`` (the :class:`core.State`: uploaded layers, uploads
+    Baselines and references read ``env.unwrapped.state`` (the :class:`core.State`: uploaded layers, uploads
     in flight, the deciding client) and ``env.unwrapped.instance`` (the episode's layers and machines).
 
     >>> import gymnasium as gym, edge_envs
