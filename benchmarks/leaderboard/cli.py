@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run_parser.add_argument(
         "--policy",
         required=True,
-        help="module:object, path/to/file.py:object, baseline:NAME, checkpoint:PATH[,PATH...] or sb3:ALGO:PATH",
+        help="module:object, path/to/file.py:object, baseline:NAME, checkpoint:PATH[,PATH...], rllib:PATH[,PATH...] "
+        "or sb3:ALGO:PATH",
     )
     run_parser.add_argument("--name", required=True, help="entry name (1-64 letters, digits, spaces, .,_+()-)")
     run_parser.add_argument("--description", default="", help="one line on the policy")
