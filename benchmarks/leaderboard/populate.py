@@ -17,6 +17,12 @@ where KWARGS are the instance's config keywords (plus the agent's own training k
 multiserver_fl's ``action_levels``, whose discrete levels the leaderboard maps back to the instance's
 Box weights). Entries are re-recorded (``--overwrite``) through the same isolated runner as
 ``leaderboard run``; with ``--agent`` only the named agents are (re)trained and recorded.
+
+The rllib-ppo agents (RLModule folders, which unpickle) need Ray RLlib, the ``[ray]`` extra, which
+pins another gymnasium and so lives in a venv of its own: train and record them with that venv's
+Python (``.venv-ray/bin/python -m benchmarks.leaderboard.populate --env ENV --agent rllib-ppo``);
+elsewhere they are skipped and their entries kept. ``validate`` replays every entry from its
+recorded actions, so it needs no Ray.
 """
 
 from __future__ import annotations
@@ -89,6 +95,7 @@ AGENTS = (
     Agent("ServiceMigration-v0", "mtl-a3c", {"bound": 30_000}, {"workers": 1}),
     Agent("ServiceMigration-v0", RLLIB, {"bound": 30_000}),  # trained and recorded where the [ray] extra is installed
     Agent("EdgeUpload-v0", "maskable-ppo", {"default": 20_000, "nin": 20_000}),
+    Agent("EdgeUpload-v0", RLLIB, {"default": 20_000, "nin": 20_000}),
     Agent(
         "multiserver_fl_v0",
         "mtl-a3c",
