@@ -85,3 +85,17 @@ def test_agents__checkpoints_are_committed_small_and_fit_every_instance_of_their
         for instance in SETS[agent.env_id].instances:
             env = make_env(SETS[agent.env_id], instance)
             assert callable(policies.load_policy(agent.spec(), env).act), (agent.env_id, agent.algo, instance.name)
+
+
+def test_agent__rllib_spec_names_module_folders_and_populate_skips_it_without_ray(tmp_path, monkeypatch, capsys):
+    from benchmarks.leaderboard import populate
+
+    agent = Agent("EdgeUpload-v0", populate.RLLIB, {"default": 10, "nin": 10})
+    assert agent.spec() == (
+        "rllib:benchmarks/leaderboard/agents/EdgeUpload-v0__rllib-ppo__default,"
+        "benchmarks/leaderboard/agents/EdgeUpload-v0__rllib-ppo__nin"
+    )
+    monkeypatch.setattr(populate, "_has_ray", lambda: False)
+    assert populate.populate("EdgeUpload-v0", tmp_path, 10.0, only_agents=[populate.RLLIB])
+    assert "SKIPPED EdgeUpload-v0 rllib-ppo: needs Ray RLlib" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []  # nothing recorded, nothing pruned
