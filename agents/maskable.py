@@ -7,12 +7,15 @@ mask comes from the env's ``action_masks()`` (through sb3-contrib's ``ActionMask
 Entry point for ``edge-envs train --algo maskable-ppo``: :func:`train_maskable`, which returns a
 :class:`MaskedPolicy` (the project's policy protocol). Run folder and logs follow the project's
 conventions when ``logdir`` is given: ``{logdir}/{env_id}__maskable-ppo__{seed}__{timestamp}/`` with
-TensorBoard events (``charts/episodic_return``, ``charts/episodic_length``, SB3's ``train/*``) and
-``model.zip`` (:func:`load_maskable` rebuilds the policy).
+TensorBoard events (``charts/episodic_return``, ``charts/episodic_length``, SB3's ``train/*``),
+``model.zip`` (sb3-contrib's own format, unpickled by :func:`load_maskable`) and ``checkpoint.pt``, the
+policy network in the project's checkpoint format (:func:`checkpoint_payload`; it loads with
+``weights_only=True`` and :func:`policy_from_payload` rebuilds the policy without running pickle).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,10 +24,13 @@ import gymnasium as gym
 import numpy as np
 import torch
 from sb3_contrib import MaskablePPO
+from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
 from sb3_contrib.common.wrappers import ActionMasker
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.utils import set_random_seed
 
 import edge_envs  # noqa: F401  (registers the ids)
+from agents.checkpoint import CheckpointError, save_checkpoint
 
 ALGO = "maskable-ppo"
 
@@ -66,15 +72,16 @@ def make_masked_env(env_id: str, env_kwargs: dict | None = None, reward_scale: f
 
 
 class MaskedPolicy:
-    """A trained MaskablePPO as a policy: ``act`` applies ``info["action_mask"]``; greedy by default."""
+    """A trained MaskablePPO (or its policy network alone) as a policy: ``act`` applies
+    ``info["action_mask"]``; greedy by default."""
 
     def __init__(self, model, deterministic: bool = True):
         self.model = model
         self.deterministic = deterministic
 
     def reset(self, seed: int | None = None) -> None:
-        if seed is not None:
-            self.model.set_random_seed(seed)
+        if seed is not None:  # seeds torch, which samples the action when not deterministic
+            set_random_seed(seed)
 
     def act(self, observation, info) -> int:
         masks = np.asarray(info["action_mask"], dtype=bool)
@@ -87,6 +94,44 @@ class MaskedPolicy:
 def load_maskable(path: str | Path, deterministic: bool = True) -> MaskedPolicy:
     """The policy of a ``model.zip`` written by :func:`train_maskable`."""
     return MaskedPolicy(MaskablePPO.load(str(path), device="cpu"), deterministic)
+
+
+def checkpoint_payload(
+    model: MaskablePPO, env_id: str, env_kwargs: dict | None, seed: int, options: MaskableOptions
+) -> dict:
+    """The trained policy network in the project's checkpoint format (``agents.checkpoint.save_checkpoint``):
+    tensors and plain values only, no optimizer state (it loads and acts; it does not resume)."""
+    return {
+        "algo": ALGO,
+        "env_id": env_id,
+        "env_kwargs": json.dumps(dict(env_kwargs or {}), sort_keys=True),
+        "seed": int(seed),
+        "steps": int(model.num_timesteps),
+        "updates": int(model.num_timesteps) // options.n_steps,  # one update per rollout
+        "options": asdict(options),
+        "obs_dim": int(np.prod(model.observation_space.shape)),
+        "nvec": [int(model.action_space.n)],
+        "model": {key: value.detach().clone() for key, value in model.policy.state_dict().items()},
+        "optimizer": {},
+    }
+
+
+def policy_from_payload(payload: dict, env, deterministic: bool = True) -> MaskedPolicy:
+    """The :class:`MaskedPolicy` of a checkpoint from :func:`checkpoint_payload`, built on ``env``'s spaces."""
+    try:
+        options = MaskableOptions(**payload["options"])
+    except TypeError as error:
+        raise CheckpointError(f"a {ALGO} checkpoint holds options that are not MaskableOptions: {error}") from None
+    network = MaskableActorCriticPolicy(
+        env.observation_space, env.action_space, lambda _: 0.0, net_arch=list(options.net_arch)
+    )
+    try:
+        network.load_state_dict(payload["model"])
+    except RuntimeError as error:
+        raise CheckpointError(
+            f"the network of the checkpoint does not fit a {ALGO} policy on this env: {error}"
+        ) from None
+    return MaskedPolicy(network.eval(), deterministic)
 
 
 class EpisodeLogger(BaseCallback):
@@ -141,4 +186,5 @@ def train_maskable(
     model.learn(total_timesteps=steps, callback=EpisodeLogger(), progress_bar=progress, tb_log_name="tensorboard")
     if run_dir is not None:
         model.save(run_dir / "model.zip")
+        save_checkpoint(run_dir / "checkpoint.pt", checkpoint_payload(model, env_id, env_kwargs, seed, options))
     return MaskedPolicy(model)

@@ -17,6 +17,7 @@ from agents.networks import ActorCritic
 from agents.spaces import JointActionCodec
 
 A3C_ALGOS = ("mtl-a3c", "a3c")
+MASKABLE = "maskable-ppo"  # agents.maskable's checkpoint.pt
 
 
 class A3CPolicy:
@@ -63,7 +64,7 @@ def a3c_options_from_payload(payload: dict) -> A3COptions:
 
 
 def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
-    """Policy of a loaded checkpoint; SB3 checkpoints need the env (their model is built on it)."""
+    """Policy of a loaded checkpoint; SB3 and maskable-ppo checkpoints need the env (their model is built on it)."""
     check_finite(payload)
     if payload["algo"] in A3C_ALGOS:
         options = a3c_options_from_payload({**payload, "options": {**payload["options"], "workers": 1}})
@@ -75,10 +76,14 @@ def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
                 f"the network of the checkpoint does not fit a {payload['algo']} model: {error}"
             ) from None
         return A3CPolicy(model, codec, deterministic)
-    if payload["algo"] not in sb3.ALGORITHMS:
+    if payload["algo"] not in (*sb3.ALGORITHMS, MASKABLE):
         raise CheckpointError(
-            f"unknown algo {payload['algo']!r} in the checkpoint; known: {[*A3C_ALGOS, *sb3.ALGORITHMS]}"
+            f"unknown algo {payload['algo']!r} in the checkpoint; known: {[*A3C_ALGOS, *sb3.ALGORITHMS, MASKABLE]}"
         )
     if env is None:
         raise ValueError(f"a {payload['algo']} checkpoint needs the env to rebuild its SB3 model")
+    if payload["algo"] == MASKABLE:
+        from agents import maskable  # sb3-contrib is imported only for its checkpoints
+
+        return maskable.policy_from_payload(payload, env, deterministic)
     return sb3.policy_from_payload(payload, env, deterministic)

@@ -91,6 +91,30 @@ class RLlibOptions:
             raise ValueError(f"minibatch ({self.minibatch}) must be <= train_batch ({self.train_batch})")
 
 
+def options_for_steps(steps: int, env_runners: int = 0, address: str | None = None) -> RLlibOptions:
+    """The options ``edge-envs train --algo rllib-ppo --steps STEPS`` trains with: batches of at most 2000 steps."""
+    batch = min(2000, max(64, steps))
+    return RLlibOptions(env_runners=env_runners, address=address, train_batch=batch, minibatch=min(250, batch))
+
+
+def module_path(checkpoint, env_id: str) -> Path:
+    """The folder of the trained policy's RLModule inside a checkpoint of :func:`train`."""
+    module_id = SHARED_POLICY if is_multi_agent(env_id) else "default_policy"
+    return Path(checkpoint) / "learner_group" / "learner" / "rl_module" / module_id
+
+
+def export_module(checkpoint, env_id: str, destination) -> Path:
+    """Copy the policy's RLModule folder (its network, without the optimizer, learner and env-runner state) of a
+    checkpoint of :func:`train` to ``destination``, which :meth:`RLlibPolicy.from_module` loads."""
+    source = module_path(checkpoint, env_id)
+    if not source.is_dir():
+        raise FileNotFoundError(f"no RLlib module under {checkpoint} (expected {source})")
+    destination = Path(destination)
+    shutil.rmtree(destination, ignore_errors=True)
+    shutil.copytree(source, destination)
+    return destination
+
+
 def is_multi_agent(env_id: str) -> bool:
     """True for a PettingZoo module name of ``edge_envs.PETTINGZOO_MODULES``."""
     return env_id in edge_envs.PETTINGZOO_MODULES
@@ -275,10 +299,17 @@ class RLlibPolicy:
     @classmethod
     def from_checkpoint(cls, checkpoint, env_id: str, deterministic: bool = True) -> RLlibPolicy:
         """Policy of the module saved by :func:`train` (``<run_dir>/rllib_checkpoint``)."""
-        module_id = SHARED_POLICY if is_multi_agent(env_id) else "default_policy"
-        path = (Path(checkpoint) / "learner_group" / "learner" / "rl_module" / module_id).resolve()  # RLlib: absolute
+        path = module_path(checkpoint, env_id)
         if not path.is_dir():
-            raise FileNotFoundError(f"no RLlib module {module_id!r} under {checkpoint}")
+            raise FileNotFoundError(f"no RLlib module {path.name!r} under {checkpoint}")
+        return cls.from_module(path, deterministic)
+
+    @classmethod
+    def from_module(cls, path, deterministic: bool = True) -> RLlibPolicy:
+        """Policy of an RLModule folder (:func:`module_path`, or a copy by :func:`export_module`); it unpickles."""
+        path = Path(path).resolve()  # RLlib reads checkpoints by absolute path
+        if not (path / "metadata.json").is_file():
+            raise FileNotFoundError(f"{path} is not an RLlib module folder (no metadata.json)")
         return cls(RLModule.from_checkpoint(str(path)), deterministic)
 
     def _act(self, obs: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

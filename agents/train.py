@@ -46,7 +46,8 @@ from edge_envs.io import remove_stale_temporaries
 
 EXTERNAL_ALGOS = ("maskable-ppo", "rllib-ppo")
 """Trained by sb3-contrib (agents.maskable) and Ray RLlib (agents.rllib, the [ray] extra), which keep their
-own checkpoints (``model.zip``, ``rllib_checkpoint/``): no ``--resume``."""
+own checkpoints (``model.zip``, ``rllib_checkpoint/``): no ``--resume``. A maskable-ppo run also writes its
+policy as ``checkpoint.pt`` (policy only, loads with ``weights_only=True``)."""
 ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c", *EXTERNAL_ALGOS)
 CHECKPOINT = "checkpoint.pt"
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding (SB3) takes seeds below 2^32
@@ -274,10 +275,7 @@ def _train_external(args: argparse.Namespace, env_kwargs: dict | None):
         from agents import rllib  # the optional [ray] extra
     except ImportError as error:
         raise ValueError(f"--algo rllib-ppo needs Ray RLlib: {error}") from error
-    batch = min(2000, max(64, args.steps))
-    options = rllib.RLlibOptions(
-        env_runners=args.env_runners, address=args.address, train_batch=batch, minibatch=min(250, batch)
-    )
+    options = rllib.options_for_steps(args.steps, args.env_runners, args.address)
     run_dir = new_run_dir(logdir, args.env, args.algo, args.seed)
     summary = rllib.train(args.env, args.steps, run_dir, env_kwargs, options, args.seed)
     policy = rllib.RLlibPolicy.from_checkpoint(summary["checkpoint"], args.env)

@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run_parser.add_argument(
         "--policy",
         required=True,
-        help="module:object, path/to/file.py:object, baseline:NAME, checkpoint:PATH[,PATH...] or sb3:ALGO:PATH",
+        help="module:object, path/to/file.py:object, baseline:NAME, checkpoint:PATH[,PATH...], rllib:PATH[,PATH...] "
+        "or sb3:ALGO:PATH",
     )
     run_parser.add_argument("--name", required=True, help="entry name (1-64 letters, digits, spaces, .,_+()-)")
     run_parser.add_argument("--description", default="", help="one line on the policy")
@@ -40,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run_parser.add_argument(
         "--trust-pickle",
         action="store_true",
-        help="allow sb3:ALGO:PATH: loading an SB3 zip runs pickle, i.e. any code the file carries",
+        help="allow sb3:ALGO:PATH and rllib:PATH: loading them runs pickle, i.e. any code the files carry",
     )
     run_parser.add_argument("--overwrite", action="store_true", help="replace an existing entry of the same name")
     run_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -72,7 +73,8 @@ def _run(args) -> int:
     policies.check_spec(args.policy)
     if args.policy.split(":", 1)[0] in policies.PICKLE_KINDS and not args.trust_pickle:
         raise ValueError(
-            "loading an SB3 zip runs pickle (any code in the file): pass --trust-pickle for a file you trust, "
+            "loading an SB3 zip or an RLlib module runs pickle (any code in the files): pass --trust-pickle for "
+            "files you trust, "
             "or submit a checkpoint of `edge-envs train` (checkpoint:PATH, loaded with weights_only=True)"
         )
     if args.time_limit <= 0:

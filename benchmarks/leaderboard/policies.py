@@ -9,9 +9,17 @@ Specs:
 * ``checkpoint:PATH[,PATH...]``: checkpoints written by ``edge-envs train``, loaded with
   ``torch.load(weights_only=True)``, so no code in a file runs. A network takes observations and
   actions of fixed sizes, so an agent may bring one checkpoint per size: each instance of the set
-  gets the first checkpoint whose observation length and action sizes fit its env.
-* ``sb3:ALGO:PATH``: a Stable-Baselines3 zip (ALGO one of ppo, a2c, dqn, sac, td3, ...). Loading
-  one runs pickle, i.e. whatever code the file carries: load only files you trust; the command asks
+  gets the first checkpoint whose observation length and action sizes fit its env. A checkpoint
+  trained on an env's discrete weight levels (config ``action_levels=L``: level l is the weight
+  l / (L - 1), as multiserver_fl_v0 defines them) also fits the same env with its ``Box(0, 1)``
+  weights: it acts through those weights. A maskable-ppo checkpoint acts among the legal actions
+  of ``info["action_mask"]``.
+* ``rllib:PATH[,PATH...]``: RLModule folders of ``edge-envs train --algo rllib-ppo`` (the policy alone,
+  ``agents.rllib.export_module``), one per size as for checkpoints; needs Ray RLlib (the ``[ray]``
+  extra) and unpickles the folder: ``--trust-pickle``.
+* ``sb3:ALGO:PATH``: a Stable-Baselines3 zip (ALGO one of ppo, a2c, dqn, sac, td3, ..., or
+  maskable-ppo for sb3-contrib's MaskablePPO, which reads ``info["action_mask"]``). Loading one
+  runs pickle, i.e. whatever code the file carries: load only files you trust; the command asks
   for ``--trust-pickle``.
 
 Only the leaderboard's worker process calls :func:`load_policy`: a submitted policy's code never
@@ -26,13 +34,16 @@ import importlib.util
 import inspect
 from pathlib import Path
 
-PICKLE_KINDS = ("sb3",)
+import numpy as np
+
+PICKLE_KINDS = ("sb3", "rllib")
+MASKABLE = "maskable-ppo"  # sb3-contrib's MaskablePPO, given as sb3:maskable-ppo:PATH
 
 
 def kind_of(spec: str) -> str:
     """The entry kind a spec makes: "baseline", "agent" (checkpoint or SB3 model) or "submission"."""
     prefix = spec.split(":", 1)[0]
-    return {"baseline": "baseline", "checkpoint": "agent", "sb3": "agent"}.get(prefix, "submission")
+    return {"baseline": "baseline", "checkpoint": "agent", "sb3": "agent", "rllib": "agent"}.get(prefix, "submission")
 
 
 def check_spec(spec: str) -> None:
@@ -41,7 +52,7 @@ def check_spec(spec: str) -> None:
     if not prefix or not rest:
         raise ValueError(
             f"--policy {spec!r}: expected module:object, path/file.py:object, baseline:NAME, "
-            "checkpoint:PATH or sb3:ALGO:PATH"
+            "checkpoint:PATH, rllib:PATH or sb3:ALGO:PATH"
         )
     if prefix == "sb3" and rest.count(":") < 1:
         raise ValueError(f"--policy {spec!r}: an SB3 model is given as sb3:ALGO:PATH, e.g. sb3:ppo:model.zip")
@@ -52,6 +63,8 @@ def source_files(spec: str) -> list[Path]:
     prefix, _, rest = spec.partition(":")
     if prefix == "checkpoint":
         return [Path(path) for path in rest.split(",")]
+    if prefix == "rllib":  # every file of each module folder
+        return [file for folder in rest.split(",") for file in sorted(Path(folder).rglob("*")) if file.is_file()]
     if prefix == "sb3":
         return [Path(rest.split(":", 1)[1])]
     if prefix.endswith(".py") or "/" in prefix:
@@ -67,22 +80,89 @@ def sha256(spec: str) -> str | None:
     return digest.hexdigest() if paths else None
 
 
+class LevelWeights:
+    """A policy trained on discrete weight levels acting on ``Box(0, 1)`` weights: level l of L is l / (L - 1)."""
+
+    def __init__(self, policy, levels: int):
+        self.policy, self.levels = policy, levels
+
+    def reset(self, seed: int | None = None) -> None:
+        if callable(getattr(self.policy, "reset", None)):
+            self.policy.reset(seed)
+
+    def _weights(self, action) -> np.ndarray:
+        return (np.asarray(action, dtype=np.float64) / (self.levels - 1)).astype(np.float32)
+
+    def act(self, observation, info=None):
+        action = self.policy.act(observation, info)
+        if isinstance(action, dict):
+            return {agent: self._weights(value) for agent, value in action.items()}
+        return self._weights(action)
+
+
+def _spaces(env) -> tuple[int, list[int] | None, int | None]:
+    """(observation length, action nvec, None) of ``env`` (every agent alike), or (length, None, S) when its
+    actions are ``Box(0, 1, (S,))`` weights."""
+    from gymnasium import spaces
+
+    from agents.envs import env_spaces
+    from agents.spaces import observation_dim
+
+    multi = hasattr(env, "possible_agents")
+    space = env.action_space(env.possible_agents[0]) if multi else env.action_space
+    if isinstance(space, spaces.Box) and space.shape and len(space.shape) == 1:
+        if np.all(space.low == 0) and np.all(space.high == 1):
+            obs_space = env.observation_space(env.possible_agents[0]) if multi else env.observation_space
+            return observation_dim(obs_space), None, int(space.shape[0])
+    obs_dim, nvec = env_spaces(env)
+    return obs_dim, [int(n) for n in nvec], None
+
+
 def _checkpoint_policy(paths: str, env):
     """The policy of the first checkpoint in ``paths`` (comma-separated) whose spaces fit ``env``."""
+    import json
+
     from agents.checkpoint import load_checkpoint
-    from agents.envs import env_spaces
     from agents.policy import policy_from_payload
 
-    obs_dim, nvec = env_spaces(env)
+    obs_dim, nvec, weights = _spaces(env)
     found = []
     for path in paths.split(","):
         payload = load_checkpoint(path)
-        if payload.get("obs_dim") == obs_dim and list(payload.get("nvec", [])) == [int(n) for n in nvec]:
-            return policy_from_payload(payload, env)
-        found.append(f"{path}: {payload.get('obs_dim')} / {payload.get('nvec')}")
+        saved = [int(n) for n in payload.get("nvec", [])]
+        if payload.get("obs_dim") == obs_dim:
+            if saved == nvec:
+                return policy_from_payload(payload, env)
+            levels = json.loads(payload.get("env_kwargs") or "{}").get("action_levels", 0)
+            if weights is not None and levels >= 2 and saved == [levels] * weights:
+                return LevelWeights(policy_from_payload(payload, env), levels)
+        found.append(f"{path}: {payload.get('obs_dim')} / {saved}")
+    wanted = f"actions {nvec}" if weights is None else f"Box(0, 1) weights of length {weights}"
     raise ValueError(
-        f"no checkpoint fits observations of length {obs_dim} and actions {[int(n) for n in nvec]}; "
-        f"the checkpoints have {'; '.join(found)}"
+        f"no checkpoint fits observations of length {obs_dim} and {wanted}; the checkpoints have {'; '.join(found)}"
+    )
+
+
+def _rllib_policy(paths: str, env):
+    """The policy of the first RLModule folder in ``paths`` (comma-separated) whose spaces fit ``env``."""
+    try:
+        from agents.rllib import RLlibPolicy
+    except ImportError as error:
+        raise ValueError(f"rllib:PATH needs Ray RLlib (pip install -e '.[ray]'): {error}") from None
+    multi = hasattr(env, "possible_agents")
+    obs_space = env.observation_space(env.possible_agents[0]) if multi else env.observation_space
+    action_space = env.action_space(env.possible_agents[0]) if multi else env.action_space
+    found = []
+    for path in paths.split(","):
+        policy = RLlibPolicy.from_module(path)
+        observations = policy.module.observation_space
+        observations = getattr(observations, "spaces", {}).get("observations", observations)  # masked: a Dict
+        if observations.shape == obs_space.shape and policy.module.action_space == action_space:
+            return policy
+        found.append(f"{path}: {observations.shape} / {policy.module.action_space}")
+    raise ValueError(
+        f"no RLlib module fits observations of shape {obs_space.shape} and actions {action_space}; "
+        f"the modules have {'; '.join(found)}"
     )
 
 
@@ -133,17 +213,25 @@ def load_policy(spec: str, env):
         return baselines.make_policy(rest, env)
     if prefix == "checkpoint":
         return _checkpoint_policy(rest, env)
+    if prefix == "rllib":
+        return _rllib_policy(rest, env)
     if prefix == "sb3":
         import stable_baselines3
 
-        from agents.policy import SB3Policy
+        from agents.sb3 import SB3Policy
 
         algo, path = rest.split(":", 1)
         classes = {
             name.lower(): getattr(stable_baselines3, name) for name in ("PPO", "A2C", "DQN", "SAC", "TD3", "DDPG")
         }
-        if algo.lower() not in classes:
-            raise ValueError(f"unknown SB3 algorithm {algo!r}; choose from {sorted(classes)}")
+        if algo.lower() not in (*classes, MASKABLE):
+            raise ValueError(f"unknown SB3 algorithm {algo!r}; choose from {sorted((*classes, MASKABLE))}")
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"no SB3 model file {path}")
+        if algo.lower() == MASKABLE:
+            from agents.maskable import load_maskable  # sb3-contrib
+
+            return load_maskable(path)
         return SB3Policy(classes[algo.lower()].load(path, device="cpu"))
     target, _, name = spec.rpartition(":")
     return build(_import_object(target, name), env)

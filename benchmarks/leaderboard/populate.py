@@ -3,6 +3,7 @@
     python -m benchmarks.leaderboard.populate                      # every env of the scenario sets
     python -m benchmarks.leaderboard.populate --env EdgePartition-v0
     python -m benchmarks.leaderboard.populate --train              # retrain the agents first
+    python -m benchmarks.leaderboard.populate --env EdgeUpload-v0 --agent maskable-ppo --train  # one agent only
 
 Entries of baselines, agents and references that no longer exist are removed first (submissions
 are kept). Baselines are every name ``baselines.available(env)`` lists (reference policies such as an exact
@@ -12,8 +13,16 @@ checkpoint per instance size, since a network's input and output sizes are fixed
 checkpoints hold the policy only (no optimizer state: they load and act, they do not resume).
 Each agent is trained with the same call as
 ``edge-envs train --env ENV --algo ALGO --steps STEPS --seed SEED --env-kwargs KWARGS [--workers 1 | --envs 8]``
-where KWARGS are the instance's config keywords. Entries are re-recorded (``--overwrite``)
-through the same isolated runner as ``leaderboard run``.
+where KWARGS are the instance's config keywords (plus the agent's own training keywords, such as
+multiserver_fl's ``action_levels``, whose discrete levels the leaderboard maps back to the instance's
+Box weights). Entries are re-recorded (``--overwrite``) through the same isolated runner as
+``leaderboard run``; with ``--agent`` only the named agents are (re)trained and recorded.
+
+The rllib-ppo agents (RLModule folders, which unpickle) need Ray RLlib, the ``[ray]`` extra, which
+pins another gymnasium and so lives in a venv of its own: train and record them with that venv's
+Python (``.venv-ray/bin/python -m benchmarks.leaderboard.populate --env ENV --agent rllib-ppo``);
+elsewhere they are skipped and their entries kept. ``validate`` replays every entry from its
+recorded actions, so it needs no Ray.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from benchmarks.leaderboard.scenarios import SETS, references, scenario_set
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository root: specs name checkpoints relative to it
 AGENT_DIR = ROOT / "benchmarks" / "leaderboard" / "agents"
+RLLIB = "rllib-ppo"  # needs Ray RLlib (the [ray] extra): trained and recorded only where it is installed
 
 
 @dataclass(frozen=True)
@@ -43,22 +53,38 @@ class Agent:
     """instance name -> training steps (the instance's config keywords are the training env's)."""
     options: dict = field(default_factory=dict)
     seed: int = 1
+    env_kwargs: dict = field(default_factory=dict)
+    """Config keywords added to the instance's for training (e.g. discrete ``action_levels`` for a Box action)."""
+
+    def train_kwargs(self, instance: str) -> dict:
+        return {**scenario_set(self.env_id).instance(instance).kwargs, **self.env_kwargs}
 
     def checkpoint(self, instance: str) -> Path:
-        return AGENT_DIR / f"{self.env_id}__{self.algo}__{instance}.pt"
+        """The agent's checkpoint file (rllib-ppo: its RLModule folder) for ``instance``."""
+        suffix = "" if self.algo == RLLIB else ".pt"
+        return AGENT_DIR / f"{self.env_id}__{self.algo}__{instance}{suffix}"
 
     def spec(self) -> str:
-        return "checkpoint:" + ",".join(str(self.checkpoint(name).relative_to(ROOT)) for name in self.steps)
+        kind = "rllib" if self.algo == RLLIB else "checkpoint"
+        return f"{kind}:" + ",".join(str(self.checkpoint(name).relative_to(ROOT)) for name in self.steps)
 
     def command(self, instance: str) -> str:
         import json
 
-        kwargs = json.dumps(scenario_set(self.env_id).instance(instance).kwargs)
-        flags = " ".join(f"--{k} {v}" for k, v in self.options.items())
+        kwargs = json.dumps(self.train_kwargs(instance))
+        flags = " ".join(_flag(name, value) for name, value in self.options.items())
         return (
             f"edge-envs train --env {self.env_id} --algo {self.algo} --steps {self.steps[instance]} --seed {self.seed} "
             f"--env-kwargs '{kwargs}' {flags}"
         ).strip()
+
+
+def _flag(name: str, value) -> str:
+    """The ``edge-envs train`` flag that sets option ``name`` to ``value`` (booleans: --name / --no-name)."""
+    flag = name.replace("_", "-")
+    if isinstance(value, bool):
+        return f"--{flag}" if value else f"--no-{flag}"
+    return f"--{flag} {value}"
 
 
 AGENTS = (
@@ -66,6 +92,25 @@ AGENTS = (
     Agent("EdgePartition-v0", "ppo", {"default": 50_000, "unseen": 50_000}, {"envs": 8}),
     Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 100_000}, {"workers": 1}),
     Agent("ServiceMigration-v0", "ppo", {"bound": 30_000}, {"envs": 4}),
+    Agent("ServiceMigration-v0", "mtl-a3c", {"bound": 30_000}, {"workers": 1}),
+    Agent("ServiceMigration-v0", RLLIB, {"bound": 30_000}),  # trained and recorded where the [ray] extra is installed
+    Agent("EdgeUpload-v0", "maskable-ppo", {"default": 20_000, "nin": 20_000}),
+    Agent("EdgeUpload-v0", RLLIB, {"default": 20_000, "nin": 20_000}),
+    Agent(
+        "multiserver_fl_v0",
+        "mtl-a3c",
+        {"default": 15_000},
+        {
+            "workers": 1,
+            "gamma": 1.0,
+            "reward_scale": 10.0,
+            "normalize_advantage": True,
+            "rmsprop_eps": 1e-5,
+            "lr_actor": 3e-4,
+            "lr_critic": 1e-3,
+        },
+        env_kwargs={"action_levels": 2},
+    ),
 )
 
 
@@ -74,21 +119,38 @@ def train_agent(agent: Agent) -> None:
     from agents.checkpoint import load_checkpoint, save_checkpoint
     from agents.train import make_options, train
 
-    scenarios = scenario_set(agent.env_id)
     for name, steps in agent.steps.items():
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as logdir:
-            run = train(
-                agent.env_id,
-                agent.algo,
-                steps,
-                seed=agent.seed,
-                logdir=logdir,
-                env_kwargs=scenarios.instance(name).kwargs,
-                options=make_options(agent.algo, agent.env_id, agent.options),
-                progress=False,
-            )
-            payload = load_checkpoint(run.checkpoint)
+            if agent.algo == RLLIB:  # as `edge-envs train --algo rllib-ppo` does; the RLModule folder is kept
+                from agents import rllib
+
+                options = rllib.options_for_steps(steps)
+                summary = rllib.train(agent.env_id, steps, logdir, agent.train_kwargs(name), options, agent.seed)
+                rllib.export_module(summary["checkpoint"], agent.env_id, agent.checkpoint(name))
+                print(
+                    f"trained {agent.algo} on {agent.env_id} {name}: {summary['steps']} steps, "
+                    f"{time.perf_counter() - started:.0f} s ({agent.command(name)})",
+                    flush=True,
+                )
+                continue
+            if agent.algo == "maskable-ppo":  # as `edge-envs train --algo maskable-ppo` does (it takes no options)
+                from agents.maskable import train_maskable
+
+                train_maskable(agent.env_id, steps, agent.seed, agent.train_kwargs(name), run_dir=logdir)
+                checkpoint = Path(logdir) / "checkpoint.pt"
+            else:
+                checkpoint = train(
+                    agent.env_id,
+                    agent.algo,
+                    steps,
+                    seed=agent.seed,
+                    logdir=logdir,
+                    env_kwargs=agent.train_kwargs(name),
+                    options=make_options(agent.algo, agent.env_id, agent.options),
+                    progress=False,
+                ).checkpoint
+            payload = load_checkpoint(checkpoint)
         payload["optimizer"] = {}  # policy-only: the optimizer state only matters for resuming training
         for key in ("format", "version", "sha256"):
             payload.pop(key)
@@ -114,6 +176,12 @@ def _record(env_id: str, spec: str, name: str, results_dir: Path, time_limit: fl
     return True
 
 
+def _has_ray() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ray") is not None
+
+
 def prune(env_id: str, results_dir: Path, keep: dict) -> None:
     """Remove the project entries of ``env_id`` that no longer exist (a renamed baseline, a dropped agent);
     ``keep`` maps a kind ("baseline", "agent", "reference") to the names it still has. Submissions stay."""
@@ -128,29 +196,33 @@ def prune(env_id: str, results_dir: Path, keep: dict) -> None:
             print(f"removed {path.name}: {env_id} has no {result['kind']} {result['name']!r} any more", flush=True)
 
 
-def populate(env_id: str, results_dir: Path, time_limit: float) -> bool:
-    """Record every baseline, reference and agent of ``env_id``; False if any failed."""
+def populate(env_id: str, results_dir: Path, time_limit: float, only_agents: list[str] | None = None) -> bool:
+    """Record every baseline, reference and agent of ``env_id`` (with ``only_agents``: those agents alone);
+    False if any failed."""
     import baselines
     from benchmarks.leaderboard.runner import reference_result
 
-    agents = [agent.algo for agent in AGENTS if agent.env_id == env_id]
-    keep = {
-        "baseline": baselines.available(env_id),
-        "reference": list(references(scenario_set(env_id))),
-        "agent": agents,
-    }
-    prune(env_id, results_dir, keep)
     ok = True
-    for name in baselines.available(env_id):
-        ok &= _record(env_id, f"baseline:{name}", name, results_dir, time_limit)
-    for name in references(scenario_set(env_id)):
-        started = time.perf_counter()
-        write_result(reference_result(env_id, name), results_dir, overwrite=True)
-        print(f"{env_id:24s} reference {name} {time.perf_counter() - started:6.1f} s", flush=True)
+    if only_agents is None:
+        keep = {
+            "baseline": baselines.available(env_id),
+            "reference": list(references(scenario_set(env_id))),
+            "agent": [agent.algo for agent in AGENTS if agent.env_id == env_id],
+        }
+        prune(env_id, results_dir, keep)
+        for name in baselines.available(env_id):
+            ok &= _record(env_id, f"baseline:{name}", name, results_dir, time_limit)
+        for name in references(scenario_set(env_id)):
+            started = time.perf_counter()
+            write_result(reference_result(env_id, name), results_dir, overwrite=True)
+            print(f"{env_id:24s} reference {name} {time.perf_counter() - started:6.1f} s", flush=True)
     for agent in AGENTS:
-        if agent.env_id != env_id:
+        if agent.env_id != env_id or (only_agents is not None and agent.algo not in only_agents):
             continue
-        if not all(agent.checkpoint(name).is_file() for name in agent.steps):
+        if agent.algo == RLLIB and not _has_ray():
+            print(f"SKIPPED {env_id} {agent.algo}: needs Ray RLlib (the [ray] extra); its entry is kept", flush=True)
+            continue
+        if not all(agent.checkpoint(name).exists() for name in agent.steps):
             print(f"SKIPPED {env_id} {agent.algo}: no checkpoints in {AGENT_DIR} (run with --train)", flush=True)
             ok = False
             continue
@@ -162,6 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", action="append", choices=sorted(SETS), help="only this env (repeatable; default: all)")
     parser.add_argument("--train", action="store_true", help="train the agents of AGENTS first (minutes)")
+    parser.add_argument(
+        "--agent",
+        action="append",
+        choices=sorted({agent.algo for agent in AGENTS}),
+        help="only this agent of each env (repeatable; no baselines, references nor pruning)",
+    )
     parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per decision (default 30)")
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder (default: the project's)")
     args = parser.parse_args(argv)
@@ -171,9 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     for env_id in args.env or list(SETS):
         if args.train:
             for agent in AGENTS:
-                if agent.env_id == env_id:
+                if agent.env_id == env_id and (args.agent is None or agent.algo in args.agent):
+                    if agent.algo == RLLIB and not _has_ray():
+                        print(f"SKIPPED training {env_id} {agent.algo}: needs Ray RLlib (the [ray] extra)", flush=True)
+                        continue
                     train_agent(agent)
-        ok &= populate(env_id, args.results, args.time_limit)
+        ok &= populate(env_id, args.results, args.time_limit, args.agent)
     from benchmarks.leaderboard.cli import main as leaderboard
 
     if args.results == RESULTS_DIR:

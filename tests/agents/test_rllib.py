@@ -1,5 +1,7 @@
 """RLlib PPO builds and trains one iteration on every env of the suite (needs the ``[ray]`` extra)."""
 
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -7,7 +9,7 @@ import pytest
 pytest.importorskip("ray.rllib", reason='the optional extra is not installed: pip install -e ".[ray]"')
 
 import edge_envs  # noqa: E402
-from agents.rllib import RLlibOptions, RLlibPolicy, algorithm_config, init_ray, train  # noqa: E402
+from agents.rllib import RLlibOptions, RLlibPolicy, algorithm_config, export_module, init_ray, train  # noqa: E402
 
 # Short episodes keep one iteration cheap; an env missing here runs with its defaults.
 SMALL = {"EdgePartition-v0": {"episode_slots": 20}, "edge_partition_multi_v0": {"episode_slots": 20}}
@@ -48,6 +50,27 @@ def test_rllib__checkpoint_round_trips_to_a_policy(tmp_path):
     obs, info = env.reset(seed=0)
     first = policy.act(obs, info)
     assert env.action_space.contains(first) and np.array_equal(first, policy.act(obs, info))  # deterministic
+    module = export_module(summary["checkpoint"], "EdgePartition-v0", tmp_path / "module")
+    assert np.array_equal(RLlibPolicy.from_module(module).act(obs, info), first)  # the policy alone, same actions
+
+
+def test_rllib__committed_leaderboard_module_replays_its_recorded_actions(monkeypatch):
+    from benchmarks.leaderboard.play import play_episode
+    from benchmarks.leaderboard.policies import load_policy
+    from benchmarks.leaderboard.populate import ROOT
+    from benchmarks.leaderboard.results import decode_actions, read_result
+    from benchmarks.leaderboard.scenarios import make_env, scenario_set
+
+    monkeypatch.chdir(ROOT)  # the entry names its module folder relative to the root
+    result = read_result(Path("benchmarks/leaderboard/results/ServiceMigration-v0__rllib-ppo.json"))
+    episode = result["episodes"][0]
+    scenarios = scenario_set(result["env"])
+    env = make_env(scenarios, scenarios.instance(episode["instance"]))
+    policy = load_policy(result["policy"], env)
+    played = play_episode(env, episode["seed"], policy.act, scenarios.metrics)
+    recorded = decode_actions(episode["actions"])
+    assert len(played["actions"]) == len(recorded) and played["return"] == episode["return"]
+    assert all(np.array_equal(a, b) for a, b in zip(played["actions"], recorded))
 
 
 @pytest.mark.parametrize(

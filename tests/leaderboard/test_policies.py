@@ -1,5 +1,8 @@
 """``--policy`` specs: what is built from them, and the errors for bad ones."""
 
+import dataclasses
+
+import numpy as np
 import pytest
 
 from benchmarks.leaderboard import policies
@@ -65,3 +68,136 @@ def test_kind_of__follows_the_spec(spec, kind):
 def test_check_spec__malformed_spec_names_the_forms(spec):
     with pytest.raises(ValueError, match="--policy"):
         policies.check_spec(spec)
+
+
+@pytest.mark.parametrize("spec", ["rllib:m", "rllib:a,b"])
+def test_kind_of__rllib_modules_are_agents_that_unpickle(spec):
+    assert policies.kind_of(spec) == "agent" and spec.split(":")[0] in policies.PICKLE_KINDS
+
+
+# ---- trained agents: maskable-ppo, levels on Box weights, named errors ----
+
+
+@pytest.fixture(scope="module")
+def maskable_run(tmp_path_factory):
+    """A MaskablePPO trained for one short rollout on EdgeUpload-v0's defaults: model.zip and checkpoint.pt."""
+    from agents.maskable import MaskableOptions, train_maskable
+
+    run_dir = tmp_path_factory.mktemp("maskable")
+    train_maskable("EdgeUpload-v0", 64, 0, {}, options=MaskableOptions(n_steps=64), run_dir=run_dir)
+    return run_dir
+
+
+def _edge_upload(**kwargs):
+    import gymnasium as gym
+
+    import edge_envs  # noqa: F401  (registers the ids)
+
+    return gym.make("EdgeUpload-v0", **kwargs)
+
+
+def test_load_policy__maskable_checkpoint_acts_only_among_the_masked_actions(maskable_run):
+    env = _edge_upload()
+    policy = policies.load_policy(f"checkpoint:{maskable_run / 'checkpoint.pt'}", env)
+    observation, info = env.reset(seed=0)
+    mask = np.asarray(info["action_mask"], dtype=bool)
+    for legal in np.flatnonzero(mask)[:5]:  # whichever single action the mask leaves, the policy takes it
+        only = np.zeros_like(mask)
+        only[legal] = True
+        assert policy.act(observation, {"action_mask": only}) == legal
+    while True:  # and a whole episode with the env's own masks plays without an illegal partition
+        action = policy.act(observation, info)
+        assert info["action_mask"][action]
+        observation, _, terminated, truncated, info = env.step(action)
+        if terminated or truncated:
+            break
+
+
+def test_load_policy__maskable_zip_and_its_checkpoint_choose_the_same_actions(maskable_run):
+    env = _edge_upload()
+    from_zip = policies.load_policy(f"sb3:maskable-ppo:{maskable_run / 'model.zip'}", env)
+    from_checkpoint = policies.load_policy(f"checkpoint:{maskable_run / 'checkpoint.pt'}", env)
+    for seed in range(3):
+        observation, info = env.reset(seed=seed)
+        assert from_zip.act(observation, info) == from_checkpoint.act(observation, info)
+
+
+def test_load_policy__checkpoint_of_another_size_is_refused_with_both_sizes(maskable_run):
+    with pytest.raises(
+        ValueError, match=r"no checkpoint fits observations of length 76 and actions \[78\].*70 / \[66\]"
+    ):
+        policies.load_policy(f"checkpoint:{maskable_run / 'checkpoint.pt'}", _edge_upload(model="nin"))
+
+
+@pytest.mark.parametrize(
+    ("spec", "error", "match"),
+    [
+        ("sb3:maskable:m.zip", ValueError, "unknown SB3 algorithm 'maskable'.*maskable-ppo"),
+        ("sb3:maskable-ppo:/nonexistent/m.zip", FileNotFoundError, "no SB3 model file"),
+        ("checkpoint:/nonexistent/a.pt", FileNotFoundError, "no checkpoint at"),
+    ],
+)
+def test_load_policy__unknown_algorithm_or_missing_file_is_named(spec, error, match):
+    with pytest.raises(error, match=match):
+        policies.load_policy(spec, _edge_upload())
+
+
+def test_load_policy__rllib_module_without_ray_or_folder_is_a_named_error(tmp_path):
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        expected = "rllib:PATH needs Ray RLlib"
+    else:
+        expected = "not an RLlib module folder"
+    with pytest.raises((ValueError, FileNotFoundError), match=expected):
+        policies.load_policy(f"rllib:{tmp_path}", _edge_upload())
+
+
+class _Levels:
+    def __init__(self, action):
+        self.action, self.seeds = action, []
+
+    def reset(self, seed=None):
+        self.seeds.append(seed)
+
+    def act(self, observation, info=None):
+        return self.action
+
+
+def test_level_weights__level_l_of_L_is_the_weight_l_over_L_minus_1():
+    policy = policies.LevelWeights(_Levels(np.array([0, 1, 2])), 3)
+    weights = policy.act(None)
+    assert weights.dtype == np.float32 and weights.tolist() == [0.0, 0.5, 1.0]
+    per_agent = policies.LevelWeights(_Levels({"a": np.array([1, 0])}), 2).act(None)
+    assert per_agent["a"].tolist() == [1.0, 0.0]
+    policy.reset(seed=7)
+    assert policy.policy.seeds == [7]
+
+
+def test_load_policy__a3c_trained_on_levels_acts_on_box_weights(tmp_path):
+    from agents.a3c import build_network, options_for
+    from agents.checkpoint import save_checkpoint
+    from edge_envs import multiserver_fl_v0
+
+    options = options_for("multiserver_fl_v0", {"workers": 1})
+    model, _ = build_network(24, [2] * 5, options)
+    payload = {
+        "algo": "mtl-a3c", "env_id": "multiserver_fl_v0", "env_kwargs": '{"action_levels": 2}', "seed": 0,
+        "steps": 0, "updates": 0, "options": dataclasses.asdict(options), "obs_dim": 24, "nvec": [2] * 5,
+        "model": model.state_dict(), "optimizer": {},
+    }  # fmt: skip
+    path = save_checkpoint(tmp_path / "levels.pt", payload)
+    env = multiserver_fl_v0.parallel_env(num_rounds=2)  # Box(0, 1, (5,)) weights
+    policy = policies.load_policy(f"checkpoint:{path}", env)
+    observations = {
+        agent: np.random.default_rng(i).random(24, dtype=np.float32) for i, agent in enumerate(env.possible_agents)
+    }
+    actions = policy.act(observations, {})
+    levels = policy.policy.act(observations, {})
+    for agent in env.possible_agents:
+        assert env.action_space(agent).contains(actions[agent])
+        assert actions[agent].tolist() == levels[agent].astype(float).tolist()  # L = 2: level l is weight l
+    payload["env_kwargs"] = "{}"  # trained on nothing but levels: no Box weights
+    bare = save_checkpoint(tmp_path / "bare.pt", payload)
+    with pytest.raises(ValueError, match=r"Box\(0, 1\) weights of length 5"):
+        policies.load_policy(f"checkpoint:{bare}", env)

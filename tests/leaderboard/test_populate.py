@@ -47,3 +47,55 @@ def test_prune__removes_project_entries_that_no_longer_exist_and_keeps_submissio
         "EdgePartition-v0__mine.json",
         "ServiceMigration-v0__dp-oracle.json",
     ]
+
+
+def test_agent__command_parses_into_the_options_it_trains_with():
+    import argparse
+
+    from agents.train import add_arguments, make_options
+
+    agent = Agent("multiserver_fl_v0", "mtl-a3c", {"default": 10}, {"gamma": 1.0, "normalize_advantage": True},
+                  env_kwargs={"action_levels": 2})  # fmt: skip
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(shlex.split(agent.command("default"))[2:])
+    assert json.loads(args.env_kwargs) == {"num_rounds": 10, "action_levels": 2}
+    given = {name: getattr(args, name) for name in agent.options}
+    assert make_options(args.algo, args.env, given) == make_options(agent.algo, agent.env_id, agent.options)
+    off = Agent("multiserver_fl_v0", "mtl-a3c", {"default": 10}, {"normalize_advantage": False})
+    assert parser.parse_args(shlex.split(off.command("default"))[2:]).normalize_advantage is False
+
+
+def _size(path):
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
+
+
+def test_agents__checkpoints_are_committed_small_and_fit_every_instance_of_their_set(monkeypatch):
+    from benchmarks.leaderboard import policies
+    from benchmarks.leaderboard.populate import RLLIB
+    from benchmarks.leaderboard.scenarios import make_env
+
+    monkeypatch.chdir(ROOT)  # specs name checkpoints relative to the root
+    for agent in AGENTS:
+        for name in agent.steps:
+            assert agent.checkpoint(name).exists(), agent.checkpoint(name)
+            assert _size(agent.checkpoint(name)) < 1_000_000, agent.checkpoint(name)
+        if agent.algo == RLLIB:
+            continue  # unpickles with Ray RLlib, which the main suite does not install
+        for instance in SETS[agent.env_id].instances:
+            env = make_env(SETS[agent.env_id], instance)
+            assert callable(policies.load_policy(agent.spec(), env).act), (agent.env_id, agent.algo, instance.name)
+
+
+def test_agent__rllib_spec_names_module_folders_and_populate_skips_it_without_ray(tmp_path, monkeypatch, capsys):
+    from benchmarks.leaderboard import populate
+
+    agent = Agent("EdgeUpload-v0", populate.RLLIB, {"default": 10, "nin": 10})
+    assert agent.spec() == (
+        "rllib:benchmarks/leaderboard/agents/EdgeUpload-v0__rllib-ppo__default,"
+        "benchmarks/leaderboard/agents/EdgeUpload-v0__rllib-ppo__nin"
+    )
+    monkeypatch.setattr(populate, "_has_ray", lambda: False)
+    assert populate.populate("EdgeUpload-v0", tmp_path, 10.0, only_agents=[populate.RLLIB])
+    assert "SKIPPED EdgeUpload-v0 rllib-ppo: needs Ray RLlib" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []  # nothing recorded, nothing pruned
