@@ -80,6 +80,8 @@ def outsider(tmp_path_factory):
         "outsider spread",
         "--results",
         results,
+        "--time-limit",
+        "60",  # the first decision also compiles the env's kernels, slow on a loaded machine
         "--no-progress",
     )
     assert run.returncode == 0, run.stderr
