@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from gymnasium import spaces
 from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import KVWriter, Logger
@@ -200,6 +201,11 @@ class SB3Trainer:
         if options.imitation_steps:
             if algo == "dqn":
                 raise ValueError("the imitation warm start (--imitation-steps) is for ppo and a2c, not dqn")
+            if not isinstance(self.env.action_space, spaces.MultiDiscrete):
+                raise ValueError(
+                    f"the imitation warm start (--imitation-steps) needs a MultiDiscrete action space; "
+                    f"{env_id} has {self.env.action_space}"
+                )
             check_teacher(env_id, options.imitation_teacher)
 
     def restore(self, payload: dict) -> None:

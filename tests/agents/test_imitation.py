@@ -126,5 +126,7 @@ def test_imitation__a_teacher_that_is_not_a_baseline_of_the_env_is_named():
         SB3Trainer("ppo", SM, SM_KWARGS, 0, 64, sb3)
     with pytest.raises(ValueError, match="imitation_teacher"):
         SB3Options(imitation_steps=10)
+    with pytest.raises(ValueError, match="needs a MultiDiscrete action space; EdgeUpload-v0 has Discrete"):
+        SB3Trainer("ppo", "EdgeUpload-v0", {}, 0, 64, SB3Options(imitation_teacher="ionn", imitation_steps=10))
     with pytest.raises(ValueError, match="for ppo and a2c, not dqn"):
         SB3Trainer("dqn", SM, SM_KWARGS, 0, 64, SB3Options(imitation_teacher="sm3fl", imitation_steps=10))
