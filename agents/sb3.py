@@ -3,7 +3,8 @@ space, and DQN (the distributed-DQN baseline of the fine-grained partitioning pa
 single-process) over the flattened joint space through ``FlattenMultiDiscrete``, which refuses
 joint spaces too large to enumerate.
 
-``SB3Options`` holds what ``edge-envs train`` sets (the discount and the env copies); the SB3
+``SB3Options`` holds what ``edge-envs train`` sets (the discount, the env copies, and an optional
+warm start of PPO or A2C by behaviour cloning of a baseline, ``agents.imitation.sb3_warm_start``); the SB3
 constructor's keyword arguments follow from it and the run's length (``hyperparameters``): SB3's
 defaults except the discount (0.95, as Section 5.1 of "Distributed DNN Inference with
 Fine-grained Model Partitioning in MEC Networks" sets for the A3C agents); PPO's rollout shortened
