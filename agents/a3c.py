@@ -26,7 +26,7 @@ import torch.multiprocessing as mp
 
 from agents.checkpoint import run_fields
 from agents.envs import make_streams
-from agents.imitation import warm_start
+from agents.imitation import check_teacher, warm_start
 from agents.lifeline import exit_with_parent
 from agents.losses import a3c_loss, k_step_returns
 from agents.networks import ActorCritic
@@ -311,6 +311,8 @@ class A3CTrainer:
         self.algo, self.env_id, self.env_kwargs = algo, env_id, dict(env_kwargs or {})
         self.options, self.seed = options, int(seed)
         self.obs_dim, self.nvec = int(obs_dim), np.asarray(nvec, dtype=np.int64)
+        if options.imitation_steps:
+            check_teacher(env_id, options.imitation_teacher)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             self.model, self.codec = build_network(self.obs_dim, self.nvec, options)

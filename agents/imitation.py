@@ -1,4 +1,5 @@
-"""Warm start of the A3C actor-critic by imitation of a baseline (deep imitation learning for offloading).
+"""Warm start of the A3C actor-critic by imitation of a baseline (deep imitation learning for offloading);
+``sb3_warm_start`` does the same for SB3's PPO and A2C on MultiDiscrete envs.
 
 A teacher (a baseline that reads the env's core state, e.g. EdgePartition's ``exact-slot``) labels the
 states of ``rounds`` rounds of rollouts: the first round follows the teacher, the later ones the
@@ -15,10 +16,18 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 import baselines
 from agents.envs import make_env
 from agents.losses import imitation_loss
+
+
+def check_teacher(env_id: str, teacher: str) -> None:
+    """Raise a ValueError naming ``teacher`` and the allowed names unless it is a baseline of ``env_id``."""
+    names = baselines.available(env_id)
+    if teacher.lower() not in names:
+        raise ValueError(f"imitation_teacher {teacher!r} is not a baseline of {env_id}; choose from {names}")
 
 
 def _discounted(rewards: np.ndarray, gamma: float) -> np.ndarray:
@@ -72,37 +81,31 @@ def demonstrations(
     return tuple(np.concatenate(part) for part in data)
 
 
-def warm_start(model, env_id: str, env_kwargs: dict, options, seed: int) -> dict:
-    """Fit ``model`` (an agents.networks.ActorCritic) to ``options.imitation_teacher``'s choices; returns the
-    final losses and the fraction of teacher choices the argmax actions repeat (per branch and whole)."""
-    generator = torch.Generator().manual_seed(seed)
-    report = {}
+def _fit_epochs(loss_of, parameters, size: int, epochs: int, lr: float, generator):
+    """Adam over ``epochs`` passes of shuffled minibatches of 256 of ``size`` samples; ``loss_of(batch)`` returns
+    LossTerms; the last batch's terms are returned."""
+    optimizer = torch.optim.Adam(parameters, lr=lr)
+    for _ in range(epochs):
+        for batch in torch.randperm(size, generator=generator).split(256):
+            terms = loss_of(batch)
+            optimizer.zero_grad()
+            terms.total.backward()
+            optimizer.step()
+    return terms
 
-    def fit(obs, actions, returns, first):
-        # the observation statistics stay those of random actions (A3CTrainer): the teacher's states alone
-        # hardly move the queue and energy features, and the network must also read the states it errs into
-        optimizer = torch.optim.Adam(model.parameters(), lr=options.imitation_lr)
-        x, a, g = torch.from_numpy(obs), torch.from_numpy(actions).long(), torch.from_numpy(returns).float()
-        for _ in range(options.imitation_epochs):
-            for batch in torch.randperm(len(x), generator=generator).split(256):
-                logits, values = model(x[batch], a[batch])
-                known = ~torch.isnan(g[batch])
-                terms = imitation_loss(
-                    logits, values[known], a[batch], g[batch][known], model.sharing_penalty(), options.sharing_coef
-                )
-                optimizer.zero_grad()
-                terms.total.backward()
-                optimizer.step()
-        with torch.no_grad():
-            chosen = model.act(obs, deterministic=True)
-        report.update(
-            clone_loss=terms.policy.item(),
-            value_loss=terms.value.item(),
-            branch_agreement=float((chosen == actions).mean()),
-            placement_agreement=float((chosen == actions).all(1).mean()),
-            samples=len(obs),
-        )
 
+def _report(terms, chosen: np.ndarray, actions: np.ndarray) -> dict:
+    """Final losses and the fraction of teacher choices the argmax actions repeat (per branch and whole)."""
+    return {
+        "clone_loss": terms.policy.item(),
+        "value_loss": terms.value.item(),
+        "branch_agreement": float((chosen == actions).mean()),
+        "placement_agreement": float((chosen == actions).all(1).mean()),
+        "samples": len(actions),
+    }
+
+
+def _demonstrate(model, env_id: str, env_kwargs: dict, options, seed: int, reward_scale: float, fit) -> None:
     demonstrations(
         model,
         env_id,
@@ -113,7 +116,77 @@ def warm_start(model, env_id: str, env_kwargs: dict, options, seed: int) -> dict
         options.imitation_rounds,
         seed,
         options.gamma,
-        options.reward_scale,
+        reward_scale,
         fit,
     )
+
+
+def warm_start(model, env_id: str, env_kwargs: dict, options, seed: int) -> dict:
+    """Fit ``model`` (an agents.networks.ActorCritic) to ``options.imitation_teacher``'s choices; returns the
+    final losses and the fraction of teacher choices the argmax actions repeat (per branch and whole)."""
+    generator = torch.Generator().manual_seed(seed)
+    report = {}
+
+    def fit(obs, actions, returns, first):
+        # the observation statistics stay those of random actions (A3CTrainer): the teacher's states alone
+        # hardly move the queue and energy features, and the network must also read the states it errs into
+        x, a, g = torch.from_numpy(obs), torch.from_numpy(actions).long(), torch.from_numpy(returns).float()
+
+        def loss_of(batch):
+            logits, values = model(x[batch], a[batch])
+            known = ~torch.isnan(g[batch])
+            return imitation_loss(
+                logits, values[known], a[batch], g[batch][known], model.sharing_penalty(), options.sharing_coef
+            )
+
+        terms = _fit_epochs(
+            loss_of, model.parameters(), len(x), options.imitation_epochs, options.imitation_lr, generator
+        )
+        with torch.no_grad():
+            report.update(_report(terms, model.act(obs, deterministic=True), actions))
+
+    _demonstrate(model, env_id, env_kwargs, options, seed, options.reward_scale, fit)
+    return report
+
+
+class _SB3Actor:
+    """An SB3 model's argmax actions for a batch of observations (the learner of the DAgger rounds)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def act(self, obs, deterministic: bool = True) -> np.ndarray:
+        action, _ = self.model.predict(np.asarray(obs, dtype=np.float32), deterministic=deterministic)
+        return np.asarray(action).reshape(len(obs), -1)
+
+
+def sb3_warm_start(model, env_id: str, env_kwargs: dict, options, seed: int) -> dict:
+    """Behaviour cloning of ``options.imitation_teacher`` into an SB3 model on a MultiDiscrete env (PPO, A2C):
+    the same DAgger rounds as ``warm_start``, each branch's categorical fitted by cross-entropy
+    (``imitation_loss`` on the distribution's logits), the value head to the teacher's discounted returns."""
+    policy = model.policy
+    generator = torch.Generator().manual_seed(seed)
+    report = {}
+
+    def logits_of(obs):
+        branches = policy.get_distribution(obs).distribution
+        width = max(branch.logits.shape[-1] for branch in branches)
+        return torch.stack([F.pad(b.logits, (0, width - b.logits.shape[-1]), value=-1e9) for b in branches], 1)
+
+    def fit(obs, actions, returns, first):
+        x, a, g = torch.from_numpy(obs), torch.from_numpy(actions).long(), torch.from_numpy(returns).float()
+        policy.set_training_mode(True)
+
+        def loss_of(batch):
+            known = ~torch.isnan(g[batch])
+            values = policy.predict_values(x[batch][known]).squeeze(-1)
+            return imitation_loss(logits_of(x[batch]), values, a[batch], g[batch][known], torch.zeros(()), 0.0)
+
+        terms = _fit_epochs(
+            loss_of, policy.parameters(), len(x), options.imitation_epochs, options.imitation_lr, generator
+        )
+        policy.set_training_mode(False)
+        report.update(_report(terms, _SB3Actor(model).act(obs), actions))
+
+    _demonstrate(_SB3Actor(model), env_id, env_kwargs, options, seed, 1.0, fit)
     return report

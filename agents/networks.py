@@ -104,7 +104,7 @@ class ActorCritic(nn.Module):
         self.register_buffer("obs_shift", torch.zeros(self.obs_dim))
         self.register_buffer("obs_scale", torch.ones(self.obs_dim))
         self._last_choice = np.array(self.branch_sizes) - 1
-        self._pad = self.branches.pad.numpy()
+        self._pad = self.branches.pad.numpy().copy()  # a copy: share_memory() moves the buffer's storage
         self._views = self._views_key = None
 
     def forward(self, obs: torch.Tensor, actions: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -3,7 +3,8 @@ space, and DQN (the distributed-DQN baseline of the fine-grained partitioning pa
 single-process) over the flattened joint space through ``FlattenMultiDiscrete``, which refuses
 joint spaces too large to enumerate.
 
-``SB3Options`` holds what ``edge-envs train`` sets (the discount and the env copies); the SB3
+``SB3Options`` holds what ``edge-envs train`` sets (the discount, the env copies, and an optional
+warm start of PPO or A2C by behaviour cloning of a baseline, ``agents.imitation.sb3_warm_start``); the SB3
 constructor's keyword arguments follow from it and the run's length (``hyperparameters``): SB3's
 defaults except the discount (0.95, as Section 5.1 of "Distributed DNN Inference with
 Fine-grained Model Partitioning in MEC Networks" sets for the A3C agents); PPO's rollout shortened
@@ -21,6 +22,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+from gymnasium import spaces
 from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import KVWriter, Logger
@@ -28,6 +31,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 
 from agents.checkpoint import CheckpointError, run_fields
 from agents.envs import EpisodeTally, env_spaces, make_env, pettingzoo_module
+from agents.imitation import check_teacher, sb3_warm_start
 from agents.spaces import FlattenMultiDiscrete, JointActionCodec
 from edge_envs.config import check_range
 
@@ -51,10 +55,31 @@ class SB3Options:
     """discount factor, in [0, 1] (Section 5.1 of the fine-grained partitioning paper: 0.95, as for the A3C agents)"""
     envs: int = 1
     """env copies stepped in lockstep, in [1, 1024] (SB3's DummyVecEnv; PPO splits its 2048-step rollout over them)"""
+    imitation_teacher: str = ""
+    """baseline whose choices warm-start PPO or A2C by behaviour cloning before learning ('': none; agents.imitation)"""
+    imitation_steps: int = 0
+    """env steps of teacher-labelled rollouts for the warm start, split over the rounds (0: no warm start)"""
+    imitation_rounds: int = 3
+    """rounds of the warm start: the first follows the teacher, the others the policy (DAgger)"""
+    imitation_envs: int = 8
+    """env copies the warm start's rollouts run on"""
+    imitation_epochs: int = 30
+    """passes over the labelled states after each round"""
+    imitation_lr: float = 1e-3
+    """Adam learning rate of the warm start"""
 
     def __post_init__(self):
         check_range("SB3Options.gamma (--gamma)", self.gamma, 0.0, 1.0)
         check_range("SB3Options.envs (--envs)", self.envs, 1, 1024, integer=True)
+        check_range("SB3Options.imitation_steps (--imitation-steps)", self.imitation_steps, 0, 10**9, integer=True)
+        check_range("SB3Options.imitation_rounds (--imitation-rounds)", self.imitation_rounds, 1, 10**6, integer=True)
+        check_range("SB3Options.imitation_envs (--imitation-envs)", self.imitation_envs, 1, 1024, integer=True)
+        check_range("SB3Options.imitation_epochs (--imitation-epochs)", self.imitation_epochs, 1, 10**6, integer=True)
+        check_range("SB3Options.imitation_lr (--imitation-lr)", self.imitation_lr, 1e-12, 10.0)
+        if self.imitation_steps and not self.imitation_teacher:
+            raise ValueError(
+                "SB3Options.imitation_teacher (--imitation-teacher) must name a baseline when imitation_steps > 0"
+            )
 
 
 def hyperparameters(algo: str, total_steps: int, options: SB3Options) -> dict:
@@ -171,6 +196,16 @@ class SB3Trainer:
         self.hyperparameters = hyperparameters(algo, total_steps, options)
         self.model = build_model(algo, self.env, self.seed, self.hyperparameters)
         self.steps = self.updates = 0
+        self.imitation = None  # the warm start's report (agents.imitation), once it has run
+        if options.imitation_steps:
+            if algo == "dqn":
+                raise ValueError("the imitation warm start (--imitation-steps) is for ppo and a2c, not dqn")
+            if not isinstance(self.env.action_space, spaces.MultiDiscrete):
+                raise ValueError(
+                    f"the imitation warm start (--imitation-steps) needs a MultiDiscrete action space; "
+                    f"{env_id} has {self.env.action_space}"
+                )
+            check_teacher(env_id, options.imitation_teacher)
 
     def restore(self, payload: dict) -> None:
         """Continue from a checkpoint: the run's hyperparameters, policy, optimizer and counts."""
@@ -196,6 +231,10 @@ class SB3Trainer:
         remaining = int(total_steps) - self.steps
         if remaining <= 0:
             return
+        if self.options.imitation_steps and self.steps == 0 and self.updates == 0:
+            with torch.random.fork_rng(devices=[]):
+                self.imitation = sb3_warm_start(self.model, self.env_id, self.env_kwargs, self.options, self.seed)
+            monitor.losses(0, {f"imitation_{key}": value for key, value in self.imitation.items()})
         self.model.set_logger(Logger(folder=None, output_formats=[_LossWriter(monitor)]))
         callback = _RunCallback(self, monitor, checkpoint, checkpoint_every)
         self.model.learn(remaining, callback=callback, reset_num_timesteps=self.steps == 0)

@@ -304,8 +304,8 @@ def _add_option_flags(parser: argparse.ArgumentParser) -> None:
     not given is absent from the namespace (the dataclass default, the env's preset or a resumed
     run's value applies)."""
     groups = (
-        (A3COptions, "A3C options (mtl-a3c, a3c; --gamma also sets the SB3 agents' discount)", {"single_head"}),
-        (SB3Options, "SB3 options (ppo, a2c, dqn)", {"gamma"}),
+        (A3COptions, "A3C options (mtl-a3c, a3c; --gamma and --imitation-* also set the SB3 agents')", {"single_head"}),
+        (SB3Options, "SB3 options (ppo, a2c, dqn)", {f.name for f in dataclasses.fields(A3COptions)}),
     )
     for cls, title, skip in groups:
         docs, group = field_docs(cls), parser.add_argument_group(title)

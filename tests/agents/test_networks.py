@@ -33,6 +33,17 @@ def test_actor_critic__narrow_branches_never_choose_padding():
     assert actions[:, 0].max() <= 1 and actions[:, 1].max() <= 3
 
 
+def test_actor_critic__narrow_branches_never_choose_padding_after_share_memory():
+    # the A3C trainer moves its network to shared memory: the padding mask must survive the move
+    net = ActorCritic(3, [2, 5], hidden=(8,))
+    net.share_memory()
+    for _ in range(20):  # allocations after the move reuse the storage the mask held before it
+        torch.randn(64, 64).share_memory_()
+    actions = net.act(torch.randn(200, 3), deterministic=True)
+    assert actions[:, 0].max() <= 1 and actions[:, 1].max() <= 4
+    assert np.array_equal(net._pad, net.branches.pad.numpy())
+
+
 def test_actor_critic__sampling_follows_the_softmax():
     torch.manual_seed(0)
     net = ActorCritic(2, [3, 3], hidden=(4,))
