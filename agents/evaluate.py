@@ -185,9 +185,11 @@ def compare(
     baseline_names=(),
     label: str = "agent",
     progress: bool = False,
+    references: bool = True,
 ) -> dict[str, list[Episode]]:
     """Episodes of ``policy`` and of each named baseline on the same seeded instances (a progress
-    bar over all of them when ``progress``), then the env's references (``reference_rows``)."""
+    bar over all of them when ``progress``), then the env's references (``reference_rows``) when
+    ``references``."""
     players = [label, *baseline_names]
     with tqdm(total=episodes * len(players), unit="episode", disable=not progress, desc="evaluation") as bar:
         rows = {}
@@ -196,7 +198,7 @@ def compare(
             bar.set_postfix_str(name)
             player = policy if name == label else baselines.make_policy(name, env)
             rows[name] = run_episodes(player, env, episodes, seed, bar)
-    return rows | reference_rows(env_id, env_kwargs, episodes, seed)
+    return rows | (reference_rows(env_id, env_kwargs, episodes, seed) if references else {})
 
 
 def print_comparison(rows: dict[str, list[Episode]]) -> None:

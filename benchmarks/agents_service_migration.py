@@ -83,7 +83,9 @@ def run(algos, seeds: int, steps: int, episodes: int, logdir: Path, imitation_st
                 progress=False,
             )
             baseline_names = BASELINES if not walls else ()
-            rows = compare(result.policy, ENV_ID, ENV_KWARGS, episodes, EVAL_SEED, baseline_names, label=algo)
+            rows = compare(
+                result.policy, ENV_ID, ENV_KWARGS, episodes, EVAL_SEED, baseline_names, label=algo, references=False
+            )  # exact-round plays as a baseline
             for name, played in rows.items():
                 walls.setdefault(name, []).append(-summarize(played)["return"] / REWARD_SCALE)
             train_s.setdefault(algo, []).append(result.wall_s)
