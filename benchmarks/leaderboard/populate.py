@@ -34,12 +34,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks import agents_service_migration
 from benchmarks.leaderboard.render import OUT_DIR
 from benchmarks.leaderboard.results import RESULTS_DIR, ResultError, read_result, result_files, write_result
 from benchmarks.leaderboard.scenarios import SETS, references, scenario_set
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository root: specs name checkpoints relative to it
 AGENT_DIR = ROOT / "benchmarks" / "leaderboard" / "agents"
+SM_OPTIONS = {algo: agents_service_migration.options(algo, 16_000) for algo in ("ppo", "mtl-a3c")}
+SM_KWARGS = {"reward_scale": agents_service_migration.REWARD_SCALE}
 RLLIB = "rllib-ppo"  # needs Ray RLlib (the [ray] extra): trained and recorded only where it is installed
 
 
@@ -91,8 +94,9 @@ AGENTS = (
     Agent("EdgePartition-v0", "mtl-a3c", {"default": 200_000, "unseen": 200_000}, {"workers": 1}),
     Agent("EdgePartition-v0", "ppo", {"default": 50_000, "unseen": 50_000}, {"envs": 8}),
     Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 100_000}, {"workers": 1}),
-    Agent("ServiceMigration-v0", "ppo", {"bound": 30_000}, {"envs": 4}),
-    Agent("ServiceMigration-v0", "mtl-a3c", {"bound": 30_000}, {"workers": 1}),
+    # ServiceMigration: the settings of benchmarks/agents_service_migration.py (exact-round warm start, rewards / 100)
+    Agent("ServiceMigration-v0", "ppo", {"bound": 4096}, SM_OPTIONS["ppo"], env_kwargs=SM_KWARGS),
+    Agent("ServiceMigration-v0", "mtl-a3c", {"bound": 4096}, SM_OPTIONS["mtl-a3c"], env_kwargs=SM_KWARGS),
     Agent("ServiceMigration-v0", RLLIB, {"bound": 30_000}),  # trained and recorded where the [ray] extra is installed
     Agent("EdgeUpload-v0", "maskable-ppo", {"default": 20_000, "nin": 20_000}),
     Agent("EdgeUpload-v0", RLLIB, {"default": 20_000, "nin": 20_000}),
