@@ -37,14 +37,11 @@ ENV_KWARGS = {"backend": "bound", "reward_scale": REWARD_SCALE}
 ALGOS = ("mtl-a3c", "ppo")
 WARM_START = {"imitation_teacher": "exact-round", "imitation_rounds": 4, "imitation_epochs": 60, "imitation_lr": 3e-3}
 """The imitation warm start of both agents (agents.imitation; plus ``imitation_steps``): exact-round's labels over
-4 DAgger rounds. Without it (``--imitation-steps 0``; this benchmark's run before it, 30k rounds, 2 seeds) PPO
-ended 48% and mtl-a3c 72% above SM3FL."""
+4 DAgger rounds (``--imitation-steps 0`` runs the agents without it)."""
 OPTIONS = {
-    # after the warm start the actor moves slowly (rate 3e-5, RMSProp epsilon 1e-5, entropy 0.001). Measured on
-    # seed 0 (8000 labels, 10k A3C rounds, 3 held-out episodes; SM3FL 4360 s): 4582 s, and 4601 s at rate 1e-3
-    # with the seed's epsilon 0.1; the warm start alone gave 4586 s. Chained branches (each modality's branch sees
-    # the edge the previous one chose, so two modalities need not meet on one edge; prior 0: no bonus for following)
-    # brought the warm start alone to 4478 s (prior -5: 4519 s)
+    # after the warm start the actor moves slowly (rate 3e-5, RMSProp epsilon 1e-5, entropy 0.001), refining the
+    # clone rather than undoing it; chained branches: each modality's branch sees the edge the previous one chose,
+    # so two modalities need not meet on one edge (prior 0: no bonus for following)
     "mtl-a3c": {
         "workers": 1,
         "chain_branches": True,
