@@ -111,6 +111,7 @@ class A3COptions:
             ("max_grad_norm", self.max_grad_norm > 0, "> 0"),
             ("reward_scale", self.reward_scale > 0, "> 0"),
             ("chain_prior", np.isfinite(self.chain_prior), "a finite number"),
+            ("branch_context", isinstance(self.branch_context, bool), "True or False"),
             ("imitation_steps", self.imitation_steps >= 0, ">= 0"),
             (
                 "imitation_teacher",

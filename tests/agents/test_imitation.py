@@ -36,10 +36,12 @@ def test_demonstrations__label_every_state_with_the_teachers_choice():
     assert (returns[:10] < 0).all()
 
 
-def test_warm_start__the_network_repeats_the_teacher_on_the_toy_instance():
+@pytest.mark.parametrize("branch_context", [False, True])
+def test_warm_start__the_network_repeats_the_teacher_on_the_toy_instance(branch_context):
     options = A3COptions(
         workers=1,
         chain_branches=True,
+        branch_context=branch_context,
         imitation_teacher="exact-slot",
         imitation_steps=60,
         imitation_rounds=2,
@@ -59,3 +61,8 @@ def test_a3c_options__imitation_needs_a_teacher():
         A3COptions(imitation_steps=100)
     with pytest.raises(ValueError, match="imitation_rounds"):
         A3COptions(imitation_rounds=0)
+
+
+def test_a3c_options__branch_context_is_a_bool():
+    with pytest.raises(ValueError, match="branch_context must be True or False, got 'yes'"):
+        A3COptions(branch_context="yes")
