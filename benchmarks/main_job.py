@@ -13,7 +13,7 @@ Scenario: the default EdgePartition-v0 (VGG16, M = 6 blocks, N = 4 edge servers,
 queues, background load, mobility, fading, energy budget) with one change for speed:
 ``episode_slots=200`` instead of 600 (every row, training and evaluation, uses the same kwargs).
 
-    python -m benchmarks.main_job                                  # ~9 min on 2 cores
+    python -m benchmarks.main_job                                  # ~10 min on 2 cores
     python -m benchmarks.main_job --out benchmarks/results/main_job.md
     python -m benchmarks.main_job --steps 2000 --episodes 2 --imitation-steps 400   # smoke
 """
