@@ -131,8 +131,8 @@ class ActorCritic(nn.Module):
         return self.logits(obs, actions), self.value(obs)
 
     def logits(self, obs: torch.Tensor, actions: torch.Tensor | None = None) -> torch.Tensor:
-        """Branch logits (B, M, n_max), without the critic. A chained network needs the ``actions``
-        (B, M) taken: branch i's logits are those given a_{i-1}."""
+        """Branch logits (B, M, n_max), without the critic. A chained network (or one with branch context)
+        needs the ``actions`` (B, M) taken: branch i's logits are those given a_{i-1} (or a_0 .. a_{i-1})."""
         x = (obs - self.obs_shift) * self.obs_scale
         if (self.chain or self.context) and actions is None:
             raise ValueError(
