@@ -77,6 +77,9 @@ class A3COptions:
     can move between servers together (our extension; agents.networks)"""
     chain_prior: float = 10.0
     """initial logit bonus of a chained branch for repeating the previous branch's choice (learned from there on)"""
+    branch_context: bool = False
+    """each branch also reads all earlier branches' choices through learned vectors added to its features
+    (our extension; agents.networks), so a branch can see how much work the earlier blocks put where"""
     imitation_teacher: str = ""
     """baseline whose choices warm-start the network before A3C, e.g. exact-slot ('': none; agents.imitation)"""
     imitation_steps: int = 0
@@ -107,6 +110,7 @@ class A3COptions:
             ("max_grad_norm", self.max_grad_norm > 0, "> 0"),
             ("reward_scale", self.reward_scale > 0, "> 0"),
             ("chain_prior", np.isfinite(self.chain_prior), "a finite number"),
+            ("branch_context", isinstance(self.branch_context, bool), "True or False"),
             ("imitation_steps", self.imitation_steps >= 0, ">= 0"),
             (
                 "imitation_teacher",
@@ -159,7 +163,12 @@ def build_network(obs_dim: int, nvec, options: A3COptions) -> tuple[ActorCritic,
         codec = JointActionCodec(nvec)
         return ActorCritic(obs_dim, [codec.size], options.hidden), codec
     return ActorCritic(
-        obs_dim, [int(n) for n in nvec], options.hidden, options.chain_branches, options.chain_prior
+        obs_dim,
+        [int(n) for n in nvec],
+        options.hidden,
+        options.chain_branches,
+        options.chain_prior,
+        options.branch_context,
     ), None
 
 

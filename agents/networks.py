@@ -16,6 +16,13 @@ following, learned from there on) makes that the starting point. The contention-
 EdgePartition-v0, where the chain DP is exact (tested), measures the difference: plain against
 chained branches, with the same options otherwise (benchmarks/contention_free_edge_partition.py,
 results in benchmarks/results/contention_free_edge_partition.md).
+
+Branch context (``context=True``, our extension): branch i reads its own features, tanh(p + sum_{j<i}
+E[j, a_j]), where p is the actor trunk's last pre-activation and E[j, a] a learned vector for block j
+at location a (zero at the start, so the network starts as the plain one). A chain offset sees only
+the previous choice, so it cannot count how much work the earlier blocks already put on a server; with
+the context every branch's choice depends on the state and on all earlier choices together (a
+placement that splits the blocks over servers to spread the slot's load, as exact-slot's do).
 """
 
 from __future__ import annotations
@@ -39,9 +46,13 @@ class Trunk(nn.Module):
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for layer in self.layers:
+        return torch.tanh(self.pre_activation(x))
+
+    def pre_activation(self, x: torch.Tensor) -> torch.Tensor:
+        """The last layer's input to its tanh."""
+        for layer in self.layers[:-1]:
             x = torch.tanh(F.linear(x, layer.weight, layer.bias))
-        return x
+        return F.linear(x, self.layers[-1].weight, self.layers[-1].bias)
 
 
 class Branches(nn.Module):
@@ -63,9 +74,13 @@ class Branches(nn.Module):
         self._padded = bool(pad.any())
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Logits (B, M, n_max); entries past a branch's size are padding with zero probability."""
+        """Logits (B, M, n_max) of features (B, hidden), or of per-branch features (B, M, hidden); entries
+        past a branch's size are padding with zero probability."""
         m, n, h = self.weight.shape
-        logits = (features @ self.weight.reshape(m * n, h).T).reshape(-1, m, n) + self.bias
+        if features.dim() == 3:
+            logits = torch.einsum("bmh,mnh->bmn", features, self.weight) + self.bias
+        else:
+            logits = (features @ self.weight.reshape(m * n, h).T).reshape(-1, m, n) + self.bias
         return logits.masked_fill(self.pad, _PAD_LOGIT) if self._padded else logits
 
 
@@ -74,7 +89,8 @@ class ActorCritic(nn.Module):
 
     With ``chain``, ``chain_offset[i - 1, j]`` (n_max logits) is added to branch i's logits when
     branch i-1 chose j; it starts at ``chain_prior`` on the entry j (repeat the previous choice) and
-    0 elsewhere. The logits of a batch then depend on its actions."""
+    0 elsewhere. With ``context``, ``context_embedding[j, a]`` (hidden) is added to the pre-activation of
+    every later branch's features when branch j chose a. The logits of a batch then depend on its actions."""
 
     def __init__(
         self,
@@ -83,6 +99,7 @@ class ActorCritic(nn.Module):
         hidden: tuple[int, ...] = (128, 128),
         chain: bool = False,
         chain_prior: float = 0.0,
+        context: bool = False,
     ):
         super().__init__()
         if not hidden:
@@ -99,6 +116,9 @@ class ActorCritic(nn.Module):
             len(self.branch_sizes) - 1, 1, 1
         )  # a bonus for repeating a_{i-1}
         self.chain_offset = nn.Parameter(follow) if self.chain else None
+        self.context = bool(context) and len(self.branch_sizes) > 1
+        embedding = torch.zeros(len(self.branch_sizes) - 1, width, self.hidden[-1])
+        self.context_embedding = nn.Parameter(embedding) if self.context else None
         self.value_head = nn.Linear(self.hidden[-1], 1)
         # observation normalisation x' = (x - shift) * scale, identity unless set_observation_stats is called
         self.register_buffer("obs_shift", torch.zeros(self.obs_dim))
@@ -112,15 +132,21 @@ class ActorCritic(nn.Module):
         return self.logits(obs, actions), self.value(obs)
 
     def logits(self, obs: torch.Tensor, actions: torch.Tensor | None = None) -> torch.Tensor:
-        """Branch logits (B, M, n_max), without the critic. A chained network needs the ``actions``
-        (B, M) taken: branch i's logits are those given a_{i-1}."""
-        logits = self.branches(self.actor_trunk((obs - self.obs_shift) * self.obs_scale))
+        """Branch logits (B, M, n_max), without the critic. A chained network (or one with branch context)
+        needs the ``actions`` (B, M) taken: branch i's logits are those given a_{i-1} (or a_0 .. a_{i-1})."""
+        x = (obs - self.obs_shift) * self.obs_scale
+        if (self.chain or self.context) and actions is None:
+            raise ValueError(
+                "actions: a chained network's logits depend on the previous branches' choices; pass the (B, M) actions"
+            )
+        if self.context:
+            pre = self.actor_trunk.pre_activation(x)
+            seen = self.context_embedding[torch.arange(len(self.branch_sizes) - 1), actions[:, :-1]].cumsum(1)
+            logits = self.branches(torch.tanh(pre[:, None] + torch.cat([torch.zeros_like(seen[:, :1]), seen], 1)))
+        else:
+            logits = self.branches(self.actor_trunk(x))
         if not self.chain:
             return logits
-        if actions is None:
-            raise ValueError(
-                "actions: a chained network's logits depend on the previous branch's choice; pass the (B, M) actions"
-            )
         offset = self.chain_offset[torch.arange(len(self.branch_sizes) - 1), actions[:, :-1]]  # (B, M-1, n_max)
         chained = torch.cat([logits[:, :1], logits[:, 1:] + offset], dim=1)
         return chained.masked_fill(self.branches.pad, _PAD_LOGIT) if self.branches._padded else chained
@@ -147,17 +173,25 @@ class ActorCritic(nn.Module):
         """
         trunk, weight, bias = self._actor_views()
         x = (np.asarray(obs, dtype=np.float32) - self.obs_shift.numpy()) * self.obs_scale.numpy()
-        for w, b in trunk:
+        for w, b in trunk[:-1]:
             x = np.tanh(x @ w.T + b)
+        pre = x @ trunk[-1][0].T + trunk[-1][1]
         m, n = bias.shape
-        logits = (x @ weight.T).reshape(-1, m, n) + bias
-        u = None if deterministic else rng.random(logits.shape[:2] + (1,))
-        if not self.chain:
+        u = None if deterministic else rng.random((len(pre), m, 1))
+        if not (self.chain or self.context):
+            logits = (np.tanh(pre) @ weight.T).reshape(-1, m, n) + bias
             return self._choose(logits, u, self._pad, self._last_choice)
-        offset = self.chain_offset.detach().numpy()
-        actions = np.empty(logits.shape[:2], dtype=np.int64)
-        for i in range(m):  # branch by branch: each needs the previous one's choice
-            branch = logits[:, i] if i == 0 else logits[:, i] + offset[i - 1, actions[:, i - 1]]
+        offset = self.chain_offset.detach().numpy() if self.chain else None
+        context = self.context_embedding.detach().numpy() if self.context else None
+        branch_weight = weight.reshape(m, n, -1)
+        features, actions = np.tanh(pre), np.empty((len(pre), m), dtype=np.int64)
+        for i in range(m):  # branch by branch: each needs the previous ones' choices
+            if self.context and i > 0:
+                pre = pre + context[i - 1, actions[:, i - 1]]
+                features = np.tanh(pre)
+            branch = features @ branch_weight[i].T + bias[i]
+            if self.chain and i > 0:
+                branch = branch + offset[i - 1, actions[:, i - 1]]
             actions[:, i] = self._choose(branch, None if u is None else u[:, i], self._pad[i], self._last_choice[i])
         return actions
 
@@ -194,6 +228,7 @@ class ActorCritic(nn.Module):
             *self.actor_trunk.parameters(),
             *self.branches.parameters(),
             *([self.chain_offset] if self.chain else []),
+            *([self.context_embedding] if self.context else []),
         ]
         critic = [*self.critic_trunk.parameters(), *self.value_head.parameters()]
         return actor, critic

@@ -13,7 +13,7 @@ Scenario: the default EdgePartition-v0 (VGG16, M = 6 blocks, N = 4 edge servers,
 queues, background load, mobility, fading, energy budget) with one change for speed:
 ``episode_slots=200`` instead of 600 (every row, training and evaluation, uses the same kwargs).
 
-    python -m benchmarks.main_job                                  # ~4-5 min on 2 cores
+    python -m benchmarks.main_job                                  # ~8 min on 2 cores
     python -m benchmarks.main_job --out benchmarks/results/main_job.md
     python -m benchmarks.main_job --steps 2000 --episodes 2 --imitation-steps 400   # smoke
 """
@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--imitation-steps",
         type=int,
-        default=12_000,
-        help="slots of exact-slot demonstrations warm-starting mtl-a3c (default 12000; 0: none)",
+        default=32_000,
+        help="slots of exact-slot demonstrations warm-starting mtl-a3c (default 32000; 0: none)",
     )
     parser.add_argument("--episodes", type=int, default=5, help="evaluation episodes per policy (default 5)")
     parser.add_argument("--workers", type=int, default=2, help="A3C worker processes (default 2)")

@@ -296,8 +296,8 @@ def parse_args(argv):
     parser.add_argument(
         "--imitation-steps",
         type=int,
-        default=12_000,
-        help="exact-slot-labelled slots warm-starting mtl-a3c (default 12000; 0: none)",
+        default=32_000,
+        help="exact-slot-labelled slots warm-starting mtl-a3c (default 32000; 0: none)",
     )
     parser.add_argument(
         "--episode-slots", type=int, default=200, help="slots per episode (default 200; the env's default is 600)"

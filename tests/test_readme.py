@@ -32,7 +32,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 CI_LINE = re.compile(r"python3 -m venv|pip install|source \.venv/bin/activate|-m pytest|bin/ruff ")
-BENCHMARK_FLAGS = {"main_job": "--steps 256 --episodes 1"}
+BENCHMARK_FLAGS = {"main_job": "--steps 256 --episodes 1 --imitation-steps 400"}
 EVENTS_CHECK = (
     "from pathlib import Path; import sys; "
     "from tensorboard.backend.event_processing.event_accumulator import EventAccumulator as A; "
@@ -91,7 +91,7 @@ def test_readme__substitutions_shrink_the_documented_training_line():
     )
     assert shell_for_test("python3 -m venv .venv\n.venv/bin/pip install -q -e .\nsource .venv/bin/activate") == ""
     main_job = "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/python -m benchmarks.main_job"
-    assert shell_for_test(main_job) == '"$PY" -m benchmarks.main_job --steps 256 --episodes 1'
+    assert shell_for_test(main_job) == '"$PY" -m benchmarks.main_job --steps 256 --episodes 1 --imitation-steps 400'
 
 
 @pytest.mark.parametrize(

@@ -38,10 +38,12 @@ def test_demonstrations__label_every_state_with_the_teachers_choice():
     assert (returns[:10] < 0).all()
 
 
-def test_warm_start__the_network_repeats_the_teacher_on_the_toy_instance():
+@pytest.mark.parametrize("branch_context", [False, True])
+def test_warm_start__the_network_repeats_the_teacher_on_the_toy_instance(branch_context):
     options = A3COptions(
         workers=1,
         chain_branches=True,
+        branch_context=branch_context,
         imitation_teacher="exact-slot",
         imitation_steps=60,
         imitation_rounds=2,
@@ -130,3 +132,8 @@ def test_imitation__a_teacher_that_is_not_a_baseline_of_the_env_is_named():
         SB3Trainer("ppo", "EdgeUpload-v0", {}, 0, 64, SB3Options(imitation_teacher="ionn", imitation_steps=10))
     with pytest.raises(ValueError, match="for ppo and a2c, not dqn"):
         SB3Trainer("dqn", SM, SM_KWARGS, 0, 64, SB3Options(imitation_teacher="sm3fl", imitation_steps=10))
+
+
+def test_a3c_options__branch_context_is_a_bool():
+    with pytest.raises(ValueError, match="branch_context must be True or False, got 'yes'"):
+        A3COptions(branch_context="yes")

@@ -170,3 +170,64 @@ def test_chained_branches__deterministic_action_decodes_branch_by_branch():
     greedy = net.act(obs, deterministic=True)
     for i in range(3):  # each branch's argmax given the choices before it
         np.testing.assert_array_equal(greedy[:, i], net.logits(obs, torch.from_numpy(greedy))[:, i].argmax(-1).numpy())
+
+
+def _context(chain: bool = False) -> ActorCritic:
+    torch.manual_seed(3)
+    net = ActorCritic(2, [3, 2, 3, 3], hidden=(8, 6), chain=chain, chain_prior=1.0, context=True)
+    with torch.no_grad():
+        net.context_embedding.normal_()
+    return net
+
+
+def test_branch_context__starts_as_the_plain_network_and_adds_every_earlier_choice():
+    torch.manual_seed(0)
+    plain = ActorCritic(2, [3, 2, 3, 3], hidden=(8, 6))
+    torch.manual_seed(0)
+    fresh = ActorCritic(2, [3, 2, 3, 3], hidden=(8, 6), context=True)
+    obs, actions = torch.randn(4, 2), torch.tensor([[0, 1, 2, 0], [2, 0, 0, 1], [1, 1, 1, 1], [0, 0, 2, 2]])
+    torch.testing.assert_close(fresh.logits(obs, actions), plain.logits(obs))  # zero embeddings at the start
+    net = _context()
+    pre = net.actor_trunk.pre_activation(obs)
+    e = net.context_embedding
+    for i in range(4):  # branch i's features: tanh(pre + sum over j < i of E[j, a_j]), by hand
+        seen = sum((e[j, actions[:, j]] for j in range(i)), torch.zeros_like(pre))
+        expected = net.branches(torch.tanh(pre + seen))[:, i]
+        torch.testing.assert_close(net.logits(obs, actions)[:, i], expected)
+    assert any(p is net.context_embedding for p in net.parameter_groups()[0])
+    with pytest.raises(ValueError, match="actions"):
+        net.logits(obs)
+
+
+@pytest.mark.parametrize("chain", [False, True])
+def test_branch_context__numpy_actor_decodes_the_torch_logits_branch_by_branch(chain):
+    net = _context(chain)
+    obs = torch.randn(50, 2)
+    greedy = net.act(obs, deterministic=True)
+    np.testing.assert_array_equal(greedy, net.logits(obs, torch.from_numpy(greedy)).argmax(-1).numpy())
+    sampled = net.act(obs.repeat(400, 1)[:20_000], np.random.default_rng(0))
+    first = torch.log_softmax(net.logits(obs[:1], torch.zeros(1, 4, dtype=torch.long)), -1)[0, 0].exp()
+    np.testing.assert_allclose(np.bincount(sampled[::50, 0], minlength=3) / 400, first.detach().numpy(), atol=0.08)
+
+
+def _fit_probability(context: bool) -> float:
+    """Probability a network gives, after cross-entropy fitting, to the two placements a teacher picks at
+    random: [0, 0, 1, 1] and [0, 1, 1, 0] (branch 3's choice depends on branch 1's, two branches back)."""
+    torch.manual_seed(0)
+    net = ActorCritic(1, [2, 2, 2, 2], hidden=(8,), chain=True, chain_prior=0.0, context=context)
+    labels = torch.tensor([[0, 0, 1, 1], [0, 1, 1, 0]]).repeat(64, 1)
+    obs = torch.zeros(len(labels), 1)
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.05)
+    for _ in range(300):
+        loss = -torch.log_softmax(net.logits(obs, labels), -1).gather(2, labels[..., None]).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    log_probs = torch.log_softmax(net.logits(obs[:2], labels[:2]), -1).gather(2, labels[:2, :, None])
+    return float(log_probs.detach().sum((1, 2)).exp().sum())
+
+
+def test_branch_context__learns_a_choice_that_depends_on_two_branches_back():
+    # a chained network sees only the previous choice (1 in both at branch 3): at most 1/2 * 1/2 + 1/2 * 1/2
+    assert _fit_probability(context=False) < 0.55
+    assert _fit_probability(context=True) > 0.95
