@@ -34,13 +34,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks import agents_service_migration
+from benchmarks import agents_service_migration, edge_partition_eval
 from benchmarks.leaderboard.render import OUT_DIR
 from benchmarks.leaderboard.results import RESULTS_DIR, ResultError, read_result, result_files, write_result
 from benchmarks.leaderboard.scenarios import SETS, references, scenario_set
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository root: specs name checkpoints relative to it
 AGENT_DIR = ROOT / "benchmarks" / "leaderboard" / "agents"
+EP_OPTIONS = {"workers": 1, **edge_partition_eval.MTL_OPTIONS, "imitation_steps": 32_000}
 SM_OPTIONS = {algo: agents_service_migration.options(algo, 16_000) for algo in ("ppo", "mtl-a3c")}
 SM_KWARGS = {"reward_scale": agents_service_migration.REWARD_SCALE}
 RLLIB = "rllib-ppo"  # needs Ray RLlib (the [ray] extra): trained and recorded only where it is installed
@@ -87,11 +88,14 @@ def _flag(name: str, value) -> str:
     flag = name.replace("_", "-")
     if isinstance(value, bool):
         return f"--{flag}" if value else f"--no-{flag}"
+    if isinstance(value, (tuple, list)):  # e.g. --hidden 256 256
+        return f"--{flag} " + " ".join(str(v) for v in value)
     return f"--{flag} {value}"
 
 
 AGENTS = (
-    Agent("EdgePartition-v0", "mtl-a3c", {"default": 200_000, "unseen": 200_000}, {"workers": 1}),
+    # the main job's settings (benchmarks.edge_partition_eval.MTL_OPTIONS: exact-slot warm start, branch context)
+    Agent("EdgePartition-v0", "mtl-a3c", {"default": 100_000, "unseen": 100_000}, EP_OPTIONS),
     Agent("EdgePartition-v0", "ppo", {"default": 50_000, "unseen": 50_000}, {"envs": 8}),
     Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 100_000}, {"workers": 1}),
     # ServiceMigration: the settings of benchmarks/agents_service_migration.py (exact-round warm start, rewards / 100)
