@@ -97,6 +97,7 @@ AGENTS = (
     # the main job's settings (benchmarks.edge_partition_eval.MTL_OPTIONS: exact-slot warm start, branch context)
     Agent("EdgePartition-v0", "mtl-a3c", {"default": 100_000, "unseen": 100_000}, EP_OPTIONS),
     Agent("EdgePartition-v0", "ppo", {"default": 50_000, "unseen": 50_000}, {"envs": 8}),
+    Agent("EdgePartition-v0", RLLIB, {"default": 50_000, "unseen": 50_000}),
     Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 100_000}, {"workers": 1}),
     # ServiceMigration: the settings of benchmarks/agents_service_migration.py (exact-round warm start, rewards / 100)
     Agent("ServiceMigration-v0", "ppo", {"bound": 4096}, SM_OPTIONS["ppo"], env_kwargs=SM_KWARGS),
