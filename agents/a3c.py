@@ -26,7 +26,7 @@ import torch.multiprocessing as mp
 
 from agents.checkpoint import run_fields
 from agents.envs import make_streams
-from agents.imitation import check_teacher, warm_start
+from agents.imitation import ImitationOptions, check_teacher, warm_start
 from agents.lifeline import exit_with_parent
 from agents.losses import a3c_loss, k_step_returns
 from agents.networks import ActorCritic
@@ -35,7 +35,7 @@ from agents.spaces import JointActionCodec
 
 
 @dataclass(frozen=True)
-class A3COptions:
+class A3COptions(ImitationOptions):
     """Options of the A3C agents; defaults from the TMC 2024 paper, Section 5.1 where it gives them."""
 
     lr_actor: float = 0.01
@@ -80,18 +80,6 @@ class A3COptions:
     branch_context: bool = False
     """each branch also reads all earlier branches' choices through learned vectors added to its features
     (our extension; agents.networks), so a branch can see how much work the earlier blocks put where"""
-    imitation_teacher: str = ""
-    """baseline whose choices warm-start the network before A3C, e.g. exact-slot ('': none; agents.imitation)"""
-    imitation_steps: int = 0
-    """env steps (slots) of teacher-labelled rollouts for the warm start, split over the rounds (0: no warm start)"""
-    imitation_rounds: int = 3
-    """rounds of the warm start: the first follows the teacher, the others the network (DAgger)"""
-    imitation_envs: int = 8
-    """env copies the warm start's rollouts run on"""
-    imitation_epochs: int = 30
-    """passes over the labelled states after each round"""
-    imitation_lr: float = 1e-3
-    """Adam learning rate of the warm start"""
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -111,20 +99,11 @@ class A3COptions:
             ("reward_scale", self.reward_scale > 0, "> 0"),
             ("chain_prior", np.isfinite(self.chain_prior), "a finite number"),
             ("branch_context", isinstance(self.branch_context, bool), "True or False"),
-            ("imitation_steps", self.imitation_steps >= 0, ">= 0"),
-            (
-                "imitation_teacher",
-                isinstance(self.imitation_teacher, str) and bool(self.imitation_teacher or not self.imitation_steps),
-                "a baseline name when imitation_steps > 0",
-            ),
-            ("imitation_rounds", self.imitation_rounds >= 1, ">= 1"),
-            ("imitation_envs", self.imitation_envs >= 1, ">= 1"),
-            ("imitation_epochs", self.imitation_epochs >= 1, ">= 1"),
-            ("imitation_lr", self.imitation_lr > 0, "> 0"),
         ]
         for name, ok, allowed in checks:
             if not ok:
                 raise ValueError(f"A3COptions.{name} must be {allowed}, got {getattr(self, name)!r}")
+        self.check_imitation()
 
 
 # Per-env overrides of the A3COptions defaults, applied by ``options_for`` (and so by ``edge-envs

@@ -14,6 +14,8 @@ those of the TMC 2024 paper; only the starting point changes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -21,6 +23,38 @@ import torch.nn.functional as F
 import baselines
 from agents.envs import make_env
 from agents.losses import imitation_loss
+from edge_envs.config import check_range
+
+
+@dataclass(frozen=True)
+class ImitationOptions:
+    """The warm start's options (``--imitation-*``), shared by A3COptions and SB3Options."""
+
+    imitation_teacher: str = ""
+    """baseline whose choices warm-start the network before learning, e.g. exact-slot ('': none; agents.imitation)"""
+    imitation_steps: int = 0
+    """env steps of teacher-labelled rollouts for the warm start, split over the rounds (0: no warm start)"""
+    imitation_rounds: int = 3
+    """rounds of the warm start: the first follows the teacher, the others the network (DAgger)"""
+    imitation_envs: int = 8
+    """env copies the warm start's rollouts run on"""
+    imitation_epochs: int = 30
+    """passes over the labelled states after each round"""
+    imitation_lr: float = 1e-3
+    """Adam learning rate of the warm start"""
+
+    def check_imitation(self) -> None:
+        """Raise a ValueError naming the first imitation option out of its range."""
+        cls = type(self).__name__
+        for name, low, high in (("steps", 0, 10**9), ("rounds", 1, 10**6), ("envs", 1, 1024), ("epochs", 1, 10**6)):
+            value = getattr(self, f"imitation_{name}")
+            check_range(f"{cls}.imitation_{name} (--imitation-{name})", value, low, high, integer=True)
+        check_range(f"{cls}.imitation_lr (--imitation-lr)", self.imitation_lr, 1e-12, 10.0)
+        if not isinstance(self.imitation_teacher, str) or (self.imitation_steps and not self.imitation_teacher):
+            raise ValueError(
+                f"{cls}.imitation_teacher (--imitation-teacher) must name a baseline when imitation_steps > 0, "
+                f"got {self.imitation_teacher!r}"
+            )
 
 
 def check_teacher(env_id: str, teacher: str) -> None:

@@ -31,7 +31,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 
 from agents.checkpoint import CheckpointError, run_fields
 from agents.envs import EpisodeTally, env_spaces, make_env, pettingzoo_module
-from agents.imitation import check_teacher, sb3_warm_start
+from agents.imitation import ImitationOptions, check_teacher, sb3_warm_start
 from agents.spaces import FlattenMultiDiscrete, JointActionCodec
 from edge_envs.config import check_range
 
@@ -48,38 +48,18 @@ _LOSS_KEYS = {
 
 
 @dataclass(frozen=True)
-class SB3Options:
+class SB3Options(ImitationOptions):
     """Options of the SB3 agents (ppo, a2c, dqn) that ``edge-envs train`` sets; the rest are SB3's defaults."""
 
     gamma: float = 0.95
     """discount factor, in [0, 1] (Section 5.1 of the fine-grained partitioning paper: 0.95, as for the A3C agents)"""
     envs: int = 1
     """env copies stepped in lockstep, in [1, 1024] (SB3's DummyVecEnv; PPO splits its 2048-step rollout over them)"""
-    imitation_teacher: str = ""
-    """baseline whose choices warm-start PPO or A2C by behaviour cloning before learning ('': none; agents.imitation)"""
-    imitation_steps: int = 0
-    """env steps of teacher-labelled rollouts for the warm start, split over the rounds (0: no warm start)"""
-    imitation_rounds: int = 3
-    """rounds of the warm start: the first follows the teacher, the others the policy (DAgger)"""
-    imitation_envs: int = 8
-    """env copies the warm start's rollouts run on"""
-    imitation_epochs: int = 30
-    """passes over the labelled states after each round"""
-    imitation_lr: float = 1e-3
-    """Adam learning rate of the warm start"""
 
     def __post_init__(self):
         check_range("SB3Options.gamma (--gamma)", self.gamma, 0.0, 1.0)
         check_range("SB3Options.envs (--envs)", self.envs, 1, 1024, integer=True)
-        check_range("SB3Options.imitation_steps (--imitation-steps)", self.imitation_steps, 0, 10**9, integer=True)
-        check_range("SB3Options.imitation_rounds (--imitation-rounds)", self.imitation_rounds, 1, 10**6, integer=True)
-        check_range("SB3Options.imitation_envs (--imitation-envs)", self.imitation_envs, 1, 1024, integer=True)
-        check_range("SB3Options.imitation_epochs (--imitation-epochs)", self.imitation_epochs, 1, 10**6, integer=True)
-        check_range("SB3Options.imitation_lr (--imitation-lr)", self.imitation_lr, 1e-12, 10.0)
-        if self.imitation_steps and not self.imitation_teacher:
-            raise ValueError(
-                "SB3Options.imitation_teacher (--imitation-teacher) must name a baseline when imitation_steps > 0"
-            )
+        self.check_imitation()
 
 
 def hyperparameters(algo: str, total_steps: int, options: SB3Options) -> dict:

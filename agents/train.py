@@ -283,16 +283,18 @@ def _train_external(args: argparse.Namespace, env_kwargs: dict | None):
 
 
 def field_docs(cls) -> dict[str, str]:
-    """The one-line docstring under each field of a dataclass (cleanrl style), by field name."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    body, docs = tree.body[0].body, {}
-    for node, following in zip(body, body[1:]):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(following, ast.Expr)
-            and isinstance(following.value, ast.Constant)
-        ):
-            docs[node.target.id] = str(following.value.value)
+    """The one-line docstring under each field of a dataclass and of its dataclass bases (cleanrl
+    style), by field name."""
+    docs = {}
+    for klass in reversed([k for k in cls.__mro__ if dataclasses.is_dataclass(k)]):
+        body = ast.parse(textwrap.dedent(inspect.getsource(klass))).body[0].body
+        for node, following in zip(body, body[1:]):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+            ):
+                docs[node.target.id] = str(following.value.value)
     return docs
 
 
