@@ -9,11 +9,19 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from benchmarks.leaderboard import policies
-from benchmarks.leaderboard.results import RESULTS_DIR, ResultError, check_schema, read_result, result_files
+from benchmarks.leaderboard.results import (
+    RESULTS_DIR,
+    ResultError,
+    check_results_dir,
+    check_schema,
+    read_result,
+    result_files,
+)
 from benchmarks.leaderboard.scenarios import SETS
 
 OK, REFUSED = 0, 2
@@ -77,8 +85,9 @@ def _run(args) -> int:
             "files you trust, "
             "or submit a checkpoint of `edge-envs train` (checkpoint:PATH, loaded with weights_only=True)"
         )
-    if args.time_limit <= 0:
-        raise ValueError(f"--time-limit must be > 0 seconds, got {args.time_limit}")
+    if not math.isfinite(args.time_limit) or args.time_limit <= 0:
+        raise ValueError(f"--time-limit must be a finite number of seconds > 0, got {args.time_limit}")
+    check_results_dir(args.results)  # before playing: a run takes minutes
     kind = policies.kind_of(args.policy)
     target = args.results / file_name(args.env, args.name, kind)
     if target.exists() and not args.overwrite:
@@ -128,8 +137,12 @@ def _validate(args) -> int:
 def _render(args) -> int:
     from benchmarks.leaderboard.render import OUT_DIR, render
 
+    paths = result_files(args.results)
+    if not paths:  # a mistyped folder must not turn a real board into an empty one
+        what = "holds no result files (*.json)" if args.results.is_dir() else "is not a folder"
+        raise ValueError(f"--results {args.results} {what}: nothing rendered")
     results, refused = [], []
-    for path in result_files(args.results):
+    for path in paths:
         try:
             result = read_result(path)
             check_schema(result, SETS.get(result.get("env")) if isinstance(result, dict) else None)

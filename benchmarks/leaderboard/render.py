@@ -254,9 +254,13 @@ def page(results: list[dict]) -> str:
 
 
 def render(results: list[dict], out_dir: Path = OUT_DIR) -> tuple[Path, Path]:
-    """Write LEADERBOARD.md and leaderboard.html to ``out_dir`` (atomically) and return their paths."""
+    """Write LEADERBOARD.md and leaderboard.html to ``out_dir`` (atomically) and return their paths.
+
+    A board without entries is refused (ValueError): it would only replace a real one by nothing."""
     from benchmarks.files import write_atomically
 
+    if not any(result["kind"] != "reference" for result in results):
+        raise ValueError("the result files hold no entry to rank (references only, or none): nothing rendered")
     out_dir = Path(out_dir)
     md, page_path = out_dir / "LEADERBOARD.md", out_dir / "leaderboard.html"
     write_atomically(md, markdown(results))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
 import re
 import zlib
 from pathlib import Path
@@ -176,6 +177,17 @@ def write_result(result: dict, results_dir: Path = RESULTS_DIR, overwrite: bool 
         raise ValueError(f"{path} exists: choose another --name, or pass --overwrite to replace the entry")
     write_atomically(path, json.dumps(result, indent=1, sort_keys=True) + "\n")
     return path
+
+
+def check_results_dir(results_dir: Path) -> Path:
+    """``results_dir`` if a result file can be written in it (or it can be made); else a ValueError naming why."""
+    folder = Path(results_dir)
+    existing = next(path for path in (folder, *folder.absolute().parents) if path.exists())
+    if not existing.is_dir():
+        raise ValueError(f"results folder {folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"results folder {folder}: {existing} is not writable")
+    return folder
 
 
 def read_result(path: Path) -> dict:

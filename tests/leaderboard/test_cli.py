@@ -201,3 +201,56 @@ def test_validate__committed_results_all_replay(capsys):
     code = main(["validate"])
     out = capsys.readouterr().out
     assert code == 0, out
+
+
+def _one_error_line(argv, capsys) -> str:
+    """``edge-envs leaderboard ...``: exit 2 and one error line, no traceback; returns the line."""
+    from edge_envs_cli import main as edge_envs
+
+    code = edge_envs(["leaderboard", *map(str, argv)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err.strip()
+
+
+@pytest.fixture
+def no_play(monkeypatch):
+    """Fail the test if a policy gets played."""
+    from benchmarks.leaderboard import runner
+
+    def played(*args, **kwargs):
+        raise AssertionError("the policy was played")
+
+    monkeypatch.setattr(runner, "record", played)
+
+
+RUN_GREEDY = ["run", "--env", "EdgePartition-v0", "--policy", "baseline:greedy", "--name", "g", "--no-progress"]
+
+
+@pytest.mark.parametrize("limit", ["nan", "inf", "-inf", "0", "-1"])
+def test_run__time_limit_not_finite_and_positive_is_refused_before_playing(tmp_path, capsys, no_play, limit):
+    line = _one_error_line([*RUN_GREEDY, "--results", tmp_path, f"--time-limit={limit}"], capsys)
+    assert "--time-limit must be a finite number of seconds > 0" in line
+
+
+def test_run__results_path_that_is_a_file_is_refused_before_playing(tmp_path, capsys, no_play):
+    (tmp_path / "file").write_text("x")
+    for results in (tmp_path / "file", tmp_path / "file" / "below"):
+        line = _one_error_line([*RUN_GREEDY, "--results", results], capsys)
+        assert f"results folder {results}: {tmp_path / 'file'} is a file, not a folder" in line
+
+
+@pytest.mark.parametrize("folder", ["missing", "empty", "references-only"])
+def test_render__folder_without_entries_is_refused_and_the_board_kept(tmp_path, capsys, folder):
+    results, out = tmp_path / folder, tmp_path / "board"
+    out.mkdir()
+    (out / "LEADERBOARD.md").write_text("a real board")
+    if folder != "missing":
+        results.mkdir()
+    if folder == "references-only":
+        shutil.copy(RESULTS_DIR / "EdgePartition-v0__reference__lower-bound.json", results)
+    line = _one_error_line(["render", "--results", results, "--out", out], capsys)
+    assert {"missing": "is not a folder", "empty": "holds no result files", "references-only": "no entry"}[
+        folder
+    ] in line
+    assert (out / "LEADERBOARD.md").read_text() == "a real board" and not (out / "leaderboard.html").exists()
