@@ -17,6 +17,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+from gymnasium import spaces
 
 from benchmarks.files import write_atomically
 
@@ -84,11 +85,36 @@ def encode_actions(actions: list) -> str:
     return base64.b64encode(zlib.compress(text.encode(), 9)).decode("ascii")
 
 
-def decode_actions(blob: str) -> list:
-    """Inverse of :func:`encode_actions`."""
+def action_bytes(space: spaces.Space) -> int:
+    """The most bytes one action of ``space`` takes in :func:`encode_actions`' JSON, with room to spare
+    (48 a number: a float's repr takes at most 24, with its comma and the brackets of nested lists)."""
+    if isinstance(space, spaces.Dict):
+        return 16 + sum(8 + len(str(key)) + action_bytes(sub) for key, sub in space.spaces.items())
+    if isinstance(space, spaces.Tuple):
+        return 16 + sum(1 + action_bytes(sub) for sub in space.spaces)
+    if space.shape is None:
+        raise ValueError(f"no size bound for actions of {space}: the leaderboard takes Dict, Tuple and array spaces")
+    return 64 + 16 * len(space.shape) + 48 * math.prod(space.shape)
+
+
+def decode_actions(blob: str, max_bytes: int | None = None) -> list:
+    """Inverse of :func:`encode_actions`. With ``max_bytes`` (for files from elsewhere), actions whose JSON
+    exceeds it are refused after inflating at most ``max_bytes + 1`` bytes of it."""
+    inflater = zlib.decompressobj()
     try:
-        return [_decode(action) for action in json.loads(zlib.decompress(base64.b64decode(blob, validate=True)))]
-    except (ValueError, TypeError, zlib.error) as error:
+        text = inflater.decompress(base64.b64decode(blob, validate=True), 0 if max_bytes is None else max_bytes + 1)
+    except (ValueError, zlib.error) as error:
+        raise ResultError(f"the recorded actions do not decode: {error}") from None
+    if max_bytes is not None and len(text) > max_bytes:
+        raise ResultError(
+            f"the recorded actions inflate to over {max_bytes} bytes, more than an episode of the scenario set can "
+            "take (its most steps times the most bytes of an action)"
+        )
+    if not inflater.eof:
+        raise ResultError("the recorded actions do not decode: the compressed stream is cut short")
+    try:
+        return [_decode(action) for action in json.loads(text)]
+    except (ValueError, TypeError) as error:
         raise ResultError(f"the recorded actions do not decode: {error}") from None
 
 

@@ -26,14 +26,18 @@ and reference of the env, and the agents listed for it in ``populate.AGENTS``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import gymnasium as gym
+from gymnasium import spaces
 
 import edge_envs
+from benchmarks.leaderboard.results import action_bytes
 
 SUM, LAST = "sum", "last"  # how an info key becomes an episode metric: summed over steps, or its last value
 
@@ -66,6 +70,8 @@ class ScenarioSet:
     agents for SUM, averaged over agents for LAST)."""
     references: bool = True
     """Whether the baselines module's REFERENCES apply to this env."""
+    max_steps: Callable[[object], int] = field(kw_only=True)
+    """env -> the most steps an episode of it lasts; with the action space it bounds what ``validate`` inflates."""
 
     @property
     def multi_agent(self) -> bool:
@@ -113,6 +119,11 @@ _SM_METRICS = {
     "computation_cost": LAST,
 }
 
+
+def _slots(env) -> int:
+    return env.unwrapped.cfg.episode_slots
+
+
 SETS: dict[str, ScenarioSet] = {
     "EdgePartition-v0": ScenarioSet(
         "EdgePartition-v0",
@@ -133,6 +144,7 @@ SETS: dict[str, ScenarioSet] = {
             ),
         ),
         _EP_METRICS,
+        max_steps=_slots,
     ),
     "edge_partition_multi_v0": ScenarioSet(
         "edge_partition_multi_v0",
@@ -153,6 +165,7 @@ SETS: dict[str, ScenarioSet] = {
         ),
         _EP_METRICS,
         references=False,  # baselines.edge_partition's REFERENCES are for the single-device env
+        max_steps=_slots,
     ),
     "ServiceMigration-v0": ScenarioSet(
         "ServiceMigration-v0",
@@ -174,6 +187,7 @@ SETS: dict[str, ScenarioSet] = {
             # out of v1: CI replays every result file, and each entry would add tens of seconds.
         ),
         _SM_METRICS,
+        max_steps=lambda env: env.unwrapped.cfg.max_rounds,
     ),
     "EdgeUpload-v0": ScenarioSet(
         "EdgeUpload-v0",
@@ -185,6 +199,7 @@ SETS: dict[str, ScenarioSet] = {
             Instance("lossy", {"loss_probability": 0.3}, _seeds(30_000, 5), "AlexNet over a link that loses 30%"),
         ),
         {"time": LAST, "transmissions": SUM},
+        max_steps=lambda env: env.unwrapped.cfg.num_clients * env.unwrapped.num_layers,  # each uploads every layer
     ),
     "multiserver_fl_v0": ScenarioSet(
         "multiserver_fl_v0",
@@ -200,6 +215,7 @@ SETS: dict[str, ScenarioSet] = {
             ),
         ),
         {"test_acc": LAST, "f1": LAST, "latency_s": SUM},
+        max_steps=lambda env: env.unwrapped.cfg.num_rounds,
     ),
 }
 
@@ -216,6 +232,28 @@ def make_env(scenarios: ScenarioSet, instance: Instance):
     if scenarios.multi_agent:
         return importlib.import_module(f"edge_envs.{scenarios.env_id}").parallel_env(**instance.kwargs)
     return gym.make(scenarios.env_id, **instance.kwargs)
+
+
+def actions_limit(scenarios: ScenarioSet, env) -> int:
+    """The most bytes of JSON the recorded actions of one episode in ``env`` can take: its most steps
+    times the most bytes of one action (what ``validate`` inflates at most)."""
+    if scenarios.multi_agent:
+        space = spaces.Dict({agent: env.action_space(agent) for agent in env.possible_agents})
+    else:
+        space = env.action_space
+    return 2 + scenarios.max_steps(env) * action_bytes(space)
+
+
+@functools.cache
+def actions_limits(env_id: str) -> dict[str, int]:
+    """Instance name -> :func:`actions_limit` of its env (each env built once)."""
+    scenarios = scenario_set(env_id)
+    limits = {}
+    for instance in scenarios.instances:
+        env = make_env(scenarios, instance)
+        limits[instance.name] = actions_limit(scenarios, env)
+        env.close()
+    return limits
 
 
 def references(scenarios: ScenarioSet) -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from benchmarks.leaderboard.play import replay_episode
 from benchmarks.leaderboard.results import ResultError, check_schema, decode_actions, file_name, read_result
-from benchmarks.leaderboard.scenarios import make_env, references, scenario_set
+from benchmarks.leaderboard.scenarios import actions_limit, make_env, references, scenario_set
 
 RTOL = 1e-9  # relative (and absolute, near zero) tolerance on replayed returns and metrics
 
@@ -57,15 +57,20 @@ def check_result(result: dict, all_references: bool = False) -> None:
                 if not _close(episode["return"], value):
                     raise ResultError(f"{where}: recorded reference {episode['return']!r}, recomputed {value!r}")
             else:
-                _check_replay(episode, envs[instance.name], scenarios.metrics, where)
+                env = envs[instance.name]
+                _check_replay(episode, env, actions_limit(scenarios, env), scenarios.metrics, where)
     finally:
         for env in envs.values():
             env.close()
 
 
-def _check_replay(episode: dict, env, metric_spec: dict, where: str) -> None:
+def _check_replay(episode: dict, env, max_bytes: int, metric_spec: dict, where: str) -> None:
     try:
-        replayed = replay_episode(env, episode["seed"], decode_actions(episode["actions"]), metric_spec)
+        actions = decode_actions(episode["actions"], max_bytes)
+    except ResultError as error:
+        raise ResultError(f"{where}: {error}") from None
+    try:
+        replayed = replay_episode(env, episode["seed"], actions, metric_spec)
     except ValueError as error:  # InvalidAction, too few or too many actions
         raise ResultError(f"{where}: the recorded actions do not replay: {error}") from None
     if not _close(episode["return"], replayed["return"]):

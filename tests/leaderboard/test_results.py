@@ -1,9 +1,13 @@
 """Result files: exact action records, the schema, file names."""
 
+import base64
 import copy
+import tracemalloc
+import zlib
 
 import numpy as np
 import pytest
+from gymnasium import spaces
 
 from benchmarks.leaderboard import results
 from benchmarks.leaderboard.results import ResultError, check_schema, decode_actions, encode_actions
@@ -36,6 +40,57 @@ def test_actions__unrecordable_type_names_what_is_allowed():
 def test_actions__corrupt_blob_is_a_result_error():
     with pytest.raises(ResultError, match="do not decode"):
         decode_actions("not base64!")
+
+
+def _bomb(text_bytes: int) -> str:
+    """A blob of actions (a list of zeros) whose JSON inflates to ``text_bytes`` from a few kB."""
+    text = b"[" + b"0," * (text_bytes // 2 - 1) + b"0]"
+    return base64.b64encode(zlib.compress(text, 9)).decode("ascii")
+
+
+def test_actions__bounded_decode_refuses_a_blob_that_inflates_past_the_bound_in_small_memory():
+    blob = _bomb(40_000_000)
+    assert len(blob) < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ResultError, match="inflate to over 100000 bytes"):
+            decode_actions(blob, 100_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000
+
+
+def test_actions__bounded_decode_takes_actions_up_to_the_bound_and_refuses_a_cut_stream():
+    blob = encode_actions([np.zeros(6, dtype=np.int64)] * 3)
+    size = len(zlib.decompress(base64.b64decode(blob)))
+    assert len(decode_actions(blob, size)) == 3
+    with pytest.raises(ResultError, match=f"inflate to over {size - 1} bytes"):
+        decode_actions(blob, size - 1)
+    cut = base64.b64encode(base64.b64decode(blob)[:-6]).decode("ascii")
+    with pytest.raises(ResultError, match="cut short"):
+        decode_actions(cut, size)
+
+
+@pytest.mark.parametrize(
+    ("space", "action"),
+    [
+        (spaces.Discrete(66), 65),
+        (spaces.Discrete(66), np.int64(65)),
+        (spaces.MultiDiscrete([8, 8, 8, 23]), np.array([7, 7, 7, 22])),
+        (spaces.MultiDiscrete([8, 8, 8, 23]), [7, 7, 7, 22]),
+        (spaces.Box(-np.inf, np.inf, (2, 3), np.float64), np.full((2, 3), -2.2250738585072014e-308)),
+        (spaces.Box(-np.inf, np.inf, (3, 1), np.float64), np.full((3, 1), -1.2345678901234567e-300).tolist()),
+        (
+            spaces.Dict({"rsu_0": spaces.Box(0, 1, (5,)), "rsu_1": spaces.Box(0, 1, (5,))}),
+            {"rsu_0": np.full(5, 0.123456789, np.float32), "rsu_1": np.full(5, 0.987654321, np.float32).tolist()},
+        ),
+        (spaces.Tuple((spaces.Discrete(3), spaces.MultiBinary(4))), (2, np.ones(4, dtype=np.int8))),
+    ],
+)
+def test_action_bytes__bounds_the_json_of_the_longest_actions_of_the_space(space, action):
+    blob = encode_actions([action] * 10)
+    assert len(zlib.decompress(base64.b64decode(blob))) <= 2 + 10 * results.action_bytes(space)
 
 
 def _result():

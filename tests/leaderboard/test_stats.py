@@ -45,7 +45,7 @@ def _result(name, kind, returns):
     return {"name": name, "kind": kind, "policy": "p", "project_version": "0", "created": "t", "episodes": episodes}
 
 
-SET = ScenarioSet("X-v0", "v1", (Instance("a", {}, (0, 1)), Instance("b", {}, (0, 1))))
+SET = ScenarioSet("X-v0", "v1", (Instance("a", {}, (0, 1)), Instance("b", {}, (0, 1))), max_steps=lambda env: 1)
 
 
 def test_summarize__scores_are_relative_to_the_best_baseline_per_scenario():

@@ -3,7 +3,8 @@
 import pytest
 
 from benchmarks.leaderboard import runner, scenarios, validate
-from benchmarks.leaderboard.results import ResultError
+from benchmarks.leaderboard.results import RESULTS_DIR, ResultError, read_result
+from tests.leaderboard.test_results import _bomb
 
 
 @pytest.fixture
@@ -46,4 +47,14 @@ def test_validate__reference_the_env_does_not_have_is_refused(fake_reference):
     result = runner.reference_result("EdgePartition-v0", "made-up")
     result["name"] = "other"
     with pytest.raises(ResultError, match="has no reference 'other'"):
+        validate.check_result(result)
+
+
+def test_validate__actions_that_inflate_past_what_the_set_holds_are_refused_before_inflating():
+    """A file of a few kB whose episode-0 actions inflate to 40 MB (over 500 times the 73,602 bytes
+    that 200 slots of 6 blocks can take) is refused at once, naming the episode and the bound."""
+    result = read_result(RESULTS_DIR / "EdgePartition-v0__greedy.json")
+    result["episodes"][0]["actions"] = _bomb(40_000_000)
+    limit = 2 + 200 * (64 + 16 + 48 * 6)  # 200 slots, one 6-block array each (results.action_bytes)
+    with pytest.raises(ResultError, match=rf"episode 0 \(default, seed 10000\): .* inflate to over {limit} bytes"):
         validate.check_result(result)
