@@ -22,7 +22,7 @@ from benchmarks.leaderboard.results import (
     read_result,
     result_files,
 )
-from benchmarks.leaderboard.scenarios import SETS
+from benchmarks.leaderboard.scenarios import SETS, scenario_set
 
 OK, REFUSED = 0, 2
 
@@ -131,23 +131,49 @@ def _validate(args) -> int:
         print(f"{'ok' if reason is None else 'REFUSED'}  {path}" + ("" if reason is None else f": {reason}"))
     refused = sum(reason is not None for reason in outcome.values())
     print(f"{len(outcome) - refused} of {len(outcome)} result files replay")
+    _warn_of_copies([path for path, reason in outcome.items() if reason is None], result_files(args.results))
     return REFUSED if refused else OK
 
 
+def _warn_of_copies(checked: list[Path], others: list[Path]) -> None:
+    """Warn of each checked file whose actions are identical to those of another checked file or of ``others``."""
+    from benchmarks.leaderboard import copies
+
+    fingerprints = {}
+    for path in checked:
+        fingerprints[str(path)] = copies.fingerprint(read_result(path))
+    checked_paths = {Path(path).resolve() for path in checked}
+    for path in others:
+        if path.resolve() in checked_paths:
+            continue
+        try:
+            result = read_result(path)
+            check_schema(result)
+            check_schema(result, scenario_set(result["env"]))
+            fingerprints[str(path)] = copies.fingerprint(result)
+        except ValueError:  # a broken file is skipped here: it is only compared against, not validated
+            continue
+    for first, second in copies.identical(fingerprints):
+        if Path(first).resolve() in checked_paths or Path(second).resolve() in checked_paths:
+            print(copies.warning(first, second), file=sys.stderr)
+
+
 def _render(args) -> int:
+    from benchmarks.leaderboard import copies
     from benchmarks.leaderboard.render import OUT_DIR, render
 
     paths = result_files(args.results)
     if not paths:  # a mistyped folder must not turn a real board into an empty one
         what = "holds no result files (*.json)" if args.results.is_dir() else "is not a folder"
         raise ValueError(f"--results {args.results} {what}: nothing rendered")
-    results, refused = [], []
+    results, refused, fingerprints = [], [], {}
     for path in paths:
         try:
             result = read_result(path)
             check_schema(result, SETS.get(result.get("env")) if isinstance(result, dict) else None)
             if result["env"] not in SETS:
                 raise ResultError(f"no scenario set for env {result['env']!r}")
+            fingerprints[str(path)] = copies.fingerprint(result)
             results.append(result)
         except ResultError as error:
             refused.append(f"{path}: {error}")
@@ -157,6 +183,8 @@ def _render(args) -> int:
             file=sys.stderr,
         )
         return REFUSED
+    for first, second in copies.identical(fingerprints):
+        print(copies.warning(first, second), file=sys.stderr)
     md, page = render(results, args.out or OUT_DIR)
     print(f"wrote {md} and {page} from {len(results)} result files")
     return OK

@@ -254,3 +254,40 @@ def test_render__folder_without_entries_is_refused_and_the_board_kept(tmp_path, 
         folder
     ] in line
     assert (out / "LEADERBOARD.md").read_text() == "a real board" and not (out / "leaderboard.html").exists()
+
+
+def _copy_under_new_name(original: Path, folder: Path, name: str) -> Path:
+    result = json.loads(original.read_text())
+    result["name"] = name
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{result['env']}__{name}.json"
+    path.write_text(json.dumps(result))
+    return path
+
+
+def test_validate__copy_under_a_new_name_replays_and_is_flagged_naming_both(tmp_path, capsys):
+    results = tmp_path / "results"
+    results.mkdir()
+    original = Path(shutil.copy(RESULTS_DIR / "EdgePartition-v0__greedy.json", results))
+    copied = _copy_under_new_name(original, tmp_path / "mine", "mine")
+    assert main(["validate", str(copied), "--results", str(results)]) == 0
+    captured = capsys.readouterr()
+    assert "1 of 1 result files replay" in captured.out
+    assert captured.err.strip() == (
+        f"warning: {copied} and {original} record identical actions on every episode "
+        "(a copy, or one policy under two names)"
+    )
+
+
+def test_render__copy_is_flagged_naming_both_and_another_entry_is_not(tmp_path, capsys):
+    results = tmp_path / "results"
+    results.mkdir()
+    for name in ("greedy", "all-local", "reference__lower-bound"):
+        shutil.copy(RESULTS_DIR / f"EdgePartition-v0__{name}.json", results)
+    copied = _copy_under_new_name(results / "EdgePartition-v0__greedy.json", results, "mine")
+    assert main(["render", "--results", str(results), "--out", str(tmp_path / "board")]) == 0
+    warnings = capsys.readouterr().err.strip().splitlines()
+    assert warnings == [
+        f"warning: {results / 'EdgePartition-v0__greedy.json'} and {copied} record identical actions on every "
+        "episode (a copy, or one policy under two names)"
+    ]
