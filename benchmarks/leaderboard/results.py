@@ -205,15 +205,14 @@ def write_result(result: dict, results_dir: Path = RESULTS_DIR, overwrite: bool 
     return path
 
 
-def check_results_dir(results_dir: Path) -> Path:
-    """``results_dir`` if a result file can be written in it (or it can be made); else a ValueError naming why."""
+def check_results_dir(results_dir: Path) -> None:
+    """A ValueError naming why, unless a result file can be written in ``results_dir`` (or it can be made)."""
     folder = Path(results_dir)
     existing = next(path for path in (folder, *folder.absolute().parents) if path.exists())
     if not existing.is_dir():
         raise ValueError(f"results folder {folder}: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ValueError(f"results folder {folder}: {existing} is not writable")
-    return folder
 
 
 def read_result(path: Path) -> dict:

@@ -7,9 +7,9 @@ into every result file, and ``validate`` refuses a file whose fingerprint differ
 means bumping its version (``v1`` -> ``v2``) and re-running ``benchmarks/leaderboard/populate.py``.
 
 An env joins the leaderboard with one entry in ``SETS``: its Gymnasium id (or the name of its
-PettingZoo module under ``edge_envs``), its named instances, and the ``info`` keys worth
-reporting as episode metrics. References come from the env's baselines
-module (``baselines.references(env_id)``: ``{name: fn(env, seed) -> float}``, each an upper bound
+PettingZoo module under ``edge_envs``), its named instances, the ``info`` keys worth
+reporting as episode metrics, and the most steps an episode can last. References come from the
+env's baselines module (``baselines.references(env_id)``: ``{name: fn(env, seed) -> float}``, each an upper bound
 on the return of the episode that ``env.reset(seed=seed)`` starts, or its exact optimum). For
 example, an env whose info reports a per-step ``latency``::
 
@@ -18,6 +18,7 @@ example, an env whose info reports a per-step ``latency``::
         (Instance("default", {}, _seeds(10_000, 5), "the env's defaults"),
          Instance("alexnet", {"model": "alexnet_224"}, _seeds(20_000, 5), "another model")),
         {"latency": SUM},
+        max_steps=lambda env: env.unwrapped.cfg.num_clients * env.unwrapped.num_layers,
     ),
 
 then ``python -m benchmarks.leaderboard.populate --env EdgeUpload-v0`` records every baseline
