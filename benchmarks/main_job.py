@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                 logdir=args.logdir or tmp,
                 env_kwargs=ENV_KWARGS,
                 options=make_options(algo, ENV_ID, options),
-                progress=False,
+                progress=True,  # the warm start's and the training's bars (stderr)
             )
             trained[algo] = result
             rows[algo] = timed_episodes(result.policy, make_env(ENV_ID, ENV_KWARGS), args.episodes, EVAL_SEED)
