@@ -334,7 +334,7 @@ class A3CTrainer:
         slots are not counted in the env steps)."""
         if self.options.imitation_steps > 0 and self.steps == 0 and self.updates == 0:
             with torch.random.fork_rng(devices=[]):
-                self.imitation = warm_start(self.model, self.env_id, self.env_kwargs, self.options, self.seed)
+                self.imitation = warm_start(self.model, self.env_id, self.env_kwargs, self.options, self.seed, monitor)
             monitor.losses(0, {f"imitation_{key}": value for key, value in self.imitation.items()})
         ctx = mp.get_context("spawn")
         counters = _Counters(ctx, self.steps, self.updates)

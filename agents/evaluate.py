@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 import numpy as np
 import scipy.stats
@@ -30,6 +31,7 @@ BASELINE_LABELS = {
     "random": "random (RPDI)",
     "rpdi": "random (RPDI)",
     "apdi": "APDI",
+    "lpt": "LPT",
     "chain-dp": "chain DP (ignores own load)",
 }
 """Baseline name -> how tables show it (names not listed show as themselves)."""
@@ -207,7 +209,14 @@ def print_comparison(rows: dict[str, list[Episode]]) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", required=True, help="checkpoint written by `edge-envs train`")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--checkpoint", help="checkpoint file written by `edge-envs train`")
+    which.add_argument("--run", metavar="DIR", help="a run folder of `edge-envs train` (its checkpoint.pt)")
+    which.add_argument(
+        "--latest",
+        metavar="LOGDIR",
+        help="the newest run of --env under LOGDIR (the --logdir of `edge-envs train`, e.g. runs)",
+    )
     parser.add_argument("--env", required=True, help="Gymnasium id or PettingZoo module (e.g. EdgePartition-v0)")
     parser.add_argument("--episodes", type=int, default=10, help="evaluation episodes (default 10)")
     parser.add_argument(
@@ -233,13 +242,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def checkpoint_path(args: argparse.Namespace) -> Path:
+    """The checkpoint that ``--checkpoint``, ``--run`` or ``--latest`` names."""
+    from agents.train import CHECKPOINT, latest_run
+
+    if args.checkpoint is not None:
+        return Path(args.checkpoint)
+    run_dir = Path(args.run) if args.run is not None else latest_run(args.latest, args.env)
+    if not (run_dir / CHECKPOINT).is_file():
+        raise FileNotFoundError(f"--run: {run_dir} holds no {CHECKPOINT} (a run folder of `edge-envs train`)")
+    return run_dir / CHECKPOINT
+
+
 def run(args: argparse.Namespace) -> int:
     if args.episodes < 1:
         raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
     if args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     names = baseline_names(args.baselines, args.env)
-    payload = load_checkpoint(args.checkpoint)
+    payload = load_checkpoint(checkpoint_path(args))
     if args.env_kwargs is not None:
         env_kwargs = parse_env_kwargs(args.env_kwargs)
     else:

@@ -14,6 +14,7 @@ those of the TMC 2024 paper; only the starting point changes.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,9 +86,11 @@ def demonstrations(
     gamma: float,
     reward_scale: float,
     fit=None,
+    bar=None,
 ):
     """(observations (S, D), teacher actions (S, M), returns (S,)) over ``rounds`` rounds of ``slots`` slots
-    each, on ``envs`` env copies; after each round ``fit(obs, actions, returns)`` refits the model."""
+    each, on ``envs`` env copies; after each round ``fit(obs, actions, returns)`` refits the model. ``bar``
+    (a tqdm, optional) advances by the slots labelled."""
     copies = [make_env(env_id, env_kwargs) for _ in range(envs)]
     teachers = [baselines.make_policy(teacher, env) for env in copies]
     seeds = np.random.SeedSequence([seed, 4242]).generate_state(envs * rounds)
@@ -106,6 +109,8 @@ def demonstrations(
                 o, reward, terminated, truncated, info = env.step(actions[i].astype(env.action_space.dtype))
                 rewards[t, i] = reward * reward_scale
                 current[i] = env.reset() if terminated or truncated else (o, info)
+            if bar is not None:
+                bar.update(envs)
         data[0].append(np.concatenate(obs_buf))
         data[1].append(np.concatenate(act_buf))
         # the critic learns the teacher's values: later rounds (the network acting) carry no return targets
@@ -139,23 +144,29 @@ def _report(terms, chosen: np.ndarray, actions: np.ndarray) -> dict:
     }
 
 
-def _demonstrate(model, env_id: str, env_kwargs: dict, options, seed: int, reward_scale: float, fit) -> None:
-    demonstrations(
-        model,
-        env_id,
-        env_kwargs,
-        options.imitation_teacher,
-        options.imitation_steps // options.imitation_rounds,
-        options.imitation_envs,
-        options.imitation_rounds,
-        seed,
-        options.gamma,
-        reward_scale,
-        fit,
-    )
+def _demonstrate(model, env_id: str, env_kwargs: dict, options, seed: int, reward_scale: float, fit, monitor) -> None:
+    """``demonstrations`` with the options' sizes, behind the monitor's progress bar (none without a monitor)."""
+    rounds, envs = options.imitation_rounds, options.imitation_envs
+    total = rounds * envs * max(1, options.imitation_steps // rounds // envs)
+    description = f"warm start ({options.imitation_teacher} labels)"
+    with monitor.phase(total, description) if monitor is not None else contextlib.nullcontext() as bar:
+        demonstrations(
+            model,
+            env_id,
+            env_kwargs,
+            options.imitation_teacher,
+            options.imitation_steps // rounds,
+            envs,
+            rounds,
+            seed,
+            options.gamma,
+            reward_scale,
+            fit,
+            bar,
+        )
 
 
-def warm_start(model, env_id: str, env_kwargs: dict, options, seed: int) -> dict:
+def warm_start(model, env_id: str, env_kwargs: dict, options, seed: int, monitor=None) -> dict:
     """Fit ``model`` (an agents.networks.ActorCritic) to ``options.imitation_teacher``'s choices; returns the
     final losses and the fraction of teacher choices the argmax actions repeat (per branch and whole)."""
     generator = torch.Generator().manual_seed(seed)
@@ -179,7 +190,7 @@ def warm_start(model, env_id: str, env_kwargs: dict, options, seed: int) -> dict
         with torch.no_grad():
             report.update(_report(terms, model.act(obs, deterministic=True), actions))
 
-    _demonstrate(model, env_id, env_kwargs, options, seed, options.reward_scale, fit)
+    _demonstrate(model, env_id, env_kwargs, options, seed, options.reward_scale, fit, monitor)
     return report
 
 
@@ -194,7 +205,7 @@ class _SB3Actor:
         return np.asarray(action).reshape(len(obs), -1)
 
 
-def sb3_warm_start(model, env_id: str, env_kwargs: dict, options, seed: int) -> dict:
+def sb3_warm_start(model, env_id: str, env_kwargs: dict, options, seed: int, monitor=None) -> dict:
     """Behaviour cloning of ``options.imitation_teacher`` into an SB3 model on a MultiDiscrete env (PPO, A2C):
     the same DAgger rounds as ``warm_start``, each branch's categorical fitted by cross-entropy
     (``imitation_loss`` on the distribution's logits), the value head to the teacher's discounted returns."""
@@ -222,5 +233,5 @@ def sb3_warm_start(model, env_id: str, env_kwargs: dict, options, seed: int) -> 
         policy.set_training_mode(False)
         report.update(_report(terms, _SB3Actor(model).act(obs), actions))
 
-    _demonstrate(_SB3Actor(model), env_id, env_kwargs, options, seed, 1.0, fit)
+    _demonstrate(_SB3Actor(model), env_id, env_kwargs, options, seed, 1.0, fit, monitor)
     return report

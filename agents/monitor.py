@@ -15,6 +15,9 @@ from tqdm import tqdm
 
 from agents.envs import Episode
 
+_MININTERVAL = 0.1 if sys.stderr.isatty() else 30.0
+"""Seconds between bar updates: a terminal redraws, a log file gets a line every half minute."""
+
 
 class RunMonitor:
     """TensorBoard writer, progress bar and the list of finished episodes of one run.
@@ -33,7 +36,27 @@ class RunMonitor:
         self._bar = None
         if progress:
             initial = min(start_steps, self.total_steps)
-            self._bar = tqdm(total=self.total_steps, initial=initial, unit="step", dynamic_ncols=True, file=sys.stderr)
+            self._bar = tqdm(
+                total=self.total_steps,
+                initial=initial,
+                unit="step",
+                dynamic_ncols=True,
+                file=sys.stderr,
+                mininterval=_MININTERVAL,
+            )
+
+    def phase(self, total: int, description: str, unit: str = "slot"):
+        """A progress bar for a phase before the training steps (the warm start's demonstrations), shown
+        when the run's bar is; close it (or use it as a context manager) when the phase ends."""
+        return tqdm(
+            total=total,
+            desc=description,
+            unit=unit,
+            disable=self._bar is None,
+            dynamic_ncols=True,
+            file=sys.stderr,
+            mininterval=_MININTERVAL,
+        )
 
     def sps(self) -> float:
         """Environment steps per second since this run (or resumption) started."""

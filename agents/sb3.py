@@ -213,7 +213,9 @@ class SB3Trainer:
             return
         if self.options.imitation_steps and self.steps == 0 and self.updates == 0:
             with torch.random.fork_rng(devices=[]):
-                self.imitation = sb3_warm_start(self.model, self.env_id, self.env_kwargs, self.options, self.seed)
+                self.imitation = sb3_warm_start(
+                    self.model, self.env_id, self.env_kwargs, self.options, self.seed, monitor
+                )
             monitor.losses(0, {f"imitation_{key}": value for key, value in self.imitation.items()})
         self.model.set_logger(Logger(folder=None, output_formats=[_LossWriter(monitor)]))
         callback = _RunCallback(self, monitor, checkpoint, checkpoint_every)

@@ -92,12 +92,13 @@ def _run_order(run_dir: Path) -> tuple[str, int]:
     return "-".join(parts[:2]), int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
 
 
-def latest_run(logdir, env_id: str, algo: str, seed: int) -> Path:
-    """Newest run directory of (env, algo, seed) under ``logdir`` that holds a checkpoint."""
+def latest_run(logdir, env_id: str, algo: str = "*", seed: int | str = "*") -> Path:
+    """Newest run directory of (env, algo, seed) under ``logdir`` that holds a checkpoint (``"*"``: any
+    algo or seed; runs are ordered by the timestamp of their name, then their suffix)."""
     prefix = run_name(env_id, algo, seed).rsplit("__", 1)[0] + "__"
     runs = [p.parent for p in Path(logdir).glob(f"{prefix}*/{CHECKPOINT}")]
     if not runs:
-        raise FileNotFoundError(f"--resume: no run {prefix}* with a {CHECKPOINT} under {logdir}")
+        raise FileNotFoundError(f"no run {prefix}* with a {CHECKPOINT} under {logdir}")
     return max(runs, key=_run_order)
 
 

@@ -11,6 +11,8 @@ any rho exactly).
   LPT assignment of the slowest modality first (lines 5-11), the rho of line 12 (cap rho_max, ERRATA).
 - ``mfl-fr``: migration by the same assignment over Eq. (24) at a fixed rho (Section 6.1; rho 0.035
   per ERRATA on Section 6.3; Section 6.4's Table 2 uses 0.044).
+  ``lpt`` is the same policy under the name of its rule: LPT list scheduling of the modalities' estimated
+  times, with no rho optimisation.
 - ``mfl-nsm``: no migration (the initial edges n_k^0), adaptive rho by line 12.
 - ``fedbcd``: no migration, fixed rho 0.044 (Section 6.4).
 - ``mds``: Section 6.2: the quarter's edge group nearest the devices' mean position, ignoring
@@ -270,6 +272,7 @@ def _exact_round_return(env, seed: int) -> float:
 POLICIES = {
     "sm3fl": SM3FL,
     "mfl-fr": MFLFixedRatio,
+    "lpt": MFLFixedRatio,  # the plain LPT assignment (slowest modality first, Eq. 24 at a fixed rho)
     "mfl-nsm": MFLNoMigration,
     "fedbcd": FixedEdgesFixedRatio,
     "mds": MDS,

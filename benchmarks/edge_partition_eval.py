@@ -17,7 +17,7 @@ from agents.envs import EpisodeTally
 from agents.evaluate import display_name, gap_percent
 
 BOUND = "bound"
-STRONG_BASELINES = ("exact-slot", "ga", "pso", "greedy", "apdi", "chain-dp", "random")
+STRONG_BASELINES = ("exact-slot", "ga", "pso", "greedy", "lpt", "apdi", "chain-dp", "random")
 """The baselines every EdgePartition comparison table holds (the strongest first)."""
 MTL_OPTIONS = {
     "chain_branches": True,

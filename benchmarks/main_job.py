@@ -4,7 +4,7 @@ Trains the multi-task A3C (the TMC 2024 paper, Section 4; ``agents.train.train``
 ``edge-envs train``; 2 workers x 4 env copies; warm-started by imitation of ``exact-slot``,
 ``MTL_OPTIONS``) and SB3 PPO (8 env copies in lockstep, its 2048-step rollout split over them) on
 the same number of env steps, then plays both (argmax actions) and the baselines (exact-slot, GA,
-PSO, greedy, APDI, the chain DP, RPDI = ``random``) on the same held-out episodes (seeds 10000,
+PSO, greedy, LPT, APDI, the chain DP, RPDI = ``random``) on the same held-out episodes (seeds 10000,
 10001, ...), beside the bound on any policy's return in those episodes
 (``baselines.edge_partition.REFERENCES``), and prints one Markdown table with gaps to the bound
 and to exact-slot and each policy's decision time. Progress goes to stderr as it runs.
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                 logdir=args.logdir or tmp,
                 env_kwargs=ENV_KWARGS,
                 options=make_options(algo, ENV_ID, options),
-                progress=False,
+                progress=True,  # the warm start's and the training's bars (stderr)
             )
             trained[algo] = result
             rows[algo] = timed_episodes(result.policy, make_env(ENV_ID, ENV_KWARGS), args.episodes, EVAL_SEED)

@@ -1,6 +1,6 @@
 """Baselines of EdgePartition-v0 (``POLICIES``: name -> factory) and edge_partition_multi_v0 (``MULTI_POLICIES``).
 
-``policies`` holds the placement policies (RPDI, APDI, greedy, all-local, best single server, PSO,
+``policies`` holds the placement policies (RPDI, APDI, greedy, LPT, all-local, best single server, PSO,
 GA, the per-slot chain DP, the exact per-slot minimiser ``exact-slot``); ``search`` the generic
 chain solvers (chain DP, PSO, GA); ``exact`` the exact per-slot search (enumeration, branch and
 bound); ``references`` the bound on any policy's episode, exposed as ``REFERENCES``. ``STRONGEST``:

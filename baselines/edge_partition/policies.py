@@ -117,6 +117,42 @@ class Greedy(Baseline):
         return placement
 
 
+class LongestProcessingTime(Baseline):
+    """LPT list scheduling: the longest blocks first, each to the location that finishes it earliest.
+
+    Blocks are taken in order of decreasing processing time on the device (``local_time``; the
+    devices' blocks together in the multi-agent env, ties in block order). A location's ready time
+    is its backlog (``info["queue"]`` for the servers, the core state's ``device_queue`` for the
+    device, seconds) plus the work of the blocks already placed there this slot; block m finishes at
+    ready + tasks x its compute time there (``local_time`` on the device, ``edge_work`` / speed on
+    server n), and goes where that is smallest (ties to the lowest index, the device first). Like
+    classic LPT it schedules compute only: transfers between locations are not priced.
+    """
+
+    def place(self, state, info):
+        B, A, M, N = _sizes(state)
+        shared = next(iter(info.values())) if self.multi_agent else info
+        queue = np.asarray(shared.get("queue", state.queue), dtype=np.float64).reshape(B, N)
+        speed = np.asarray(shared.get("server_speed", state.speed_now), dtype=np.float64).reshape(B, N)
+        server_ready = queue.copy()
+        device_ready = state.device_queue.astype(np.float64, copy=True)  # (B, A)
+        tasks = state.tasks_now  # (B, A)
+        local, edge = state.blocks.local_time, state.blocks.edge_work  # (A, M)
+        order = np.argsort(-local, axis=None, kind="stable")  # flat (a, m) indices, longest first
+        placement = np.empty((B, A, M), dtype=np.int64)
+        rows = np.arange(B)
+        for a, m in zip(*np.unravel_index(order, (A, M))):
+            on_device = device_ready[:, a] + tasks[:, a] * local[a, m]  # (B,)
+            on_server = server_ready + tasks[:, a, None] * edge[a, m] / speed  # (B, N)
+            finish = np.concatenate([on_device[:, None], on_server], axis=1)
+            where = finish.argmin(axis=1)
+            placement[:, a, m] = where
+            device_ready[:, a] = np.where(where == DEVICE, on_device, device_ready[:, a])
+            hit = where > DEVICE
+            server_ready[rows[hit], where[hit] - 1] = on_server[rows[hit], where[hit] - 1]
+        return placement
+
+
 class AllLocal(Baseline):
     """Every block on the IoT device."""
 
@@ -223,6 +259,7 @@ POLICIES = {
     "rpdi": RandomPlacement,
     "apdi": AveragePartitioning,
     "greedy": Greedy,
+    "lpt": LongestProcessingTime,
     "all-local": AllLocal,
     "best-single-server": BestSingleServer,
     "pso": ParticleSwarm,

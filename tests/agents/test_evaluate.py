@@ -67,3 +67,22 @@ def test_evaluate_command__by_default_compares_with_the_strongest_baselines_and_
     assert "gap to lower-bound (reference)" in lines[0]
     shown = [line.split("|")[1].strip() for line in lines[2:]]
     assert shown == [f"mtl-a3c ({run.steps} steps)", "exact-slot", "ga", "pso", "greedy", "lower-bound (reference)"]
+
+
+def test_evaluate_command__latest_and_run_pick_a_run_when_one_seed_has_two(tmp_path, capsys):
+    options = make_options("mtl-a3c", "EdgePartition-v0", {"workers": 1, "rollout_steps": 8})
+    first = train("EdgePartition-v0", "mtl-a3c", 16, 1, tmp_path, SMALL, options, progress=False)
+    second = train("EdgePartition-v0", "mtl-a3c", 32, 1, tmp_path, SMALL, options, progress=False)
+    assert first.run_dir != second.run_dir  # two runs of seed 1
+    common = ["--env", "EdgePartition-v0", "--episodes", "1", "--baselines", "", "--no-progress"]
+
+    def agent_row(*which):
+        assert main(["evaluate", *which, *common]) == 0
+        return capsys.readouterr().out.splitlines()[2].split("|")[1].strip()
+
+    assert agent_row("--latest", str(tmp_path)) == f"mtl-a3c ({second.steps} steps)"
+    assert agent_row("--run", str(first.run_dir)) == f"mtl-a3c ({first.steps} steps)"
+    assert main(["evaluate", "--run", str(tmp_path), *common]) == 2  # a folder without checkpoint.pt
+    assert "holds no checkpoint.pt" in capsys.readouterr().err
+    assert main(["evaluate", "--latest", str(tmp_path / "none"), *common]) == 2
+    assert "no run EdgePartition-v0__*" in capsys.readouterr().err

@@ -137,3 +137,18 @@ def test_imitation__a_teacher_that_is_not_a_baseline_of_the_env_is_named():
 def test_a3c_options__branch_context_is_a_bool():
     with pytest.raises(ValueError, match="branch_context must be True or False, got 'yes'"):
         A3COptions(branch_context="yes")
+
+
+def test_warm_start__shows_its_progress_with_the_runs_bar(tmp_path, capsys):
+    from agents.monitor import RunMonitor
+
+    options = A3COptions(workers=1, imitation_teacher="exact-slot", imitation_steps=12, imitation_rounds=2)
+    obs_dim, nvec = env_spaces(make_env("EdgePartition-v0", TOY))
+    model, _ = build_network(obs_dim, nvec, options)
+    for progress in (True, False):
+        monitor = RunMonitor(tmp_path / str(progress), 10, progress=progress)
+        warm_start(model, "EdgePartition-v0", TOY, options, seed=0, monitor=monitor)
+        monitor.close()
+        shown = capsys.readouterr().err
+        # 2 rounds of max(1, 12 // 2 // 8) = 1 step on each of the 8 env copies: 16 labelled slots
+        assert ("warm start (exact-slot labels)" in shown and "16/16" in shown) == progress

@@ -10,7 +10,7 @@ import edge_envs  # noqa: F401
 from baselines.service_migration import POLICIES, line12_pair, lpt_assignment
 from edge_envs.service_migration import Instance, ServiceMigrationConfig, ServiceMigrationEnv, ToyGenerator, core
 
-NAMES = ("sm3fl", "fedbcd", "mfl-nsm", "mfl-fr", "mds", "fedavg", "exact-round")
+NAMES = ("sm3fl", "fedbcd", "mfl-nsm", "mfl-fr", "lpt", "mds", "fedavg", "exact-round")
 
 
 def test_policies__registry_has_the_seed_baselines():

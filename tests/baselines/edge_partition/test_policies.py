@@ -209,6 +209,7 @@ def test_make_policy__every_name_is_available_for_both_envs():
         "rpdi",
         "apdi",
         "greedy",
+        "lpt",
         "all-local",
         "best-single-server",
         "pso",
@@ -310,3 +311,45 @@ def test_swarm_policies__reject_unknown_search_options():
         baselines.make_policy("pso", _toy_env(), generations=3)
     with pytest.raises(ValueError, match="allowed: .*population"):
         baselines.make_policy("ga", _toy_env(), particles=3)
+
+
+def test_lpt__hand_checked_on_the_toy_instance():
+    # Toy: 60 tasks/slot, device latencies 20, 40, 10 ms, edge 10, 20, 5 ms; empty device queue.
+    # Server queues 0.5 s and 0 s, speeds 1.0 and 0.8. Longest first: block 1 (40 ms) finishes at
+    # device 2.4, server 1 0.5 + 1.2 = 1.7, server 2 1.2 / 0.8 = 1.5 -> server 2 (ready 1.5);
+    # block 0: device 1.2, server 1 0.5 + 0.6 = 1.1, server 2 1.5 + 0.75 -> server 1 (ready 1.1);
+    # block 2: device 0.6, server 1 1.1 + 0.3, server 2 1.5 + 0.375 -> the device.
+    env = _toy_env()
+    obs, info = env.reset(seed=0)
+    lpt = baselines.make_policy("lpt", env)
+    busy_servers = {"queue": np.array([0.5, 0.0]), "server_speed": np.array([1.0, 0.8])}
+    assert lpt.act(obs, {**info, **busy_servers}).tolist() == [1, 2, 0]
+    # a slot with every block on the device (60 x 70 ms = 4.2 s of work) leaves it a backlog over
+    # 0.8 s, which moves block 2 off it: device > 0.8 + 0.6 = 1.4 = server 1's 1.1 + 0.3 (the tie
+    # would go to the device; the backlog is 3.2 s)
+    obs, _, _, _, info = env.step(np.array([0, 0, 0]))
+    assert env.unwrapped.state.device_queue[0, 0] > 0.8
+    assert lpt.act(obs, {**info, **busy_servers}).tolist() == [1, 2, 1]
+
+
+def test_multi_agent_lpt__devices_share_the_servers_longest_block_first():
+    env = edge_partition_multi_v0.parallel_env(episode_slots=3, num_servers=2)
+    observations, infos = env.reset(seed=0)
+    actions = baselines.make_policy("lpt", env).act(observations, infos)
+    state = env.state
+    local = state.blocks.local_time
+    a, m = np.unravel_index(np.argmax(local), local.shape)
+    tasks = state.tasks_now[0]
+    queue, speed = infos["device_0"]["queue"], infos["device_0"]["server_speed"]
+    # the longest block of all devices is placed first, on empty loads
+    finish = np.concatenate(
+        [[state.device_queue[0, a] + tasks[a] * local[a, m]], queue + tasks[a] * state.blocks.edge_work[a, m] / speed]
+    )
+    assert actions[env.possible_agents[a]][m] == int(np.argmin(finish))
+    assert set(actions) == set(env.possible_agents)
+    assert all(np.all((act >= 0) & (act <= 2)) for act in actions.values())
+
+
+def test_lpt__listed_for_the_three_envs():
+    for env_id in ("EdgePartition-v0", "edge_partition_multi_v0", "ServiceMigration-v0"):
+        assert "lpt" in baselines.available(env_id)
