@@ -48,6 +48,18 @@ def available(env_id: str) -> list[str]:
     return sorted(_policies(env_id))
 
 
+def aliases(env_id: str) -> dict[str, str]:
+    """``{alias: name}``: the names of ``env_id`` whose factory an earlier name of its module already has
+    (e.g. ``rpdi`` for ``random``); the leaderboard ranks each policy once, under its first name."""
+    first, out = {}, {}
+    for name, factory in _policies(env_id).items():
+        if factory in first:
+            out[name] = first[factory]
+        else:
+            first[factory] = name
+    return out
+
+
 def strongest(env_id: str) -> list[str]:
     """The strongest baselines of ``env_id`` (its module's ``STRONGEST`` that the env has), best first."""
     known = _policies(env_id)

@@ -57,3 +57,10 @@ def test_registry__unknown_baseline_names_the_choices():
     env = gym.make("EdgePartition-v0")
     with pytest.raises(ValueError, match="available"):
         baselines.make_policy("no-such-policy", env)
+
+
+def test_aliases__name_the_policies_listed_under_a_second_name():
+    assert baselines.aliases("EdgePartition-v0") == {"rpdi": "random"}
+    assert baselines.aliases("edge_partition_multi_v0") == {"rpdi": "random"}
+    assert baselines.aliases("ServiceMigration-v0") == {"lpt": "mfl-fr"}
+    assert baselines.aliases("EdgeUpload-v0") == {}

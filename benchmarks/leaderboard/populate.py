@@ -213,13 +213,14 @@ def populate(env_id: str, results_dir: Path, time_limit: float, only_agents: lis
 
     ok = True
     if only_agents is None:
+        names = [name for name in baselines.available(env_id) if name not in baselines.aliases(env_id)]
         keep = {
-            "baseline": baselines.available(env_id),
+            "baseline": names,
             "reference": list(references(scenario_set(env_id))),
             "agent": [agent.algo for agent in AGENTS if agent.env_id == env_id],
         }
         prune(env_id, results_dir, keep)
-        for name in baselines.available(env_id):
+        for name in names:  # an alias is listed beside its policy's entry, not ranked twice
             ok &= _record(env_id, f"baseline:{name}", name, results_dir, time_limit)
         for name in references(scenario_set(env_id)):
             started = time.perf_counter()

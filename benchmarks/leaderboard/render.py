@@ -58,15 +58,31 @@ def _summaries(results: list[dict]) -> dict:
     for env_id, scenarios in SETS.items():
         mine = [r for r in results if r["env"] == env_id]
         if mine:
-            out[env_id] = (scenarios, summarize(scenarios, mine))
+            out[env_id] = (scenarios, {**summarize(scenarios, mine), "aliases": _aliases(env_id)})
     return out
+
+
+def _aliases(env_id: str) -> dict[str, list[str]]:
+    """Baseline name -> its other names (``baselines.aliases``), shown beside its entry."""
+    import baselines
+
+    out = {}
+    for alias, name in baselines.aliases(env_id).items():
+        out.setdefault(name, []).append(alias)
+    return out
+
+
+def _entry(summary: dict, row: dict) -> str:
+    """An entry's name, with a baseline's aliases: ``random (also rpdi)``."""
+    others = summary.get("aliases", {}).get(row["name"]) if row["kind"] == "baseline" else None
+    return f"{row['name']} (also {', '.join(others)})" if others else row["name"]
 
 
 def _columns(summary: dict) -> list[tuple[str, callable, callable]]:
     """(header, text of a row, sort value of a row) of the main table."""
     columns = [
         ("#", lambda i, r: str(i + 1), lambda i, r: i),
-        ("entry", lambda i, r: r["name"], lambda i, r: r["name"]),
+        ("entry", lambda i, r: _entry(summary, r), lambda i, r: r["name"]),
         ("kind", lambda i, r: r["kind"], lambda i, r: r["kind"]),
         ("IQM score [95% CI]", lambda i, r: _percent(r["iqm"]), lambda i, r: r["iqm"][0]),
         ("mean score [95% CI]", lambda i, r: _percent(r["mean"]), lambda i, r: r["mean"][0]),

@@ -25,3 +25,12 @@ def test_render__page_has_a_sortable_table_and_a_chart_per_env_with_every_entry(
             assert f"reference {result['name']}" in page
         else:
             assert f'<td data-v="{result["name"]}">{result["name"]}</td>' in page
+
+
+def test_render__a_baseline_entry_names_its_aliases_and_other_kinds_do_not():
+    from benchmarks.leaderboard.render import _aliases, _entry
+
+    summary = {"aliases": _aliases("EdgePartition-v0")}
+    assert _entry(summary, {"name": "random", "kind": "baseline"}) == "random (also rpdi)"
+    assert _entry(summary, {"name": "random", "kind": "submission"}) == "random"
+    assert _entry(summary, {"name": "greedy", "kind": "baseline"}) == "greedy"
