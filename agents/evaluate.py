@@ -208,6 +208,15 @@ def print_comparison(rows: dict[str, list[Episode]]) -> None:
     print(format_table(rows, next((name for name in rows if name.endswith(" (reference)")), None)))
 
 
+def env_help() -> str:
+    """``--env``'s help: the project's env ids listed."""
+    import edge_envs
+
+    return (
+        f"env: one of {', '.join([*edge_envs.ENV_IDS, *edge_envs.PETTINGZOO_MODULES])}, or any registered Gymnasium id"
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--checkpoint", help="checkpoint file written by `edge-envs train`")
@@ -217,7 +226,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="LOGDIR",
         help="the newest run of --env under LOGDIR (the --logdir of `edge-envs train`, e.g. runs)",
     )
-    parser.add_argument("--env", required=True, help="Gymnasium id or PettingZoo module (e.g. EdgePartition-v0)")
+    parser.add_argument("--env", required=True, help=env_help())
     parser.add_argument("--episodes", type=int, default=10, help="evaluation episodes (default 10)")
     parser.add_argument(
         "--env-kwargs",

@@ -24,6 +24,9 @@ COMMANDS = {
     "leaderboard": ("benchmarks.leaderboard.cli", "run, validate and render leaderboard submissions"),
 }
 
+DESCRIPTION = "Edge-computing RL environments: profile DNNs, train agents, evaluate them, run the leaderboard."
+EPILOG = "Run `edge-envs COMMAND --help` for a command's options, e.g. `edge-envs train --help`."
+
 _COMMAND = "_edge_envs_command"  # namespace attribute of the chosen command (a name no sub-command uses)
 _RUN = "_edge_envs_run"
 
@@ -42,7 +45,7 @@ def _chosen(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = _Parser(prog="edge-envs", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="edge-envs", description=DESCRIPTION, epilog=EPILOG)
     sub = parser.add_subparsers(dest=_COMMAND, required=True, metavar="COMMAND")
     chosen = _chosen(argv)
     for name, (module_name, help_text) in COMMANDS.items():

@@ -123,3 +123,12 @@ def test_layers__agents_and_the_cli_import_at_the_top_of_their_modules():
                 if not commented:
                     deferred.append(f"{path.name}:{node.lineno}")
     assert deferred == []
+
+
+def test_cli_help__plain_words_and_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert "``" not in text and "imported only" not in text  # no reST markup nor implementation notes
+    assert all(name in text for name in ("profile", "train", "evaluate", "leaderboard"))
