@@ -129,7 +129,7 @@ def plot_curves(curves: dict, model: str, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(8.5, 4))
     styles = ("-", "--", "-.", ":")
     for i, (name, (times, latencies)) in enumerate(curves.items()):  # wide to thin, so equal curves stay visible
         ax.step(
@@ -143,7 +143,7 @@ def plot_curves(curves: dict, model: str, path: Path) -> None:
     ax.set_xlabel("time since the upload started (s)")
     ax.set_ylabel("query latency (ms)")
     ax.set_title(f"EdgeUpload-v0, {model}: one client, one edge server (seed 0)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)  # off the curves
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")

@@ -244,14 +244,18 @@ def tables(results: dict, args) -> list[str]:
     return lines
 
 
-def plot(block: dict, scenario: str, args, path: Path) -> None:
+def plot(block: dict, scenario: str, config: dict, path: Path) -> None:
+    """Learning curves of one scenario as episode cost (minus the return): a log axis where the costs span
+    more than 20x, else a linear one; the legend beside the axes, off the curves."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogFormatterSciNotation
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    x = (np.arange(args.bins) + 0.5) * args.steps / args.bins
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    x = (np.arange(config["bins"]) + 0.5) * config["steps"] / config["bins"]
+    costs = []
     for algo, runs in block["algos"].items():
         if not runs or "error" in runs[0]:
             continue
@@ -260,17 +264,22 @@ def plot(block: dict, scenario: str, args, path: Path) -> None:
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(curves, axis=0)
         ok = ~np.isnan(mean)
-        ax.plot(x[ok], mean[ok], marker=".", label=f"{algo} (training, mean of {len(runs)} seeds)")
+        ax.plot(x[ok], -mean[ok], marker=".", label=f"{algo} (training, mean of {len(runs)} seeds)")
+        costs.extend(-mean[ok])
     for i, (name, row) in enumerate(block["baselines"].items()):
         if name in (BOUND, "exact-slot", "ga", "greedy"):
-            ax.axhline(
-                np.mean(row["returns"]), ls="--", lw=1, color=f"C{5 + i % 5}", label=f"{display_name(name)} (eval)"
-            )
-    ax.set_yscale("symlog", linthresh=10)
+            cost = -float(np.mean(row["returns"]))
+            ax.axhline(cost, ls="--", lw=1, color=f"C{5 + i % 5}", label=f"{display_name(name)} (eval)")
+            costs.append(cost)
+    positive = [c for c in costs if c > 0]
+    log_axis = len(positive) == len(costs) and max(costs) > 20 * min(costs)
+    ax.set_yscale("log" if log_axis else "linear")
+    if log_axis:  # label some minor ticks too, so a span of one or two decades has more than one number
+        ax.yaxis.set_minor_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
     ax.set_xlabel("env steps")
-    ax.set_ylabel("episode return (symlog)")
-    ax.set_title(f"EdgePartition-v0, {scenario}, {args.episode_slots}-slot episodes")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_ylabel("episode cost = -return" + (" (log)" if log_axis else ""))
+    ax.set_title(f"EdgePartition-v0, {scenario}, {config['episode_slots']}-slot episodes (lower is better)")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     buffer = io.BytesIO()
@@ -313,6 +322,11 @@ def parse_args(argv):
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help="folder of the result files (default benchmarks/results)"
     )
+    parser.add_argument(
+        "--replot",
+        action="store_true",
+        help="only redraw the learning curves from OUT/train_edge_partition.json (no training)",
+    )
     args = parser.parse_args(argv)
     args.algos = [a.strip() for a in args.algos.split(",") if a.strip()]
     unknown = sorted(set(args.algos) - set(ALGOS))
@@ -336,6 +350,11 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     args = parse_args(argv)
+    if args.replot:
+        results = json.loads((args.out / "train_edge_partition.json").read_text())
+        for scenario, block in results["scenarios"].items():
+            plot(block, scenario, results["config"], args.out / f"train_edge_partition_{scenario}.png")
+        return 0
     started = time.perf_counter()
 
     def log(text):
@@ -372,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.files import write_atomically
 
     for scenario, block in results["scenarios"].items():
-        plot(block, scenario, args, args.out / f"train_edge_partition_{scenario}.png")
+        plot(block, scenario, results["config"], args.out / f"train_edge_partition_{scenario}.png")
     command = "python -m benchmarks.train_edge_partition " + " ".join(sys.argv[1:] if argv is None else argv)
     warm = (
         (

@@ -53,3 +53,15 @@ def test_episodes_to_converge__counts_episodes_until_95_percent_of_the_improveme
     converged = bench.episodes_to_converge(returns, smooth=1)
     assert 38 <= converged <= 40  # the ramp reaches -5 (95% of the way) at episode 39
     assert bench.episodes_to_converge(np.full(50, -3.0), smooth=5) == 5  # no improvement: at once
+
+
+def test_train_edge_partition__replot_redraws_the_curves_from_the_json_alone(tmp_path):
+    import shutil
+
+    from benchmarks import train_edge_partition
+
+    shutil.copy(train_edge_partition.RESULTS / "train_edge_partition.json", tmp_path)
+    assert train_edge_partition.main(["--replot", "--out", str(tmp_path)]) == 0
+    drawn = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert drawn == [f"train_edge_partition_{s}.png" for s in ("bursty", "default", "unseen")]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in tmp_path.glob("*.png"))
