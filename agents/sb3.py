@@ -32,10 +32,11 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from agents.checkpoint import CheckpointError, run_fields
 from agents.envs import EpisodeTally, env_spaces, make_env, pettingzoo_module
 from agents.imitation import ImitationOptions, check_teacher, sb3_warm_start
-from agents.spaces import FlattenMultiDiscrete, JointActionCodec
+from agents.spaces import FlattenMultiDiscrete, JointActionCodec, env_action
 from edge_envs.config import check_range
 
 ALGORITHMS = {"ppo": PPO, "a2c": A2C, "dqn": DQN}
+CONTINUOUS = ("ppo", "a2c")  # also act on a flat Box action space (SB3's Gaussian policy)
 
 # SB3 log key -> (our losses/<name>, sign)
 _LOSS_KEYS = {
@@ -172,7 +173,7 @@ class SB3Trainer:
         self.algo, self.env_id, self.env_kwargs, self.seed = algo, env_id, dict(env_kwargs or {}), int(seed)
         self.options = options
         self.env = make_sb3_env(algo, env_id, env_kwargs, options.envs)
-        self.obs_dim, self.nvec = env_spaces(make_env(env_id, env_kwargs))
+        self.obs_dim, self.nvec = env_spaces(make_env(env_id, env_kwargs), continuous=algo in CONTINUOUS)
         self.hyperparameters = hyperparameters(algo, total_steps, options)
         self.model = build_model(algo, self.env, self.seed, self.hyperparameters)
         self.steps = self.updates = 0
@@ -222,16 +223,20 @@ class SB3Trainer:
 
 
 class SB3Policy:
-    """A Stable-Baselines3 model as a policy (DQN's joint index decoded back to per-block actions)."""
+    """A Stable-Baselines3 model as a policy (DQN's joint index decoded back to the env's ``action_space``)."""
 
-    def __init__(self, model, codec: JointActionCodec | None = None, deterministic: bool = True):
+    def __init__(self, model, codec: JointActionCodec | None = None, deterministic: bool = True, action_space=None):
         self.model = model
         self.codec = codec
         self.deterministic = deterministic
+        self.action_space = action_space
 
     def act(self, observation, info=None):
         action, _ = self.model.predict(np.asarray(observation, dtype=np.float32), deterministic=self.deterministic)
-        return self.codec.decode(int(action)) if self.codec is not None else np.asarray(action)
+        if self.codec is None:
+            return np.asarray(action)
+        joint = self.codec.decode(int(action))
+        return joint if self.action_space is None else env_action(self.action_space, joint)
 
 
 def _model_from_payload(payload: dict, env):
@@ -260,4 +265,5 @@ def policy_from_payload(payload: dict, env, deterministic: bool = True) -> SB3Po
     """Rebuild an SB3 checkpoint's model on ``env`` and wrap it as a policy."""
     dqn = payload["algo"] == "dqn"
     train_env = FlattenMultiDiscrete(env) if dqn else env
-    return SB3Policy(_model_from_payload(payload, train_env), train_env.codec if dqn else None, deterministic)
+    model = _model_from_payload(payload, train_env)
+    return SB3Policy(model, train_env.codec if dqn else None, deterministic, env.action_space)

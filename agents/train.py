@@ -248,7 +248,7 @@ def train(
         checkpoint(final)
         monitor.close()
     wall_s = time.perf_counter() - start
-    policy = policy_from_payload(final, None if algo in A3C_ALGOS else make_env(env_id, env_kwargs))
+    policy = policy_from_payload(final, make_env(env_id, env_kwargs))
     return TrainResult(
         run_dir, checkpoint_path, env_kwargs, trainer.steps, trainer.updates, wall_s, monitor.episodes, policy
     )
