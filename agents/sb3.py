@@ -124,18 +124,24 @@ class _LossWriter(KVWriter):
         pass
 
 
-class _RunCallback(BaseCallback):
+def monitor_logger(monitor) -> Logger:
+    """An SB3 logger that sends the ``train/*`` losses to the run's monitor (``losses/*``)."""
+    return Logger(folder=None, output_formats=[_LossWriter(monitor)])
+
+
+class RunCallback(BaseCallback):
     """Episode records and progress for the monitor, and a checkpoint after the first update and
-    every K updates from there (a kill loses at most K updates).
+    every K updates from there (a kill loses at most K updates). Episode returns are the env's own
+    (rewards divided by the ``reward_scale`` a trainer applied to them).
 
     An update is one collect-then-train iteration (PPO, A2C; DQN: one train call every
     ``train_freq`` steps). The checkpoint is written when the next rollout starts, after the
     update's training, so it holds the trained parameters.
     """
 
-    def __init__(self, trainer, monitor, checkpoint, checkpoint_every: int):
+    def __init__(self, trainer, monitor, checkpoint, checkpoint_every: int, reward_scale: float = 1.0):
         super().__init__()
-        self.trainer, self.monitor = trainer, monitor
+        self.trainer, self.monitor, self.reward_scale = trainer, monitor, reward_scale
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
         self.tally = None
         self._start = self._saved_at = trainer.updates
@@ -157,7 +163,7 @@ class _RunCallback(BaseCallback):
     def _on_step(self) -> bool:
         rewards, dones, infos = self.locals["rewards"], self.locals["dones"], self.locals["infos"]
         for i in range(len(dones)):
-            self.tally.add(i, float(rewards[i]), infos[i])
+            self.tally.add(i, float(rewards[i]) / self.reward_scale, infos[i])
             if dones[i]:
                 self.monitor.episode(self.num_timesteps, self.tally.close(i))
         self.monitor.advance(self.num_timesteps)
@@ -216,8 +222,8 @@ class SB3Trainer:
             with torch.random.fork_rng(devices=[]):
                 self.imitation = sb3_warm_start(self.model, self.env_id, self.env_kwargs, self.options, self.seed)
             monitor.losses(0, {f"imitation_{key}": value for key, value in self.imitation.items()})
-        self.model.set_logger(Logger(folder=None, output_formats=[_LossWriter(monitor)]))
-        callback = _RunCallback(self, monitor, checkpoint, checkpoint_every)
+        self.model.set_logger(monitor_logger(monitor))
+        callback = RunCallback(self, monitor, checkpoint, checkpoint_every)
         self.model.learn(remaining, callback=callback, reset_num_timesteps=self.steps == 0)
         self.steps = int(self.model.num_timesteps)
 
