@@ -10,8 +10,9 @@ version lives in tests/agents/multi_bandit.py.
 Variants (each refuses an action outside its space, as the project's envs do):
 - ``DiscreteBandit``: one block, ``Discrete(choices)`` actions (an int, not a shape-(1,) array);
 - ``BoxBandit``: ``Box(0, 1, (blocks,))`` actions, block m picks ``min(floor(a_m * choices), choices - 1)``;
-- ``MaskedBandit``: MultiDiscrete, with ``action_masks()`` and ``info["action_mask"]`` (flat, one
-  entry per choice of each block) forbidding choice ``(target + 1) % choices`` of every block.
+- ``MaskedBandit`` and ``MaskedDiscreteBandit``: MultiDiscrete or Discrete, with ``action_masks()`` and
+  ``info["action_mask"]`` (flat, one entry per choice of each block) forbidding choice
+  ``(target + 1) % choices`` of every block; a forbidden action raises.
 """
 
 import gymnasium as gym
@@ -74,7 +75,7 @@ class BoxBandit(ContextualBandit):
         return np.minimum(np.floor(np.clip(action, 0.0, 1.0) * self.choices), self.choices - 1)
 
 
-class MaskedBandit(ContextualBandit):
+class _Masked:
     def action_masks(self) -> np.ndarray:
         mask = np.ones((self.blocks, self.choices), bool)
         mask[np.arange(self.blocks), (target(self.context, self.blocks, self.choices) + 1) % self.choices] = False
@@ -84,10 +85,20 @@ class MaskedBandit(ContextualBandit):
         return {"action_mask": self.action_masks()}
 
     def _choices(self, action):
-        action = np.asarray(action)
         if not self.action_space.contains(action):
-            raise ValueError(f"action must be {self.blocks} ints in [0, {self.choices}), got {action!r}")
-        return action
+            raise ValueError(f"action must lie in {self.action_space}, got {action!r}")
+        choices = np.atleast_1d(np.asarray(action))
+        if not np.all(self.action_masks().reshape(self.blocks, self.choices)[np.arange(self.blocks), choices]):
+            raise ValueError(f"action {action!r} is masked")
+        return choices
+
+
+class MaskedBandit(_Masked, ContextualBandit):
+    pass
+
+
+class MaskedDiscreteBandit(_Masked, DiscreteBandit):
+    pass
 
 
 for _name, _cls in (
@@ -95,6 +106,7 @@ for _name, _cls in (
     ("DiscreteBandit-v0", DiscreteBandit),
     ("BoxBandit-v0", BoxBandit),
     ("MaskedBandit-v0", MaskedBandit),
+    ("MaskedDiscreteBandit-v0", MaskedDiscreteBandit),
 ):
     if _name not in registry:
         register(id=_name, entry_point=_cls)
@@ -103,3 +115,4 @@ ENV_ID = "tests.agents.bandit:ContextualBandit-v0"
 DISCRETE_ENV_ID = "tests.agents.bandit:DiscreteBandit-v0"
 BOX_ENV_ID = "tests.agents.bandit:BoxBandit-v0"
 MASKED_ENV_ID = "tests.agents.bandit:MaskedBandit-v0"
+MASKED_DISCRETE_ENV_ID = "tests.agents.bandit:MaskedDiscreteBandit-v0"
