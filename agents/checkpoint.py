@@ -147,6 +147,6 @@ def check_finite(payload: dict, where: str = "") -> None:
     ]
     if bad:
         raise CheckpointError(f"{where}non-finite weights (NaN or infinity) in {bad}: the run diverged")
-    bad = _non_finite(payload["optimizer"], "optimizer")
+    bad = _non_finite(payload.get("optimizer", {}), "optimizer")
     if bad:
         raise CheckpointError(f"{where}non-finite optimizer state (NaN or infinity) in {bad[:3]}: the run diverged")

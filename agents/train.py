@@ -42,11 +42,10 @@ from agents.envs import env_spaces, make_env, parse_env_kwargs
 from agents.evaluate import EVAL_SEED, baseline_names, compare, print_comparison
 from agents.maskable import MaskableOptions, MaskableTrainer
 from agents.monitor import RunMonitor
-from agents.policy import A3C_ALGOS, a3c_options_from_payload, policy_from_payload
+from agents.policy import A3C_ALGOS, MASKABLE, a3c_options_from_payload, policy_from_payload
 from agents.sb3 import SB3Options, SB3Trainer
 from edge_envs.io import remove_stale_temporaries
 
-MASKABLE = "maskable-ppo"
 EXTERNAL_ALGOS = ("rllib-ppo",)
 """Trained by Ray RLlib (agents.rllib, the [ray] extra), which keeps its own checkpoint (``rllib_checkpoint/``):
 no ``--resume``, no ``--checkpoint-every`` and none of the option flags; it alone takes ``--env-runners`` and
@@ -427,6 +426,7 @@ def run(args: argparse.Namespace) -> int:
         base = dataclasses.asdict(_options_from_payload(args.algo, payload))
         print(f"resuming {run_dir} with its env kwargs and options", file=sys.stderr)
     options = make_options(args.algo, args.env, overrides, base)
+    _check_dependent_flags(overrides, options)
     result = train(
         args.env,
         args.algo,
@@ -444,6 +444,19 @@ def run(args: argparse.Namespace) -> int:
         f"checkpoint {result.checkpoint}"
     )
     return _final_table(args, result.policy, result.env_kwargs, names)
+
+
+def _check_dependent_flags(overrides: dict, options) -> None:
+    """Refuse a flag that only acts with another option set: --chain-prior without chained branches, an
+    --imitation-* setting without a warm start."""
+    unused = []
+    if "chain_prior" in overrides and not getattr(options, "chain_branches", True):
+        unused.append("--chain-prior (it acts only with --chain-branches)")
+    if not getattr(options, "imitation_steps", 1):
+        unused += [f"{_flag(name)} (it acts only with --imitation-steps > 0)" for name in sorted(overrides)
+                   if name.startswith("imitation_") and name != "imitation_steps"]  # fmt: skip
+    if unused:
+        raise ValueError(f"{'; '.join(unused)}: drop it or set the option it needs")
 
 
 def _final_table(args: argparse.Namespace, policy, env_kwargs: dict | None, names: list[str]) -> int:

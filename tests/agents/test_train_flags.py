@@ -50,6 +50,8 @@ REFUSED = {
     "mtl-a3c ray address": ("mtl-a3c", ["--address", "auto"], "--address not an option of mtl-a3c; only rllib-ppo"),
     "rllib-ppo gamma": (RLLIB, ["--gamma", "0.5"], "--gamma not an option of rllib-ppo; its options: none of the"),
     "rllib-ppo checkpoint every": (RLLIB, ["--checkpoint-every", "5"], "--checkpoint-every is not available for rllib"),
+    "mtl-a3c chain prior alone": ("mtl-a3c", ["--chain-prior", "3"], "--chain-prior (it acts only with --chain"),
+    "ppo teacher without a warm start": ("ppo", ["--imitation-teacher", "greedy"], "--imitation-teacher (it acts only"),
 }  # fmt: skip
 
 
