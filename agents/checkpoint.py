@@ -5,7 +5,8 @@ safe to open one from elsewhere. It holds the algorithm, the env it was trained 
 options, the network and optimizer state, and the step and update counts, which is what
 ``--resume`` needs to continue with the step count intact. A SHA-256 of the whole content is
 stored beside it and checked on loading, so a flipped byte is an error, not a silently different
-agent; weights that are not finite (a diverged run) are refused too.
+agent. The hash proves only that the file is unchanged, not that it is sane: weights or optimizer
+state that are not finite (a diverged run) and step or update counts that are not counts are refused too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import torch
@@ -107,11 +109,37 @@ def load_checkpoint(path) -> dict:
     if payload["sha256"] != content_hash(payload):
         raise CheckpointError(f"{path}: content does not match its SHA-256 (the file was altered or corrupted)")
     check_finite(payload, f"{path}: ")
+    check_counts(payload, f"{path}: ")
     return payload
 
 
+def _non_finite(value, where: str) -> list[str]:
+    """Where in a nested dict / list of tensors and numbers a value is NaN or infinite."""
+    if isinstance(value, dict):
+        return [bad for key, item in value.items() for bad in _non_finite(item, f"{where}[{key!r}]")]
+    if isinstance(value, (list, tuple)):
+        return [bad for i, item in enumerate(value) for bad in _non_finite(item, f"{where}[{i}]")]
+    if isinstance(value, torch.Tensor) and value.is_floating_point():
+        return [] if bool(torch.isfinite(value).all()) else [where]
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [where]
+    return []
+
+
+def check_counts(payload: dict, where: str = "") -> None:
+    """Refuse step and update counts that are not counts: integers with 0 <= updates <= steps (every
+    update of every agent learns from at least one step)."""
+    steps, updates = payload["steps"], payload["updates"]
+    for name, value in (("steps", steps), ("updates", updates)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise CheckpointError(f"{where}{name} must be an integer >= 0 (env steps and updates done), got {value!r}")
+    if updates > steps:
+        raise CheckpointError(f"{where}updates ({updates}) must not exceed steps ({steps}): each update takes a step")
+
+
 def check_finite(payload: dict, where: str = "") -> None:
-    """Refuse a payload whose network weights are not all finite (a diverged run builds no policy)."""
+    """Refuse a payload whose network weights or optimizer state are not all finite (a diverged run
+    builds no policy and resumes nowhere)."""
     bad = [
         name
         for name, tensor in payload["model"].items()
@@ -119,3 +147,6 @@ def check_finite(payload: dict, where: str = "") -> None:
     ]
     if bad:
         raise CheckpointError(f"{where}non-finite weights (NaN or infinity) in {bad}: the run diverged")
+    bad = _non_finite(payload.get("optimizer", {}), "optimizer")
+    if bad:
+        raise CheckpointError(f"{where}non-finite optimizer state (NaN or infinity) in {bad[:3]}: the run diverged")

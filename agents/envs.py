@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 import edge_envs  # registers the Gymnasium ids
-from agents.spaces import action_nvec, observation_dim
+from agents.spaces import action_nvec, env_action, observation_dim
 
 # Per-slot info entries summed over an episode and reported with its return (when the env has them).
 METRIC_KEYS = ("delay", "penalty", "energy")
@@ -68,18 +68,19 @@ def make_env(env_id: str, env_kwargs: dict | None = None):
         raise ValueError(f"{env_id} does not take these keywords (--env-kwargs): {error}") from None
 
 
-def env_spaces(env) -> tuple[int, np.ndarray]:
-    """(observation length, action nvec) of a Gymnasium env or of every agent of a parallel env."""
+def env_spaces(env, continuous: bool = False) -> tuple[int, np.ndarray]:
+    """(observation length, action nvec) of a Gymnasium env or of every agent of a parallel env;
+    ``continuous``: a flat Box action space too (``agents.spaces.action_nvec``)."""
     if hasattr(env, "possible_agents"):
         dims = {
-            (observation_dim(env.observation_space(a)), tuple(action_nvec(env.action_space(a))))
+            (observation_dim(env.observation_space(a)), tuple(action_nvec(env.action_space(a), continuous)))
             for a in env.possible_agents
         }
         if len(dims) != 1:
             raise ValueError(f"a shared network needs every agent to have the same spaces; got {sorted(dims)}")
         obs_dim, nvec = dims.pop()
         return obs_dim, np.array(nvec, dtype=np.int64)
-    return observation_dim(env.observation_space), action_nvec(env.action_space)
+    return observation_dim(env.observation_space), action_nvec(env.action_space, continuous)
 
 
 @dataclass
@@ -135,7 +136,7 @@ class GymStreams:
         self.num_streams = num_envs
         self.seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(num_envs)]
         self._tally = EpisodeTally(num_envs)
-        self._dtype = self.envs[0].action_space.dtype
+        self._space = self.envs[0].action_space
 
     def reset(self) -> np.ndarray:
         return np.stack([np.asarray(env.reset(seed=s)[0], dtype=np.float32) for env, s in zip(self.envs, self.seeds)])
@@ -145,7 +146,7 @@ class GymStreams:
         obs, final_obs = np.empty((b, self.obs_dim), np.float32), np.zeros((b, self.obs_dim), np.float32)
         reward, terminated, truncated, episodes = np.empty(b), np.zeros(b, bool), np.zeros(b, bool), []
         for i, env in enumerate(self.envs):
-            o, r, term, trunc, info = env.step(actions[i].astype(self._dtype))
+            o, r, term, trunc, info = env.step(env_action(self._space, actions[i]))
             reward[i], terminated[i], truncated[i] = r, term, trunc
             self._tally.add(i, r, info)
             if term or trunc:
@@ -171,7 +172,7 @@ class PettingZooStreams:
         self.seed = int(seed)
         self._seeded = False
         self._tally = EpisodeTally(self.num_streams)
-        self._dtype = self.env.action_space(self.agents[0]).dtype
+        self._space = self.env.action_space(self.agents[0])
         self._obs = None
 
     def reset(self) -> np.ndarray:
@@ -185,7 +186,7 @@ class PettingZooStreams:
         acting = set(self.env.agents)
         active = np.array([a in acting for a in self.agents])
         obs, rewards, terms, truncs, infos = self.env.step(
-            {a: actions[i].astype(self._dtype) for i, a in enumerate(self.agents) if active[i]}
+            {a: env_action(self._space, actions[i]) for i, a in enumerate(self.agents) if active[i]}
         )
         reward, terminated, truncated = np.zeros(b), np.zeros(b, bool), np.zeros(b, bool)
         final_obs, episodes = np.zeros((b, self.obs_dim), np.float32), []

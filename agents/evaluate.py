@@ -279,7 +279,7 @@ def run(args: argparse.Namespace) -> int:
             else {}
         )
     env = make_env(args.env, env_kwargs)
-    obs_dim, nvec = env_spaces(env)
+    obs_dim, nvec = env_spaces(env, continuous=True)
     if obs_dim != payload["obs_dim"] or list(nvec) != list(payload["nvec"]):
         raise ValueError(
             f"--checkpoint was trained on observations of length {payload['obs_dim']} and actions {payload['nvec']}; "

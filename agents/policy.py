@@ -14,14 +14,15 @@ from agents import sb3
 from agents.a3c import A3COptions, build_network
 from agents.checkpoint import CheckpointError, check_finite
 from agents.networks import ActorCritic
-from agents.spaces import JointActionCodec
+from agents.spaces import JointActionCodec, env_action
 
 A3C_ALGOS = ("mtl-a3c", "a3c")
 MASKABLE = "maskable-ppo"  # agents.maskable's checkpoint.pt
 
 
 class A3CPolicy:
-    """The actor of a trained (multi-task or single-head) A3C: argmax per branch, or a sample."""
+    """The actor of a trained (multi-task or single-head) A3C: argmax per branch, or a sample; with the
+    env's (or one agent's) ``action_space``, each action as that space takes it (an int for Discrete)."""
 
     def __init__(
         self,
@@ -29,10 +30,12 @@ class A3CPolicy:
         codec: JointActionCodec | None = None,
         deterministic: bool = True,
         seed: int | None = None,
+        action_space=None,
     ):
         self.model = model.eval()
         self.codec = codec
         self.deterministic = deterministic
+        self.action_space = action_space
         self.reset(seed)
 
     def reset(self, seed: int | None = None) -> None:
@@ -42,12 +45,15 @@ class A3CPolicy:
         action = self.model.act(obs, self._rng, self.deterministic)
         return self.codec.decode(action[:, 0]) if self.codec is not None else action
 
+    def _env_action(self, action: np.ndarray):
+        return action if self.action_space is None else env_action(self.action_space, action)
+
     def act(self, observation, info=None):
         if isinstance(observation, dict):  # PettingZoo parallel env: one network for every agent
             agents = list(observation)
             actions = self._act(np.stack([observation[a] for a in agents]))
-            return {a: actions[i] for i, a in enumerate(agents)}
-        return self._act(np.asarray(observation)[None])[0]
+            return {a: self._env_action(actions[i]) for i, a in enumerate(agents)}
+        return self._env_action(self._act(np.asarray(observation)[None])[0])
 
 
 def a3c_options_from_payload(payload: dict) -> A3COptions:
@@ -63,8 +69,14 @@ def a3c_options_from_payload(payload: dict) -> A3COptions:
     return options
 
 
+def _action_space(env):
+    """The action space of a Gymnasium env, or of a parallel env's first agent (the agents share one network)."""
+    return env.action_space(env.possible_agents[0]) if hasattr(env, "possible_agents") else env.action_space
+
+
 def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
-    """Policy of a loaded checkpoint; SB3 and maskable-ppo checkpoints need the env (their model is built on it)."""
+    """Policy of a loaded checkpoint; SB3 and maskable-ppo checkpoints need the env (their model is built on it).
+    An A3C policy given the env acts as its action space takes actions (an int for Discrete)."""
     check_finite(payload)
     if payload["algo"] in A3C_ALGOS:
         options = a3c_options_from_payload({**payload, "options": {**payload["options"], "workers": 1}})
@@ -75,7 +87,7 @@ def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
             raise CheckpointError(
                 f"the network of the checkpoint does not fit a {payload['algo']} model: {error}"
             ) from None
-        return A3CPolicy(model, codec, deterministic)
+        return A3CPolicy(model, codec, deterministic, action_space=None if env is None else _action_space(env))
     if payload["algo"] not in (*sb3.ALGORITHMS, MASKABLE):
         raise CheckpointError(
             f"unknown algo {payload['algo']!r} in the checkpoint; known: {[*A3C_ALGOS, *sb3.ALGORITHMS, MASKABLE]}"

@@ -32,10 +32,11 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from agents.checkpoint import CheckpointError, run_fields
 from agents.envs import EpisodeTally, env_spaces, make_env, pettingzoo_module
 from agents.imitation import ImitationOptions, check_teacher, sb3_warm_start
-from agents.spaces import FlattenMultiDiscrete, JointActionCodec
+from agents.spaces import FlattenMultiDiscrete, JointActionCodec, env_action
 from edge_envs.config import check_range
 
 ALGORITHMS = {"ppo": PPO, "a2c": A2C, "dqn": DQN}
+CONTINUOUS = ("ppo", "a2c")  # also act on a flat Box action space (SB3's Gaussian policy)
 
 # SB3 log key -> (our losses/<name>, sign)
 _LOSS_KEYS = {
@@ -123,18 +124,24 @@ class _LossWriter(KVWriter):
         pass
 
 
-class _RunCallback(BaseCallback):
+def monitor_logger(monitor) -> Logger:
+    """An SB3 logger that sends the ``train/*`` losses to the run's monitor (``losses/*``)."""
+    return Logger(folder=None, output_formats=[_LossWriter(monitor)])
+
+
+class RunCallback(BaseCallback):
     """Episode records and progress for the monitor, and a checkpoint after the first update and
-    every K updates from there (a kill loses at most K updates).
+    every K updates from there (a kill loses at most K updates). Episode returns are the env's own
+    (rewards divided by the ``reward_scale`` a trainer applied to them).
 
     An update is one collect-then-train iteration (PPO, A2C; DQN: one train call every
     ``train_freq`` steps). The checkpoint is written when the next rollout starts, after the
     update's training, so it holds the trained parameters.
     """
 
-    def __init__(self, trainer, monitor, checkpoint, checkpoint_every: int):
+    def __init__(self, trainer, monitor, checkpoint, checkpoint_every: int, reward_scale: float = 1.0):
         super().__init__()
-        self.trainer, self.monitor = trainer, monitor
+        self.trainer, self.monitor, self.reward_scale = trainer, monitor, reward_scale
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
         self.tally = None
         self._start = self._saved_at = trainer.updates
@@ -156,7 +163,7 @@ class _RunCallback(BaseCallback):
     def _on_step(self) -> bool:
         rewards, dones, infos = self.locals["rewards"], self.locals["dones"], self.locals["infos"]
         for i in range(len(dones)):
-            self.tally.add(i, float(rewards[i]), infos[i])
+            self.tally.add(i, float(rewards[i]) / self.reward_scale, infos[i])
             if dones[i]:
                 self.monitor.episode(self.num_timesteps, self.tally.close(i))
         self.monitor.advance(self.num_timesteps)
@@ -172,7 +179,7 @@ class SB3Trainer:
         self.algo, self.env_id, self.env_kwargs, self.seed = algo, env_id, dict(env_kwargs or {}), int(seed)
         self.options = options
         self.env = make_sb3_env(algo, env_id, env_kwargs, options.envs)
-        self.obs_dim, self.nvec = env_spaces(make_env(env_id, env_kwargs))
+        self.obs_dim, self.nvec = env_spaces(make_env(env_id, env_kwargs), continuous=algo in CONTINUOUS)
         self.hyperparameters = hyperparameters(algo, total_steps, options)
         self.model = build_model(algo, self.env, self.seed, self.hyperparameters)
         self.steps = self.updates = 0
@@ -217,23 +224,27 @@ class SB3Trainer:
                     self.model, self.env_id, self.env_kwargs, self.options, self.seed, monitor
                 )
             monitor.losses(0, {f"imitation_{key}": value for key, value in self.imitation.items()})
-        self.model.set_logger(Logger(folder=None, output_formats=[_LossWriter(monitor)]))
-        callback = _RunCallback(self, monitor, checkpoint, checkpoint_every)
+        self.model.set_logger(monitor_logger(monitor))
+        callback = RunCallback(self, monitor, checkpoint, checkpoint_every)
         self.model.learn(remaining, callback=callback, reset_num_timesteps=self.steps == 0)
         self.steps = int(self.model.num_timesteps)
 
 
 class SB3Policy:
-    """A Stable-Baselines3 model as a policy (DQN's joint index decoded back to per-block actions)."""
+    """A Stable-Baselines3 model as a policy (DQN's joint index decoded back to the env's ``action_space``)."""
 
-    def __init__(self, model, codec: JointActionCodec | None = None, deterministic: bool = True):
+    def __init__(self, model, codec: JointActionCodec | None = None, deterministic: bool = True, action_space=None):
         self.model = model
         self.codec = codec
         self.deterministic = deterministic
+        self.action_space = action_space
 
     def act(self, observation, info=None):
         action, _ = self.model.predict(np.asarray(observation, dtype=np.float32), deterministic=self.deterministic)
-        return self.codec.decode(int(action)) if self.codec is not None else np.asarray(action)
+        if self.codec is None:
+            return np.asarray(action)
+        joint = self.codec.decode(int(action))
+        return joint if self.action_space is None else env_action(self.action_space, joint)
 
 
 def _model_from_payload(payload: dict, env):
@@ -262,4 +273,5 @@ def policy_from_payload(payload: dict, env, deterministic: bool = True) -> SB3Po
     """Rebuild an SB3 checkpoint's model on ``env`` and wrap it as a policy."""
     dqn = payload["algo"] == "dqn"
     train_env = FlattenMultiDiscrete(env) if dqn else env
-    return SB3Policy(_model_from_payload(payload, train_env), train_env.codec if dqn else None, deterministic)
+    model = _model_from_payload(payload, train_env)
+    return SB3Policy(model, train_env.codec if dqn else None, deterministic, env.action_space)

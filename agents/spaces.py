@@ -1,4 +1,8 @@
-"""Action spaces the agents handle: MultiDiscrete (one choice per block) and its flattening.
+"""Action spaces the agents handle: MultiDiscrete (one choice per block), Discrete (one choice), a
+flat Box (ppo and a2c only) and the flattening of a MultiDiscrete.
+
+Inside the agents an action is a vector with one entry per dimension; ``env_action`` turns it into
+what the env's space takes (an int for Discrete, not a shape-(1,) array).
 
 The single-head A3C and DQN (the learning baselines of "Distributed DNN Inference with Fine-grained
 Model Partitioning in MEC Networks", IEEE TMC 2024) choose one of the (N+1)^M joint placements at
@@ -18,8 +22,11 @@ import numpy as np
 MAX_JOINT_ACTIONS = 100_000
 
 
-def action_nvec(space: gym.Space) -> np.ndarray:
-    """Choices per action dimension of a MultiDiscrete (or Discrete) space, as an int64 vector."""
+def action_nvec(space: gym.Space, continuous: bool = False) -> np.ndarray:
+    """Choices per action dimension of a MultiDiscrete (or Discrete) space, as an int64 vector; with
+    ``continuous``, a flat Box too, as one 0 (no finite set of choices) per dimension."""
+    if continuous and isinstance(space, gym.spaces.Box) and len(space.shape) == 1:
+        return np.zeros(space.shape[0], dtype=np.int64)
     if isinstance(space, gym.spaces.MultiDiscrete):
         if space.nvec.ndim != 1:
             raise ValueError(f"agents need a 1-D MultiDiscrete action space, got nvec of shape {space.nvec.shape}")
@@ -30,7 +37,15 @@ def action_nvec(space: gym.Space) -> np.ndarray:
         if space.start != 0:
             raise ValueError("agents need Discrete actions that start at 0")
         return np.array([space.n], dtype=np.int64)
-    raise ValueError(f"agents need a MultiDiscrete or Discrete action space, got {space}")
+    raise ValueError(f"agents need a MultiDiscrete or Discrete action space (ppo and a2c also a flat Box), got {space}")
+
+
+def env_action(space: gym.Space, action):
+    """A per-dimension action vector (M,) as ``space`` takes it: an int for a Discrete space, an array
+    of the space's dtype for a MultiDiscrete one."""
+    if isinstance(space, gym.spaces.Discrete):
+        return int(np.asarray(action).reshape(-1)[0])
+    return np.asarray(action).astype(space.dtype)
 
 
 def observation_dim(space: gym.Space) -> int:
@@ -74,7 +89,7 @@ class JointActionCodec:
 
 
 class FlattenMultiDiscrete(gym.ActionWrapper):
-    """Exposes a MultiDiscrete action space as Discrete(prod(nvec)) (for SB3's DQN)."""
+    """Exposes a MultiDiscrete (or Discrete) action space as Discrete(prod(nvec)) (for SB3's DQN)."""
 
     def __init__(self, env: gym.Env, max_actions: int = MAX_JOINT_ACTIONS):
         super().__init__(env)
@@ -82,4 +97,4 @@ class FlattenMultiDiscrete(gym.ActionWrapper):
         self.action_space = gym.spaces.Discrete(self.codec.size)
 
     def action(self, action):
-        return self.codec.decode(int(action)).astype(self.env.action_space.dtype)
+        return env_action(self.env.action_space, self.codec.decode(int(action)))

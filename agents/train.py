@@ -16,7 +16,8 @@ options: a flag that differs from them is refused, except ``--workers``. At the 
 compares the trained agent with the env's baselines on the same held-out evaluation episodes.
 
 Options are typed: ``A3COptions`` (agents.a3c) for mtl-a3c and a3c, ``SB3Options``
-(agents.sb3) for ppo, a2c and dqn, built from the flags in one place, ``make_options``.
+(agents.sb3) for ppo, a2c and dqn, ``MaskableOptions`` (agents.maskable) for maskable-ppo, built
+from the flags in one place, ``make_options``; a flag the chosen algo does not use is refused by name.
 """
 
 from __future__ import annotations
@@ -39,16 +40,18 @@ from agents.a3c import A3COptions, A3CTrainer, options_for
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.envs import env_spaces, make_env, parse_env_kwargs
 from agents.evaluate import EVAL_SEED, baseline_names, compare, print_comparison
+from agents.maskable import MaskableOptions, MaskableTrainer
 from agents.monitor import RunMonitor
-from agents.policy import A3C_ALGOS, a3c_options_from_payload, policy_from_payload
+from agents.policy import A3C_ALGOS, MASKABLE, a3c_options_from_payload, policy_from_payload
 from agents.sb3 import SB3Options, SB3Trainer
 from edge_envs.io import remove_stale_temporaries
 
-EXTERNAL_ALGOS = ("maskable-ppo", "rllib-ppo")
-"""Trained by sb3-contrib (agents.maskable) and Ray RLlib (agents.rllib, the [ray] extra), which keep their
-own checkpoints (``model.zip``, ``rllib_checkpoint/``): no ``--resume``. A maskable-ppo run also writes its
-policy as ``checkpoint.pt`` (policy only, loads with ``weights_only=True``)."""
-ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c", *EXTERNAL_ALGOS)
+EXTERNAL_ALGOS = ("rllib-ppo",)
+"""Trained by Ray RLlib (agents.rllib, the [ray] extra), which keeps its own checkpoint (``rllib_checkpoint/``):
+no ``--resume``, no ``--checkpoint-every`` and none of the option flags; it alone takes ``--env-runners`` and
+``--address``."""
+ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c", MASKABLE, *EXTERNAL_ALGOS)
+RLLIB_FLAGS = ("env_runners", "address")
 CHECKPOINT = "checkpoint.pt"
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding (SB3) takes seeds below 2^32
 
@@ -106,45 +109,60 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def make_options(
-    algo: str, env_id: str, overrides: dict | None = None, base: dict | None = None
-) -> A3COptions | SB3Options:
-    """The options of a run, built in this one place: ``base`` (a resumed run's options) or the
-    defaults (for the A3C agents, with the env's preset, ``agents.a3c.ENV_PRESETS``), then
-    ``overrides`` (the flags given)."""
+def options_class(algo: str):
+    """The options dataclass of ``algo`` (None for rllib-ppo, which takes no option flags)."""
     if algo not in ALGOS:
         raise ValueError(f"unknown algo (--algo) {algo!r}; choose from {list(ALGOS)}")
-    cls = A3COptions if algo in A3C_ALGOS else SB3Options
+    if algo in EXTERNAL_ALGOS:
+        return None
+    return A3COptions if algo in A3C_ALGOS else MaskableOptions if algo == MASKABLE else SB3Options
+
+
+def make_options(
+    algo: str, env_id: str, overrides: dict | None = None, base: dict | None = None
+) -> A3COptions | SB3Options | MaskableOptions:
+    """The options of a run, built in this one place: ``base`` (a resumed run's options) or the
+    defaults (for the A3C agents, with the env's preset, ``agents.a3c.ENV_PRESETS``), then
+    ``overrides`` (the flags given); a flag that is not an option of ``algo`` is refused by name."""
+    cls = options_class(algo)
     overrides = dict(overrides or {})
-    known = {f.name for f in dataclasses.fields(cls)} - {"single_head"}
+    known = set() if cls is None else {f.name for f in dataclasses.fields(cls)} - {"single_head"}
     foreign = sorted(set(overrides) - known)
     if foreign:
+        allowed = ", ".join(_flag(name) for name in sorted(known)) or "none of the option flags"
         raise ValueError(
-            f"{', '.join(_flag(name) for name in foreign)} not an option of {algo}; "
-            f"its options: {', '.join(_flag(name) for name in sorted(known))}"
+            f"{', '.join(_flag(name) for name in foreign)} not an option of {algo}; its options: {allowed}"
         )
+    if cls is None:
+        raise ValueError(f"{algo} has no options dataclass (it trains through {_EXTERNAL_MODULE[algo]})")
     if cls is A3COptions:
         overrides["single_head"] = algo == "a3c"
         return options_for(env_id, overrides) if base is None else A3COptions(**{**base, **overrides})
-    return SB3Options(**{**(base or {}), **overrides})
+    return cls(**{**(base or {}), **overrides})
 
 
-def _options_from_payload(algo: str, payload: dict) -> A3COptions | SB3Options:
+def _options_from_payload(algo: str, payload: dict) -> A3COptions | SB3Options | MaskableOptions:
     if algo in A3C_ALGOS:
         return a3c_options_from_payload(payload)
+    cls = options_class(algo)
     try:
-        return SB3Options(**payload["options"])
+        return cls(**payload["options"])
     except TypeError as error:
-        raise CheckpointError(f"a {algo} checkpoint holds options that are not SB3Options: {error}") from None
+        raise CheckpointError(f"a {algo} checkpoint holds options that are not {cls.__name__}: {error}") from None
 
 
-def _check_resume(run_dir: Path, payload: dict, algo: str, env_id: str, seed: int, env_kwargs, options):
-    """The env kwargs and options a resumed run continues with: the run's; given ones must agree."""
+def _check_run(run_dir: Path, payload: dict, algo: str, env_id: str, seed: int) -> None:
+    """A named error unless the checkpoint found for --resume was written by this algo, env and seed."""
     for key, wanted in (("algo", algo), ("env_id", env_id), ("seed", seed)):
         if payload[key] != wanted:
             raise CheckpointError(
                 f"--resume: {run_dir / CHECKPOINT} was written for {key} {payload[key]!r}, not {wanted!r}"
             )
+
+
+def _check_resume(run_dir: Path, payload: dict, algo: str, env_id: str, seed: int, env_kwargs, options):
+    """The env kwargs and options a resumed run continues with: the run's; given ones must agree."""
+    _check_run(run_dir, payload, algo, env_id, seed)
     run_kwargs = json.loads(payload["env_kwargs"])
     if env_kwargs is not None and env_kwargs != run_kwargs:
         raise ValueError(
@@ -185,6 +203,8 @@ def _make_trainer(algo: str, env_id: str, env_kwargs: dict, seed: int, steps: in
     if algo in A3C_ALGOS:
         obs_dim, nvec = env_spaces(make_env(env_id, env_kwargs))
         return A3CTrainer(algo, env_id, env_kwargs, options, seed, obs_dim, nvec)
+    if algo == MASKABLE:
+        return MaskableTrainer(env_id, env_kwargs, seed, options)
     return SB3Trainer(algo, env_id, env_kwargs, seed, steps, options)
 
 
@@ -195,7 +215,7 @@ def train(
     seed: int = 0,
     logdir="runs",
     env_kwargs: dict | None = None,
-    options: A3COptions | SB3Options | None = None,
+    options: A3COptions | SB3Options | MaskableOptions | None = None,
     checkpoint_every: int = 100,
     resume: bool = False,
     progress: bool = True,
@@ -213,7 +233,7 @@ def train(
     ):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    wanted = A3COptions if algo in A3C_ALGOS else SB3Options
+    wanted = options_class(algo)
     if options is not None and not isinstance(options, wanted):
         raise ValueError(
             f"{algo} takes {wanted.__name__} options (agents.train.make_options), got {type(options).__name__}"
@@ -249,34 +269,28 @@ def train(
         checkpoint(final)
         monitor.close()
     wall_s = time.perf_counter() - start
-    policy = policy_from_payload(final, None if algo in A3C_ALGOS else make_env(env_id, env_kwargs))
+    policy = policy_from_payload(final, make_env(env_id, env_kwargs))
     return TrainResult(
         run_dir, checkpoint_path, env_kwargs, trainer.steps, trainer.updates, wall_s, monitor.episodes, policy
     )
 
 
-_EXTERNAL_MODULE = {"maskable-ppo": "agents.maskable.train_maskable", "rllib-ppo": "agents.rllib.train"}
+_EXTERNAL_MODULE = {"rllib-ppo": "agents.rllib.train"}
 
 
 def _train_external(args: argparse.Namespace, env_kwargs: dict | None):
-    """Train maskable-ppo or rllib-ppo into a new run folder; (policy, run folder, wall seconds)."""
+    """Train rllib-ppo into a new run folder; (policy, run folder, wall seconds)."""
     if args.resume:
         raise ValueError(f"--resume is not available for {args.algo} (it keeps its own checkpoint format)")
+    if args.checkpoint_every is not None:
+        raise ValueError(f"--checkpoint-every is not available for {args.algo} (it keeps its own checkpoint)")
     logdir = _check_logdir(args.logdir)
     start = time.perf_counter()
-    if args.algo == "maskable-ppo":
-        from agents.maskable import train_maskable  # sb3-contrib is imported only for this algo
-
-        run_dir = new_run_dir(logdir, args.env, args.algo, args.seed)
-        policy = train_maskable(
-            args.env, args.steps, args.seed, env_kwargs, progress=not args.no_progress, run_dir=run_dir
-        )
-        return policy, run_dir, time.perf_counter() - start
     try:
         from agents import rllib  # the optional [ray] extra
     except ImportError as error:
         raise ValueError(f"--algo rllib-ppo needs Ray RLlib: {error}") from error
-    options = rllib.options_for_steps(args.steps, args.env_runners, args.address)
+    options = rllib.options_for_steps(args.steps, getattr(args, "env_runners", 0), getattr(args, "address", None))
     run_dir = new_run_dir(logdir, args.env, args.algo, args.seed)
     summary = rllib.train(args.env, args.steps, run_dir, env_kwargs, options, args.seed)
     policy = rllib.RLlibPolicy.from_checkpoint(summary["checkpoint"], args.env)
@@ -302,22 +316,30 @@ def field_docs(cls) -> dict[str, str]:
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}
 
 
+OPTION_CLASSES = (A3COptions, SB3Options, MaskableOptions)
+
+
 def _add_option_flags(parser: argparse.ArgumentParser) -> None:
-    """One ``--flag`` per field of A3COptions and SB3Options, its help the field's docstring; a flag
-    not given is absent from the namespace (the dataclass default, the env's preset or a resumed
-    run's value applies)."""
-    groups = (
-        (A3COptions, "A3C options (mtl-a3c, a3c; --gamma and --imitation-* also set the SB3 agents')", {"single_head"}),
-        (SB3Options, "SB3 options (ppo, a2c, dqn)", {f.name for f in dataclasses.fields(A3COptions)}),
+    """One ``--flag`` per field of A3COptions, SB3Options and MaskableOptions, its help the field's docstring;
+    a flag not given is absent from the namespace (the dataclass default, the env's preset or a resumed
+    run's value applies). A flag serves every algo whose options have the field (``make_options`` refuses
+    it for the others)."""
+    titles = (
+        "A3C options (mtl-a3c, a3c; --gamma and --imitation-* also set the SB3 agents', --gamma and "
+        "--reward-scale maskable-ppo's)",
+        "SB3 options (ppo, a2c, dqn)",
+        "MaskablePPO options (maskable-ppo)",
     )
-    for cls, title, skip in groups:
+    seen = {"single_head"}
+    for cls, title in zip(OPTION_CLASSES, titles, strict=True):
         docs, group = field_docs(cls), parser.add_argument_group(title)
         for f in dataclasses.fields(cls):
-            if f.name in skip:
+            if f.name in seen:
                 continue
+            seen.add(f.name)
             default = "" if f.default is dataclasses.MISSING else f" (default {f.default})"
             kwargs = {"default": argparse.SUPPRESS, "help": docs.get(f.name, "") + default}
-            if f.name == "hidden":
+            if f.type.startswith("tuple"):
                 group.add_argument(_flag(f.name), type=int, nargs="+", **kwargs)
             elif f.type == "bool":  # --flag / --no-flag (type=bool would read "False" as true)
                 group.add_argument(_flag(f.name), action=argparse.BooleanOptionalAction, **kwargs)
@@ -350,8 +372,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint-every",
         type=int,
-        default=100,
-        help="write the checkpoint every K updates (SB3 agents: also after the first; 0: only at the start and end)",
+        default=None,
+        help="write the checkpoint every K updates (SB3 agents and maskable-ppo: also after the first; 0: only at "
+        "the start and end; default 100)",
     )
     parser.add_argument(
         "--resume",
@@ -370,9 +393,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add_option_flags(parser)
     group = parser.add_argument_group("Ray RLlib options (rllib-ppo, the [ray] extra)")
     group.add_argument(
-        "--env-runners", type=int, default=0, help="remote env-runner processes (0: sample in the driver)"
+        "--env-runners",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="remote env-runner processes (default 0: sample in the driver)",
     )
-    group.add_argument("--address", default=None, help="address of a running Ray cluster (HOST:6379 or auto)")
+    group.add_argument(
+        "--address", default=argparse.SUPPRESS, help="address of a running Ray cluster (HOST:6379 or auto)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -380,18 +408,26 @@ def run(args: argparse.Namespace) -> int:
     if args.eval_episodes < 0:
         raise ValueError(f"--eval-episodes must be >= 0 (0: no table), got {args.eval_episodes}")
     names = baseline_names(args.baselines, args.env) if args.eval_episodes else []  # a bad name fails before training
+    option_names = {f.name for cls in OPTION_CLASSES for f in dataclasses.fields(cls)}
+    overrides = {name: value for name, value in vars(args).items() if name in option_names}
     if args.algo in EXTERNAL_ALGOS:
+        if overrides:
+            make_options(args.algo, args.env, overrides)  # refuses every option flag by name
         policy, run_dir, wall_s = _train_external(args, env_kwargs)
         print(f"run {run_dir}: {args.steps} steps, {wall_s:.1f} s")
         return _final_table(args, policy, env_kwargs, names)
-    option_names = {f.name for cls in (A3COptions, SB3Options) for f in dataclasses.fields(cls)}
-    overrides = {name: value for name, value in vars(args).items() if name in option_names}
+    rllib_flags = [_flag(name) for name in RLLIB_FLAGS if hasattr(args, name)]
+    if rllib_flags:
+        raise ValueError(f"{', '.join(rllib_flags)} not an option of {args.algo}; only rllib-ppo takes it")
     base = None
     if args.resume:
         run_dir = latest_run(args.logdir, args.env, args.algo, args.seed)
-        base = load_checkpoint(run_dir / CHECKPOINT)["options"]
+        payload = load_checkpoint(run_dir / CHECKPOINT)
+        _check_run(run_dir, payload, args.algo, args.env, args.seed)
+        base = dataclasses.asdict(_options_from_payload(args.algo, payload))
         print(f"resuming {run_dir} with its env kwargs and options", file=sys.stderr)
     options = make_options(args.algo, args.env, overrides, base)
+    _check_dependent_flags(overrides, options)
     result = train(
         args.env,
         args.algo,
@@ -400,7 +436,7 @@ def run(args: argparse.Namespace) -> int:
         args.logdir,
         env_kwargs,
         options,
-        args.checkpoint_every,
+        100 if args.checkpoint_every is None else args.checkpoint_every,
         args.resume,
         not args.no_progress,
     )
@@ -409,6 +445,19 @@ def run(args: argparse.Namespace) -> int:
         f"checkpoint {result.checkpoint}"
     )
     return _final_table(args, result.policy, result.env_kwargs, names)
+
+
+def _check_dependent_flags(overrides: dict, options) -> None:
+    """Refuse a flag that only acts with another option set: --chain-prior without chained branches, an
+    --imitation-* setting without a warm start."""
+    unused = []
+    if "chain_prior" in overrides and not getattr(options, "chain_branches", True):
+        unused.append("--chain-prior (it acts only with --chain-branches)")
+    if not getattr(options, "imitation_steps", 1):
+        unused += [f"{_flag(name)} (it acts only with --imitation-steps > 0)" for name in sorted(overrides)
+                   if name.startswith("imitation_") and name != "imitation_steps"]  # fmt: skip
+    if unused:
+        raise ValueError(f"{'; '.join(unused)}: drop it or set the option it needs")
 
 
 def _final_table(args: argparse.Namespace, policy, env_kwargs: dict | None, names: list[str]) -> int:

@@ -130,3 +130,33 @@ def test_checkpoint__a_folder_is_named(tmp_path):
 def test_checkpoint__is_written_world_readable_through_the_one_atomic_writer(tmp_path):
     path = save_checkpoint(tmp_path / "checkpoint.pt", _payload())
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_checkpoint__non_finite_optimizer_state_is_refused(tmp_path, value):
+    state = torch.zeros(2, 3)
+    state[0, 1] = value
+    path = save_checkpoint(tmp_path / "checkpoint.pt", {**_payload(), "optimizer": {"square_avg": [state]}})
+    with pytest.raises(CheckpointError, match=r"non-finite optimizer state \(NaN or infinity\) in \[\"optimizer"):
+        load_checkpoint(path)
+    lr = {"state": {}, "param_groups": [{"lr": value, "params": [0]}]}
+    path = save_checkpoint(tmp_path / "checkpoint.pt", {**_payload(), "optimizer": lr})
+    with pytest.raises(CheckpointError, match=r"\"optimizer\['param_groups'\]\[0\]\['lr'\]\""):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"steps": -640}, r"steps must be an integer >= 0 \(env steps and updates done\), got -640"),
+        ({"steps": 640.5}, r"steps must be an integer >= 0 .*got 640.5"),
+        ({"steps": "640"}, r"steps must be an integer >= 0 .*got '640'"),
+        ({"updates": True}, r"updates must be an integer >= 0 .*got True"),
+        ({"updates": -1}, r"updates must be an integer >= 0 .*got -1"),
+        ({"updates": 641}, r"updates \(641\) must not exceed steps \(640\)"),
+    ],
+)
+def test_checkpoint__nonsense_step_and_update_counts_are_refused(tmp_path, change, message):
+    path = save_checkpoint(tmp_path / "checkpoint.pt", {**_payload(), **change})  # a fresh, matching hash
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(path)
