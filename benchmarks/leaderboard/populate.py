@@ -143,7 +143,7 @@ def train_agent(agent: Agent) -> None:
                     flush=True,
                 )
                 continue
-            if agent.algo == "maskable-ppo":  # as `edge-envs train --algo maskable-ppo` does (it takes no options)
+            if agent.algo == "maskable-ppo":  # its default options, as `edge-envs train --algo maskable-ppo`
                 from agents.maskable import train_maskable
 
                 train_maskable(agent.env_id, steps, agent.seed, agent.train_kwargs(name), run_dir=logdir)
