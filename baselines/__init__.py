@@ -50,14 +50,16 @@ def available(env_id: str) -> list[str]:
 
 def aliases(env_id: str) -> dict[str, str]:
     """``{alias: name}``: the names of ``env_id`` whose factory an earlier name of its module already has
-    (e.g. ``rpdi`` for ``random``); the leaderboard ranks each policy once, under its first name."""
+    (e.g. ``rpdi`` for ``random``), and those its module's ``ALIASES`` lists (a policy that acts as another
+    and differs only in the env config it is meant for); the leaderboard ranks each policy once, under
+    its first name."""
     first, out = {}, {}
     for name, factory in _policies(env_id).items():
         if factory in first:
             out[name] = first[factory]
         else:
             first[factory] = name
-    return out
+    return out | {alias: name for alias, name in getattr(_module(env_id), "ALIASES", {}).items()}
 
 
 def strongest(env_id: str) -> list[str]:

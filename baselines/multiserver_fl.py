@@ -28,6 +28,8 @@ from edge_envs.multiserver_fl import core
 
 REFERENCES: dict = {}
 STRONGEST = ("spaa", "dwaa", "wa")
+ALIASES = {"cloud": "wa"}
+"""cloud weighs the models as wa does; only an env made with framework="cloud" charges its latency apart."""
 """The seed paper's two rules and plain weighted averaging (benchmarks/results/tables_multiserver_fl.md)."""
 
 

@@ -281,6 +281,8 @@ POLICIES = {
 }
 
 REFERENCES = {"exact-round (per-round exact, not episode-optimal)": _exact_round_return}
+"""Episode-level references for the leaderboard: name -> fn(env, seed) -> the episode's return."""
+ALIASES = {"fedavg": "fedbcd"}
+"""fedavg acts as fedbcd (initial edges, rho 0.044); only an env made with framework="horizontal" costs it apart."""
 STRONGEST = ("exact-round", "sm3fl", "mfl-fr")
 """The best baselines of Table 2 (benchmarks/results/table2_service_migration.md), best first."""
-"""Episode-level references for the leaderboard: name -> fn(env, seed) -> the episode's return."""

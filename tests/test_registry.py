@@ -62,5 +62,6 @@ def test_registry__unknown_baseline_names_the_choices():
 def test_aliases__name_the_policies_listed_under_a_second_name():
     assert baselines.aliases("EdgePartition-v0") == {"rpdi": "random"}
     assert baselines.aliases("edge_partition_multi_v0") == {"rpdi": "random"}
-    assert baselines.aliases("ServiceMigration-v0") == {"lpt": "mfl-fr"}
+    assert baselines.aliases("ServiceMigration-v0") == {"lpt": "mfl-fr", "fedavg": "fedbcd"}
+    assert baselines.aliases("multiserver_fl_v0") == {"cloud": "wa"}
     assert baselines.aliases("EdgeUpload-v0") == {}
