@@ -35,8 +35,9 @@ preset's so that A3C refines the warm start instead of undoing it."""
 
 
 def timed_episodes(policy, env, episodes: int, seed: int) -> dict:
-    """Play ``episodes`` episodes; {"returns", "lengths", metric sums per episode, "decision_s": mean s per act}."""
-    returns, lengths, metrics, thinking, decisions = [], [], [], 0.0, 0
+    """Play ``episodes`` episodes; {"returns", "lengths", metric sums per episode, "decision_s": mean s per act,
+    "on_device": the share of blocks the policy ran on the IoT device}."""
+    returns, lengths, metrics, thinking, decisions, local = [], [], [], 0.0, 0, 0.0
     for index in range(episodes):
         if hasattr(policy, "reset"):
             policy.reset(seed=seed + index)
@@ -47,6 +48,7 @@ def timed_episodes(policy, env, episodes: int, seed: int) -> dict:
             action = policy.act(obs, info)
             thinking += time.perf_counter() - start
             decisions += 1
+            local += float(np.mean(np.asarray(action) == 0))  # location 0: the device
             obs, reward, terminated, truncated, info = env.step(action)
             tally.add(0, float(reward), info)
             done = terminated or truncated
@@ -55,6 +57,7 @@ def timed_episodes(policy, env, episodes: int, seed: int) -> dict:
         lengths.append(episode.length)
         metrics.append(episode.metrics)
     out = {"returns": returns, "lengths": lengths, "decision_s": thinking / max(decisions, 1)}
+    out["on_device"] = local / max(decisions, 1)
     for key in sorted({k for m in metrics for k in m}):
         out[key] = [m.get(key, np.nan) for m in metrics]
     return out
@@ -84,32 +87,39 @@ def baseline_rows(make_env, episodes: int, seed: int, names=STRONG_BASELINES, lo
 
 
 def table(rows: dict, extra: dict | None = None) -> list[str]:
-    """Markdown rows: policy, mean return ± std over the rows' runs or episodes, gap to the bound, gap to
-    exact-slot, ms per decision, then ``extra[name]`` cells (with their header in ``extra["header"]``)."""
+    """Markdown lines: the bound on a line of its own (a reference, not a policy), then one row per policy,
+    best first: mean return ± std over the rows' runs or episodes, gap to the bound and to exact-slot,
+    ms per decision, then ``extra[name]`` cells (their header in ``extra["header"]``). Returns, costs and
+    gaps have two decimals, decision times three significant digits."""
     extra = extra or {}
     bound = float(np.mean(rows[BOUND]["returns"]))
     exact = float(np.mean(rows["exact-slot"]["returns"])) if "exact-slot" in rows else np.nan
-    header = [
-        "policy",
-        "return (mean ± std)",
-        "gap to bound",
-        "vs exact-slot",
-        "ms / decision",
-        *extra.get("header", []),
+    header = ["policy", "return (mean ± std)", "gap to bound", "vs exact-slot", "ms / decision"]
+    header += extra.get("header", [])
+    lines = [
+        f"Reference: bound {_mean_std(rows[BOUND]['returns'])} (an upper bound on any policy's return).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "| --- |" + " ---: |" * (len(header) - 1),
     ]
-    lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
-    for name, row in sorted(rows.items(), key=lambda item: -np.mean(item[1]["returns"])):
-        values = np.asarray(row.get("per_run", row["returns"]), dtype=float)
+    policies = {name: row for name, row in rows.items() if name != BOUND}
+    for name, row in sorted(policies.items(), key=lambda item: -np.mean(item[1]["returns"])):
         mean = float(np.mean(row["returns"]))
-        spread = f" ± {values.std(ddof=1):.2g}" if len(values) > 1 else ""
-        ms = "-" if np.isnan(row["decision_s"]) else f"{1e3 * row['decision_s']:.3g}"
         cells = [
             display_name(name),
-            f"{mean:.4g}{spread}",
+            _mean_std(row["returns"], row.get("per_run")),
             f"{gap_percent(mean, bound):+.2f}%",
             f"{gap_percent(mean, exact):+.2f}%" if exact == exact else "-",
-            ms,
+            "-" if np.isnan(row["decision_s"]) else f"{1e3 * row['decision_s']:.3g}",
             *extra.get(name, ["-"] * len(extra.get("header", []))),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def _mean_std(returns, per_run=None) -> str:
+    """``mean ± std`` with two decimals: the std over ``per_run`` (an agent's seeds) when given, else over
+    the episodes."""
+    values = np.asarray(per_run if per_run is not None else returns, dtype=float)
+    spread = f" ± {values.std(ddof=1):.2f}" if len(values) > 1 else ""
+    return f"{float(np.mean(returns)):.2f}{spread}"

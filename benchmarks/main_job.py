@@ -35,6 +35,23 @@ ENV_ID = "EdgePartition-v0"
 ENV_KWARGS = {"episode_slots": 200}
 
 
+COLUMNS = [
+    "Columns, per episode (mean over the evaluation episodes):",
+    "- return: minus the cost of Eq. (14) summed over the slots (higher is better), ± std over the episodes;",
+    "- gap to bound / vs exact-slot: the policy's extra cost in percent of the bound's / exact-slot's cost "
+    "(the bound, baselines.edge_partition.references, is an upper bound on any policy's return in each episode);",
+    "- ms / decision: wall time of one act() call, i.e. one slot's placement of every block;",
+    "- delay s: the tasks' inference delay summed over the slots (transfers, compute and queueing, Eqs. 3-9);",
+    "- penalty s: the delay beyond the blocks' deadlines, which the reward weighs by penalty_weight;",
+    "- energy J: what the device drew from its battery (local compute, kappa f^2 per cycle, Eq. 4, and radio "
+    "uplink, Eq. 7); it follows the blocks on device column, since a block computed on the device costs far "
+    "more energy than sending its input;",
+    "- blocks on device: the share of block placements on the IoT device rather than an edge server;",
+    "- train s: training wall time (agents only).",
+]
+"""The notes printed under the main job's table: what each column means."""
+
+
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -86,12 +103,12 @@ def main(argv: list[str] | None = None) -> int:
             rows[algo] = timed_episodes(result.policy, make_env(ENV_ID, ENV_KWARGS), args.episodes, EVAL_SEED)
             mean = sum(rows[algo]["returns"]) / args.episodes
             log(f"    {algo}: trained in {result.wall_s:.0f} s, evaluation return {mean:.4g}")
-    extra = {"header": ["delay / episode", "penalty / episode", "energy J / episode", "train s"]}
+    extra = {"header": ["delay s", "penalty s", "energy J", "blocks on device", "train s"]}
     for name, row in rows.items():
         if "delay" in row:
             run = trained.get(name)
-            extra[name] = [f"{sum(row[key]) / len(row[key]):.4g}" for key in ("delay", "penalty", "energy")]
-            extra[name].append(f"{run.wall_s:.0f}" if run else "-")
+            extra[name] = [f"{sum(row[key]) / len(row[key]):.2f}" for key in ("delay", "penalty", "energy")]
+            extra[name] += [f"{100 * row['on_device']:.1f}%", f"{run.wall_s:.0f}" if run else "-"]
     warm = f", mtl-a3c warm-started on {args.imitation_steps} exact-slot-labelled slots" if args.imitation_steps else ""
     lines = [
         f"{ENV_ID} {ENV_KWARGS}: {args.episodes} evaluation episodes (seeds {EVAL_SEED}..), agents trained "
@@ -99,9 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *table(rows, extra),
         "",
-        "bound: an upper bound on any policy's return in each episode (baselines.edge_partition.references); "
-        "gap to bound / vs exact-slot: the extra cost in percent of the bound's / exact-slot's; return ± std over "
-        "the episodes.",
+        *COLUMNS,
     ]
     lines.append(f"\n(main job: {time.perf_counter() - started:.0f} s in all)")
     print("\n".join(lines))

@@ -35,7 +35,7 @@ def test_train_edge_partition_benchmark__tiny_run_writes_tables_curves_and_refus
     assert "## default" in table and "## unseen" in table
     unseen = table.split("## unseen", 1)[1]
     assert f"a3c: {bench.NOT_ENUMERABLE}" in unseen  # 8^9 joint placements are refused, with the reason
-    for name in ("| mtl-a3c | ", "| exact-slot | ", "| ga | ", "| pso | ", "| bound | "):
+    for name in ("| mtl-a3c | ", "| exact-slot | ", "| ga | ", "| pso | ", "Reference: bound "):
         assert name in unseen, name
     assert "gap to bound" in table and "ms / decision" in table and "Episodes to converge:" in table
     for scenario in ("default", "unseen"):
@@ -65,3 +65,20 @@ def test_train_edge_partition__replot_redraws_the_curves_from_the_json_alone(tmp
     drawn = sorted(p.name for p in tmp_path.glob("*.png"))
     assert drawn == [f"train_edge_partition_{s}.png" for s in ("bursty", "default", "unseen")]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in tmp_path.glob("*.png"))
+
+
+def test_edge_partition_table__reference_apart_one_format_best_first():
+    from benchmarks.edge_partition_eval import BOUND, table
+
+    rows = {
+        BOUND: {"returns": [-9.0, -11.0], "decision_s": np.nan},
+        "greedy": {"returns": [-20.0, -20.0], "decision_s": 1e-4},
+        "exact-slot": {"returns": [-10.0, -12.0], "decision_s": 2e-4},
+    }
+    lines = table(rows, {"header": ["train s"], "greedy": ["-"], "exact-slot": ["-"]})
+    assert lines[0] == "Reference: bound -10.00 ± 1.41 (an upper bound on any policy's return)."
+    assert lines[2] == "| policy | return (mean ± std) | gap to bound | vs exact-slot | ms / decision | train s |"
+    # cost 11 vs the bound's 10: +10%; greedy's 20: +100% of the bound's, +81.82% of exact-slot's
+    assert lines[4] == "| exact-slot | -11.00 ± 1.41 | +10.00% | +0.00% | 0.2 | - |"
+    assert lines[5] == "| greedy | -20.00 ± 0.00 | +100.00% | +81.82% | 0.1 | - |"
+    assert len(lines) == 6  # the bound is no policy row
