@@ -8,6 +8,7 @@ tests/test_conformance.py and the baseline test of tests/test_registry.py, calle
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import itertools
 import re
@@ -124,6 +125,35 @@ def test_toy_config__bad_field_is_a_value_error_naming_it():
 def test_toy_core__offloading_cost_is_the_core_s_delay():
     state = core.initial(ToyGenerator.config(), ToyGenerator()(), np.random.default_rng(0))
     assert core.delay(state, core.OFFLOAD) == 0.375 and core.delay(state, core.LOCAL) == 1.0
+
+
+LAYERS = ("edge_envs", "baselines", "agents", "benchmarks", "edge_envs_cli")  # each imports only those before it
+
+
+def _imported_packages(path: Path) -> set[str]:
+    """Top-level names of every module ``path`` imports, deferred imports inside functions included."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_architecture__each_layer_imports_only_the_layers_before_it(layer):
+    later = set(LAYERS[LAYERS.index(layer) + 1 :])
+    files = sorted((ROOT / layer).rglob("*.py"))
+    assert files
+    wrong = {str(f.relative_to(ROOT)): sorted(_imported_packages(f) & later) for f in files}
+    assert not {f: names for f, names in wrong.items() if names}
+
+
+def test_architecture__layer_check_sees_deferred_imports(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from agents.train import train\n    import benchmarks.files\n")
+    assert _imported_packages(module) == {"agents", "benchmarks"}
 
 
 def test_architecture__every_path_the_doc_names_exists():
