@@ -1,9 +1,10 @@
-"""docs/ARCHITECTURE.md's steps to add an env, done on a toy env (tests/toy_env) and checked.
+"""What docs/ARCHITECTURE.md says, checked: its steps to add an env, its layers and the paths it names.
 
-The toy env is registered under a test-only id only while these tests run (``registered``), with the
-same ``register`` call ``edge_envs/__init__.py`` makes and its baselines module added to
-``baselines``' table, then run through the checks every registered id gets: each Gymnasium-id test of
-tests/test_conformance.py and the baseline test of tests/test_registry.py, called as they are.
+The steps are done on a toy env (tests/toy_env). It is registered under a test-only id only while a
+test runs (``registered``), with the ``register`` call ``edge_envs/__init__.py`` makes and its
+baselines module added to ``baselines``' table, then run through the checks every registered id gets:
+each Gymnasium-id test of tests/test_conformance.py and the baseline test of tests/test_registry.py,
+called as they are.
 """
 
 from __future__ import annotations
@@ -22,11 +23,8 @@ from gymnasium.envs.registration import register, registry
 import baselines
 import edge_envs
 from tests import test_conformance, test_registry
-from tests.toy_env import core
+from tests.toy_env import ToyGenerator, ToyOffloadConfig, ToyOffloadEnv, core
 from tests.toy_env.baselines import Greedy
-from tests.toy_env.config import ToyOffloadConfig
-from tests.toy_env.env import ToyOffloadEnv
-from tests.toy_env.generator import ToyGenerator
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY_ID = "ToyOffloadTestOnly-v0"
