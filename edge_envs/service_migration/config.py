@@ -3,7 +3,7 @@
 Units are SI (m, s, Hz, dBm, bits) unless a name says otherwise. Every field is checked against a
 documented physical range (``edge_envs.config``); non-finite values never pass.
 
-Choices where the seed is silent or inconsistent (see also shared/seeds/ERRATA.md, the SM3FL paper):
+Choices where the seed is silent or inconsistent (see also docs/ERRATA.md, the SM3FL paper):
 
 - Noise (Eq. 4). Section 6.1 gives 10^-14.7 mW/Hz. Read as a density (ERRATA: SNR = P h / (N0 B)),
   the seed's 23 dBm, 20 MHz and WINNER II over kilometres give uplinks of bit/s to kbit/s and uploads

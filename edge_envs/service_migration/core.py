@@ -1,5 +1,5 @@
 """Dynamics of ServiceMigration-v0: the SM3FL paper's time model (Eqs. 3-6), Algorithm 1's quantities
-(Eqs. 19, 25-32, corrected per shared/seeds/ERRATA.md) and the round transition.
+(Eqs. 19, 25-32, corrected per docs/ERRATA.md) and the round transition.
 
 Notation: N edges, K modalities, M devices, S training samples, E epochs; rho is the round's
 sample-collection ratio (every device collects rho S samples, S^r = rho M S in all).

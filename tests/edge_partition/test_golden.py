@@ -125,3 +125,9 @@ GOLDEN = {
 def test_golden__seeded_trajectories_are_bit_identical_to_the_recorded_ones(case):
     run, kwargs = CASES[case]
     assert run(**kwargs) == GOLDEN[case]
+
+
+if __name__ == "__main__":  # prints the table to paste into GOLDEN: python -m tests.edge_partition.test_golden
+    for name in sorted(CASES):
+        run, kwargs = CASES[name]
+        print(f"    {name!r}: {run(**kwargs)!r},")
