@@ -72,3 +72,11 @@ def test_env__rewards_stay_finite_with_every_latency_at_the_profile_bound(tmp_pa
         _, reward, done, _, info = env.step(int(np.flatnonzero(info["action_mask"])[0]))
         rewards.append(reward)
     assert np.all(np.isfinite(rewards))
+
+
+@pytest.mark.parametrize("model, batches", [("alexnet_224", r"\[256\]"), ("vgg16_224", r"\[128\]")])
+def test_env__a_profile_without_batch_1_is_refused_naming_its_batch_sizes(model, batches):
+    with pytest.raises(
+        ValueError, match=rf"profile: EdgeUpload needs latencies at batch size 1; .* batch sizes {batches}"
+    ):
+        EdgeUploadEnv(model=model, profile="gpu")
