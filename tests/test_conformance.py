@@ -5,10 +5,13 @@ every PettingZoo module (``edge_envs.PETTINGZOO_MODULES``), each built with its 
 checkers (Gymnasium's and SB3's, PettingZoo's parallel API and seed tests), seeded determinism (the same
 seed and actions give the same trajectory, bit for bit; another seed another one), pickling mid-episode,
 observations inside their space over random episodes, and a ValueError for each kind of bad action.
+The checkers also run on non-default configs (``OTHER_CONFIGS``). A checker's warning (an infinite
+reward, a live agent left without a reward, ...) is a failure: only ``EXPECTED_WARNINGS`` are let through.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pickle
 import warnings
@@ -18,10 +21,14 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 from gymnasium.utils.env_checker import check_env as gym_check_env
+from pettingzoo import ParallelEnv
 from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
+from pettingzoo.utils.conversions import parallel_to_aec
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import edge_envs
+from edge_envs.edge_upload import edge_cloud
+from edge_envs.reset import ResetOptionsWarning
 from tests.helpers import parallel_rollout, rollout, same, sample_action
 
 GYM_IDS = edge_envs.ENV_IDS
@@ -33,6 +40,77 @@ NUM_ENVS = 3
 
 def pz_module(name: str):
     return importlib.import_module(f"edge_envs.{name}")
+
+
+# Non-default configs the checkers also run on: other models, spaces, frameworks and ways an episode ends.
+OTHER_CONFIGS = {
+    "EdgePartition-v0": [
+        dict(model="nin", num_servers=2, poisson_tasks=True, contention_free=True, fading=False),
+        dict(model="alexnet_224", energy_budget_j=20.0, episode_slots=30, edge_profile="gpu"),  # runs out of energy
+    ],
+    "ServiceMigration-v0": [
+        dict(backend="bound", continuous_rho=True, fading=True),
+        dict(backend="bound", pair_rho_levels=False, framework="horizontal", max_rounds=8),
+    ],
+    "EdgeUpload-v0": [dict(config=edge_cloud()), dict(model="vgg16_224", loss_probability=0.5)],
+    "edge_partition_multi_v0": [
+        dict(models=("vgg16",)),
+        dict(models=("alexnet", "nin"), energy_budget_j=20.0, episode_slots=30),  # agents end at different slots
+    ],
+    "multiserver_fl_v0": [
+        dict(action_levels=3, framework="cloud", num_faulty=1, num_vehicles=10, num_rounds=3),
+        dict(num_servers=2, num_vehicles=6, num_rounds=3, handover=False, fault="noise", num_faulty=1),
+    ],
+}
+
+
+def _other_configs(names) -> list:
+    return [
+        pytest.param(name, kwargs, id=f"{name}-{index}")
+        for name in names
+        for index, kwargs in enumerate(OTHER_CONFIGS[name])
+    ]
+
+
+# What a checker may warn about without failing, each with why it is no defect. Any other warning
+# raised while a checker runs is an error.
+EXPECTED_WARNINGS = (
+    # headless, a 'human' window cannot open: the env says so and carries on
+    dict(message="render_mode='human'.*no window"),
+    # PettingZoo's API tests reset with options={"options": 1}: the PettingZoo envs warn and ignore it
+    dict(category=ResetOptionsWarning),
+    # SB3 recommends Box actions in [-1, 1]; ServiceMigration's continuous ratio in [0, 1] is a valid Box
+    dict(message="We recommend you to use a symmetric and normalized Box action space"),
+    # PettingZoo's AEC test hints at Box or Discrete; MultiDiscrete is a valid PettingZoo action space
+    dict(message="Action space for each agent probably should be gymnasium.spaces.box or gymnasium.spaces.discrete"),
+)
+
+
+@contextlib.contextmanager
+def checker_warnings_are_errors():
+    """Inside: a warning is raised as an error, except the ``EXPECTED_WARNINGS``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for expected in EXPECTED_WARNINGS:
+            warnings.filterwarnings("ignore", **expected)
+        yield
+
+
+def check_gymnasium(make) -> None:
+    """Gymnasium's checker on the unwrapped env, then SB3's (with its warnings on: its NaN/inf check over
+    random steps only warns), every warning an error."""
+    with checker_warnings_are_errors():
+        gym_check_env(make().unwrapped)
+        sb3_check_env(make(), warn=True)
+
+
+def check_pettingzoo(parallel_env, aec_env) -> None:
+    """PettingZoo's parallel API, AEC API and parallel seed tests, every warning an error (their 'live
+    agent was not given a reward' is only a warning)."""
+    with checker_warnings_are_errors():
+        parallel_api_test(parallel_env(), num_cycles=STEPS)
+        api_test(aec_env(), num_cycles=STEPS)
+        parallel_seed_test(parallel_env, num_cycles=STEPS)
 
 
 def bad_actions(space: spaces.Space) -> dict[str, np.ndarray]:
@@ -90,16 +168,19 @@ def _pickled_copy_continues_identically(env) -> bool:
 
 @pytest.mark.parametrize("env_id", GYM_IDS)
 def test_conformance__gymnasium_check_env_passes(env_id):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a checker warning is a failure
-        # ... except that, headless, a 'human' window cannot open: the env says so and carries on
-        warnings.filterwarnings("ignore", message="render_mode='human'.*no window")
+    with checker_warnings_are_errors():
         gym_check_env(gym.make(env_id).unwrapped)
 
 
 @pytest.mark.parametrize("env_id", GYM_IDS)
 def test_conformance__sb3_check_env_passes(env_id):
-    sb3_check_env(gym.make(env_id), warn=False)
+    with checker_warnings_are_errors():
+        sb3_check_env(gym.make(env_id), warn=True)
+
+
+@pytest.mark.parametrize("env_id, kwargs", _other_configs(GYM_IDS))
+def test_conformance__checkers_pass_on_other_configs(env_id, kwargs):
+    check_gymnasium(lambda: gym.make(env_id, **kwargs))
 
 
 @pytest.mark.parametrize("env_id", GYM_IDS)
@@ -264,17 +345,26 @@ def test_conformance__pettingzoo_module_exposes_env_parallel_env_and_raw_env(nam
 
 @pytest.mark.parametrize("name", PZ_MODULES)
 def test_conformance__pettingzoo_parallel_api_test_passes(name):
-    parallel_api_test(pz_module(name).parallel_env(), num_cycles=STEPS)
+    with checker_warnings_are_errors():
+        parallel_api_test(pz_module(name).parallel_env(), num_cycles=STEPS)
 
 
 @pytest.mark.parametrize("name", PZ_MODULES)
 def test_conformance__pettingzoo_aec_api_test_passes(name):
-    api_test(pz_module(name).env(), num_cycles=STEPS)
+    with checker_warnings_are_errors():
+        api_test(pz_module(name).env(), num_cycles=STEPS)
 
 
 @pytest.mark.parametrize("name", PZ_MODULES)
 def test_conformance__pettingzoo_parallel_seed_test_passes(name):
-    parallel_seed_test(pz_module(name).parallel_env, num_cycles=STEPS)
+    with checker_warnings_are_errors():
+        parallel_seed_test(pz_module(name).parallel_env, num_cycles=STEPS)
+
+
+@pytest.mark.parametrize("name, kwargs", _other_configs(PZ_MODULES))
+def test_conformance__pettingzoo_checkers_pass_on_other_configs(name, kwargs):
+    module = pz_module(name)
+    check_pettingzoo(lambda: module.parallel_env(**kwargs), lambda: module.env(**kwargs))
 
 
 @pytest.mark.parametrize("name", PZ_MODULES)
@@ -332,3 +422,70 @@ def test_conformance__pettingzoo_bad_action_of_one_agent_is_a_value_error(name, 
     actions[first] = bad_actions(env.action_space(first))[kind]
     with pytest.raises(ValueError, match="action"):
         env.step(actions)
+
+
+# ---------------------------------------------------------------- the checks fail broken envs
+
+
+class _InfRewardEnv(gym.Env):
+    """A valid Gymnasium env but for its reward, which is +inf at every step."""
+
+    observation_space = spaces.Box(0.0, 1.0, (2,), np.float32)
+    action_space = spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.full(2, 0.5, np.float32), {}
+
+    def step(self, action):
+        return np.full(2, 0.5, np.float32), float("inf"), False, False, {}
+
+
+class _SilentAgentEnv(ParallelEnv):
+    """A valid PettingZoo parallel env but that live agent "b" never gets a reward."""
+
+    metadata = {"name": "silent_agent_v0"}
+    possible_agents = ["a", "b"]
+    _observation_space = spaces.Box(0.0, 1.0, (1,), np.float32)
+    _action_space = spaces.Discrete(2)
+
+    def __init__(self):
+        self.agents = []
+
+    def observation_space(self, agent):
+        return self._observation_space
+
+    def action_space(self, agent):
+        return self._action_space
+
+    def _observations(self):
+        return {agent: np.full(1, 0.5, np.float32) for agent in self.possible_agents}
+
+    def reset(self, seed=None, options=None):
+        self.agents, self._steps = list(self.possible_agents), 0
+        return self._observations(), {agent: {} for agent in self.agents}
+
+    def step(self, actions):
+        self._steps += 1
+        done = self._steps >= 3
+        flags = {agent: done for agent in self.possible_agents}
+        infos = {agent: {} for agent in self.possible_agents}
+        self.agents = [] if done else self.agents
+        return self._observations(), {"a": 1.0}, dict.fromkeys(flags, False), flags, infos
+
+
+def test_conformance__gymnasium_checker_fails_an_env_whose_reward_is_inf():
+    with pytest.raises(UserWarning, match="The reward is an inf value"), checker_warnings_are_errors():
+        gym_check_env(_InfRewardEnv())
+
+
+def test_conformance__sb3_checker_fails_an_env_whose_reward_is_inf():
+    with pytest.raises(UserWarning, match="inf"), checker_warnings_are_errors():
+        sb3_check_env(_InfRewardEnv(), warn=True)
+    with pytest.raises(UserWarning, match="inf"):
+        check_gymnasium(_InfRewardEnv)
+
+
+def test_conformance__pettingzoo_checkers_fail_an_env_that_gives_a_live_agent_no_reward():
+    with pytest.raises(UserWarning, match="Live agent was not given reward"):
+        check_pettingzoo(_SilentAgentEnv, lambda: parallel_to_aec(_SilentAgentEnv()))

@@ -52,6 +52,9 @@ PROFILE_DIR = Path(__file__).with_name("profiles")
 DEVICE_KINDS = ("cpu", "cuda")
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
 SHIPPED_DEVICES = ("cpu", "gpu")  # file suffix: <model>__cpu.json (IoT device), <model>__gpu.json (edge server)
+# A forward pass (one layer or the whole model, any batch) slower than an hour is a unit or typing error,
+# not a measurement; the bound also keeps the envs' costs (latency times latency in EdgeUpload) finite.
+MAX_LATENCY_S = 3600.0
 
 
 class ProfileError(ValueError):
@@ -205,8 +208,8 @@ def _int(value: Any, field: str, minimum: int = 0) -> int:
 def _seconds(value: Any, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _fail(field, f"must be a number of seconds, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise _fail(field, f"must be finite and >= 0, got {value}")
+    if not math.isfinite(value) or not 0 <= value <= MAX_LATENCY_S:
+        raise _fail(field, f"must be a number of seconds in [0, {MAX_LATENCY_S:g}], got {value}")
     return float(value)
 
 

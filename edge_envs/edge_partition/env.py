@@ -7,7 +7,6 @@ actions with cheap integer checks, encodes observations, and handles seeding and
 from __future__ import annotations
 
 import os
-import warnings
 from typing import Any
 
 import gymnasium as gym
@@ -30,9 +29,10 @@ from edge_envs.edge_partition.core import (
     CompiledCore,
     ObservationLayout,
 )
-from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator, draw_instance
+from edge_envs.edge_partition.generator import Instance, RandomGenerator, ToyGenerator
 from edge_envs.edge_partition.render import draw
 from edge_envs.render import HumanWindow, check_render_mode
+from edge_envs.reset import check_reset_options, check_seed, draw_instance
 
 # ------------------------------------------------------------------------------------------------
 # observation encoding (shared by the single, vector and multi-agent envs)
@@ -110,19 +110,7 @@ def default_generator(cfg: EdgePartitionConfig):
     return ToyGenerator() if cfg.model == "toy" else RandomGenerator(cfg)
 
 
-def check_reset_options(options, strict: bool = True) -> None:
-    """``reset``'s ``options``: None or an empty dict (the EdgePartition envs take no reset options yet).
-
-    Anything else raises a ValueError (``strict``), or a warning: the PettingZoo env only warns,
-    because PettingZoo's own API test resets with ``options={"options": 1}``.
-    """
-    if options is None or (isinstance(options, dict) and not options):
-        return
-    got = sorted(map(str, options)) if isinstance(options, dict) else type(options).__name__
-    message = f"options: EdgePartition's reset takes no options (None or {{}}), got {got}"
-    if strict or not isinstance(options, dict):
-        raise ValueError(message)
-    warnings.warn(message + "; ignored", stacklevel=3)
+ENV_NAME = "EdgePartition"  # how reset's errors name the EdgePartition envs (single, vector, multi-device)
 
 
 def _bad_action(what: str, cfg: EdgePartitionConfig, got) -> ValueError:
@@ -282,10 +270,10 @@ class EdgePartitionEnv(gym.Env):
         return self._core.state.rows(slice(None))
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        check_reset_options(options)
-        super().reset(seed=seed)
+        check_reset_options(options, ENV_NAME)
+        super().reset(seed=check_seed(seed))
         cfg = self.cfg
-        self.instance = draw_instance(self.generator, self.np_random)
+        self.instance = draw_instance(self.generator, self.np_random, Instance)
         state = core.initial(cfg, self.instance, self.np_random)
         self._core = CompiledCore(state, static_features(cfg, state.blocks))
         self._done = False
@@ -438,7 +426,7 @@ class EdgePartitionVectorEnv(VectorEnv):
     def _start(self, state: core.State, rows: np.ndarray) -> None:
         """Start fresh episodes in ``rows`` of ``state``, each drawn from its row's Generator."""
         rngs = [self._rngs[i] for i in rows.tolist()]
-        core.start_episodes(state, rows, [draw_instance(self.generator, rng) for rng in rngs], rngs)
+        core.start_episodes(state, rows, [draw_instance(self.generator, rng, Instance) for rng in rngs], rngs)
 
     def _restart(self, rows: np.ndarray) -> None:
         """Start the next episodes of ``rows`` (an int array), from the pre-drawn ones.
@@ -480,12 +468,14 @@ class EdgePartitionVectorEnv(VectorEnv):
     def reset(self, *, seed: int | list | None = None, options: dict[str, Any] | None = None):
         B = self.num_envs
         seeds = self._seeds(seed)
-        check_reset_options(options)
+        check_reset_options(options, ENV_NAME)
         super().reset(seed=seeds[0])
         seeded = seed is not None or self._rngs is None  # without a seed, each row's Generator continues
         if seeded:
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
-            self.state = core.initial(self.cfg, [draw_instance(self.generator, rng) for rng in self._rngs], self._rngs)
+            self.state = core.initial(
+                self.cfg, [draw_instance(self.generator, rng, Instance) for rng in self._rngs], self._rngs
+            )
             self._next = self.state.rows(slice(None))  # placeholder rows until pre-drawn
             self._ready = np.zeros(B, dtype=bool)
         else:

@@ -50,18 +50,6 @@ class Instance:
         return self.server_speed.shape[0]
 
 
-def draw_instance(generator, rng: np.random.Generator) -> Instance:
-    """``generator(rng)``, refused with a TypeError unless it is an :class:`Instance` (a custom
-    generator's mistake would otherwise surface deep in the core)."""
-    instance = generator(rng)
-    if not isinstance(instance, Instance):
-        raise TypeError(
-            f"generator must return an edge_envs.edge_partition.Instance, got {type(instance).__name__} "
-            f"from {generator!r}"
-        )
-    return instance
-
-
 class RandomGenerator:
     """Blocks from the measured profiles (edge_envs.dnn.block_table); servers uniform in the area
     (the TMC 2024 paper, Section 5.1: ESs distributed randomly) with base speeds uniform in

@@ -14,15 +14,16 @@ from pettingzoo.utils.conversions import parallel_to_aec, parallel_to_aec_wrappe
 from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import _DNN_MODELS, EdgePartitionConfig
 from edge_envs.edge_partition.env import (
+    ENV_NAME,
     check_placement,
-    check_reset_options,
     encode_state,
     observation_size,
     static_features,
 )
-from edge_envs.edge_partition.generator import RandomGenerator, draw_instance
+from edge_envs.edge_partition.generator import Instance, RandomGenerator
 from edge_envs.edge_partition.render import draw
 from edge_envs.render import HumanWindow, check_render_mode
+from edge_envs.reset import check_reset_options, check_seed, draw_instance
 
 DEFAULT_MODELS = ("alexnet", "vgg16", "nin", "resnet32")
 MULTI_TASK_RATE = 40.0
@@ -141,10 +142,11 @@ class EdgePartitionMultiEnv(ParallelEnv):
         return self.action_spaces[agent]
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
-        check_reset_options(options, strict=False)
+        check_reset_options(options, ENV_NAME, strict=False)
+        seed = check_seed(seed)
         if seed is not None or self._np_random is None:
             self._np_random, _ = seeding.np_random(seed)
-        instance = draw_instance(self.generator, self._np_random)
+        instance = draw_instance(self.generator, self._np_random, Instance)
         if instance.num_devices != len(self.possible_agents):
             raise ValueError(
                 f"generator: its instance has {instance.num_devices} devices but the env has one agent "

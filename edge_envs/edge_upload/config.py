@@ -65,7 +65,8 @@ class EdgeUploadConfig(Config):
     confirmation_s: float = 0.01
     """Time from the end of a transmission until its confirmation result (CR) reaches the client, s."""
     profile: str = "cpu"
-    """Latency profile: "cpu", "gpu" (shipped) or a profile file path."""
+    """Latency profile: "cpu", "gpu" (shipped) or a profile file path; it must hold batch size 1 (the shipped
+    GPU profiles, imported at batch 128 and 256, do not)."""
 
     def __post_init__(self):
         if self.model not in MODELS + ("toy",):

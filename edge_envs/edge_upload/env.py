@@ -10,8 +10,9 @@ from gymnasium import spaces
 
 from edge_envs.edge_upload import core
 from edge_envs.edge_upload.config import EdgeUploadConfig
-from edge_envs.edge_upload.generator import RandomGenerator, ToyGenerator
+from edge_envs.edge_upload.generator import Instance, RandomGenerator, ToyGenerator
 from edge_envs.render import check_render_mode
+from edge_envs.reset import check_reset_options, check_seed, draw_instance
 
 
 class MaskedDiscrete(spaces.Discrete):
@@ -39,6 +40,17 @@ def observation_size(cfg: EdgeUploadConfig, num_layers: int) -> int:
 def default_generator(cfg: EdgeUploadConfig):
     """ToyGenerator for ``model="toy"``, else RandomGenerator over the measured profile."""
     return ToyGenerator() if cfg.model == "toy" else RandomGenerator(cfg)
+
+
+def _num_layers(generator) -> int:
+    """L from a generator's ``layer_names`` (the spaces are built before any instance is drawn)."""
+    names = getattr(generator, "layer_names", None)
+    if not callable(generator) or not isinstance(names, (tuple, list)) or not names:
+        raise ValueError(
+            "generator must be a callable rng -> edge_envs.edge_upload.Instance with a non-empty layer_names "
+            f"attribute (one name per layer, as RandomGenerator and ToyGenerator have), got {generator!r}"
+        )
+    return len(names)
 
 
 def _action_int(action) -> int:
@@ -109,6 +121,9 @@ class EdgeUploadEnv(gym.Env):
     ``gym.make("EdgeUpload-v0", config=EdgeUploadConfig(...), generator=None, **fields)``: any
     :class:`EdgeUploadConfig` field as a keyword (e.g. ``model="vgg16_224"``, ``loss_probability=0``);
     ``config=edge_cloud()`` gives the seed's multi-user edge-cloud setting. ``render_mode="ansi"``.
+    ``generator``: a callable ``rng -> Instance`` with a ``layer_names`` attribute (default
+    :class:`RandomGenerator`; ``ToyGenerator`` for ``model="toy"``). ``reset(seed=None, options=None)``
+    takes no options (None or ``{}``); anything else is a ValueError.
     Baselines and references read ``env.unwrapped.state`` (the :class:`core.State`: uploaded layers, uploads
     in flight, the deciding client) and ``env.unwrapped.instance`` (the episode's layers and machines).
 
@@ -130,7 +145,7 @@ class EdgeUploadEnv(gym.Env):
         self.cfg = cfg = EdgeUploadConfig.from_kwargs(config, **overrides)
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.generator = generator if generator is not None else default_generator(cfg)
-        L = len(self.generator.layer_names)
+        L = _num_layers(self.generator)
         self.num_layers = L
         self.action_space = MaskedDiscrete(len(core.runs(L)) * cfg.num_servers, mask_source=self._current_mask)
         self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg, L),), np.float32)
@@ -138,6 +153,17 @@ class EdgeUploadEnv(gym.Env):
         self.state: core.State | None = None
         self.instance = None
         self._last: core.Outcome | None = None
+
+    def _check_instance(self, inst: Instance) -> None:
+        """The drawn instance has the layers, clients and servers the spaces were built for."""
+        cfg = self.cfg
+        got = (inst.num_layers, inst.num_clients, inst.num_servers)
+        want = (self.num_layers, cfg.num_clients, cfg.num_servers)
+        if got != want:
+            raise ValueError(
+                f"generator: its instance has (layers, clients, servers) = {got}, but the env was built for {want} "
+                "(the generator's layer_names and the config's num_clients and servers)"
+            )
 
     def _current_mask(self):
         return None if self.state is None else self.action_masks()
@@ -149,8 +175,10 @@ class EdgeUploadEnv(gym.Env):
         return core.action_mask(self.state)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        self.instance = inst = self.generator(self.np_random)
+        check_reset_options(options, "EdgeUpload")
+        super().reset(seed=check_seed(seed))
+        self.instance = inst = draw_instance(self.generator, self.np_random, Instance)
+        self._check_instance(inst)
         self.state = core.initial(self.cfg, inst, self.np_random)
         self._last = None
         self._static = np.concatenate(

@@ -76,6 +76,12 @@ class RandomGenerator:
             profile = load_profile(cfg.profile)
             if profile.model != cfg.model:
                 raise ValueError(f"profile: the file is for model {profile.model!r}, not {cfg.model!r}")
+        if 1 not in profile.batch_sizes:  # queries run one at a time: a batch's per-image time is no latency
+            raise ValueError(
+                f"profile: EdgeUpload needs latencies at batch size 1; the {cfg.profile!r} profile of {cfg.model} "
+                f"has batch sizes {list(profile.batch_sizes)}: use profile='cpu' or a file measured at batch 1 "
+                f"(edge-envs profile --model {cfg.model} --batch-sizes 1 ...)"
+            )
         self.layer_names = tuple(layer.name for layer in profile.layers)
         self._layers = dict(
             layer_s=profile.layer_latency(1),

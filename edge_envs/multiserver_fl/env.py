@@ -11,8 +11,9 @@ from pettingzoo import ParallelEnv
 
 from edge_envs.multiserver_fl import core
 from edge_envs.multiserver_fl.config import MultiServerFLConfig
-from edge_envs.multiserver_fl.generator import RandomGenerator
+from edge_envs.multiserver_fl.generator import Instance, RandomGenerator
 from edge_envs.render import check_render_mode
+from edge_envs.reset import check_reset_options, check_seed, draw_instance
 
 
 class MultiServerFLEnv(ParallelEnv):
@@ -39,8 +40,9 @@ class MultiServerFLEnv(ParallelEnv):
     agent's own). The env divides by the sum, so the weights land on the simplex; an all-zero action
     keeps the agent's own model. With ``action_levels=L`` (L >= 2) the space is
     ``MultiDiscrete([L] * S)`` instead and level l means weight l / (L - 1) before normalising (for
-    agents that need discrete actions, such as the project's A3C). Actions outside the space raise a
-    ValueError.
+    agents that need discrete actions, such as the project's A3C). Actions outside the space (float or
+    boolean levels, boolean or string weights included) raise a ValueError; ``actions`` that are not a
+    dict raise a TypeError, an unknown agent key a ValueError.
 
     ## Observation Space
     Per agent, ``Box`` of length 4 S + 4, every per-model field in the agent's own order (k = 0 is
@@ -71,6 +73,9 @@ class MultiServerFLEnv(ParallelEnv):
     ``parallel_env(config=None, generator=None, render_mode=None, **fields)``: fields of
     :class:`~edge_envs.multiserver_fl.config.MultiServerFLConfig` (``num_servers``, ``num_vehicles``,
     ``dataset``, ``handover``, ``num_faulty``, ``fault``, ``framework``, ``action_levels``, ...).
+    ``generator``: a callable ``rng -> Instance`` (default :class:`RandomGenerator`). ``reset(seed, options)``
+    takes no options: unknown keys of a dict are ignored with a warning (PettingZoo's API test passes
+    ``{"options": 1}``), options that are not a dict raise a ValueError.
 
     >>> from edge_envs import multiserver_fl_v0
     >>> env = multiserver_fl_v0.parallel_env(num_vehicles=10, num_rounds=2)
@@ -114,9 +119,12 @@ class MultiServerFLEnv(ParallelEnv):
         return self.action_spaces[agent]
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
+        check_reset_options(options, "MultiServerFL", strict=False)
+        seed = check_seed(seed)
         if seed is not None or self._np_random is None:
             self._np_random, _ = seeding.np_random(seed)
-        self.state = core.initial(self.cfg, self.generator(self._np_random), self._np_random)
+        instance = draw_instance(self.generator, self._np_random, Instance)
+        self.state = core.initial(self.cfg, instance, self._np_random)
         self.agents = self.possible_agents[:]
         self._last = None
         return self._observations(), {agent: self._round_info(i, {}) for i, agent in enumerate(self.agents)}
@@ -139,25 +147,42 @@ class MultiServerFLEnv(ParallelEnv):
 
     def weights(self, actions: dict) -> np.ndarray:
         """The (S, S) absolute aggregation weights that ``actions`` ask for (checked and normalised)."""
-        cfg = self.cfg
-        s = cfg.num_servers
+        if not isinstance(actions, dict):
+            raise TypeError(
+                f"actions must be a dict mapping each live agent {self.agents} to its action, "
+                f"got {type(actions).__name__}"
+            )
+        unknown = [agent for agent in actions if agent not in self.possible_agents]
+        if unknown:
+            raise ValueError(f"actions: unknown agents {unknown}; give one action per live agent: {self.agents}")
+        s = self.cfg.num_servers
         rows = np.zeros((s, s))
         for i, agent in enumerate(self.possible_agents):
             if agent not in actions:
                 raise ValueError(f"actions: missing an action for agent {agent!r}; live agents: {self.agents}")
-            a = np.asarray(actions[agent], dtype=float)
-            if cfg.action_levels:
-                ok = a.shape == (s,) and np.all(a == np.round(a)) and np.all((a >= 0) & (a < cfg.action_levels))
-                allowed = f"{s} integer levels in [0, {cfg.action_levels - 1}]"
-                a = a / (cfg.action_levels - 1)
-            else:
-                ok = a.shape == (s,) and np.all(np.isfinite(a)) and np.all((a >= 0) & (a <= 1))
-                allowed = f"{s} weights in [0, 1]"
-            if not ok:
-                raise ValueError(f"{agent}: action must be {allowed}, got {actions[agent]!r}")
+            a = self._action_weights(agent, actions[agent])
             total = a.sum()
             rows[i] = a / total if total > 0 else np.eye(s)[0]
         return core.absolute(rows)
+
+    def _action_weights(self, agent: str, action) -> np.ndarray:
+        """One agent's action as (S,) float weights before normalising; a ValueError says what is allowed."""
+        s, levels = self.cfg.num_servers, self.cfg.action_levels
+        if levels:
+            allowed, kinds = f"{s} integer levels in [0, {levels - 1}] (MultiDiscrete)", "iu"
+        else:
+            allowed, kinds = f"{s} weights in [0, 1] (Box)", "iuf"
+        try:
+            a = np.asarray(action)
+        except ValueError:  # a ragged sequence
+            a = np.asarray(None)
+        if a.dtype.kind not in kinds:
+            what = f"an array of dtype {a.dtype}" if a.dtype.kind != "O" else f"a {type(action).__name__}"
+            raise ValueError(f"{agent}: action must be {allowed}, got {what}: {action!r}")
+        a = a.astype(float)
+        if a.shape != (s,) or not np.all(np.isfinite(a)) or np.any(a < 0) or np.any(a > (levels - 1 if levels else 1)):
+            raise ValueError(f"{agent}: action must be {allowed}, got {action!r}")
+        return a / (levels - 1) if levels else a
 
     def step(self, actions: dict):
         if self.state is None:

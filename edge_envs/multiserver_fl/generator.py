@@ -79,18 +79,37 @@ def _road(cfg: MultiServerFLConfig) -> tuple[np.ndarray, RoadVehicles]:
     return rsu_x, road
 
 
+def split_sizes(cfg: MultiServerFLConfig, num_samples: int) -> tuple[int, int, int]:
+    """(test, validation per server, training) sample counts of a data set of ``num_samples`` images.
+
+    Refused with a ValueError naming the fields when a server gets no validation sample or the
+    training part has fewer samples than there are vehicles (most shards would be empty).
+    """
+    n_test = int(round(cfg.test_fraction * num_samples))
+    n_val = int(cfg.val_fraction * num_samples) // cfg.num_servers
+    n_train = num_samples - n_test - n_val * cfg.num_servers
+    if n_val < 1 or n_train < cfg.num_vehicles:
+        raise ValueError(
+            f"val_fraction={cfg.val_fraction} and test_fraction={cfg.test_fraction} of the {num_samples} images of "
+            f"dataset {cfg.dataset!r} leave {n_val} validation samples per server (num_servers={cfg.num_servers}) "
+            f"and {n_train} training samples for num_vehicles={cfg.num_vehicles}; need at least 1 per server and "
+            "1 per vehicle: lower the fractions or the counts"
+        )
+    return n_test, n_val, n_train
+
+
 class RandomGenerator:
     """Random splits, shards, vehicles, faulty servers and initial model from the episode's generator."""
 
     def __init__(self, cfg: MultiServerFLConfig):
         self.cfg = cfg
+        split_sizes(cfg, len(load_images(cfg.dataset)[1]))  # a split that leaves vehicles no data fails here
 
     def __call__(self, rng: np.random.Generator) -> Instance:
         cfg = self.cfg
         x, y = load_images(cfg.dataset)
         order = rng.permutation(len(y))
-        n_test = int(round(cfg.test_fraction * len(y)))
-        n_val = int(cfg.val_fraction * len(y)) // cfg.num_servers
+        n_test, n_val, _ = split_sizes(cfg, len(y))
         test, val = order[:n_test], order[n_test : n_test + n_val * cfg.num_servers]
         train = order[n_test + n_val * cfg.num_servers :]
         shards, sizes = _pad(dirichlet_shards(y[train], cfg.num_vehicles, cfg.dirichlet_alpha, rng))

@@ -8,6 +8,7 @@ from gymnasium import spaces
 
 from edge_envs.net import topology
 from edge_envs.render import HumanWindow, check_render_mode, new_figure
+from edge_envs.reset import check_reset_options, check_seed, draw_instance
 from edge_envs.service_migration import core
 from edge_envs.service_migration.config import ServiceMigrationConfig
 from edge_envs.service_migration.generator import Instance, RandomGenerator
@@ -219,16 +220,14 @@ class ServiceMigrationEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """Start an episode; ``options={"instance": Instance}`` plays that instance instead of drawing one."""
-        options = {} if options is None else options
-        if not isinstance(options, dict) or set(options) - set(RESET_OPTIONS):
-            raise ValueError(f"options must be None or a dict with keys among {RESET_OPTIONS}, got {options!r}")
-        super().reset(seed=seed)
+        options = check_reset_options(options, "ServiceMigration", RESET_OPTIONS)
+        super().reset(seed=check_seed(seed))
         if "instance" in options:
             instance = options["instance"]
             if not isinstance(instance, Instance):
                 raise ValueError(f"options['instance'] must be a generator.Instance, got {instance!r}")
         else:
-            instance = self.generator(self.np_random)
+            instance = draw_instance(self.generator, self.np_random, Instance)
         self._state = core.initial(self.cfg, instance, self.np_random)
         self.instance = instance
         self._last, self._previous_edges, self._ended = None, None, False

@@ -41,6 +41,12 @@ MALFORMED = [
     ("unknown top-level key", ("extra",), 1, "unknown key(s) ['extra']"),
     ("negative latency", ("layers", 1, "latency", "1", "p10_s"), -1e-3, "layers[1].latency['1'].p10_s"),
     ("NaN latency", ("layers", 0, "latency", "2", "median_s"), float("nan"), "layers[0].latency['2'].median_s"),
+    (
+        "latency over an hour",
+        ("layers", 0, "latency", "1", "p90_s"),
+        1e300,
+        "p90_s: must be a number of seconds in [0, 3600]",
+    ),
     ("string latency", ("model_latency", "1", "p90_s"), "fast", "model_latency['1'].p90_s"),
     ("p10 above median", ("layers", 2, "latency", "1", "p10_s"), 10.0, "layers[2].latency['1']: must satisfy"),
     ("median above p90", ("model_latency", "2", "median_s"), 10.0, "model_latency['2']: must satisfy"),

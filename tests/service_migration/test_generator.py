@@ -29,5 +29,5 @@ def test_toy_generator__on_a_config_it_does_not_fit_is_refused_by_name():
 
 def test_generator__returning_none_is_a_named_error():
     env = ServiceMigrationEnv(config=ServiceMigrationConfig(backend="bound"), generator=lambda rng: None)
-    with pytest.raises(ValueError, match="generator must return a generator.Instance"):
+    with pytest.raises(TypeError, match="generator must return an edge_envs.service_migration.Instance, got NoneType"):
         env.reset(seed=0)
