@@ -8,9 +8,10 @@ import numpy as np
 from gymnasium import spaces
 
 from edge_envs.render import check_render_mode
+from edge_envs.reset import check_reset_options, check_seed, draw_instance
 from tests.toy_env import core
 from tests.toy_env.config import ToyOffloadConfig
-from tests.toy_env.generator import RandomGenerator
+from tests.toy_env.generator import Instance, RandomGenerator
 
 
 class ToyOffloadEnv(gym.Env):
@@ -56,8 +57,10 @@ class ToyOffloadEnv(gym.Env):
         self.state: core.State | None = None
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self.state = core.initial(self.cfg, self.generator(self.np_random), self.np_random)
+        check_reset_options(options, "ToyOffload")
+        super().reset(seed=check_seed(seed))
+        instance = draw_instance(self.generator, self.np_random, Instance)
+        self.state = core.initial(self.cfg, instance, self.np_random)
         return self._observation(), {}
 
     def step(self, action):
