@@ -131,6 +131,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
         observation = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
         self.action_spaces = {agent: action for agent in self.possible_agents}
         self.observation_spaces = {agent: observation for agent in self.possible_agents}
+        self._obs_shape = (1, len(models), observation.shape[0])  # the compiled step's (B, A, dim)
         self._np_random: np.random.Generator | None = None
         self.state: core.State | None = None  # advanced in place by the compiled step (core.CompiledDevices)
         self._core: core.CompiledDevices | None = None
@@ -160,7 +161,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
         self._core = core.CompiledDevices(self.state, static_features(self.cfg, self.state.blocks))
         self.agents = self.possible_agents[:]
         self._last = self._placement = None
-        obs = np.empty((1, len(self.possible_agents), observation_size(self.cfg)), dtype=np.float32)
+        obs = np.empty(self._obs_shape, dtype=np.float32)
         self._core.observe(obs)
         if self._window is not None:
             self.render()
@@ -222,7 +223,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
         placement = self._placements(actions)
         A, parts = len(self.possible_agents), self._core.outcome.parts
         values = np.empty((1, A, self._core.outcome.size))
-        obs = np.empty((1, A, observation_size(self.cfg)), dtype=np.float32)
+        obs = np.empty(self._obs_shape, dtype=np.float32)
         bad = self._core.step(placement, self._active, values, obs)
         if bad >= 0:
             agent = self.possible_agents[bad % A]
@@ -230,11 +231,11 @@ class EdgePartitionMultiEnv(ParallelEnv):
         truncated = bool(self.state.slot[0] >= self.cfg.episode_slots)
         live = self.agents
         rewards, terminations, truncations, infos = {}, {}, {}, {}
+        every_scalar = values[0, :, : core.SCALARS].tolist()
         for i, agent in enumerate(self.possible_agents):
             if agent not in live:
                 continue
-            row = values[0, i]
-            scalars = row[: core.SCALARS].tolist()
+            row, scalars = values[0, i], every_scalar[i]
             rewards[agent] = scalars[core.REWARD]
             terminations[agent] = scalars[core.RAN_OUT] != 0.0
             truncations[agent] = truncated
@@ -311,6 +312,7 @@ class EdgePartitionMultiVectorEnv:
         self.env = EdgePartitionMultiEnv(**kwargs)  # the spaces, config and generator of one copy
         self.cfg, self.generator, self.possible_agents = self.env.cfg, self.env.generator, self.env.possible_agents
         self.observation_space, self.action_space = self.env.observation_space, self.env.action_space
+        self._obs_shape = (self.num_envs,) + self.env._obs_shape[1:]
         self.state: core.State | None = None
         self._core: core.CompiledDevices | None = None
         self._rngs: list[np.random.Generator] | None = None
@@ -342,10 +344,6 @@ class EdgePartitionMultiVectorEnv:
         obs = np.empty(self._obs_shape, dtype=np.float32)
         self._core.observe(obs)
         return obs, {}
-
-    @property
-    def _obs_shape(self) -> tuple:
-        return (self.num_envs, len(self.possible_agents), observation_size(self.cfg))
 
     def step(self, actions):
         if self._core is None:
