@@ -1091,6 +1091,78 @@ def _row_mean_positive(x0: float, x1: float) -> float:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _place_row(row, c, table, result_bits, access, airtime, speed_now, at, along) -> float:
+    """First part of a device's slot under its placement ``row`` (M,): transfer and compute of each
+    block into ``along`` (5, M) (Outcome.BLOCK_KEYS), per location (device first) the access and air
+    time per bit, speed and work per task into ``at[0..3]`` (``at``: (6, N + 1)); returns the energy
+    per task. ``table``: the device's (local time, edge work, input bits, local energy) (4, M);
+    ``access``, ``airtime`` (N,): its links; ``speed_now`` (N,): the servers' speeds."""
+    M, N = row.shape[0], speed_now.shape[0]
+    link, air, speed, work = at[0], at[1], at[2], at[3]
+    transfers, computes = along[1], along[2]
+    link[0], air[0], speed[0], work[0] = 0.0, 0.0, 1.0, 0.0
+    for n in range(N):
+        link[n + 1], air[n + 1] = access[n], airtime[n]
+        speed[n + 1], work[n + 1] = speed_now[n], 0.0
+    # transfer and compute of each block, compute per task at each location, energy (Eqs. 3-7)
+    wired, tx = c[_INV_WIRED], c[_TX_POWER]
+    energy = 0.0
+    prev = 0
+    for m in range(M):
+        here, bits = row[m], table[2, m]
+        # same location: 0; device <-> server: that server's access time; server <-> server: R_max
+        transfers[m] = bits * ((link[here] + link[prev] if here * prev == 0 else wired) * (here != prev))
+        computes[m] = table[min(here, 1), m] / speed[here]  # local time on the device; edge work / speed
+        energy += table[3, m] * (here == 0) + tx * (bits * (air[here] * (prev == 0)))  # Eqs. (4), (7)
+        work[here] += computes[m]
+        prev = here
+    transfers[M - 1] = transfers[M - 1] + result_bits * link[prev]  # the result goes back to the device
+    return energy
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _wait_row(row, c, deadline, at, along) -> tuple:
+    """Second part, once each location's backlog at the slot start and end is in ``at[4]``, ``at[5]``:
+    each block's wait, excess over its deadline (``deadline`` (M,)) and delay into ``along``; returns
+    (delay, penalty) per task. A block that starts a segment waits behind its location's backlog."""
+    M = row.shape[0]
+    start, end = at[4], at[5]
+    delays, transfers, computes, waits, excesses = along[0], along[1], along[2], along[3], along[4]
+    queues = c[_CONTENTION_FREE] == 0.0
+    delay = penalty = 0.0
+    prev = -1
+    for m in range(M):
+        here = row[m]
+        own = transfers[m] + computes[m]
+        tau = deadline[m]
+        over, slack = own - tau, tau - own
+        starts = queues and here != prev
+        b0, b1 = start[here], end[here]
+        waits[m] = _row_mean_positive(b0, b1) * starts
+        excesses[m] = (over if over > 0.0 else 0.0) + _row_mean_positive(
+            b0 - (slack if slack > 0.0 else 0.0), b1 - (slack if slack > 0.0 else 0.0)
+        ) * starts
+        delays[m] = own + waits[m]
+        prev = here
+        delay += delays[m]
+        penalty += excesses[m]
+    return delay, penalty
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _charge_row(c, delay, penalty, energy, live, energy_left, slot, device_load, out) -> None:
+    """A device's slot outcome scalars into ``out`` (its outcome row): cost (Eq. 14), ``energy`` drawn
+    by the slot's tasks, the outage when it spends the budget ``energy_left``, the reward."""
+    cost = delay + c[_PENALTY_WEIGHT] * penalty
+    ran_out = live and energy_left - energy <= 0.0
+    outage = (c[_LAST_SLOT] - 1 - slot) * c[_OUTAGE_COST] if ran_out else 0.0
+    out[REWARD] = -cost - outage if live else 0.0
+    out[COST], out[DELAY], out[PENALTY] = cost, delay, penalty
+    out[ENERGY], out[OUTAGE], out[RAN_OUT] = energy, outage, 1.0 if ran_out else 0.0
+    out[DEVICE_LOAD] = device_load
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _cost_row(
     b,
     placement,
@@ -1111,93 +1183,52 @@ def _cost_row(
     at,
     along,
 ):
-    """Row b's outcome under ``placement[b]``: the scalars into ``out[b]``, the per-block parts (the
-    Outcome.BLOCK_KEYS) into ``along[b]`` (5, M); no state change. The operations of :func:`_evaluate`
-    for one row, in the same order (adding zeros where it skips a term). ``at[b]`` (6, N + 1) is
-    scratch for per-location values, device first: access and air time per bit, speed, work per task,
-    backlog at the slot start and at its end. Choices that depend on the placement are lookups and
-    arithmetic, not branches: with varied placements, mispredicted branches cost more than the
-    arithmetic."""
-    M, N = placement.shape[1], queue.shape[1]
-    link, air, speed, work, start, end = at[b, 0], at[b, 1], at[b, 2], at[b, 3], at[b, 4], at[b, 5]
-    delays, transfers, computes, waits, excesses = along[b, 0], along[b, 1], along[b, 2], along[b, 3], along[b, 4]
-    link[0], air[0], speed[0], work[0] = 0.0, 0.0, 1.0, 0.0
-    for n in range(N):
-        link[n + 1], air[n + 1] = access_now[b, 0, n], airtime_now[b, 0, n]
-        speed[n + 1], work[n + 1] = speed_now[b, n], 0.0
-    # transfer and compute of each block, compute per task at each location, energy (Eqs. 3-7)
-    wired, tx = c[_INV_WIRED], c[_TX_POWER]
-    energy = 0.0
-    prev = 0
-    for m in range(M):
-        here, bits = placement[b, m], blocks[2, m]
-        # same location: 0; device <-> server: that server's access time; server <-> server: R_max
-        transfers[m] = bits * ((link[here] + link[prev] if here * prev == 0 else wired) * (here != prev))
-        computes[m] = blocks[min(here, 1), m] / speed[here]  # local time on the device; edge work / speed
-        energy += blocks[3, m] * (here == 0) + tx * (bits * (air[here] * (prev == 0)))  # Eqs. (4), (7)
-        work[here] += computes[m]
-        prev = here
-    transfers[M - 1] = transfers[M - 1] + result_bits * link[prev]  # the result goes back to the device
-    # backlog of each location (device first) over the slot: from start to end
+    """Row b's outcome under ``placement[b]`` (a single-device state): the scalars into ``out[b]``, the
+    per-block parts (the Outcome.BLOCK_KEYS) into ``along[b]`` (5, M); no state change. The operations
+    of :func:`_evaluate` for one row, in the same order (adding zeros where it skips a term). ``at[b]``
+    (6, N + 1) is scratch for per-location values, device first: access and air time per bit, speed,
+    work per task (then utilisation), backlog at the slot start and at its end. Choices that depend on
+    the placement are lookups and arithmetic, not branches: with varied placements, mispredicted
+    branches cost more than the arithmetic."""
+    N = queue.shape[1]
+    row = placement[b]
+    energy = _place_row(row, c, blocks, result_bits, access_now[b, 0], airtime_now[b, 0], speed_now[b], at[b], along[b])
+    work, start, end = at[b, 3], at[b, 4], at[b, 5]
     live = alive[b, 0]
     n_tasks = tasks_now[b, 0] if live else 0.0
     slot_s = c[_SLOT_S]
-    for loc in range(N + 1):
+    for loc in range(N + 1):  # backlog of each location (device first) over the slot: from start to end
         start[loc] = device_queue[b, 0] if loc == 0 else queue[b, loc - 1]
         rho = n_tasks * work[loc] / slot_s
         end[loc] = start[loc] + (rho - 1.0) * slot_s
         work[loc] = rho  # from here on: the utilisation
-    # delays: a block that starts a segment waits behind its location's backlog
-    queues = c[_CONTENTION_FREE] == 0.0
-    delay = penalty = 0.0
-    prev = -1
-    for m in range(M):
-        here = placement[b, m]
-        own = transfers[m] + computes[m]
-        tau = deadline_now[b, 0, m]
-        over, slack = own - tau, tau - own
-        starts = queues and here != prev
-        b0, b1 = start[here], end[here]
-        waits[m] = _row_mean_positive(b0, b1) * starts
-        excesses[m] = (over if over > 0.0 else 0.0) + _row_mean_positive(
-            b0 - (slack if slack > 0.0 else 0.0), b1 - (slack if slack > 0.0 else 0.0)
-        ) * starts
-        delays[m] = own + waits[m]
-        prev = here
-        delay += delays[m]
-        penalty += excesses[m]
-    cost = delay + c[_PENALTY_WEIGHT] * penalty
-    energy = n_tasks * energy
-    ran_out = live and energy_left[b, 0] - energy <= 0.0
-    outage = (c[_LAST_SLOT] - 1 - slot[b]) * c[_OUTAGE_COST] if ran_out else 0.0
-    out[b, REWARD] = -cost - outage if live else 0.0
-    out[b, COST], out[b, DELAY], out[b, PENALTY] = cost, delay, penalty
-    out[b, ENERGY], out[b, OUTAGE], out[b, RAN_OUT] = energy, outage, 1.0 if ran_out else 0.0
-    out[b, DEVICE_LOAD] = work[0]
+    delay, penalty = _wait_row(row, c, deadline_now[b, 0], at[b], along[b])
+    _charge_row(c, delay, penalty, n_tasks * energy, live, energy_left[b, 0], slot[b], work[0], out[b])
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _observe_row(
-    b, c, static, at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now, access_now, obs
+    b, a, c, static, at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now, access_now, obs
 ):
-    """Row b's observation into ``obs[b]``, as the env's ``encode`` computes it; ``at``: the
+    """Device a of row b's observation into ``obs`` (its row of the observation array), as the env's
+    ``encode`` computes it; ``static``: the device's static features; ``at``: the
     :class:`ObservationLayout`'s starts."""
     M, N = deadline_now.shape[2], queue.shape[1]
     for i in range(static.shape[0]):
-        obs[b, at[_O_STATIC] + i] = static[i]
+        obs[at[_O_STATIC] + i] = static[i]
     for m in range(M):
-        obs[b, at[_O_DEADLINE] + m] = deadline_now[b, 0, m] * c[_INV_DEADLINE]
+        obs[at[_O_DEADLINE] + m] = deadline_now[b, a, m] * c[_INV_DEADLINE]
     for n in range(N):
-        obs[b, at[_O_SPEED] + n] = speed_now[b, n] * c[_INV_SPEED]
+        obs[at[_O_SPEED] + n] = speed_now[b, n] * c[_INV_SPEED]
         x = queue[b, n] * c[_INV_SLOT_S]
-        obs[b, at[_O_QUEUE] + n] = x / (1.0 + x)
-        obs[b, at[_O_RATE] + n] = 1.0 / (access_now[b, 0, n] * c[_RATE_TOP])
-    x = device_queue[b, 0] * c[_INV_SLOT_S]
-    obs[b, at[_O_DEVICE_QUEUE]] = x / (1.0 + x)
-    x = tasks_now[b, 0] * c[_INV_TASKS]
-    obs[b, at[_O_TASKS]] = x / (1.0 + x)
-    obs[b, at[_O_ENERGY]] = min(max(energy_left[b, 0], 0.0) * c[_INV_ENERGY], 1.0)
-    obs[b, at[_O_TIME_LEFT]] = (c[_LAST_SLOT] - slot[b]) * c[_INV_SLOTS]
+        obs[at[_O_QUEUE] + n] = x / (1.0 + x)
+        obs[at[_O_RATE] + n] = 1.0 / (access_now[b, a, n] * c[_RATE_TOP])
+    x = device_queue[b, a] * c[_INV_SLOT_S]
+    obs[at[_O_DEVICE_QUEUE]] = x / (1.0 + x)
+    x = tasks_now[b, a] * c[_INV_TASKS]
+    obs[at[_O_TASKS]] = x / (1.0 + x)
+    obs[at[_O_ENERGY]] = min(max(energy_left[b, a], 0.0) * c[_INV_ENERGY], 1.0)
+    obs[at[_O_TIME_LEFT]] = (c[_LAST_SLOT] - slot[b]) * c[_INV_SLOTS]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -1314,6 +1345,7 @@ def _step_rows(
                     out[b, out_at[_X_DEADLINE] + m] = deadline_now[b, 0, m]
         _observe_row(
             b,
+            0,
             c,
             static,
             obs_at,
@@ -1325,7 +1357,7 @@ def _step_rows(
             deadline_now,
             speed_now,
             access_now,
-            obs,
+            obs[b],
         )
     return -1
 
@@ -1469,23 +1501,220 @@ PARALLEL_ROWS = 256  # CompiledCore uses the threads from this many rows on
 def _observe_rows(
     rows, c, static, at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now, access_now, obs
 ):
-    """The observations of ``rows`` into ``obs``."""
+    """The observations of ``rows`` into ``obs`` (B, A, dim), every device's; ``static`` (A, 4 M)."""
     for b in rows:
-        _observe_row(
-            b,
-            c,
-            static,
-            at,
-            slot,
-            queue,
-            device_queue,
-            energy_left,
-            tasks_now,
-            deadline_now,
-            speed_now,
-            access_now,
-            obs,
-        )
+        for a in range(static.shape[0]):
+            _observe_row(
+                b,
+                a,
+                c,
+                static[a],
+                at,
+                slot,
+                queue,
+                device_queue,
+                energy_left,
+                tasks_now,
+                deadline_now,
+                speed_now,
+                access_now,
+                obs[b, a],
+            )
+
+
+@njit(cache=True, error_model="numpy")
+def _step_devices(
+    placement,
+    active,
+    c,
+    blocks,
+    result_bits,
+    static,
+    proc,
+    obs_at,
+    out_at,
+    slot,
+    queue,
+    device_queue,
+    energy_left,
+    alive,
+    stream,
+    server_xy,
+    server_speed,
+    fixed_airtime,
+    load_walk,
+    position,
+    waypoint,
+    leg_speed,
+    tasks_now,
+    deadline_now,
+    speed_now,
+    access_now,
+    airtime_now,
+    out,
+    obs,
+):
+    """:func:`_step_rows` for A devices per row: apply placement[b] (A, M) to every active row b, the
+    devices' loads on each server summed in device order, and advance it to its next slot in place;
+    ``out[b, a]``: device a's outcome row (all of the Outcome layout, the shared server parts in every
+    device's row, or its SCALARS first entries alone); then write every device's observation into
+    ``obs[b, a]``. ``blocks`` (A, 4, M), ``result_bits`` (A,), ``static`` (A, 4 M): per device.
+    The operations of :func:`transition` in the same order. Returns -1, or b * A + a of the first
+    active row b whose device a has a location out of range (then nothing has changed)."""
+    B, A, M = placement.shape
+    N = queue.shape[1]
+    for b in range(B):
+        for a in range(A):
+            for m in range(M):
+                if active[b] and (placement[b, a, m] < 0 or placement[b, a, m] > N):
+                    return b * A + a
+    at, along, energy = np.empty((A, 6, N + 1)), np.empty((A, 5, M)), np.empty(A)
+    server_load = np.empty(N)
+    detail = out.shape[2] > SCALARS
+    free = c[_CONTENTION_FREE] != 0.0
+    slot_s = c[_SLOT_S]
+    for b in range(B):
+        if active[b]:
+            for a in range(A):
+                row = placement[b, a]
+                energy[a] = _place_row(
+                    row,
+                    c,
+                    blocks[a],
+                    result_bits[a],
+                    access_now[b, a],
+                    airtime_now[b, a],
+                    speed_now[b],
+                    at[a],
+                    along[a],
+                )
+                n_tasks = tasks_now[b, a] if alive[b, a] else 0.0
+                for loc in range(N + 1):
+                    at[a, 3, loc] = n_tasks * at[a, 3, loc] / slot_s  # the utilisation of each location
+                energy[a] = n_tasks * energy[a]
+            for n in range(N):  # a server's utilisation sums every device's work on it
+                load = at[0, 3, n + 1]
+                for a in range(1, A):
+                    load += at[a, 3, n + 1]
+                server_load[n] = load
+            for a in range(A):
+                start, end = at[a, 4], at[a, 5]
+                start[0] = device_queue[b, a]
+                end[0] = start[0] + (at[a, 3, 0] - 1.0) * slot_s
+                for n in range(N):
+                    start[n + 1] = queue[b, n]
+                    end[n + 1] = start[n + 1] + (server_load[n] - 1.0) * slot_s
+                delay, penalty = _wait_row(placement[b, a], c, deadline_now[b, a], at[a], along[a])
+                _charge_row(
+                    c, delay, penalty, energy[a], alive[b, a], energy_left[b, a], slot[b], at[a, 3, 0], out[b, a]
+                )
+                left = end[0] if not free and end[0] > 0.0 else 0.0
+                out[b, a, DEVICE_QUEUE_END] = device_queue[b, a] = left
+                energy_left[b, a] = energy_left[b, a] - out[b, a, ENERGY]
+                alive[b, a] = alive[b, a] and out[b, a, RAN_OUT] == 0.0
+            end = at[0, 5]  # every device's row holds the servers' backlog
+            for n in range(N):
+                left = end[n + 1] if not free and end[n + 1] > 0.0 else 0.0
+                queue[b, n] = left * speed_now[b, n]  # divided by the next slot's speed below
+                if detail:
+                    for a in range(A):
+                        out[b, a, out_at[_X_SERVER_LOAD] + n] = server_load[n]
+                        out[b, a, out_at[_X_QUEUE_END] + n] = left
+            slot[b] += 1
+            draw_slot(
+                proc,
+                b,
+                False,
+                stream,
+                server_xy,
+                server_speed,
+                fixed_airtime,
+                load_walk,
+                position,
+                waypoint,
+                leg_speed,
+                tasks_now,
+                deadline_now,
+                speed_now,
+                access_now,
+                airtime_now,
+            )
+            for n in range(N):
+                queue[b, n] = queue[b, n] / speed_now[b, n]
+            for a in range(A):
+                out[b, a, NEXT_TASKS], out[b, a, ENERGY_LEFT] = tasks_now[b, a], energy_left[b, a]
+                if detail:
+                    for k in range(5):  # Outcome.BLOCK_KEYS, consecutive in OUTCOME
+                        for m in range(M):
+                            out[b, a, out_at[_X_BLOCK + k] + m] = along[a, k, m]
+                    for n in range(N):
+                        out[b, a, out_at[_X_QUEUE] + n] = queue[b, n]
+                        out[b, a, out_at[_X_SERVER_SPEED] + n] = speed_now[b, n]
+                        out[b, a, out_at[_X_RATE] + n] = 1.0 / access_now[b, a, n]
+                    for m in range(M):
+                        out[b, a, out_at[_X_DEADLINE] + m] = deadline_now[b, a, m]
+        for a in range(A):
+            _observe_row(
+                b,
+                a,
+                c,
+                static[a],
+                obs_at,
+                slot,
+                queue,
+                device_queue,
+                energy_left,
+                tasks_now,
+                deadline_now,
+                speed_now,
+                access_now,
+                obs[b, a],
+            )
+    return -1
+
+
+def step_constants(cfg: EdgePartitionConfig) -> np.ndarray:
+    """The compiled kernels' constants under ``cfg``: entries _LAST_SLOT .. _INV_SLOTS, float64."""
+    return np.array(
+        [
+            cfg.episode_slots,
+            cfg.slot_s,
+            cfg.penalty_weight,
+            cfg.tx_power_w,
+            1.0 / cfg.wired_rate_bps,
+            cfg.outage_cost_s,
+            cfg.contention_free,
+            1.0 / cfg.deadline_s[1],
+            1.0 / cfg.server_speed_factor[1],
+            cfg.rate_range_bps[1],
+            1.0 / cfg.energy_budget_j,
+            1.0 / (cfg.task_rate * cfg.slot_s),
+            1.0 / cfg.slot_s,
+            1.0 / cfg.episode_slots,
+        ],
+        dtype=np.float64,
+    )
+
+
+_STEP_FIELDS = ("slot", "queue", "device_queue", "energy_left", "alive") + _PROCESS_FIELDS  # the kernels' state
+_OBSERVE_FIELDS = (
+    "slot",
+    "queue",
+    "device_queue",
+    "energy_left",
+    "tasks_now",
+    "deadline_now",
+    "speed_now",
+    "access_now",
+)
+
+
+def _block_table(blocks: Blocks) -> np.ndarray:
+    """(A, 4, M): each device's local time, edge work, input bits and local energy per block, as the
+    kernels read them."""
+    return np.ascontiguousarray(
+        np.stack([blocks.local_time, blocks.edge_work, blocks.input_bits, blocks.local_energy], axis=1)
+    )
 
 
 class CompiledCore:
@@ -1496,7 +1725,7 @@ class CompiledCore:
     :func:`start_episodes` or :func:`copy_rows` (both write in place too). ``parallel``: step the rows
     on numba's threads; None: from ``PARALLEL_ROWS`` rows on. ``threads``: how many (None: numba's
     current setting, ``NUMBA_NUM_THREADS`` by default, one per core). The result does not depend on
-    the threads.
+    the threads. :class:`CompiledDevices` steps states with several devices.
     """
 
     def __init__(self, state: State, static: np.ndarray, parallel: bool | None = None, threads: int | None = None):
@@ -1505,56 +1734,21 @@ class CompiledCore:
         cfg, blocks = state.cfg, state.blocks
         self.state = state
         self.outcome = Outcome(cfg.num_blocks, cfg.num_servers)
-        constants = np.array(
-            [
-                cfg.episode_slots,
-                cfg.slot_s,
-                cfg.penalty_weight,
-                cfg.tx_power_w,
-                1.0 / cfg.wired_rate_bps,
-                cfg.outage_cost_s,
-                cfg.contention_free,
-                1.0 / cfg.deadline_s[1],
-                1.0 / cfg.server_speed_factor[1],
-                cfg.rate_range_bps[1],
-                1.0 / cfg.energy_budget_j,
-                1.0 / (cfg.task_rate * cfg.slot_s),
-                1.0 / cfg.slot_s,
-                1.0 / cfg.episode_slots,
-            ],
-            dtype=np.float64,
-        )  # entries _LAST_SLOT .. _INV_SLOTS
-        table = np.stack([blocks.local_time[0], blocks.edge_work[0], blocks.input_bits[0], blocks.local_energy[0]])
+        constants = step_constants(cfg)
+        static = np.ascontiguousarray(static, dtype=np.float32)
         self._constants = (
             constants,
-            table,
+            _block_table(blocks)[0],
             float(blocks.result_bits[0]),
-            np.ascontiguousarray(static[0], dtype=np.float32),
+            static[0],
             process_params(cfg),
         )
         obs_at = ObservationLayout(cfg.num_blocks, cfg.num_servers).starts
         # the kernels' arguments, gathered once: the kernels write into these very arrays
         self._step_args = (
-            self._constants
-            + (obs_at, self.outcome.starts)
-            + tuple(
-                getattr(state, key)
-                for key in ("slot", "queue", "device_queue", "energy_left", "alive") + _PROCESS_FIELDS
-            )
+            self._constants + (obs_at, self.outcome.starts) + tuple(getattr(state, key) for key in _STEP_FIELDS)
         )
-        self._observe_args = (constants, self._constants[3], obs_at) + tuple(
-            getattr(state, key)
-            for key in (
-                "slot",
-                "queue",
-                "device_queue",
-                "energy_left",
-                "tasks_now",
-                "deadline_now",
-                "speed_now",
-                "access_now",
-            )
-        )
+        self._observe_args = (constants, static, obs_at) + tuple(getattr(state, key) for key in _OBSERVE_FIELDS)
         if parallel is None:
             parallel = state.batch_size >= PARALLEL_ROWS
         self._kernel = _step_rows_parallel if parallel else _step_rows_serial
@@ -1577,6 +1771,49 @@ class CompiledCore:
 
     def observe(self, obs: np.ndarray, rows: np.ndarray | None = None) -> None:
         """Write the current observation of ``rows`` (default: all) into ``obs`` (B, dim) float32."""
+        rows = np.arange(self.state.batch_size) if rows is None else rows
+        _observe_rows(rows, *self._observe_args, obs[:, None])
+
+
+class CompiledDevices:
+    """Instances with any number A of devices (a State's rows) stepped in place by one compiled call:
+    the multi-agent env's fast path, and its batched vector form's.
+
+    As :class:`CompiledCore`, on one thread, for every device of every row at once: :meth:`step`
+    advances ``state``'s arrays in place, as :func:`transition` would (bit for bit: the devices'
+    loads on a server are summed in device order, as there), and writes each device's observation as
+    the env's ``encode`` would.
+    """
+
+    def __init__(self, state: State, static: np.ndarray):
+        cfg, blocks = state.cfg, state.blocks
+        self.state = state
+        self.outcome = Outcome(cfg.num_blocks, cfg.num_servers)
+        constants = step_constants(cfg)
+        static = np.ascontiguousarray(static, dtype=np.float32)  # (A, 4 M)
+        result_bits = np.ascontiguousarray(blocks.result_bits, dtype=np.float64)
+        obs_at = ObservationLayout(cfg.num_blocks, cfg.num_servers).starts
+        self._step_args = (
+            constants,
+            _block_table(blocks),
+            result_bits,
+            static,
+            process_params(cfg),
+            obs_at,
+            self.outcome.starts,
+        ) + tuple(getattr(state, key) for key in _STEP_FIELDS)
+        self._observe_args = (constants, static, obs_at) + tuple(getattr(state, key) for key in _OBSERVE_FIELDS)
+
+    def step(self, placement: np.ndarray, active: np.ndarray, out: np.ndarray, obs: np.ndarray) -> int:
+        """Apply ``placement`` (B, A, M) int64 to the rows where ``active`` (B,) bool (a device that is
+        no longer alive adds no load, whatever its placement), filling their rows of ``out`` (B, A,
+        outcome.size) float64, or (B, A, SCALARS) for the scalars alone; write every device's
+        observation into ``obs`` (B, A, dim) float32. Returns -1, or b * A + a for the first active
+        row b whose device a has a location outside [0, N]: then nothing has changed."""
+        return _step_devices(placement, active, *self._step_args, out, obs)
+
+    def observe(self, obs: np.ndarray, rows: np.ndarray | None = None) -> None:
+        """Write the current observation of ``rows`` (default: all) into ``obs`` (B, A, dim) float32."""
         _observe_rows(np.arange(self.state.batch_size) if rows is None else rows, *self._observe_args, obs)
 
 

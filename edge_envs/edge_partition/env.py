@@ -372,6 +372,21 @@ def resolve_threads(num_threads) -> int:
     return int(num_threads)
 
 
+def row_seeds(seed, num_envs: int) -> list:
+    """One seed (an int or None) per row of a vector env, from ``reset``'s ``seed``: None, an integer
+    (row i gets ``seed + i``) or one seed per row (each checked by ``edge_envs.reset.check_seed``)."""
+    try:
+        if isinstance(seed, (list, tuple, np.ndarray)) and len(seed) == num_envs:
+            return [check_seed(s) for s in seed]
+        first = check_seed(seed)
+    except ValueError:
+        raise ValueError(
+            f"seed: expected None, an integer >= 0 (row i gets seed + i) or a list of {num_envs} such "
+            f"integers or None (one per env), got {seed!r}"
+        ) from None
+    return [None] * num_envs if first is None else [first + i for i in range(num_envs)]
+
+
 class EdgePartitionVectorEnv(VectorEnv):
     """``num_envs`` EdgePartition instances stepped together by the compiled core, in one call.
 
@@ -447,27 +462,9 @@ class EdgePartitionVectorEnv(VectorEnv):
             self._start(self._next, refill)
             self._ready[refill] = True
 
-    def _seeds(self, seed) -> list:
-        """One seed (an int or None) per row, from ``reset``'s ``seed``."""
-        B = self.num_envs
-
-        def one(s) -> bool:
-            return s is None or (isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and s >= 0)
-
-        if seed is None:
-            return [None] * B
-        if one(seed):
-            return [int(seed) + i for i in range(B)]
-        if isinstance(seed, (list, tuple, np.ndarray)) and len(seed) == B and all(one(s) for s in seed):
-            return [None if s is None else int(s) for s in seed]
-        raise ValueError(
-            f"seed: expected None, an integer >= 0 (row i gets seed + i) or a list of {B} such "
-            f"integers or None (one per env), got {seed!r}"
-        )
-
     def reset(self, *, seed: int | list | None = None, options: dict[str, Any] | None = None):
         B = self.num_envs
-        seeds = self._seeds(seed)
+        seeds = row_seeds(seed, B)
         check_reset_options(options, ENV_NAME)
         super().reset(seed=seeds[0])
         seeded = seed is not None or self._rngs is None  # without a seed, each row's Generator continues

@@ -15,9 +15,10 @@ from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import _DNN_MODELS, EdgePartitionConfig
 from edge_envs.edge_partition.env import (
     ENV_NAME,
+    _bad_action,
     check_placement,
-    encode_state,
     observation_size,
+    row_seeds,
     static_features,
 )
 from edge_envs.edge_partition.generator import Instance, RandomGenerator
@@ -51,7 +52,10 @@ class EdgePartitionMultiEnv(ParallelEnv):
     work on it, so the devices contend for the servers' queues; each device has its own CPU queue,
     position (random waypoint), fading links and energy budget. Default: 4 devices running AlexNet,
     VGG16, NiN and ResNet32 at 40 tasks/s each over 4 servers (about 0.7 of the system's capacity
-    on average, so devices that pile on one server overload it).
+    on average, so devices that pile on one server overload it). A step runs every device through one
+    compiled call (``core.CompiledDevices``, bit-identical to ``core.transition``), which advances
+    ``env.state`` in place; :class:`EdgePartitionMultiVectorEnv` steps many copies of the env at once
+    (arrays over copies and agents) for training.
 
     ## Action Space
     Per agent ``MultiDiscrete([N + 1] * M)``: block m's location, 0 = the device, n = edge server n.
@@ -128,8 +132,11 @@ class EdgePartitionMultiEnv(ParallelEnv):
         observation = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
         self.action_spaces = {agent: action for agent in self.possible_agents}
         self.observation_spaces = {agent: observation for agent in self.possible_agents}
+        self._obs_shape = (1, len(models), observation.shape[0])  # the compiled step's (B, A, dim)
         self._np_random: np.random.Generator | None = None
-        self.state: core.State | None = None
+        self.state: core.State | None = None  # advanced in place by the compiled step (core.CompiledDevices)
+        self._core: core.CompiledDevices | None = None
+        self._active = np.ones(1, dtype=bool)
         self._placement: np.ndarray | None = None  # the last slot's (A, M) locations, for render
         self._window = (
             HumanWindow(self.metadata["name"], self.metadata["render_fps"]) if render_mode == "human" else None
@@ -153,21 +160,21 @@ class EdgePartitionMultiEnv(ParallelEnv):
                 f"per model, {len(self.possible_agents)} ({self.models})"
             )
         self.state = core.initial(self.cfg, instance, self._np_random)
-        self._static = static_features(self.cfg, self.state.blocks)
+        self._core = core.CompiledDevices(self.state, static_features(self.cfg, self.state.blocks))
         self.agents = self.possible_agents[:]
         self._last = self._placement = None
-        observations = self._observations()
+        obs = np.empty(self._obs_shape, dtype=np.float32)
+        self._core.observe(obs)
         if self._window is not None:
             self.render()
-        return observations, {agent: self._slot_info(i, {}) for i, agent in enumerate(self.possible_agents)}
+        observations = dict(zip(self.possible_agents, obs[0]))
+        return observations, {agent: self._slot_info(i) for i, agent in enumerate(self.possible_agents)}
 
-    def _observations(self) -> dict:
-        obs = encode_state(self.state, self._static)[0]
-        return {agent: obs[i] for i, agent in enumerate(self.possible_agents) if agent in self.agents}
-
-    def _slot_info(self, i: int, info: dict) -> dict:
+    def _slot_info(self, i: int) -> dict:
+        """The part of device i's info about the slot now starting, at reset (``step`` reads the same
+        values from the compiled step's outcome rows)."""
         state = self.state
-        info.update(
+        return dict(
             energy_left=float(state.energy_left[0, i]),
             queue=state.queue[0].copy(),
             device_queue=float(state.device_queue[0, i]),
@@ -175,7 +182,6 @@ class EdgePartitionMultiEnv(ParallelEnv):
             rate=1.0 / state.access_now[0, i],
             tasks=float(state.tasks_now[0, i]),
         )
-        return info
 
     def _check_agents(self, actions) -> None:
         """``actions`` is a dict with exactly one entry per live agent; errors name what is allowed."""
@@ -193,45 +199,64 @@ class EdgePartitionMultiEnv(ParallelEnv):
         if missing:
             raise ValueError(f"actions: missing an action for live agent {missing[0]!r}; live agents: {self.agents}")
 
+    def _placements(self, actions: dict) -> np.ndarray:
+        """(1, A, M) int64: each live agent's action (cheap checks; the kernel checks the range of an
+        integer array's locations), 0s for the agents that are done."""
+        cfg = self.cfg
+        placement = np.zeros((1, len(self.possible_agents), cfg.num_blocks), dtype=np.int64)
+        for i, agent in enumerate(self.possible_agents):
+            if agent in self.agents:
+                action = actions[agent]
+                if isinstance(action, np.ndarray) and action.shape == (cfg.num_blocks,) and action.dtype.kind in "iu":
+                    placement[0, i] = action
+                    continue
+                try:
+                    placement[0, i] = check_placement(action, cfg)
+                except ValueError as error:
+                    raise ValueError(f"{agent}: {error}") from None
+        return placement
+
     def step(self, actions: dict):
         if self.state is None:
             raise RuntimeError("call reset() before step()")
         if not self.agents:
             raise RuntimeError("every agent is done; call reset()")
         self._check_agents(actions)
-        placement = np.zeros((1, len(self.possible_agents), self.cfg.num_blocks), dtype=np.int64)
-        for i, agent in enumerate(self.possible_agents):
-            if agent in self.agents:
-                try:
-                    placement[0, i] = check_placement(actions[agent], self.cfg)
-                except ValueError as error:
-                    raise ValueError(f"{agent}: {error}") from None
-        single = len(self.possible_agents) == 1  # the core drops the device axis of single-device states
-        self.state, out = core.transition(self.state, placement[:, 0] if single else placement)
-        per_device = (lambda x: x[:, None]) if single else (lambda x: x)
-        truncated = bool(core.truncated(self.state)[0])
+        placement = self._placements(actions)
+        A, parts = len(self.possible_agents), self._core.outcome.parts
+        values = np.empty((1, A, self._core.outcome.size))
+        obs = np.empty(self._obs_shape, dtype=np.float32)
+        bad = self._core.step(placement, self._active, values, obs)
+        if bad >= 0:
+            agent = self.possible_agents[bad % A]
+            raise ValueError(f"{agent}: {_bad_action('location out of range', self.cfg, actions[agent])}")
+        truncated = bool(self.state.slot[0] >= self.cfg.episode_slots)
         live = self.agents
-        index = {agent: i for i, agent in enumerate(self.possible_agents)}
         rewards, terminations, truncations, infos = {}, {}, {}, {}
-        for agent in live:
-            i = index[agent]
-            rewards[agent] = float(per_device(out.reward)[0, i])
-            terminations[agent] = bool(per_device(out.ran_out)[0, i])
+        every_scalar = values[0, :, : core.SCALARS].tolist()
+        for i, agent in enumerate(self.possible_agents):
+            if agent not in live:
+                continue
+            row, scalars = values[0, i], every_scalar[i]
+            rewards[agent] = scalars[core.REWARD]
+            terminations[agent] = scalars[core.RAN_OUT] != 0.0
             truncations[agent] = truncated
-            infos[agent] = self._slot_info(
-                i,
-                dict(
-                    delay=float(per_device(out.delay)[0, i]),
-                    penalty=float(per_device(out.penalty)[0, i]),
-                    energy=float(per_device(out.energy)[0, i]),
-                    outage=float(per_device(out.outage)[0, i]),
-                    block_delay=per_device(out.block_delay)[0, i].copy(),
-                    server_load=out.server_load[0].copy(),
-                    placement=placement[0, i].copy(),
-                ),
+            infos[agent] = dict(
+                delay=scalars[core.DELAY],
+                penalty=scalars[core.PENALTY],
+                energy=scalars[core.ENERGY],
+                outage=scalars[core.OUTAGE],
+                block_delay=row[parts["block_delay"]],
+                server_load=row[parts["server_load"]],
+                placement=placement[0, i],
+                energy_left=scalars[core.ENERGY_LEFT],
+                queue=row[parts["queue"]],
+                device_queue=scalars[core.DEVICE_QUEUE_END],
+                server_speed=row[parts["server_speed"]],
+                rate=row[parts["rate"]],
+                tasks=scalars[core.NEXT_TASKS],
             )
-        encoded = encode_state(self.state, self._static)[0]
-        observations = {agent: obs for agent, obs in zip(self.possible_agents, encoded) if agent in live}
+        observations = {agent: obs[0, i] for i, agent in enumerate(self.possible_agents) if agent in live}
         self.agents = [agent for agent in live if not (terminations[agent] or truncations[agent])]
         self._last = rewards
         self._placement = placement[0]
@@ -258,6 +283,109 @@ class EdgePartitionMultiEnv(ParallelEnv):
     def close(self):
         if self._window is not None:
             self._window.close()
+
+
+class EdgePartitionMultiVectorEnv:
+    """``num_envs`` copies of :class:`EdgePartitionMultiEnv` stepped together by one compiled call: the
+    batched form for training many copies (arrays over copies and agents, no dicts).
+
+    Copy i behaves exactly as ``parallel_env(...)`` reset with seed ``seed + i`` (and reset without a
+    seed whenever all its agents are done), given the same actions: bit for bit (each copy has its own
+    Generator and random stream). Axis 1 is the agent, in ``possible_agents`` order.
+
+    * ``reset(seed=None)`` -> ``(observations (B, A, 5M+3N+4) float32, {})``; ``seed``: None, an
+      integer (copy i gets ``seed + i``) or one seed per copy.
+    * ``step(actions)`` with ``actions`` (B, A, M) integer locations -> ``(observations, rewards,
+      terminations, truncations, infos)``, the last four (B, A) (float64, bool, bool); ``infos``:
+      ``active`` (B, A) bool, the agents that acted in this step (the parallel env's live agents; the
+      others' actions are ignored and their entries are 0 / False), and the per-agent ``delay``,
+      ``penalty``, ``energy``, ``outage`` of the slot.
+    * Autoreset follows Gymnasium's next-step mode: the step after every agent of a copy is done
+      restarts that copy (its actions ignored, rewards 0, ``active`` False).
+
+    Every copy's instance must have the same block tables (models), as the default generator's do.
+    ``state`` (a core.State with B rows) is advanced in place.
+    """
+
+    def __init__(self, num_envs: int = 1, **kwargs):
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        self.num_envs = int(num_envs)
+        self.env = EdgePartitionMultiEnv(**kwargs)  # the spaces, config and generator of one copy
+        self.cfg, self.generator, self.possible_agents = self.env.cfg, self.env.generator, self.env.possible_agents
+        self.observation_space, self.action_space = self.env.observation_space, self.env.action_space
+        self._obs_shape = (self.num_envs,) + self.env._obs_shape[1:]
+        self.state: core.State | None = None
+        self._core: core.CompiledDevices | None = None
+        self._rngs: list[np.random.Generator] | None = None
+        self._tables: tuple | None = None  # the block tables every copy's instance must have
+
+    def _instances(self, rows: np.ndarray) -> list:
+        """An instance for each of ``rows``, drawn from its copy's Generator."""
+        instances = [draw_instance(self.generator, self._rngs[i], Instance) for i in rows.tolist()]
+        for instance in instances:
+            tables = (instance.local_s, instance.edge_s, instance.input_bytes, instance.output_bytes)
+            if self._tables is None and instance.num_devices == len(self.possible_agents):
+                self._tables = tables
+            if self._tables is None or not all(np.array_equal(x, y) for x, y in zip(tables, self._tables)):
+                raise ValueError(
+                    f"generator: every copy's instance must have the same block tables, one per agent "
+                    f"({self.env.models}); got {instance.name!r} with {instance.num_devices} devices"
+                )
+        return instances
+
+    def reset(self, *, seed: int | list | None = None, options: dict[str, Any] | None = None):
+        check_reset_options(options, ENV_NAME)
+        seeds = row_seeds(seed, self.num_envs)
+        if seed is not None or self._rngs is None:
+            self._rngs = [seeding.np_random(s)[0] for s in seeds]
+        self.state = core.initial(self.cfg, self._instances(np.arange(self.num_envs)), self._rngs)
+        self._core = core.CompiledDevices(self.state, static_features(self.cfg, self.state.blocks))
+        self._live = np.ones((self.num_envs, len(self.possible_agents)), dtype=bool)
+        self._out = np.empty((self.num_envs, len(self.possible_agents), core.SCALARS))
+        obs = np.empty(self._obs_shape, dtype=np.float32)
+        self._core.observe(obs)
+        return obs, {}
+
+    def step(self, actions):
+        if self._core is None:
+            raise RuntimeError("call reset() before step()")
+        cfg, (B, A, _) = self.cfg, self._obs_shape
+        allowed = f"integer locations in [0, {cfg.num_servers}] (0 = device, n = edge server n)"
+        placement = np.asarray(actions)
+        if placement.shape != (B, A, cfg.num_blocks) or placement.dtype.kind not in "iu":
+            raise ValueError(
+                f"actions: expected shape ({B}, {A}, {cfg.num_blocks}) (copy, agent, block) of {allowed}, "
+                f"got shape {placement.shape} dtype {placement.dtype}"
+            )
+        live = self._live
+        active = live.any(axis=1)  # copies with a live agent step; the others restart below
+        placement = np.where(live[:, :, None], placement, 0).astype(np.int64)
+        obs, out = np.empty(self._obs_shape, dtype=np.float32), self._out
+        bad = self._core.step(placement, active, out, obs)
+        if bad >= 0:
+            b, a = divmod(bad, A)
+            raise ValueError(
+                f"actions: copy {b}, agent {self.possible_agents[a]} has locations {placement[b, a].tolist()}; "
+                f"expected {allowed}"
+            )
+        restart = np.flatnonzero(~active)
+        if restart.size:
+            core.start_episodes(self.state, restart, self._instances(restart), [self._rngs[i] for i in restart])
+            self._core.observe(obs, restart)
+        scalars = np.where(live[..., None], out, 0.0)
+        terminations = scalars[..., core.RAN_OUT] != 0.0
+        truncations = live & (self.state.slot >= cfg.episode_slots)[:, None]
+        self._live = np.where(active[:, None], live & ~terminations & ~truncations, True)
+        infos = {"active": live}
+        for key, index in (
+            ("delay", core.DELAY),
+            ("penalty", core.PENALTY),
+            ("energy", core.ENERGY),
+            ("outage", core.OUTAGE),
+        ):
+            infos[key] = scalars[..., index]
+        return obs, scalars[..., core.REWARD], terminations, truncations, infos
 
 
 def parallel_env(**kwargs) -> EdgePartitionMultiEnv:

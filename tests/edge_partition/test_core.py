@@ -313,6 +313,68 @@ def test_compiled_core__threads_give_the_serial_result():
         assert np.array_equal(getattr(cores[1].state, key), value), key
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(),
+        dict(contention_free=True),
+        dict(task_rate=70, num_servers=2, poisson_tasks=True, energy_budget_j=150.0),
+    ],
+)
+def test_compiled_devices__bit_identical_to_the_batched_core_with_several_devices(kwargs):
+    # 3 rows of 4 devices contending for the servers, through one compiled call per slot, against
+    # core.transition (numpy); some devices spend their energy (then add no load) in the last case
+    cfg = EdgePartitionConfig(episode_slots=80, **kwargs)
+    gen = RandomGenerator(cfg, ("alexnet", "vgg16", "nin", "resnet32"))
+    rngs = [np.random.default_rng(s) for s in (40, 41, 42)]
+    state = core.initial(cfg, [gen(r) for r in rngs], rngs)
+    static = static_features(cfg, state.blocks)
+    fast = core.CompiledDevices(state.rows(slice(None)), static)
+    A, size = 4, fast.outcome.size
+    out, obs = np.empty((3, A, size)), np.empty((3, A, 5 * cfg.num_blocks + 3 * cfg.num_servers + 4), np.float32)
+    rng = np.random.default_rng(3)
+    mixed = False  # a slot where some devices had spent their energy and others had not
+    for _ in range(cfg.episode_slots):
+        placement = rng.integers(0, cfg.num_servers + 1, size=(3, A, cfg.num_blocks))
+        mixed |= 0 < state.alive.sum() < state.alive.size
+        state, expected = core.transition(state, placement)
+        assert fast.step(placement, np.ones(3, dtype=bool), out, obs) == -1
+        next_slot = {
+            "queue": state.queue[:, None],
+            "server_speed": state.speed_now[:, None],
+            "rate": 1.0 / state.access_now,
+            "deadline": state.deadline_now,
+            "next_tasks": state.tasks_now,
+            "energy_left": state.energy_left,
+            "server_load": expected.server_load[:, None],
+            "queue_end": expected.queue_end[:, None],
+        }
+        for key, part in fast.outcome.parts.items():
+            want = next_slot[key] if key in next_slot else getattr(expected, key)
+            assert np.array_equal(out[..., part], np.broadcast_to(want, out[..., part].shape)), key
+        assert np.array_equal(obs, encode_state(state, static))
+    assert mixed == ("energy_budget_j" in kwargs)
+    for key, value in core._row_arrays(state).items():
+        assert np.array_equal(getattr(fast.state, key), value), key
+
+
+def test_compiled_devices__bad_location_names_its_row_and_device_and_changes_nothing():
+    cfg = EdgePartitionConfig(episode_slots=20)
+    gen = RandomGenerator(cfg, ("vgg16", "nin"))
+    rngs = [np.random.default_rng(s) for s in (1, 2)]
+    state = core.initial(cfg, [gen(r) for r in rngs], rngs)
+    fast = core.CompiledDevices(state, static_features(cfg, state.blocks))
+    before = state.rows(slice(None))
+    placement = np.ones((2, 2, 6), dtype=np.int64)
+    placement[1, 1, 3] = 5
+    out, obs = np.empty((2, 2, core.SCALARS)), np.empty((2, 2, 46), np.float32)
+    assert fast.step(placement, np.ones(2, dtype=bool), out, obs) == 1 * 2 + 1
+    for key, value in core._row_arrays(before).items():
+        assert np.array_equal(getattr(fast.state, key), value), key
+    assert fast.step(placement, np.array([True, False]), out, obs) == -1  # an inactive row is not checked
+    assert fast.state.slot.tolist() == [1, 0]
+
+
 def _run(state, slots, placement=1):
     for _ in range(slots):
         state, _ = core.transition(state, np.full((state.batch_size, state.cfg.num_blocks), placement))

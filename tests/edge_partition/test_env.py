@@ -273,8 +273,10 @@ def test_env__render_ansi_describes_the_slot():
 def test_throughput_benchmark__runs_at_a_tiny_size(tmp_path):
     out = tmp_path / "throughput.md"
     argv = ["--steps", "50", "--vector-steps", "3", "--num-envs", "8", "--episode-slots", "20", "--rounds", "1"]
+    argv += ["--multi-steps", "30", "--multi-num-envs", "4"]
     assert throughput_edge_partition.main([*argv, "--out", str(out)]) == 0
     text = out.read_text()
+    assert "| parallel env, agent-steps/s |" in text and "| vector form x4, agent-steps/s (1 thread) |" in text
     assert "| single env, steps/s |" in text and "| vector env x8, env-steps/s (default: 1 thread) |" in text
     assert "(default: 1 thread) beside a busy process |" in text and "opted in) |" in text
     assert text.count("| 0.3x ") == 1 and text.count("| reference |") == 3  # the target: on the default

@@ -90,3 +90,54 @@ def test_multi__pickles_mid_episode():
     clone = pickle.loads(pickle.dumps(env))
     a, b = env.step(actions), clone.step(actions)
     assert a[1] == b[1] and all(np.array_equal(a[0][k], b[0][k]) for k in a[0])
+
+
+def test_multi_vector__copies_equal_separate_parallel_envs_across_episode_ends():
+    # B = 3 copies seeded 5, 6, 7 against three parallel_envs: the same observations, rewards, flags and
+    # infos for the live agents, bit for bit, through energy outages, truncation and next-step autoresets
+    kwargs = dict(episode_slots=12, energy_budget_j=40.0, task_rate=60)
+    vec = edge_partition_multi_v0.EdgePartitionMultiVectorEnv(num_envs=3, **kwargs)
+    envs = [edge_partition_multi_v0.parallel_env(**kwargs) for _ in range(3)]
+    obs, _ = vec.reset(seed=5)
+    singles = [env.reset(seed=5 + i)[0] for i, env in enumerate(envs)]
+    agents = envs[0].possible_agents
+    for i, single in enumerate(singles):
+        assert all(np.array_equal(obs[i, a], single[agent]) for a, agent in enumerate(agents))
+    rng = np.random.default_rng(0)
+    ended = outages = 0
+    for _ in range(40):
+        actions = rng.integers(0, 5, size=(3, 4, 6))
+        obs, rewards, terminations, truncations, infos = vec.step(actions)
+        for i, env in enumerate(envs):
+            if not env.agents:  # the copy restarts: the vector env's next-step autoreset
+                first, _ = env.reset()
+                assert not infos["active"][i].any() and not rewards[i].any()
+                assert all(np.array_equal(obs[i, a], first[agent]) for a, agent in enumerate(agents))
+                ended += 1
+                continue
+            live = [agent in env.agents for agent in agents]
+            assert infos["active"][i].tolist() == live
+            step = env.step({agent: actions[i, a] for a, agent in enumerate(agents) if live[a]})
+            for a, agent in enumerate(agents):
+                if not live[a]:
+                    assert rewards[i, a] == 0.0 and not terminations[i, a] and not truncations[i, a]
+                    continue
+                assert np.array_equal(obs[i, a], step[0][agent])
+                assert rewards[i, a] == step[1][agent]
+                assert terminations[i, a] == step[2][agent] and truncations[i, a] == step[3][agent]
+                assert infos["delay"][i, a] == step[4][agent]["delay"]
+                outages += bool(step[2][agent])
+    assert ended >= 3 and outages >= 1  # the run crossed episode ends and energy outages
+
+
+def test_multi_vector__bad_actions_raise_naming_shape_and_range():
+    vec = edge_partition_multi_v0.EdgePartitionMultiVectorEnv(num_envs=2, episode_slots=5)
+    vec.reset(seed=0)
+    with pytest.raises(ValueError, match=r"expected shape \(2, 4, 6\)"):
+        vec.step(np.zeros((2, 6), dtype=np.int64))
+    bad = np.zeros((2, 4, 6), dtype=np.int64)
+    bad[1, 2, 0] = 7
+    with pytest.raises(ValueError, match=r"copy 1, agent device_2 has locations \[7, 0, 0, 0, 0, 0\]"):
+        vec.step(bad)
+    with pytest.raises(ValueError, match="num_envs"):
+        edge_partition_multi_v0.EdgePartitionMultiVectorEnv(num_envs=0)
