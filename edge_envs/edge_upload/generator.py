@@ -76,6 +76,11 @@ class RandomGenerator:
             profile = load_profile(cfg.profile)
             if profile.model != cfg.model:
                 raise ValueError(f"profile: the file is for model {profile.model!r}, not {cfg.model!r}")
+        if 1 not in profile.batch_sizes:
+            raise ValueError(
+                f"profile: {cfg.profile!r} of {cfg.model} was measured at batch sizes {list(profile.batch_sizes)}; "
+                "queries run one at a time, so it needs batch 1 (e.g. 'cpu')"
+            )
         self.layer_names = tuple(layer.name for layer in profile.layers)
         self._layers = dict(
             layer_s=profile.layer_latency(1),

@@ -24,6 +24,12 @@ def _brute_latency(inst, where_row, client, share):
     return best
 
 
+def test_random_generator__a_profile_without_batch_1_is_refused_naming_profile():
+    # issue 33: the shipped GPU profiles are measured at batch 256 only; queries run one at a time
+    with pytest.raises(ValueError, match=r"^profile: 'gpu' of alexnet_224 was measured at batch sizes \[256\]"):
+        RandomGenerator(EdgeUploadConfig(model="alexnet_224", profile="gpu"))
+
+
 def test_query_latency__toy_matches_hand_computation():
     inst = ToyGenerator()()
     cases = {(-1, -1, -1, -1): 1.0, (-1, -1, 0, -1): 0.925, (-1, -1, 0, 0): 0.81, (-1, -1, -1, 0): 0.985}
