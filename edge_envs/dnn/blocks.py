@@ -182,6 +182,11 @@ def block_table(model: str, M: int, local="cpu", edge="cpu", method: str = "bala
     Tables of named profiles are cached per loaded profile, so a file rewritten on disk gives a new table.
     """
     local_profile, edge_profile = _resolve(model, local), _resolve(model, edge)
+    if batch not in local_profile.batch_sizes:
+        raise ValueError(
+            f"local: the profile {local!r} of {model} was measured at batch sizes {list(local_profile.batch_sizes)}, "
+            f"not at batch {batch}; use a profile measured at batch {batch} (e.g. 'cpu')"
+        )
     if isinstance(local, str) and isinstance(edge, str):
         # load_profile returns one object per file content: the same content hits the cache.
         return _cached_block_table(model, M, _Same(local_profile), _Same(edge_profile), method, batch)

@@ -199,8 +199,9 @@ class EdgePartitionEnv(gym.Env):
     ``penalty``, ``energy`` (J), ``outage``, the per-block breakdown (``block_delay``,
     ``block_transfer``, ``block_compute``, ``block_wait``, ``block_excess``), ``server_load``
     (utilisation) and the ``placement``; and, for the slot now starting (also after ``reset``):
-    ``energy_left`` (J), ``queue`` (s of work per server), ``device_queue`` (s), ``server_speed``,
-    ``rate`` (bit/s from the device to each server), ``tasks`` and ``deadline`` (s per block).
+    ``energy_left`` (J; infinite when ``contention_free``), ``queue`` (s of work per server),
+    ``device_queue`` (s), ``server_speed``, ``rate`` (bit/s from the device to each server), ``tasks``
+    and ``deadline`` (s per block).
 
     ## Starting State
     Empty queues and a full energy budget; servers placed uniformly in the area with base speeds

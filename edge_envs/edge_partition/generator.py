@@ -65,8 +65,9 @@ class RandomGenerator:
             try:
                 tables.append(block_table(model, cfg.num_blocks, local=cfg.local_profile, edge=cfg.edge_profile))
             except ValueError as error:
-                if str(error).startswith("M:"):
-                    raise ValueError(f"num_blocks: {error}") from error
+                for prefix, field in (("M:", "num_blocks"), ("local:", "local_profile")):
+                    if str(error).startswith(prefix):
+                        raise ValueError(f"{field}: {error}") from error
                 raise
         self.tables = tables
         stack = lambda field: np.array([getattr(t, field) for t in tables], dtype=np.float64)  # noqa: E731

@@ -98,9 +98,13 @@ def channel_gain(distance_m, rng: np.random.Generator | None = None, model="winn
 
 
 def shannon_rate(bandwidth_hz, tx_power_w, gain, noise_psd_w_per_hz):
-    """Achievable rate in bit/s: ``B log2(1 + P h / (N0 B))`` (ERRATA: N0 is a density, W/Hz)."""
+    """Achievable rate in bit/s: ``B log2(1 + P h / (N0 B))`` (ERRATA: N0 is a density, W/Hz).
+
+    Computed as ``B log1p(SNR) / ln 2``: ``log2(1 + SNR)`` rounds ``1 + SNR`` first, which loses every digit
+    of an SNR below 1e-16 (a rate of exactly 0, so infinite upload times) and most digits near it.
+    """
     b = _positive("bandwidth_hz", bandwidth_hz)
     p = _non_negative("tx_power_w", tx_power_w)
     h = _non_negative("gain", gain)
     n0 = _positive("noise_psd_w_per_hz", noise_psd_w_per_hz)
-    return b * np.log2(1.0 + p * h / (n0 * b))
+    return b * np.log1p(p * h / (n0 * b)) / np.log(2.0)

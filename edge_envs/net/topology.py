@@ -22,6 +22,15 @@ def area_size(area_m) -> np.ndarray:
     return size
 
 
+def grid_counts(area_m, spacing_m) -> np.ndarray:
+    """(x, y) numbers of interior multiples of ``spacing_m`` along each side (tolerant to float round-off):
+    the grid of :func:`grid_servers` has their product of points, computed here without building it."""
+    size = area_size(area_m)
+    if not spacing_m > 0:
+        raise ValueError(f"spacing_m must be > 0, got {spacing_m!r}")
+    return np.ceil(size / float(spacing_m) - 1e-9).astype(int) - 1
+
+
 def grid_servers(area_m, spacing_m, exclude_centre=False) -> np.ndarray:
     """Servers on the interior grid points k * spacing (k >= 1) strictly inside the area.
 
@@ -29,11 +38,8 @@ def grid_servers(area_m, spacing_m, exclude_centre=False) -> np.ndarray:
     Returns (N, 2), row-major in y then x.
     """
     size = area_size(area_m)
-    if not spacing_m > 0:
-        raise ValueError(f"spacing_m must be > 0, got {spacing_m!r}")
+    counts = grid_counts(size, spacing_m)
     spacing_m = float(spacing_m)
-    # number of interior multiples of spacing on each axis (tolerant to float round-off)
-    counts = np.ceil(size / spacing_m - 1e-9).astype(int) - 1
     xs = spacing_m * np.arange(1, counts[0] + 1)
     ys = spacing_m * np.arange(1, counts[1] + 1)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)

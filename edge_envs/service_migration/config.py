@@ -58,6 +58,7 @@ MOBILITY_MODELS = ("random_waypoint", "gauss_markov", "static")
 PATH_LOSS_MODELS = ("winner2_c2", "log_distance")
 NOISE_READINGS = ("printed", "density")
 MFEAT_SIZE = 2000
+MAX_EDGES = 1000  # every round builds (N, N) hop and (M, N) rate matrices: a 1 m grid on 1000 km would need TiB
 SEED_NOISE_DBM_PER_HZ = -147.0  # Section 6.1: 10^-14.7 mW/Hz
 
 # Eq. (4) as printed (SNR = P h / N0, N0 = 10^-14.7 mW) is the density reading with this density at B = 20 MHz.
@@ -135,9 +136,10 @@ class ServiceMigrationConfig(Config):
     area_m: float = 10_000.0
     """Side of the square area, m (10 to 10^6)."""
     edge_spacing_m: float = 2_500.0
-    """Edges on the interior grid of this spacing, centre excluded (8 edges by default), m (1 to 10^6)."""
+    """Edges on the interior grid of this spacing, centre excluded (8 edges by default), m (1 to 10^6; the grid
+    may hold at most MAX_EDGES = 1000 points)."""
     edge_positions_m: tuple | None = None
-    """((x, y), ...) of the edges inside the area, overriding the grid; None: the grid."""
+    """((x, y), ...) of the edges inside the area (at most MAX_EDGES = 1000), overriding the grid; None: the grid."""
     server_position_m: tuple | None = None
     """(x, y) of the edge server inside the area; None: the centre."""
     num_devices: int = 50
@@ -287,6 +289,14 @@ class ServiceMigrationConfig(Config):
             _check_points("edge_positions_m", self.edge_positions_m, self.area_m, (-1, 2))
             if len(np.unique(np.asarray(self.edge_positions_m, float), axis=0)) != len(self.edge_positions_m):
                 _fail("edge_positions_m", "distinct positions", self.edge_positions_m)
+            if len(self.edge_positions_m) > MAX_EDGES:
+                _fail("edge_positions_m", f"at most {MAX_EDGES} edges", len(self.edge_positions_m))
+        elif np.prod(topology.grid_counts(self.area_m, self.edge_spacing_m), dtype=float) > MAX_EDGES:
+            _fail(
+                "area_m, edge_spacing_m",
+                f"a grid of at most {MAX_EDGES} points (edge_spacing_m >= area_m / {math.isqrt(MAX_EDGES) + 1})",
+                (self.area_m, self.edge_spacing_m),
+            )
         if self.server_position_m is not None:
             _check_points("server_position_m", self.server_position_m, self.area_m, (2,))
         if self.num_edges < self.num_modalities:

@@ -164,6 +164,14 @@ def test_random_generator__servers_lie_in_the_area_with_speeds_in_range():
     assert ((instance.server_speed >= lo) & (instance.server_speed <= hi)).all()
 
 
+def test_random_generator__a_device_profile_without_batch_1_is_refused_naming_local_profile():
+    # issue 33: the shipped GPU profiles are measured at batch 256 only; the device runs one task at a time
+    cfg = EdgePartitionConfig(model="alexnet_224", local_profile="gpu")
+    with pytest.raises(ValueError, match=r"^local_profile: .*'gpu' of alexnet_224 was measured at batch sizes \[256\]"):
+        RandomGenerator(cfg)
+    RandomGenerator(EdgePartitionConfig(model="alexnet_224", edge_profile="gpu"))  # servers may use it
+
+
 def _random_states(cfg, seeds):
     gen = RandomGenerator(cfg)
     rngs = [np.random.default_rng(s) for s in seeds]

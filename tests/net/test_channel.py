@@ -70,6 +70,14 @@ def test_shannon_rate__noise_is_a_density_errata_eq4():
     assert channel.shannon_rate(4e6, 0.3, 5e-13, 5e-21) == pytest.approx(4e6 * np.log2(1 + 7.5), rel=1e-12)
 
 
+def test_shannon_rate__tiny_snr_keeps_its_digits():
+    # issue 33: log2(1 + SNR) rounded 1 + 1e-20 to 1, a rate of exactly 0 and infinite uploads.
+    # For small SNR, B log2(1 + SNR) = B SNR / ln 2 to within SNR / 2 relative.
+    for snr in (1e-20, 1e-14, 1e-9):
+        rate = channel.shannon_rate(1e9, 1.0, snr * 1e-21 * 1e9, 1e-21)
+        assert rate == pytest.approx(1e9 * snr / np.log(2.0), rel=1e-12 + snr)
+
+
 def test_shannon_rate__broadcasts():
     rates = channel.shannon_rate(np.array([[1e6], [2e6], [4e6]]), 0.2, np.array([1e-12, 1e-11, 1e-10, 1e-9]), 4e-21)
     assert rates.shape == (3, 4)

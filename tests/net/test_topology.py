@@ -21,6 +21,12 @@ def test_grid_servers__rectangular_area_and_centre_kept_by_default():
     assert len(topology.grid_servers(1.0, 0.1)) == 81  # 0.1 .. 0.9, robust to float round-off
 
 
+def test_grid_counts__count_the_grid_without_building_it():
+    for area, spacing in ((10_000, 2_500), ((10_000, 5_000), 2_500), (1.0, 0.1), (1_000, 300)):
+        assert np.prod(topology.grid_counts(area, spacing)) == len(topology.grid_servers(area, spacing))
+    assert np.prod(topology.grid_counts(1e6, 1.0), dtype=float) == 999_999.0**2  # a 10^12-point grid, not built
+
+
 def test_grid_servers__bad_input_raises():
     with pytest.raises(ValueError, match="spacing_m"):
         topology.grid_servers(1000, 0)

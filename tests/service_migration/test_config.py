@@ -11,6 +11,7 @@ from edge_envs.service_migration import (
     Modality,
     ServiceMigrationConfig,
 )
+from edge_envs.service_migration.config import MAX_EDGES
 
 
 def test_config__defaults_are_section_6_1_and_table_1():
@@ -133,6 +134,17 @@ BAD = [
     ("modalities", ()),
     ("modalities", ("text",)),
 ]
+
+
+def test_config__an_edge_grid_over_max_edges_is_refused_naming_area_and_spacing():
+    # issue 33: area_m=1e6 with edge_spacing_m=1 passed each range check and asked for 10^12 edges (7 TiB)
+    for area, spacing in ((1e6, 1.0), (1e4, 100.0), (1e4, 1e4 / 32.5)):
+        with pytest.raises(ValueError, match=r"area_m, edge_spacing_m must be a grid of at most 1000 points"):
+            ServiceMigrationConfig(area_m=area, edge_spacing_m=spacing)
+    assert ServiceMigrationConfig(area_m=1e4, edge_spacing_m=1e4 / 32).num_edges == 31 * 31 - 1  # centre left out
+    too_many = tuple((float(x), 1.0) for x in range(MAX_EDGES + 1))
+    with pytest.raises(ValueError, match=r"edge_positions_m must be at most 1000 edges"):
+        ServiceMigrationConfig(area_m=1e4, edge_positions_m=too_many)
 
 
 @pytest.mark.parametrize("field, value", BAD)
