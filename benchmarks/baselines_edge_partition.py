@@ -130,7 +130,7 @@ def exact_slot_timing(sizes, slots: int, seed: int) -> list[tuple]:
             elapsed = 0.0
             for _ in range(slots):
                 start = time.perf_counter()
-                placement, _ = exact.solve(env.unwrapped.state, method)
+                placement = exact.solve(env.unwrapped.state, method).placement
                 elapsed += time.perf_counter() - start
                 env.step(placement[0])
             times[method] = 1e3 * elapsed / slots
