@@ -55,6 +55,8 @@ def timed_episodes(policy, env, episodes: int, seed: int) -> dict:
         lengths.append(episode.length)
         metrics.append(episode.metrics)
     out = {"returns": returns, "lengths": lengths, "decision_s": thinking / max(decisions, 1)}
+    if hasattr(policy, "proved_share"):  # exact-slot: the share of its decisions proved optimal
+        out["proved_share"] = policy.proved_share
     for key in sorted({k for m in metrics for k in m}):
         out[key] = [m.get(key, np.nan) for m in metrics]
     return out
@@ -85,7 +87,8 @@ def baseline_rows(make_env, episodes: int, seed: int, names=STRONG_BASELINES, lo
 
 def table(rows: dict, extra: dict | None = None) -> list[str]:
     """Markdown rows: policy, mean return ± std over the rows' runs or episodes, gap to the bound, gap to
-    exact-slot, ms per decision, then ``extra[name]`` cells (with their header in ``extra["header"]``)."""
+    exact-slot, ms per decision, the share of decisions proved optimal (exact-slot under its node limit;
+    "-" for the others), then ``extra[name]`` cells (with their header in ``extra["header"]``)."""
     extra = extra or {}
     bound = float(np.mean(rows[BOUND]["returns"]))
     exact = float(np.mean(rows["exact-slot"]["returns"])) if "exact-slot" in rows else np.nan
@@ -95,6 +98,7 @@ def table(rows: dict, extra: dict | None = None) -> list[str]:
         "gap to bound",
         "vs exact-slot",
         "ms / decision",
+        "proved optimal",
         *extra.get("header", []),
     ]
     lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
@@ -109,6 +113,7 @@ def table(rows: dict, extra: dict | None = None) -> list[str]:
             f"{gap_percent(mean, bound):+.2f}%",
             f"{gap_percent(mean, exact):+.2f}%" if exact == exact else "-",
             ms,
+            f"{100.0 * row['proved_share']:.1f}%" if "proved_share" in row else "-",
             *extra.get(name, ["-"] * len(extra.get("header", []))),
         ]
         lines.append("| " + " | ".join(cells) + " |")
