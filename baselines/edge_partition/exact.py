@@ -52,7 +52,8 @@ ENUMERATION_MAX = 400_000
 
 NODE_LIMIT = 5_000
 """Default cap on branch-and-bound expansions per decision: the hardest slot found at M = 12, N = 9 takes
-4,773 (tests/baselines/edge_partition/test_exact.py), about 0.1-0.3 s; benchmarks/results/exact_slot_limits.md
+4,773 (tests/baselines/edge_partition/test_exact.py), 0.33 s on a shared core at load 11;
+benchmarks/results/exact_slot_limits.md
 gives the decision times and the share proved optimal over 10,000 states."""
 
 _MARGIN = 1e-12  # relative rounding margin of the pruning test
