@@ -22,15 +22,19 @@ any rho exactly).
 - ``exact-round``: every assignment of the K modalities to distinct edges (P(N, K), 336 by default)
   with its best rho, minimising the round's estimate of P2 (Eq. 22): Corollary 1's rounds R(rho) times
   the round's true duration max_k (T_sm + rho Psi^v). Exact per round over the env's action space
-  (tests check it against brute force); it ignores what the round does to later rounds, so it is
-  not an episode optimum. ``round_objective`` and ``best_round`` give the per-round gap of any policy.
+  (tests check it against brute force) while P(N, K) <= ``ASSIGNMENT_LIMIT``; beyond, it scores SM3FL's
+  assignment and the first ASSIGNMENT_LIMIT in lexicographic order, and says the round is not proved
+  (``proved_share``). It ignores what the round does to later rounds, so it is not an episode optimum.
+  ``round_objective`` and ``best_round`` give the per-round gap of any policy.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -183,12 +187,17 @@ def _fedavg(env, rho: float = SECTION_6_4_RHO):
     return FixedEdgesFixedRatio(env, rho)
 
 
+ASSIGNMENT_LIMIT = 20_000
+"""Most assignments ``best_round`` scores per round (P(N, K) = 336 at the default N = 8, K = 3; P(12, 4) =
+11,880): a few tens of ms and MB per round; larger spaces are cut (``Round.proved`` False)."""
+
+
 @lru_cache(maxsize=16)
-def assignments(num_edges: int, num_modalities: int) -> np.ndarray:
-    """Every assignment of K modalities to distinct edges, (P(N, K), K), lexicographic."""
-    return np.array(list(itertools.permutations(range(num_edges), num_modalities)), dtype=np.int64).reshape(
-        -1, num_modalities
-    )
+def assignments(num_edges: int, num_modalities: int, limit: int | None = None) -> np.ndarray:
+    """Assignments of K modalities to distinct edges, (min(P(N, K), limit), K), lexicographic: every one
+    (``limit`` None) or the first ``limit``."""
+    table = itertools.islice(itertools.permutations(range(num_edges), num_modalities), limit)
+    return np.array(list(table), dtype=np.int64).reshape(-1, num_modalities)
 
 
 def round_objective(cfg, costs: core.PairCosts, edges, rho) -> np.ndarray:
@@ -220,14 +229,36 @@ def _candidate_rhos(cfg, costs: core.PairCosts, table: np.ndarray) -> np.ndarray
     return np.concatenate([stationary, cross, np.full((len(table), 1), cfg.rho_max)], axis=1)
 
 
-def best_round(cfg, costs: core.PairCosts, pair_levels: bool = False, grid=None):
-    """The exact minimum of ``round_objective`` over (assignment, rho): returns (edges, rho, objective, pair)
-    where ``pair`` is the modality whose Eq. (31) rho* is applied (or None).
+def _checked_limit(limit) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
+        raise ValueError(f"limit must be an integer >= 1 (assignments scored per round), got {limit!r}")
+    return int(limit)
+
+
+class Round(NamedTuple):
+    """What ``best_round`` found."""
+
+    edges: np.ndarray  # (K,) the best assignment found
+    rho: float
+    objective: float  # its round_objective
+    pair: int | None  # the modality whose Eq. (31) rho* is applied, or None
+    proved: bool  # every assignment was scored: the minimum over the action space
+
+
+def best_round(cfg, costs: core.PairCosts, pair_levels: bool = False, grid=None, limit: int = ASSIGNMENT_LIMIT):
+    """The minimum of ``round_objective`` over (assignment, rho), exact where P(N, K) <= ``limit``; beyond,
+    over SM3FL's assignment and the first ``limit`` assignments (``proved`` False).
 
     Over rho in (alpha, rho_max] (``grid`` None), or over the env's discrete choices: each chosen pair's
     rho* (if ``pair_levels``) and the values of ``grid``.
     """
-    table = assignments(costs.psi_v.shape[0], costs.psi_v.shape[1])
+    num_edges, num_modalities = costs.psi_v.shape
+    limit = _checked_limit(limit)
+    proved = math.perm(num_edges, num_modalities) <= limit
+    table = assignments(num_edges, num_modalities, None if proved else limit)
+    if not proved:
+        preference = core.preference_matrix(costs.psi_v, costs.psi_s, cfg.alpha, cfg.beta)
+        table = np.concatenate([lpt_assignment(preference)[None], table])
     k = np.arange(table.shape[1])
     if grid is None:
         rhos = _candidate_rhos(cfg, costs, table)
@@ -242,16 +273,31 @@ def best_round(cfg, costs: core.PairCosts, pair_levels: bool = False, grid=None)
     values = round_objective(cfg, costs, table[:, None, :], rhos)
     p, c = np.unravel_index(int(np.argmin(values)), values.shape)
     pair = int(pairs[p, c])
-    return table[p].copy(), float(rhos[p, c]), float(values[p, c]), None if pair < 0 else pair
+    return Round(table[p].copy(), float(rhos[p, c]), float(values[p, c]), None if pair < 0 else pair, proved)
 
 
 class ExactRound(_Policy):
-    """Exact per round: the (assignment, rho) of least ``round_objective`` over the env's action space."""
+    """Exact per round: the (assignment, rho) of least ``round_objective`` over the env's action space, while
+    P(N, K) <= ``limit`` (``best_round``); ``decisions`` and ``proved`` count the rounds decided and those
+    proved (``proved_share``)."""
+
+    def __init__(self, env, limit: int = ASSIGNMENT_LIMIT):
+        super().__init__(env)
+        self.limit = _checked_limit(limit)
+        self.decisions, self.proved = 0, 0
+
+    @property
+    def proved_share(self) -> float:
+        """Share of the rounds so far whose decision is proved the round's minimum (NaN before the first)."""
+        return self.proved / self.decisions if self.decisions else float("nan")
 
     def decide(self, info):
         cfg = self.cfg
         discrete = not cfg.continuous_rho
-        edges, rho, _, pair = best_round(cfg, self.costs(info), cfg.offers_pair_rho, cfg.rho_grid if discrete else None)
+        found = best_round(cfg, self.costs(info), cfg.offers_pair_rho, cfg.rho_grid if discrete else None, self.limit)
+        edges, rho, pair = found.edges, found.rho, found.pair
+        self.decisions += 1
+        self.proved += found.proved
         if discrete and pair is not None:
             return edges, core.PairRho(pair)
         return edges, rho

@@ -47,14 +47,12 @@ SCENARIOS = {
 BOUND = "bound"
 TIMING_SIZES = (("vgg16", 6, 4), ("vgg16", 8, 4), ("vgg16", 12, 4), ("resnet32", 9, 7), ("resnet32", 12, 9))
 """(model, M, N) of the exact-slot timing table."""
-ENUMERATION_TIMED = 400_000
-"""Largest placement space the timing table enumerates (beyond: seconds per decision, "not run")."""
 DEFAULT_OUT = RESULTS_DIR / "baselines_edge_partition.md"
 
 
-def episode_returns(env_kwargs: dict, policy_name: str, episodes: int, seed: int) -> tuple[np.ndarray, float]:
-    """Return of each episode (seeds seed .. seed+episodes-1) under ``policy_name``, and the policy's
-    mean wall time per decision (seconds)."""
+def episode_returns(env_kwargs: dict, policy_name: str, episodes: int, seed: int) -> tuple[np.ndarray, float, float]:
+    """Return of each episode (seeds seed .. seed+episodes-1) under ``policy_name``, the policy's mean wall
+    time per decision (seconds) and the share of its decisions proved optimal (exact-slot; NaN for others)."""
     envs = gym.make_vec("EdgePartition-v0", num_envs=episodes, vectorization_mode="vector_entry_point", **env_kwargs)
     policy = baselines.make_policy(policy_name, envs)
     policy.reset(seed=seed)
@@ -71,7 +69,7 @@ def episode_returns(env_kwargs: dict, policy_name: str, episodes: int, seed: int
         returns += np.where(running, rewards, 0.0)
         running &= ~(terminated | truncated)
     envs.close()
-    return returns, thinking / decisions
+    return returns, thinking / decisions, getattr(policy, "proved_share", float("nan"))
 
 
 def cost_gap(mean_return: float, reference_return: float) -> float:
@@ -89,30 +87,33 @@ def bound_returns(env_kwargs: dict, episodes: int, seed: int) -> np.ndarray:
 
 
 def run(scenarios: list[str], policies: list[str], episodes: int, slots: int, seed: int, log=print) -> dict:
-    """{scenario: {policy or BOUND: (mean, ci95 half-width, gap to the bound in %, s per decision)}}."""
+    """{scenario: {policy or BOUND: (mean, ci95 half-width, gap to the bound in %, s per decision, share of
+    decisions proved optimal or NaN)}}."""
     results = {}
     for scenario in scenarios:
         kwargs = {**SCENARIOS[scenario], "episode_slots": slots}
         start = time.perf_counter()
-        rows = {BOUND: (*mean_ci95(bound_returns(kwargs, episodes, seed)), float("nan"))}
+        rows = {BOUND: (*mean_ci95(bound_returns(kwargs, episodes, seed)), float("nan"), float("nan"))}
         log(f"  {scenario:<26} {BOUND:<20} {rows[BOUND][0]:12.4g}  ({time.perf_counter() - start:.1f} s)")
         for name in policies:
             start = time.perf_counter()
-            returns, per_decision = episode_returns(kwargs, name, episodes, seed)
-            rows[name] = (*mean_ci95(returns), per_decision)
+            returns, per_decision, proved = episode_returns(kwargs, name, episodes, seed)
+            rows[name] = (*mean_ci95(returns), per_decision, proved)
             log(
                 f"  {scenario:<26} {name:<20} {rows[name][0]:12.4g} ± {rows[name][1]:.3g}  "
                 f"({time.perf_counter() - start:.1f} s)"
             )
         bound = rows[BOUND][0]
         results[scenario] = {
-            name: (mean, ci, cost_gap(mean, bound), per_decision) for name, (mean, ci, per_decision) in rows.items()
+            name: (mean, ci, cost_gap(mean, bound), per_decision, proved)
+            for name, (mean, ci, per_decision, proved) in rows.items()
         }
     return results
 
 
 def exact_slot_timing(sizes, slots: int, seed: int) -> list[tuple]:
-    """[(model, M, N, placements, ms per decision by enumeration or None, by branch and bound)]: exact-slot
+    """[(model, M, N, placements, ms per decision by enumeration or None, by branch and bound, share of the
+    branch and bound's decisions proved optimal)]: exact-slot
     deciding ``slots`` slots of the default scenario at each size, one env, after a warm-up call."""
     from baselines.edge_partition import exact
 
@@ -120,9 +121,9 @@ def exact_slot_timing(sizes, slots: int, seed: int) -> list[tuple]:
     for model, blocks, servers in sizes:
         env = gym.make("EdgePartition-v0", model=model, num_blocks=blocks, num_servers=servers, episode_slots=slots)
         size = (servers + 1) ** blocks
-        times = {}
+        times, proved = {}, 0
         for method in ("enumerate", "branch-and-bound"):
-            if method == "enumerate" and size > ENUMERATION_TIMED:
+            if method == "enumerate" and size > exact.ENUMERATION_MAX:  # refused: "not run"
                 times[method] = None
                 continue
             env.reset(seed=seed)
@@ -130,11 +131,12 @@ def exact_slot_timing(sizes, slots: int, seed: int) -> list[tuple]:
             elapsed = 0.0
             for _ in range(slots):
                 start = time.perf_counter()
-                placement, _ = exact.solve(env.unwrapped.state, method)
+                found = exact.solve(env.unwrapped.state, method)
                 elapsed += time.perf_counter() - start
-                env.step(placement[0])
+                proved += int(found.proved[0]) if method == "branch-and-bound" else 0
+                env.step(found.placement[0])
             times[method] = 1e3 * elapsed / slots
-        rows.append((model, blocks, servers, size, times["enumerate"], times["branch-and-bound"]))
+        rows.append((model, blocks, servers, size, times["enumerate"], times["branch-and-bound"], proved / slots))
     return rows
 
 
@@ -154,24 +156,27 @@ def markdown(results: dict, episodes: int, slots: int, seed: int, timing: list |
         lines += [
             f"## {scenario}",
             "",
-            "| policy | mean return | 95% CI ± | gap to bound | ms / decision |",
-            "| --- | ---: | ---: | ---: | ---: |",
+            "| policy | mean return | 95% CI ± | gap to bound | ms / decision | proved optimal |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
         ]
-        for name, (mean, ci, gap, per_decision) in sorted(rows.items(), key=lambda item: -item[1][0]):
+        for name, (mean, ci, gap, per_decision, proved) in sorted(rows.items(), key=lambda item: -item[1][0]):
             width = f"{ci:.3g}" if ci > 1e-9 * abs(mean) else "0"  # a policy the episodes cannot move
             time_cell = "-" if math.isnan(per_decision) else f"{1e3 * per_decision:.3g}"
-            lines.append(f"| {name} | {mean:.4g} | {width} | {gap:+.2f}% | {time_cell} |")
+            proved_cell = "-" if math.isnan(proved) else f"{100.0 * proved:.1f}%"
+            lines.append(f"| {name} | {mean:.4g} | {width} | {gap:+.2f}% | {time_cell} | {proved_cell} |")
         lines.append("")
     if timing:
         lines += [
             "## exact-slot: ms per decision by model and size (one env, default scenario otherwise)",
             "",
-            "| model | M | N | (N+1)^M placements | enumeration | branch and bound |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            "| model | M | N | (N+1)^M placements | enumeration | branch and bound | proved optimal |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
-        for model, blocks, servers, size, enum_ms, bb_ms in timing:
+        for model, blocks, servers, size, enum_ms, bb_ms, proved in timing:
             enum_cell = "not run" if enum_ms is None else f"{enum_ms:.3g}"
-            lines.append(f"| {model} | {blocks} | {servers} | {size:,} | {enum_cell} | {bb_ms:.3g} |")
+            lines.append(
+                f"| {model} | {blocks} | {servers} | {size:,} | {enum_cell} | {bb_ms:.3g} | {100.0 * proved:.1f}% |"
+            )
         lines.append("")
     return "\n".join(lines)
 

@@ -58,6 +58,8 @@ def timed_episodes(policy, env, episodes: int, seed: int) -> dict:
         metrics.append(episode.metrics)
     out = {"returns": returns, "lengths": lengths, "decision_s": thinking / max(decisions, 1)}
     out["on_device"] = local / max(decisions, 1)
+    if hasattr(policy, "proved_share"):  # exact-slot: the share of its decisions proved optimal
+        out["proved_share"] = policy.proved_share
     for key in sorted({k for m in metrics for k in m}):
         out[key] = [m.get(key, np.nan) for m in metrics]
     return out
@@ -89,12 +91,13 @@ def baseline_rows(make_env, episodes: int, seed: int, names=STRONG_BASELINES, lo
 def table(rows: dict, extra: dict | None = None) -> list[str]:
     """Markdown lines: the bound on a line of its own (a reference, not a policy), then one row per policy,
     best first: mean return ± std over the rows' runs or episodes, gap to the bound and to exact-slot,
-    ms per decision, then ``extra[name]`` cells (their header in ``extra["header"]``). Returns, costs and
-    gaps have two decimals, decision times three significant digits."""
+    ms per decision, the share of decisions proved optimal (exact-slot under its node limit; "-" for the
+    others), then ``extra[name]`` cells (their header in ``extra["header"]``). Returns, costs and gaps
+    have two decimals, decision times three significant digits."""
     extra = extra or {}
     bound = float(np.mean(rows[BOUND]["returns"]))
     exact = float(np.mean(rows["exact-slot"]["returns"])) if "exact-slot" in rows else np.nan
-    header = ["policy", "return (mean ± std)", "gap to bound", "vs exact-slot", "ms / decision"]
+    header = ["policy", "return (mean ± std)", "gap to bound", "vs exact-slot", "ms / decision", "proved optimal"]
     header += extra.get("header", [])
     lines = [
         f"Reference: bound {_mean_std(rows[BOUND]['returns'])} (an upper bound on any policy's return).",
@@ -111,6 +114,7 @@ def table(rows: dict, extra: dict | None = None) -> list[str]:
             f"{gap_percent(mean, bound):+.2f}%",
             f"{gap_percent(mean, exact):+.2f}%" if exact == exact else "-",
             "-" if np.isnan(row["decision_s"]) else f"{1e3 * row['decision_s']:.3g}",
+            f"{100.0 * row['proved_share']:.1f}%" if "proved_share" in row else "-",
             *extra.get(name, ["-"] * len(extra.get("header", []))),
         ]
         lines.append("| " + " | ".join(cells) + " |")

@@ -41,6 +41,8 @@ COLUMNS = [
     "- gap to bound / vs exact-slot: the policy's extra cost in percent of the bound's / exact-slot's cost "
     "(the bound, baselines.edge_partition.references, is an upper bound on any policy's return in each episode);",
     "- ms / decision: wall time of one act() call, i.e. one slot's placement of every block;",
+    "- proved optimal: the share of exact-slot's decisions its branch and bound proved optimal within its node "
+    "limit (the others return their best placement found);",
     "- delay s: the tasks' inference delay summed over the slots (transfers, compute and queueing, Eqs. 3-9);",
     "- penalty s: the delay beyond the blocks' deadlines, which the reward weighs by penalty_weight;",
     "- energy J: what the device drew from its battery (local compute, kappa f^2 per cycle, Eq. 4, and radio "

@@ -4,19 +4,28 @@ The slot's reward of a placement is computed by ``core.placement_reward``, the c
 the env steps with. Two exact methods, both compiled by numba:
 
 * :func:`core.best_enumerated` visits every one of the (N+1)^M placements (used while that number is
-  at most ``ENUMERATION_LIMIT``).
+  at most ``ENUMERATION_LIMIT``; refused beyond ``ENUMERATION_MAX``).
 * :func:`branch_and_bound` places the blocks in order, depth first, children best-bound first. A
   partial placement (blocks 0..k) is bounded below by (a) the cost of its placed blocks with the
   utilisation their own work puts on each location, plus (b) the cheapest chain of the remaining
   blocks given block k's location, each block priced with that utilisation plus its own work
-  (dynamic programming over (block, location)). Both parts are admissible: a block's delay, wait and
+  (dynamic programming over (block, location)), plus (c) the outage charge when even the
+  least-energy completion (the placed blocks' energy plus a shortest path over the rest, from
+  ``core.energy_terms``) runs out of energy. All parts are admissible: a block's delay, wait and
   deadline excess grow with the utilisation of its location (the fluid queue's backlog ramp
   ``b + (rho - 1) s`` rises with rho, and the mean of its positive part is nondecreasing), and the
-  blocks placed later only add work; the outage charge is >= 0 and is left out of the bound. A
+  blocks placed later only add work; the outage is added only where every completion pays it. A
   child is pruned only when its bound exceeds the incumbent's cost (which includes the outage) by
-  more than a rounding margin, so the search returns a minimiser; complete placements are charged
-  by ``core.placement_reward``. The per-pair transfer + compute times and per-block work the bound
-  needs are read off the env's own cost, from placements that alternate two locations.
+  more than a rounding margin, so a finished search returns a minimiser; complete placements are
+  charged by ``core.placement_reward``. The per-pair transfer + compute times and per-block work the
+  bound needs are read off the env's own cost, from placements that alternate two locations.
+
+  Without (c), a slot whose energy runs out whatever the placement (the last slot before an outage)
+  bounds every node about 60 s per remaining slot below every leaf: nothing is pruned, and the
+  search visits all 10^12 placements at M = 12, N = 9 (the half-hour decision of issue 34). The
+  search also stops after ``node_limit`` expansions (default ``NODE_LIMIT``) with its best placement,
+  ``proved`` False and the least bound of the subtrees left open (benchmarks/exact_slot_limits.py
+  measures how often that happens).
 
 Both are exact per slot, not per episode: they ignore the queues a placement leaves for later slots
 and the energy it spends (beyond the slot's outage charge).
@@ -25,6 +34,7 @@ and the energy it spends (beyond the slot's outage charge).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -35,6 +45,16 @@ ENUMERATION_LIMIT = 1024
 """Largest number of placements (N+1)^M that "auto" enumerates; beyond it, branch and bound, which already
 wins at the default size (VGG16, M = 6, N = 4: about 16x faster than enumerating the 15,625 placements; the
 timing table of benchmarks/results/baselines_edge_partition.md)."""
+
+ENUMERATION_MAX = 400_000
+"""Largest placement space that method "enumerate" accepts: VGG16's M = 8, N = 4 (390,625 placements) takes
+0.63 s per decision in the timing table."""
+
+NODE_LIMIT = 5_000
+"""Default cap on branch-and-bound expansions per decision: the hardest slot found at M = 12, N = 9 takes
+4,773 (tests/baselines/edge_partition/test_exact.py), 0.33 s on a shared core at load 11;
+benchmarks/results/exact_slot_limits.md
+gives the decision times and the share proved optimal over 10,000 states."""
 
 _MARGIN = 1e-12  # relative rounding margin of the pruning test
 
@@ -81,19 +101,31 @@ def _block_cost(m, prev, here, load, own, start, deadline, slot_s, penalty_weigh
 
 
 @njit(cache=True, error_model="numpy")
-def _bound(row, k, own, work, scale, start, deadline, slot_s, penalty_weight, queues, load, value, step):
-    """Lower bound on the cost of every completion of row[0..k] (see the module docstring)."""
-    M, L = own.shape[0], own.shape[1]
+def _placed(row, k, own, work, scale, start, deadline, slot_s, penalty_weight, queues, load, spend):
+    """Part (a) of the bound on the completions of row[0..k], and (c) where it applies; leaves the
+    utilisation of the placed blocks' work in ``load``."""
+    energy, rest, tasks, energy_left, outage = spend
     load[:] = 0.0
     for m in range(k + 1):
         load[row[m]] += work[m, row[m]] * scale
-    placed, prev = 0.0, 0
+    placed, prev, drawn = 0.0, 0, 0.0
     for m in range(k + 1):
         here = row[m]
         placed += _block_cost(m, prev, here, load[here], own, start, deadline, slot_s, penalty_weight, queues)
+        drawn += energy[m, prev, here]
         prev = here
+    if tasks * (drawn + rest[k + 1, prev]) * (1.0 - _MARGIN) >= energy_left:
+        placed += outage  # every completion runs out of energy this slot
+    return placed
+
+
+@njit(cache=True, error_model="numpy")
+def _chain_after(k, prev, own, work, scale, start, deadline, slot_s, penalty_weight, queues, load, value, step):
+    """Part (b): the cheapest chain of blocks k+1.. after block k at ``prev``, each block priced with the
+    utilisation ``load`` plus its own work."""
+    M, L = own.shape[0], own.shape[1]
     if k == M - 1:
-        return placed
+        return 0.0
     for j in range(L):
         value[j] = _block_cost(
             k + 1, prev, j, load[j] + work[k + 1, j] * scale, own, start, deadline, slot_s, penalty_weight, queues
@@ -107,32 +139,83 @@ def _bound(row, k, own, work, scale, start, deadline, slot_s, penalty_weight, qu
                 best = c if c < best else best
             step[j] = best
         value[:] = step
-    return placed + value.min()
+    return value.min()
 
 
 @njit(cache=True, error_model="numpy")
-def branch_and_bound(b, args, placement, out, at, along, slot_s, penalty_weight, queues):
-    """(placement (M,), reward, nodes expanded) maximising row b's slot reward (see the module docstring)."""
+def _child_bounds(row, k, cutoff, own, work, scale, start, deadline, slot_s, penalty_weight, queues, spend, scratch):
+    """Bounds (L,) on the completions of row[0..k-1] with block k at each location (the module docstring).
+
+    Part (b) is first priced with the utilisation of blocks 0..k-1 only (one backward pass over the chain
+    for all the children, a weaker bound); only a child that this cheaper bound does not push above
+    ``cutoff`` gets the full bound."""
+    M, L = own.shape[0], own.shape[1]
+    load, value, step, after = scratch
+    load[:] = 0.0
+    for m in range(k):
+        load[row[m]] += work[m, row[m]] * scale
+    after[:] = 0.0  # after[i]: cheapest chain of blocks m.. after block m-1 at i
+    for m in range(M - 1, k, -1):
+        for i in range(L):
+            best = np.inf
+            for j in range(L):
+                c = after[j] + _block_cost(
+                    m, i, j, load[j] + work[m, j] * scale, own, start, deadline, slot_s, penalty_weight, queues
+                )
+                best = c if c < best else best
+            step[i] = best
+        after[:] = step
+    bounds = np.empty(L)
+    for j in range(L):
+        row[k] = j
+        placed = _placed(row, k, own, work, scale, start, deadline, slot_s, penalty_weight, queues, load, spend)
+        bounds[j] = placed + after[j]
+        if bounds[j] <= cutoff:
+            bounds[j] = placed + _chain_after(
+                k, j, own, work, scale, start, deadline, slot_s, penalty_weight, queues, load, value, step
+            )
+    return bounds
+
+
+@njit(cache=True, error_model="numpy")
+def _least_energy(energy):
+    """(M + 1, L): the least energy per task of blocks m.. given block m-1 at i (row M: 0)."""
+    M, L = energy.shape[0], energy.shape[1]
+    rest = np.zeros((M + 1, L))
+    for m in range(M - 1, -1, -1):
+        for i in range(L):
+            rest[m, i] = np.min(energy[m, i] + rest[m + 1])
+    return rest
+
+
+@njit(cache=True, error_model="numpy")
+def branch_and_bound(b, args, placement, out, at, along, slot_s, penalty_weight, queues, node_limit):
+    """(placement (M,), reward, nodes expanded, proved, reward bound) for row b's slot (module docstring).
+
+    Stops after ``node_limit`` expansions; ``proved``: the search finished, so the placement maximises
+    the reward. ``reward bound``: no placement's reward exceeds it (the returned reward when proved;
+    otherwise minus the least lower bound among the subtrees left open)."""
     M, L = placement.shape[1], at.shape[2]
     row = placement[b]
     alive, tasks, deadline = args[7][b, 0], args[8][b, 0], args[9][b, 0]
     if not alive:  # every placement is charged 0
         row[:] = 0
-        return row.copy(), core.placement_reward(b, placement, args, out, at, along), 0
+        reward = core.placement_reward(b, placement, args, out, at, along)
+        return row.copy(), reward, 0, True, reward
     own, work = pair_tables(b, args, placement, out, at, along)
     start = np.empty(L)
     start[0] = args[5][b, 0]  # the device's backlog, then the servers'
     start[1:] = args[4][b]
     scale = tasks / slot_s
-    load, value, step = np.empty(L), np.empty(L), np.empty(L)
+    energy, outage = core.energy_terms(b, args)
+    spend = (energy, _least_energy(energy), tasks, args[6][b, 0], outage)
+    scratch = (np.empty(L), np.empty(L), np.empty(L), np.empty(L))
     order, bounds, pos = np.empty((M, L), np.int64), np.empty((M, L)), np.full(M, L)
     best, best_cost, nodes = np.zeros(M, np.int64), np.inf, 0
     depth = 0
-    for j in range(L):
-        row[0] = j
-        bounds[0, j] = _bound(
-            row, 0, own, work, scale, start, deadline, slot_s, penalty_weight, queues, load, value, step
-        )
+    bounds[0] = _child_bounds(
+        row, 0, np.inf, own, work, scale, start, deadline, slot_s, penalty_weight, queues, spend, scratch
+    )
     order[0] = np.argsort(bounds[0])
     pos[0] = 0
     while depth >= 0:
@@ -140,10 +223,12 @@ def branch_and_bound(b, args, placement, out, at, along, slot_s, penalty_weight,
             depth -= 1
             continue
         j = order[depth, pos[depth]]
-        pos[depth] += 1
         if bounds[depth, j] > best_cost + _MARGIN * (1.0 + abs(best_cost)):
             pos[depth] = L  # the other children are sorted after it: no better either
             continue
+        if depth < M - 1 and nodes >= node_limit and best_cost < np.inf:
+            break  # j and its later siblings (and those of the shallower levels) stay open
+        pos[depth] += 1
         row[depth] = j
         if depth == M - 1:
             cost = -core.placement_reward(b, placement, args, out, at, along)
@@ -153,19 +238,40 @@ def branch_and_bound(b, args, placement, out, at, along, slot_s, penalty_weight,
             continue
         depth += 1
         nodes += 1
-        for i in range(L):
-            row[depth] = i
-            bounds[depth, i] = _bound(
-                row, depth, own, work, scale, start, deadline, slot_s, penalty_weight, queues, load, value, step
-            )
+        cutoff = best_cost + _MARGIN * (1.0 + abs(best_cost))
+        bounds[depth] = _child_bounds(
+            row, depth, cutoff, own, work, scale, start, deadline, slot_s, penalty_weight, queues, spend, scratch
+        )
         order[depth] = np.argsort(bounds[depth])
         pos[depth] = 0
-    return best, -best_cost, nodes
+    lowest = best_cost
+    for d in range(depth + 1):  # the open subtrees: each level's unvisited children (sorted by bound)
+        if pos[d] < L:
+            lowest = min(lowest, bounds[d, order[d, pos[d]]])
+    return best, -best_cost, nodes, depth < 0, -lowest
 
 
-def solve(state: core.State, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:
-    """Placements (B, M) maximising each row's slot reward, and those rewards (B,), for a single-device
-    state. ``method``: "enumerate", "branch-and-bound" or "auto" (enumeration up to ENUMERATION_LIMIT)."""
+def checked_node_limit(node_limit) -> int:
+    """``node_limit`` as an int, or a ValueError naming it and its range."""
+    if isinstance(node_limit, bool) or not isinstance(node_limit, (int, np.integer)) or node_limit < 0:
+        raise ValueError(f"node_limit must be an integer >= 0, got {node_limit!r}")
+    return int(node_limit)
+
+
+class Solution(NamedTuple):
+    """What :func:`solve` found for each row of a state."""
+
+    placement: np.ndarray  # (B, M) int64: the best placement found
+    reward: np.ndarray  # (B,): its slot reward
+    proved: np.ndarray  # (B,) bool: the search finished, so the placement maximises the slot reward
+    reward_bound: np.ndarray  # (B,): no placement's reward exceeds it (= reward where proved)
+    nodes: np.ndarray  # (B,) int64: branch-and-bound expansions (0 when enumerated)
+
+
+def solve(state: core.State, method: str = "auto", node_limit: int = NODE_LIMIT) -> Solution:
+    """The best placement of each row's slot, for a single-device state. ``method``: "enumerate" (at most
+    ``ENUMERATION_MAX`` placements), "branch-and-bound" (at most ``node_limit`` expansions, then the best
+    placement found) or "auto" (enumeration up to ENUMERATION_LIMIT placements)."""
     if state.num_devices != 1:
         raise ValueError(
             f"exact-slot: single-device states only (the joint space of {state.num_devices} devices "
@@ -173,20 +279,30 @@ def solve(state: core.State, method: str = "auto") -> tuple[np.ndarray, np.ndarr
         )
     if method not in ("auto", "enumerate", "branch-and-bound"):
         raise ValueError(f"method must be 'auto', 'enumerate' or 'branch-and-bound', got {method!r}")
+    node_limit = checked_node_limit(node_limit)
     cfg = state.cfg
     size = (cfg.num_servers + 1) ** cfg.num_blocks
     enumerate_ = method == "enumerate" or (method == "auto" and size <= ENUMERATION_LIMIT)
+    if enumerate_ and size > ENUMERATION_MAX:
+        raise ValueError(
+            f"method 'enumerate': (N+1)^M = {size:,} placements exceed ENUMERATION_MAX = {ENUMERATION_MAX:,}; "
+            "use 'branch-and-bound' or 'auto'"
+        )
     args = core.slot_cost_args(state)
     scratch = core.cost_scratch(state)
-    placements, rewards = np.empty((state.batch_size, cfg.num_blocks), np.int64), np.empty(state.batch_size)
-    for b in range(state.batch_size):
+    B = state.batch_size
+    found = Solution(
+        np.empty((B, cfg.num_blocks), np.int64), np.empty(B), np.ones(B, bool), np.empty(B), np.zeros(B, np.int64)
+    )
+    for b in range(B):
         if enumerate_:
-            placements[b], rewards[b] = core.best_enumerated(b, args, *scratch)
+            found.placement[b], found.reward[b] = core.best_enumerated(b, args, *scratch)
+            found.reward_bound[b] = found.reward[b]
         else:
-            placements[b], rewards[b], _ = branch_and_bound(
-                b, args, *scratch, cfg.slot_s, cfg.penalty_weight, not cfg.contention_free
+            found.placement[b], found.reward[b], found.nodes[b], found.proved[b], found.reward_bound[b] = (
+                branch_and_bound(b, args, *scratch, cfg.slot_s, cfg.penalty_weight, not cfg.contention_free, node_limit)
             )
-    return placements, rewards
+    return found
 
 
 def with_empty_queues(state: core.State) -> core.State:

@@ -229,16 +229,18 @@ class ChainDP(Baseline):
 
 
 class ExactSlot(Baseline):
-    """Exact minimiser of the current slot's cost as the env charges it (the queues carried in and the
-    slot's own load included): ``exact.solve``, by enumeration of the (N+1)^M placements or branch
-    and bound (tested against brute force). Myopic: it ignores the queues and the energy it leaves
-    for later slots. Single-device envs only (a ``ValueError`` otherwise).
+    """Minimiser of the current slot's cost as the env charges it (the queues carried in and the slot's
+    own load included): ``exact.solve``, by enumeration of the (N+1)^M placements or branch and bound
+    (tested against brute force). Branch and bound stops after ``node_limit`` expansions with the best
+    placement found; ``decisions`` and ``proved`` count the slots decided and those whose placement is
+    proved optimal (``proved_share``). Myopic: it ignores the queues and the energy it leaves for later
+    slots. Single-device envs only (a ``ValueError`` otherwise).
 
     ``method``: "auto" (enumeration up to ``exact.ENUMERATION_LIMIT`` placements), "enumerate" or
     "branch-and-bound".
     """
 
-    def __init__(self, env, seed: int | None = None, method: str = "auto"):
+    def __init__(self, env, seed: int | None = None, method: str = "auto", node_limit: int = exact.NODE_LIMIT):
         if method not in ("auto", "enumerate", "branch-and-bound"):
             raise ValueError(f"method must be 'auto', 'enumerate' or 'branch-and-bound', got {method!r}")
         if hasattr(env, "possible_agents") and len(env.possible_agents) > 1:
@@ -246,12 +248,20 @@ class ExactSlot(Baseline):
                 f"exact-slot: single-device envs only; this env has {len(env.possible_agents)} devices "
                 "(the devices' joint placement is not searched)"
             )
-        self.method = method
+        self.method, self.node_limit = method, exact.checked_node_limit(node_limit)
+        self.decisions, self.proved = 0, 0
         super().__init__(env, seed)
 
+    @property
+    def proved_share(self) -> float:
+        """Share of the decisions so far whose placement is proved optimal (NaN before the first)."""
+        return self.proved / self.decisions if self.decisions else float("nan")
+
     def place(self, state, info):
-        placement, _ = exact.solve(state, self.method)
-        return placement[:, None, :]
+        found = exact.solve(state, self.method, self.node_limit)
+        self.decisions += len(found.proved)
+        self.proved += int(found.proved.sum())
+        return found.placement[:, None, :]
 
 
 POLICIES = {
@@ -268,7 +278,7 @@ POLICIES = {
     "exact-slot": ExactSlot,
 }
 """name -> factory(env, **kwargs) -> policy (``seed=`` for every policy; search options for pso and ga, ``method``
-for exact-slot)."""
+and ``node_limit`` for exact-slot)."""
 
 MULTI_POLICIES = {name: factory for name, factory in POLICIES.items() if name != "exact-slot"}
 """The baselines of edge_partition_multi_v0: exact-slot searches one device's placement, not the devices' joint one."""

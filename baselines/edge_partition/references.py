@@ -3,8 +3,9 @@
 The tasks, deadlines, server speeds and radio rates of every slot are drawn from the episode's own
 random stream whatever the placements (``core.draw_slot``), so they are the same for every policy
 under a seed. Given them, no policy's slot costs less than the exact slot optimum with empty queues
-(``exact.solve`` on ``exact.with_empty_queues``): queued work only adds waiting and deadline excess,
-and the slot's own load is priced exactly. A policy whose energy runs out in slot t is charged
+(``exact.solve`` on ``exact.with_empty_queues``; where its node limit stops the search first, the
+least bound of the subtrees it left open): queued work only adds waiting and deadline excess, and the
+slot's own load is priced exactly. A policy whose energy runs out in slot t is charged
 ``outage_cost_s`` for each later slot instead of their costs. So, over the T slots,
 
     episode cost >= sum_t min(c_t, outage_cost_s),   c_t = the empty-queue slot optimum of slot t,
@@ -26,8 +27,8 @@ from edge_envs.edge_partition import core
 
 def slot_lower_bounds(state: core.State) -> np.ndarray:
     """(B,): the empty-queue exact optimum of each row's current slot, capped at ``outage_cost_s``."""
-    _, rewards = exact.solve(exact.with_empty_queues(state))
-    return np.minimum(-rewards, state.cfg.outage_cost_s)
+    found = exact.solve(exact.with_empty_queues(state))
+    return np.minimum(-found.reward_bound, state.cfg.outage_cost_s)
 
 
 def episode_cost_bounds(env, seed: int) -> np.ndarray:
@@ -40,9 +41,9 @@ def episode_cost_bounds(env, seed: int) -> np.ndarray:
     state.energy_left[:] = math.inf  # the replay must reach the last slot; the outage is priced by the cap
     bounds = np.empty(state.cfg.episode_slots)
     for t in range(state.cfg.episode_slots):
-        placement, rewards = exact.solve(exact.with_empty_queues(state))
-        bounds[t] = min(-rewards[0], state.cfg.outage_cost_s)
-        state, _ = core.transition(state, placement)
+        found = exact.solve(exact.with_empty_queues(state))
+        bounds[t] = min(-found.reward_bound[0], state.cfg.outage_cost_s)
+        state, _ = core.transition(state, found.placement)
     env.reset(seed=seed)
     return bounds
 

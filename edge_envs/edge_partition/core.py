@@ -1091,6 +1091,19 @@ def _row_mean_positive(x0: float, x1: float) -> float:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _block_energy(local_energy, bits, tx, air_here, here, prev):
+    """J per task of a block at ``here`` after ``prev``: its compute on the device (Eq. 4) and the upload
+    of its ``bits`` of input from the device (Eq. 7)."""
+    return local_energy * (here == 0) + tx * (bits * (air_here * (prev == 0)))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _outage_charge(c, slot_b):
+    """The outage charge of a slot whose energy runs out: ``outage_cost_s`` for each later slot."""
+    return (c[_LAST_SLOT] - 1 - slot_b) * c[_OUTAGE_COST]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _place_row(row, c, table, result_bits, access, airtime, speed_now, at, along) -> float:
     """First part of a device's slot under its placement ``row`` (M,): transfer and compute of each
     block into ``along`` (5, M) (Outcome.BLOCK_KEYS), per location (device first) the access and air
@@ -1113,7 +1126,7 @@ def _place_row(row, c, table, result_bits, access, airtime, speed_now, at, along
         # same location: 0; device <-> server: that server's access time; server <-> server: R_max
         transfers[m] = bits * ((link[here] + link[prev] if here * prev == 0 else wired) * (here != prev))
         computes[m] = table[min(here, 1), m] / speed[here]  # local time on the device; edge work / speed
-        energy += table[3, m] * (here == 0) + tx * (bits * (air[here] * (prev == 0)))  # Eqs. (4), (7)
+        energy += _block_energy(table[3, m], bits, tx, air[here], here, prev)  # Eqs. (4), (7)
         work[here] += computes[m]
         prev = here
     transfers[M - 1] = transfers[M - 1] + result_bits * link[prev]  # the result goes back to the device
@@ -1155,7 +1168,7 @@ def _charge_row(c, delay, penalty, energy, live, energy_left, slot, device_load,
     by the slot's tasks, the outage when it spends the budget ``energy_left``, the reward."""
     cost = delay + c[_PENALTY_WEIGHT] * penalty
     ran_out = live and energy_left - energy <= 0.0
-    outage = (c[_LAST_SLOT] - 1 - slot) * c[_OUTAGE_COST] if ran_out else 0.0
+    outage = _outage_charge(c, slot) if ran_out else 0.0
     out[REWARD] = -cost - outage if live else 0.0
     out[COST], out[DELAY], out[PENALTY] = cost, delay, penalty
     out[ENERGY], out[OUTAGE], out[RAN_OUT] = energy, outage, 1.0 if ran_out else 0.0
@@ -1901,6 +1914,22 @@ def best_enumerated(b, args, placement, out, at, along):
         if m < 0:
             return best, best_reward
         row[m] += 1
+
+
+@njit(cache=True, error_model="numpy")
+def energy_terms(b, args) -> tuple[np.ndarray, float]:
+    """(energy (M, L, L), outage): J per task that block m at j after block m-1 at i draws from row b's
+    budget (block 0: row i = 0, the device; L = N + 1), and the outage charge if the slot's energy runs
+    out, as :func:`placement_reward` charges them (``args``: :func:`slot_cost_args`)."""
+    c, blocks, airtime = args[0], args[1], args[12]
+    M, N = blocks.shape[1], airtime.shape[2]
+    energy = np.empty((M, N + 1, N + 1))
+    for m in range(M):
+        for i in range(N + 1):
+            for j in range(N + 1):
+                air = airtime[b, 0, j - 1] if j > 0 else 0.0
+                energy[m, i, j] = _block_energy(blocks[3, m], blocks[2, m], c[_TX_POWER], air, j, i)
+    return energy, _outage_charge(c, args[3][b])
 
 
 ramp_mean_positive = _row_mean_positive

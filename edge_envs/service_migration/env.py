@@ -72,6 +72,10 @@ class ServiceMigrationEnv(gym.Env):
     | 2N + K N + 1 | rounds played / max_rounds |
     | [2N + KN + 2, 2N + 2KN + 2) | each pair's Eq. (32) estimate (Algorithm 1's preference): best / own, by modality |
 
+    The distance column reflects path loss only: with ``fading=True`` an edge's slowest upload (H, Eq. 25)
+    comes from its most faded device, which the pair block (computed from the coming round's faded rates)
+    shows and the distances do not. SM3FL's assignment is a function of the pair block alone.
+
     ## Rewards
 
     ``-round_time * reward_scale`` (seconds, reward_scale = 1): the episode's return is minus the

@@ -73,12 +73,13 @@ def test_edge_partition_table__reference_apart_one_format_best_first():
     rows = {
         BOUND: {"returns": [-9.0, -11.0], "decision_s": np.nan},
         "greedy": {"returns": [-20.0, -20.0], "decision_s": 1e-4},
-        "exact-slot": {"returns": [-10.0, -12.0], "decision_s": 2e-4},
+        "exact-slot": {"returns": [-10.0, -12.0], "decision_s": 2e-4, "proved_share": 0.5},
     }
     lines = table(rows, {"header": ["train s"], "greedy": ["-"], "exact-slot": ["-"]})
     assert lines[0] == "Reference: bound -10.00 ± 1.41 (an upper bound on any policy's return)."
-    assert lines[2] == "| policy | return (mean ± std) | gap to bound | vs exact-slot | ms / decision | train s |"
+    header = "| policy | return (mean ± std) | gap to bound | vs exact-slot | ms / decision | proved optimal | train s |"
+    assert lines[2] == header
     # cost 11 vs the bound's 10: +10%; greedy's 20: +100% of the bound's, +81.82% of exact-slot's
-    assert lines[4] == "| exact-slot | -11.00 ± 1.41 | +10.00% | +0.00% | 0.2 | - |"
-    assert lines[5] == "| greedy | -20.00 ± 0.00 | +100.00% | +81.82% | 0.1 | - |"
+    assert lines[4] == "| exact-slot | -11.00 ± 1.41 | +10.00% | +0.00% | 0.2 | 50.0% | - |"
+    assert lines[5] == "| greedy | -20.00 ± 0.00 | +100.00% | +81.82% | 0.1 | - | - |"
     assert len(lines) == 6  # the bound is no policy row

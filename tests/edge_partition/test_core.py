@@ -467,3 +467,21 @@ def _evaluate(text: str, M: int, N: int) -> int:
             value = (int(count) if count else 1) * {"M": M, "N": N, "": 1}[symbol]
             total += -value if sign == "-" else value
     return total
+
+
+def test_energy_terms__sum_along_a_placement_to_the_energy_and_outage_the_core_charges():
+    cfg = EdgePartitionConfig(num_blocks=5, num_servers=3, episode_slots=50)
+    rng = np.random.default_rng(4)
+    state = core.initial(cfg, RandomGenerator(cfg)(rng), rng)
+    state.slot[:] = 20  # 29 slots left after this one
+    placements = rng.integers(0, 4, (64, 5))
+    placements[0] = 0  # all on the device
+    placements[1] = 2  # all on server 2: only block 0's input is uploaded
+    energy, outage = core.energy_terms(0, core.slot_cost_args(state))
+    outcome = core.slot_cost(state, placements[None])
+    for p, row in enumerate(placements):
+        path = [0, *row]
+        per_task = sum(energy[m, path[m], path[m + 1]] for m in range(5))
+        assert state.tasks_now[0, 0] * per_task == pytest.approx(outcome.energy[0, p], rel=1e-12)
+    assert outage == 29 * cfg.outage_cost_s
+    assert energy[1:, 1:, 1:].max() == 0.0  # server to server: no energy from the device's budget

@@ -69,3 +69,45 @@ def test_observation__without_pair_costs_the_table_stops_before_its_last_row():
     env = gym.make("ServiceMigration-v0", backend="bound", observe_pair_costs=False)
     cfg = env.unwrapped.cfg
     assert table_slices(cfg.num_edges, cfg.num_modalities)[-2].stop == env.observation_space.shape[0]
+
+
+VEHICLES = {"backend": "bound", "mobility": "gauss_markov", "speed_max_mps": 30.0, "fading": True}
+"""The leaderboard's ``vehicles`` instance of ServiceMigration-v0 (benchmarks/leaderboard/scenarios.py)."""
+
+
+def test_observation__pair_block_alone_gives_sm3fl_its_distinct_edges_under_fading():
+    # Issue 34.3: agents put two modalities on one edge in most rounds of `vehicles`, baselines never. The
+    # observation is not what they lack: SM3FL's assignment (LPT over Eq. 32's preference, no conflicts) is
+    # a function of the pair block alone, which holds each pair's cost with this round's faded rates.
+    from baselines.service_migration import SM3FL, lpt_assignment
+
+    env = gym.make("ServiceMigration-v0", **VEHICLES)
+    cfg = env.unwrapped.cfg
+    N, K = cfg.num_edges, cfg.num_modalities
+    pair_block = table_slices(N, K)[-1]
+    policy = SM3FL(env)
+    obs, info = env.reset(seed=20_000)
+    moved = 0
+    for _ in range(30):
+        edges = lpt_assignment(1.0 / obs[pair_block].astype(float).reshape(K, N).T)  # best/own -> own/best
+        expected = policy.decide(info)[0]
+        assert edges.tolist() == expected.tolist() and len(set(edges.tolist())) == K
+        moved += (edges != info["edges"]).any()
+        obs, _, _, _, info = env.step(policy.act(obs, info))
+    assert moved >= 5  # the assignment follows the rounds' costs, not a fixed placement
+
+
+@pytest.mark.parametrize("fading", [False, True])
+def test_observation__distance_column_ranks_the_edges_slowest_uploads_only_without_fading(fading):
+    # The column agents trained without fading can lean on: each edge's farthest device. Without fading it
+    # is the edge's slowest upload (H(n, k), Eq. 25); with fading the slowest device is a faded one.
+    env = gym.make("ServiceMigration-v0", **{**VEHICLES, "fading": fading})
+    cfg = env.unwrapped.cfg
+    obs, info = env.reset(seed=20_000)
+    agree = []
+    for _ in range(20):
+        upload = core.upload_per_rho(cfg, info["rates"])[:, 0]
+        distance = obs[cfg.num_edges : 2 * cfg.num_edges]
+        agree.append(np.argsort(distance, kind="stable").tolist() == np.argsort(upload, kind="stable").tolist())
+        obs, _, _, _, info = env.step(env.unwrapped.encode_action(info["edges"], pair=0))
+    assert all(agree) if not fading else sum(agree) <= 2

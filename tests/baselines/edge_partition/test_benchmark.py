@@ -29,7 +29,8 @@ def test_benchmark__no_baseline_beats_the_bound_and_the_exact_ones_meet_it_witho
     names = ["all-local", "apdi", "best-single-server", "chain-dp", "exact-slot", "ga", "greedy", "pso", "random"]
     rows = bench.run([scenario], names, episodes=2, slots=3, seed=0, log=lambda line: None)[scenario]
     assert rows[bench.BOUND][2] == 0.0
-    for name, (mean, ci, gap, per_decision) in rows.items():
+    for name, (mean, ci, gap, per_decision, proved) in rows.items():
+        assert (proved == 1.0) if name == "exact-slot" else np.isnan(proved), name  # small slots: always proved
         assert np.isfinite([mean, ci, gap]).all(), name
         assert gap >= -1e-9, (name, gap)
     if scenario == "contention-free":  # no queues: the empty-queue slot optimum is every slot's optimum
@@ -62,6 +63,7 @@ def test_benchmark__main_prints_and_writes_the_table(tmp_path, capsys):
     assert text.strip() == capsys.readouterr().out.strip()
     assert "## vgg16-M6-N4-lambda60" in text and "| exact-slot |" in text and "| greedy |" in text
     assert "| bound |" in text and "+0.00%" in text
+    assert "| proved optimal |" in text and "| 100.0% |" in text  # exact-slot's share, in both tables
     assert "| resnet32 | 12 | 9 | 1,000,000,000,000 | not run |" in text
     assert [p.name for p in out.parent.iterdir()] == ["table.md"]  # no temporary file left behind
     assert out.stat().st_mode & 0o777 == 0o644

@@ -76,7 +76,8 @@ def test_exact_slot__equals_brute_force_on_random_contended_instances(method):
     outages = 0
     for seed in range(120):
         state = _contended_state(seed)
-        placement, reward = exact.solve(state, method)
+        placement, reward, proved, _, _ = exact.solve(state, method)
+        assert proved.all(), seed
         rewards = _brute_force_rewards(state)[0]
         assert reward[0] == pytest.approx(rewards.max(), rel=1e-9, abs=1e-12), seed
         # the returned placement is charged that reward by the env's numpy core
@@ -111,7 +112,7 @@ def test_exact_slot__acts_in_the_vector_env_row_by_row():
     obs, info = envs.reset(seed=3)
     actions = baselines.make_policy("exact-slot", envs).act(obs, info)
     state = envs.unwrapped.state
-    best = exact.solve(state, "enumerate")[1]
+    best = exact.solve(state, "enumerate").reward
     assert np.allclose(core.slot_cost(state, actions).reward, best, rtol=1e-12)
 
 
@@ -135,6 +136,105 @@ def test_exact_slot__refuses_several_devices_and_unknown_methods():
         baselines.make_policy("exact-slot", edge_partition_multi_v0.parallel_env(episode_slots=2))
     with pytest.raises(ValueError, match="method"):
         baselines.make_policy("exact-slot", gym.make("EdgePartition-v0"), method="simplex")
+    for bad in (-1, 2.5, True, "100"):
+        with pytest.raises(ValueError, match="node_limit must be an integer >= 0"):
+            baselines.make_policy("exact-slot", gym.make("EdgePartition-v0"), node_limit=bad)
+    env = gym.make("EdgePartition-v0", num_blocks=8, num_servers=9)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"100,000,000 placements exceed ENUMERATION_MAX"):
+        exact.solve(env.unwrapped.state, "enumerate")
+
+
+def test_branch_and_bound__proved_only_where_brute_force_agrees_and_its_bound_holds_under_any_node_limit():
+    stopped = 0
+    for seed in range(60):
+        state = _contended_state(seed)
+        best = _brute_force_rewards(state)[0].max()
+        M = state.cfg.num_blocks
+        for limit in (0, 1, 3, 10, 10**9):
+            found = exact.solve(state, "branch-and-bound", node_limit=limit)
+            assert found.nodes[0] <= max(limit, M - 1), (seed, limit)  # the first dive always ends in a leaf
+            assert core.slot_cost(state, found.placement).reward[0] == pytest.approx(found.reward[0], rel=1e-12)
+            tolerance = 1e-9 * (1.0 + abs(best))
+            assert found.reward[0] <= best + tolerance <= found.reward_bound[0] + 2 * tolerance, (seed, limit)
+            if found.proved[0]:
+                assert found.reward[0] == pytest.approx(best, rel=1e-9, abs=1e-12), (seed, limit)
+                assert found.reward_bound[0] == found.reward[0]
+            stopped += not found.proved[0]
+        assert found.proved[0], seed  # unlimited: the search finishes
+    assert stopped >= 20  # small limits did stop some searches
+
+
+def _large_state(energy_left=None, queue=None, device_queue=0.0):
+    """Slot 0 of the M = 12, N = 9 scenario of issue 34 (ResNet32, 110 Poisson tasks/s, walk 10-30 m/s,
+    seed 1), with the energy left and the queues set by hand."""
+    env = gym.make(
+        "EdgePartition-v0",
+        model="resnet32",
+        num_blocks=12,
+        num_servers=9,
+        task_rate=110.0,
+        poisson_tasks=True,
+        walk_speed_mps=(10.0, 30.0),
+    )
+    env.reset(seed=1)
+    state = env.unwrapped.state.rows(np.arange(1))
+    if energy_left is not None:
+        state.energy_left[:] = energy_left
+    if queue is not None:
+        state.queue[:] = queue
+    state.device_queue[:] = device_queue
+    return state
+
+
+def test_branch_and_bound__prices_an_outage_every_placement_pays_and_proves_it_quickly():
+    # With 1 mJ left, every placement's slot (over 100 tasks, each uploading its input) runs out of energy:
+    # every leaf pays the outage charge. Bounded without it, every node lies 60 s per remaining slot below
+    # every leaf, nothing is pruned, and the search would visit all 10^12 placements (issue 34's half hour).
+    state = _large_state(energy_left=1e-3)
+    found = exact.solve(state, "branch-and-bound", node_limit=2_000)
+    assert found.proved[0] and found.nodes[0] <= 100
+    assert core.slot_cost(state, found.placement).ran_out[0]
+    # on a size brute force covers (M = 6, N = 4), the same slot's search agrees with enumeration
+    env = gym.make("EdgePartition-v0", task_rate=110.0, poisson_tasks=True)
+    env.reset(seed=1)
+    small = env.unwrapped.state.rows(np.arange(1))
+    small.energy_left[:] = 1e-3
+    found = exact.solve(small, "branch-and-bound")
+    assert found.proved[0] and found.nodes[0] <= 100  # of the 3,906 a search without pruning expands
+    assert found.reward[0] == pytest.approx(_brute_force_rewards(small)[0].max(), rel=1e-12)
+    assert core.slot_cost(small, _all_placements(6, 4)[None]).ran_out.all()
+
+
+WORST_QUEUES = [0.303, 0.166, 0.163, 0.184, 0.757, 0.275, 0.58, 0.324, 0.747]
+"""Server backlogs (s) that make slot 0 of _large_state the hardest for the branch and bound of 600 drawn at
+random (queues exponential at scales 0.03-5 s, each server's empty with some probability; device backlog
+0.239 s): 4,773 expansions. Moderate queues on every server leave many near-equal placements to tell apart."""
+
+
+def test_branch_and_bound__keeps_its_node_limit_on_the_hardest_instance_found():
+    state = _large_state(queue=WORST_QUEUES, device_queue=0.239)
+    full = exact.solve(state, "branch-and-bound", node_limit=10**7)
+    assert full.proved[0] and full.nodes[0] <= exact.NODE_LIMIT  # the default limit lets it finish
+    for limit in (20, 200, full.nodes[0] - 1):
+        found = exact.solve(state, "branch-and-bound", node_limit=int(limit))
+        assert found.nodes[0] == limit and not found.proved[0]
+        assert found.reward[0] <= full.reward[0] <= found.reward_bound[0] * (1 - 1e-12)
+        assert core.slot_cost(state, found.placement).reward[0] == pytest.approx(found.reward[0], rel=1e-12)
+
+
+def test_exact_slot__counts_the_decisions_it_proves_optimal():
+    env = gym.make("EdgePartition-v0", num_blocks=8, task_rate=110.0, episode_slots=4)
+    for limit in (0, exact.NODE_LIMIT):
+        policy = baselines.make_policy("exact-slot", env, node_limit=limit)
+        assert np.isnan(policy.proved_share)
+        obs, info = env.reset(seed=0)
+        proved = 0
+        for _ in range(4):
+            proved += int(exact.solve(env.unwrapped.state, node_limit=limit).proved[0])
+            obs, _, _, _, info = env.step(policy.act(obs, info))
+        assert (policy.decisions, policy.proved, policy.proved_share) == (4, proved, proved / 4)
+        assert proved < 4 if limit == 0 else proved == 4
 
 
 @pytest.mark.parametrize("overrides", [{}, {"task_rate": 110.0, "poisson_tasks": True, "energy_budget_j": 60.0}])
