@@ -77,7 +77,9 @@ def test_edge_partition_table__reference_apart_one_format_best_first():
     }
     lines = table(rows, {"header": ["train s"], "greedy": ["-"], "exact-slot": ["-"]})
     assert lines[0] == "Reference: bound -10.00 ± 1.41 (an upper bound on any policy's return)."
-    header = "| policy | return (mean ± std) | gap to bound | vs exact-slot | ms / decision | proved optimal | train s |"
+    header = (
+        "| policy | return (mean ± std) | gap to bound | vs exact-slot | ms / decision | proved optimal | train s |"
+    )
     assert lines[2] == header
     # cost 11 vs the bound's 10: +10%; greedy's 20: +100% of the bound's, +81.82% of exact-slot's
     assert lines[4] == "| exact-slot | -11.00 ± 1.41 | +10.00% | +0.00% | 0.2 | 50.0% | - |"
