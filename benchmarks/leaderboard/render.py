@@ -327,6 +327,19 @@ def page(results: list[dict], mine=()) -> str:
     return "\n".join(parts)
 
 
+def standings(results: list[dict], env_id: str, mine=()) -> str:
+    """A plain-text ranking of one env's entries (rank, entry, IQM and mean score), for the terminal."""
+    scenarios = SETS[env_id]
+    names = frozenset(name for env, name in mine if env == env_id)
+    summary = {**summarize(scenarios, [r for r in results if r["env"] == env_id], names), "aliases": {}}
+    width = max(len(_entry(summary, row)) for row in summary["rows"])
+    lines = [f"{env_id}: score 0 = floor, 100 = top per scenario (see LEADERBOARD.md)"]
+    lines.append(f"{'#':>3}  {'entry':<{width}}  {'IQM score [95% CI]':<24}  mean score [95% CI]")
+    for i, row in enumerate(summary["rows"]):
+        lines.append(f"{i + 1:>3}  {_entry(summary, row):<{width}}  {_score(row['iqm']):<24}  {_score(row['mean'])}")
+    return "\n".join(lines)
+
+
 def render(results: list[dict], out_dir: Path = OUT_DIR, mine=()) -> tuple[Path, Path]:
     """Write LEADERBOARD.md and leaderboard.html to ``out_dir`` (atomically) and return their paths; ``mine``
     as in :func:`markdown`.
