@@ -215,11 +215,12 @@ def play_isolated(scenarios: ScenarioSet, spec: str, decision_limit_s: float, pr
     parent, child = context.Pipe(duplex=False)
     workdir = tempfile.mkdtemp(prefix="edge-envs-policy-")
     _become_subreaper()
-    keep = _descendants(os.getpid())
     budget = STARTUP_LIMIT_S * len(scenarios.instances) + decision_limit_s * max_decisions(scenarios)
     portable = dataclasses.replace(scenarios, max_steps=None)  # a lambda does not pickle; the worker needs none
     worker = context.Process(target=_worker, args=(child, portable, spec, workdir, int(budget) + 1), daemon=True)
     worker.start()
+    # this process's other helpers (multiprocessing's resource tracker, started with the worker) are kept
+    keep = _descendants(os.getpid()) - {worker.pid} - _descendants(worker.pid)
     child.close()
     bar = _progress(scenarios.episodes, progress)
     episodes, decisions, limit, clock, started = [], 0, STARTUP_LIMIT_S, 0.0, None

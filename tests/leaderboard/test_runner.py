@@ -199,3 +199,11 @@ def test_kill_run__kills_what_the_run_left_behind_daemons_included_and_keeps_the
     finally:
         older.kill()
         older.wait()
+
+
+def test_run__the_parents_own_helpers_outlive_the_run(mischief):
+    """multiprocessing's resource tracker, started with the worker, is this process's, not the run's."""
+    from multiprocessing import resource_tracker
+
+    pid = resource_tracker._resource_tracker._pid
+    assert pid is not None and _alive(pid)
