@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--time-limit",
         type=float,
         default=10.0,
-        help="seconds allowed per decision (with the env step that follows; default 10)",
+        help="seconds allowed per call of the policy's act or reset (default 10)",
     )
     run_parser.add_argument(
         "--trust-pickle",

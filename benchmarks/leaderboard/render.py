@@ -100,14 +100,15 @@ def _columns(summary: dict) -> list[tuple[str, callable, callable]]:
                 lambda i, r, s=s: r["scenario_scores"][s],
             )
         )
-    columns += [
-        (
-            f"P(improve over {summary['best_baseline']})",
-            lambda i, r: _probability(r["improvement"]),
-            lambda i, r: r["improvement"][0] if r["improvement"] else 0.0,
-        ),
-        ("decision (ms)", lambda i, r: _number(r["decision_ms"], 3), lambda i, r: r["decision_ms"]),
-    ]
+    if summary["best_baseline"] is not None:  # no baseline on the board: nothing to improve over
+        columns.append(
+            (
+                f"P(improve over {summary['best_baseline']})",
+                lambda i, r: _probability(r["improvement"]),
+                lambda i, r: r["improvement"][0],
+            )
+        )
+    columns.append(("decision (ms)", lambda i, r: _number(r["decision_ms"], 3), lambda i, r: r["decision_ms"]))
     return columns
 
 

@@ -235,8 +235,9 @@ def play_isolated(scenarios: ScenarioSet, spec: str, decision_limit_s: float, pr
                 message = parent.recv()
             except EOFError:
                 worker.join(5)
+                why = " (past its CPU time limit)" if worker.exitcode == -signal.SIGXCPU else ""
                 raise PolicyError(
-                    f"the policy's process died (exit code {worker.exitcode}) after {len(episodes)} episodes"
+                    f"the policy's process died (exit code {worker.exitcode}{why}) after {len(episodes)} episodes"
                 ) from None
             limit = decision_limit_s if message[0] in ("act", "reset") else STARTUP_LIMIT_S
             if message[0] == "act":

@@ -55,3 +55,9 @@ def test_render__a_users_entry_is_marked_yours_beside_the_projects():
     mine = dict(next(r for r in results if r["name"] == "random"), name="my-policy", kind="submission")
     text = render.markdown([*results, mine], mine={("EdgeUpload-v0", "my-policy")})
     assert "| my-policy (yours) | submission |" in text and "| random | baseline |" in text
+
+
+def test_render__a_board_without_baselines_has_no_improvement_column():
+    mine = dict(read_result(render.OUT_DIR / "results" / "EdgeUpload-v0__random.json"), name="mine", kind="submission")
+    text = render.markdown([mine], mine={("EdgeUpload-v0", "mine")})
+    assert "P(improve over" not in text and "None" not in text and "| 1 | mine (yours) | submission |" in text
