@@ -332,7 +332,7 @@ def standings(results: list[dict], env_id: str, mine=()) -> str:
     """A plain-text ranking of one env's entries (rank, entry, IQM and mean score), for the terminal."""
     scenarios = SETS[env_id]
     names = frozenset(name for env, name in mine if env == env_id)
-    summary = {**summarize(scenarios, [r for r in results if r["env"] == env_id], names), "aliases": {}}
+    summary = {**summarize(scenarios, [r for r in results if r["env"] == env_id], names), "aliases": _aliases(env_id)}
     width = max(len(_entry(summary, row)) for row in summary["rows"])
     lines = [f"{env_id}: score 0 = floor, 100 = top per scenario (see LEADERBOARD.md)"]
     lines.append(f"{'#':>3}  {'entry':<{width}}  {'IQM score [95% CI]':<24}  mean score [95% CI]")

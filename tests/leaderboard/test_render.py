@@ -1,5 +1,7 @@
 """render: the committed tables are what the result files give, and the page carries every entry."""
 
+import re
+
 from benchmarks.leaderboard import render
 from benchmarks.leaderboard.results import read_result, result_files
 
@@ -61,3 +63,12 @@ def test_render__a_board_without_baselines_has_no_improvement_column():
     mine = dict(read_result(render.OUT_DIR / "results" / "EdgeUpload-v0__random.json"), name="mine", kind="submission")
     text = render.markdown([mine], mine={("EdgeUpload-v0", "mine")})
     assert "P(improve over" not in text and "None" not in text and "| 1 | mine (yours) | submission |" in text
+
+
+def test_standings__rank_the_users_entry_among_the_projects_with_aliases():
+    results = [r for r in _results() if r["env"] == "EdgePartition-v0"]
+    mine = dict(next(r for r in results if r["name"] == "greedy"), name="my greedy", kind="submission")
+    lines = render.standings([*results, mine], "EdgePartition-v0", mine={("EdgePartition-v0", "my greedy")})
+    rows = [re.split(r"\s{2,}", line.strip())[1] for line in lines.splitlines()[2:]]
+    assert rows.index("my greedy (yours)") == rows.index("greedy") + 1  # a tie, ranked by name
+    assert "random (also rpdi)" in rows and len(rows) == len(results) + 1 - 1  # the reference is not ranked
