@@ -86,3 +86,11 @@ def test_packaging__benchmark_results_go_to_the_working_directory(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     files.write_atomically(files.RESULTS_DIR / "probe.md", "ok\n")
     assert (tmp_path / "benchmarks" / "results" / "probe.md").read_text() == "ok\n"
+
+
+def test_packaging__the_leaderboards_results_ship_so_an_installed_package_ranks_a_user_beside_them(wheel):
+    from benchmarks.leaderboard.results import PROJECT_RESULTS, result_files
+
+    shipped = set(wheel.namelist())
+    committed = [f"benchmarks/leaderboard/results/{path.name}" for path in result_files(PROJECT_RESULTS)]
+    assert committed and [name for name in committed if name not in shipped] == []

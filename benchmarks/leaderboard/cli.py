@@ -4,6 +4,10 @@
   isolated worker process, replay its actions, and write its result file atomically.
 * ``validate [FILE ...]``: replay every result file (default: all of them); exit 2 if any is refused.
 * ``render``: write LEADERBOARD.md and leaderboard.html from the result files (exit 2 if one breaks the schema).
+
+With ``--results DIR`` (a folder of your own), ``run`` and ``render`` show your entries beside the
+project's (read from the package's own results folder, in a checkout or an installed wheel),
+yours marked "(yours)"; an entry of yours replaces the project's entry of the same name.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 
 from benchmarks.leaderboard import policies
 from benchmarks.leaderboard.results import (
+    PROJECT_RESULTS,
     RESULTS_DIR,
     ResultError,
     check_results_dir,
@@ -44,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--time-limit",
         type=float,
         default=10.0,
-        help="seconds allowed per decision (with the env step that follows; default 10)",
+        help="seconds allowed per call of the policy's act or reset (default 10)",
     )
     run_parser.add_argument(
         "--trust-pickle",
@@ -59,17 +64,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     validate_parser.add_argument(
         "--results", type=Path, default=RESULTS_DIR, help="results folder (default: the project's)"
     )
-    validate_parser.add_argument(
-        "--all-references",
-        action="store_true",
-        help="recompute every episode of reference files (default: the first per instance)",
-    )
     render_parser = sub.add_parser("render", help="write LEADERBOARD.md and leaderboard.html from the result files")
     render_parser.add_argument(
         "--results", type=Path, default=RESULTS_DIR, help="results folder (default: the project's)"
     )
     render_parser.add_argument(
-        "--out", type=Path, default=None, help="output folder (default: benchmarks/leaderboard/)"
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: benchmarks/leaderboard/ for the project's results, else the --results folder)",
     )
 
 
@@ -116,7 +119,20 @@ def _run(args) -> int:
         return REFUSED
     returns = [e["return"] for e in result["episodes"]]
     print(f"{path}: {len(returns)} episodes, mean return {sum(returns) / len(returns):.6g}, replayed and recorded")
+    _show_standings(args.results, args.env)
     return OK
+
+
+def _show_standings(results_dir: Path, env_id: str) -> None:
+    """Print the env's ranking: the project's entries and those of ``results_dir`` (marked yours)."""
+    from benchmarks.leaderboard.render import standings
+
+    yours, refused = _read_entries(path for path in result_files(results_dir))
+    yours = {path: result for path, result in yours.items() if result["env"] == env_id}
+    board, mine = _beside_the_project(yours, results_dir)
+    for line in refused:
+        print(f"warning: left out of the ranking: {line}", file=sys.stderr)
+    print(standings(list(board.values()), env_id, mine))
 
 
 def _validate(args) -> int:
@@ -126,9 +142,11 @@ def _validate(args) -> int:
     if not paths:
         print(f"leaderboard validate: no result files in {args.results}", file=sys.stderr)
         return REFUSED
-    outcome = validate_files(paths, args.all_references)
+    outcome, warnings = validate_files(paths)
     for path, reason in outcome.items():
         print(f"{'ok' if reason is None else 'REFUSED'}  {path}" + ("" if reason is None else f": {reason}"))
+        for warning in warnings.get(path, []):
+            print(f"warning: {path}: {warning}", file=sys.stderr)
     refused = sum(reason is not None for reason in outcome.values())
     print(f"{len(outcome) - refused} of {len(outcome)} result files replay")
     _warn_of_copies([path for path, reason in outcome.items() if reason is None], result_files(args.results))
@@ -158,6 +176,43 @@ def _warn_of_copies(checked: list[Path], others: list[Path]) -> None:
             print(copies.warning(first, second), file=sys.stderr)
 
 
+def _read_entries(paths) -> tuple[dict[Path, dict], list[str]]:
+    """path -> result for each file that follows the schema of its env's current set; and why each other one
+    does not."""
+    results, refused = {}, []
+    for path in paths:
+        try:
+            result = read_result(path)
+            check_schema(result, SETS.get(result.get("env")) if isinstance(result, dict) else None)
+            if result["env"] not in SETS:
+                raise ResultError(f"no scenario set for env {result['env']!r}")
+            results[path] = result
+        except ResultError as error:
+            refused.append(f"{path}: {error}")
+    return results, refused
+
+
+def _is_project(results_dir: Path) -> bool:
+    return Path(results_dir).resolve() == PROJECT_RESULTS
+
+
+def _beside_the_project(yours: dict[Path, dict], results_dir: Path) -> tuple[dict[Path, dict], set]:
+    """The project's entries of the envs in ``yours`` with yours, and the (env, name) of yours (none when
+    ``results_dir`` is the project's own folder). An entry of yours replaces the project's of the same name."""
+    if _is_project(results_dir):
+        return dict(yours), set()
+    key = lambda result: (result["env"], result["name"], result["kind"] == "reference")  # noqa: E731
+    taken = {key(result) for result in yours.values()}
+    envs = {result["env"] for result in yours.values()}
+    project, broken = _read_entries(path for path in result_files(PROJECT_RESULTS))
+    for line in broken:  # the project's own files are checked by CI; one being re-recorded is left out
+        print(f"warning: a project entry is left out: {line}", file=sys.stderr)
+    board = {path: r for path, r in project.items() if r["env"] in envs and key(r) not in taken}
+    board.update(yours)
+    mine = {(r["env"], r["name"]) for r in yours.values() if r["kind"] != "reference"}
+    return board, mine
+
+
 def _render(args) -> int:
     from benchmarks.leaderboard import copies
     from benchmarks.leaderboard.render import OUT_DIR, render
@@ -166,27 +221,26 @@ def _render(args) -> int:
     if not paths:  # a mistyped folder must not turn a real board into an empty one
         what = "holds no result files (*.json)" if args.results.is_dir() else "is not a folder"
         raise ValueError(f"--results {args.results} {what}: nothing rendered")
-    results, refused, fingerprints = [], [], {}
-    for path in paths:
-        try:
-            result = read_result(path)
-            check_schema(result, SETS.get(result.get("env")) if isinstance(result, dict) else None)
-            if result["env"] not in SETS:
-                raise ResultError(f"no scenario set for env {result['env']!r}")
-            fingerprints[str(path)] = copies.fingerprint(result)
-            results.append(result)
-        except ResultError as error:
-            refused.append(f"{path}: {error}")
+    yours, refused = _read_entries(paths)
     if refused:
         print(
             "leaderboard render: refused (fix or remove them, then render again):\n  " + "\n  ".join(refused),
             file=sys.stderr,
         )
         return REFUSED
+    if not any(result["kind"] != "reference" for result in yours.values()):
+        raise ValueError(f"--results {args.results} holds no entry to rank (references only): nothing rendered")
+    board, mine = _beside_the_project(yours, args.results)
+    fingerprints = {str(path): copies.fingerprint(result) for path, result in board.items()}
     for first, second in copies.identical(fingerprints):
-        print(copies.warning(first, second), file=sys.stderr)
-    md, page = render(results, args.out or OUT_DIR)
-    print(f"wrote {md} and {page} from {len(results)} result files")
+        if Path(first) in yours or Path(second) in yours:  # the project's own pairs are said on its board
+            print(copies.warning(first, second), file=sys.stderr)
+    out = args.out or (OUT_DIR if _is_project(args.results) else args.results)
+    md, page = render(list(board.values()), out, mine)
+    print(
+        f"wrote {md} and {page} from {len(board)} result files"
+        + (f" ({len(yours)} of them yours, marked (yours))" if mine else "")
+    )
     return OK
 
 

@@ -32,6 +32,7 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
+import os
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,20 @@ def source_files(spec: str) -> list[Path]:
     if prefix.endswith(".py") or "/" in prefix:
         return [Path(prefix)]
     return []
+
+
+def absolute(spec: str) -> str:
+    """``spec`` with its file paths made absolute, for a process about to leave the directory they are relative to."""
+    prefix, _, rest = spec.partition(":")
+    if prefix in ("checkpoint", "rllib"):
+        return f"{prefix}:" + ",".join(os.path.abspath(path) for path in rest.split(","))
+    if prefix == "sb3":
+        algo, path = rest.split(":", 1)
+        return f"sb3:{algo}:{os.path.abspath(path)}"
+    target, _, name = spec.rpartition(":")
+    if prefix != "baseline" and (target.endswith(".py") or "/" in target):
+        return f"{os.path.abspath(target)}:{name}"
+    return spec
 
 
 def sha256(spec: str) -> str | None:

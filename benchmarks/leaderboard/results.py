@@ -26,6 +26,8 @@ SCHEMA = 1
 KINDS = ("baseline", "agent", "submission", "reference")
 # under the working directory (a checkout's root), never inside site-packages
 RESULTS_DIR = Path("benchmarks", "leaderboard", "results")
+# the project's committed entries, read from wherever the package lives (a checkout or an installed wheel)
+PROJECT_RESULTS = Path(__file__).resolve().parent / "results"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,_+()-]{0,63}$")
 
 

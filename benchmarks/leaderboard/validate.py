@@ -1,9 +1,12 @@
-"""Check a result: its schema, its scenario set, and its returns and metrics by replaying its actions.
+"""Check a result: its schema, its scenario set, and every field that can be recomputed.
 
 Replays run the recorded actions from the recorded seeds in a fresh env of the current project:
-the env is deterministic given the seed and the actions, so a recorded return that the replay
-does not give back (beyond float rounding, ``RTOL``) is refused, whoever wrote it. A reference
-file is checked by calling the reference again.
+the env is deterministic given the seed and the actions, so a recorded return, length or metric
+that the replay does not give back (beyond float rounding, ``RTOL``) is refused, whoever wrote it.
+The kind must be the one the recorded policy spec makes. A reference file is checked by calling
+the reference again on every episode. Decision times cannot be recomputed: one outside what any
+run could record (under ``MIN_DECISION_S`` a decision, or over the run's own time limit) is a
+warning, not a refusal.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ import math
 from pathlib import Path
 
 from benchmarks.leaderboard.play import replay_episode
+from benchmarks.leaderboard.policies import kind_of
 from benchmarks.leaderboard.results import ResultError, check_schema, decode_actions, file_name, read_result
 from benchmarks.leaderboard.scenarios import actions_limit, make_env, references, scenario_set
 
 RTOL = 1e-9  # relative (and absolute, near zero) tolerance on replayed returns and metrics
+MIN_DECISION_S = 1e-6  # below a round trip to the worker process, which the harness's measure includes
+DEFAULT_LIMIT_S = 10.0  # `leaderboard run --time-limit`'s default, for results that do not record theirs
 
 
 def _close(recorded: float, replayed: float) -> bool:
@@ -29,12 +35,10 @@ def _scenarios(result: dict):
         raise ResultError(str(error)) from None
 
 
-def check_result(result: dict, all_references: bool = False) -> None:
-    """Raise ResultError naming the first problem of ``result``; return quietly if it replays.
+def check_result(result: dict) -> list[str]:
+    """Raise ResultError naming the first problem of ``result``; return the warnings of a result that replays.
 
-    Every episode of a played entry is replayed. A reference file's values are recomputed for the
-    first episode of each instance (references can cost an exact solve per step), or for every
-    episode with ``all_references``.
+    Every episode of a played entry is replayed; every episode of a reference file is recomputed.
     """
     check_schema(result)
     scenarios = _scenarios(result)
@@ -43,12 +47,11 @@ def check_result(result: dict, all_references: bool = False) -> None:
         functions = references(scenarios)
         if result["name"] not in functions:
             raise ResultError(f"{result['env']} has no reference {result['name']!r}; it has {sorted(functions)}")
+    _check_kind(result)
     envs = {}  # one env per instance, reset for each episode
     try:
         for index, episode in enumerate(result["episodes"]):
             instance = scenarios.instance(episode["instance"])
-            if result["kind"] == "reference" and not all_references and episode["seed"] != instance.seeds[0]:
-                continue
             if instance.name not in envs:
                 envs[instance.name] = make_env(scenarios, instance)
             where = f"episode {index} ({instance.name}, seed {episode['seed']})"
@@ -62,6 +65,36 @@ def check_result(result: dict, all_references: bool = False) -> None:
     finally:
         for env in envs.values():
             env.close()
+    return [] if result["kind"] == "reference" else decision_warnings(result)
+
+
+def _check_kind(result: dict) -> None:
+    """The kind and policy fields agree: a reference names itself, any other kind is the one its spec makes."""
+    if result["kind"] == "reference":
+        expected = f"reference:{result['name']}"
+        if result["policy"] != expected:
+            raise ResultError(f"a reference's policy field is {expected!r}, got {result['policy']!r}")
+    elif result["kind"] != kind_of(result["policy"]):
+        raise ResultError(
+            f"kind {result['kind']!r} does not match the policy {result['policy']!r}, which makes a "
+            f"{kind_of(result['policy'])!r} entry"
+        )
+
+
+def decision_warnings(result: dict) -> list[str]:
+    """Episodes whose recorded decision time no run could measure: under MIN_DECISION_S a decision, or over the
+    run's time limit per decision."""
+    limit = result.get("decision_limit_s", DEFAULT_LIMIT_S)
+    limit = limit if isinstance(limit, (int, float)) and not isinstance(limit, bool) else DEFAULT_LIMIT_S
+    warnings = []
+    for index, episode in enumerate(result["episodes"]):
+        per_decision = episode["decision_s"] / max(episode["length"], 1)
+        if not MIN_DECISION_S <= per_decision <= limit:
+            warnings.append(
+                f"episode {index}: {per_decision:.3g} s per decision is implausible (a run measures between "
+                f"{MIN_DECISION_S:g} s, a round trip to the worker, and its time limit {limit:g} s)"
+            )
+    return warnings
 
 
 def _check_replay(episode: dict, env, max_bytes: int, metric_spec: dict, where: str) -> None:
@@ -85,17 +118,19 @@ def _check_replay(episode: dict, env, max_bytes: int, metric_spec: dict, where: 
             raise ResultError(f"{where}: recorded {key} {episode['metrics'][key]!r}, replayed {value!r}")
 
 
-def validate_files(paths: list[Path], all_references: bool = False) -> dict[Path, str | None]:
-    """Path -> None if the file passes, else the reason it is refused."""
-    outcome = {}
+def validate_files(paths: list[Path]) -> tuple[dict[Path, str | None], dict[Path, list[str]]]:
+    """Path -> None if the file passes, else the reason it is refused; and path -> the warnings of a file that
+    passes."""
+    outcome, warnings = {}, {}
     for path in paths:
         try:
             result = read_result(path)
-            check_result(result, all_references)
+            warnings[path] = check_result(result)
             expected = file_name(result["env"], result["name"], result["kind"])
             if Path(path).name != expected:
                 raise ResultError(f"the file of this entry is named {expected}")
             outcome[path] = None
         except ResultError as error:
             outcome[path] = str(error)
-    return outcome
+            warnings.pop(path, None)
+    return outcome, warnings

@@ -2,6 +2,7 @@
 failing policies are refused and leave the results folder untouched."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,8 @@ import pytest
 
 from benchmarks.leaderboard.cli import main
 from benchmarks.leaderboard.results import RESULTS_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
 
 OUTSIDER = textwrap.dedent('''
     import numpy as np
@@ -85,6 +88,7 @@ def outsider(tmp_path_factory):
         "--no-progress",
     )
     assert run.returncode == 0, run.stderr
+    (tmp / "run.stdout").write_text(run.stdout)
     return results
 
 
@@ -98,6 +102,29 @@ def test_run__outsider_policy_in_a_file_is_recorded_with_everything_needed(outsi
     assert (
         {"delay", "energy", "penalty"} <= set(episode["metrics"]) and episode["decision_s"] > 0 and episode["actions"]
     )
+
+
+def test_run__with_results_shows_the_entry_marked_beside_the_projects(outsider):
+    out = (outsider.parent / "run.stdout").read_text()
+    rows = [line.split()[1:3] for line in out.splitlines() if line[:3].strip().isdigit()]
+    assert ["outsider", "spread"] in rows and ["exact-slot", "100.8"] in rows
+    assert "outsider spread (yours)" in out and "random (yours)" not in out
+
+
+def test_render__outside_a_checkout_shows_the_users_entries_beside_the_projects(outsider, tmp_path):
+    """The package imported from elsewhere (as installed), the working directory holding only the user's folder."""
+    mine = tmp_path / "my-results"
+    shutil.copytree(outsider, mine)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "edge_envs_cli", "leaderboard", "render"]
+    run = subprocess.run([*command, "--results", "my-results"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    board = (mine / "LEADERBOARD.md").read_text()
+    assert "| outsider spread (yours) | submission |" in board and "| exact-slot | baseline |" in board
+    assert "## EdgeUpload-v0" not in board  # only the envs of the user's entries
+    bare = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert bare.returncode == 2 and "is not a folder: nothing rendered" in bare.stderr
+    assert not (tmp_path / "benchmarks").exists()
 
 
 def test_validate__outsider_result_replays(outsider):
@@ -148,8 +175,9 @@ def test_render__page_lists_every_entry_in_headless_chromium(outsider, tmp_path)
         timeout=120,
     ).stdout
     assert 'id="table-EdgePartition-v0"' in dom and "<svg" in dom
-    for name in ("outsider spread", "greedy"):
-        assert f'<td data-v="{name}">{name}</td>' in dom
+    for name in ("outsider spread", "greedy"):  # the copied greedy replaces the project's of that name
+        assert f'<td data-v="{name}">{name} (yours)</td>' in dom
+    assert '<td data-v="exact-slot">exact-slot</td>' in dom  # the project's entries beside them
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 """render: the committed tables are what the result files give, and the page carries every entry."""
 
+import re
+
 from benchmarks.leaderboard import render
 from benchmarks.leaderboard.results import read_result, result_files
 
@@ -24,7 +26,7 @@ def test_render__page_has_a_sortable_table_and_a_chart_per_env_with_every_entry(
         if result["kind"] == "reference":
             assert f"reference {result['name']}" in page
         else:
-            assert f'<td data-v="{result["name"]}">{result["name"]}</td>' in page
+            assert f'<td data-v="{result["name"]}">{result["name"]}' in page
 
 
 def test_render__a_baseline_entry_names_its_aliases_and_other_kinds_do_not():
@@ -34,3 +36,39 @@ def test_render__a_baseline_entry_names_its_aliases_and_other_kinds_do_not():
     assert _entry(summary, {"name": "random", "kind": "baseline"}) == "random (also rpdi)"
     assert _entry(summary, {"name": "random", "kind": "submission"}) == "random"
     assert _entry(summary, {"name": "greedy", "kind": "baseline"}) == "greedy"
+
+
+def test_render__chart_axes_are_linear_and_the_zoom_fits_the_top_entries():
+    # the top entries differ by tenths of a point; a far-off entry is cut at -100 with its value written
+    rows = [
+        {"name": n, "kind": "baseline", "iqm": (x, x - 0.2, x + 0.2), "mean": (x, x - 0.2, x + 0.2)}
+        for n, x in [("a", 99.5), ("b", 99.1), ("c", 98.0), ("d", 97.0), ("e", 96.0), ("f", 95.0), ("g", -5000.0)]
+    ]
+    figure = render._figure("X-v0", {"rows": rows})
+    whole, zoom = figure.axes
+    assert whole.get_xscale() == zoom.get_xscale() == "linear"
+    assert -120 < whole.get_xlim()[0] < -100 and 100 < whole.get_xlim()[1] < 120
+    assert [text.get_text() for text in whole.texts] == ["-5000"]
+    assert 94 < zoom.get_xlim()[0] < 94.8 and 99.7 < zoom.get_xlim()[1] < 100.5  # six entries, 4.9 points apart
+
+
+def test_render__a_users_entry_is_marked_yours_beside_the_projects():
+    results = [r for r in _results() if r["env"] == "EdgeUpload-v0"]
+    mine = dict(next(r for r in results if r["name"] == "random"), name="my-policy", kind="submission")
+    text = render.markdown([*results, mine], mine={("EdgeUpload-v0", "my-policy")})
+    assert "| my-policy (yours) | submission |" in text and "| random | baseline |" in text
+
+
+def test_render__a_board_without_baselines_has_no_improvement_column():
+    mine = dict(read_result(render.OUT_DIR / "results" / "EdgeUpload-v0__random.json"), name="mine", kind="submission")
+    text = render.markdown([mine], mine={("EdgeUpload-v0", "mine")})
+    assert "P(improve over" not in text and "None" not in text and "| 1 | mine (yours) | submission |" in text
+
+
+def test_standings__rank_the_users_entry_among_the_projects_with_aliases():
+    results = [r for r in _results() if r["env"] == "EdgePartition-v0"]
+    mine = dict(next(r for r in results if r["name"] == "greedy"), name="my greedy", kind="submission")
+    lines = render.standings([*results, mine], "EdgePartition-v0", mine={("EdgePartition-v0", "my greedy")})
+    rows = [re.split(r"\s{2,}", line.strip())[1] for line in lines.splitlines()[2:]]
+    assert rows.index("my greedy (yours)") == rows.index("greedy") + 1  # a tie, ranked by name
+    assert "random (also rpdi)" in rows and len(rows) == len(results) + 1 - 1  # the reference is not ranked

@@ -48,29 +48,57 @@ def _result(name, kind, returns):
 SET = ScenarioSet("X-v0", "v1", (Instance("a", {}, (0, 1)), Instance("b", {}, (0, 1))), max_steps=lambda env: 1)
 
 
-def test_summarize__scores_are_relative_to_the_best_baseline_per_scenario():
-    # best baseline mean: a -> -10 (b1), b -> -100 (b2)
+def test_normalise__floor_is_0_top_is_100_per_scenario():
+    scores = stats.normalise([np.array([-10.0, -5.0]), np.array([2.0])], floor=[-10.0, 0.0], top=[0.0, 4.0])
+    assert scores[0].tolist() == [0.0, 50.0] and scores[1].tolist() == [50.0]
+    # nothing above the floor: one unit of return is one point
+    assert stats.normalise([np.array([-3.0])], floor=[-1.0], top=[-1.0])[0].tolist() == [-200.0]
+
+
+def test_summarize__random_is_0_and_a_tight_reference_is_100():
     results = [
-        _result("b1", "baseline", [-10, -10, -300, -300]),
-        _result("b2", "baseline", [-20, -20, -100, -100]),
-        _result("me", "submission", [-5, -5, -50, -50]),
+        _result("random", "baseline", [-20, -20, -200, -200]),
+        _result("good", "baseline", [-10, -10, -101, -101]),  # within 5% of the reference on both scenarios
+        _result("bound", "reference", [-10, -10, -100, -100]),
+        _result("me", "submission", [-15, -15, -150, -150]),
+    ]
+    summary = stats.summarize(SET, results, mine={"me"})
+    rows = {row["name"]: row for row in summary["rows"]}
+    assert summary["scale"]["floor"] == [-20, -200] and summary["scale"]["floor_labels"] == ["random", "random"]
+    assert summary["scale"]["top"] == [-10, -100] and summary["scale"]["top_labels"] == ["reference bound"] * 2
+    assert rows["random"]["scenario_scores"] == [0.0, 0.0]
+    assert rows["me"]["scenario_scores"] == pytest.approx([50.0, 50.0]) and rows["me"]["iqm"][0] == pytest.approx(50)
+    assert rows["good"]["scenario_scores"] == pytest.approx([100.0, 99.0])
+    assert rows["me"]["mine"] and not rows["good"]["mine"]
+    assert [row["name"] for row in summary["rows"]] == ["good", "me", "random"]
+    assert rows["good"]["scenario_ranks"] == [1, 1] and rows["random"]["scenario_ranks"] == [3, 3]
+    assert summary["best_baseline"] == "good" and rows["me"]["improvement"][0] == 0.0
+    assert rows["me"]["decision_ms"] == pytest.approx(1.0) and rows["me"]["metrics"]["delay"] == pytest.approx(82.5)
+
+
+def test_summarize__a_loose_reference_gives_way_to_the_best_project_entry_which_a_submission_does_not_move():
+    results = [
+        _result("random", "baseline", [-20, -20, -200, -200]),
+        _result("good", "agent", [-12, -12, -100, -100]),
+        _result("bound", "reference", [-10, -10, -50, -50]),  # scenario b: 2x better than any policy
+        _result("me", "submission", [-12, -12, -80, -80]),  # beats every project entry on b
     ]
     summary = stats.summarize(SET, results)
     rows = {row["name"]: row for row in summary["rows"]}
-    assert summary["anchor"] == "best baseline" and summary["anchors"] == [-10, -100]
-    assert rows["me"]["mean"][0] == pytest.approx(0.5)  # half the cost on both scenarios
-    assert rows["b1"]["mean"][0] == pytest.approx((0 + 0 - 2 - 2) / 4)
-    assert [row["name"] for row in summary["rows"]][0] == "me"
-    assert summary["best_baseline"] in ("b1", "b2")
-    assert rows["me"]["improvement"][0] == 1.0
-    assert rows["me"]["decision_ms"] == pytest.approx(1.0) and rows["me"]["metrics"]["delay"] == pytest.approx(27.5)
-    assert rows["me"]["gap"] is None
+    assert summary["scale"]["top"] == [-12, -100]
+    assert summary["scale"]["top_labels"] == ["best known good", "best known good"]  # a: 20% from the bound
+    assert rows["me"]["scenario_scores"] == pytest.approx([100.0, 120.0])
+    assert rows["me"]["scenario_ranks"] == [1, 1] and rows["good"]["scenario_ranks"] == [1, 2]
 
 
-def test_summarize__a_reference_anchors_the_scores_and_gives_the_gap():
-    reference = _result("bound", "reference", [-4, -4, -40, -40])
-    loose = _result("loose", "reference", [-2, -2, -20, -20])  # the tighter (lower) reference anchors
-    summary = stats.summarize(SET, [reference, loose, _result("me", "submission", [-5, -5, -50, -50])])
-    row = summary["rows"][0]
-    assert summary["anchor"] == "reference" and summary["reference"]["names"] == ["bound", "bound"]
-    assert row["gap"] == pytest.approx(0.25) and row["iqm"][0] == pytest.approx(-0.25)
+def test_summarize__without_a_random_baseline_the_lowest_baseline_is_the_floor():
+    results = [
+        _result("b1", "baseline", [-10, -10, -300, -300]),
+        _result("b2", "baseline", [-20, -20, -100, -100]),
+        _result("me", "submission", [-40, -40, -50, -50]),
+    ]
+    summary = stats.summarize(SET, results)
+    rows = {row["name"]: row for row in summary["rows"]}
+    assert summary["scale"]["floor_labels"] == ["lowest baseline b2", "lowest baseline b1"]
+    assert rows["me"]["scenario_scores"] == pytest.approx([-200.0, 125.0])
+    assert rows["me"]["mine"] is False
