@@ -16,7 +16,9 @@ options: a flag that differs from them is refused, except ``--workers``. At the 
 compares the trained agent with the env's baselines on the same held-out evaluation episodes.
 
 Options are typed: ``A3COptions`` (agents.a3c) for mtl-a3c and a3c, ``SB3Options``
-(agents.sb3) for ppo, a2c and dqn, built from the flags in one place, ``make_options``.
+(agents.sb3) for ppo, a2c and dqn, built in one place, ``make_options``: the env x algo preset
+(agents.presets, ``--preset`` for a named variant), then the flags given. The run prints the preset's
+name; the preset's env keywords (e.g. multiserver_fl's ``action_levels``) go under ``--env-kwargs``.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.a3c import A3COptions, A3CTrainer, options_for
+from agents import presets
+from agents.a3c import A3COptions, A3CTrainer
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.envs import env_spaces, make_env, parse_env_kwargs
 from agents.evaluate import EVAL_SEED, baseline_names, compare, print_comparison
@@ -106,11 +109,11 @@ def _flag(name: str) -> str:
 
 
 def make_options(
-    algo: str, env_id: str, overrides: dict | None = None, base: dict | None = None
+    algo: str, env_id: str, overrides: dict | None = None, base: dict | None = None, preset: str = presets.DEFAULT
 ) -> A3COptions | SB3Options:
-    """The options of a run, built in this one place: ``base`` (a resumed run's options) or the
-    defaults (for the A3C agents, with the env's preset, ``agents.a3c.ENV_PRESETS``), then
-    ``overrides`` (the flags given)."""
+    """The options of a run, built in this one place: ``base`` (a resumed run's options) or the pair's
+    preset (``agents.presets``; ``preset`` names a variant) over the dataclass defaults, then ``overrides``
+    (the flags given)."""
     if algo not in ALGOS:
         raise ValueError(f"unknown algo (--algo) {algo!r}; choose from {list(ALGOS)}")
     cls = A3COptions if algo in A3C_ALGOS else SB3Options
@@ -124,8 +127,8 @@ def make_options(
         )
     if cls is A3COptions:
         overrides["single_head"] = algo == "a3c"
-        return options_for(env_id, overrides) if base is None else A3COptions(**{**base, **overrides})
-    return SB3Options(**{**(base or {}), **overrides})
+    start = base if base is not None else presets.preset(env_id, algo, preset).options
+    return cls(**{**start, **overrides})
 
 
 def _options_from_payload(algo: str, payload: dict) -> A3COptions | SB3Options:
@@ -198,9 +201,11 @@ def train(
     checkpoint_every: int = 100,
     resume: bool = False,
     progress: bool = True,
+    preset: str = presets.DEFAULT,
 ) -> TrainResult:
     """Train ``algo`` on ``env_id`` for ``steps`` env steps in all. ``options``: ``make_options(algo,
-    env_id, ...)``; None: the defaults (resuming: the run's). ``env_kwargs`` None: none (resuming: the run's)."""
+    env_id, ...)``; None: the ``preset``'s (resuming: the run's). A new run's env gets the preset's env
+    kwargs under ``env_kwargs`` (resuming, None: the run's)."""
     if algo not in ALGOS:
         raise ValueError(f"unknown algo (--algo) {algo!r}; choose from {list(ALGOS)}")
     if algo in EXTERNAL_ALGOS:
@@ -228,8 +233,9 @@ def train(
         remove_stale_temporaries(run_dir / CHECKPOINT)  # left by a kill during a write
         payload = load_checkpoint(run_dir / CHECKPOINT)
         env_kwargs, options = _check_resume(run_dir, payload, algo, env_id, seed, env_kwargs, options)
-    env_kwargs = dict(env_kwargs or {})
-    options = options if options is not None else make_options(algo, env_id)
+    if payload is None:
+        env_kwargs = {**presets.preset(env_id, algo, preset).env_kwargs, **(env_kwargs or {})}
+    options = options if options is not None else make_options(algo, env_id, preset=preset)
     # bad input (env id, kwargs, options) fails here, before a run folder exists
     trainer = _make_trainer(algo, env_id, env_kwargs, seed, steps, options)
     if payload is None:
@@ -257,18 +263,20 @@ def train(
 _EXTERNAL_MODULE = {"maskable-ppo": "agents.maskable.train_maskable", "rllib-ppo": "agents.rllib.train"}
 
 
-def _train_external(args: argparse.Namespace, env_kwargs: dict | None):
-    """Train maskable-ppo or rllib-ppo into a new run folder; (policy, run folder, wall seconds)."""
+def _train_external(args: argparse.Namespace, env_kwargs: dict | None, preset_options: dict):
+    """Train maskable-ppo (with its preset's ``MaskableOptions``) or rllib-ppo into a new run folder;
+    (policy, run folder, wall seconds)."""
     if args.resume:
         raise ValueError(f"--resume is not available for {args.algo} (it keeps its own checkpoint format)")
     logdir = _check_logdir(args.logdir)
     start = time.perf_counter()
     if args.algo == "maskable-ppo":
-        from agents.maskable import train_maskable  # sb3-contrib is imported only for this algo
+        from agents.maskable import MaskableOptions, train_maskable  # sb3-contrib is imported only for this algo
 
         run_dir = new_run_dir(logdir, args.env, args.algo, args.seed)
+        options = MaskableOptions(**preset_options)
         policy = train_maskable(
-            args.env, args.steps, args.seed, env_kwargs, progress=not args.no_progress, run_dir=run_dir
+            args.env, args.steps, args.seed, env_kwargs, options=options, progress=not args.no_progress, run_dir=run_dir
         )
         return policy, run_dir, time.perf_counter() - start
     try:
@@ -366,6 +374,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="baselines in the final table: comma-separated names, 'all', 'strongest' or ''",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--preset",
+        default=presets.DEFAULT,
+        help="the env x algo preset the options start from (agents.presets; flags override it): "
+        "'default' or a named variant such as 'warm-start'",
+    )
     _add_option_flags(parser)
     group = parser.add_argument_group("Ray RLlib options (rllib-ppo, the [ray] extra)")
     group.add_argument(
@@ -379,18 +393,22 @@ def run(args: argparse.Namespace) -> int:
     if args.eval_episodes < 0:
         raise ValueError(f"--eval-episodes must be >= 0 (0: no table), got {args.eval_episodes}")
     names = baseline_names(args.baselines, args.env) if args.eval_episodes else []  # a bad name fails before training
-    if args.algo in EXTERNAL_ALGOS:
-        policy, run_dir, wall_s = _train_external(args, env_kwargs)
-        print(f"run {run_dir}: {args.steps} steps, {wall_s:.1f} s")
-        return _final_table(args, policy, env_kwargs, names)
     option_names = {f.name for cls in (A3COptions, SB3Options) for f in dataclasses.fields(cls)}
     overrides = {name: value for name, value in vars(args).items() if name in option_names}
+    chosen = presets.preset(args.env, args.algo, args.preset)
+    if not args.resume:  # a resumed run keeps its own env kwargs and options
+        print(presets.describe(chosen, overrides), flush=True)
+    if args.algo in EXTERNAL_ALGOS:
+        env_kwargs = {**chosen.env_kwargs, **(env_kwargs or {})}
+        policy, run_dir, wall_s = _train_external(args, env_kwargs, chosen.options)
+        print(f"run {run_dir}: {args.steps} steps, {wall_s:.1f} s")
+        return _final_table(args, policy, env_kwargs, names)
     base = None
     if args.resume:
         run_dir = latest_run(args.logdir, args.env, args.algo, args.seed)
         base = load_checkpoint(run_dir / CHECKPOINT)["options"]
         print(f"resuming {run_dir} with its env kwargs and options", file=sys.stderr)
-    options = make_options(args.algo, args.env, overrides, base)
+    options = make_options(args.algo, args.env, overrides, base, args.preset)
     result = train(
         args.env,
         args.algo,
@@ -402,6 +420,7 @@ def run(args: argparse.Namespace) -> int:
         args.checkpoint_every,
         args.resume,
         not args.no_progress,
+        args.preset,
     )
     print(
         f"run {result.run_dir}: {result.steps} steps, {result.updates} updates, {result.wall_s:.1f} s; "
