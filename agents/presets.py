@@ -156,11 +156,6 @@ PRESETS: tuple[Preset, ...] = (
     Preset("ServiceMigration-v0", "dqn", {}, "SB3 defaults over the 11,776 joint actions"),
     Preset("ServiceMigration-v0", "rllib-ppo", {}, _RLLIB_WHY),
     Preset("EdgeUpload-v0", "maskable-ppo", {}, "MaskableOptions' defaults (512-step rollouts, entropy 0.01)"),
-    Preset("EdgeUpload-v0", "mtl-a3c", {}, "the dataclass defaults"),
-    Preset("EdgeUpload-v0", "a3c", {}, "the dataclass defaults"),
-    Preset("EdgeUpload-v0", "ppo", {}, "SB3 defaults"),
-    Preset("EdgeUpload-v0", "a2c", {}, "SB3 defaults"),
-    Preset("EdgeUpload-v0", "dqn", {}, "SB3 defaults"),
     Preset("EdgeUpload-v0", "rllib-ppo", {}, _RLLIB_WHY),
     Preset(
         "multiserver_fl_v0",
@@ -176,9 +171,10 @@ _BY_KEY = {(p.env_id, p.algo, p.variant): p for p in PRESETS}
 
 
 def algos_for(env_id: str) -> list[str]:
-    """The ``--algo`` values that can train ``env_id`` (a suite env at its default config): the A3C agents
-    and rllib-ppo everywhere; SB3's on Gymnasium envs (dqn and a3c only where the joint action space is
-    small enough to enumerate); maskable-ppo where the env masks actions."""
+    """The ``--algo`` values that can train ``env_id`` (a suite env at its default config): rllib-ppo
+    everywhere; where the env masks actions (an illegal one is an error there), maskable-ppo; elsewhere the A3C
+    agents, and SB3's on Gymnasium envs (dqn and a3c only where the joint action space is small enough to
+    enumerate)."""
     from agents.envs import env_spaces, make_env
 
     env = make_env(env_id, _kwargs(env_id))
@@ -188,9 +184,11 @@ def algos_for(env_id: str) -> list[str]:
     small = joint <= MAX_JOINT_ACTIONS
     gymnasium = not hasattr(env, "possible_agents")
     masked = gymnasium and hasattr(env.unwrapped, "action_masks")
+    if masked:
+        return ["maskable-ppo", "rllib-ppo"]
     algos = ["mtl-a3c", *(["a3c"] if small else [])]
     if gymnasium:
-        algos += [*(["dqn"] if small else []), "ppo", "a2c", *(["maskable-ppo"] if masked else [])]
+        algos += [*(["dqn"] if small else []), "ppo", "a2c"]
     return [*algos, "rllib-ppo"]
 
 
