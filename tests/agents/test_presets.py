@@ -90,3 +90,41 @@ def test_train__a_new_run_gets_the_preset_env_kwargs_under_the_given_ones(tmp_pa
         "multiserver_fl_v0", "mtl-a3c", 4, logdir=tmp_path, env_kwargs=kwargs, options=options, progress=False
     )
     assert result.env_kwargs == {"action_levels": 2, **kwargs}  # Box weights become 2 levels per peer
+
+
+EP_SMALL = {"num_blocks": 3, "num_servers": 2, "episode_slots": 20}
+SMOKE = {
+    # env -> (config small enough to learn in seconds, held-out episodes, algo -> training steps)
+    "EdgePartition-v0": (EP_SMALL, 3, {"mtl-a3c": 1000, "a3c": 1000, "ppo": 1000, "a2c": 3000, "dqn": 1500}),
+    "edge_partition_multi_v0": (EP_SMALL, 3, {"mtl-a3c": 1000, "a3c": 1000}),
+    "ServiceMigration-v0": (
+        {"backend": "bound"},
+        2,
+        {"mtl-a3c": 1000, "a3c": 1000, "ppo": 1000, "a2c": 1000, "dqn": 1000},
+    ),
+    # two edge servers and a cloud: a random order of uploads pays ten times the learned one
+    "EdgeUpload-v0": ({"num_edge_servers": 2, "num_cloud_servers": 1}, 4, {"maskable-ppo": 1024}),
+    "multiserver_fl_v0": (
+        {"num_servers": 3, "num_vehicles": 6, "num_rounds": 4, "local_epochs": 1, "hidden_units": 8},
+        2,
+        {"mtl-a3c": 160, "a3c": 160},
+    ),
+}
+MARGIN = 0.1
+"""An agent beats random when its mean held-out return is above random's by 10% of random's magnitude."""
+
+
+@pytest.mark.slow
+@pytest.mark.numerics
+@pytest.mark.parametrize(
+    "env_id, algo", [(p.env_id, p.algo) for p in presets.PRESETS if p.variant == presets.DEFAULT], ids="/".join
+)
+def test_presets__every_pair_beats_random_on_held_out_episodes_after_a_short_run(env_id, algo):
+    from benchmarks.presets import Case, score
+
+    if algo == "rllib-ppo":
+        pytest.importorskip("ray", reason="rllib-ppo needs Ray RLlib (the [ray] extra)")
+    env_kwargs, episodes, steps = SMOKE[env_id]
+    steps = {"rllib-ppo": 4000, **steps}
+    result = score(env_id, algo, Case(env_kwargs, steps, episodes), seed=0)
+    assert result["agent"] > result["random"] + MARGIN * abs(result["random"]), result
