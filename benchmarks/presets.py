@@ -59,7 +59,7 @@ CASES = {
     ),
     "EdgeUpload-v0": Case({}, {"maskable-ppo": 20_000, "rllib-ppo": 20_000}, episodes=5),
     # the leaderboard's 'default' instance (10 rounds; each trains the vehicles' models)
-    "multiserver_fl_v0": Case({"num_rounds": 10}, {"mtl-a3c": 1_500, "a3c": 1_500, "rllib-ppo": 1_500}, episodes=2),
+    "multiserver_fl_v0": Case({"num_rounds": 10}, {"mtl-a3c": 600, "a3c": 600, "rllib-ppo": 600}, episodes=2),
 }
 RESULTS = RESULTS_DIR / "presets.md"
 
