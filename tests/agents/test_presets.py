@@ -117,7 +117,8 @@ MARGIN = 0.1
 @pytest.mark.slow
 @pytest.mark.numerics
 @pytest.mark.parametrize(
-    "env_id, algo", [(p.env_id, p.algo) for p in presets.PRESETS if p.variant == presets.DEFAULT], ids="/".join
+    "env_id, algo",
+    [pytest.param(p.env_id, p.algo, id=p.name) for p in presets.PRESETS if p.variant == presets.DEFAULT],
 )
 def test_presets__every_pair_beats_random_on_held_out_episodes_after_a_short_run(env_id, algo):
     from benchmarks.presets import Case, score
