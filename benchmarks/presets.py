@@ -7,7 +7,7 @@ episode (per agent per episode on the PettingZoo envs), the agent's share of the
 best baseline (0%: random, 100%: the best baseline) and the training time. rllib-ppo runs only where Ray
 RLlib (the [ray] extra) is installed.
 
-    python -m benchmarks.presets                              # every pair, about an hour on 2 busy cores
+    python -m benchmarks.presets --jobs 3                     # every pair, about 40 min on 2 busy cores
     python -m benchmarks.presets --env edge_partition_multi_v0 --steps-scale 0.1
 
 Writes benchmarks/results/presets.md (atomically) and prints it.
@@ -18,8 +18,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import multiprocessing
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,22 +46,23 @@ class Case:
 
 
 CASES = {
-    # 100-slot episodes of the default scenario (600 slots make the search baselines slow to score)
+    # 100-slot episodes of the default scenario (600 slots make the search baselines slow to score); the
+    # single-head a3c's 15,625-way softmax makes its steps ~10x dearer than mtl-a3c's
     "EdgePartition-v0": Case(
         {"episode_slots": 100},
-        {"mtl-a3c": 50_000, "a3c": 50_000, "ppo": 20_000, "a2c": 20_000, "dqn": 20_000, "rllib-ppo": 20_000},
+        {"mtl-a3c": 50_000, "a3c": 20_000, "ppo": 20_000, "a2c": 20_000, "dqn": 20_000, "rllib-ppo": 20_000},
     ),
     # the leaderboard's 'default' instance (4 devices, 4 servers)
-    "edge_partition_multi_v0": Case({"episode_slots": 200}, {"mtl-a3c": 50_000, "a3c": 50_000, "rllib-ppo": 20_000}),
+    "edge_partition_multi_v0": Case({"episode_slots": 200}, {"mtl-a3c": 50_000, "a3c": 20_000, "rllib-ppo": 20_000}),
     # the bound backend (Corollary 1's rounds to target; the real backend trains a model every round)
     "ServiceMigration-v0": Case(
         {"backend": "bound"},
-        {"mtl-a3c": 4_000, "a3c": 4_000, "ppo": 4_000, "a2c": 4_000, "dqn": 4_000, "rllib-ppo": 4_000},
+        {"mtl-a3c": 2_000, "a3c": 2_000, "ppo": 2_000, "a2c": 2_000, "dqn": 2_000, "rllib-ppo": 2_000},
         episodes=2,
     ),
-    "EdgeUpload-v0": Case({}, {"maskable-ppo": 20_000, "rllib-ppo": 20_000}, episodes=5),
+    "EdgeUpload-v0": Case({}, {"maskable-ppo": 10_000, "rllib-ppo": 10_000}, episodes=5),
     # the leaderboard's 'default' instance (10 rounds; each trains the vehicles' models)
-    "multiserver_fl_v0": Case({"num_rounds": 10}, {"mtl-a3c": 600, "a3c": 600, "rllib-ppo": 600}, episodes=2),
+    "multiserver_fl_v0": Case({"num_rounds": 10}, {"mtl-a3c": 300, "a3c": 300, "rllib-ppo": 300}, episodes=2),
 }
 RESULTS = RESULTS_DIR / "presets.md"
 
@@ -129,32 +132,37 @@ def others(env_id: str, env_kwargs: dict, episodes: int, strongest: bool = True)
     return means
 
 
-def score(
-    env_id: str, algo: str, case: Case, seed: int = 0, scale: float = 1.0, options=None, cache: dict | None = None
-) -> dict:
-    """Train the pair and play the held-out episodes: mean returns of the agent, random and (with ``cache``,
-    a dict that keeps them per env config) the env's strongest baselines."""
+def agent_return(env_id: str, algo: str, case: Case, seed: int = 0, scale: float = 1.0, options=None) -> dict:
+    """Train the pair and play the held-out episodes: the agent's mean return, its steps, training time and the
+    env kwargs it played on."""
     steps = max(64, int(case.steps[algo] * scale))
     policy, kwargs, wall_s = train_pair(env_id, algo, case.env_kwargs, steps, seed, options)
-    env = make_env(env_id, kwargs)
-    agent = float(np.mean([e.episode_return for e in run_episodes(policy, env, case.episodes, EVAL_SEED)]))
-    key = json.dumps([env_id, kwargs], sort_keys=True)
-    if cache is None:
-        means = others(env_id, kwargs, case.episodes, strongest=False)
-    else:
-        means = cache[key] = cache[key] if key in cache else others(env_id, kwargs, case.episodes)
-    random = means.pop("random") if cache is None else means["random"]
-    best = {name: value for name, value in means.items() if name != "random"}
-    return {"steps": steps, "train_s": wall_s, "agent": agent, "random": random, "baselines": best}
+    played = run_episodes(policy, make_env(env_id, kwargs), case.episodes, EVAL_SEED)
+    return {
+        "steps": steps,
+        "train_s": wall_s,
+        "agent": float(np.mean([e.episode_return for e in played])),
+        "kwargs": kwargs,
+    }
 
 
-def row(env_id: str, algo: str, result: dict) -> str:
-    best_name, best = max(result["baselines"].items(), key=lambda item: item[1], default=("-", float("nan")))
-    span = best - result["random"]
-    share = 100.0 * (result["agent"] - result["random"]) / span if span > 0 else float("nan")
+def score(env_id: str, algo: str, case: Case, seed: int = 0, options=None) -> dict:
+    """``agent_return`` beside random's mean return on the same episodes (the learning smoke test's check)."""
+    result = agent_return(env_id, algo, case, seed, options=options)
+    return {**result, "random": others(env_id, result["kwargs"], case.episodes, strongest=False)["random"]}
+
+
+def row(env_id: str, algo: str, result: dict, means: dict) -> str:
+    best_name, best = max(
+        ((name, value) for name, value in means.items() if name != "random"),
+        key=lambda item: item[1],
+        default=("-", float("nan")),
+    )
+    span = best - means["random"]
+    share = 100.0 * (result["agent"] - means["random"]) / span if span > 0 else float("nan")
     return (
         f"| {env_id} | {algo} | {presets.preset(env_id, algo).name} | {result['steps']} | {result['agent']:.4g} | "
-        f"{result['random']:.4g} | {best_name} {best:.4g} | {share:.0f}% | {result['train_s']:.0f} |"
+        f"{means['random']:.4g} | {best_name} {best:.4g} | {share:.0f}% | {result['train_s']:.0f} |"
     )
 
 
@@ -165,9 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps-scale", type=float, default=1.0, help="multiply every pair's training steps")
     parser.add_argument("--seed", type=int, default=0, help="training seed")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results file")
+    parser.add_argument("--jobs", type=int, default=2, help="pairs trained at once (processes of one thread)")
     args = parser.parse_args(argv)
     if args.steps_scale <= 0:
         parser.error(f"--steps-scale must be > 0, got {args.steps_scale}")
+    if args.jobs < 1:
+        parser.error(f"--jobs must be >= 1, got {args.jobs}")
     started = time.perf_counter()
     has_ray = importlib.util.find_spec("ray") is not None
     lines = [
@@ -180,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         "| env | algo | preset | steps | agent | random | best baseline | of the way | training (s) |",
         "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
-    skipped, cache = [], {}
+    pairs, skipped = [], []
     for env_id in args.env or list(CASES):
         for algo in presets.algos_for(env_id):
             if args.algo and algo not in args.algo:
@@ -188,8 +199,23 @@ def main(argv: list[str] | None = None) -> int:
             if algo == "rllib-ppo" and not has_ray:
                 skipped.append(f"{env_id} {algo}")
                 continue
-            result = score(env_id, algo, CASES[env_id], args.seed, args.steps_scale, cache=cache)
-            lines.append(row(env_id, algo, result))
+            pairs.append((env_id, algo))
+    # the agents and, once per env config, the baselines, in --jobs processes (one thread each)
+    configs = {}
+    for env_id, algo in pairs:
+        kwargs = {**presets.preset(env_id, algo).env_kwargs, **CASES[env_id].env_kwargs}
+        configs.setdefault(json.dumps([env_id, kwargs], sort_keys=True), (env_id, kwargs))
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        agents = {pair: pool.submit(agent_return, *pair, CASES[pair[0]], args.seed, args.steps_scale) for pair in pairs}
+        means = {
+            key: pool.submit(others, env_id, kwargs, CASES[env_id].episodes)
+            for key, (env_id, kwargs) in configs.items()
+        }
+        for (env_id, algo), future in agents.items():
+            result = future.result()
+            lines.append(
+                row(env_id, algo, result, means[json.dumps([env_id, result["kwargs"]], sort_keys=True)].result())
+            )
             print(lines[-1], flush=True)
     if skipped:
         lines += ["", f"Not run (needs Ray RLlib, the [ray] extra): {', '.join(skipped)}."]
