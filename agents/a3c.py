@@ -106,36 +106,6 @@ class A3COptions(ImitationOptions):
         self.check_imitation()
 
 
-# Per-env overrides of the A3COptions defaults, applied by ``options_for`` (and so by ``edge-envs
-# train``) under whatever the user sets (rl-zoo style: the dataclass keeps the seed's generic
-# defaults). EdgePartition-v0: its per-slot costs are a few hundredths of a second, so unscaled
-# advantages drown under the entropy bonus and the branches settle on one fixed placement whatever
-# the state (hence reward_scale); standardised observations (server speeds and rates vary by a few
-# hundredths in [0, 1]) made the learned placement robust across seeds. Four env copies per worker
-# times 8-step rollouts give updates of 32 steps, the seed's batch size (Section 5.1). RMSProp with
-# epsilon 0.1 under the root is plain SGD at ~3x the rate for gradients this small, too slow to learn
-# which server suits which state; with epsilon 1e-5 and rates 3e-4 (actor) and 1e-3 (critic), 300k-step
-# runs with 200-slot episodes (2 workers, 5 held-out episodes; greedy -13.6) reached -11.0 to -11.5 over
-# seeds 0-3, where epsilon 0.1 with rates 0.001 / 0.01 reached -11.4 to -14.6. gamma stays the seed's 0.95.
-ENV_PRESETS: dict[str, dict] = {
-    "EdgePartition-v0": {
-        "lr_actor": 3e-4,
-        "lr_critic": 1e-3,
-        "rmsprop_eps": 1e-5,
-        "entropy_coef": 0.001,
-        "envs_per_worker": 4,
-        "rollout_steps": 8,
-        "reward_scale": 30.0,
-        "normalize_observations": True,
-    },
-}
-
-
-def options_for(env_id: str, overrides: dict | None = None) -> A3COptions:
-    """A3COptions for ``env_id``: the dataclass defaults, then ``ENV_PRESETS[env_id]``, then ``overrides``."""
-    return A3COptions(**{**ENV_PRESETS.get(env_id, {}), **dict(overrides or {})})
-
-
 def build_network(obs_dim: int, nvec, options: A3COptions) -> tuple[ActorCritic, JointActionCodec | None]:
     """The actor-critic for an env's spaces: M branches, or one joint branch (with its codec)."""
     if options.single_head:

@@ -17,7 +17,9 @@ compares the trained agent with the env's baselines on the same held-out evaluat
 
 Options are typed: ``A3COptions`` (agents.a3c) for mtl-a3c and a3c, ``SB3Options``
 (agents.sb3) for ppo, a2c and dqn, ``MaskableOptions`` (agents.maskable) for maskable-ppo, built
-from the flags in one place, ``make_options``; a flag the chosen algo does not use is refused by name.
+in one place, ``make_options``: the env x algo preset (agents.presets, ``--preset`` for a named variant),
+then the flags given; a flag the chosen algo does not use is refused by name. The run prints the
+preset's name; the preset's env keywords (e.g. multiserver_fl's ``action_levels``) go under ``--env-kwargs``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.a3c import A3COptions, A3CTrainer, options_for
+from agents import presets
+from agents.a3c import A3COptions, A3CTrainer
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.envs import env_spaces, make_env, parse_env_kwargs
 from agents.evaluate import EVAL_SEED, baseline_names, compare, print_comparison
@@ -119,11 +122,11 @@ def options_class(algo: str):
 
 
 def make_options(
-    algo: str, env_id: str, overrides: dict | None = None, base: dict | None = None
+    algo: str, env_id: str, overrides: dict | None = None, base: dict | None = None, preset: str = presets.DEFAULT
 ) -> A3COptions | SB3Options | MaskableOptions:
-    """The options of a run, built in this one place: ``base`` (a resumed run's options) or the
-    defaults (for the A3C agents, with the env's preset, ``agents.a3c.ENV_PRESETS``), then
-    ``overrides`` (the flags given); a flag that is not an option of ``algo`` is refused by name."""
+    """The options of a run, built in this one place: ``base`` (a resumed run's options) or the pair's
+    preset (``agents.presets``; ``preset`` names a variant) over the dataclass defaults, then ``overrides``
+    (the flags given); a flag that is not an option of ``algo`` is refused by name."""
     cls = options_class(algo)
     overrides = dict(overrides or {})
     known = set() if cls is None else {f.name for f in dataclasses.fields(cls)} - {"single_head"}
@@ -137,8 +140,8 @@ def make_options(
         raise ValueError(f"{algo} has no options dataclass (it trains through {_EXTERNAL_MODULE[algo]})")
     if cls is A3COptions:
         overrides["single_head"] = algo == "a3c"
-        return options_for(env_id, overrides) if base is None else A3COptions(**{**base, **overrides})
-    return cls(**{**(base or {}), **overrides})
+    start = base if base is not None else presets.preset(env_id, algo, preset).options
+    return cls(**{**start, **overrides})
 
 
 def _options_from_payload(algo: str, payload: dict) -> A3COptions | SB3Options | MaskableOptions:
@@ -219,9 +222,11 @@ def train(
     checkpoint_every: int = 100,
     resume: bool = False,
     progress: bool = True,
+    preset: str = presets.DEFAULT,
 ) -> TrainResult:
     """Train ``algo`` on ``env_id`` for ``steps`` env steps in all. ``options``: ``make_options(algo,
-    env_id, ...)``; None: the defaults (resuming: the run's). ``env_kwargs`` None: none (resuming: the run's)."""
+    env_id, ...)``; None: the ``preset``'s (resuming: the run's). A new run's env gets the preset's env
+    kwargs under ``env_kwargs`` (resuming, None: the run's)."""
     if algo not in ALGOS:
         raise ValueError(f"unknown algo (--algo) {algo!r}; choose from {list(ALGOS)}")
     if algo in EXTERNAL_ALGOS:
@@ -249,8 +254,9 @@ def train(
         remove_stale_temporaries(run_dir / CHECKPOINT)  # left by a kill during a write
         payload = load_checkpoint(run_dir / CHECKPOINT)
         env_kwargs, options = _check_resume(run_dir, payload, algo, env_id, seed, env_kwargs, options)
-    env_kwargs = dict(env_kwargs or {})
-    options = options if options is not None else make_options(algo, env_id)
+    if payload is None:
+        env_kwargs = {**presets.preset(env_id, algo, preset).env_kwargs, **(env_kwargs or {})}
+    options = options if options is not None else make_options(algo, env_id, preset=preset)
     # bad input (env id, kwargs, options) fails here, before a run folder exists
     trainer = _make_trainer(algo, env_id, env_kwargs, seed, steps, options)
     if payload is None:
@@ -390,6 +396,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="baselines in the final table: comma-separated names, 'all', 'strongest' or ''",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--preset",
+        default=presets.DEFAULT,
+        help="the env x algo preset the options start from (agents.presets; flags override it): "
+        "'default' or a named variant such as 'warm-start'",
+    )
     _add_option_flags(parser)
     group = parser.add_argument_group("Ray RLlib options (rllib-ppo, the [ray] extra)")
     group.add_argument(
@@ -410,9 +422,13 @@ def run(args: argparse.Namespace) -> int:
     names = baseline_names(args.baselines, args.env) if args.eval_episodes else []  # a bad name fails before training
     option_names = {f.name for cls in OPTION_CLASSES for f in dataclasses.fields(cls)}
     overrides = {name: value for name, value in vars(args).items() if name in option_names}
+    chosen = presets.preset(args.env, args.algo, args.preset)
+    if not args.resume:  # a resumed run keeps its own env kwargs and options
+        print(presets.describe(chosen, overrides), flush=True)
     if args.algo in EXTERNAL_ALGOS:
         if overrides:
             make_options(args.algo, args.env, overrides)  # refuses every option flag by name
+        env_kwargs = {**chosen.env_kwargs, **(env_kwargs or {})}
         policy, run_dir, wall_s = _train_external(args, env_kwargs)
         print(f"run {run_dir}: {args.steps} steps, {wall_s:.1f} s")
         return _final_table(args, policy, env_kwargs, names)
@@ -426,7 +442,7 @@ def run(args: argparse.Namespace) -> int:
         _check_run(run_dir, payload, args.algo, args.env, args.seed)
         base = dataclasses.asdict(_options_from_payload(args.algo, payload))
         print(f"resuming {run_dir} with its env kwargs and options", file=sys.stderr)
-    options = make_options(args.algo, args.env, overrides, base)
+    options = make_options(args.algo, args.env, overrides, base, args.preset)
     _check_dependent_flags(overrides, options)
     result = train(
         args.env,
@@ -439,6 +455,7 @@ def run(args: argparse.Namespace) -> int:
         100 if args.checkpoint_every is None else args.checkpoint_every,
         args.resume,
         not args.no_progress,
+        args.preset,
     )
     print(
         f"run {result.run_dir}: {result.steps} steps, {result.updates} updates, {result.wall_s:.1f} s; "

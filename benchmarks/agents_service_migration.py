@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from agents.evaluate import EVAL_SEED, compare, summarize
+from agents.presets import preset
 from agents.train import make_options, train
 from benchmarks.files import RESULTS_DIR, publish
 
@@ -35,24 +36,14 @@ ENV_ID = "ServiceMigration-v0"
 REWARD_SCALE = 0.01
 ENV_KWARGS = {"backend": "bound", "reward_scale": REWARD_SCALE}
 ALGOS = ("mtl-a3c", "ppo")
-WARM_START = {"imitation_teacher": "exact-round", "imitation_rounds": 4, "imitation_epochs": 60, "imitation_lr": 3e-3}
-"""The imitation warm start of both agents (agents.imitation; plus ``imitation_steps``): exact-round's labels over
-4 DAgger rounds (``--imitation-steps 0`` runs the agents without it)."""
-OPTIONS = {
-    # after the warm start the actor moves slowly (rate 3e-5, RMSProp epsilon 1e-5, entropy 0.001), refining the
-    # clone rather than undoing it; chained branches: each modality's branch sees the edge the previous one chose,
-    # so two modalities need not meet on one edge (prior 0: no bonus for following)
-    "mtl-a3c": {
-        "workers": 1,
-        "chain_branches": True,
-        "chain_prior": 0.0,
-        "lr_actor": 3e-5,
-        "lr_critic": 1e-3,
-        "rmsprop_eps": 1e-5,
-        "entropy_coef": 0.001,
-    },
-    "ppo": {},
+WARM_START = {
+    name: value for name, value in preset(ENV_ID, "ppo", "warm-start").options.items() if name != "imitation_steps"
 }
+"""The imitation warm start of both agents (agents.imitation; plus ``imitation_steps``): the preset
+``ServiceMigration-v0/*/warm-start``'s, exact-round's labels over DAgger rounds (``--imitation-steps 0`` runs the
+agents without it)."""
+OPTIONS = {"mtl-a3c": {"workers": 1}, "ppo": {}}
+"""Over the env x algo presets (agents.presets: mtl-a3c's chained branches, slow actor)."""
 BASELINES = ("sm3fl", "exact-round", "mfl-fr", "mfl-nsm", "fedbcd", "mds")
 RESULTS = RESULTS_DIR / "agents_service_migration.md"
 
@@ -109,7 +100,7 @@ def table(walls: dict, train_s: dict, seeds: int, steps: int, episodes: int, imi
         "# Agents against SM3FL on ServiceMigration-v0",
         "",
         f"Agents trained by `edge-envs train`'s function for {steps} rounds per seed ({seeds} seed(s); mtl-a3c "
-        f"with one worker and {OPTIONS['mtl-a3c']}, PPO with SB3 defaults, gamma 0.95)"
+        f"with one worker and its preset {preset(ENV_ID, 'mtl-a3c').options}, PPO with SB3 defaults, gamma 0.95)"
         + (
             f", both first warm-started on {imitation_steps} labelled rounds ({WARM_START}; not counted in the "
             "rounds; its time is in the training time)"

@@ -15,23 +15,18 @@ import numpy as np
 
 from agents.envs import EpisodeTally
 from agents.evaluate import display_name, gap_percent
+from agents.presets import preset
 
 BOUND = "bound"
 STRONG_BASELINES = ("exact-slot", "ga", "pso", "greedy", "lpt", "apdi", "chain-dp", "random")
 """The baselines every EdgePartition comparison table holds (the strongest first)."""
 MTL_OPTIONS = {
-    "chain_branches": True,
-    "branch_context": True,
-    "hidden": (256, 256),
-    "imitation_teacher": "exact-slot",
-    "imitation_rounds": 4,
-    "imitation_epochs": 20,
-    "lr_actor": 3e-5,
+    name: value
+    for name, value in preset("EdgePartition-v0", "mtl-a3c", "warm-start").options.items()
+    if name != "imitation_steps"
 }
-"""mtl-a3c's options in the EdgePartition benchmarks, over agents.a3c.ENV_PRESETS (plus ``imitation_steps``).
-Branch context lets the branches split the blocks over servers as exact-slot does (without it the clone's
-errors pile every block on one server and its episodes run away); the actor's rate is 10x below the
-preset's so that A3C refines the warm start instead of undoing it."""
+"""mtl-a3c's options in the EdgePartition benchmarks (plus ``imitation_steps``): the preset
+``EdgePartition-v0/mtl-a3c/warm-start`` (agents.presets; exact-slot warm start, branch context)."""
 
 
 def timed_episodes(policy, env, episodes: int, seed: int) -> dict:

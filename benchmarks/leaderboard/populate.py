@@ -12,11 +12,12 @@ per-step solver included); references are the env's ``REFERENCES``; agents are t
 checkpoint per instance size, since a network's input and output sizes are fixed). The committed
 checkpoints hold the policy only (no optimizer state: they load and act, they do not resume).
 Each agent is trained with the same call as
-``edge-envs train --env ENV --algo ALGO --steps STEPS --seed SEED --env-kwargs KWARGS [--workers 1 | --envs 8]``
-where KWARGS are the instance's config keywords (plus the agent's own training keywords, such as
-multiserver_fl's ``action_levels``, whose discrete levels the leaderboard maps back to the instance's
-Box weights). Entries are re-recorded (``--overwrite``) through the same isolated runner as
-``leaderboard run``; with ``--agent`` only the named agents are (re)trained and recorded.
+``edge-envs train --env ENV --algo ALGO --steps STEPS --seed SEED --env-kwargs KWARGS [--preset VARIANT] [--workers 1]``
+where KWARGS are the instance's config keywords: the settings are the env x algo preset's (agents.presets,
+which also adds keywords such as multiserver_fl's ``action_levels``, whose discrete levels the leaderboard
+maps back to the instance's Box weights); ``--workers 1`` makes an A3C run reproducible. Entries are
+re-recorded (``--overwrite``) through the same isolated runner as ``leaderboard run``; with ``--agent``
+only the named agents are (re)trained and recorded.
 
 The rllib-ppo agents (RLModule folders, which unpickle) need Ray RLlib, the ``[ray]`` extra, which
 pins another gymnasium and so lives in a venv of its own: train and record them with that venv's
@@ -34,16 +35,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks import agents_service_migration, edge_partition_eval
+from agents.presets import DEFAULT
 from benchmarks.leaderboard.render import OUT_DIR
 from benchmarks.leaderboard.results import RESULTS_DIR, ResultError, read_result, result_files, write_result
 from benchmarks.leaderboard.scenarios import SETS, references, scenario_set
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository root: specs name checkpoints relative to it
 AGENT_DIR = ROOT / "benchmarks" / "leaderboard" / "agents"
-EP_OPTIONS = {"workers": 1, **edge_partition_eval.MTL_OPTIONS, "imitation_steps": 32_000}
-SM_OPTIONS = {algo: agents_service_migration.options(algo, 16_000) for algo in ("ppo", "mtl-a3c")}
-SM_KWARGS = {"reward_scale": agents_service_migration.REWARD_SCALE}
+ONE_WORKER = {"workers": 1}  # an A3C run with one worker is reproducible bit for bit
 RLLIB = "rllib-ppo"  # needs Ray RLlib (the [ray] extra): trained and recorded only where it is installed
 
 
@@ -58,7 +57,9 @@ class Agent:
     options: dict = field(default_factory=dict)
     seed: int = 1
     env_kwargs: dict = field(default_factory=dict)
-    """Config keywords added to the instance's for training (e.g. discrete ``action_levels`` for a Box action)."""
+    """Config keywords added to the instance's for training (the preset's come under them)."""
+    preset: str = DEFAULT
+    """The env x algo preset's variant the agent trains with (agents.presets)."""
 
     def train_kwargs(self, instance: str) -> dict:
         return {**scenario_set(self.env_id).instance(instance).kwargs, **self.env_kwargs}
@@ -77,9 +78,10 @@ class Agent:
 
         kwargs = json.dumps(self.train_kwargs(instance))
         flags = " ".join(_flag(name, value) for name, value in self.options.items())
+        preset = "" if self.preset == DEFAULT else f"--preset {self.preset} "
         return (
             f"edge-envs train --env {self.env_id} --algo {self.algo} --steps {self.steps[instance]} --seed {self.seed} "
-            f"--env-kwargs '{kwargs}' {flags}"
+            f"--env-kwargs '{kwargs}' {preset}{flags}"
         ).strip()
 
 
@@ -94,32 +96,17 @@ def _flag(name: str, value) -> str:
 
 
 AGENTS = (
-    # the main job's settings (benchmarks.edge_partition_eval.MTL_OPTIONS: exact-slot warm start, branch context)
-    Agent("EdgePartition-v0", "mtl-a3c", {"default": 100_000, "unseen": 100_000}, EP_OPTIONS),
-    Agent("EdgePartition-v0", "ppo", {"default": 50_000, "unseen": 50_000}, {"envs": 8}),
+    # every agent trains with its env x algo preset (agents.presets); the leaderboard's settings are its variants
+    Agent("EdgePartition-v0", "mtl-a3c", {"default": 100_000, "unseen": 100_000}, ONE_WORKER, preset="warm-start"),
+    Agent("EdgePartition-v0", "ppo", {"default": 50_000, "unseen": 50_000}),
     Agent("EdgePartition-v0", RLLIB, {"default": 50_000, "unseen": 50_000}),
-    Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 100_000}, {"workers": 1}),
-    # ServiceMigration: the settings of benchmarks/agents_service_migration.py (exact-round warm start, rewards / 100)
-    Agent("ServiceMigration-v0", "ppo", {"bound": 4096}, SM_OPTIONS["ppo"], env_kwargs=SM_KWARGS),
-    Agent("ServiceMigration-v0", "mtl-a3c", {"bound": 4096}, SM_OPTIONS["mtl-a3c"], env_kwargs=SM_KWARGS),
+    Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 100_000}, ONE_WORKER),
+    Agent("ServiceMigration-v0", "ppo", {"bound": 4096}, preset="warm-start"),
+    Agent("ServiceMigration-v0", "mtl-a3c", {"bound": 4096}, ONE_WORKER, preset="warm-start"),
     Agent("ServiceMigration-v0", RLLIB, {"bound": 30_000}),  # trained and recorded where the [ray] extra is installed
     Agent("EdgeUpload-v0", "maskable-ppo", {"default": 20_000, "nin": 20_000}),
     Agent("EdgeUpload-v0", RLLIB, {"default": 20_000, "nin": 20_000}),
-    Agent(
-        "multiserver_fl_v0",
-        "mtl-a3c",
-        {"default": 15_000},
-        {
-            "workers": 1,
-            "gamma": 1.0,
-            "reward_scale": 10.0,
-            "normalize_advantage": True,
-            "rmsprop_eps": 1e-5,
-            "lr_actor": 3e-4,
-            "lr_critic": 1e-3,
-        },
-        env_kwargs={"action_levels": 2},
-    ),
+    Agent("multiserver_fl_v0", "mtl-a3c", {"default": 15_000}, ONE_WORKER),
 )
 
 
@@ -143,22 +130,18 @@ def train_agent(agent: Agent) -> None:
                     flush=True,
                 )
                 continue
-            if agent.algo == "maskable-ppo":  # its default options, as `edge-envs train --algo maskable-ppo`
-                from agents.maskable import train_maskable
-
-                train_maskable(agent.env_id, steps, agent.seed, agent.train_kwargs(name), run_dir=logdir)
-                checkpoint = Path(logdir) / "checkpoint.pt"
-            else:
-                checkpoint = train(
-                    agent.env_id,
-                    agent.algo,
-                    steps,
-                    seed=agent.seed,
-                    logdir=logdir,
-                    env_kwargs=agent.train_kwargs(name),
-                    options=make_options(agent.algo, agent.env_id, agent.options),
-                    progress=False,
-                ).checkpoint
+            # maskable-ppo too: it trains through the same loop as ppo
+            checkpoint = train(
+                agent.env_id,
+                agent.algo,
+                steps,
+                seed=agent.seed,
+                logdir=logdir,
+                env_kwargs=agent.train_kwargs(name),
+                options=make_options(agent.algo, agent.env_id, agent.options, preset=agent.preset),
+                progress=False,
+                preset=agent.preset,
+            ).checkpoint
             payload = load_checkpoint(checkpoint)
         payload["optimizer"] = {}  # policy-only: the optimizer state only matters for resuming training
         for key in ("format", "version", "sha256"):

@@ -127,18 +127,6 @@ def test_mtl_a3c__one_network_serves_every_agent_of_a_pettingzoo_env():
     assert [r.episode_return for r in records] == [24.0, 36.0] * 2  # every block on its target
 
 
-def test_options_for__edge_partition_preset_under_user_overrides():
-    from agents.a3c import ENV_PRESETS, options_for
-
-    tuned = options_for("EdgePartition-v0")
-    assert tuned.reward_scale == ENV_PRESETS["EdgePartition-v0"]["reward_scale"] > 1
-    assert (
-        tuned.lr_critic == ENV_PRESETS["EdgePartition-v0"]["lr_critic"] and tuned.gamma == 0.95
-    )  # the seed's discount stays
-    assert options_for("EdgePartition-v0", {"reward_scale": 2.0}).reward_scale == 2.0  # the user's value wins
-    assert options_for(ENV_ID) == A3COptions()  # envs without a preset get the dataclass defaults
-
-
 def test_mtl_a3c__chained_branches_learn_the_contextual_bandit_and_survive_a_checkpoint():
     # the bandit's targets differ block to block, so the chain has to learn more than "follow"
     trainer = _trainer(0, rollout_steps=32, hidden=(128, 128), chain_branches=True, chain_prior=0.0)

@@ -175,11 +175,12 @@ def test_level_weights__level_l_of_L_is_the_weight_l_over_L_minus_1():
 
 
 def test_load_policy__a3c_trained_on_levels_acts_on_box_weights(tmp_path):
-    from agents.a3c import build_network, options_for
+    from agents.a3c import build_network
     from agents.checkpoint import save_checkpoint
+    from agents.train import make_options
     from edge_envs import multiserver_fl_v0
 
-    options = options_for("multiserver_fl_v0", {"workers": 1})
+    options = make_options("mtl-a3c", "multiserver_fl_v0", {"workers": 1})
     model, _ = build_network(24, [2] * 5, options)
     payload = {
         "algo": "mtl-a3c", "env_id": "multiserver_fl_v0", "env_kwargs": '{"action_levels": 2}', "seed": 0,

@@ -99,3 +99,20 @@ def test_agent__rllib_spec_names_module_folders_and_populate_skips_it_without_ra
     assert populate.populate("EdgeUpload-v0", tmp_path, 10.0, only_agents=[populate.RLLIB])
     assert "SKIPPED EdgeUpload-v0 rllib-ppo: needs Ray RLlib" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []  # nothing recorded, nothing pruned
+
+
+def test_agents__train_with_their_presets_and_no_flags_but_one_worker():
+    import argparse
+
+    from agents.presets import preset
+    from agents.train import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    for agent in AGENTS:
+        assert set(agent.options) <= {"workers"}, (agent.env_id, agent.algo)  # the settings are the preset's
+        for instance in agent.steps:
+            args = parser.parse_args(shlex.split(agent.command(instance))[2:])
+            assert preset(args.env, args.algo, args.preset) == preset(agent.env_id, agent.algo, agent.preset)
+    warm = Agent("EdgePartition-v0", "mtl-a3c", {"default": 10}, {"workers": 1}, preset="warm-start")
+    assert "--preset warm-start --workers 1" in warm.command("default")
