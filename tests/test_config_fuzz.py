@@ -401,4 +401,9 @@ FAR_RADIO = dict(
 @given(kwargs=fl_configs(), seed=st.integers(0, 2**16))
 @example(kwargs={**FAR_RADIO, "dataset": "digits", "hidden_units": 4, "local_epochs": 1, "num_rounds": 1}, seed=0)
 def test_multiserver_fl_config__every_valid_config_plays_finite_episodes(kwargs, seed):
-    play_parallel(multiserver_fl_v0.parallel_env(**kwargs), seed, max_steps=3)
+    try:
+        env = multiserver_fl_v0.parallel_env(**kwargs)
+    except ValueError as error:  # the one cross-field refusal (a split that leaves a vehicle or server no data)
+        assert "val_fraction" in str(error) and "num_vehicles" in str(error), error
+        return
+    play_parallel(env, seed, max_steps=3)
