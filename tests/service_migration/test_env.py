@@ -152,17 +152,22 @@ def test_env__truncates_at_max_rounds():
     assert flags == [(False, False), (False, False), (False, True)]
 
 
+@pytest.mark.numerics
 def test_env__real_backend_loss_falls_over_rounds():
-    env = gym.make("ServiceMigration-v0", backend="real", learning_rate=0.2)
+    """At the default SGD step the loss falls every round, so the few-ulp differences between torch's CPU
+    kernels stay near 1e-5 in the loss (measured: 0.1552 after 15 rounds, accuracy 0.968, under
+    ATEN_CPU_CAPABILITY=default and avx2 alike) and the thresholds below keep a wide margin. (A step of 0.2
+    overshoots: the loss climbed to 5.9 and back, and the end accuracy ranged 0.75 to 0.81 across kernels.)"""
+    env = gym.make("ServiceMigration-v0", backend="real")
     _, info = env.reset(seed=0)
-    first = info["loss"]
-    losses = []
+    losses = [info["loss"]]
     for _ in range(15):
-        _, _, terminated, _, info = env.step(np.array([0, 1, 2, 3]))
+        info = env.step(np.array([0, 1, 2, 3]))[4]
         losses.append(info["loss"])
-    assert first > 2.0  # ten classes, untrained: about ln 10
-    assert losses[-1] < 0.5 * first
-    assert info["accuracy"] > 0.8
+    assert losses[0] > 2.0  # ten classes, untrained: about ln 10
+    assert np.all(np.diff(losses) < 0)  # every round falls (the smallest fall measured: 0.02)
+    assert losses[-1] < 0.5 * losses[0]  # measured 0.155
+    assert info["accuracy"] > 0.8  # measured 0.968
 
 
 def test_env__devices_move_by_the_round_duration():
