@@ -7,6 +7,11 @@ pair_rho_levels=False, batch_size=None, observe_pair_costs=False).
 Each case runs seeded episodes with actions drawn from a seeded generator, with every config field
 written out at the value it had when the hashes were recorded (so later changes of defaults do not
 move them), and compares a SHA-256 of the observations, rewards, flags and info numbers.
+
+The env's own arithmetic is bit-exact on every x86-64 CPU (its logarithms, powers and angles go through
+``edge_envs.libm``; numpy's AVX-512 code gave other last bits), so the hashes hold everywhere. The real
+backend's loss and accuracy come out of torch's CPU kernels, which round differently on different CPUs:
+they are left out of its hash and compared with the recorded values within a tolerance instead.
 """
 
 import hashlib
@@ -90,22 +95,32 @@ CASES = {
     "real": (dict(backend="real"), 4),
 }
 GOLDEN = {
-    ("bound", 0): "25980910ccfeb23bf07d2b0c2d084ae3556cdea0d6b0350ced5524c0768f7947",
-    ("bound", 11): "3c429eb838fe60ec0bd41fd7553e8c30d3fc52a3a1b57879ddf8653eb8af4eb0",
-    ("bound-continuous", 0): "0d730615698ca4e60039e9b4bd047e6b7ce6c67ab126ee73f66b30fe33c3bf64",
-    ("bound-continuous", 11): "a9e28141a5236cde82b601f86c7b2923f7f58f4eac9479a5da8455923c6663b7",
-    ("bound-horizontal-gauss-markov", 0): "01ac9c228a4ee67a543d2448f22f2a32375f0d7c1ecd514ccc7de24c870c99d6",
-    ("bound-horizontal-gauss-markov", 11): "1998758c48bdcba7a89908445899dc14cee36a3f2c45fd70709da649247f3255",
-    ("bound-noise-220-fading", 0): "4115fa81906f6be656868f9f952c6225a52c7067123ed945efb78bbfc3474a25",
-    ("bound-noise-220-fading", 11): "c07a2127004dcbcf9024810d40788a414e2a6e9ad3d3fc4d99ea7ef95f299fc6",
-    ("real", 0): "1c5e1ce9b134bb5161c9924bc012db0a808384b43eee67f70096c78a2bc190f9",
-    ("real", 11): "bcad0ba16f2af9c0b70646b5b6299c67aff4e11a70631a1458b27e71ec19e631",
+    ("bound", 0): "f13a0297801ac2089a9dbddc8b329abc9d612788b5c9a2277b6f7591ada2971b",
+    ("bound", 11): "1d24ea9b4b8024dedd91c0b82737a7e2476d2065b3a1a163800bef6d5e8c2e57",
+    ("bound-continuous", 0): "3efd271c6373dcb0e9c8e2502b3a80ca279435e56618df9595ec1ccb509572a5",
+    ("bound-continuous", 11): "e4422dd0196a157f0773e1f71a062b5c35af17eb5fc69baabbd047fed7edd10f",
+    ("bound-horizontal-gauss-markov", 0): "bd1bd675580e5c67320788cabb00e14b12961ddd99967f3f3a356803560f5b5d",
+    ("bound-horizontal-gauss-markov", 11): "97771d8bf7f3f94fdfa76b4426ff444648a8975539be6d70624bfff7d363634c",
+    ("bound-noise-220-fading", 0): "ef248a8144297b1456ff60bbbbc6cabf646e4a0f95be600cd509e3116e483788",
+    ("bound-noise-220-fading", 11): "cf7edd4ac2f54b195bdcd49126d07309e86232da518e85147cce47e971a42012",
+    ("real", 0): "dee934a54e99f01b46e8d753538e0c891eca8a63c6b98f32e4424324fd671ed8",
+    ("real", 11): "ea1c898cecada0e00687e5e5d8523404727b946f49388fd0e8f23965e5f89ffc",
     ("toy", 3): "9c33411685e518a8f576cf2ea0d07b37d3721c954cfd651621bf82e67e7585b9",
 }
 
 
-def _digest(env, seed: int, steps: int) -> str:
-    """SHA-256 of a seeded episode under actions drawn from ``default_rng(seed)``."""
+LEARNED_KEYS = ("loss", "accuracy", "progress")  # the real backend's numbers from torch
+# the real backend's (loss, accuracy) after reset and each round, recorded with the hashes
+LEARNED = {
+    0: ((2.30248, 0.10196), (2.2954, 0.12011), (2.28798, 0.14385), (2.28019, 0.17598), (2.27179, 0.22207)),
+    11: ((2.31218, 0.10475), (2.30687, 0.12849), (2.30077, 0.15223), (2.29509, 0.17598), (2.28882, 0.18156)),
+}
+
+
+def _digest(env, seed: int, steps: int, learned: list | None = None) -> str:
+    """SHA-256 of a seeded episode under actions drawn from ``default_rng(seed)``. With ``learned``, the
+    real backend's torch numbers (LEARNED_KEYS, and the progress entry of the observation) are appended to
+    it as (loss, accuracy) per step instead of being hashed."""
     h = hashlib.sha256()
 
     def add(value):
@@ -116,13 +131,18 @@ def _digest(env, seed: int, steps: int) -> str:
 
     def add_info(info):
         for key in INFO_KEYS:
-            if key in info:
+            if key in info and not (learned is not None and key in LEARNED_KEYS):
                 h.update(key.encode())
                 add(info[key])
+        if learned is not None:
+            learned.append((info["loss"], info["accuracy"]))
+
+    def add_obs(obs):
+        add(np.delete(obs, -2) if learned is not None else obs)  # [..., progress, round share]
 
     rng = np.random.default_rng(seed)
     obs, info = env.reset(seed=seed)
-    add(obs)
+    add_obs(obs)
     add_info(info)
     for _ in range(steps):
         if isinstance(env.action_space, spaces.Box):
@@ -130,7 +150,7 @@ def _digest(env, seed: int, steps: int) -> str:
         else:
             action = rng.integers(env.action_space.nvec)
         obs, reward, terminated, truncated, info = env.step(action)
-        add(obs)
+        add_obs(obs)
         add([reward, terminated, truncated])
         add_info(info)
         if terminated or truncated:
@@ -142,11 +162,26 @@ def _env(overrides: dict) -> ServiceMigrationEnv:
     return ServiceMigrationEnv(config=ServiceMigrationConfig(**{**RECORDED, **overrides}))
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(set(CASES) - {"real"}))
 @pytest.mark.parametrize("seed", [0, 11])
 def test_golden__seeded_episodes_match_the_recorded_hashes(case, seed):
     overrides, steps = CASES[case]
     assert _digest(_env(overrides), seed, steps) == GOLDEN[case, seed]
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize("seed", [0, 11])
+def test_golden__real_backend_matches_the_recorded_hash_and_learning_curve(seed):
+    """Bit-exact apart from torch's numbers; those agree with the recorded ones to 1e-4 (the CPU kernels differ
+    by about 1e-6 in the loss) and the accuracy to 2 of the 716 held-out digits (a prediction at a near tie may
+    flip)."""
+    overrides, steps = CASES["real"]
+    learned = []
+    assert _digest(_env(overrides), seed, steps, learned) == GOLDEN["real", seed]
+    loss, accuracy = np.array(learned, dtype=float).T
+    recorded_loss, recorded_accuracy = np.array(LEARNED[seed]).T
+    np.testing.assert_allclose(loss, recorded_loss, rtol=1e-4)
+    np.testing.assert_allclose(accuracy, recorded_accuracy, atol=2 / 716 + 1e-9)
 
 
 def test_golden__toy_episode_matches_the_recorded_hash():
@@ -154,9 +189,12 @@ def test_golden__toy_episode_matches_the_recorded_hash():
     assert _digest(env, 3, 10) == GOLDEN["toy", 3]
 
 
-if __name__ == "__main__":  # prints the table to paste into GOLDEN
+if __name__ == "__main__":  # prints the tables to paste into GOLDEN and LEARNED
     for case, (overrides, steps) in sorted(CASES.items()):
         for seed in (0, 11):
-            print(f"    ({case!r}, {seed}): {_digest(_env(overrides), seed, steps)!r},")
+            learned = [] if case == "real" else None
+            print(f"    ({case!r}, {seed}): {_digest(_env(overrides), seed, steps, learned)!r},")
+            if learned:
+                print(f"    LEARNED {seed}: {tuple((round(loss, 5), round(acc, 5)) for loss, acc in learned)}")
     toy = ServiceMigrationEnv(config=ToyGenerator.config(), generator=ToyGenerator())
     print(f"    ('toy', 3): {_digest(toy, 3, 10)!r},")
