@@ -19,7 +19,7 @@ FAST = dict(backend="bound")
         FAST,
         dict(FAST, continuous_rho=True),
         dict(FAST, framework="horizontal"),
-        dict(backend="real", max_rounds=5, num_devices=3),
+        pytest.param(dict(backend="real", max_rounds=5, num_devices=3), marks=pytest.mark.slow),
     ],
 )
 def test_env__gymnasium_and_sb3_checkers_pass(kwargs):
@@ -54,7 +54,7 @@ def _same(first, second):
     return all((a is None and b is None) or np.array_equal(a, b) for a, b in zip(first, second, strict=True))
 
 
-@pytest.mark.parametrize("backend", ["bound", "real"])
+@pytest.mark.parametrize("backend", ["bound", pytest.param("real", marks=pytest.mark.slow)])
 def test_env__same_seed_and_actions_give_identical_trajectories(backend):
     first, second = _trajectory(4, backend), _trajectory(4, backend)
     assert _same(first, second)
@@ -152,6 +152,7 @@ def test_env__truncates_at_max_rounds():
     assert flags == [(False, False), (False, False), (False, True)]
 
 
+@pytest.mark.slow
 @pytest.mark.numerics
 def test_env__real_backend_loss_falls_over_rounds():
     """At the default SGD step the loss falls every round, so the few-ulp differences between torch's CPU
@@ -179,6 +180,7 @@ def test_env__devices_move_by_the_round_duration():
     assert np.all(step <= 10.0 * info["round_time"] + 1e-6) and np.any(step > 0)
 
 
+@pytest.mark.slow
 def test_env__capability_draws_do_not_depend_on_the_actions():
     """Common random numbers: under one seed every policy meets the same edge capabilities each round."""
     seen = []
