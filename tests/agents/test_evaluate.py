@@ -60,6 +60,7 @@ def test_reference_rows__the_bound_is_at_least_every_baselines_return_episode_by
         assert all(b >= e.episode_return - 1e-9 for b, e in zip(bound, rows[name]))
 
 
+@pytest.mark.slow
 def test_evaluate_command__by_default_compares_with_the_strongest_baselines_and_the_bound(tmp_path, capsys):
     options = make_options("mtl-a3c", "EdgePartition-v0", {"workers": 1, "rollout_steps": 8})
     run = train("EdgePartition-v0", "mtl-a3c", 16, 1, tmp_path, SMALL, options, progress=False)

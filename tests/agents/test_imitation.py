@@ -38,6 +38,7 @@ def test_demonstrations__label_every_state_with_the_teachers_choice():
     assert (returns[:10] < 0).all()
 
 
+@pytest.mark.slow
 @pytest.mark.numerics
 @pytest.mark.parametrize("branch_context", [False, True])
 def test_warm_start__the_network_repeats_the_teacher_on_the_toy_instance(branch_context):

@@ -137,6 +137,7 @@ def test_exact_slot__refuses_several_devices_and_unknown_methods():
         baselines.make_policy("exact-slot", gym.make("EdgePartition-v0"), method="simplex")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("overrides", [{}, {"task_rate": 110.0, "poisson_tasks": True, "energy_budget_j": 60.0}])
 def test_lower_bound__is_at_most_every_baselines_cost_on_recorded_episodes(overrides):
     kwargs = {"episode_slots": 12, **overrides}
