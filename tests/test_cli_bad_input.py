@@ -233,6 +233,7 @@ def test_command__no_or_unknown_sub_command(capsys, argv, message):
     assert line.startswith("edge-envs: error: ") and message in line
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "extra, message",
     [(["--env", "Bogus-v0"], "unknown env id (--env) 'Bogus-v0'"), ([*BANDIT, "--seed", "-1"], "seed (--seed)")],

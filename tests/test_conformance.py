@@ -7,6 +7,8 @@ seed and actions give the same trajectory, bit for bit; another seed another one
 observations inside their space over random episodes, and a ValueError for each kind of bad action.
 The checkers also run on non-default configs (``OTHER_CONFIGS``). A checker's warning (an infinite
 reward, a live agent left without a reward, ...) is a failure: only ``EXPECTED_WARNINGS`` are let through.
+ServiceMigration-v0 runs here on its bound backend (its default, the real backend, trains a model every
+round); one real-backend smoke below (marked slow) runs the checkers and a seeded rollout on it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,15 @@ VECTOR_IDS = tuple(env_id for env_id in GYM_IDS if gym.spec(env_id).vector_entry
 PZ_MODULES = edge_envs.PETTINGZOO_MODULES
 STEPS = 12  # steps per rollout: enough to cover resets of the short envs, cheap for the slow ones
 NUM_ENVS = 3
+FAST_DEFAULTS = {"ServiceMigration-v0": {"backend": "bound"}}  # registered defaults replaced in this module
+
+
+@pytest.fixture(autouse=True)
+def _fast_defaults(monkeypatch):
+    """gym.make(env_id) here builds the env with FAST_DEFAULTS over its registered keywords."""
+    for env_id, kwargs in FAST_DEFAULTS.items():
+        for key, value in kwargs.items():
+            monkeypatch.setitem(gym.spec(env_id).kwargs, key, value)
 
 
 def pz_module(name: str):
@@ -240,6 +251,15 @@ def test_conformance__unsupported_render_mode_is_a_value_error_naming_the_modes(
 @pytest.mark.parametrize("env_id", GYM_IDS)
 def test_conformance__namespaced_id_makes_the_env(env_id):
     assert gym.make(f"edge_envs:{env_id}").spec.id == env_id
+
+
+@pytest.mark.slow
+def test_conformance__service_migration_real_backend_smoke():
+    kwargs = dict(backend="real", max_rounds=4, num_devices=3)
+    gym_check_env(gym.make("ServiceMigration-v0", **kwargs).unwrapped, skip_render_check=True)
+    sb3_check_env(gym.make("ServiceMigration-v0", **kwargs), warn=False)
+    first = rollout(gym.make("ServiceMigration-v0", **kwargs), seed=7, steps=4)
+    assert same(first, rollout(gym.make("ServiceMigration-v0", **kwargs), seed=7, steps=4))
 
 
 # ---------------------------------------------------------------- vector entry points

@@ -94,6 +94,7 @@ def test_readme__substitutions_shrink_the_documented_training_line():
     assert shell_for_test(main_job) == '"$PY" -m benchmarks.main_job --steps 256 --episodes 1 --imitation-steps 400'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "language, code, line", blocks(), ids=[f"{lang}@line{n}" + "-rllib" * ("rllib" in c) for lang, c, n in blocks()]
 )

@@ -36,6 +36,7 @@ def test_registry__importing_twice_registers_once():
     assert all(gym.spec(env_id) is spec for env_id, spec in before.items())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_registry__every_baseline_acts_validly(env_id):
     env = gym.make(env_id)

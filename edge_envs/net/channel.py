@@ -1,15 +1,21 @@
 """Radio link model: power units, path loss, Rayleigh fading and the Shannon rate.
 
-SI units throughout (m, Hz, W, bit/s); every function broadcasts over numpy arrays.
+SI units throughout (m, Hz, W, bit/s); every function broadcasts over numpy arrays. Logarithms and powers
+go through ``edge_envs.libm``, so the same inputs give the same bits on every x86-64 CPU.
 The noise term is a power spectral density N0 (W/Hz), so the SNR is ``P h / (N0 B)``
 (ERRATA, the SM3FL paper Eq. (4) and the TMC 2024 paper Eq. (5)).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from edge_envs import libm
+
 SPEED_OF_LIGHT_MPS = 299_792_458.0
+LN2 = math.log(2.0)
 
 
 def _positive(name: str, value) -> np.ndarray:
@@ -28,7 +34,7 @@ def _non_negative(name: str, value) -> np.ndarray:
 
 def dbm_to_watt(dbm):
     """Power in dBm -> W: ``10 ** ((dbm - 30) / 10)``."""
-    return 10.0 ** ((np.asarray(dbm, dtype=float) - 30.0) / 10.0)
+    return libm.pow10((np.asarray(dbm, dtype=float) - 30.0) / 10.0)
 
 
 def winner2_c2_path_loss_db(distance_m, carrier_hz=2.1e9, bs_height_m=25.0):
@@ -43,15 +49,15 @@ def winner2_c2_path_loss_db(distance_m, carrier_hz=2.1e9, bs_height_m=25.0):
     """
     d = _positive("distance_m", distance_m)
     f_ghz = _positive("carrier_hz", carrier_hz) / 1e9
-    log_h = np.log10(_positive("bs_height_m", bs_height_m))
-    return (44.9 - 6.55 * log_h) * np.log10(d) + 34.46 + 5.83 * log_h + 23.0 * np.log10(f_ghz / 5.0)
+    log_h = libm.log10(_positive("bs_height_m", bs_height_m))
+    return (44.9 - 6.55 * log_h) * libm.log10(d) + 34.46 + 5.83 * log_h + 23.0 * libm.log10(f_ghz / 5.0)
 
 
 def free_space_path_loss_db(distance_m, carrier_hz=2.1e9):
     """Friis free-space loss ``20 log10(4 pi d f / c)`` in dB."""
     d = _positive("distance_m", distance_m)
     f = _positive("carrier_hz", carrier_hz)
-    return 20.0 * np.log10(4.0 * np.pi * d * f / SPEED_OF_LIGHT_MPS)
+    return 20.0 * libm.log10(4.0 * np.pi * d * f / SPEED_OF_LIGHT_MPS)
 
 
 def log_distance_path_loss_db(distance_m, exponent=3.5, ref_distance_m=1.0, ref_loss_db=None, carrier_hz=2.1e9):
@@ -65,7 +71,7 @@ def log_distance_path_loss_db(distance_m, exponent=3.5, ref_distance_m=1.0, ref_
     n = _positive("exponent", exponent)
     d0 = _positive("ref_distance_m", ref_distance_m)
     loss0 = free_space_path_loss_db(d0, carrier_hz) if ref_loss_db is None else np.asarray(ref_loss_db, float)
-    return loss0 + 10.0 * n * np.log10(d / d0)
+    return loss0 + 10.0 * n * libm.log10(d / d0)
 
 
 PATH_LOSS_MODELS = {
@@ -91,7 +97,7 @@ def channel_gain(distance_m, rng: np.random.Generator | None = None, model="winn
 
     Without ``rng`` (or with ``fading=False``) this is the mean gain, path loss only.
     """
-    gain = 10.0 ** (-np.asarray(path_loss_db(distance_m, model, **params)) / 10.0)
+    gain = libm.pow10(-np.asarray(path_loss_db(distance_m, model, **params)) / 10.0)
     if fading and rng is not None:
         gain = gain * rayleigh_fading(rng, size=np.shape(gain))
     return gain
@@ -107,4 +113,4 @@ def shannon_rate(bandwidth_hz, tx_power_w, gain, noise_psd_w_per_hz):
     p = _non_negative("tx_power_w", tx_power_w)
     h = _non_negative("gain", gain)
     n0 = _positive("noise_psd_w_per_hz", noise_psd_w_per_hz)
-    return b * np.log1p(p * h / (n0 * b)) / np.log(2.0)
+    return b * libm.log1p(p * h / (n0 * b)) / LN2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from edge_envs import libm
 from edge_envs.net.topology import area_size
 
 
@@ -146,7 +147,7 @@ class GaussMarkov(_Mobility):
     def step(self, dt_s, rng: np.random.Generator) -> np.ndarray:
         dt = _duration(dt_s)
         n = len(self.speeds)
-        heading = np.stack([np.cos(self.directions), np.sin(self.directions)], axis=1)
+        heading = np.stack([libm.cos(self.directions), libm.sin(self.directions)], axis=1)
         moved = self.positions + np.maximum(self.speeds, 0.0)[:, None] * heading * dt
         pos, flipped = _reflect(moved, self.area)
         # mirror about a vertical wall (x flipped): d -> pi - d; about a horizontal wall: d -> -d

@@ -47,6 +47,7 @@ from functools import cached_property
 
 import numpy as np
 
+from edge_envs import libm
 from edge_envs.config import Config, check_bool, check_choice, check_range
 from edge_envs.data.mfeat import MFEAT_VIEWS
 from edge_envs.net import topology
@@ -350,7 +351,7 @@ class ServiceMigrationConfig(Config):
 
         Geometric spacing puts most levels near alpha, where Eq. (31)'s optimum lies (about 2 alpha).
         """
-        return np.geomspace(self.rho_min, self.rho_max, self.num_rho_levels)
+        return libm.geomspace(self.rho_min, self.rho_max, self.num_rho_levels)
 
     @property
     def offers_pair_rho(self) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_envs import libm
 from edge_envs.net import channel, mobility, topology
 from edge_envs.service_migration.config import ServiceMigrationConfig
 from edge_envs.service_migration.learning import make_learner, rounds_to_target
@@ -31,7 +32,7 @@ def transfer_time(size_bytes, distance_m, cfg: ServiceMigrationConfig):
     """Eq. (3): moving ``size_bytes`` between two sites ``distance_m`` apart,
     v log2(1 + d / d_0) / pi_n, with pi_n in bytes/s (``migration_speed_bps`` / 8)."""
     speed_bytes = cfg.migration_speed_bps / 8.0
-    return np.asarray(size_bytes) * np.log2(1.0 + np.asarray(distance_m) / cfg.reference_distance_m) / speed_bytes
+    return np.asarray(size_bytes) * libm.log2(1.0 + np.asarray(distance_m) / cfg.reference_distance_m) / speed_bytes
 
 
 def migration_times(cfg: ServiceMigrationConfig, current_edges) -> np.ndarray:

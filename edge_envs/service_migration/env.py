@@ -6,6 +6,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from edge_envs import libm
 from edge_envs.net import topology
 from edge_envs.render import HumanWindow, check_render_mode, new_figure
 from edge_envs.reset import check_reset_options, check_seed, draw_instance
@@ -215,9 +216,9 @@ class ServiceMigrationEnv(gym.Env):
         if not rho > 0:
             raise ValueError(f"rho must be > 0, got {rho!r}")
         if cfg.continuous_rho:
-            share = np.log(rho / cfg.rho_min) / np.log(cfg.rho_max / cfg.rho_min)
+            share = libm.log(rho / cfg.rho_min) / libm.log(cfg.rho_max / cfg.rho_min)
             return np.append((edges + 0.5) / cfg.num_edges, np.clip(share, 0.0, 1.0)).astype(np.float32)
-        level = int(np.argmin(np.abs(np.log(self._rho_grid) - np.log(rho))))
+        level = int(np.argmin(np.abs(libm.log(self._rho_grid) - libm.log(rho))))
         return np.append(edges, self._pair_levels + level).astype(np.int64)
 
     # ----------------------------------------------------------------- episode

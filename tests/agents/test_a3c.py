@@ -66,6 +66,7 @@ def test_worker__one_update_changes_the_shared_parameters_and_statistics():
     assert [m[0] for m in messages].count("episode") == 1  # the bandit's 8-slot episode
 
 
+@pytest.mark.slow
 def test_a3c__seeded_single_worker_run_is_reproducible():
     runs = []
     for seed in (3, 3, 4):
@@ -78,6 +79,8 @@ def test_a3c__seeded_single_worker_run_is_reproducible():
     assert any(not torch.equal(p1[k], p3[k]) for k in p1)
 
 
+@pytest.mark.slow
+@pytest.mark.numerics
 def test_mtl_a3c__learns_the_optimal_placement_of_a_contextual_bandit():
     trainer = _trainer(0, rollout_steps=32, hidden=(128, 128))  # the defaults
     trainer.train(3000, _Recorder())
@@ -96,6 +99,7 @@ def test_a3c__single_head_acts_over_the_joint_space():
     assert action.shape == (3,) and np.all((action >= 0) & (action < 3))
 
 
+@pytest.mark.slow
 def test_a3c__two_worker_processes_update_the_shared_network():
     trainer = _trainer(0, workers=2)
     before = _params(trainer.model)
@@ -106,6 +110,7 @@ def test_a3c__two_worker_processes_update_the_shared_network():
     assert monitor.steps == trainer.steps and len(monitor.episodes) >= 18
 
 
+@pytest.mark.slow
 def test_a3c__worker_errors_reach_the_caller():
     options = A3COptions(workers=2, rollout_steps=4, hidden=(8,))
     trainer = A3CTrainer("mtl-a3c", ENV_ID, {"blocks": 2}, options, 0, obs_dim=2, nvec=[3, 3, 3])
@@ -113,6 +118,7 @@ def test_a3c__worker_errors_reach_the_caller():
         trainer.train(64, _Recorder())
 
 
+@pytest.mark.slow
 def test_mtl_a3c__one_network_serves_every_agent_of_a_pettingzoo_env():
     options = A3COptions(workers=1)
     kwargs = {"stagger": 4}  # device_0's episodes last 8 slots, device_1's 12: device_0 waits 4
@@ -127,6 +133,8 @@ def test_mtl_a3c__one_network_serves_every_agent_of_a_pettingzoo_env():
     assert [r.episode_return for r in records] == [24.0, 36.0] * 2  # every block on its target
 
 
+@pytest.mark.slow
+@pytest.mark.numerics
 def test_mtl_a3c__chained_branches_learn_the_contextual_bandit_and_survive_a_checkpoint():
     # the bandit's targets differ block to block, so the chain has to learn more than "follow"
     trainer = _trainer(0, rollout_steps=32, hidden=(128, 128), chain_branches=True, chain_prior=0.0)

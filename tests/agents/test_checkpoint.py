@@ -20,6 +20,7 @@ def _payload():
     }
 
 
+@pytest.mark.slow
 def test_checkpoint__round_trips_and_loads_with_weights_only(tmp_path):
     path = save_checkpoint(tmp_path / "run" / "checkpoint.pt", _payload())
     raw = torch.load(path, weights_only=True)

@@ -1,3 +1,5 @@
+import pytest
+
 from benchmarks import contention_free_edge_partition as bench
 
 
@@ -6,6 +8,7 @@ def test_cost_gap_is_the_extra_cost_in_percent_of_the_oracles():
     assert bench.cost_gap(-6.0, -6.0) == 0.0
 
 
+@pytest.mark.slow
 def test_contention_free_benchmark__smoke_writes_the_table(tmp_path):
     out = tmp_path / "cf.md"
     assert bench.main(["--seeds", "1", "--steps", "256", "--episodes", "2", "--workers", "1", "--out", str(out)]) == 0

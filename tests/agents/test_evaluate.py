@@ -12,6 +12,7 @@ from edge_envs_cli import main
 SMALL = {"episode_slots": 6, "num_blocks": 3, "num_servers": 2}
 
 
+@pytest.mark.slow
 def test_strongest__edge_partition_names_its_exact_and_search_baselines_and_the_multi_env_drops_exact_slot():
     assert baseline_names("strongest", "EdgePartition-v0") == ["exact-slot", "ga", "pso", "greedy"]
     assert baseline_names("strongest", "edge_partition_multi_v0") == ["ga", "pso", "greedy"]
@@ -44,6 +45,7 @@ def test_format_table__shows_each_rows_gap_to_the_named_reference():
     assert "| bound (reference) | 2 | -8 ± 0 | +0.00% |" in table
 
 
+@pytest.mark.slow
 def test_reference_rows__the_bound_is_at_least_every_baselines_return_episode_by_episode():
     class FirstServer:  # reads the observation only, as an agent does
         def act(self, observation, info):
@@ -58,6 +60,7 @@ def test_reference_rows__the_bound_is_at_least_every_baselines_return_episode_by
         assert all(b >= e.episode_return - 1e-9 for b, e in zip(bound, rows[name]))
 
 
+@pytest.mark.slow
 def test_evaluate_command__by_default_compares_with_the_strongest_baselines_and_the_bound(tmp_path, capsys):
     options = make_options("mtl-a3c", "EdgePartition-v0", {"workers": 1, "rollout_steps": 8})
     run = train("EdgePartition-v0", "mtl-a3c", 16, 1, tmp_path, SMALL, options, progress=False)

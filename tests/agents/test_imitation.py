@@ -38,6 +38,8 @@ def test_demonstrations__label_every_state_with_the_teachers_choice():
     assert (returns[:10] < 0).all()
 
 
+@pytest.mark.slow
+@pytest.mark.numerics
 @pytest.mark.parametrize("branch_context", [False, True])
 def test_warm_start__the_network_repeats_the_teacher_on_the_toy_instance(branch_context):
     options = A3COptions(
@@ -91,6 +93,8 @@ def _teacher_agreement(act, teacher: str, episodes_seed: int = 777, steps: int =
     return np.mean(same, axis=0)
 
 
+@pytest.mark.slow
+@pytest.mark.numerics
 def test_warm_start__mtl_a3c_repeats_sm3fl_on_service_migration():
     # K modality branches over the N edges, one rho branch (pair choices, then the grid): MultiDiscrete([8, 8, 8, 23])
     options = A3COptions(workers=1, imitation_teacher="sm3fl", **SM_WARM)
@@ -105,6 +109,8 @@ def test_warm_start__mtl_a3c_repeats_sm3fl_on_service_migration():
     assert trained[-1] >= 0.75  # the rho branch: Algorithm 1's pair
 
 
+@pytest.mark.slow
+@pytest.mark.numerics
 def test_sb3_warm_start__ppo_argmax_repeats_exact_round_on_service_migration(tmp_path):
     options = SB3Options(imitation_teacher="exact-round", **SM_WARM)
     trainer = SB3Trainer("ppo", SM, SM_KWARGS, seed=0, total_steps=64, options=options)

@@ -44,6 +44,7 @@ def _wait(condition, timeout: float) -> bool:
     return condition()
 
 
+@pytest.mark.slow
 def test_train__sigkill_of_the_parent_ends_the_workers_and_the_resource_tracker(tmp_path):
     argv = [sys.executable, "-m", "edge_envs_cli", "train", "--env", ENV_ID, "--algo", "mtl-a3c", "--workers", "2",
             "--steps", "1000000000", "--checkpoint-every", "1", "--logdir", str(tmp_path), "--no-progress",

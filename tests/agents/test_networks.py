@@ -227,6 +227,8 @@ def _fit_probability(context: bool) -> float:
     return float(log_probs.detach().sum((1, 2)).exp().sum())
 
 
+@pytest.mark.slow
+@pytest.mark.numerics
 def test_branch_context__learns_a_choice_that_depends_on_two_branches_back():
     # a chained network sees only the previous choice (1 in both at branch 3): at most 1/2 * 1/2 + 1/2 * 1/2
     assert _fit_probability(context=False) < 0.55

@@ -134,7 +134,7 @@ def test_train__cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
 
 
 def test_train__resume_without_a_run_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="--resume: no run"):
+    with pytest.raises(FileNotFoundError, match="no run"):
         train(ENV_ID, "a3c", 64, logdir=tmp_path, resume=True, progress=False)
 
 
@@ -253,6 +253,7 @@ def test_train__a_resumed_run_shows_each_step_once_in_tensorboard(tmp_path, monk
     assert [e.step for e in events.Scalars("losses/value_loss")] == [8 * k for k in range(1, 9)]
 
 
+@pytest.mark.slow
 def test_train__resume_refuses_changed_options_but_takes_another_worker_count(tmp_path):
     options = make_options("mtl-a3c", ENV_ID, TINY_A3C)
     first = train(ENV_ID, "mtl-a3c", 16, logdir=tmp_path, options=options, progress=False)
@@ -346,6 +347,7 @@ class RandomPolicy:
         return self.rng.integers(0, 3, size=3)
 
 
+@pytest.mark.slow
 def test_train_command__maskable_ppo_trains_edge_upload_into_a_new_run_folder(tmp_path, capsys):
     argv = ["train", "--env", "EdgeUpload-v0", "--algo", "maskable-ppo", "--steps", "64", "--logdir", str(tmp_path)]
     assert main([*argv, "--eval-episodes", "1", "--baselines", "direct", "--no-progress"]) == 0

@@ -3,10 +3,12 @@
 import json
 
 import numpy as np
+import pytest
 
 from benchmarks import train_edge_partition as bench
 
 
+@pytest.mark.slow
 def test_train_edge_partition_benchmark__tiny_run_writes_tables_curves_and_refuses_joint_space(tmp_path):
     argv = [
         "--algos",

@@ -6,7 +6,9 @@ import pytest
 from edge_envs.data.images import load_images
 
 
-@pytest.mark.parametrize("name, shape", [("digits", (1797, 64)), ("mnist", (5000, 784))])
+@pytest.mark.parametrize(
+    "name, shape", [("digits", (1797, 64)), pytest.param("mnist", (5000, 784), marks=pytest.mark.slow)]
+)
 def test_images__load_with_labels_0_to_9_and_pixels_in_unit_range(name, shape):
     x, y = load_images(name)
     assert x.shape == shape and x.dtype == np.float32 and y.dtype == np.int64

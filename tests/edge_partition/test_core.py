@@ -303,6 +303,7 @@ def test_compiled_core__inactive_rows_are_left_alone_and_bad_rows_change_nothing
         assert np.array_equal(getattr(fast.state, key), value), key
 
 
+@pytest.mark.slow
 def test_compiled_core__threads_give_the_serial_result():
     cfg = EdgePartitionConfig(episode_slots=50, poisson_tasks=True)
     state = _random_states(cfg, range(20))

@@ -55,6 +55,7 @@ def test_env__same_seed_and_actions_give_identical_trajectories():
     assert not _same(first, _rollout(make(episode_slots=40), seed=4, steps=100))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -148,6 +149,7 @@ def test_env__observation_reflects_queues_energy_and_time():
     assert obs[lay.queue][0] == pytest.approx(q / (1 + q), rel=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("vector", [False, True])
 def test_env__pickles_mid_episode(vector):
     if vector:

@@ -141,6 +141,7 @@ def test_vector_env__bad_threads_variable_raises_naming_it(monkeypatch, value):
         vector()
 
 
+@pytest.mark.slow
 def test_vector_env__threads_do_not_change_the_trajectory():
     rng = np.random.default_rng(0)
     actions = rng.integers(0, 5, size=(8, 300, 6))

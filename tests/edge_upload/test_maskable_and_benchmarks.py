@@ -36,6 +36,7 @@ def test_train_maskable__bad_steps_is_named():
         train_maskable(steps=0)
 
 
+@pytest.mark.slow
 def test_baselines_benchmark__writes_table_and_plot(tmp_path):
     out = tmp_path / "table.md"
     baselines_edge_upload.main(["--episodes", "1", "--models", "alexnet", "--out", str(out)])

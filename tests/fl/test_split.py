@@ -56,6 +56,7 @@ def test_split_round__a_sample_drawn_twice_counts_twice():
         torch.testing.assert_close(a, b)
 
 
+@pytest.mark.numerics
 def test_split_round__training_loss_falls():
     net, views, labels = _problem(n=200)
     weights = torch.ones(200, dtype=torch.int64)

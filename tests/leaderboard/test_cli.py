@@ -92,6 +92,7 @@ def outsider(tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 def test_run__outsider_policy_in_a_file_is_recorded_with_everything_needed(outsider):
     (path,) = outsider.glob("*.json")
     result = json.loads(path.read_text())
@@ -127,12 +128,14 @@ def test_render__outside_a_checkout_shows_the_users_entries_beside_the_projects(
     assert not (tmp_path / "benchmarks").exists()
 
 
+@pytest.mark.slow
 def test_validate__outsider_result_replays(outsider):
     check = _leaderboard("validate", "--results", outsider)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "1 of 1 result files replay" in check.stdout
 
 
+@pytest.mark.slow
 def test_validate__tampered_return_or_action_is_refused_with_exit_2(outsider, tmp_path):
     from benchmarks.leaderboard.results import decode_actions, encode_actions
 
@@ -153,6 +156,7 @@ def test_validate__tampered_return_or_action_is_refused_with_exit_2(outsider, tm
     assert "episode 0 (default, seed 10000): recorded return" in check.stdout
 
 
+@pytest.mark.slow
 def test_render__page_lists_every_entry_in_headless_chromium(outsider, tmp_path):
     shutil.copy(RESULTS_DIR / "EdgePartition-v0__greedy.json", outsider)
     render = _leaderboard("render", "--results", outsider, "--out", tmp_path)
@@ -180,6 +184,7 @@ def test_render__page_lists_every_entry_in_headless_chromium(outsider, tmp_path)
     assert '<td data-v="exact-slot">exact-slot</td>' in dom  # the project's entries beside them
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("policy", "message"),
     [
@@ -212,6 +217,7 @@ def test_run__failing_policy_gets_a_clear_error_and_leaves_results_byte_identica
     assert _snapshot(outsider) == before
 
 
+@pytest.mark.slow
 def test_run__bad_name_and_untrusted_pickle_are_refused_before_anything_runs(tmp_path):
     bad = _leaderboard(
         "run", "--env", "EdgePartition-v0", "--policy", "baseline:greedy", "--name", "../x", "--results", tmp_path
@@ -224,6 +230,7 @@ def test_run__bad_name_and_untrusted_pickle_are_refused_before_anything_runs(tmp
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_validate__committed_results_all_replay(capsys):
     """What CI checks: every result file of the project replays to its recorded returns."""
     code = main(["validate"])

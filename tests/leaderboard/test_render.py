@@ -1,6 +1,7 @@
 """render: the committed tables are what the result files give, and the page carries every entry."""
 
 import re
+import pytest
 
 from benchmarks.leaderboard import render
 from benchmarks.leaderboard.results import read_result, result_files
@@ -15,6 +16,7 @@ def test_render__committed_leaderboard_md_is_generated_from_the_committed_result
     assert render.markdown(_results()) == committed, "run `python -m benchmarks.leaderboard render` and commit"
 
 
+@pytest.mark.slow
 def test_render__page_has_a_sortable_table_and_a_chart_per_env_with_every_entry():
     results = _results()
     page = render.page(results)

@@ -1,6 +1,7 @@
 """Batched local training: equal to the per-client loop, lowers the loss, masks padded steps."""
 
 import numpy as np
+import pytest
 import torch
 
 from edge_envs.data.images import load_images
@@ -35,6 +36,7 @@ def test_clients__batched_training_equals_the_per_client_loop():
     torch.testing.assert_close(batched, looped, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.numerics
 def test_clients__one_round_of_training_lowers_each_clients_loss():
     x, y, shards, sizes, shape, start, rng = _setup()
     steps, mask = minibatch_plan(sizes, epochs=1, batch_size=8, rng=rng)

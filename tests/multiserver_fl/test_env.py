@@ -117,6 +117,7 @@ def test_env__toy_generator_reports_the_handover_in_infos():
     assert not any(truncations.values()) and 0.0 <= infos["rsu_0"]["f1"] <= 1.0
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("fault", ["label-flip", "noise"])
 def test_env__faulty_server_shares_a_worse_model(fault):
     env = multiserver_fl_v0.parallel_env(num_servers=3, num_vehicles=30, num_rounds=6, num_faulty=1, fault=fault)
@@ -138,6 +139,7 @@ def test_env__observation_layout_names_every_position():
     assert covered == set(range(core.observation_size(s)))
 
 
+@pytest.mark.slow
 def test_env__mnist_rounds_train_on_28x28_images():
     env = multiserver_fl_v0.parallel_env(dataset="mnist", num_servers=2, num_vehicles=6, num_rounds=1)
     obs, _ = env.reset(seed=0)

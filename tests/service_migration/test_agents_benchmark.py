@@ -1,8 +1,11 @@
 """Smoke run of benchmarks/agents_service_migration.py (the full run lives in benchmarks/)."""
 
+import pytest
+
 from benchmarks import agents_service_migration as agents_benchmark
 
 
+@pytest.mark.slow
 def test_agents_benchmark__smoke_run_trains_and_tables_both_agents_beside_sm3fl(tmp_path, capsys):
     out = tmp_path / "agents.md"
     argv = ["--seeds", "1", "--steps", "64", "--episodes", "1", "--imitation-steps", "64"]

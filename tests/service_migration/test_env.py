@@ -19,7 +19,7 @@ FAST = dict(backend="bound")
         FAST,
         dict(FAST, continuous_rho=True),
         dict(FAST, framework="horizontal"),
-        dict(backend="real", max_rounds=5, num_devices=3),
+        pytest.param(dict(backend="real", max_rounds=5, num_devices=3), marks=pytest.mark.slow),
     ],
 )
 def test_env__gymnasium_and_sb3_checkers_pass(kwargs):
@@ -54,7 +54,7 @@ def _same(first, second):
     return all((a is None and b is None) or np.array_equal(a, b) for a, b in zip(first, second, strict=True))
 
 
-@pytest.mark.parametrize("backend", ["bound", "real"])
+@pytest.mark.parametrize("backend", ["bound", pytest.param("real", marks=pytest.mark.slow)])
 def test_env__same_seed_and_actions_give_identical_trajectories(backend):
     first, second = _trajectory(4, backend), _trajectory(4, backend)
     assert _same(first, second)
@@ -152,17 +152,23 @@ def test_env__truncates_at_max_rounds():
     assert flags == [(False, False), (False, False), (False, True)]
 
 
+@pytest.mark.slow
+@pytest.mark.numerics
 def test_env__real_backend_loss_falls_over_rounds():
-    env = gym.make("ServiceMigration-v0", backend="real", learning_rate=0.2)
+    """At the default SGD step the loss falls every round, so the few-ulp differences between torch's CPU
+    kernels stay near 1e-5 in the loss (measured: 0.1552 after 15 rounds, accuracy 0.968, under
+    ATEN_CPU_CAPABILITY=default and avx2 alike) and the thresholds below keep a wide margin. (A step of 0.2
+    overshoots: the loss climbed to 5.9 and back, and the end accuracy ranged 0.75 to 0.81 across kernels.)"""
+    env = gym.make("ServiceMigration-v0", backend="real")
     _, info = env.reset(seed=0)
-    first = info["loss"]
-    losses = []
+    losses = [info["loss"]]
     for _ in range(15):
-        _, _, terminated, _, info = env.step(np.array([0, 1, 2, 3]))
+        info = env.step(np.array([0, 1, 2, 3]))[4]
         losses.append(info["loss"])
-    assert first > 2.0  # ten classes, untrained: about ln 10
-    assert losses[-1] < 0.5 * first
-    assert info["accuracy"] > 0.8
+    assert losses[0] > 2.0  # ten classes, untrained: about ln 10
+    assert np.all(np.diff(losses) < 0)  # every round falls (the smallest fall measured: 0.02)
+    assert losses[-1] < 0.5 * losses[0]  # measured 0.155
+    assert info["accuracy"] > 0.8  # measured 0.968
 
 
 def test_env__devices_move_by_the_round_duration():
@@ -174,6 +180,7 @@ def test_env__devices_move_by_the_round_duration():
     assert np.all(step <= 10.0 * info["round_time"] + 1e-6) and np.any(step > 0)
 
 
+@pytest.mark.slow
 def test_env__capability_draws_do_not_depend_on_the_actions():
     """Common random numbers: under one seed every policy meets the same edge capabilities each round."""
     seen = []

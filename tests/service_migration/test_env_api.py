@@ -99,6 +99,8 @@ def test_env__horizontal_framework_offers_only_the_grid():
         env.unwrapped.encode_action([0, 1, 2], pair=0)
 
 
+@pytest.mark.slow
+@pytest.mark.numerics
 def test_env__default_episode_under_sm3fl_lies_in_table2s_range():
     """Issue 15: the default env (real backend) gives the seed's Table 2 magnitudes: wall clock to target
     250-600 s (the seed: 247.57 s for SM3FL, 593.28 s for FedAvg)."""

@@ -4,14 +4,14 @@ Fields renamed since (num_devices, num_samples, num_rho_levels -> num_*) are wri
 added since are set to the values that reproduce the old behaviour (noise_reading="density",
 pair_rho_levels=False, batch_size=None, observe_pair_costs=False).
 
-Re-recorded for issue 33, when the Shannon rate moved from log2(1 + SNR) to log1p(SNR) / ln 2 (exact to the
-last bit at small SNR): the old and new trajectories agreed to 1.2e-8 relative in every case but
-"bound-horizontal-gauss-markov", whose uploads of 10^7 s send Gauss-Markov devices around the area
-thousands of times per round, so rounding-level changes move them anywhere.
-
 Each case runs seeded episodes with actions drawn from a seeded generator, with every config field
 written out at the value it had when the hashes were recorded (so later changes of defaults do not
 move them), and compares a SHA-256 of the observations, rewards, flags and info numbers.
+
+The env's own arithmetic is bit-exact on every x86-64 CPU (its logarithms, powers and angles go through
+``edge_envs.libm``; numpy's AVX-512 code gave other last bits), so the hashes hold everywhere. The real
+backend's loss and accuracy come out of torch's CPU kernels, which round differently on different CPUs:
+they are left out of its hash and compared with the recorded values within a tolerance instead.
 """
 
 import hashlib
@@ -95,22 +95,32 @@ CASES = {
     "real": (dict(backend="real"), 4),
 }
 GOLDEN = {
-    ("bound", 0): "17fad80f2d0adb8059a12b9616d9ac8d2c74637ff26c38d7ccbed05e3aca999d",
-    ("bound", 11): "71ec88350f18c13041f5bfad025adbf1cb3b5d21a17160e4cfc27efe6e6b8117",
-    ("bound-continuous", 0): "cd5d0ed0530567e3f329cb8735840b6b2cb95b82b76491a3f650ef5315a4b846",
-    ("bound-continuous", 11): "6072b744ac649cba58cec09cba76b2ca19eb367811aa6cb2b9137424da2ded89",
-    ("bound-horizontal-gauss-markov", 0): "ef8e5c87d79fd90e2ac4b6d656f219859434d574b63f49aa0ba30e3e34dff292",
-    ("bound-horizontal-gauss-markov", 11): "37a616c695a60f713ed1ffe14336f3efb488b15861c400ce59ccd97c3fae9157",
-    ("bound-noise-220-fading", 0): "e0b353a22cf209cc6470aec9c949689c8696d8745969aadc11252793b6952394",
-    ("bound-noise-220-fading", 11): "59902630dd2723a1c86c355d29ba2b3d0ac1695636899c8539d5e13ed7802cdb",
-    ("real", 0): "2dc3fac38afde24b37ea45a72a8868a1c2efe5a151b1df52280cf0b28cb44822",
-    ("real", 11): "3a8013af27b376e08fc57e899138c2cb2d64f28e9edbafd314d7d8ebe1fe8249",
-    ("toy", 3): "0b5006c6484d30a17b7ec6d910a86af24373f580eaaab1b82857a9d0ea0fe7c2",
+    ("bound", 0): "f13a0297801ac2089a9dbddc8b329abc9d612788b5c9a2277b6f7591ada2971b",
+    ("bound", 11): "1d24ea9b4b8024dedd91c0b82737a7e2476d2065b3a1a163800bef6d5e8c2e57",
+    ("bound-continuous", 0): "3efd271c6373dcb0e9c8e2502b3a80ca279435e56618df9595ec1ccb509572a5",
+    ("bound-continuous", 11): "e4422dd0196a157f0773e1f71a062b5c35af17eb5fc69baabbd047fed7edd10f",
+    ("bound-horizontal-gauss-markov", 0): "bd1bd675580e5c67320788cabb00e14b12961ddd99967f3f3a356803560f5b5d",
+    ("bound-horizontal-gauss-markov", 11): "97771d8bf7f3f94fdfa76b4426ff444648a8975539be6d70624bfff7d363634c",
+    ("bound-noise-220-fading", 0): "ef248a8144297b1456ff60bbbbc6cabf646e4a0f95be600cd509e3116e483788",
+    ("bound-noise-220-fading", 11): "cf7edd4ac2f54b195bdcd49126d07309e86232da518e85147cce47e971a42012",
+    ("real", 0): "dee934a54e99f01b46e8d753538e0c891eca8a63c6b98f32e4424324fd671ed8",
+    ("real", 11): "ea1c898cecada0e00687e5e5d8523404727b946f49388fd0e8f23965e5f89ffc",
+    ("toy", 3): "9c33411685e518a8f576cf2ea0d07b37d3721c954cfd651621bf82e67e7585b9",
 }
 
 
-def _digest(env, seed: int, steps: int) -> str:
-    """SHA-256 of a seeded episode under actions drawn from ``default_rng(seed)``."""
+LEARNED_KEYS = ("loss", "accuracy", "progress")  # the real backend's numbers from torch
+# the real backend's (loss, accuracy) after reset and each round, recorded with the hashes
+LEARNED = {
+    0: ((2.30248, 0.10196), (2.2954, 0.12011), (2.28798, 0.14385), (2.28019, 0.17598), (2.27179, 0.22207)),
+    11: ((2.31218, 0.10475), (2.30687, 0.12849), (2.30077, 0.15223), (2.29509, 0.17598), (2.28882, 0.18156)),
+}
+
+
+def _digest(env, seed: int, steps: int, learned: list | None = None) -> str:
+    """SHA-256 of a seeded episode under actions drawn from ``default_rng(seed)``. With ``learned``, the
+    real backend's torch numbers (LEARNED_KEYS, and the progress entry of the observation) are appended to
+    it as (loss, accuracy) per step instead of being hashed."""
     h = hashlib.sha256()
 
     def add(value):
@@ -121,13 +131,18 @@ def _digest(env, seed: int, steps: int) -> str:
 
     def add_info(info):
         for key in INFO_KEYS:
-            if key in info:
+            if key in info and not (learned is not None and key in LEARNED_KEYS):
                 h.update(key.encode())
                 add(info[key])
+        if learned is not None:
+            learned.append((info["loss"], info["accuracy"]))
+
+    def add_obs(obs):
+        add(np.delete(obs, -2) if learned is not None else obs)  # [..., progress, round share]
 
     rng = np.random.default_rng(seed)
     obs, info = env.reset(seed=seed)
-    add(obs)
+    add_obs(obs)
     add_info(info)
     for _ in range(steps):
         if isinstance(env.action_space, spaces.Box):
@@ -135,7 +150,7 @@ def _digest(env, seed: int, steps: int) -> str:
         else:
             action = rng.integers(env.action_space.nvec)
         obs, reward, terminated, truncated, info = env.step(action)
-        add(obs)
+        add_obs(obs)
         add([reward, terminated, truncated])
         add_info(info)
         if terminated or truncated:
@@ -147,11 +162,26 @@ def _env(overrides: dict) -> ServiceMigrationEnv:
     return ServiceMigrationEnv(config=ServiceMigrationConfig(**{**RECORDED, **overrides}))
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(set(CASES) - {"real"}))
 @pytest.mark.parametrize("seed", [0, 11])
 def test_golden__seeded_episodes_match_the_recorded_hashes(case, seed):
     overrides, steps = CASES[case]
     assert _digest(_env(overrides), seed, steps) == GOLDEN[case, seed]
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize("seed", [0, 11])
+def test_golden__real_backend_matches_the_recorded_hash_and_learning_curve(seed):
+    """Bit-exact apart from torch's numbers; those agree with the recorded ones to 1e-4 (the CPU kernels differ
+    by about 1e-6 in the loss) and the accuracy to 2 of the 716 held-out digits (a prediction at a near tie may
+    flip)."""
+    overrides, steps = CASES["real"]
+    learned = []
+    assert _digest(_env(overrides), seed, steps, learned) == GOLDEN["real", seed]
+    loss, accuracy = np.array(learned, dtype=float).T
+    recorded_loss, recorded_accuracy = np.array(LEARNED[seed]).T
+    np.testing.assert_allclose(loss, recorded_loss, rtol=1e-4)
+    np.testing.assert_allclose(accuracy, recorded_accuracy, atol=2 / 716 + 1e-9)
 
 
 def test_golden__toy_episode_matches_the_recorded_hash():
@@ -159,9 +189,12 @@ def test_golden__toy_episode_matches_the_recorded_hash():
     assert _digest(env, 3, 10) == GOLDEN["toy", 3]
 
 
-if __name__ == "__main__":  # prints the table to paste into GOLDEN
+if __name__ == "__main__":  # prints the tables to paste into GOLDEN and LEARNED
     for case, (overrides, steps) in sorted(CASES.items()):
         for seed in (0, 11):
-            print(f"    ({case!r}, {seed}): {_digest(_env(overrides), seed, steps)!r},")
+            learned = [] if case == "real" else None
+            print(f"    ({case!r}, {seed}): {_digest(_env(overrides), seed, steps, learned)!r},")
+            if learned:
+                print(f"    LEARNED {seed}: {tuple((round(loss, 5), round(acc, 5)) for loss, acc in learned)}")
     toy = ServiceMigrationEnv(config=ToyGenerator.config(), generator=ToyGenerator())
     print(f"    ('toy', 3): {_digest(toy, 3, 10)!r},")

@@ -33,6 +33,7 @@ def _real(seed, framework="split", rounds=4, **overrides):
     return losses, learner
 
 
+@pytest.mark.slow
 def test_real_learner__deterministic_under_a_seed():
     first, _ = _real(0)
     assert first == _real(0)[0] and first != _real(1)[0]
@@ -46,6 +47,8 @@ def test_real_learner__held_out_split_and_sizes():
     np.testing.assert_allclose(learner.x_train[2].numpy().mean(axis=0), 0.0, atol=1e-4)
 
 
+@pytest.mark.slow
+@pytest.mark.numerics
 def test_real_learner__horizontal_fedavg_loss_falls():
     losses, learner = _real(0, "horizontal", rounds=8, learning_rate=0.3)
     assert losses[-1] < 0.6 * losses[0] and 0.0 < learner.progress <= 1.0
@@ -61,6 +64,8 @@ def _rounds_to_target(rho, **kwargs):
             return info["round"], terminated
 
 
+@pytest.mark.slow
+@pytest.mark.numerics
 def test_real_backend__rounds_to_target_fall_with_rho_as_corollary1_predicts():
     """Minibatch epochs (the default): ten times the samples per round reach the target in far fewer rounds
     (measured 67 and 10 rounds; benchmarks/results/rho_rounds_service_migration.md has the full curve)."""

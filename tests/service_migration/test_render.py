@@ -9,6 +9,7 @@ import pytest
 import edge_envs  # noqa: F401  (registers the ids)
 
 
+@pytest.mark.slow
 def test_render__rgb_array_is_uint8_hxwx3_and_changes_with_the_state():
     env = gym.make("ServiceMigration-v0", backend="bound", render_mode="rgb_array")
     _, info = env.reset(seed=0)

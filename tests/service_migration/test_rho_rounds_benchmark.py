@@ -13,6 +13,8 @@ def test_fit_corollary1__recovers_alpha_and_beta_from_exact_rounds():
     assert alpha == pytest.approx(0.02, rel=1e-4) and beta == pytest.approx(100.0, rel=1e-4) and r2 > 0.999
 
 
+@pytest.mark.slow
+@pytest.mark.numerics
 def test_rho_rounds_benchmark__smoke_run_tables_both_variants(tmp_path, capsys):
     out = tmp_path / "rho.md"
     argv = ["--seeds", "1", "--rhos", "0.1", "0.3", "--max-rounds", "2", "--out", str(out)]

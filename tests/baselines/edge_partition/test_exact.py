@@ -237,6 +237,7 @@ def test_exact_slot__counts_the_decisions_it_proves_optimal():
         assert proved < 4 if limit == 0 else proved == 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("overrides", [{}, {"task_rate": 110.0, "poisson_tasks": True, "energy_budget_j": 60.0}])
 def test_lower_bound__is_at_most_every_baselines_cost_on_recorded_episodes(overrides):
     kwargs = {"episode_slots": 12, **overrides}

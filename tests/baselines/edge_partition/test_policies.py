@@ -57,6 +57,7 @@ class SyntheticGenerator:
         )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(
     n_blocks=st.integers(3, 5),
