@@ -1,6 +1,7 @@
 """render: the committed tables are what the result files give, and the page carries every entry."""
 
 import re
+
 import pytest
 
 from benchmarks.leaderboard import render
