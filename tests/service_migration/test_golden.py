@@ -95,17 +95,17 @@ CASES = {
     "real": (dict(backend="real"), 4),
 }
 GOLDEN = {
-    ("bound", 0): "f13a0297801ac2089a9dbddc8b329abc9d612788b5c9a2277b6f7591ada2971b",
-    ("bound", 11): "1d24ea9b4b8024dedd91c0b82737a7e2476d2065b3a1a163800bef6d5e8c2e57",
-    ("bound-continuous", 0): "3efd271c6373dcb0e9c8e2502b3a80ca279435e56618df9595ec1ccb509572a5",
-    ("bound-continuous", 11): "e4422dd0196a157f0773e1f71a062b5c35af17eb5fc69baabbd047fed7edd10f",
-    ("bound-horizontal-gauss-markov", 0): "bd1bd675580e5c67320788cabb00e14b12961ddd99967f3f3a356803560f5b5d",
-    ("bound-horizontal-gauss-markov", 11): "97771d8bf7f3f94fdfa76b4426ff444648a8975539be6d70624bfff7d363634c",
-    ("bound-noise-220-fading", 0): "ef248a8144297b1456ff60bbbbc6cabf646e4a0f95be600cd509e3116e483788",
-    ("bound-noise-220-fading", 11): "cf7edd4ac2f54b195bdcd49126d07309e86232da518e85147cce47e971a42012",
-    ("real", 0): "dee934a54e99f01b46e8d753538e0c891eca8a63c6b98f32e4424324fd671ed8",
-    ("real", 11): "ea1c898cecada0e00687e5e5d8523404727b946f49388fd0e8f23965e5f89ffc",
-    ("toy", 3): "9c33411685e518a8f576cf2ea0d07b37d3721c954cfd651621bf82e67e7585b9",
+    ("bound", 0): "17fad80f2d0adb8059a12b9616d9ac8d2c74637ff26c38d7ccbed05e3aca999d",
+    ("bound", 11): "71ec88350f18c13041f5bfad025adbf1cb3b5d21a17160e4cfc27efe6e6b8117",
+    ("bound-continuous", 0): "cd5d0ed0530567e3f329cb8735840b6b2cb95b82b76491a3f650ef5315a4b846",
+    ("bound-continuous", 11): "6072b744ac649cba58cec09cba76b2ca19eb367811aa6cb2b9137424da2ded89",
+    ("bound-horizontal-gauss-markov", 0): "ef8e5c87d79fd90e2ac4b6d656f219859434d574b63f49aa0ba30e3e34dff292",
+    ("bound-horizontal-gauss-markov", 11): "37a616c695a60f713ed1ffe14336f3efb488b15861c400ce59ccd97c3fae9157",
+    ("bound-noise-220-fading", 0): "e0b353a22cf209cc6470aec9c949689c8696d8745969aadc11252793b6952394",
+    ("bound-noise-220-fading", 11): "59902630dd2723a1c86c355d29ba2b3d0ac1695636899c8539d5e13ed7802cdb",
+    ("real", 0): "0d302a10ecc53ded72ef5d76b67a014a8756bece226bf8a7ecb5a3b3bccaf774",
+    ("real", 11): "cd2ffd02d6a76bd75d6fc1f1c86a67c66e304b1ef660c77da46140878ffbc52c",
+    ("toy", 3): "0b5006c6484d30a17b7ec6d910a86af24373f580eaaab1b82857a9d0ea0fe7c2",
 }
 
 
