@@ -42,7 +42,7 @@ from agents import presets
 from agents.a3c import A3COptions, A3CTrainer
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.envs import env_spaces, make_env, parse_env_kwargs
-from agents.evaluate import EVAL_SEED, baseline_names, compare, print_comparison
+from agents.evaluate import EVAL_SEED, baseline_names, compare, env_help, print_comparison
 from agents.maskable import MaskableOptions, MaskableTrainer
 from agents.monitor import RunMonitor
 from agents.policy import A3C_ALGOS, MASKABLE, a3c_options_from_payload, policy_from_payload
@@ -338,12 +338,14 @@ def _add_option_flags(parser: argparse.ArgumentParser) -> None:
     )
     seen = {"single_head"}
     for cls, title in zip(OPTION_CLASSES, titles, strict=True):
-        docs, group = field_docs(cls), parser.add_argument_group(title)
+        description = "defaults: the options' own; the env x algo preset (agents/presets.py) may set others"
+        docs, group = field_docs(cls), parser.add_argument_group(title, description)
         for f in dataclasses.fields(cls):
             if f.name in seen:
                 continue
             seen.add(f.name)
-            default = "" if f.default is dataclasses.MISSING else f" (default {f.default})"
+            shown = repr(f.default) if isinstance(f.default, str) else f.default  # '' reads as empty
+            default = "" if f.default is dataclasses.MISSING else f" (default {shown})"
             kwargs = {"default": argparse.SUPPRESS, "help": docs.get(f.name, "") + default}
             if f.type.startswith("tuple"):
                 group.add_argument(_flag(f.name), type=int, nargs="+", **kwargs)
@@ -357,7 +359,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env",
         required=True,
-        help="Gymnasium id or PettingZoo module (e.g. EdgePartition-v0, edge_partition_multi_v0)",
+        help=env_help(),
     )
     parser.add_argument("--algo", required=True, choices=ALGOS, help="agent to train")
     parser.add_argument(

@@ -132,3 +132,12 @@ def test_cli_help__plain_words_and_every_command(capsys):
     text = capsys.readouterr().out
     assert "``" not in text and "imported only" not in text  # no reST markup nor implementation notes
     assert all(name in text for name in ("profile", "train", "evaluate", "leaderboard"))
+
+
+def test_train_help__real_defaults_and_the_env_ids(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "(default )" not in text and "(default '')" in text  # an empty default reads as one
+    assert "one of EdgePartition-v0, ServiceMigration-v0, EdgeUpload-v0" in text
+    assert "the env x algo preset (agents/presets.py) may set others" in text
