@@ -20,9 +20,11 @@ import scipy.stats
 from tqdm import tqdm
 
 import baselines
+import edge_envs
 from agents.checkpoint import load_checkpoint
 from agents.envs import Episode, EpisodeTally, env_spaces, make_env, parse_env_kwargs
 from agents.policy import policy_from_payload
+from agents.runs import CHECKPOINT, latest_run
 
 EVAL_SEED = 10_000
 """Seed of the first held-out evaluation episode (then EVAL_SEED + 1, ...)."""
@@ -210,8 +212,6 @@ def print_comparison(rows: dict[str, list[Episode]]) -> None:
 
 def env_help() -> str:
     """``--env``'s help: the project's env ids listed."""
-    import edge_envs
-
     return (
         f"env: one of {', '.join([*edge_envs.ENV_IDS, *edge_envs.PETTINGZOO_MODULES])}, or any registered Gymnasium id"
     )
@@ -253,11 +253,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def checkpoint_path(args: argparse.Namespace) -> Path:
     """The checkpoint that ``--checkpoint``, ``--run`` or ``--latest`` names."""
-    from agents.train import CHECKPOINT, latest_run
-
     if args.checkpoint is not None:
         return Path(args.checkpoint)
-    run_dir = Path(args.run) if args.run is not None else latest_run(args.latest, args.env)
+    run_dir = Path(args.run) if args.run is not None else latest_run(args.latest, args.env, flag="--latest")
     if not (run_dir / CHECKPOINT).is_file():
         raise FileNotFoundError(f"--run: {run_dir} holds no {CHECKPOINT} (a run folder of `edge-envs train`)")
     return run_dir / CHECKPOINT

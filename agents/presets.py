@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import edge_envs
+from agents.envs import env_spaces, make_env
 from agents.spaces import MAX_JOINT_ACTIONS
 
 DEFAULT = "default"
@@ -177,8 +178,6 @@ def algos_for(env_id: str) -> list[str]:
     everywhere; where the env masks actions (an illegal one is an error there), maskable-ppo; elsewhere the A3C
     agents, and SB3's on Gymnasium envs (dqn and a3c only where the joint action space is small enough to
     enumerate)."""
-    from agents.envs import env_spaces, make_env
-
     env = make_env(env_id, _kwargs(env_id))
     joint = 1
     for n in env_spaces(env)[1]:

@@ -221,7 +221,7 @@ def test_evaluate_command__bad_input_is_one_named_error_line(trained, tmp_path, 
 
 def test_evaluate_command__checkpoint_flag_missing(capsys):
     line = _one_error_line(["evaluate", *BANDIT], capsys)
-    assert line.startswith("edge-envs evaluate: error: the following arguments are required: --checkpoint")
+    assert line.startswith("edge-envs evaluate: error: one of the arguments --checkpoint --run --latest is required")
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ from agents.a3c import A3COptions
 from agents.envs import env_spaces, make_env
 from agents.maskable import MaskableOptions
 from agents.policy import A3C_ALGOS
+from agents.runs import latest_run
 from agents.sb3 import SB3Options
-from agents.train import ALGOS, latest_run, make_options
+from agents.train import ALGOS, make_options
 from edge_envs_cli import main
 
 SUITE = (*edge_envs.ENV_IDS, *edge_envs.PETTINGZOO_MODULES)

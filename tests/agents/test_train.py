@@ -9,6 +9,7 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+import agents.runs
 import agents.train
 from agents.a3c import A3COptions
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -16,7 +17,8 @@ from agents.envs import Episode, make_env
 from agents.evaluate import baseline_names, compare, format_table
 from agents.monitor import RunMonitor
 from agents.policy import policy_from_payload
-from agents.train import ALGOS, EXTERNAL_ALGOS, add_arguments, field_docs, latest_run, make_options, train
+from agents.runs import latest_run
+from agents.train import ALGOS, EXTERNAL_ALGOS, add_arguments, field_docs, make_options, train
 from edge_envs_cli import main
 from tests.agents.bandit import ENV_ID
 
@@ -193,7 +195,7 @@ def test_train__the_documented_line_needs_no_workers_flag():
 
 
 def test_train__runs_started_in_the_same_second_get_their_own_folders(tmp_path, monkeypatch):
-    monkeypatch.setattr(agents.train, "run_name", lambda env_id, algo, seed: f"same__{algo}__{seed}__20260101-000000")
+    monkeypatch.setattr(agents.runs, "run_name", lambda env_id, algo, seed: f"same__{algo}__{seed}__20260101-000000")
     options = make_options("mtl-a3c", ENV_ID, TINY_A3C)
     first = train(ENV_ID, "mtl-a3c", 16, logdir=tmp_path, options=options, progress=False)
     second = train(ENV_ID, "mtl-a3c", 16, logdir=tmp_path, options=options, progress=False)
