@@ -52,6 +52,15 @@ class Baseline:
             return placement[:, 0]
         return placement[0, 0]
 
+    def servers(self, state: core.State, info) -> tuple[np.ndarray, np.ndarray]:
+        """The servers' queues (s) and speed factors, (B, N) each, as ``info`` documents them (the vector
+        env's info carries none: its state holds the same values)."""
+        B, N = state.batch_size, state.cfg.num_servers
+        shared = next(iter(info.values())) if self.multi_agent else info
+        queue = np.asarray(shared.get("queue", state.queue), dtype=np.float64).reshape(B, N)
+        speed = np.asarray(shared.get("server_speed", state.speed_now), dtype=np.float64).reshape(B, N)
+        return queue, speed
+
     def place(self, state: core.State, info) -> np.ndarray:
         """Placements (B, A, M) for the current slot of every instance and device."""
         raise NotImplementedError
@@ -101,10 +110,7 @@ class Greedy(Baseline):
 
     def place(self, state, info):
         B, A, M, N = _sizes(state)
-        shared = next(iter(info.values())) if self.multi_agent else info
-        # the vector env's info carries no queues: its state holds the same values
-        queue = np.asarray(shared.get("queue", state.queue), dtype=np.float64).reshape(B, N)
-        speed = np.asarray(shared.get("server_speed", state.speed_now), dtype=np.float64).reshape(B, N)
+        queue, speed = self.servers(state, info)
         tasks = state.cfg.task_rate * state.cfg.slot_s
         load = queue.copy()
         placement = np.empty((B, A, M), dtype=np.int64)
@@ -131,9 +137,7 @@ class LongestProcessingTime(Baseline):
 
     def place(self, state, info):
         B, A, M, N = _sizes(state)
-        shared = next(iter(info.values())) if self.multi_agent else info
-        queue = np.asarray(shared.get("queue", state.queue), dtype=np.float64).reshape(B, N)
-        speed = np.asarray(shared.get("server_speed", state.speed_now), dtype=np.float64).reshape(B, N)
+        queue, speed = self.servers(state, info)
         server_ready = queue.copy()
         device_ready = state.device_queue.astype(np.float64, copy=True)  # (B, A)
         tasks = state.tasks_now  # (B, A)
