@@ -23,8 +23,8 @@ ABOUT = (
     "Score: each episode's return R normalised per scenario, 100 (R - F) / (T - F): 0 = the floor F (the mean return "
     "of the random baseline, or of the lowest baseline where an env has no random one), 100 = the top T (the "
     "scenario's reference where the best project entry comes within 5% of it, else the best project entry's mean: "
-    "each scenario says which); higher is better, a submission may pass 100; a score below -100 (worse than the floor by more than the "
-    "floor-to-top span) shows as \"< -100\". IQM: interquartile mean of the scores "
+    "each scenario says which); higher is better, a submission may pass 100; a score below -100 (worse than the "
+    'floor by more than the floor-to-top span) shows as "< -100". IQM: interquartile mean of the scores '
     "over every episode of every scenario, with a 95% stratified bootstrap interval; mean and its interval beside "
     "it; then the mean score on each scenario with the entry's rank there (#). P(improve): probability that the "
     "entry's return beats the best baseline's on an episode of the same scenario (rliable's probability of "
