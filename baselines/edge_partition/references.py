@@ -1,7 +1,7 @@
 """References for EdgePartition-v0 tables: a bound on any policy's episode, from the episode's exogenous draws.
 
 The tasks, deadlines, server speeds and radio rates of every slot are drawn from the episode's own
-random stream whatever the placements (``core.draw_slot``), so they are the same for every policy
+random stream whatever the placements (``processes.draw_slot``), so they are the same for every policy
 under a seed. Given them, no policy's slot costs less than the exact slot optimum with empty queues
 (``exact.solve`` on ``exact.with_empty_queues``; where its node limit stops the search first, the
 least bound of the subtrees it left open): queued work only adds waiting and deadline excess, and the

@@ -11,7 +11,7 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec, parallel_to_aec_wrapper
 
-from edge_envs.edge_partition import core
+from edge_envs.edge_partition import core, kernels, layout
 from edge_envs.edge_partition.config import _DNN_MODELS, EdgePartitionConfig
 from edge_envs.edge_partition.env import (
     ENV_NAME,
@@ -53,7 +53,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
     position (random waypoint), fading links and energy budget. Default: 4 devices running AlexNet,
     VGG16, NiN and ResNet32 at 40 tasks/s each over 4 servers (about 0.7 of the system's capacity
     on average, so devices that pile on one server overload it). A step runs every device through one
-    compiled call (``core.CompiledDevices``, bit-identical to ``core.transition``), which advances
+    compiled call (``kernels.CompiledDevices``, bit-identical to ``core.transition``), which advances
     ``env.state`` in place; :class:`EdgePartitionMultiVectorEnv` steps many copies of the env at once
     (arrays over copies and agents) for training.
 
@@ -64,7 +64,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
 
     ## Observation Space
     Per agent ``Box(0, 1, (5 M + 3 N + 4,), float32)``, laid out as EdgePartition-v0's observation
-    (``core.OBSERVATION``: its own blocks, deadlines, rates, CPU queue and energy; the shared servers'
+    (``layout.OBSERVATION``: its own blocks, deadlines, rates, CPU queue and energy; the shared servers'
     speeds and queues).
 
     ## Rewards
@@ -134,8 +134,8 @@ class EdgePartitionMultiEnv(ParallelEnv):
         self.observation_spaces = {agent: observation for agent in self.possible_agents}
         self._obs_shape = (1, len(models), observation.shape[0])  # the compiled step's (B, A, dim)
         self._np_random: np.random.Generator | None = None
-        self.state: core.State | None = None  # advanced in place by the compiled step (core.CompiledDevices)
-        self._core: core.CompiledDevices | None = None
+        self.state: core.State | None = None  # advanced in place by the compiled step (kernels.CompiledDevices)
+        self._core: kernels.CompiledDevices | None = None
         self._active = np.ones(1, dtype=bool)
         self._placement: np.ndarray | None = None  # the last slot's (A, M) locations, for render
         self._window = (
@@ -160,7 +160,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
                 f"per model, {len(self.possible_agents)} ({self.models})"
             )
         self.state = core.initial(self.cfg, instance, self._np_random)
-        self._core = core.CompiledDevices(self.state, static_features(self.cfg, self.state.blocks))
+        self._core = kernels.CompiledDevices(self.state, static_features(self.cfg, self.state.blocks))
         self.agents = self.possible_agents[:]
         self._last = self._placement = None
         obs = np.empty(self._obs_shape, dtype=np.float32)
@@ -233,28 +233,28 @@ class EdgePartitionMultiEnv(ParallelEnv):
         truncated = bool(self.state.slot[0] >= self.cfg.episode_slots)
         live = self.agents
         rewards, terminations, truncations, infos = {}, {}, {}, {}
-        every_scalar = values[0, :, : core.SCALARS].tolist()
+        every_scalar = values[0, :, : layout.SCALARS].tolist()
         for i, agent in enumerate(self.possible_agents):
             if agent not in live:
                 continue
             row, scalars = values[0, i], every_scalar[i]
-            rewards[agent] = scalars[core.REWARD]
-            terminations[agent] = scalars[core.RAN_OUT] != 0.0
+            rewards[agent] = scalars[layout.REWARD]
+            terminations[agent] = scalars[layout.RAN_OUT] != 0.0
             truncations[agent] = truncated
             infos[agent] = dict(
-                delay=scalars[core.DELAY],
-                penalty=scalars[core.PENALTY],
-                energy=scalars[core.ENERGY],
-                outage=scalars[core.OUTAGE],
+                delay=scalars[layout.DELAY],
+                penalty=scalars[layout.PENALTY],
+                energy=scalars[layout.ENERGY],
+                outage=scalars[layout.OUTAGE],
                 block_delay=row[parts["block_delay"]],
                 server_load=row[parts["server_load"]],
                 placement=placement[0, i],
-                energy_left=scalars[core.ENERGY_LEFT],
+                energy_left=scalars[layout.ENERGY_LEFT],
                 queue=row[parts["queue"]],
-                device_queue=scalars[core.DEVICE_QUEUE_END],
+                device_queue=scalars[layout.DEVICE_QUEUE_END],
                 server_speed=row[parts["server_speed"]],
                 rate=row[parts["rate"]],
-                tasks=scalars[core.NEXT_TASKS],
+                tasks=scalars[layout.NEXT_TASKS],
             )
         observations = {agent: obs[0, i] for i, agent in enumerate(self.possible_agents) if agent in live}
         self.agents = [agent for agent in live if not (terminations[agent] or truncations[agent])]
@@ -316,7 +316,7 @@ class EdgePartitionMultiVectorEnv:
         self.observation_space, self.action_space = self.env.observation_space, self.env.action_space
         self._obs_shape = (self.num_envs,) + self.env._obs_shape[1:]
         self.state: core.State | None = None
-        self._core: core.CompiledDevices | None = None
+        self._core: kernels.CompiledDevices | None = None
         self._rngs: list[np.random.Generator] | None = None
         self._tables: tuple | None = None  # the block tables every copy's instance must have
 
@@ -340,9 +340,9 @@ class EdgePartitionMultiVectorEnv:
         if seed is not None or self._rngs is None:
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
         self.state = core.initial(self.cfg, self._instances(np.arange(self.num_envs)), self._rngs)
-        self._core = core.CompiledDevices(self.state, static_features(self.cfg, self.state.blocks))
+        self._core = kernels.CompiledDevices(self.state, static_features(self.cfg, self.state.blocks))
         self._live = np.ones((self.num_envs, len(self.possible_agents)), dtype=bool)
-        self._out = np.empty((self.num_envs, len(self.possible_agents), core.SCALARS))
+        self._out = np.empty((self.num_envs, len(self.possible_agents), layout.SCALARS))
         obs = np.empty(self._obs_shape, dtype=np.float32)
         self._core.observe(obs)
         return obs, {}
@@ -374,18 +374,18 @@ class EdgePartitionMultiVectorEnv:
             core.start_episodes(self.state, restart, self._instances(restart), [self._rngs[i] for i in restart])
             self._core.observe(obs, restart)
         scalars = np.where(live[..., None], out, 0.0)
-        terminations = scalars[..., core.RAN_OUT] != 0.0
+        terminations = scalars[..., layout.RAN_OUT] != 0.0
         truncations = live & (self.state.slot >= cfg.episode_slots)[:, None]
         self._live = np.where(active[:, None], live & ~terminations & ~truncations, True)
         infos = {"active": live}
         for key, index in (
-            ("delay", core.DELAY),
-            ("penalty", core.PENALTY),
-            ("energy", core.ENERGY),
-            ("outage", core.OUTAGE),
+            ("delay", layout.DELAY),
+            ("penalty", layout.PENALTY),
+            ("energy", layout.ENERGY),
+            ("outage", layout.OUTAGE),
         ):
             infos[key] = scalars[..., index]
-        return obs, scalars[..., core.REWARD], terminations, truncations, infos
+        return obs, scalars[..., layout.REWARD], terminations, truncations, infos
 
 
 def parallel_env(**kwargs) -> EdgePartitionMultiEnv:

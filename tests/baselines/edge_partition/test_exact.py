@@ -120,7 +120,7 @@ def test_pair_tables__match_the_chain_costs_without_contention():
     env = gym.make("EdgePartition-v0", contention_free=True, episode_slots=2)
     env.reset(seed=5)
     state = env.unwrapped.state
-    own, work = exact.pair_tables(0, core.slot_cost_args(state), *core.cost_scratch(state))
+    own, work = exact.pair_tables(0, exact.slot_cost_args(state), *exact.cost_scratch(state))
     cfg = state.cfg
     expected = core.block_pair_costs(state)[0]
     over = np.maximum(own - state.deadline_now[0, 0][:, None, None], 0.0)
