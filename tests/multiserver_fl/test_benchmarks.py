@@ -6,6 +6,7 @@ from benchmarks import tables_multiserver_fl as tables
 from benchmarks import throughput_multiserver_fl as throughput
 
 
+@pytest.mark.slow
 def test_tables_benchmark__smoke_run_prints_both_tables_beside_the_seed(tmp_path, capsys):
     out = tmp_path / "tables.md"
     assert tables.main(["--seeds", "1", "--rounds", "1", "--vehicles", "10", "--out", str(out)]) == 0
