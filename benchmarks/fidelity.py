@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks.files import RESULTS_DIR
 from benchmarks.table2_service_migration import SEED_TABLE2
-from benchmarks.tables_multiserver_fl import SEED_TABLE_FRAMEWORKS, SEED_TABLE_RULES
+from benchmarks.tables_multiserver_fl import CLOUD_PERIOD, SEED_TABLE_FRAMEWORKS, SEED_TABLE_RULES
 from edge_envs.io import write_atomically
 
 OUT = "fidelity.md"
@@ -27,6 +27,7 @@ RATIO_TOLERANCE = 0.25
 """A wall-clock ratio to SM3FL is reproduced when within 25% of the paper's (the issue's goal)."""
 MSFL_FAULTY = "one faulty server (noise, std 0.5)"
 MSFL_FAULTY_STRONG = "one faulty server (noise, std 1)"
+SHORT = {"MS-FL DWAA": "MS-FL", "Cloud-based FL": "cloud", "Single-server FL": "single-server"}
 SM_ORDER = ("SM3FL", "MFL-FR", "MFL-NSM", "FedBCD", "FedAvg")
 """Table 2's wall-clock order, fastest first."""
 
@@ -35,11 +36,12 @@ WHY = {
     "every round: the strength at which WA loses about the paper's 21 points (a label-flipping server cost WA "
     "3 points only: its model still scored about 0.5 on honest data).",
     "spaa-first": "The rules that evaluate before they mix (SA, BA, SPAA) all shrug off a noisy peer; which of them "
-    "leads is within a standard deviation over seeds. DWAA still gives the noisy model a weight near its "
-    "chance-level accuracy (about 3%), which costs it the most.",
-    "frameworks": "Cloud-based FL averages every server's model at the cloud (every 3 rounds), which is what MS-FL's "
-    "accuracy-weighted exchange converges to when no server is faulty, so the two tie within the seeds' spread "
-    "(the paper's gap, 0.4 points, is as small). Single-server FL never mixes non-IID shards and trails.",
+    "leads is within a standard deviation over seeds. DWAA still gives the noisy model a weight in "
+    "proportion to its chance-level accuracy (a few percent), which costs it the most.",
+    "frameworks": f"Cloud-based FL averages every server's model at the cloud every {CLOUD_PERIOD} rounds; with no "
+    "faulty server that mixes about as well as MS-FL's exchange every round (DWAA's weights are nearly equal when "
+    "the servers' accuracies are), so the two tie within the seeds' spread (the paper's gap, 0.4 points, is as "
+    "small). Single-server FL never mixes the non-IID shards and trails.",
     "latency": "Latency is summed to the target accuracy (the paper's Section 5): MS-FL's backhaul exchange is cheap "
     "and it converges fastest; cloud-based FL pays the cloud's round trip in its global rounds.",
     "FedAvg": "The paper gives no time model for horizontal FL. Ours lets every edge train its own devices in parallel "
@@ -53,7 +55,7 @@ WHY = {
     "MFL-FR": "SM3FL's migration at a fixed rho = 0.044, close to SM3FL's own rho (about 0.04): the two nearly tie.",
     "fig5-10": "At the paper's 10 MB/s, sending pool1's activation up and pool5's back takes about as long as the "
     "convolutions save, so IONN's penalised paths take the whole suffix at once: direct uploading's partition "
-    "(benchmarks/baselines_edge_upload.py, ``FAST_LINK_MBPS``).",
+    "on most instances; the fast-link row shows the order over 20 MB/s.",
     "fig5-20": "Over 20 MB/s IONN uploads the convolutions (10 MB) before the fully connected layers (234 MB) and "
     "lands between recursive efficiency and direct uploading on every instance.",
     "fig5-cloud": "Two users share the edge and cloud servers, and the realised areas carry the transfer failures' "
@@ -117,7 +119,7 @@ def msfl_rows(text: str) -> list[tuple]:
     gap, seed_gap = acc["SPAA"] - acc["WA"], seed_acc["SPAA"] - seed_acc["WA"]
     rows.append(
         (
-            "WA collapses with one faulty server (Table 1)",
+            "WA collapses with one faulty server (Table 1; noise, std 0.5)",
             f"WA {seed_acc['WA']:.3f}, {seed_gap:.3f} below SPAA",
             f"WA {acc['WA']:.3f}, {gap:.3f} below SPAA",
             _verdict(min(acc, key=acc.get) == "WA" and gap >= seed_gap / 2),
@@ -131,7 +133,7 @@ def msfl_rows(text: str) -> list[tuple]:
         order = " > ".join(f"{k} {ours[k]:.3f}" for k in sorted(ours, key=lambda k: -ours[k]))
         rows.append(
             (
-                f"SPAA is the best rule, then DWAA ({scenario.removeprefix('one faulty server ')})",
+                f"SPAA is the best rule, then DWAA; faulty server {scenario.removeprefix('one faulty server ')}",
                 seed_order,
                 order,
                 _order_verdict(sorted(ours, key=lambda k: -ours[k]), seed_order.split(" > ")),
@@ -149,8 +151,8 @@ def msfl_rows(text: str) -> list[tuple]:
     rows.append(
         (
             "MS-FL > cloud-based > single-server FL on accuracy (Table 2)",
-            " / ".join(f"{seed[n]:.3f}" for n in names),
-            " / ".join(f"{ours[n]:.3f}" for n in names),
+            ", ".join(f"{SHORT[n]} {seed[n]:.3f}" for n in names),
+            ", ".join(f"{SHORT[n]} {ours[n]:.3f} ± {spread[n]:.3f}" for n in names),
             "yes" if ordered else ("MS-FL ≈ cloud (within a std) > single" if tie else "**no**"),
             WHY["frameworks"],
         )
@@ -160,7 +162,8 @@ def msfl_rows(text: str) -> list[tuple]:
         (
             "MS-FL needs the least communication latency to the target, cloud the most (Sections 5, 6.4.3)",
             "MS-FL < single-server < cloud (argued; no figures)",
-            " / ".join(f"{latency[n]:.2f} s" for n in names) + f" (to {column_name(frameworks, 'latency to')})",
+            ", ".join(f"{SHORT[n]} {latency[n]:.2f} s" for n in sorted(names, key=latency.get))
+            + f" (to accuracy {column_name(frameworks, 'latency to')})",
             _verdict(latency["MS-FL DWAA"] < latency["Single-server FL"] < latency["Cloud-based FL"]),
             WHY["latency"],
         )
