@@ -54,8 +54,8 @@ class MultiServerFLEnv(ParallelEnv):
 
     ## Rewards
     ``val_acc(theta_s^t) - val_acc(theta_s^{t-1}) - latency_cost * latency_s``: the change of the agent's
-    validation accuracy over the round minus the round's communication latency (slowest client
-    upload, handover delay included, plus the RSU-to-RSU exchange, or the cloud round trip with
+    validation accuracy over the round minus the round's communication latency (slowest client upload,
+    handover delay included, plus the RSU-to-RSU exchange, or the cloud round trip in its rounds with
     ``framework="cloud"``). ``infos[agent]``: ``test_acc``, macro ``precision``, ``recall``, ``f1``
     (scikit-learn) of the agent's model on the common test set, ``val_acc``, ``val_loss``, ``upload_s``,
     ``peer_s``, ``cloud_s``, ``latency_s``, and (for the next round, also after reset) ``served``,
