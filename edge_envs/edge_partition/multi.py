@@ -71,7 +71,8 @@ class EdgePartitionMultiEnv(ParallelEnv):
     Per agent, Eq. (14) over its own slot's tasks: ``-(delay + penalty_weight * penalty)`` per task,
     plus the outage charge in the slot its energy runs out. ``infos[agent]`` reports ``delay``,
     ``penalty``, ``energy``, ``outage``, ``block_delay``, ``server_load`` (all devices) and, for the
-    next slot, ``energy_left``, ``queue`` (shared), ``device_queue``, ``server_speed`` and ``rate``.
+    next slot, ``energy_left``, ``queue`` (shared), ``device_queue``, ``server_speed`` and ``rate``. ``reset``
+    gives the same keys, those about the last slot zero.
 
     ## Starting State
     As EdgePartition-v0, with each device at its own uniform position. ``reset(seed, options)``
@@ -171,10 +172,17 @@ class EdgePartitionMultiEnv(ParallelEnv):
         return observations, {agent: self._slot_info(i) for i, agent in enumerate(self.possible_agents)}
 
     def _slot_info(self, i: int) -> dict:
-        """The part of device i's info about the slot now starting, at reset (``step`` reads the same
-        values from the compiled step's outcome rows)."""
-        state = self.state
+        """Device i's info at reset: the step's keys, those about the last slot zero (none has run), and
+        the slot now starting (``step`` reads the same values from the compiled step's outcome rows)."""
+        state, outcome = self.state, self._core.outcome
+        zeros = {key: np.zeros(outcome.size)[outcome.parts[key]] for key in ("block_delay", "server_load")}
         return dict(
+            delay=0.0,
+            penalty=0.0,
+            energy=0.0,
+            outage=0.0,
+            **zeros,
+            placement=np.zeros(self.cfg.num_blocks, dtype=np.int64),
             energy_left=float(state.energy_left[0, i]),
             queue=state.queue[0].copy(),
             device_queue=float(state.device_queue[0, i]),
