@@ -55,7 +55,8 @@ class UnknownFieldError(TypeError, ValueError):
     """A keyword that names no field of the config.
 
     A ``TypeError``, as Python raises for an unexpected keyword argument, so wrappers that probe
-    keywords (TorchRL's ``GymEnv`` tries ``frameskip``) fall back; also a ``ValueError``, as every
+    keywords (TorchRL's ``GymEnv`` tries ``frameskip`` and matches Python's wording, "unexpected keyword
+    argument 'frameskip'") fall back; also a ``ValueError``, as every
     other malformed config is.
     """
 
@@ -75,7 +76,10 @@ class Config:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
         if unknown:
-            raise UnknownFieldError(f"unknown {cls.__name__} field(s) {unknown}; known: {sorted(known)}")
+            raise UnknownFieldError(  # Python's wording, which keyword probes (TorchRL's) match
+                f"unknown {cls.__name__} field(s) {unknown} ({cls.__name__} got an unexpected keyword argument "
+                f"{unknown[0]!r}); known: {sorted(known)}"
+            )
         if config is not None and not isinstance(config, cls):
             raise ValueError(f"config must be a {cls.__name__}, got {type(config).__name__}")
         base = {f.name: getattr(config, f.name) for f in fields(cls)} if config is not None else {}

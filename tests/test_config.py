@@ -17,6 +17,9 @@ MAKERS = {
 
 @pytest.mark.parametrize("name", MAKERS)
 def test_from_kwargs__unknown_keyword_is_a_type_error_naming_it(name):
-    with pytest.raises(TypeError, match=r"unknown \w+Config field\(s\) \['frameskip'\]; known: \[") as caught:
+    wording = (
+        r"unknown \w+Config field\(s\) \['frameskip'\] \(\w+Config got an unexpected keyword argument 'frameskip'\)"
+    )
+    with pytest.raises(TypeError, match=wording) as caught:
         MAKERS[name](frameskip=4)
     assert isinstance(caught.value, UnknownFieldError) and isinstance(caught.value, ValueError)
