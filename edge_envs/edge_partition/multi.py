@@ -11,6 +11,7 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec, parallel_to_aec_wrapper
 
+from edge_envs.config import check_bool
 from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import _DNN_MODELS, EdgePartitionConfig
 from edge_envs.edge_partition.env import (
@@ -81,12 +82,18 @@ class EdgePartitionMultiEnv(ParallelEnv):
 
     ## Episode End
     An agent terminates when its energy is spent (its tasks stop loading the servers); all agents are
-    truncated after ``episode_slots`` slots.
+    truncated after ``episode_slots`` slots. With ``black_death=True`` an agent whose energy is spent
+    stays in ``env.agents`` to the end instead (never terminated; its actions are ignored, its rewards
+    0, ``infos[agent]["energy_left"]`` 0), so every agent is truncated together: what wrappers that need
+    a fixed set of agents ask for (SuperSuit's ``pettingzoo_env_to_vec_env_v1``, whose ``black_death_v3``
+    never ends an episode that is truncated rather than terminated; TorchRL's ``PettingZooWrapper``).
 
     ## Arguments
-    ``parallel_env(config=None, models=DEFAULT_MODELS, generator=None, render_mode=None, **fields)``:
+    ``parallel_env(config=None, models=DEFAULT_MODELS, generator=None, render_mode=None, black_death=False,
+    **fields)``:
     fields of :class:`EdgePartitionConfig` (``task_rate`` defaults to 40 here; ``model`` is unused);
-    ``generator``: a callable ``rng -> Instance`` with one block table per device;
+    ``generator``: a callable ``rng -> Instance`` with one block table per device; ``black_death``: see
+    Episode End;
     ``render_mode``: ``"ansi"``, ``"rgb_array"`` (a uint8 picture of the area, the devices, their
     links and where each block ran) or ``"human"`` (that picture in a window).
 
@@ -98,6 +105,11 @@ class EdgePartitionMultiEnv(ParallelEnv):
     >>> observations["device_0"].shape, env.action_space("device_0")
     ((46,), MultiDiscrete([5 5 5 5 5 5]))
     >>> _ = env.step({agent: np.ones(6, dtype=np.int64) for agent in env.agents})
+
+    For SuperSuit and SB3 (every agent stays to the end)::
+
+        import supersuit
+        vec = supersuit.pettingzoo_env_to_vec_env_v1(edge_partition_multi_v0.parallel_env(black_death=True))
 
     ## Version History
     * v0: initial release.
@@ -116,8 +128,11 @@ class EdgePartitionMultiEnv(ParallelEnv):
         models: tuple[str, ...] = DEFAULT_MODELS,
         generator=None,
         render_mode: str | None = None,
+        black_death: bool = False,
         **overrides,
     ):
+        check_bool("black_death", black_death)
+        self.black_death = bool(black_death)
         if config is None:
             overrides.setdefault("task_rate", MULTI_TASK_RATE)
         self.cfg = cfg = EdgePartitionConfig.from_kwargs(config, **overrides)
@@ -247,7 +262,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
                 continue
             row, scalars = values[0, i], every_scalar[i]
             rewards[agent] = scalars[core.REWARD]
-            terminations[agent] = scalars[core.RAN_OUT] != 0.0
+            terminations[agent] = scalars[core.RAN_OUT] != 0.0 and not self.black_death
             truncations[agent] = truncated
             infos[agent] = dict(
                 delay=scalars[core.DELAY],
