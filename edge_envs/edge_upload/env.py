@@ -15,7 +15,6 @@ from edge_envs.edge_upload.generator import Instance, RandomGenerator, ToyGenera
 from edge_envs.render import check_render_mode, figure_to_rgb, new_figure
 from edge_envs.reset import check_reset_options, check_seed, draw_instance
 
-
 ILLEGAL_ACTIONS = ("nearest", "raise")
 
 

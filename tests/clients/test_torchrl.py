@@ -29,15 +29,11 @@ def test_torchrl__pettingzoo_wrapper_takes_multiserver_fl():
     assert env.rollout(6, break_when_any_done=False).batch_size[0] == 6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="TorchRL groups agents by name prefix, and the group 'device' (agents device_i) is a reserved key of its "
-    "Composite specs; renaming the agents would invalidate the leaderboard's recorded actions (keyed by agent)",
-)
-def test_torchrl__pettingzoo_wrapper_takes_edge_partition_multi():
+@pytest.mark.parametrize("black_death", [False, True])
+def test_torchrl__pettingzoo_wrapper_takes_edge_partition_multi(black_death):
     env = PettingZooWrapper(
-        edge_partition_multi_v0.parallel_env(episode_slots=20, black_death=True), return_state=False
+        edge_partition_multi_v0.parallel_env(episode_slots=20, black_death=black_death), return_state=False
     )
+    assert list(env.group_map) == ["iot_device"]  # a group "device" would clash with TorchRL's spec attribute
     check_env_specs(env, seed=0)
     assert env.rollout(40, break_when_any_done=False).batch_size[0] == 40
