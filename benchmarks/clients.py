@@ -88,6 +88,21 @@ for _ in range(150):
 envs.close()
 print("action_space.sample(), 150 batched steps")
 """
+SPEED = """
+import time
+import gymnasium as gym
+import edge_envs
+env = gym.make("ServiceMigration-v0"{kwargs})
+env.reset(seed=0)
+env.action_space.seed(0)
+start, steps = time.perf_counter(), 0
+while time.perf_counter() - start < {seconds} or steps < 3:
+    _, _, terminated, truncated, _ = env.step(env.action_space.sample())
+    steps += 1
+    if terminated or truncated:
+        env.reset()
+print(f"{{steps / (time.perf_counter() - start):.3g}} steps/s (random actions, {{steps}} steps)")
+"""
 RENDER = """
 import gymnasium as gym
 import edge_envs
@@ -133,6 +148,9 @@ def rows() -> list[tuple[str, str, list[str] | None]]:
         ("multiserver_fl_v0", "multiserver_fl_v0.parallel_env(render_mode='rgb_array', num_vehicles=10)"),
     ):
         table.append(('`render_mode="rgb_array"`', env, [python, "-c", RENDER.format(make=make)]))
+    for label, kwargs in (("default (`bound`)", ""), ('`backend="real"`', ", backend='real'")):
+        table.append((f"ServiceMigration-v0 steps/s, {label} backend", "ServiceMigration-v0",
+                      [python, "-c", SPEED.format(kwargs=kwargs, seconds=20)]))  # fmt: skip
     return table
 
 
