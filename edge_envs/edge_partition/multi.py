@@ -39,7 +39,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
     | Actions            | Discrete (MultiDiscrete)                                         |
     | Parallel API       | Yes                                                              |
     | Manual Control     | No                                                               |
-    | Agents             | ``agents = ['iot_device_0', 'iot_device_1', 'iot_device_2', 'iot_device_3']``    |
+    | Agents             | ``agents = ['iot_0', 'iot_1', 'iot_2', 'iot_3']`` (one per IoT device) |
     | Agents             | 4 (one per entry of ``models``)                                  |
     | Action Shape       | (M,) = (6,)                                                      |
     | Action Values      | 0 .. N = 0 .. 4 per block (0 = the device, n = edge server n)    |
@@ -48,7 +48,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
 
     ## Description
     The dynamics of EdgePartition-v0 (:mod:`edge_envs.edge_partition.core`) with A devices: device
-    ``iot_device_i`` releases ``task_rate`` tasks per second of ``models[i]`` (each cut into
+    ``iot_i`` releases ``task_rate`` tasks per second of ``models[i]`` (each cut into
     ``num_blocks`` blocks) and places them each slot. A server's utilisation sums every device's
     work on it, so the devices contend for the servers' queues; each device has its own CPU queue,
     position (random waypoint), fading links and energy budget. Default: 4 devices running AlexNet,
@@ -101,8 +101,8 @@ class EdgePartitionMultiEnv(ParallelEnv):
     >>> env = edge_partition_multi_v0.parallel_env(episode_slots=10)
     >>> observations, infos = env.reset(seed=0)
     >>> env.agents
-    ['iot_device_0', 'iot_device_1', 'iot_device_2', 'iot_device_3']
-    >>> observations["iot_device_0"].shape, env.action_space("iot_device_0")
+    ['iot_0', 'iot_1', 'iot_2', 'iot_3']
+    >>> observations["iot_0"].shape, env.action_space("iot_0")
     ((46,), MultiDiscrete([5 5 5 5 5 5]))
     >>> _ = env.step({agent: np.ones(6, dtype=np.int64) for agent in env.agents})
 
@@ -142,7 +142,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.models = models
         self.generator = generator if generator is not None else RandomGenerator(cfg, models)
-        self.possible_agents = [f"iot_device_{i}" for i in range(len(models))]
+        self.possible_agents = [f"iot_{i}" for i in range(len(models))]
         self.agents: list[str] = []
         action = spaces.MultiDiscrete(np.full(cfg.num_blocks, cfg.num_servers + 1, dtype=np.int64))
         observation = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)

@@ -34,6 +34,6 @@ def test_torchrl__pettingzoo_wrapper_takes_edge_partition_multi(black_death):
     env = PettingZooWrapper(
         edge_partition_multi_v0.parallel_env(episode_slots=20, black_death=black_death), return_state=False
     )
-    assert list(env.group_map) == ["iot_device"]  # a group "device" would clash with TorchRL's spec attribute
+    assert list(env.group_map) == ["iot"]  # a group "device" would clash with TorchRL's spec attribute
     check_env_specs(env, seed=0)
     assert env.rollout(40, break_when_any_done=False).batch_size[0] == 40
