@@ -39,7 +39,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
     | Actions            | Discrete (MultiDiscrete)                                         |
     | Parallel API       | Yes                                                              |
     | Manual Control     | No                                                               |
-    | Agents             | ``agents = ['iot_0', 'iot_1', 'iot_2', 'iot_3']`` (one per IoT device) |
+    | Agents             | ``agents = ['iot_0', 'iot_1', 'iot_2', 'iot_3']``                |
     | Agents             | 4 (one per entry of ``models``)                                  |
     | Action Shape       | (M,) = (6,)                                                      |
     | Action Values      | 0 .. N = 0 .. 4 per block (0 = the device, n = edge server n)    |
