@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 from benchmarks.files import RESULTS_DIR
-from benchmarks.table2_service_migration import SEED_TABLE2
+from benchmarks.table2_service_migration import PARALLEL_FEDAVG, SEED_TABLE2
 from benchmarks.tables_multiserver_fl import CLOUD_PERIOD, SEED_TABLE_FRAMEWORKS, SEED_TABLE_RULES
 from edge_envs.io import write_atomically
 
@@ -44,10 +44,9 @@ WHY = {
     "small). Single-server FL never mixes the non-IID shards and trails.",
     "latency": "Latency is summed to the target accuracy (the paper's Section 5): MS-FL's backhaul exchange is cheap "
     "and it converges fastest; cloud-based FL pays the cloud's round trip in its global rounds.",
-    "FedAvg": "The paper gives no time model for horizontal FL. Ours lets every edge train its own devices in parallel "
-    "(nearest-edge uploads); split learning sends all devices' samples of a modality to one edge. The paper's "
-    "FedAvg wall-clock is {paper_par:.0%} of its summed cost (SM3FL: {paper_sm:.0%}); ours {our_par:.0%} (SM3FL: "
-    "{our_sm:.0%}): its edges did not work in parallel as ours do. {rounds}",
+    "FedAvg": "The paper gives no time model for horizontal FL; its FedAvg wall-clock is {paper_par:.0%} of its summed "
+    "cost (SM3FL: {paper_sm:.0%}), so its edges did not all work at once. Ours take turns on the band and the server "
+    'link and train in parallel (`horizontal_schedule="shared"`): {our_par:.0%} (SM3FL: {our_sm:.0%}). {rounds}',
     "MFL-NSM": "Without migration Eq. (31) gives rho* = 2 alpha = 0.04, where Eq. (28a) is 0.83% below its value at "
     "FedBCD's 0.044: MFL-NSM can barely beat FedBCD under the paper's own model (the paper: 8.8%).",
     "FedBCD": "No migration and a fixed rho = 0.044. SM3FL's migration to near and fast edges saves {saved:.0%} of "
@@ -177,10 +176,14 @@ def column_name(rows: dict, prefix: str) -> str:
     return name.removeprefix(prefix).split("(")[0].strip()
 
 
-def _rounds_note(heading: str, ratio: float) -> str:
+def _rounds_note(heading: str, ratio: float, parallel: float) -> str:
     if "`real`" in heading:
-        return f"Here FedAvg also takes {ratio:.1f} times SM3FL's rounds: horizontal training on each edge's devices."
-    return "Both take Corollary 1's rounds, so FedAvg's shorter rounds win."
+        return (
+            f"Here FedAvg also takes {ratio:.1f} times SM3FL's rounds (each edge trains on its own devices' samples), "
+            "which Corollary 1 (the bound backend) does not model: no one schedule puts both backends near the "
+            "paper's ratio."
+        )
+    return f"Both take Corollary 1's rounds; with every edge at once FedAvg would take {parallel:.2f} times SM3FL's."
 
 
 def sm_blocks(text: str) -> tuple[list[str], list[tuple[str, bool]]]:
@@ -213,7 +216,11 @@ def sm_blocks(text: str) -> tuple[list[str], list[tuple[str, bool]]]:
                 paper_sm=seed_wall["SM3FL"] / seed_cost["SM3FL"],
                 our_par=wall["FedAvg"] / cost["FedAvg"],
                 our_sm=wall["SM3FL"] / cost["SM3FL"],
-                rounds=_rounds_note(heading, number(rows["FedAvg"]["rounds"]) / number(rows["SM3FL"]["rounds"])),
+                rounds=_rounds_note(
+                    heading,
+                    number(rows["FedAvg"]["rounds"]) / number(rows["SM3FL"]["rounds"]),
+                    number(rows[PARALLEL_FEDAVG]["wall-clock (s)"]) / wall["SM3FL"],
+                ),
                 saved=1 - wall["SM3FL"] / wall["FedBCD"],
                 paper_saved=1 - seed_wall["SM3FL"] / seed_wall["FedBCD"],
             )
