@@ -101,6 +101,8 @@ def test_env__bad_actions_raise_named_errors():
         ("framework", "p2p"),
         ("action_levels", 1),
         ("cloud_period", 0),
+        ("fault", "sign"),
+        ("fault_flip_scale", -1.0),
     ],
 )
 def test_env__bad_config_names_the_field(field, value):
@@ -119,7 +121,7 @@ def test_env__toy_generator_reports_the_handover_in_infos():
 
 
 @pytest.mark.numerics
-@pytest.mark.parametrize("fault", ["label-flip", "noise"])
+@pytest.mark.parametrize("fault", ["label-flip", "noise", "sign-flip"])
 def test_env__faulty_server_shares_a_worse_model(fault):
     env = multiserver_fl_v0.parallel_env(num_servers=3, num_vehicles=30, num_rounds=6, num_faulty=1, fault=fault)
     env.reset(seed=0)
