@@ -45,8 +45,10 @@ WHY = {
     "faulty server its averaging is about as good as DWAA's (nearly equal weights), so the gap is the lost "
     "updates' (the paper's gap, 0.4 points, is as small). Single-server FL neither mixes the non-IID shards nor "
     "hands over, and trails.",
-    "latency": "Latency is summed to the target accuracy (the paper's Section 5): MS-FL's backhaul exchange is cheap "
-    "and it converges fastest; cloud-based FL pays the cloud's round trip in its global rounds.",
+    "latency": "Latency is summed to the target accuracy (the paper's Section 5). Without handover, single-server FL "
+    "loses the updates that finish under another RSU, and with them its slowest uploads and the handover delay: its "
+    "rounds cost so much less than MS-FL's that it reaches the target first despite needing more of them. Cloud-based "
+    "FL pays the cloud's round trip in its global rounds and is the slowest.",
     "FedAvg": "The paper gives no time model for horizontal FL; its FedAvg wall-clock is {paper_par:.0%} of its summed "
     "cost (SM3FL: {paper_sm:.0%}), so its edges did not all work at once. Ours take turns on the band and the server "
     'link and train in parallel (`horizontal_schedule="shared"`): {our_par:.0%} (SM3FL: {our_sm:.0%}). {rounds}',
