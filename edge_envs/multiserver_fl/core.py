@@ -14,7 +14,7 @@ A round t, for every server s (all servers at once):
    started from: an update counts fully if it improves on the model it was trained from, as judged
    by the receiver, and less the more it degraded it. A server that received nothing keeps its
    model. The result is its intra-aggregated model theta~_s; faulty servers corrupt theirs (their
-   vehicles train on flipped labels, or noise is added).
+   vehicles train on flipped labels, noise is added, or the round's update is reversed: ``corrupt``).
 2. Every server evaluates every theta~_j on its own validation data (accuracy and loss): the agents'
    observation.
 3. Inter-server phase (Section 4.1), the action: server s's new model is ``sum_j W[s, j] theta~_j``
