@@ -27,7 +27,7 @@ from edge_envs.config import Config, check_bool, check_choice, check_interval, c
 from edge_envs.data.images import IMAGE_DATASETS
 
 FRAMEWORKS = ("ms-fl", "single-server", "cloud")
-FAULTS = ("label-flip", "noise")
+FAULTS = ("label-flip", "noise", "sign-flip")
 
 
 @dataclass(frozen=True)
@@ -80,10 +80,13 @@ class MultiServerFLConfig(Config):
     num_faulty: int = 0
     """Faulty servers, chosen at random per episode (0 to num_servers - 1)."""
     fault: str = "label-flip"
-    """What a faulty server shares: "label-flip" (its vehicles train on labels 9 - y) or "noise"
-    (Gaussian noise added to its aggregated model)."""
+    """What a faulty server shares: "label-flip" (its vehicles train on labels 9 - y), "noise"
+    (Gaussian noise added to its aggregated model) or "sign-flip" (its round's update reversed and scaled:
+    theta - fault_flip_scale * (theta~ - theta), the sign-flipping attack of the robust-aggregation literature)."""
     fault_noise_std: float = 1.0
     """Standard deviation of the noise a "noise" faulty server adds to every parameter."""
+    fault_flip_scale: float = 4.0
+    """How far a "sign-flip" faulty server moves against its round's update, in units of the update (0 to 1000)."""
     tx_power_dbm: float = 23.0
     """Vehicle transmit power, dBm."""
     bandwidth_hz: float = 1.0e6
@@ -139,6 +142,7 @@ class MultiServerFLConfig(Config):
         check_range("num_faulty", self.num_faulty, 0, self.num_servers - 1, integer=True)
         check_choice("fault", self.fault, FAULTS)
         check_range("fault_noise_std", self.fault_noise_std, 0.0, 1e3)
+        check_range("fault_flip_scale", self.fault_flip_scale, 0.0, 1e3)
         check_range("tx_power_dbm", self.tx_power_dbm, -30.0, 60.0)
         check_range("bandwidth_hz", self.bandwidth_hz, 1e3, 1e10)
         check_range("noise_psd_dbm_per_hz", self.noise_psd_dbm_per_hz, -220.0, -100.0)

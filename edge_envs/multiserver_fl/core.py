@@ -14,7 +14,7 @@ A round t, for every server s (all servers at once):
    started from: an update counts fully if it improves on the model it was trained from, as judged
    by the receiver, and less the more it degraded it. A server that received nothing keeps its
    model. The result is its intra-aggregated model theta~_s; faulty servers corrupt theirs (their
-   vehicles train on flipped labels, or noise is added).
+   vehicles train on flipped labels, noise is added, or the round's update is reversed: ``corrupt``).
 2. Every server evaluates every theta~_j on its own validation data (accuracy and loss): the agents'
    observation.
 3. Inter-server phase (Section 4.1), the action: server s's new model is ``sum_j W[s, j] theta~_j``
@@ -215,10 +215,7 @@ def _intra_round(cfg, instance: Instance, models: torch.Tensor, vehicles: RoadVe
         handovers = np.bincount(receiver[handed], minlength=n_servers).astype(float)
         samples = np.bincount(receiver, weights=sizes, minlength=n_servers)
         np.maximum.at(upload_s, receiver, latency)
-    if cfg.fault == "noise" and instance.faulty.any():
-        bad = np.flatnonzero(instance.faulty)
-        noise = rng.standard_normal((len(bad), local.shape[1])) * cfg.fault_noise_std
-        local[torch.from_numpy(bad)] += torch.from_numpy(noise.astype(np.float32))
+    local = corrupt(cfg, instance.faulty, models, local, rng)
     acc, loss = cross_evaluate(instance, local)
     return dict(
         base,
@@ -234,6 +231,22 @@ def _intra_round(cfg, instance: Instance, models: torch.Tensor, vehicles: RoadVe
         upload_s=upload_s,
         uploads=uploads,
     )
+
+
+def corrupt(cfg: MultiServerFLConfig, faulty: np.ndarray, models: torch.Tensor, local: torch.Tensor, rng):
+    """The intra-aggregated models (S, P) as the faulty servers share them: "noise" adds N(0, std^2) to every
+    parameter; "sign-flip" reverses the round's update from the round's starting ``models``, scaled by
+    ``fault_flip_scale``; "label-flip" corrupts the training instead, so ``local`` is returned as it is."""
+    bad = torch.from_numpy(np.flatnonzero(faulty))
+    if not len(bad) or cfg.fault == "label-flip":
+        return local
+    local = local.clone()
+    if cfg.fault == "noise":
+        noise = rng.standard_normal((len(bad), local.shape[1])) * cfg.fault_noise_std
+        local[bad] += torch.from_numpy(noise.astype(np.float32))
+    else:
+        local[bad] = models[bad] - cfg.fault_flip_scale * (local[bad] - models[bad])
+    return local
 
 
 def initial(cfg: MultiServerFLConfig, instance: Instance, rng: np.random.Generator) -> State:

@@ -44,7 +44,8 @@ class ServiceMigrationEnv(gym.Env):
     more samples per round mean fewer rounds.
     ``framework="horizontal"`` costs and trains FedAvg instead (each device uploads everything to its
     nearest edge; every edge trains the whole model and exchanges it with the server); the edge part
-    of the action is then ignored.
+    of the action is then ignored. Its edges work in parallel, or with ``horizontal_schedule="shared"``
+    take turns on the band and the server link and train in parallel (Table 2's reading).
 
     ## Action Space
 

@@ -77,6 +77,7 @@ def test_config__seed_printed_noise_equals_printed_eq4():
 
 BAD = [
     ("num_devices", 0),
+    ("horizontal_schedule", "serial"),
     ("num_devices", 2.0),
     ("num_devices", True),
     ("area_m", -1.0),

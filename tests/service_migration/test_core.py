@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from edge_envs.service_migration import Modality, ServiceMigrationConfig, core
+from edge_envs.service_migration.generator import Instance
 
 P_W = 10 ** (23 / 10) / 1000  # 23 dBm
 N0_W_PER_HZ = 10**-17.7  # 10^-14.7 mW/Hz
@@ -102,6 +103,26 @@ def test_horizontal_round_times__hand_computed():
     assert times.upload[1] == 0.0
     # one device per active edge, both modalities' densities: 0.05 * 5 * 1 * 100 * 4000 / xi
     np.testing.assert_allclose(times.compute, [0.05, 0.0, 0.025])
+
+
+def test_round_duration__shared_schedule_serialises_fedavg_communication():
+    times = core.RoundTimes(np.array([1.0, 0.0, 2.0]), np.array([0.5, 0.0, 0.25]), np.array([3.0, 0.0, 4.0]))
+    # parallel: the slowest edge, 2 + 0.25 + 4; shared: (1 + 0.5) + (2 + 0.25) in turn, then max(3, 4)
+    assert core.round_duration(small_config(framework="horizontal"), times) == 6.25
+    assert core.round_duration(small_config(framework="horizontal", horizontal_schedule="shared"), times) == 7.75
+    # split learning ignores the option: its modalities always run side by side
+    assert core.round_duration(small_config(horizontal_schedule="shared"), times) == 6.25
+
+
+def test_transition__shared_schedule_costs_what_round_duration_says():
+    cfg = small_config(framework="horizontal", horizontal_schedule="shared", server_position_m=(2000.0, 2000.0))
+    instance = Instance("hand", initial_edges=(0, 1), device_positions=((1000.0, 2000.0), (3000.0, 1100.0)))
+    state = core.initial(cfg, instance, np.random.default_rng(0))
+    times = core.horizontal_round_times(cfg, state, rho=0.05)
+    new_state, outcome = core.transition(state, (state.edges, 0.05), np.random.default_rng(1))
+    expected = times.communication.sum() + times.compute.max()
+    assert outcome.round_time == pytest.approx(expected, rel=1e-12) and outcome.round_time > times.round_time
+    assert new_state.wall_clock == pytest.approx(expected, rel=1e-12)
 
 
 def test_uplink_rates__device_on_an_edge_counts_as_one_metre():
