@@ -42,9 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge_envs.config import Config, check_bool, check_interval, check_range
-
-_DNN_MODELS = ("alexnet", "vgg16", "nin", "resnet32", "alexnet_224", "vgg16_224")
+from edge_envs.config import DNN_MODELS, Config, check_bool, check_interval, check_range
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ class EdgePartitionConfig(Config):
     """Every parameter of EdgePartition-v0; defaults from the TMC 2024 paper Section 5.1 or the calibration above."""
 
     model: str = "vgg16"
-    """DNN of the device's tasks (edge_envs.dnn.MODELS)."""
+    """DNN of the device's tasks (edge_envs.config.DNN_MODELS)."""
     num_blocks: int = 6
     """M: contiguous blocks the model is cut into (3 to its number of layers)."""
     num_servers: int = 4
@@ -120,8 +118,8 @@ class EdgePartitionConfig(Config):
     """Profile the edge servers' speeds scale (only CPU profiles ship; see the module docstring)."""
 
     def __post_init__(self):
-        if self.model not in _DNN_MODELS + ("toy",):
-            raise ValueError(f"model must be one of {_DNN_MODELS} (or 'toy' with ToyGenerator), got {self.model!r}")
+        if self.model not in DNN_MODELS + ("toy",):
+            raise ValueError(f"model must be one of {DNN_MODELS} (or 'toy' with ToyGenerator), got {self.model!r}")
         check_range("num_blocks", self.num_blocks, 3, 1000, integer=True)
         check_range("num_servers", self.num_servers, 2, 9, integer=True)
         check_range("task_rate", self.task_rate, 1.0, 1000.0)

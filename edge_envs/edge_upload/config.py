@@ -24,9 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge_envs.config import Config, check_interval, check_range
-
-MODELS = ("alexnet", "vgg16", "nin", "resnet32", "alexnet_224", "vgg16_224")
+from edge_envs.config import DNN_MODELS, Config, check_interval, check_range
 
 
 @dataclass(frozen=True)
@@ -35,7 +33,7 @@ class EdgeUploadConfig(Config):
     (single-user part: IONN's setting)."""
 
     model: str = "alexnet_224"
-    """DNN uploaded layer by layer (edge_envs.dnn.MODELS; 'toy' with ToyGenerator)."""
+    """DNN uploaded layer by layer (edge_envs.config.DNN_MODELS; 'toy' with ToyGenerator)."""
     num_clients: int = 1
     """Clients, each holding the whole model and uploading it (seed: 2), 1-4."""
     num_edge_servers: int = 1
@@ -69,8 +67,8 @@ class EdgeUploadConfig(Config):
     GPU profiles, imported at batch 128 and 256, do not)."""
 
     def __post_init__(self):
-        if self.model not in MODELS + ("toy",):
-            raise ValueError(f"model must be one of {MODELS} (or 'toy' with ToyGenerator), got {self.model!r}")
+        if self.model not in DNN_MODELS + ("toy",):
+            raise ValueError(f"model must be one of {DNN_MODELS} (or 'toy' with ToyGenerator), got {self.model!r}")
         check_range("num_clients", self.num_clients, 1, 4, integer=True)
         check_range("num_edge_servers", self.num_edge_servers, 0, 8, integer=True)
         check_range("num_cloud_servers", self.num_cloud_servers, 0, 8, integer=True)
