@@ -175,7 +175,8 @@ _BY_KEY = {(p.env_id, p.algo, p.variant): p for p in PRESETS}
 
 def algos_for(env_id: str) -> list[str]:
     """The ``--algo`` values that can train ``env_id`` (a suite env at its default config): rllib-ppo
-    everywhere; where the env masks actions (an illegal one is an error there), maskable-ppo; elsewhere the A3C
+    everywhere; where the env masks actions, maskable-ppo (the others train there too, their forbidden actions
+    replaced by the nearest legal ones, but have no preset); elsewhere the A3C
     agents, and SB3's on Gymnasium envs (dqn and a3c only where the joint action space is small enough to
     enumerate)."""
     env = make_env(env_id, _kwargs(env_id))

@@ -222,6 +222,12 @@ def train(
     if payload is None:
         env_kwargs = {**presets.preset(env_id, algo, preset).env_kwargs, **(env_kwargs or {})}
     options = options if options is not None else make_options(algo, env_id, preset=preset)
+    if algo != MASKABLE and env_kwargs.get("illegal_action") == "raise":
+        raise ValueError(
+            f"{algo} does not read {env_id}'s action mask, so illegal_action='raise' would stop it at its first "
+            f"forbidden action: use --algo {MASKABLE}, or leave illegal_action at its default 'nearest' (a "
+            "forbidden action is replaced by the nearest legal one)"
+        )
     # bad input (env id, kwargs, options) fails here, before a run folder exists
     trainer = _make_trainer(algo, env_id, env_kwargs, seed, steps, options)
     if payload is None:

@@ -11,6 +11,19 @@ the seed's printed spread 3 x 10^6 (truncated at 10^5), to show what the spread 
 Each split-learning row also gives its gap to ``exact-round``: per round (its round's estimate of P2,
 Eq. 22, over the exact minimum on the same state; mean over rounds) and per episode (wall clock).
 
+Where the rows depart from the seed's Table 2 (benchmarks/results/fidelity.md gives the figures):
+
+* FedAvg is faster than SM3FL on the bound backend. The seed gives no time model for horizontal FL; ours
+  (``core.horizontal_round_times``) lets every edge train its own devices' samples in parallel, each device
+  uploading to its nearest edge, while split learning sends every device's samples of a modality to that
+  modality's one edge (far from most devices) and trains all of them there. Rounds are Corollary 1's for
+  both, so FedAvg's shorter rounds win. The seed's FedAvg wall-clock is 62% of its summed communication and
+  computation cost (its SM3FL's: 38%; ours: FedAvg 21%, SM3FL 38%), so its FedAvg's edges cannot have worked
+  in parallel as ours do.
+  On the real backend FedAvg needs about 5 times the rounds (non-IID horizontal training), and loses.
+* MFL-NSM equals FedBCD: without migration Psi^s = 0 and Eq. (31) gives rho* = 2 alpha = 0.04, at which
+  Eq. (28a) is only 0.83% below its value at FedBCD's 0.044; the seed's 8.8% cannot come from Eq. (31).
+
     python -m benchmarks.table2_service_migration                   # 3 seeds, both backends and settings
     python -m benchmarks.table2_service_migration --seeds 1 --backends bound   # seconds
 

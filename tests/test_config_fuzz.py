@@ -294,7 +294,14 @@ def test_service_migration_config__real_backend_smoke_at_the_issue_33_radio():
     """The real backend trains torch models, so one tiny episode only, at the radio that broke the bound one."""
     radio = {k: v for k, v in ISSUE_33.items() if k != "backend"}
     env = gym.make(
-        "ServiceMigration-v0", num_samples=64, epochs=1, hidden_units=4, batch_size=32, max_rounds=2, **radio
+        "ServiceMigration-v0",
+        backend="real",
+        num_samples=64,
+        epochs=1,
+        hidden_units=4,
+        batch_size=32,
+        max_rounds=2,
+        **radio,
     ).unwrapped
     play_gym(env, seed=4, max_steps=2)
 

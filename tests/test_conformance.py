@@ -7,7 +7,7 @@ seed and actions give the same trajectory, bit for bit; another seed another one
 observations inside their space over random episodes, and a ValueError for each kind of bad action.
 The checkers also run on non-default configs (``OTHER_CONFIGS``). A checker's warning (an infinite
 reward, a live agent left without a reward, ...) is a failure: only ``EXPECTED_WARNINGS`` are let through.
-ServiceMigration-v0 runs here on its bound backend (its default, the real backend, trains a model every
+ServiceMigration-v0 runs here on its bound backend (its default; the real backend trains a model every
 round); one real-backend smoke below (marked slow) runs the checkers and a seeded rollout on it.
 """
 

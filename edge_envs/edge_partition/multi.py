@@ -11,7 +11,7 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec, parallel_to_aec_wrapper
 
-from edge_envs.config import DNN_MODELS
+from edge_envs.config import DNN_MODELS, check_bool
 from edge_envs.edge_partition import core, kernels, layout
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.env import (
@@ -39,7 +39,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
     | Actions            | Discrete (MultiDiscrete)                                         |
     | Parallel API       | Yes                                                              |
     | Manual Control     | No                                                               |
-    | Agents             | ``agents = ['device_0', 'device_1', 'device_2', 'device_3']``    |
+    | Agents             | ``agents = ['iot_0', 'iot_1', 'iot_2', 'iot_3']``                |
     | Agents             | 4 (one per entry of ``models``)                                  |
     | Action Shape       | (M,) = (6,)                                                      |
     | Action Values      | 0 .. N = 0 .. 4 per block (0 = the device, n = edge server n)    |
@@ -48,7 +48,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
 
     ## Description
     The dynamics of EdgePartition-v0 (:mod:`edge_envs.edge_partition.core`) with A devices: device
-    ``device_i`` releases ``task_rate`` tasks per second of ``models[i]`` (each cut into
+    ``iot_i`` releases ``task_rate`` tasks per second of ``models[i]`` (each cut into
     ``num_blocks`` blocks) and places them each slot. A server's utilisation sums every device's
     work on it, so the devices contend for the servers' queues; each device has its own CPU queue,
     position (random waypoint), fading links and energy budget. Default: 4 devices running AlexNet,
@@ -72,7 +72,8 @@ class EdgePartitionMultiEnv(ParallelEnv):
     Per agent, Eq. (14) over its own slot's tasks: ``-(delay + penalty_weight * penalty)`` per task,
     plus the outage charge in the slot its energy runs out. ``infos[agent]`` reports ``delay``,
     ``penalty``, ``energy``, ``outage``, ``block_delay``, ``server_load`` (all devices) and, for the
-    next slot, ``energy_left``, ``queue`` (shared), ``device_queue``, ``server_speed`` and ``rate``.
+    next slot, ``energy_left``, ``queue`` (shared), ``device_queue``, ``server_speed`` and ``rate``. ``reset``
+    gives the same keys, those about the last slot zero.
 
     ## Starting State
     As EdgePartition-v0, with each device at its own uniform position. ``reset(seed, options)``
@@ -81,12 +82,18 @@ class EdgePartitionMultiEnv(ParallelEnv):
 
     ## Episode End
     An agent terminates when its energy is spent (its tasks stop loading the servers); all agents are
-    truncated after ``episode_slots`` slots.
+    truncated after ``episode_slots`` slots. With ``black_death=True`` an agent whose energy is spent
+    stays in ``env.agents`` to the end instead (never terminated; its actions are ignored, its rewards
+    0, ``infos[agent]["energy_left"]`` 0), so every agent is truncated together: what wrappers that need
+    a fixed set of agents ask for (SuperSuit's ``pettingzoo_env_to_vec_env_v1``, whose ``black_death_v3``
+    never ends an episode that is truncated rather than terminated; TorchRL's ``PettingZooWrapper``).
 
     ## Arguments
-    ``parallel_env(config=None, models=DEFAULT_MODELS, generator=None, render_mode=None, **fields)``:
+    ``parallel_env(config=None, models=DEFAULT_MODELS, generator=None, render_mode=None, black_death=False,
+    **fields)``:
     fields of :class:`EdgePartitionConfig` (``task_rate`` defaults to 40 here; ``model`` is unused);
-    ``generator``: a callable ``rng -> Instance`` with one block table per device;
+    ``generator``: a callable ``rng -> Instance`` with one block table per device; ``black_death``: see
+    Episode End;
     ``render_mode``: ``"ansi"``, ``"rgb_array"`` (a uint8 picture of the area, the devices, their
     links and where each block ran) or ``"human"`` (that picture in a window).
 
@@ -94,10 +101,15 @@ class EdgePartitionMultiEnv(ParallelEnv):
     >>> env = edge_partition_multi_v0.parallel_env(episode_slots=10)
     >>> observations, infos = env.reset(seed=0)
     >>> env.agents
-    ['device_0', 'device_1', 'device_2', 'device_3']
-    >>> observations["device_0"].shape, env.action_space("device_0")
+    ['iot_0', 'iot_1', 'iot_2', 'iot_3']
+    >>> observations["iot_0"].shape, env.action_space("iot_0")
     ((46,), MultiDiscrete([5 5 5 5 5 5]))
     >>> _ = env.step({agent: np.ones(6, dtype=np.int64) for agent in env.agents})
+
+    For SuperSuit and SB3 (every agent stays to the end)::
+
+        import supersuit
+        vec = supersuit.pettingzoo_env_to_vec_env_v1(edge_partition_multi_v0.parallel_env(black_death=True))
 
     ## Version History
     * v0: initial release.
@@ -116,8 +128,11 @@ class EdgePartitionMultiEnv(ParallelEnv):
         models: tuple[str, ...] = DEFAULT_MODELS,
         generator=None,
         render_mode: str | None = None,
+        black_death: bool = False,
         **overrides,
     ):
+        check_bool("black_death", black_death)
+        self.black_death = bool(black_death)
         if config is None:
             overrides.setdefault("task_rate", MULTI_TASK_RATE)
         self.cfg = cfg = EdgePartitionConfig.from_kwargs(config, **overrides)
@@ -127,7 +142,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.models = models
         self.generator = generator if generator is not None else RandomGenerator(cfg, models)
-        self.possible_agents = [f"device_{i}" for i in range(len(models))]
+        self.possible_agents = [f"iot_{i}" for i in range(len(models))]
         self.agents: list[str] = []
         action = spaces.MultiDiscrete(np.full(cfg.num_blocks, cfg.num_servers + 1, dtype=np.int64))
         observation = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
@@ -172,10 +187,17 @@ class EdgePartitionMultiEnv(ParallelEnv):
         return observations, {agent: self._slot_info(i) for i, agent in enumerate(self.possible_agents)}
 
     def _slot_info(self, i: int) -> dict:
-        """The part of device i's info about the slot now starting, at reset (``step`` reads the same
-        values from the compiled step's outcome rows)."""
-        state = self.state
+        """Device i's info at reset: the step's keys, those about the last slot zero (none has run), and
+        the slot now starting (``step`` reads the same values from the compiled step's outcome rows)."""
+        state, outcome = self.state, self._core.outcome
+        zeros = {key: np.zeros(outcome.size)[outcome.parts[key]] for key in ("block_delay", "server_load")}
         return dict(
+            delay=0.0,
+            penalty=0.0,
+            energy=0.0,
+            outage=0.0,
+            **zeros,
+            placement=np.zeros(self.cfg.num_blocks, dtype=np.int64),
             energy_left=float(state.energy_left[0, i]),
             queue=state.queue[0].copy(),
             device_queue=float(state.device_queue[0, i]),
@@ -240,7 +262,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
                 continue
             row, scalars = values[0, i], every_scalar[i]
             rewards[agent] = scalars[layout.REWARD]
-            terminations[agent] = scalars[layout.RAN_OUT] != 0.0
+            terminations[agent] = scalars[layout.RAN_OUT] != 0.0 and not self.black_death
             truncations[agent] = truncated
             infos[agent] = dict(
                 delay=scalars[layout.DELAY],

@@ -15,7 +15,8 @@ this project, documented here. Units are SI: metres, seconds, bits, bit/s, W (dB
   (a handover) or off the road (lost): ``info`` counts both per round.
 * Radio (``edge_envs.net.channel``): 23 dBm, 1 MHz per vehicle, -174 dBm/Hz noise, log-distance path
   loss (exponent 3) at 5.9 GHz (the ITS band) and Rayleigh fading per upload; RSUs share models over a
-  100 Mbit/s backhaul; the cloud of hierarchical FL is reached at 20 Mbit/s with 50 ms one way.
+  100 Mbit/s backhaul; the cloud of hierarchical FL is reached at 20 Mbit/s with 50 ms one way, every
+  ``cloud_period`` rounds (the paper's servers sync with the cloud "periodically").
 """
 
 from __future__ import annotations
@@ -101,6 +102,10 @@ class MultiServerFLConfig(Config):
     """RSU-to-cloud link rate, bit/s."""
     cloud_delay_s: float = 0.05
     """One-way propagation delay to the cloud, s."""
+    cloud_period: int = 1
+    """Cloud-based FL's global rounds (``framework="cloud"``): the cloud aggregates every ``cloud_period``-th round,
+    the RSUs keep their own models in between (hierarchical FL's edge rounds); only those rounds pay the
+    cloud round trip (1-1000)."""
     latency_cost: float = 0.1
     """Reward charged per second of the round's communication latency."""
     action_levels: int = 0
@@ -143,6 +148,7 @@ class MultiServerFLConfig(Config):
         check_range("backhaul_rate_bps", self.backhaul_rate_bps, 1e3, 1e12)
         check_range("cloud_rate_bps", self.cloud_rate_bps, 1e3, 1e12)
         check_range("cloud_delay_s", self.cloud_delay_s, 0.0, 100.0)
+        check_range("cloud_period", self.cloud_period, 1, 1000, integer=True)
         check_range("latency_cost", self.latency_cost, 0.0, 1e6)
         check_range("action_levels", self.action_levels, 0, 100, integer=True)
         if self.action_levels == 1:

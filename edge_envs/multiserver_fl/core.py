@@ -22,8 +22,8 @@ A round t, for every server s (all servers at once):
 4. Reward: ``a_s(theta_s^t) - a_s(theta_s^{t-1}) - latency_cost * latency_s``, so an episode's return is
    the final validation accuracy gained minus the communication cost. Latency (Section 5): the
    slowest upload the server received, plus the RSU-to-RSU exchange of the S-1 peer models over the
-   backhaul ("ms-fl"), or the round trip of one model to the cloud ("cloud"), or nothing more
-   ("single-server").
+   backhaul ("ms-fl"), or the round trip of one model to the cloud ("cloud", in the cloud's global
+   rounds only: every ``cloud_period``-th round), or nothing more ("single-server").
 5. Vehicles drive ``round_s`` seconds (``RoadVehicles``; leavers are replaced) and round t+1's
    intra-server phase starts from the new models.
 """
@@ -127,11 +127,17 @@ def upload_latency(cfg: MultiServerFLConfig, distance_m: np.ndarray, bits: float
     return bits / rate
 
 
-def exchange_latency(cfg: MultiServerFLConfig, bits: float) -> tuple[float, float]:
-    """(RSU-to-RSU, cloud) seconds per round per server under ``cfg.framework``."""
+def cloud_round(cfg: MultiServerFLConfig, round_index: int) -> bool:
+    """Whether the aggregation that ends round ``round_index`` (0-based) is a cloud-based FL global round."""
+    return cfg.framework == "cloud" and (round_index + 1) % cfg.cloud_period == 0
+
+
+def exchange_latency(cfg: MultiServerFLConfig, bits: float, round_index: int = 0) -> tuple[float, float]:
+    """(RSU-to-RSU, cloud) seconds per server of round ``round_index`` under ``cfg.framework`` (the cloud's round
+    trip only in its global rounds, :func:`cloud_round`)."""
     if cfg.framework == "ms-fl":
         return (cfg.num_servers - 1) * bits / cfg.backhaul_rate_bps, 0.0
-    if cfg.framework == "cloud":
+    if cloud_round(cfg, round_index):
         return 0.0, 2.0 * (bits / cfg.cloud_rate_bps + cfg.cloud_delay_s)
     return 0.0, 0.0
 
@@ -262,7 +268,7 @@ def transition(state: State, weights, rng: np.random.Generator) -> tuple[State, 
     models = torch.from_numpy(w.astype(np.float32)) @ state.local
     val = (instance.val_x, instance.val_y)
     val_acc, val_loss = evaluate(instance.shape, models, *val)
-    peer_s, cloud_s = exchange_latency(cfg, model_bits(instance))
+    peer_s, cloud_s = exchange_latency(cfg, model_bits(instance), state.round)
     latency = state.upload_s + peer_s + cloud_s
     predicted = predict(instance.shape, models, instance.test_x)
     scores = np.array(

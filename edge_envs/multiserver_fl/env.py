@@ -12,8 +12,23 @@ from pettingzoo import ParallelEnv
 from edge_envs.multiserver_fl import core
 from edge_envs.multiserver_fl.config import MultiServerFLConfig
 from edge_envs.multiserver_fl.generator import Instance, RandomGenerator
-from edge_envs.render import check_render_mode
+from edge_envs.render import check_render_mode, figure_to_rgb, new_figure
 from edge_envs.reset import check_reset_options, check_seed, draw_instance
+
+ROUND_METRICS = (
+    "test_acc",
+    "precision",
+    "recall",
+    "f1",
+    "val_acc",
+    "val_loss",
+    "upload_s",
+    "peer_s",
+    "cloud_s",
+    "latency_s",
+)
+"""Per-agent ``infos`` keys measured by a round; ``reset`` reports them as 0.0 (no round has run), so the infos
+of reset and step have the same keys, as PettingZoo's wrappers (TorchRL's) expect."""
 
 
 class MultiServerFLEnv(ParallelEnv):
@@ -54,12 +69,13 @@ class MultiServerFLEnv(ParallelEnv):
 
     ## Rewards
     ``val_acc(theta_s^t) - val_acc(theta_s^{t-1}) - latency_cost * latency_s``: the change of the agent's
-    validation accuracy over the round minus the round's communication latency (slowest client
-    upload, handover delay included, plus the RSU-to-RSU exchange, or the cloud round trip with
+    validation accuracy over the round minus the round's communication latency (slowest client upload,
+    handover delay included, plus the RSU-to-RSU exchange, or the cloud round trip in its rounds with
     ``framework="cloud"``). ``infos[agent]``: ``test_acc``, macro ``precision``, ``recall``, ``f1``
     (scikit-learn) of the agent's model on the common test set, ``val_acc``, ``val_loss``, ``upload_s``,
-    ``peer_s``, ``cloud_s``, ``latency_s``, and (for the next round, also after reset) ``served``,
-    ``handovers``, ``lost``, ``samples``, ``peer_samples`` (S, the agent's order), ``round``, ``faulty``.
+    ``peer_s``, ``cloud_s``, ``latency_s`` (``ROUND_METRICS``; 0.0 after reset, so reset and step give the same
+    keys), and (for the next round, also after reset) ``served``, ``handovers``, ``lost``, ``samples``,
+    ``peer_samples`` (S, the agent's order), ``round``, ``faulty``.
 
     ## Starting State
     A fresh data split, shards, vehicles and initial model (the same for every server); round 0's
@@ -73,7 +89,9 @@ class MultiServerFLEnv(ParallelEnv):
     ``parallel_env(config=None, generator=None, render_mode=None, **fields)``: fields of
     :class:`~edge_envs.multiserver_fl.config.MultiServerFLConfig` (``num_servers``, ``num_vehicles``,
     ``dataset``, ``handover``, ``num_faulty``, ``fault``, ``framework``, ``action_levels``, ...).
-    ``generator``: a callable ``rng -> Instance`` (default :class:`RandomGenerator`). ``reset(seed, options)``
+    ``generator``: a callable ``rng -> Instance`` (default :class:`RandomGenerator`). ``render_mode``: ``"ansi"``
+    (a line of text) or ``"rgb_array"`` (a uint8 heat map of every model's validation accuracy on every
+    server's data, the diagonal each server's own). ``reset(seed, options)``
     takes no options: unknown keys of a dict are ignored with a warning (PettingZoo's API test passes
     ``{"options": 1}``), options that are not a dict raise a ValueError.
 
@@ -90,7 +108,7 @@ class MultiServerFLEnv(ParallelEnv):
     * v0: initial release.
     """
 
-    metadata = {"name": "multiserver_fl_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+    metadata = {"name": "multiserver_fl_v0", "render_modes": ["ansi", "rgb_array"], "is_parallelizable": True}
 
     def __init__(
         self, config: MultiServerFLConfig | None = None, generator=None, render_mode: str | None = None, **overrides
@@ -127,7 +145,10 @@ class MultiServerFLEnv(ParallelEnv):
         self.state = core.initial(self.cfg, instance, self._np_random)
         self.agents = self.possible_agents[:]
         self._last = None
-        return self._observations(), {agent: self._round_info(i, {}) for i, agent in enumerate(self.agents)}
+        not_measured = dict.fromkeys(ROUND_METRICS, 0.0)
+        return self._observations(), {
+            agent: self._round_info(i, {**not_measured}) for i, agent in enumerate(self.agents)
+        }
 
     def _observations(self) -> dict:
         return dict(zip(self.possible_agents, core.observations(self.state)))
@@ -198,21 +219,7 @@ class MultiServerFLEnv(ParallelEnv):
             truncations[agent] = truncated
             infos[agent] = self._round_info(
                 i,
-                {
-                    key: float(getattr(out, key)[i])
-                    for key in (
-                        "test_acc",
-                        "precision",
-                        "recall",
-                        "f1",
-                        "val_acc",
-                        "val_loss",
-                        "upload_s",
-                        "peer_s",
-                        "cloud_s",
-                        "latency_s",
-                    )
-                },
+                {key: float(getattr(out, key)[i]) for key in ROUND_METRICS},
             )
         observations = self._observations()
         self.agents = [] if truncated else self.agents
@@ -220,10 +227,31 @@ class MultiServerFLEnv(ParallelEnv):
         return observations, rewards, terminations, truncations, infos
 
     def render(self):
-        if self.render_mode != "ansi" or self.state is None:
+        """``ansi``: a line of text; ``rgb_array``: :meth:`picture`."""
+        if self.render_mode is None or self.state is None:
             return None
+        if self.render_mode == "rgb_array":
+            return self.picture()
         own = " ".join(f"{a:.3f}" for a in np.diagonal(self.state.acc))
         return (
             f"round {self.state.round}/{self.cfg.num_rounds}: validation accuracy [{own}], "
             f"served {self.state.served.astype(int).tolist()}, handovers {self.state.handovers.astype(int).tolist()}"
         )
+
+    def picture(self) -> np.ndarray:
+        """A uint8 (H, W, 3) heat map: entry (s, j) is server j's intra-aggregated model's validation accuracy
+        on server s's data (``state.acc``); the title gives the round, the updates served and handed over."""
+        state, s = self.state, self.cfg.num_servers
+        figure = new_figure(120 + 48 * s, 100 + 48 * s)
+        ax = figure.add_axes((0.18, 0.1, 0.78, 0.72))
+        ax.imshow(state.acc, vmin=0.0, vmax=1.0, cmap="viridis")
+        for (row, col), value in np.ndenumerate(state.acc):
+            ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7, color="w" if value < 0.6 else "k")
+        ax.set_xticks(range(s), [f"m{j}" for j in range(s)], fontsize=7)
+        ax.set_yticks(range(s), self.possible_agents, fontsize=7)
+        served, handed = int(state.served.sum()), int(state.handovers.sum())
+        figure.suptitle(
+            f"round {state.round}/{self.cfg.num_rounds}: validation accuracy\nserved {served}, handovers {handed}",
+            fontsize=8,
+        )
+        return figure_to_rgb(figure)

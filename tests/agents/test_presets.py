@@ -27,7 +27,7 @@ def test_presets__every_algo_that_trains_an_env_has_exactly_one_default_preset()
     assert {algo for _, algo in expected} == set(ALGOS)  # every --algo trains some env
     assert ("edge_partition_multi_v0", "ppo") not in expected  # SB3 trains Gymnasium envs only
     assert ("EdgeUpload-v0", "maskable-ppo") in expected and ("EdgePartition-v0", "maskable-ppo") not in expected
-    assert ("EdgeUpload-v0", "ppo") not in expected  # an illegal upload is an error: only masked agents train it
+    assert ("EdgeUpload-v0", "ppo") not in expected  # the masked agent is the one with a preset there
 
 
 @pytest.mark.parametrize("chosen", presets.PRESETS, ids=lambda p: p.name)

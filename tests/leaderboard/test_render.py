@@ -75,3 +75,9 @@ def test_standings__rank_the_users_entry_among_the_projects_with_aliases():
     rows = [re.split(r"\s{2,}", line.strip())[1] for line in lines.splitlines()[2:]]
     assert rows.index("my greedy (yours)") == rows.index("greedy") + 1  # a tie, ranked by name
     assert "random (also rpdi)" in rows and len(rows) == len(results) + 1 - 1  # the reference is not ranked
+
+
+def test_render__scores_far_below_the_floor_show_as_below_minus_100():
+    assert render._score((-29905.7, -29930.1, -29903.7)) == "< -100"
+    assert render._score((5.0, -104.9, 11.7)) == "5.0 [< -100, 11.7]"
+    assert render._score((99.2, 97.3, 100.4)) == "99.2 [97.3, 100.4]"

@@ -97,3 +97,14 @@ def test_core__cloud_and_single_server_latency():
     cloud = MultiServerFLConfig(framework="cloud")
     assert core.exchange_latency(cloud, bits) == (0.0, pytest.approx(2 * (bits / cloud.cloud_rate_bps + 0.05)))
     assert core.exchange_latency(MultiServerFLConfig(framework="single-server"), bits) == (0.0, 0.0)
+
+
+def test_core__cloud_latency_only_in_the_clouds_global_rounds():
+    bits = 1e6
+    cloud = MultiServerFLConfig(framework="cloud", cloud_period=3)
+    trip = 2 * (bits / cloud.cloud_rate_bps + cloud.cloud_delay_s)
+    charged = [core.exchange_latency(cloud, bits, r)[1] for r in range(6)]
+    assert charged == [0.0, 0.0, pytest.approx(trip), 0.0, 0.0, pytest.approx(trip)]  # rounds 3 and 6 end at the cloud
+    assert [core.cloud_round(cloud, r) for r in range(3)] == [False, False, True]
+    ms_fl = MultiServerFLConfig(cloud_period=3)  # the period concerns the cloud framework only
+    assert core.exchange_latency(ms_fl, bits, 0) == (pytest.approx(4 * bits / ms_fl.backhaul_rate_bps), 0.0)

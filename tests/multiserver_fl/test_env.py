@@ -100,6 +100,7 @@ def test_env__bad_actions_raise_named_errors():
         ("num_faulty", 3),
         ("framework", "p2p"),
         ("action_levels", 1),
+        ("cloud_period", 0),
     ],
 )
 def test_env__bad_config_names_the_field(field, value):

@@ -14,6 +14,12 @@ from edge_envs.service_migration import (
 from edge_envs.service_migration.config import MAX_EDGES
 
 
+def test_config__default_backend_is_the_fast_bound_one():
+    # issue 27: the real backend trains a model every round (about 1 step/s), too slow as RL's default
+    assert ServiceMigrationConfig().backend == "bound"
+    assert gym.make("ServiceMigration-v0").unwrapped.cfg.backend == "bound"
+
+
 def test_config__defaults_are_section_6_1_and_table_1():
     cfg = ServiceMigrationConfig()
     assert (cfg.area_m, cfg.num_devices, cfg.tx_power_dbm, cfg.bandwidth_hz, cfg.carrier_hz) == (
@@ -93,7 +99,6 @@ BAD = [
     ("capability_mean_hz", math.nan),
     ("capability_min_hz", 0.0),
     ("num_rho_levels", 1),
-    ("num_samples", 1950),
     ("num_samples", -3),
     ("edge_positions_m", ((100.0, 100.0), (100.0, 100.0), (200.0, 200.0))),
     ("edge_positions_m", ((100.0, 100.0), (200.0, math.nan), (300.0, 300.0))),
@@ -151,6 +156,12 @@ def test_config__an_edge_grid_over_max_edges_is_refused_naming_area_and_spacing(
 def test_config__bad_values_name_the_field(field, value):
     with pytest.raises(ValueError, match=field):
         ServiceMigrationConfig(**{field: value})
+
+
+def test_config__real_backend_refuses_more_samples_than_mfeat_holds_out():
+    assert ServiceMigrationConfig(num_samples=1950).num_samples == 1950  # the bound backend counts any number
+    with pytest.raises(ValueError, match=r"num_samples must be <= 1900 with the real backend"):
+        ServiceMigrationConfig(num_samples=1950, backend="real")
 
 
 @pytest.mark.parametrize(

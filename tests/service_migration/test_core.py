@@ -135,6 +135,18 @@ def test_optimal_rho__eq31_minimises_corrected_eq28a(seed):
         assert abs(closed - 2 * alpha) > 1e-5
 
 
+def test_optimal_rho__without_migration_is_two_alpha_so_mfl_nsm_gains_under_one_percent_on_fedbcd():
+    # Psi_s = 0 (no migration: MFL-NSM, FedBCD): Eq. (31) gives rho* = alpha + sqrt(alpha^2) = 2 alpha whatever Psi_v,
+    # and Eq. (28a) at FedBCD's 0.044 over its value at 0.04 is 0.044^2 / (4 * 0.02 * 0.024) = 1.0083 (hand value):
+    # adaptive rho alone can save at most 0.83% of FedBCD's wall-clock (the paper's Table 2: 8.8%)
+    alpha, beta = 0.02, 100.0
+    psi_v = np.array([3.0, 40.0, 2e3])
+    np.testing.assert_allclose(core.optimal_rho(psi_v, 0.0, alpha), 2 * alpha)
+    fedbcd = core.estimated_wallclock(0.044, psi_v, 0.0, alpha, beta)
+    nsm = core.estimated_wallclock(2 * alpha, psi_v, 0.0, alpha, beta)
+    np.testing.assert_allclose(fedbcd / nsm, 0.001936 / 0.00192)
+
+
 def test_estimated_wallclock__derivative_is_printed_eq29():
     alpha, beta, psi_v, psi_s = 0.02, 100.0, 37.0, 4.0
     rho, h = 0.07, 1e-7

@@ -281,8 +281,8 @@ def test_multi_agent_greedy__devices_share_the_server_loads():
     observations, infos = env.reset(seed=0)
     actions = baselines.make_policy("greedy", env).act(observations, infos)
     state = env.state
-    load = infos["device_0"]["queue"].copy()
-    speed = infos["device_0"]["server_speed"]
+    load = infos["iot_0"]["queue"].copy()
+    speed = infos["iot_0"]["server_speed"]
     for a, agent in enumerate(env.possible_agents):
         for m in range(state.cfg.num_blocks):
             server = int(np.argmin(load))
@@ -341,7 +341,7 @@ def test_multi_agent_lpt__devices_share_the_servers_longest_block_first():
     local = state.blocks.local_time
     a, m = np.unravel_index(np.argmax(local), local.shape)
     tasks = state.tasks_now[0]
-    queue, speed = infos["device_0"]["queue"], infos["device_0"]["server_speed"]
+    queue, speed = infos["iot_0"]["queue"], infos["iot_0"]["server_speed"]
     # the longest block of all devices is placed first, on empty loads
     finish = np.concatenate(
         [[state.device_queue[0, a] + tasks[a] * local[a, m]], queue + tasks[a] * state.blocks.edge_work[a, m] / speed]
