@@ -184,7 +184,7 @@ def markdown(results: dict, episodes: int, slots: int, seed: int, timing: list |
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--episodes", type=int, default=8, help="episodes (seeds) per scenario and policy (>= 2)")
-    parser.add_argument("--slots", type=int, default=600, help="slots per episode (the seed's T = 600)")
+    parser.add_argument("--slots", type=int, default=600, help="slots per episode (the paper's T = 600)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode and of the policies")
     parser.add_argument("--scenarios", nargs="+", choices=sorted(SCENARIOS), default=list(SCENARIOS))
     parser.add_argument("--policies", nargs="+", default=None, help="default: every baseline")

@@ -16,6 +16,6 @@ def test_table2_benchmark__smoke_run_writes_every_framework(tmp_path, capsys):
     for name in ("FedAvg", "FedBCD", "MFL-NSM", "MFL-FR", "SM3FL", "MDS", "exact-round"):
         assert f"| {name} |" in text
     assert "0/1" in text  # 5 rounds cannot reach the target: every run is truncated
-    assert "247.57" in text  # the seed's SM3FL wall-clock sits beside ours
+    assert "247.57" in text  # the paper's SM3FL wall-clock sits beside ours
     assert "| exact-round | " in text and "+0.00% | +0.0% |" in text  # exact-round's own gaps are zero
     assert not list(tmp_path.glob("*.tmp"))
