@@ -217,8 +217,8 @@ class ServiceMigrationConfig(Config):
     """"split": SM3FL's multi-modal FL; "horizontal": FedAvg, every edge trains the whole model."""
     # --- learning progress ---
     backend: str = "bound"
-    """"bound" (default, hundreds of steps/s): Corollary 1's rounds as a surrogate; "real": split training on UCI
-    mfeat every round, about 1 step/s on one core (benchmarks/results/clients.md), for measuring, not RL."""
+    """"bound" (default, over 100 steps/s): Corollary 1's rounds as a surrogate; "real": split training on UCI
+    mfeat every round, 0.2-2 steps/s on one core (benchmarks/results/clients.md), for measuring, not RL."""
     max_rounds: int = 500
     """Rounds before truncation (1 to 10^6)."""
     target_loss: float = 0.1

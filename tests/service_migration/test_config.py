@@ -15,7 +15,7 @@ from edge_envs.service_migration.config import MAX_EDGES
 
 
 def test_config__default_backend_is_the_fast_bound_one():
-    # issue 27: the real backend trains a model every round (about 1 step/s), too slow as RL's default
+    # issue 27: the real backend trains a model every round (0.2-2 steps/s), too slow as RL's default
     assert ServiceMigrationConfig().backend == "bound"
     assert gym.make("ServiceMigration-v0").unwrapped.cfg.backend == "bound"
 
