@@ -50,11 +50,11 @@ class Preset:
 # the entropy bonus and the branches settle on one fixed placement whatever the state (hence
 # reward_scale); standardised observations (server speeds and rates vary by a few hundredths in [0, 1])
 # made the learned placement robust across seeds. Four env copies per worker times 8-step rollouts give
-# updates of 32 steps, the seed's batch size (Section 5.1). RMSProp with epsilon 0.1 under the root is
+# updates of 32 steps, the paper's batch size (Section 5.1). RMSProp with epsilon 0.1 under the root is
 # plain SGD at ~3x the rate for gradients this small, too slow to learn which server suits which state;
 # with epsilon 1e-5 and rates 3e-4 (actor) and 1e-3 (critic), 300k-step runs with 200-slot episodes
 # (2 workers, 5 held-out episodes; greedy -13.6) reached -11.0 to -11.5 over seeds 0-3, where epsilon
-# 0.1 with rates 0.001 / 0.01 reached -11.4 to -14.6. gamma stays the seed's 0.95.
+# 0.1 with rates 0.001 / 0.01 reached -11.4 to -14.6. gamma stays the paper's 0.95.
 _EDGE_PARTITION_A3C = {
     "lr_actor": 3e-4,
     "lr_critic": 1e-3,

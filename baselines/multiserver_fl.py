@@ -2,7 +2,7 @@
 
 Every rule maps one server's view (accuracy and loss of each model on its validation data, the
 model's sample counts) to aggregation weights over its own and its peers' models, in the agent's
-own order (k = 0: itself; k: server (s + k) % S), as the env's action expects. The seed gives no
+own order (k = 0: itself; k: server (s + k) % S), as the env's action expects. The paper gives no
 equations; where it is silent the simplest standard form is used (ERRATA, the MS-FL paper):
 
 * ``wa``: plain weighted averaging, weights proportional to each server's samples this round (FedAvg
@@ -37,7 +37,7 @@ STRONGEST = ("spaa", "dwaa", "wa")
 ALIASES = {"cloud": "wa"}
 """At the default cloud_period=1 cloud weighs the models as wa does; only an env made with framework="cloud" charges
 its latency apart."""
-"""The seed paper's two rules and plain weighted averaging (benchmarks/results/tables_multiserver_fl.md)."""
+"""The paper's two rules and plain weighted averaging (benchmarks/results/tables_multiserver_fl.md)."""
 
 
 def wa(acc, loss, samples) -> np.ndarray:

@@ -9,7 +9,7 @@ reset with seed ``seed + i``; all of a scenario's episodes run together in the b
 seeded once per scenario with ``seed``. An episode's return is the sum of its slot rewards up to its
 end; the 95% interval is Student's t over the episodes.
 
-The bound (``baselines.edge_partition.REFERENCES["lower-bound"]``) is an upper bound on any policy's
+The bound (``baselines.edge_partition.REFERENCES["return-bound"]``) is an upper bound on any policy's
 return in each episode, from the episode's exogenous draws. The gap to it compares mean costs (minus
 the mean returns): ``(cost - cost_bound) / cost_bound``, >= 0 for every policy. A second table times
 exact-slot's two methods per decision by model and size.
@@ -83,7 +83,7 @@ def bound_returns(env_kwargs: dict, episodes: int, seed: int) -> np.ndarray:
     from baselines.edge_partition import REFERENCES
 
     env = gym.make("EdgePartition-v0", **env_kwargs)
-    return np.array([REFERENCES["lower-bound"](env, seed + i) for i in range(episodes)])
+    return np.array([REFERENCES["return-bound"](env, seed + i) for i in range(episodes)])
 
 
 def run(scenarios: list[str], policies: list[str], episodes: int, slots: int, seed: int, log=print) -> dict:
@@ -184,7 +184,7 @@ def markdown(results: dict, episodes: int, slots: int, seed: int, timing: list |
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--episodes", type=int, default=8, help="episodes (seeds) per scenario and policy (>= 2)")
-    parser.add_argument("--slots", type=int, default=600, help="slots per episode (the seed's T = 600)")
+    parser.add_argument("--slots", type=int, default=600, help="slots per episode (the paper's T = 600)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode and of the policies")
     parser.add_argument("--scenarios", nargs="+", choices=sorted(SCENARIOS), default=list(SCENARIOS))
     parser.add_argument("--policies", nargs="+", default=None, help="default: every baseline")

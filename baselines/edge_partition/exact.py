@@ -103,24 +103,26 @@ def placement_reward(b, placement, args, out, at, along) -> float:
     per-block parts in ``along[b]`` (the Outcome.BLOCK_KEYS) and the per-location utilisation in
     ``at[b, 3]`` (device first)."""
     c, table, result_bits, slot, queue, device_queue, energy_left, alive, tasks, deadline, speed, access, airtime = args
-    kernels.row_cost(
-        placement[b : b + 1],
+    B, M, L = placement.shape[0], placement.shape[1], at.shape[2]
+    kernels.row_cost(  # the state has one device: the scratch as (B, 1, ...)
+        b,
+        placement.reshape((B, 1, M)),
         c,
         table,
         result_bits,
-        slot[b],
-        queue[b],
-        device_queue[b],
-        energy_left[b],
-        alive[b],
-        tasks[b],
-        deadline[b],
-        speed[b],
-        access[b],
-        airtime[b],
-        out[b : b + 1],
-        at[b : b + 1],
-        along[b : b + 1],
+        slot,
+        queue,
+        device_queue,
+        energy_left,
+        alive,
+        tasks,
+        deadline,
+        speed,
+        access,
+        airtime,
+        out.reshape((B, 1, out.shape[1])),
+        at.reshape((B, 1, 6, L)),
+        along.reshape((B, 1, 5, M)),
     )
     return out[b, REWARD]
 
@@ -152,14 +154,14 @@ def energy_terms(b, args) -> tuple[np.ndarray, float]:
     """(energy (M, L, L), outage): J per task that block m at j after block m-1 at i draws from row b's
     budget (block 0: row i = 0, the device; L = N + 1), and the outage charge if the slot's energy runs
     out, as :func:`placement_reward` charges them (``args``: :func:`slot_cost_args`)."""
-    c, table, airtime = args[0], args[1][0], args[12]
-    M, N = table.shape[1], airtime.shape[2]
+    c, table, airtime = args[0], args[1], args[12]
+    M, N = table.shape[2], airtime.shape[2]
     energy = np.empty((M, N + 1, N + 1))
     for m in range(M):
         for i in range(N + 1):
             for j in range(N + 1):
                 air = airtime[b, 0, j - 1] if j > 0 else 0.0
-                energy[m, i, j] = kernels.block_energy(c, table, m, air, j, i)
+                energy[m, i, j] = kernels.block_energy(c, table, 0, m, air, j, i)
     return energy, kernels.outage_charge(c, args[3][b])
 
 

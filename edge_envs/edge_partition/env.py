@@ -20,7 +20,7 @@ from gymnasium.vector.utils import batch_space
 from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.generator import Instance, RandomGenerator, ToyGenerator
-from edge_envs.edge_partition.kernels import PARALLEL_ROWS, CompiledCore
+from edge_envs.edge_partition.kernels import PARALLEL_ROWS, CompiledCore, CompiledDevices
 from edge_envs.edge_partition.layout import (
     DELAY,
     ENERGY,
@@ -262,7 +262,7 @@ class EdgePartitionEnv(gym.Env):
         self._info_scalars = [(key, part) for key, part in parts if isinstance(part, int)]
         self._info_arrays = [(key, part) for key, part in parts if not isinstance(part, int)]
         self._active = np.ones(1, dtype=bool)
-        self._core: CompiledCore | None = None
+        self._core: CompiledDevices | None = None
         self._last: dict | None = None
         self._window = HumanWindow("EdgePartition-v0", self.metadata["render_fps"]) if render_mode == "human" else None
 
@@ -279,11 +279,12 @@ class EdgePartitionEnv(gym.Env):
         cfg = self.cfg
         self.instance = draw_instance(self.generator, self.np_random, Instance)
         state = core.initial(cfg, self.instance, self.np_random)
-        self._core = CompiledCore(state, static_features(cfg, state.blocks))
+        self._core = CompiledDevices(state, static_features(cfg, state.blocks))
         self._done = False
+        self._slot = 0  # state.slot[0], as a Python int
         self._last = None
         obs = np.empty((1, self.observation_space.shape[0]), dtype=np.float32)
-        self._core.observe(obs)
+        self._core.observe(obs[:, None])
         if self._window is not None:
             self.render()
         return obs[0], self._slot_info({"queue": state.queue[0].copy()})
@@ -304,27 +305,30 @@ class EdgePartitionEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         if self._done:
             raise RuntimeError("the episode has ended (terminated or truncated); call reset()")
-        if isinstance(action, np.ndarray) and action.shape == self.action_space.shape and action.dtype.kind in "iu":
-            placement = action.astype(np.int64)[None]  # the common case; the kernel checks the range
+        M = self.cfg.num_blocks
+        if isinstance(action, np.ndarray) and action.shape == (M,) and action.dtype.kind in "iu":
+            placement = action.astype(np.int64).reshape(1, 1, M)  # the common case; the kernel checks the range
         else:
-            placement = np.array([check_placement(action, self.cfg)])
-        values = np.empty((1, self._outcome.size))
-        obs = np.empty((1, self.observation_space.shape[0]), dtype=np.float32)
+            placement = np.array([[check_placement(action, self.cfg)]])
+        # one row and one device: the arrays of CompiledDevices.step, (B, A, ...) = (1, 1, ...)
+        values = np.empty((1, 1, self._outcome.size))
+        obs = np.empty((1, 1, self.observation_space.shape[0]), dtype=np.float32)
         if self._core.step(placement, self._active, values, obs) >= 0:
             raise _bad_action("location out of range", self.cfg, action)
-        values = values[0]
+        values = values[0, 0]
         scalars = values[:SCALARS].tolist()
         terminated = scalars[RAN_OUT] != 0.0
-        truncated = bool(self._core.state.slot[0] >= self.cfg.episode_slots)
+        self._slot += 1
+        truncated = self._slot >= self.cfg.episode_slots
         self._done = terminated or truncated
         info = {key: scalars[index] for key, index in self._info_scalars}
-        info["placement"] = placement[0]
+        info["placement"] = placement[0, 0]
         for key, part in self._info_arrays:
             info[key] = values[part]
         self._last = info
         if self._window is not None:
             self.render()
-        return obs[0], scalars[REWARD], terminated, truncated, info
+        return obs[0, 0], scalars[REWARD], terminated, truncated, info
 
     def render(self):
         """``ansi``: a line about the slot; ``rgb_array``: the picture (:mod:`edge_partition.render`) as a

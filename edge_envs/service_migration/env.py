@@ -37,7 +37,7 @@ class ServiceMigrationEnv(gym.Env):
     reading ``N0 B`` is ``noise_reading="density"``), and computation ``rho E M S vartheta_k / xi_n``.
     Learning progress comes from one of two backends: ``backend="bound"`` (default; 130-330 steps/s
     on one core) counts Corollary 1's rounds to target, R(rho) = beta rho / (rho - alpha) (200 rounds
-    at rho = 2 alpha with the seed's beta = 100, many more than the real backend takes);
+    at rho = 2 alpha with the paper's beta = 100, many more than the real backend takes);
     ``backend="real"`` (opt-in, 0.2-2 steps/s: it trains a model every round, so it suits measuring a
     policy, not RL training) trains a split model on UCI mfeat (two views per modality, FedBCD-style
     local epochs of minibatch steps with stale embeddings, loss and accuracy on held-out digits), where
@@ -115,7 +115,7 @@ class ServiceMigrationEnv(gym.Env):
     ``gym.make("ServiceMigration-v0", config=ServiceMigrationConfig(...), generator=None, **overrides)``:
     any ServiceMigrationConfig field can be passed as a keyword (e.g. ``backend="bound"``,
     ``num_rho_levels=20``, ``continuous_rho=True``, ``on_conflict="error"``, ``framework="horizontal"``;
-    ``**SEED_LITERAL`` for the seed's figures read literally). ``generator``: a callable
+    ``**PAPER_LITERAL`` for the paper's figures read literally). ``generator``: a callable
     ``rng -> Instance`` (``RandomGenerator(cfg)`` by default; ``ToyGenerator()`` with
     ``ToyGenerator.config()``). ``render_mode``: ``"ansi"`` returns a one-line summary of the last round,
     ``"rgb_array"`` a picture (edges, server, devices, which modality sits where, the last round's

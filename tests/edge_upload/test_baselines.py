@@ -161,5 +161,5 @@ def _plans(mbps: float, name: str) -> list:
 def test_ionn__plans_alexnet_as_direct_does_at_10_mbps_and_sends_the_convolutions_first_at_20():
     # AlexNet 224: layers 2-7 are the convolutions after pool1 (10 MB), 8-10 the fully connected ones (234 MB)
     same = [i == d for i, d in zip(_plans(10.0, "ionn"), _plans(10.0, "direct"))]
-    assert sum(same) == 7  # the seed's link: IONN's partitions are direct uploading's on 7 of 8 instances
+    assert sum(same) == 7  # the paper's link: IONN's partitions are direct uploading's on 7 of 8 instances
     assert all(plan[0] == (2, 8, 0) for plan in _plans(20.0, "ionn"))

@@ -68,4 +68,4 @@ def test_fig5_order__strict_on_alexnet_over_the_fast_link_only():
         return baselines_edge_upload.fig5_order(runs, single=True)
 
     assert order(baselines_edge_upload.FAST_LINK_MBPS) == (8, 8)
-    assert order(10.0) == (1, 8)  # the seed's 10 MB/s: IONN's plan is direct's on 7 of 8 instances
+    assert order(10.0) == (1, 8)  # the paper's 10 MB/s: IONN's plan is direct's on 7 of 8 instances

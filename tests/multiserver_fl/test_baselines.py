@@ -1,4 +1,4 @@
-"""Seed 001's server-level rules on hand-made accuracies and losses, and every baseline acting validly."""
+"""The MS-FL paper's server-level rules on hand-made accuracies and losses, and every baseline acting validly."""
 
 import numpy as np
 import pytest

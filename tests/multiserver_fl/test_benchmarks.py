@@ -14,7 +14,7 @@ def test_tables_benchmark__smoke_run_prints_both_tables_beside_the_seed(tmp_path
     assert text in capsys.readouterr().out
     for row in ("| SPAA |", "| WA |", "| Cloud-based FL |", "| Single-server FL |", "handover off", "faulty"):
         assert row in text
-    assert "0.733 / 0.623 / 0.623 / 0.604" in text  # the seed's MS-FL DWAA row sits beside ours
+    assert "0.733 / 0.623 / 0.623 / 0.604" in text  # the paper's MS-FL DWAA row sits beside ours
     assert not list(tmp_path.glob("*.tmp"))
 
 

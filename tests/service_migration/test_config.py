@@ -6,8 +6,8 @@ import pytest
 
 import edge_envs  # noqa: F401  (registers the ids)
 from edge_envs.service_migration import (
-    SEED_LITERAL,
-    SEED_PRINTED_NOISE_PSD_DBM_PER_HZ,
+    PAPER_LITERAL,
+    PAPER_PRINTED_NOISE_PSD_DBM_PER_HZ,
     Modality,
     ServiceMigrationConfig,
 )
@@ -48,8 +48,8 @@ def test_config__defaults_are_section_6_1_and_table_1():
     np.testing.assert_array_equal(cfg.server_position, [5000.0, 5000.0])
 
 
-def test_config__seed_literal_reading_is_a_named_option():
-    cfg = ServiceMigrationConfig(**SEED_LITERAL)
+def test_config__paper_literal_reading_is_a_named_option():
+    cfg = ServiceMigrationConfig(**PAPER_LITERAL)
     assert (cfg.noise_reading, cfg.capability_mean_hz, cfg.capability_std_hz, cfg.capability_min_hz) == (
         "density",
         1e6,
@@ -72,7 +72,7 @@ def test_config__rho_choices_add_one_pair_level_per_modality_in_the_split_framew
 
 def test_config__seed_printed_noise_equals_printed_eq4():
     # P h / N0 (printed) == P h / (N0' B) with N0' = N0 / B: -147 dBm/Hz - 10 log10(2e7) = -220.0103
-    assert SEED_PRINTED_NOISE_PSD_DBM_PER_HZ == pytest.approx(-220.0103, abs=1e-4)
+    assert PAPER_PRINTED_NOISE_PSD_DBM_PER_HZ == pytest.approx(-220.0103, abs=1e-4)
 
 
 BAD = [
@@ -209,3 +209,11 @@ def test_modality__views_and_real_backend_need_views():
         ServiceMigrationConfig(modalities=(Modality("x", 1.0, 10, 1.0),) * 3, backend="bound")
     with pytest.raises(ValueError, match="mfeat views"):
         ServiceMigrationConfig(modalities=(Modality("x", 1.0, 10, 1.0),), backend="real")
+
+
+def test_config__the_old_seed_names_still_import_until_the_next_release():
+    import edge_envs.service_migration as sm
+
+    assert sm.SEED_LITERAL is sm.PAPER_LITERAL and sm.SEED_MODALITIES is sm.PAPER_MODALITIES
+    assert sm.SEED_PRINTED_NOISE_PSD_DBM_PER_HZ == sm.PAPER_PRINTED_NOISE_PSD_DBM_PER_HZ
+    assert not any(name.startswith("SEED_") for name in sm.__all__)  # listed under their new names only

@@ -1,4 +1,4 @@
-"""Seed 000's time model (Eqs. 3-6) and Algorithm 1's quantities (Eqs. 19, 28a-32), corrected per ERRATA."""
+"""The SM3FL paper's time model (Eqs. 3-6) and Algorithm 1's quantities (Eqs. 19, 28a-32), corrected per ERRATA."""
 
 import math
 
@@ -196,7 +196,7 @@ def test_draw_capability__default_spread_is_a_tenth_of_the_printed_one():
 
 
 def test_draw_capability__truncated_at_the_minimum():
-    cfg = ServiceMigrationConfig(backend="bound", capability_std_hz=3e6)  # the seed's printed spread
+    cfg = ServiceMigrationConfig(backend="bound", capability_std_hz=3e6)  # the paper's printed spread
     rng = np.random.default_rng(0)
     xi = np.concatenate([core.draw_capability(cfg, rng) for _ in range(5000)])
     assert xi.min() >= cfg.capability_min_hz

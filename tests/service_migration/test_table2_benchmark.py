@@ -20,6 +20,6 @@ def test_table2_benchmark__smoke_run_writes_every_framework(tmp_path, capsys):
     shared, parallel = (fidelity.number(rows[n]["wall-clock (s)"]) for n in ("FedAvg", table2.PARALLEL_FEDAVG))
     assert shared > parallel > 0  # the same rounds: the shared schedule serialises the edges' communication
     assert "0/1" in text  # 5 rounds cannot reach the target: every run is truncated
-    assert "247.57" in text  # the seed's SM3FL wall-clock sits beside ours
+    assert "247.57" in text  # the paper's SM3FL wall-clock sits beside ours
     assert "| exact-round | " in text and "+0.00% | +0.0% |" in text  # exact-round's own gaps are zero
     assert not list(tmp_path.glob("*.tmp"))

@@ -244,7 +244,7 @@ def test_lower_bound__is_at_most_every_baselines_cost_on_recorded_episodes(overr
     env = gym.make("EdgePartition-v0", **kwargs)
     for seed in (0, 1):
         bounds = episode_cost_bounds(env, seed)
-        upper = REFERENCES["lower-bound"](env, seed)
+        upper = REFERENCES["return-bound"](env, seed)
         assert upper == pytest.approx(-bounds.sum(), rel=1e-12)
         for name in sorted(set(baselines.available("EdgePartition-v0")) - {"rpdi"}):
             policy = baselines.make_policy(name, env, seed=0)
@@ -257,3 +257,14 @@ def test_lower_bound__is_at_most_every_baselines_cost_on_recorded_episodes(overr
                 episode_return += reward
                 done, t = terminated or truncated, t + 1
             assert episode_return <= upper + 1e-9 * abs(upper), (name, seed)
+
+
+def test_references__the_old_name_lower_bound_still_answers_with_a_warning():
+    assert list(REFERENCES) == ["return-bound"]  # listed once, under the name of what it returns
+    assert "lower-bound" in REFERENCES and "lower-bound" in baselines.references("EdgePartition-v0")
+    with pytest.warns(DeprecationWarning, match="'lower-bound' is renamed 'return-bound'"):
+        assert REFERENCES["lower-bound"] is REFERENCES["return-bound"]
+    with pytest.warns(DeprecationWarning):
+        assert baselines.references("EdgePartition-v0")["lower-bound"] is REFERENCES["return-bound"]
+    with pytest.raises(KeyError):
+        REFERENCES["upper-bound"]
