@@ -60,7 +60,7 @@ def run_episode(policy_name: str, overrides: dict, seed: int) -> dict:
     env = multiserver_fl_v0.parallel_env(**overrides)
     policy = baselines.make_policy(policy_name, env)
     obs, infos = env.reset(seed=seed)
-    honest = ~env.state.instance.faulty
+    honest = ~env.core_state.instance.faulty
     latency, started = 0.0, time.perf_counter()
     while env.agents:
         obs, _, _, _, infos = env.step(policy.act(obs, infos))
