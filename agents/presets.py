@@ -101,6 +101,13 @@ _MULTISERVER_A3C = {
     "lr_actor": 3e-4,
     "lr_critic": 1e-3,
 }
+# IPPO / MAPPO (agents.mappo): per-slot costs of a few hundredths of a second per task summed over a slot's
+# tasks; rewards x10 bring the per-step returns near 1 for the critic (advantages are standardised anyway).
+_MULTI_PPO = {"reward_scale": 10.0}
+_MULTI_PPO_WHY = "MAPPOOptions' defaults (the MAPPO paper's), rewards x10"
+# multiserver_fl: 10-round episodes of real training, so short rollouts; undiscounted as the A3C agents'.
+_MULTISERVER_PPO = {"gamma": 1.0, "reward_scale": 10.0, "rollout_steps": 10, "envs": 2}
+_MULTISERVER_PPO_WHY = "2 weight levels as mtl-a3c; undiscounted, rewards x10, rollouts of one 10-round episode"
 _RLLIB_WHY = "RLlib PPO's defaults, batches sized by the run's length (agents.rllib.options_for_steps); the [ray] extra"
 
 PRESETS: tuple[Preset, ...] = (
@@ -131,6 +138,8 @@ PRESETS: tuple[Preset, ...] = (
     Preset("edge_partition_multi_v0", "mtl-a3c", _EDGE_PARTITION_A3C, _MULTI_WHY),
     Preset("edge_partition_multi_v0", "a3c", _EDGE_PARTITION_A3C, "mtl-a3c's settings"),
     Preset("edge_partition_multi_v0", "rllib-ppo", {}, _RLLIB_WHY),
+    Preset("edge_partition_multi_v0", "ippo", _MULTI_PPO, _MULTI_PPO_WHY),
+    Preset("edge_partition_multi_v0", "mappo", _MULTI_PPO, _MULTI_PPO_WHY),
     Preset("ServiceMigration-v0", "mtl-a3c", _SERVICE_MIGRATION_A3C, _SM_WHY),
     Preset(
         "ServiceMigration-v0",
@@ -169,6 +178,8 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset("multiserver_fl_v0", "a3c", _MULTISERVER_A3C, "mtl-a3c's settings", {"action_levels": 2}),
     Preset("multiserver_fl_v0", "rllib-ppo", {}, _RLLIB_WHY),
+    Preset("multiserver_fl_v0", "ippo", _MULTISERVER_PPO, _MULTISERVER_PPO_WHY, {"action_levels": 2}),
+    Preset("multiserver_fl_v0", "mappo", _MULTISERVER_PPO, _MULTISERVER_PPO_WHY, {"action_levels": 2}),
 )
 _BY_KEY = {(p.env_id, p.algo, p.variant): p for p in PRESETS}
 
@@ -190,6 +201,8 @@ def algos_for(env_id: str) -> list[str]:
     algos = ["mtl-a3c", *(["a3c"] if small else [])]
     if gymnasium:
         algos += [*(["dqn"] if small else []), "ppo", "a2c"]
+    else:  # IPPO everywhere, MAPPO where the env has a global state
+        algos += ["ippo", *(["mappo"] if getattr(env, "state_space", None) is not None else [])]
     return [*algos, "rllib-ppo"]
 
 
