@@ -226,7 +226,15 @@ def input_stats(env_id: str, env_kwargs: dict, nvec, seed: int, centralised: boo
         critic.append(copies.state)
     obs = np.concatenate(obs)
     critic = np.concatenate(critic) if centralised else obs
-    return [(x.mean(0), np.maximum(x.std(0), 1e-6)) for x in (obs, critic)]
+    return [_shift_scale(x) for x in (obs, critic)]
+
+
+def _shift_scale(sample: np.ndarray, min_std: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of each feature of ``sample``; a feature that never moved there is left as it is (0, 1) and
+    the std is floored at ``min_std``, so a feature that moves only later in an episode is not blown up."""
+    mean, std = sample.mean(0), sample.std(0)
+    constant = std < 1e-6
+    return np.where(constant, 0.0, mean), np.where(constant, 1.0, np.maximum(std, min_std))
 
 
 class MAPPOTrainer:
