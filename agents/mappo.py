@@ -110,6 +110,24 @@ class SharedActorCritic(nn.Module):
         for name, dim in (("obs", obs_dim), ("critic", critic_dim)):
             self.register_buffer(f"{name}_mean", torch.zeros(dim))
             self.register_buffer(f"{name}_std", torch.ones(dim))
+        # running moments of the returns: the critic learns them standardised (the MAPPO paper's value
+        # normalisation), so costs that swing by orders of magnitude between slots do not swamp its step
+        self.register_buffer("return_moments", torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64))  # n, mean, var
+
+    def update_returns(self, returns: np.ndarray) -> None:
+        """Fold a batch of returns into the running count, mean and variance (Chan et al.'s parallel rule)."""
+        n, mean, var = self.return_moments.tolist()
+        m, batch_mean, batch_var = len(returns), float(np.mean(returns)), float(np.var(returns))
+        total = n + m
+        delta = batch_mean - mean
+        new_var = (n * var + m * batch_var + delta**2 * n * m / total) / total
+        moments = [total, mean + delta * m / total, max(new_var, 1e-8)]
+        self.return_moments.copy_(torch.tensor(moments, dtype=torch.float64))
+
+    def return_scale(self) -> tuple[float, float]:
+        """(mean, std) of the returns seen so far."""
+        _, mean, var = self.return_moments.tolist()
+        return mean, float(np.sqrt(var))
 
     def _ids(self, agent: torch.Tensor) -> torch.Tensor:
         return nn.functional.one_hot(agent, self.num_agents).float()
@@ -119,6 +137,7 @@ class SharedActorCritic(nn.Module):
         return list(torch.split(self.actor(x), self.nvec, dim=-1))
 
     def value(self, critic_input: torch.Tensor, agent: torch.Tensor) -> torch.Tensor:
+        """The critic's output: the value in units of the returns' running std about their mean."""
         x = torch.cat([(critic_input - self.critic_mean) / self.critic_std, self._ids(agent)], -1)
         return self.critic(x).squeeze(-1)
 
@@ -335,23 +354,24 @@ class MAPPOTrainer:
                 checkpoint(self.payload())
 
     def _values(self, critic_in: np.ndarray, agent_ids: np.ndarray) -> np.ndarray:
+        """The critic's values in the returns' units."""
         flat = torch.from_numpy(np.ascontiguousarray(critic_in).reshape(-1, self.critic_dim))
-        return (
-            self.model.value(flat, torch.from_numpy(np.ascontiguousarray(agent_ids).reshape(-1)))
-            .numpy()
-            .reshape(agent_ids.shape)
-        )
+        ids = torch.from_numpy(np.ascontiguousarray(agent_ids).reshape(-1))
+        mean, std = self.model.return_scale()
+        return (self.model.value(flat, ids).numpy() * std + mean).reshape(agent_ids.shape)
 
     def _update(self, obs, critic_in, actions, values, advantages, live, agent_ids, rng) -> dict:
         """PPO's clipped surrogate, the critic's squared error and the entropy bonus over the live steps."""
         o = self.options
         ids = np.broadcast_to(agent_ids, live.shape)[live]
+        self.model.update_returns(advantages[live] + values[live])
+        mean, std = self.model.return_scale()
         batch = {
             "obs": torch.from_numpy(obs[live]),
             "critic": torch.from_numpy(critic_in[live]),
             "agent": torch.from_numpy(np.ascontiguousarray(ids)),
             "actions": torch.from_numpy(actions[live]),
-            "returns": torch.from_numpy(advantages[live] + values[live]).float(),
+            "returns": torch.from_numpy((advantages[live] + values[live] - mean) / std).float(),
             "advantages": torch.from_numpy(advantages[live]).float(),
         }
         with torch.no_grad():
@@ -368,11 +388,15 @@ class MAPPOTrainer:
                 ratio = torch.exp(logp - old_logp[index])
                 policy = -torch.min(ratio * adv, ratio.clamp(1 - o.clip, 1 + o.clip) * adv).mean()
                 value = self.model.value(batch["critic"][index], batch["agent"][index]) - batch["returns"][index]
-                value_loss = 0.5 * (value**2).mean()
+                value_loss = nn.functional.huber_loss(value, torch.zeros_like(value), delta=10.0)  # the paper's
                 loss = policy + o.value_coef * value_loss - o.entropy_coef * entropy.mean()
                 self.optimizer.zero_grad()
                 loss.backward()
-                nn.utils.clip_grad_norm_(self.model.parameters(), o.max_grad_norm)
+                for part in (
+                    self.model.actor,
+                    self.model.critic,
+                ):  # apart: a large critic step must not shrink the actor's
+                    nn.utils.clip_grad_norm_(part.parameters(), o.max_grad_norm)
                 self.optimizer.step()
                 terms["policy_loss"] += policy.item()
                 terms["value_loss"] += value_loss.item()

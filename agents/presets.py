@@ -70,7 +70,9 @@ _MULTI_WHY = (
     "EdgePartition-v0's settings: on the dataclass defaults mtl-a3c learned one fixed placement (-130.4 per agent "
     "vs random -78.9 on 'default'); with these, 100k steps scored -6.18 vs GA -5.65 (issue 34); the leaderboard "
     "agent (100k steps, seed 1, one worker) scores -37.83 on 'default' (4 agents) vs GA -22.6, PSO -28.01, "
-    "random -315.4"
+    "random -315.4. On 'crowded' (6 VGG16 devices) that agent's one checkpoint scored -3.17e5 (random -2.48e5): "
+    "trained for 4 mixed devices; trained there (60k steps, seed 1) it scores -2124 per device vs random -30660 "
+    "and greedy -65710 (-5056 with rewards unscaled and standardised advantages: the scale is not what failed)"
 )
 # ServiceMigration: the actor moves slowly (rate 3e-5, RMSProp epsilon 1e-5, entropy 0.001); chained branches
 # let each modality's branch see the edge the previous one chose, so two modalities need not meet on one edge

@@ -165,3 +165,20 @@ def test_mappo__learns_to_beat_random_on_a_small_contended_instance(algo):
     random = run_episodes(baselines.make_policy("random", env), env, 4)
     mean = lambda episodes: np.mean([e.episode_return for e in episodes])  # noqa: E731
     assert mean(learned) > mean(random) + 0.2 * abs(mean(random)), (mean(learned), mean(random))
+
+
+def test_shift_scale__leaves_constant_features_alone_and_floors_the_std():
+    sample = np.array([[1.0, 5.0, 0.0], [1.0, 5.01, 2.0], [1.0, 4.99, 4.0]])
+    mean, std = mappo._shift_scale(sample)
+    assert mean.tolist() == pytest.approx([0.0, 5.0, 2.0]) and std[0] == 1.0  # constant: left as it is
+    assert std[1] == 0.05 and std[2] == pytest.approx(np.std([0.0, 2.0, 4.0]))
+
+
+def test_shared_actor_critic__running_return_moments_equal_those_of_all_batches_together():
+    model = mappo.SharedActorCritic(obs_dim=2, critic_dim=2, num_agents=1, nvec=[2], hidden=(4,))
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(-300.0, 50.0, size) for size in (7, 30, 1)]
+    for batch in batches:
+        model.update_returns(batch)
+    everything = np.concatenate(batches)
+    assert model.return_scale() == pytest.approx((everything.mean(), everything.std()), rel=1e-9)
