@@ -130,6 +130,9 @@ def test_mappo_policy__deterministic_acts_alike_and_refuses_another_number_of_ag
     obs, infos = env.reset(seed=0)
     first = policy.act(obs, infos)
     assert all(np.array_equal(first[a], policy.act(obs, infos)[a]) for a in first)
+    ids = np.arange(len(env.possible_agents))
+    torch_greedy = trainer.model.act(np.stack([obs[a] for a in env.possible_agents]), ids, None)
+    assert all(np.array_equal(first[a], torch_greedy[i]) for i, a in enumerate(env.possible_agents))  # numpy actor
     assert all(env.action_space(a).contains(first[a]) for a in first)
     with pytest.raises(ValueError, match="trained with 2 agents; the env has 3"):
         policy_from_payload(trainer.payload(), make_env(ENV, {**TINY, "models": ["nin"] * 3}))
