@@ -16,7 +16,8 @@ options: a flag that differs from them is refused, except ``--workers``. At the 
 compares the trained agent with the env's baselines on the same held-out evaluation episodes.
 
 Options are typed: ``A3COptions`` (agents.a3c) for mtl-a3c and a3c, ``SB3Options``
-(agents.sb3) for ppo, a2c and dqn, ``MaskableOptions`` (agents.maskable) for maskable-ppo, built
+(agents.sb3) for ppo, a2c and dqn, ``MaskableOptions`` (agents.maskable) for maskable-ppo, ``MAPPOOptions``
+(agents.mappo) for ippo and mappo (PettingZoo envs), built
 in one place, ``make_options``: the env x algo preset (agents.presets, ``--preset`` for a named variant),
 then the flags given; a flag the chosen algo does not use is refused by name. The run prints the
 preset's name; the preset's env keywords (e.g. multiserver_fl's ``action_levels``) go under ``--env-kwargs``.
@@ -296,7 +297,7 @@ OPTION_CLASSES = (A3COptions, SB3Options, MaskableOptions, MAPPOOptions)
 
 
 def _add_option_flags(parser: argparse.ArgumentParser) -> None:
-    """One ``--flag`` per field of A3COptions, SB3Options and MaskableOptions, its help the field's docstring;
+    """One ``--flag`` per field of A3COptions, SB3Options, MaskableOptions and MAPPOOptions, its help the field's docstring;
     a flag not given is absent from the namespace (the dataclass default, the env's preset or a resumed
     run's value applies). A flag serves every algo whose options have the field (``make_options`` refuses
     it for the others)."""
