@@ -297,8 +297,8 @@ OPTION_CLASSES = (A3COptions, SB3Options, MaskableOptions, MAPPOOptions)
 
 
 def _add_option_flags(parser: argparse.ArgumentParser) -> None:
-    """One ``--flag`` per field of A3COptions, SB3Options, MaskableOptions and MAPPOOptions, its help the field's docstring;
-    a flag not given is absent from the namespace (the dataclass default, the env's preset or a resumed
+    """One ``--flag`` per field of A3COptions, SB3Options, MaskableOptions and MAPPOOptions, its help the field's
+    docstring; a flag not given is absent from the namespace (the dataclass default, the env's preset or a resumed
     run's value applies). A flag serves every algo whose options have the field (``make_options`` refuses
     it for the others)."""
     titles = (
