@@ -102,17 +102,17 @@ AGENTS = (
     Agent("EdgePartition-v0", RLLIB, {"default": 50_000, "unseen": 50_000}),
     # the multi-agent learners: one checkpoint per instance (a network's agent ids, and the load it learned to
     # share, depend on the number of devices); benchmarks/marl.py trains the same with seeds 1-3
-    Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 40_000, "crowded": 40_000}, ONE_WORKER),
-    Agent("edge_partition_multi_v0", "ippo", {"default": 40_000, "crowded": 40_000}),
-    Agent("edge_partition_multi_v0", "mappo", {"default": 40_000, "crowded": 40_000}),
+    Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 24_000, "crowded": 24_000}, ONE_WORKER),
+    Agent("edge_partition_multi_v0", "ippo", {"default": 24_000, "crowded": 24_000}),
+    Agent("edge_partition_multi_v0", "mappo", {"default": 24_000, "crowded": 24_000}),
     Agent("ServiceMigration-v0", "ppo", {"bound": 4096}, preset="warm-start"),
     Agent("ServiceMigration-v0", "mtl-a3c", {"bound": 4096}, ONE_WORKER, preset="warm-start"),
     Agent("ServiceMigration-v0", RLLIB, {"bound": 30_000}),  # trained and recorded where the [ray] extra is installed
     Agent("EdgeUpload-v0", "maskable-ppo", {"default": 20_000, "nin": 20_000}),
     Agent("EdgeUpload-v0", RLLIB, {"default": 20_000, "nin": 20_000}),
     Agent("multiserver_fl_v0", "mtl-a3c", {"default": 15_000}, ONE_WORKER),
-    Agent("multiserver_fl_v0", "ippo", {"faulty": 1_500}),
-    Agent("multiserver_fl_v0", "mappo", {"faulty": 1_500}),
+    Agent("multiserver_fl_v0", "ippo", {"faulty": 1_000}),
+    Agent("multiserver_fl_v0", "mappo", {"faulty": 1_000}),
 )
 
 
