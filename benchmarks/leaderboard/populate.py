@@ -101,8 +101,8 @@ AGENTS = (
     Agent("EdgePartition-v0", "ppo", {"default": 50_000, "unseen": 50_000}),
     Agent("EdgePartition-v0", RLLIB, {"default": 50_000, "unseen": 50_000}),
     # the multi-agent learners: one checkpoint per instance (a network's agent ids, and the load it learned to
-    # share, depend on the number of devices); benchmarks/marl.py trains the same with seeds 1-3
-    Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 24_000, "crowded": 24_000}, ONE_WORKER),
+    # share, depend on the number of devices); benchmarks/marl.py trains the same (24k steps) with seeds 1-3
+    Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 100_000, "crowded": 24_000}, ONE_WORKER),
     Agent("edge_partition_multi_v0", "ippo", {"default": 24_000, "crowded": 24_000}),
     Agent("edge_partition_multi_v0", "mappo", {"default": 24_000, "crowded": 24_000}),
     Agent("ServiceMigration-v0", "ppo", {"bound": 4096}, preset="warm-start"),
