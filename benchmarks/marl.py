@@ -222,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             f"Training seeds {args.seeds}; each trained agent plays the leaderboard's episodes of its scenario. "
             "Return: summed over agents (higher is better); IQM over every (seed, episode) with a 95% stratified "
             "bootstrap interval. Baseline rows: their leaderboard results (same episodes). Decision time: per step, "
-            "all agents.",
+            "all agents; the learned agents' measured in this run, the baselines' by the leaderboard's runner when "
+            "it recorded them (other load: compare magnitudes, not digits).",
             "",
         ]
         for scenario in scenarios:
