@@ -101,7 +101,7 @@ class RulePolicy:
     def _weights(self, i: int, obs: np.ndarray, info: dict) -> np.ndarray:
         s = self.cfg.num_servers
         if self.rule == "sa":
-            state = self.env.state
+            state = self.env.core_state
             order = (i + np.arange(s)) % s
 
             def accuracy_of(relative_weights):

@@ -86,7 +86,7 @@ def run_episode(policy_name: str, overrides: dict, seed: int) -> dict:
     env = multiserver_fl_v0.parallel_env(**overrides)
     policy = baselines.make_policy(policy_name, env)
     obs, infos = env.reset(seed=seed)
-    honest = np.array(env.possible_agents)[~env.state.instance.faulty]
+    honest = np.array(env.possible_agents)[~env.core_state.instance.faulty]
     latency, rounds, to_target, started = 0.0, 0, (np.nan, np.nan), time.perf_counter()
     while env.agents:
         obs, _, _, _, infos = env.step(policy.act(obs, infos))

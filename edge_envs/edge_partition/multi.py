@@ -55,7 +55,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
     VGG16, NiN and ResNet32 at 40 tasks/s each over 4 servers (about 0.7 of the system's capacity
     on average, so devices that pile on one server overload it). A step runs every device through one
     compiled call (``kernels.CompiledDevices``, bit-identical to ``core.transition``), which advances
-    ``env.state`` in place; :class:`EdgePartitionMultiVectorEnv` steps many copies of the env at once
+    ``env.core_state`` in place; :class:`EdgePartitionMultiVectorEnv` steps many copies of the env at once
     (arrays over copies and agents) for training.
 
     ## Action Space
@@ -66,7 +66,9 @@ class EdgePartitionMultiEnv(ParallelEnv):
     ## Observation Space
     Per agent ``Box(0, 1, (5 M + 3 N + 4,), float32)``, laid out as EdgePartition-v0's observation
     (``layout.OBSERVATION``: its own blocks, deadlines, rates, CPU queue and energy; the shared servers'
-    speeds and queues).
+    speeds and queues). ``state()`` is the global state for centralised critics (MAPPO): every agent's
+    observation concatenated in ``possible_agents`` order, in ``state_space``, ``Box(0, 1, (A (5M + 3N + 4),))``.
+    The core state (``core.State``) is ``env.core_state``.
 
     ## Rewards
     Per agent, Eq. (14) over its own slot's tasks: ``-(delay + penalty_weight * penalty)`` per task,
@@ -148,9 +150,11 @@ class EdgePartitionMultiEnv(ParallelEnv):
         observation = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
         self.action_spaces = {agent: action for agent in self.possible_agents}
         self.observation_spaces = {agent: observation for agent in self.possible_agents}
+        self.state_space = spaces.Box(0.0, 1.0, (len(models) * observation.shape[0],), np.float32)
         self._obs_shape = (1, len(models), observation.shape[0])  # the compiled step's (B, A, dim)
+        self._obs = np.zeros(self._obs_shape, dtype=np.float32)  # every agent's observation of the slot, for state()
         self._np_random: np.random.Generator | None = None
-        self.state: core.State | None = None  # advanced in place by the compiled step (kernels.CompiledDevices)
+        self.core_state: core.State | None = None  # advanced in place by the compiled step (kernels.CompiledDevices)
         self._core: kernels.CompiledDevices | None = None
         self._active = np.ones(1, dtype=bool)
         self._placement: np.ndarray | None = None  # the last slot's (A, M) locations, for render
@@ -164,6 +168,13 @@ class EdgePartitionMultiEnv(ParallelEnv):
     def action_space(self, agent: str) -> spaces.MultiDiscrete:
         return self.action_spaces[agent]
 
+    def state(self) -> np.ndarray:
+        """The global state for centralised critics: every agent's observation of the slot now starting,
+        concatenated in ``possible_agents`` order (``state_space``; a device that is done is observed too)."""
+        if self.core_state is None:
+            raise RuntimeError("call reset() before state()")
+        return self._obs.reshape(-1).copy()
+
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
         check_reset_options(options, ENV_NAME, strict=False)
         seed = check_seed(seed)
@@ -175,11 +186,11 @@ class EdgePartitionMultiEnv(ParallelEnv):
                 f"generator: its instance has {instance.num_devices} devices but the env has one agent "
                 f"per model, {len(self.possible_agents)} ({self.models})"
             )
-        self.state = core.initial(self.cfg, instance, self._np_random)
-        self._core = kernels.CompiledDevices(self.state, static_features(self.cfg, self.state.blocks))
+        self.core_state = core.initial(self.cfg, instance, self._np_random)
+        self._core = kernels.CompiledDevices(self.core_state, static_features(self.cfg, self.core_state.blocks))
         self.agents = self.possible_agents[:]
         self._last = self._placement = None
-        obs = np.empty(self._obs_shape, dtype=np.float32)
+        obs = self._obs = np.empty(self._obs_shape, dtype=np.float32)
         self._core.observe(obs)
         if self._window is not None:
             self.render()
@@ -189,7 +200,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
     def _slot_info(self, i: int) -> dict:
         """Device i's info at reset: the step's keys, those about the last slot zero (none has run), and
         the slot now starting (``step`` reads the same values from the compiled step's outcome rows)."""
-        state, outcome = self.state, self._core.outcome
+        state, outcome = self.core_state, self._core.outcome
         zeros = {key: np.zeros(outcome.size)[outcome.parts[key]] for key in ("block_delay", "server_load")}
         return dict(
             delay=0.0,
@@ -240,7 +251,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
         return placement
 
     def step(self, actions: dict):
-        if self.state is None:
+        if self.core_state is None:
             raise RuntimeError("call reset() before step()")
         if not self.agents:
             raise RuntimeError("every agent is done; call reset()")
@@ -253,7 +264,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
         if bad >= 0:
             agent = self.possible_agents[bad % A]
             raise ValueError(f"{agent}: {_bad_action('location out of range', self.cfg, actions[agent])}")
-        truncated = bool(self.state.slot[0] >= self.cfg.episode_slots)
+        truncated = bool(self.core_state.slot[0] >= self.cfg.episode_slots)
         live = self.agents
         rewards, terminations, truncations, infos = {}, {}, {}, {}
         every_scalar = values[0, :, : layout.SCALARS].tolist()
@@ -280,6 +291,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
                 tasks=scalars[layout.NEXT_TASKS],
             )
         observations = {agent: obs[0, i] for i, agent in enumerate(self.possible_agents) if agent in live}
+        self._obs = obs
         self.agents = [agent for agent in live if not (terminations[agent] or truncations[agent])]
         self._last = rewards
         self._placement = placement[0]
@@ -290,14 +302,13 @@ class EdgePartitionMultiEnv(ParallelEnv):
     def render(self):
         """``ansi``: a line about the slot; ``rgb_array``: the picture as a uint8 (H, W, 3) array
         (a device that is done shows every block on the device); ``human``: that picture in a window."""
-        if self.render_mode is None or self.state is None:
+        if self.render_mode is None or self.core_state is None:
             return None
         if self.render_mode == "ansi":
-            queue = " ".join(f"{q:.2f}" for q in self.state.queue[0])
-            return (
-                f"slot {int(self.state.slot[0])}: queues [{queue}] s, agents {self.agents}, last rewards {self._last}"
-            )
-        frame = draw(self.state, self._placement)
+            state = self.core_state
+            queue = " ".join(f"{q:.2f}" for q in state.queue[0])
+            return f"slot {int(state.slot[0])}: queues [{queue}] s, agents {self.agents}, last rewards {self._last}"
+        frame = draw(self.core_state, self._placement)
         if self._window is None:
             return frame
         self._window.show(frame)

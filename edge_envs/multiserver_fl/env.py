@@ -66,6 +66,8 @@ class MultiServerFLEnv(ParallelEnv):
     (``loss_z``, ``acc_z``, clipped to [-5, 5]); then ``served`` and ``handovers`` (updates aggregated this
     round, over the number of vehicles), ``samples`` (its share of the round's samples) and
     ``time_left`` (rounds left over rounds). ``core.observation_slices(S)`` names the positions.
+    ``state()`` is the global state for centralised critics (MAPPO): every agent's observation
+    concatenated in ``possible_agents`` order, in ``state_space``; the core state is ``env.core_state``.
 
     ## Rewards
     ``val_acc(theta_s^t) - val_acc(theta_s^{t-1}) - latency_cost * latency_s``: the change of the agent's
@@ -127,8 +129,9 @@ class MultiServerFLEnv(ParallelEnv):
         observation = spaces.Box(low, high, dtype=np.float32)
         self.action_spaces = {agent: action for agent in self.possible_agents}
         self.observation_spaces = {agent: observation for agent in self.possible_agents}
+        self.state_space = spaces.Box(np.tile(low, s), np.tile(high, s), dtype=np.float32)
         self._np_random: np.random.Generator | None = None
-        self.state: core.State | None = None
+        self.core_state: core.State | None = None
 
     def observation_space(self, agent: str) -> spaces.Box:
         return self.observation_spaces[agent]
@@ -136,13 +139,20 @@ class MultiServerFLEnv(ParallelEnv):
     def action_space(self, agent: str):
         return self.action_spaces[agent]
 
+    def state(self) -> np.ndarray:
+        """The global state for centralised critics: every agent's observation, concatenated in
+        ``possible_agents`` order (``state_space``)."""
+        if self.core_state is None:
+            raise RuntimeError("call reset() before state()")
+        return core.observations(self.core_state).reshape(-1)
+
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
         check_reset_options(options, "MultiServerFL", strict=False)
         seed = check_seed(seed)
         if seed is not None or self._np_random is None:
             self._np_random, _ = seeding.np_random(seed)
         instance = draw_instance(self.generator, self._np_random, Instance)
-        self.state = core.initial(self.cfg, instance, self._np_random)
+        self.core_state = core.initial(self.cfg, instance, self._np_random)
         self.agents = self.possible_agents[:]
         self._last = None
         not_measured = dict.fromkeys(ROUND_METRICS, 0.0)
@@ -151,10 +161,10 @@ class MultiServerFLEnv(ParallelEnv):
         }
 
     def _observations(self) -> dict:
-        return dict(zip(self.possible_agents, core.observations(self.state)))
+        return dict(zip(self.possible_agents, core.observations(self.core_state)))
 
     def _round_info(self, i: int, info: dict) -> dict:
-        state = self.state
+        state = self.core_state
         info.update(
             served=int(state.served[i]),
             handovers=int(state.handovers[i]),
@@ -206,12 +216,12 @@ class MultiServerFLEnv(ParallelEnv):
         return a / (levels - 1) if levels else a
 
     def step(self, actions: dict):
-        if self.state is None:
+        if self.core_state is None:
             raise RuntimeError("call reset() before step()")
         if not self.agents:
             raise RuntimeError("every agent is done; call reset()")
-        self.state, out = core.transition(self.state, self.weights(actions), self._np_random)
-        truncated = core.truncated(self.state)
+        self.core_state, out = core.transition(self.core_state, self.weights(actions), self._np_random)
+        truncated = core.truncated(self.core_state)
         rewards, terminations, truncations, infos = {}, {}, {}, {}
         for i, agent in enumerate(self.possible_agents):
             rewards[agent] = float(out.reward[i])
@@ -228,20 +238,21 @@ class MultiServerFLEnv(ParallelEnv):
 
     def render(self):
         """``ansi``: a line of text; ``rgb_array``: :meth:`picture`."""
-        if self.render_mode is None or self.state is None:
+        if self.render_mode is None or self.core_state is None:
             return None
         if self.render_mode == "rgb_array":
             return self.picture()
-        own = " ".join(f"{a:.3f}" for a in np.diagonal(self.state.acc))
+        state = self.core_state
+        own = " ".join(f"{a:.3f}" for a in np.diagonal(state.acc))
         return (
-            f"round {self.state.round}/{self.cfg.num_rounds}: validation accuracy [{own}], "
-            f"served {self.state.served.astype(int).tolist()}, handovers {self.state.handovers.astype(int).tolist()}"
+            f"round {state.round}/{self.cfg.num_rounds}: validation accuracy [{own}], "
+            f"served {state.served.astype(int).tolist()}, handovers {state.handovers.astype(int).tolist()}"
         )
 
     def picture(self) -> np.ndarray:
         """A uint8 (H, W, 3) heat map: entry (s, j) is server j's intra-aggregated model's validation accuracy
         on server s's data (``state.acc``); the title gives the round, the updates served and handed over."""
-        state, s = self.state, self.cfg.num_servers
+        state, s = self.core_state, self.cfg.num_servers
         figure = new_figure(120 + 48 * s, 100 + 48 * s)
         ax = figure.add_axes((0.18, 0.1, 0.78, 0.72))
         ax.imshow(state.acc, vmin=0.0, vmax=1.0, cmap="viridis")

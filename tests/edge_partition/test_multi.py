@@ -63,7 +63,7 @@ def test_multi__devices_share_the_servers_queues():
 def test_multi__one_device_equals_the_single_env_core():
     env = edge_partition_multi_v0.parallel_env(episode_slots=10, models=("vgg16",), task_rate=60)
     env.reset(seed=9)
-    state = env.state
+    state = env.core_state
     placement = np.array([1, 2, 0, 3, 4, 1])
     expected = core.slot_cost(state, placement[None]).reward[0]
     _, rewards, *_ = env.step({"iot_0": placement})

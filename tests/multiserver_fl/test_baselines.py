@@ -58,9 +58,9 @@ def test_rules__single_server_keeps_its_own_model():
     env = multiserver_fl_v0.parallel_env(num_servers=3, num_vehicles=10, num_rounds=2, framework="single-server")
     policy = baselines.make_policy("single-server", env)
     obs, infos = env.reset(seed=0)
-    local = env.state.local.clone()
+    local = env.core_state.local.clone()
     env.step(policy.act(obs, infos))
-    assert np.array_equal(env.state.models.numpy(), local.numpy())
+    assert np.array_equal(env.core_state.models.numpy(), local.numpy())
 
 
 def test_rules__bad_beta_is_refused():

@@ -127,8 +127,8 @@ def test_env__faulty_server_shares_a_worse_model(fault):
     env.reset(seed=0)
     for _ in range(5):
         env.step({a: np.eye(3, dtype=np.float32)[0] for a in env.agents})  # no exchange: each trains alone
-    bad = int(np.flatnonzero(env.state.instance.faulty)[0])
-    acc = env.state.acc  # acc[s, j]: model j on s's validation data
+    bad = int(np.flatnonzero(env.core_state.instance.faulty)[0])
+    acc = env.core_state.acc  # acc[s, j]: model j on s's validation data
     honest = [s for s in range(3) if s != bad]
     assert all(acc[s, bad] < min(acc[s, j] for j in honest) for s in honest)
 
@@ -157,7 +157,7 @@ def test_env__observation_layout_names_every_position():
 def test_env__mnist_rounds_train_on_28x28_images():
     env = multiserver_fl_v0.parallel_env(dataset="mnist", num_servers=2, num_vehicles=6, num_rounds=1)
     obs, _ = env.reset(seed=0)
-    assert env.state.instance.shape.inputs == 784
+    assert env.core_state.instance.shape.inputs == 784
     _, rewards, _, truncations, infos = env.step({a: np.ones(2, np.float32) for a in env.agents})
     assert all(truncations.values()) and 0.0 <= infos["rsu_0"]["test_acc"] <= 1.0
     assert obs["rsu_0"][core.observation_slices(2)["time_left"]] == 1.0
