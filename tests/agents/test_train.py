@@ -16,7 +16,7 @@ from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.envs import Episode, make_env
 from agents.evaluate import baseline_names, compare, format_table
 from agents.monitor import RunMonitor
-from agents.policy import policy_from_payload
+from agents.policy import MARL_ALGOS, policy_from_payload
 from agents.runs import latest_run
 from agents.train import ALGOS, EXTERNAL_ALGOS, add_arguments, field_docs, make_options, train
 from edge_envs_cli import main
@@ -31,7 +31,7 @@ def _tags(run_dir):
     return set(events.Tags()["scalars"])
 
 
-@pytest.mark.parametrize("algo", [algo for algo in ALGOS if algo not in (*EXTERNAL_ALGOS, "maskable-ppo")])
+@pytest.mark.parametrize("algo", [a for a in ALGOS if a not in (*EXTERNAL_ALGOS, *MARL_ALGOS, "maskable-ppo")])
 def test_train_command__smoke_runs_every_algorithm_then_evaluates(algo, tmp_path, capsys):
     argv = ["train", "--env", ENV_ID, "--algo", algo, "--steps", "64", "--seed", "1", "--logdir", str(tmp_path)]
     options = ["--workers", "1", *TINY] if algo in ("mtl-a3c", "a3c") else []

@@ -74,14 +74,14 @@ def test_rules__cloud_aggregates_in_its_global_rounds_and_keeps_own_models_betwe
     )
     policy = baselines.make_policy("cloud", env)
     obs, infos = env.reset(seed=1)
-    local = env.state.local.clone()
+    local = env.core_state.local.clone()
     obs, _, _, _, infos = env.step(policy.act(obs, infos))  # round 1: an edge round
-    assert torch.equal(env.state.models, local) and infos["rsu_0"]["cloud_s"] == 0.0
-    local, samples = env.state.local.clone(), env.state.samples.copy()
+    assert torch.equal(env.core_state.models, local) and infos["rsu_0"]["cloud_s"] == 0.0
+    local, samples = env.core_state.local.clone(), env.core_state.samples.copy()
     obs, _, _, _, infos = env.step(policy.act(obs, infos))  # round 2: the cloud averages by samples
     expected = torch.from_numpy((samples / samples.sum()).astype(np.float32)) @ local
     for s in range(3):
-        torch.testing.assert_close(env.state.models[s], expected, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(env.core_state.models[s], expected, rtol=1e-5, atol=1e-6)
     assert infos["rsu_0"]["cloud_s"] > 0.0
 
 
@@ -91,7 +91,7 @@ def test_rules__spaa_weighs_by_the_unclipped_losses_of_a_noisy_model():
     )
     policy = baselines.make_policy("spaa", env)
     obs, infos = env.reset(seed=0)
-    loss = core.relative(env.state.loss)
+    loss = core.relative(env.core_state.loss)
     assert loss.max() > core.LOSS_CAP  # the noisy model's loss is clipped in the observation
     actions = policy.act(obs, infos)
     for i, agent in enumerate(env.possible_agents):

@@ -138,8 +138,8 @@ def test_env__sign_flip_server_shares_the_model_of_largest_loss():
     env.reset(seed=0)
     for _ in range(5):
         env.step({a: np.eye(3, dtype=np.float32)[0] for a in env.agents})  # no exchange: each trains alone
-    bad = int(np.flatnonzero(env.state.instance.faulty)[0])
-    loss = env.state.loss  # loss[s, j]: model j on s's validation data
+    bad = int(np.flatnonzero(env.core_state.instance.faulty)[0])
+    loss = env.core_state.loss  # loss[s, j]: model j on s's validation data
     honest = [s for s in range(3) if s != bad]
     assert all(loss[s, bad] > 10 * max(loss[s, j] for j in honest) for s in honest)  # 4x reversed updates diverge
 
