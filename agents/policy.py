@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents import sb3
+from agents import generalist, sb3
 from agents.a3c import A3COptions, build_network
 from agents.checkpoint import CheckpointError, check_finite
 from agents.networks import ActorCritic
@@ -78,6 +78,8 @@ def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
     """Policy of a loaded checkpoint; SB3 and maskable-ppo checkpoints need the env (their model is built on it).
     An A3C policy given the env acts as its action space takes actions (an int for Discrete)."""
     check_finite(payload)
+    if payload["algo"] == generalist.GENERALIST:
+        return generalist.policy_from_payload(payload, env)
     if payload["algo"] in A3C_ALGOS:
         options = a3c_options_from_payload({**payload, "options": {**payload["options"], "workers": 1}})
         model, codec = build_network(payload["obs_dim"], payload["nvec"], options)
@@ -90,7 +92,8 @@ def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
         return A3CPolicy(model, codec, deterministic, action_space=None if env is None else _action_space(env))
     if payload["algo"] not in (*sb3.ALGORITHMS, MASKABLE):
         raise CheckpointError(
-            f"unknown algo {payload['algo']!r} in the checkpoint; known: {[*A3C_ALGOS, *sb3.ALGORITHMS, MASKABLE]}"
+            f"unknown algo {payload['algo']!r} in the checkpoint; known: "
+            f"{[*A3C_ALGOS, *sb3.ALGORITHMS, MASKABLE, generalist.GENERALIST]}"
         )
     if env is None:
         raise ValueError(f"a {payload['algo']} checkpoint needs the env to rebuild its SB3 model")

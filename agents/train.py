@@ -42,7 +42,8 @@ from agents import presets
 from agents.a3c import A3COptions, A3CTrainer
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.envs import env_spaces, make_env, parse_env_kwargs
-from agents.evaluate import EVAL_SEED, baseline_names, compare, env_help, print_comparison
+from agents.evaluate import EVAL_SEED, baseline_names, compare, env_help, print_comparison, print_held_out
+from agents.generalist import GENERALIST, GeneralistOptions, GeneralistTrainer
 from agents.maskable import MaskableOptions, MaskableTrainer
 from agents.monitor import RunMonitor
 from agents.policy import A3C_ALGOS, MASKABLE, a3c_options_from_payload, policy_from_payload
@@ -54,7 +55,7 @@ EXTERNAL_ALGOS = ("rllib-ppo",)
 """Trained by Ray RLlib (agents.rllib, the [ray] extra), which keeps its own checkpoint (``rllib_checkpoint/``):
 no ``--resume``, no ``--checkpoint-every`` and none of the option flags; it alone takes ``--env-runners`` and
 ``--address``."""
-ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c", MASKABLE, *EXTERNAL_ALGOS)
+ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c", MASKABLE, GENERALIST, *EXTERNAL_ALGOS)
 RLLIB_FLAGS = ("env_runners", "address")
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding (SB3) takes seeds below 2^32
 
@@ -83,6 +84,8 @@ def options_class(algo: str):
         raise ValueError(f"unknown algo (--algo) {algo!r}; choose from {list(ALGOS)}")
     if algo in EXTERNAL_ALGOS:
         return None
+    if algo == GENERALIST:
+        return GeneralistOptions
     return A3COptions if algo in A3C_ALGOS else MaskableOptions if algo == MASKABLE else SB3Options
 
 
@@ -173,6 +176,8 @@ def _make_trainer(algo: str, env_id: str, env_kwargs: dict, seed: int, steps: in
         return A3CTrainer(algo, env_id, env_kwargs, options, seed, obs_dim, nvec)
     if algo == MASKABLE:
         return MaskableTrainer(env_id, env_kwargs, seed, options)
+    if algo == GENERALIST:
+        return GeneralistTrainer(env_id, env_kwargs, options, seed)
     return SB3Trainer(algo, env_id, env_kwargs, seed, steps, options)
 
 
@@ -240,7 +245,7 @@ def train(
         checkpoint(final)
         monitor.close()
     wall_s = time.perf_counter() - start
-    policy = policy_from_payload(final, make_env(env_id, env_kwargs))
+    policy = policy_from_payload(final, None if algo == GENERALIST else make_env(env_id, env_kwargs))
     return TrainResult(
         run_dir, checkpoint_path, env_kwargs, trainer.steps, trainer.updates, wall_s, monitor.episodes, policy
     )
@@ -287,7 +292,7 @@ def field_docs(cls) -> dict[str, str]:
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}
 
 
-OPTION_CLASSES = (A3COptions, SB3Options, MaskableOptions)
+OPTION_CLASSES = (A3COptions, SB3Options, MaskableOptions, GeneralistOptions)
 
 
 def _add_option_flags(parser: argparse.ArgumentParser) -> None:
@@ -300,6 +305,7 @@ def _add_option_flags(parser: argparse.ArgumentParser) -> None:
         "--reward-scale maskable-ppo's)",
         "SB3 options (ppo, a2c, dqn)",
         "MaskablePPO options (maskable-ppo)",
+        "generalist options (EdgePartition-v0 on a distribution of instances; agents.generalist)",
     )
     seen = {"single_head"}
     for cls, title in zip(OPTION_CLASSES, titles, strict=True):
@@ -446,7 +452,9 @@ def _check_dependent_flags(overrides: dict, options) -> None:
 
 def _final_table(args: argparse.Namespace, policy, env_kwargs: dict | None, names: list[str]) -> int:
     """The trained agent beside the baselines ``names`` on the held-out episodes (none with --eval-episodes 0)."""
-    if args.eval_episodes > 0:
+    if args.eval_episodes > 0 and args.algo == GENERALIST:
+        print_held_out(policy, env_kwargs, args.eval_episodes, names, progress=not args.no_progress)
+    elif args.eval_episodes > 0:
         rows = compare(
             policy,
             args.env,
