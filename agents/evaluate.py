@@ -346,7 +346,7 @@ def held_out_rows(policy, distribution, episodes: int, names=(), seed: int = EVA
         row = {"scenario": scenario, "split": split, "kwargs": kwargs, "episodes": count}
         for name in (generalist.GENERALIST, *names):
             env = make_env(generalist.ENV_ID, kwargs)
-            player = Timed(policy if name == generalist.GENERALIST else baselines.make_policy(name, env))
+            player = Timed(policy.on(env) if name == generalist.GENERALIST else baselines.make_policy(name, env))
             returns = [e.episode_return for e in run_episodes(player, env, count, seed)]
             row[name] = {"return": float(np.mean(returns)), "ms": player.ms_per_decision}
         for name, episodes_ in reference_rows(generalist.ENV_ID, kwargs, count, seed).items():

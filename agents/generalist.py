@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 import baselines
 from agents.checkpoint import CheckpointError, run_fields
-from agents.entity import EntityPlacementNet, EntityPolicy, decode, entities
+from agents.entity import Entities, EntityPlacementNet, EntityPolicy, entities, teacher_chain_features
 from agents.envs import EpisodeTally, make_env
 from edge_envs.config import check_range
 from edge_envs.edge_partition.distribution import TRAIN, InstanceDistribution
@@ -48,12 +48,15 @@ class GeneralistOptions:
     """env copies the rollouts run on (each draws a new instance per episode)"""
     width: int = 64
     """size of the network's hidden vectors (agents.entity)"""
-    epochs: int = 8
+    epochs: int = 20
     """passes over all labels so far after each round"""
     lr: float = 1e-3
     """Adam learning rate"""
     batch_size: int = 256
     """labelled slots per gradient step (all of one instance size)"""
+    candidates: int = 1
+    """when acting: 1, the network's argmax chain; K > 1, the cheapest by the env's slot cost of that chain and
+    K - 1 sampled ones (agents.entity.EntityPolicy)"""
 
     def __post_init__(self):
         if not isinstance(self.teacher, str) or not self.teacher:
@@ -61,6 +64,7 @@ class GeneralistOptions:
         for name, low, high in (("rounds", 1, 1000), ("envs", 1, 256), ("width", 1, 4096), ("epochs", 1, 10**4)):
             check_range(f"GeneralistOptions.{name} (--{name})", getattr(self, name), low, high, integer=True)
         check_range("GeneralistOptions.batch_size (--batch-size)", self.batch_size, 1, 10**6, integer=True)
+        check_range("GeneralistOptions.candidates (--candidates)", self.candidates, 1, 4096, integer=True)
         check_range("GeneralistOptions.lr (--lr)", self.lr, 1e-9, 1.0)
 
 
@@ -166,51 +170,52 @@ class GeneralistTrainer:
                 checkpoint(self.payload())
 
     def _fit(self, labels: dict, generator: torch.Generator) -> dict:
-        """Fit the network to every label so far; the final loss and the teacher's choices it repeats."""
+        """Fit the network to every label so far (each block scored given the teacher's chain before it); the
+        final loss and the share of the teacher's choices the network's own chains repeat."""
         groups = []
         for (M, N), pairs in labels.items():
-            obs = np.stack([o for o, _ in pairs])
-            groups.append(
-                ([torch.from_numpy(x) for x in entities(obs, M, N)], torch.from_numpy(np.stack([a for _, a in pairs])))
-            )
+            obs, actions = np.stack([o for o, _ in pairs]), np.stack([a for _, a in pairs])
+            e = entities(obs, M, N)
+            inputs = [torch.from_numpy(x) for x in (*e[:4], teacher_chain_features(e, actions))]
+            groups.append((obs, (M, N), inputs, torch.from_numpy(actions)))
+        batches = [
+            (g, batch)
+            for g, (*_, actions) in enumerate(groups)
+            for batch in torch.arange(len(actions)).split(self.options.batch_size)
+        ]
         self.model.train()
         for _ in range(self.options.epochs):
-            batches = [
-                (g, b)
-                for g, (_, a) in enumerate(groups)
-                for b in torch.randperm(len(a), generator=generator).split(self.options.batch_size)
-            ]
-            for index in torch.randperm(len(batches), generator=generator).tolist():
+            order = torch.randperm(len(batches), generator=generator).tolist()
+            shuffled = {g: torch.randperm(len(groups[g][3]), generator=generator) for g in range(len(groups))}
+            for index in order:
                 g, batch = batches[index]
-                parts, actions = groups[g]
-                logits = self.model.chained_logits([x[batch] for x in parts], actions[batch])
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), actions[batch].reshape(-1))
+                _, _, inputs, actions = groups[g]
+                rows = shuffled[g][batch]
+                logits = self.model(Entities(*(x[rows] for x in inputs[:4]), None, None, None), inputs[4][rows])
+                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), actions[rows].reshape(-1))
                 self.optimizer.zero_grad()
                 loss.backward()
                 self.optimizer.step()
         self.model.eval()
-        agree = whole = total = 0
-        for parts, actions in groups:
-            chosen = torch.from_numpy(self._argmax(parts))
-            agree += int((chosen == actions).sum())
-            whole += int((chosen == actions).all(1).sum())
-            total += len(actions)
+        chosen = [
+            (
+                np.concatenate([self.model.act(part, *sizes) for part in np.array_split(obs, len(obs) // 1024 + 1)]),
+                a.numpy(),
+            )
+            for obs, sizes, _, a in groups
+        ]
         return {
             "clone_loss": float(loss.detach()),
-            "branch_agreement": agree / sum(a.numel() for _, a in groups),
-            "placement_agreement": whole / total,
-            "samples": total,
+            "branch_agreement": sum(int((c == a).sum()) for c, a in chosen) / sum(a.size for _, a in chosen),
+            "placement_agreement": sum(int((c == a).all(1).sum()) for c, a in chosen) / sum(len(a) for _, a in chosen),
+            "samples": sum(len(a) for _, a in chosen),
         }
-
-    def _argmax(self, parts) -> np.ndarray:
-        with torch.no_grad():
-            logits, stay = self.model(parts)
-        return decode(logits.numpy(), stay.numpy())
 
 
 def policy_from_payload(payload: dict, env=None) -> EntityPolicy:
-    """The generalist policy of a checkpoint (any EdgePartition size; ``env`` gives M and N when the
-    policy's ``act`` gets no info)."""
+    """The generalist policy of a checkpoint (any EdgePartition size; ``env`` gives M and N when the policy's
+    ``act`` gets no info, and the state that prices its candidates: without it, the argmax chain alone; an
+    env-free policy acts on an env with its ``on(env)``)."""
     try:
         options = GeneralistOptions(**payload["options"])
     except TypeError as error:
@@ -222,4 +227,4 @@ def policy_from_payload(payload: dict, env=None) -> EntityPolicy:
         model.load_state_dict(payload["model"])
     except RuntimeError as error:
         raise CheckpointError(f"the network of the checkpoint does not fit a {GENERALIST} model: {error}") from None
-    return EntityPolicy(model, env)
+    return EntityPolicy(model, env, options.candidates)
