@@ -79,6 +79,8 @@ def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
     An A3C policy given the env acts as its action space takes actions (an int for Discrete)."""
     check_finite(payload)
     if payload["algo"] == generalist.GENERALIST:
+        if not deterministic:
+            raise ValueError("--stochastic: the generalist plays its argmax chain (or its candidates' cheapest)")
         return generalist.policy_from_payload(payload, env)
     if payload["algo"] in A3C_ALGOS:
         options = a3c_options_from_payload({**payload, "options": {**payload["options"], "workers": 1}})

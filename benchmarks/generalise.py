@@ -2,7 +2,8 @@
 the instance distribution ``TRAIN`` (edge_envs.edge_partition.distribution), played on held-out scenarios it
 never saw (``HELD_OUT``: the leaderboard's instances and ResNet32 at M = 12, N = 9).
 
-Per held-out scenario the table holds the generalist (mean over its seeds, ± std over the seeds' means), the
+Per held-out scenario the table holds the generalist (mean over its seeds, ± std over the seeds' means; also
+with ``--candidates`` K: K chains sampled from it, the cheapest by the env's slot cost played), the
 per-instance agent where the leaderboard has one (mtl-a3c, trained on that very instance), the strongest
 baselines and the bound, each with its decision time (benchmarks.edge_partition_eval). The targets of the
 issue are checked per scenario and seed: within 5% of exact-slot on every per-slot scenario (``PER_SLOT``)
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from agents.checkpoint import load_checkpoint
+from agents.entity import EntityPolicy
 from agents.envs import make_env
 from agents.evaluate import EVAL_SEED, gap_percent
 from agents.generalist import ENV_ID, GENERALIST, GeneralistOptions
@@ -65,12 +67,20 @@ def _scenario(name: str, policies: list, args) -> tuple[dict, dict]:
     """(rows for ``table``, the targets' numbers) of one held-out scenario."""
     kwargs = HELD_OUT[name]
     rows = baseline_rows(lambda: make_env(ENV_ID, kwargs), args.episodes, EVAL_SEED, args.baselines)
-    runs = [timed_episodes(policy, make_env(ENV_ID, kwargs), args.episodes, EVAL_SEED) for policy in policies]
-    rows[GENERALIST] = {
-        "returns": [r for run in runs for r in run["returns"]],
-        "per_run": [float(np.mean(run["returns"])) for run in runs],
-        "decision_s": float(np.mean([run["decision_s"] for run in runs])),
+    variants = {
+        GENERALIST: 1,
+        **({f"{GENERALIST}, {args.candidates} candidates": args.candidates} if args.candidates > 1 else {}),
     }
+    for label, candidates in variants.items():
+        runs = []
+        for policy in policies:
+            env = make_env(ENV_ID, kwargs)
+            runs.append(timed_episodes(EntityPolicy(policy.model, env, candidates), env, args.episodes, EVAL_SEED))
+        rows[label] = {
+            "returns": [r for run in runs for r in run["returns"]],
+            "per_run": [float(np.mean(run["returns"])) for run in runs],
+            "decision_s": float(np.mean([run["decision_s"] for run in runs])),
+        }
     path = PER_INSTANCE / f"{ENV_ID}__mtl-a3c__{name}.pt"
     if path.exists():
         env = make_env(ENV_ID, kwargs)
@@ -78,14 +88,15 @@ def _scenario(name: str, policies: list, args) -> tuple[dict, dict]:
             policy_from_payload(load_checkpoint(path), env), env, args.episodes, EVAL_SEED
         )
     targets = {}
-    if "exact-slot" in rows:
+    if "exact-slot" in rows:  # per variant: its gap to exact-slot per seed, and exact-slot's time over its own
         exact = rows["exact-slot"]
         exact_mean = float(np.mean(exact["returns"]))
-        targets = {
-            "gaps_percent": [gap_percent(mean, exact_mean) for mean in rows[GENERALIST]["per_run"]],
-            "speedup": exact["decision_s"] / rows[GENERALIST]["decision_s"],
-            "per_slot": name in PER_SLOT,
-        }
+        for label in variants:
+            targets[label] = {
+                "gaps_percent": [gap_percent(mean, exact_mean) for mean in rows[label]["per_run"]],
+                "speedup": exact["decision_s"] / rows[label]["decision_s"],
+                "per_slot": name in PER_SLOT,
+            }
     return rows, targets
 
 
@@ -101,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenarios", nargs="+", default=list(HELD_OUT), choices=list(HELD_OUT))
     parser.add_argument(
         "--baselines", type=lambda s: [n for n in s.split(",") if n], default=["exact-slot", "ga", "pso", "greedy"]
+    )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        default=16,
+        help="also play each seed with K sampled chains priced by the slot cost "
+        "(agents.entity.EntityPolicy; default 16; 1: the argmax chain alone)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="results folder (default benchmarks/results)")
     args = parser.parse_args(argv)
@@ -121,21 +139,20 @@ def main(argv: list[str] | None = None) -> int:
         rows, targets = _scenario(name, policies, args)
         raw[name] = {"kwargs": HELD_OUT[name], "rows": rows, "targets": targets}
         lines += [f"## {name}: `{json.dumps(HELD_OUT[name])}`", "", *table(rows), ""]
-        if targets:
-            worst = max(targets["gaps_percent"])
-            met = worst <= TARGET_GAP and targets["speedup"] >= TARGET_SPEEDUP
-            kind = "per-slot" if targets["per_slot"] else "foresight (no target)"
-            verdict = ("met" if met else "missed") if targets["per_slot"] else "-"
+        for label, target in targets.items():
+            met = max(target["gaps_percent"]) <= TARGET_GAP and target["speedup"] >= TARGET_SPEEDUP
+            kind = "per-slot" if target["per_slot"] else "foresight (no target)"
+            verdict = ("met" if met else "missed") if target["per_slot"] else "-"
             summary.append(
-                f"| {name} | {kind} | {', '.join(f'{g:+.2f}%' for g in targets['gaps_percent'])} | "
-                f"{targets['speedup']:.2f}x | {verdict} |"
+                f"| {name} | {kind} | {label} | {', '.join(f'{g:+.2f}%' for g in target['gaps_percent'])} | "
+                f"{target['speedup']:.2f}x | {verdict} |"
             )
     if summary:
         lines += [
             f"## Targets: within {TARGET_GAP:g}% of exact-slot at >= {TARGET_SPEEDUP:g}x less decision time",
             "",
-            "| scenario | kind | generalist vs exact-slot, per seed | exact-slot ms / generalist ms | target |",
-            "| --- | --- | --- | ---: | --- |",
+            "| scenario | kind | policy | vs exact-slot, per seed | exact-slot ms / its ms | target |",
+            "| --- | --- | --- | --- | ---: | --- |",
             *summary,
             "",
         ]
