@@ -9,11 +9,11 @@ import edge_envs
 from agents import presets
 from agents.a3c import A3COptions
 from agents.envs import env_spaces, make_env
+from agents.generalist import GENERALIST
 from agents.maskable import MaskableOptions
 from agents.policy import A3C_ALGOS
 from agents.runs import latest_run
 from agents.sb3 import SB3Options
-from agents.generalist import GENERALIST
 from agents.train import ALGOS, make_options
 from edge_envs_cli import main
 
