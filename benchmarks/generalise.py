@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -156,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             *summary,
             "",
         ]
+    load, cores = os.getloadavg()[0], os.cpu_count()
+    lines.append(
+        f"Decision times are wall-clock on {cores} cores that other jobs shared (load average {load:.1f} at the end)."
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     write_atomically(args.out / "generalise.json", json.dumps(raw, indent=1, default=float))
     publish(args.out / "generalise.md", lines, "benchmarks.generalise", argv, started)

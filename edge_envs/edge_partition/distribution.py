@@ -1,8 +1,8 @@
 """Distributions over EdgePartition instances, for agents that must play instances they never saw.
 
 An :class:`InstanceDistribution` draws a whole scenario per episode: the DNN model, the block count
-M, the server count N, the task rate and arrivals, the device's mobility and the channel's fading
-and path loss; every other config field comes from a base config. ``sample(rng)`` returns an
+M, the server count N, the task rate and arrivals, the device's mobility, the channel's fading and
+path loss, and the device's energy budget; every other config field comes from a base config. ``sample(rng)`` returns an
 :class:`EdgePartitionConfig`, and ``covers(cfg)`` says whether a config could be drawn, which is how
 a test proves that held-out scenarios lie outside a training distribution. M and N change the
 observation and action sizes, so a distribution is played by agents whose parameters do not
@@ -28,8 +28,11 @@ MOBILITY = {"still": (0.0, 0.0), "walk": (1.0, 5.0), "vehicle": (5.0, 30.0)}
 MODEL_LAYERS = {"alexnet": 9, "vgg16": 19, "nin": 12, "resnet32": 18, "alexnet_224": 9, "vgg16_224": 19}
 """Layers of each model: the most blocks it can be cut into (edge_envs.dnn.block_table)."""
 
-DRAWN = ("model", "num_blocks", "num_servers", "task_rate", "poisson_tasks", "walk_speed_mps", "fading")
-"""The config fields a distribution draws (plus ``path_loss_exponent``); the base config gives the rest."""
+DRAWN = (
+    "model", "num_blocks", "num_servers", "task_rate", "poisson_tasks", "walk_speed_mps", "fading",
+    "path_loss_exponent", "energy_budget_j",
+)  # fmt: skip
+"""The config fields a distribution draws; the base config gives the rest."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,10 @@ class InstanceDistribution:
     """Rayleigh fading drawn from these choices."""
     path_loss_exponent: tuple[float, float] = (2.7, 3.3)
     """Path-loss exponent, uniform in [lo, hi] within [1.5, 6]."""
+    energy_per_slot_j: tuple[float, float] = (0.5, 60.0)
+    """Device energy budget per slot of the episode, J, log-uniform in [lo, hi] within [1e-3, 1e6]; the budget
+    ``energy_budget_j`` is this times ``episode_slots`` (the defaults: 5 J; a locally run VGG16 slot at 60
+    tasks/s costs about 46 J), so that some draws bind it and the agent meets states short of energy."""
     exclude: tuple[tuple[str, int, int], ...] = ()
     """(model, M, N) triples never drawn: held-out scenarios."""
     base: dict | None = None
@@ -82,6 +89,7 @@ class InstanceDistribution:
             )
         check_interval("InstanceDistribution.task_rate", self.task_rate, 1.0, 1000.0)
         check_interval("InstanceDistribution.path_loss_exponent", self.path_loss_exponent, 1.5, 6.0)
+        check_interval("InstanceDistribution.energy_per_slot_j", self.energy_per_slot_j, 1e-3, 1e6)
         for triple in self.exclude:
             ok = (
                 isinstance(triple, tuple)
@@ -97,7 +105,7 @@ class InstanceDistribution:
         if self.base is not None:
             if not isinstance(self.base, dict):
                 raise ValueError(f"InstanceDistribution.base must be a dict of config fields, got {self.base!r}")
-            drawn = sorted(set(self.base) & {*DRAWN, "path_loss_exponent"})
+            drawn = sorted(set(self.base) & set(DRAWN))
             if drawn:
                 raise ValueError(f"InstanceDistribution.base: {drawn} are drawn by the distribution; drop them")
             EdgePartitionConfig.from_kwargs(None, **self.base)  # unknown or bad fields fail now, by name
@@ -150,7 +158,11 @@ class InstanceDistribution:
             "walk_speed_mps": MOBILITY[self.mobility[rng.integers(len(self.mobility))]],
             "fading": bool(self.fading[rng.integers(len(self.fading))]),
             "path_loss_exponent": float(rng.uniform(*self.path_loss_exponent)),
+            "energy_budget_j": float(np.exp(rng.uniform(*np.log(self.energy_per_slot_j)))) * self._slots(),
         }
+
+    def _slots(self) -> int:
+        return EdgePartitionConfig.from_kwargs(None, **(self.base or {})).episode_slots
 
     def sample(self, rng: np.random.Generator) -> EdgePartitionConfig:
         """One drawn config."""
@@ -160,7 +172,8 @@ class InstanceDistribution:
         """Whether ``cfg`` could be drawn: every drawn field within its choices or range, and every other
         field equal to the base config's."""
         base = EdgePartitionConfig.from_kwargs(None, **(self.base or {}))
-        others = [f.name for f in fields(EdgePartitionConfig) if f.name not in {*DRAWN, "path_loss_exponent"}]
+        others = [f.name for f in fields(EdgePartitionConfig) if f.name not in DRAWN]
+        per_slot = cfg.energy_budget_j / cfg.episode_slots
         return (
             cfg.model in self.models
             and self.num_blocks[0] <= cfg.num_blocks <= self.num_blocks[1]
@@ -171,6 +184,7 @@ class InstanceDistribution:
             and cfg.walk_speed_mps in {MOBILITY[m] for m in self.mobility}
             and cfg.fading in self.fading
             and self.path_loss_exponent[0] <= cfg.path_loss_exponent <= self.path_loss_exponent[1]
+            and self.energy_per_slot_j[0] <= per_slot <= self.energy_per_slot_j[1]
             and all(getattr(cfg, name) == getattr(base, name) for name in others)
         )
 
@@ -199,5 +213,6 @@ couples slots through a tight energy budget."""
 
 TRAIN = InstanceDistribution(exclude=(("vgg16", 6, 4), ("resnet32", 9, 7)), base={"episode_slots": 50})
 """The shipped training distribution: AlexNet, VGG16, NiN and ResNet32 at M in 3..9 and N in 2..8 (the
-held-out (model, M, N) triples excluded), 30-110 tasks/s, every arrival law, mobility and fading; episodes
-of 50 slots, so that a training budget meets four times as many instances as at the held-out 200."""
+held-out (model, M, N) triples excluded), 30-110 tasks/s, every arrival law, mobility and fading, energy
+budgets of 0.5-60 J per slot; episodes of 50 slots, so that a training budget meets four times as many
+instances as at the held-out 200."""

@@ -74,9 +74,9 @@ def test_generalist__resume_continues_with_the_next_round(tmp_path):
 
 def test_distribution_of__train_by_default_and_extra_keys_in_the_base():
     assert distribution_of({}) == TRAIN
-    assert distribution_of({"distribution": "train", "energy_budget_j": 500.0}).base == {
+    assert distribution_of({"distribution": "train", "penalty_weight": 2.0}).base == {
         "episode_slots": 50,
-        "energy_budget_j": 500.0,
+        "penalty_weight": 2.0,
     }
     with pytest.raises(ValueError, match=r'"distribution" must be "train" or a JSON object of fields, got 3'):
         distribution_of({"distribution": 3})

@@ -23,6 +23,8 @@ def test_instance_distribution__draws_lie_in_its_ranges_and_skip_excluded_triple
     assert {c.fading for c in drawn} == {False, True} and {c.poisson_tasks for c in drawn} == {False, True}
     rates = [c.task_rate for c in drawn]
     assert 30.0 <= min(rates) and max(rates) <= 110.0
+    per_slot = np.array([c.energy_budget_j / c.episode_slots for c in drawn])
+    assert 0.5 <= per_slot.min() and per_slot.max() <= 60.0 and np.median(per_slot) < 10.0  # log-uniform
 
 
 def test_instance_distribution__same_seed_same_draws():
@@ -37,7 +39,8 @@ def test_instance_distribution__covers_only_what_it_can_draw():
     assert not SMALL.covers(EdgePartitionConfig.from_kwargs(cfg, num_blocks=3, num_servers=2))  # excluded
     assert not SMALL.covers(EdgePartitionConfig.from_kwargs(cfg, model="nin"))
     assert not SMALL.covers(EdgePartitionConfig.from_kwargs(cfg, task_rate=120.0))
-    assert not SMALL.covers(EdgePartitionConfig.from_kwargs(cfg, energy_budget_j=10.0))  # a base field differs
+    assert not SMALL.covers(EdgePartitionConfig.from_kwargs(cfg, energy_budget_j=10.0))  # 0.017 J per slot
+    assert not SMALL.covers(EdgePartitionConfig.from_kwargs(cfg, penalty_weight=3.0))  # a base field differs
 
 
 def test_instance_distribution__round_trips_through_json_fields():
@@ -58,7 +61,8 @@ def test_instance_distribution__round_trips_through_json_fields():
         ({"exclude": (("vgg16", 6),)}, "InstanceDistribution.exclude must hold (model, M, N) triples"),
         ({"base": {"num_blocks": 6}}, "InstanceDistribution.base: ['num_blocks'] are drawn by the distribution"),
         ({"base": {"bogus": 1}}, "unknown EdgePartitionConfig field(s) ['bogus']"),
-        ({"base": {"energy_budget_j": -1.0}}, "energy_budget_j must be a number in"),
+        ({"base": {"outage_cost_s": -1.0}}, "outage_cost_s must be a number in"),
+        ({"energy_per_slot_j": (0.0, 5.0)}, "InstanceDistribution.energy_per_slot_j must be a pair (lo, hi)"),
         (
             {"models": ("nin",), "num_blocks": (3, 3), "num_servers": (2, 2), "exclude": (("nin", 3, 2),)},
             "exclude removes every (model, M, N)",
