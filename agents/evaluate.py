@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,12 @@ from tqdm import tqdm
 
 import baselines
 import edge_envs
+from agents import generalist
 from agents.checkpoint import load_checkpoint
 from agents.envs import Episode, EpisodeTally, env_spaces, make_env, parse_env_kwargs
 from agents.policy import policy_from_payload
 from agents.runs import CHECKPOINT, latest_run
+from edge_envs.edge_partition.distribution import HELD_OUT, InstanceDistribution
 
 EVAL_SEED = 10_000
 """Seed of the first held-out evaluation episode (then EVAL_SEED + 1, ...)."""
@@ -231,7 +234,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env-kwargs",
         default=None,
-        help="JSON object of env config fields (default: the checkpoint's, for the same env id)",
+        help="JSON object of env config fields (default: the checkpoint's, for the same env id; a generalist "
+        "checkpoint without it is evaluated on its training distribution and the held-out scenarios)",
     )
     parser.add_argument(
         "--seed",
@@ -268,6 +272,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     names = baseline_names(args.baselines, args.env)
     payload = load_checkpoint(checkpoint_path(args))
+    if payload["algo"] == generalist.GENERALIST and args.env_kwargs is None:  # its distribution and the held-out
+        training = parse_env_kwargs(payload["env_kwargs"], "the checkpoint's env kwargs")
+        policy = policy_from_payload(payload)
+        print_held_out(policy, training, args.episodes, names, args.seed, progress=not args.no_progress)
+        return 0
     if args.env_kwargs is not None:
         env_kwargs = parse_env_kwargs(args.env_kwargs)
     else:
@@ -278,7 +287,8 @@ def run(args: argparse.Namespace) -> int:
         )
     env = make_env(args.env, env_kwargs)
     obs_dim, nvec = env_spaces(env, continuous=True)
-    if obs_dim != payload["obs_dim"] or list(nvec) != list(payload["nvec"]):
+    any_size = payload["algo"] == generalist.GENERALIST  # its parameters depend on neither M nor N
+    if not any_size and (obs_dim != payload["obs_dim"] or list(nvec) != list(payload["nvec"])):
         raise ValueError(
             f"--checkpoint was trained on observations of length {payload['obs_dim']} and actions {payload['nvec']}; "
             f"--env {args.env} with {env_kwargs} has {obs_dim} and {list(nvec)}"
@@ -288,3 +298,82 @@ def run(args: argparse.Namespace) -> int:
     rows = compare(policy, args.env, env_kwargs, args.episodes, args.seed, names, label_, progress=not args.no_progress)
     print_comparison(rows)
     return 0
+
+
+# ------------------------------------------------------------------------------------------------
+# generalisation: a generalist (agents.generalist) on its training distribution and on held-out scenarios
+
+
+class Timed:
+    """A policy whose ``act`` calls are timed (``seconds``, ``decisions``): the decision time of a table."""
+
+    def __init__(self, policy):
+        self.policy, self.seconds, self.decisions = policy, 0.0, 0
+
+    def reset(self, seed: int | None = None) -> None:
+        if hasattr(self.policy, "reset"):
+            self.policy.reset(seed=seed)
+
+    def act(self, observation, info=None):
+        start = time.perf_counter()
+        action = self.policy.act(observation, info)
+        self.seconds += time.perf_counter() - start
+        self.decisions += 1
+        return action
+
+    @property
+    def ms_per_decision(self) -> float:
+        return 1e3 * self.seconds / max(1, self.decisions)
+
+
+def evaluation_scenarios(distribution: InstanceDistribution, draws: int, seed: int = EVAL_SEED) -> dict:
+    """name -> (split, gym.make keywords): ``draws`` instances drawn from the training ``distribution``
+    (``train-0``, ...) and every held-out scenario (``HELD_OUT``)."""
+    rng = np.random.default_rng(seed)
+    scenarios = {f"train-{i}": ("train", distribution.sample_kwargs(rng)) for i in range(draws)}
+    return scenarios | {name: ("held-out", dict(kwargs)) for name, kwargs in HELD_OUT.items()}
+
+
+def held_out_rows(policy, distribution, episodes: int, names=(), seed: int = EVAL_SEED, progress: bool = False):
+    """Per scenario of ``evaluation_scenarios`` (``episodes`` draws of the training distribution, one episode
+    each; every held-out scenario, ``episodes`` episodes): the mean return and ms per decision of ``policy``
+    and of each baseline in ``names``, and the env's reference (its bound on the return)."""
+    rows = []
+    for scenario, (split, kwargs) in tqdm(
+        evaluation_scenarios(distribution, episodes, seed).items(), disable=not progress, desc="scenarios"
+    ):
+        count = 1 if split == "train" else episodes
+        row = {"scenario": scenario, "split": split, "kwargs": kwargs, "episodes": count}
+        for name in (generalist.GENERALIST, *names):
+            env = make_env(generalist.ENV_ID, kwargs)
+            player = Timed(policy.on(env) if name == generalist.GENERALIST else baselines.make_policy(name, env))
+            returns = [e.episode_return for e in run_episodes(player, env, count, seed)]
+            row[name] = {"return": float(np.mean(returns)), "ms": player.ms_per_decision}
+        for name, episodes_ in reference_rows(generalist.ENV_ID, kwargs, count, seed).items():
+            row[name] = {"return": float(np.mean([e.episode_return for e in episodes_]))}
+        rows.append(row)
+    return rows
+
+
+def format_held_out(rows: list[dict]) -> str:
+    """A Markdown table of ``held_out_rows``: per scenario each policy's mean return (ms per decision) and
+    the generalist's gap to exact-slot when exact-slot is in the rows."""
+    names = [key for key in rows[0] if isinstance(rows[0][key], dict) and key != "kwargs"]
+    gap = "exact-slot" in names
+    header = ["scenario", "split", *names, *(["generalist gap to exact-slot"] if gap else [])]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [f"{row[n]['return']:.4g}" + (f" ({row[n]['ms']:.2f} ms)" if "ms" in row[n] else "") for n in names]
+        if gap:
+            cells.append(f"{gap_percent(row[generalist.GENERALIST]['return'], row['exact-slot']['return']):+.2f}%")
+        lines.append("| " + " | ".join([row["scenario"], row["split"], *cells]) + " |")
+    return "\n".join(lines)
+
+
+def print_held_out(
+    policy, env_kwargs: dict | None, episodes: int, names=(), seed: int = EVAL_SEED, progress: bool = False
+) -> None:
+    """``format_held_out`` of the policy on its training distribution (from ``env_kwargs``) and the held-out
+    scenarios: what ``edge-envs train`` and ``edge-envs evaluate`` print for a generalist."""
+    distribution = generalist.distribution_of(env_kwargs)
+    print(format_held_out(held_out_rows(policy, distribution, episodes, names, seed, progress)))

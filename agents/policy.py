@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents import mappo, sb3
+from agents import generalist, mappo, sb3
 from agents.a3c import A3COptions, build_network
 from agents.checkpoint import CheckpointError, check_finite
 from agents.networks import ActorCritic
@@ -79,6 +79,10 @@ def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
     """Policy of a loaded checkpoint; SB3 and maskable-ppo checkpoints need the env (their model is built on it).
     An A3C policy given the env acts as its action space takes actions (an int for Discrete)."""
     check_finite(payload)
+    if payload["algo"] == generalist.GENERALIST:
+        if not deterministic:
+            raise ValueError("--stochastic: the generalist plays its argmax chain (or its candidates' cheapest)")
+        return generalist.policy_from_payload(payload, env)
     if payload["algo"] in A3C_ALGOS:
         options = a3c_options_from_payload({**payload, "options": {**payload["options"], "workers": 1}})
         model, codec = build_network(payload["obs_dim"], payload["nvec"], options)
@@ -92,7 +96,7 @@ def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
     if payload["algo"] in MARL_ALGOS:
         return mappo.policy_from_payload(payload, env, deterministic)
     if payload["algo"] not in (*sb3.ALGORITHMS, MASKABLE):
-        known = [*A3C_ALGOS, *sb3.ALGORITHMS, MASKABLE, *MARL_ALGOS]
+        known = [*A3C_ALGOS, *sb3.ALGORITHMS, MASKABLE, *MARL_ALGOS, generalist.GENERALIST]
         raise CheckpointError(f"unknown algo {payload['algo']!r} in the checkpoint; known: {known}")
     if env is None:
         raise ValueError(f"a {payload['algo']} checkpoint needs the env to rebuild its SB3 model")

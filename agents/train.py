@@ -43,7 +43,8 @@ from agents import presets
 from agents.a3c import A3COptions, A3CTrainer
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.envs import env_spaces, make_env, parse_env_kwargs
-from agents.evaluate import EVAL_SEED, baseline_names, compare, env_help, print_comparison
+from agents.evaluate import EVAL_SEED, baseline_names, compare, env_help, print_comparison, print_held_out
+from agents.generalist import GENERALIST, GeneralistOptions, GeneralistTrainer
 from agents.mappo import MAPPOOptions, MAPPOTrainer
 from agents.maskable import MaskableOptions, MaskableTrainer
 from agents.monitor import RunMonitor
@@ -56,7 +57,7 @@ EXTERNAL_ALGOS = ("rllib-ppo",)
 """Trained by Ray RLlib (agents.rllib, the [ray] extra), which keeps its own checkpoint (``rllib_checkpoint/``):
 no ``--resume``, no ``--checkpoint-every`` and none of the option flags; it alone takes ``--env-runners`` and
 ``--address``."""
-ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c", MASKABLE, *MARL_ALGOS, *EXTERNAL_ALGOS)
+ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c", MASKABLE, *MARL_ALGOS, GENERALIST, *EXTERNAL_ALGOS)
 RLLIB_FLAGS = ("env_runners", "address")
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding (SB3) takes seeds below 2^32
 
@@ -87,6 +88,8 @@ def options_class(algo: str):
         return None
     if algo in MARL_ALGOS:
         return MAPPOOptions
+    if algo == GENERALIST:
+        return GeneralistOptions
     return A3COptions if algo in A3C_ALGOS else MaskableOptions if algo == MASKABLE else SB3Options
 
 
@@ -179,6 +182,8 @@ def _make_trainer(algo: str, env_id: str, env_kwargs: dict, seed: int, steps: in
         return MaskableTrainer(env_id, env_kwargs, seed, options)
     if algo in MARL_ALGOS:
         return MAPPOTrainer(algo, env_id, env_kwargs, options, seed)
+    if algo == GENERALIST:
+        return GeneralistTrainer(env_id, env_kwargs, options, seed)
     return SB3Trainer(algo, env_id, env_kwargs, seed, steps, options)
 
 
@@ -252,7 +257,7 @@ def train(
         checkpoint(final)
         monitor.close()
     wall_s = time.perf_counter() - start
-    policy = policy_from_payload(final, make_env(env_id, env_kwargs))
+    policy = policy_from_payload(final, None if algo == GENERALIST else make_env(env_id, env_kwargs))
     return TrainResult(
         run_dir, checkpoint_path, env_kwargs, trainer.steps, trainer.updates, wall_s, monitor.episodes, policy
     )
@@ -299,7 +304,7 @@ def field_docs(cls) -> dict[str, str]:
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}
 
 
-OPTION_CLASSES = (A3COptions, SB3Options, MaskableOptions, MAPPOOptions)
+OPTION_CLASSES = (A3COptions, SB3Options, MaskableOptions, MAPPOOptions, GeneralistOptions)
 
 
 def _add_option_flags(parser: argparse.ArgumentParser) -> None:
@@ -314,6 +319,7 @@ def _add_option_flags(parser: argparse.ArgumentParser) -> None:
         "MaskablePPO options (maskable-ppo)",
         "IPPO / MAPPO options (ippo, mappo; also --gamma, --rollout-steps, --entropy-coef, --max-grad-norm, --hidden, "
         "--reward-scale, --normalize-observations and --envs above)",
+        "generalist options (EdgePartition-v0 on a distribution of instances; agents.generalist)",
     )
     seen = {"single_head"}
     for cls, title in zip(OPTION_CLASSES, titles, strict=True):
@@ -460,7 +466,9 @@ def _check_dependent_flags(overrides: dict, options) -> None:
 
 def _final_table(args: argparse.Namespace, policy, env_kwargs: dict | None, names: list[str]) -> int:
     """The trained agent beside the baselines ``names`` on the held-out episodes (none with --eval-episodes 0)."""
-    if args.eval_episodes > 0:
+    if args.eval_episodes > 0 and args.algo == GENERALIST:
+        print_held_out(policy, env_kwargs, args.eval_episodes, names, progress=not args.no_progress)
+    elif args.eval_episodes > 0:
         rows = compare(
             policy,
             args.env,

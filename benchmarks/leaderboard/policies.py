@@ -152,12 +152,15 @@ def _checkpoint_policy(paths: str, env):
     import json
 
     from agents.checkpoint import load_checkpoint
+    from agents.generalist import GENERALIST
     from agents.policy import policy_from_payload
 
     obs_dim, nvec, weights = _spaces(env)
     found = []
     for path in paths.split(","):
         payload = load_checkpoint(path)
+        if payload["algo"] == GENERALIST:  # its parameters depend on no instance size
+            return policy_from_payload(payload, env)
         saved = [int(n) for n in payload.get("nvec", [])]
         if payload.get("obs_dim") == obs_dim and _agents(payload) == len(getattr(env, "possible_agents", ())):
             if saved == nvec:

@@ -9,7 +9,8 @@ Entries of baselines, agents and references that no longer exist are removed fir
 are kept). Baselines are every name ``baselines.available(env)`` lists (reference policies such as an exact
 per-step solver included); references are the env's ``REFERENCES``; agents are the checkpoints in
 ``benchmarks/leaderboard/agents/``, trained by ``--train`` with the settings of ``AGENTS`` (one
-checkpoint per instance size, since a network's input and output sizes are fixed). The committed
+checkpoint per instance size, since a network's input and output sizes are fixed; the generalist's one
+checkpoint, trained on an instance distribution, plays every size). The committed
 checkpoints hold the policy only (no optimizer state: they load and act, they do not resume).
 Each agent is trained with the same call as
 ``edge-envs train --env ENV --algo ALGO --steps STEPS --seed SEED --env-kwargs KWARGS [--preset VARIANT] [--workers 1]``
@@ -35,6 +36,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agents.generalist import GENERALIST
 from agents.presets import DEFAULT
 from benchmarks.leaderboard.render import OUT_DIR
 from benchmarks.leaderboard.results import RESULTS_DIR, ResultError, read_result, result_files, write_result
@@ -62,6 +64,8 @@ class Agent:
     """The env x algo preset's variant the agent trains with (agents.presets)."""
 
     def train_kwargs(self, instance: str) -> dict:
+        if self.algo == GENERALIST:  # one checkpoint for every instance, trained on a distribution
+            return dict(self.env_kwargs)
         return {**scenario_set(self.env_id).instance(instance).kwargs, **self.env_kwargs}
 
     def checkpoint(self, instance: str) -> Path:
@@ -100,6 +104,8 @@ AGENTS = (
     Agent("EdgePartition-v0", "mtl-a3c", {"default": 100_000, "unseen": 100_000}, ONE_WORKER, preset="warm-start"),
     Agent("EdgePartition-v0", "ppo", {"default": 50_000, "unseen": 50_000}),
     Agent("EdgePartition-v0", RLLIB, {"default": 50_000, "unseen": 50_000}),
+    # one checkpoint for every instance: trained on the distribution TRAIN, which holds none of them (issue 31)
+    Agent("EdgePartition-v0", GENERALIST, {"distribution": 16_000}, seed=0, env_kwargs={"distribution": "train"}),
     # the multi-agent learners: one checkpoint per instance (a network's agent ids, and the load it learned to
     # share, depend on the number of devices); benchmarks/marl.py trains the same (24k steps) with seeds 1-3
     Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 100_000, "crowded": 24_000}, ONE_WORKER),

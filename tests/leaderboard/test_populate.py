@@ -3,6 +3,7 @@
 import json
 import shlex
 
+from agents.generalist import GENERALIST, distribution_of
 from benchmarks.leaderboard.populate import AGENTS, ROOT, Agent
 from benchmarks.leaderboard.scenarios import SETS
 
@@ -26,8 +27,23 @@ def test_agent__command_trains_on_the_instance_config():
 
 def test_agents__train_on_instances_of_their_env_set():
     for agent in AGENTS:
+        if agent.algo == GENERALIST:
+            continue  # trained on a distribution: test_agents__distributions_hold_no_instance_of_the_set
         names = {instance.name for instance in SETS[agent.env_id].instances}
         assert set(agent.steps) <= names, (agent.env_id, agent.algo)
+
+
+def test_agents__distributions_hold_no_instance_of_the_set():
+    """The leaderboard's instances are held out: no agent's training distribution can draw one (issue 31)."""
+    from edge_envs.edge_partition import EdgePartitionConfig
+
+    generalists = [agent for agent in AGENTS if agent.algo == GENERALIST]
+    assert [agent.env_id for agent in generalists] == ["EdgePartition-v0"]
+    for agent in generalists:
+        for name in agent.steps:
+            distribution = distribution_of(agent.train_kwargs(name))
+            for instance in SETS[agent.env_id].instances:
+                assert not distribution.covers(EdgePartitionConfig.from_kwargs(None, **instance.kwargs)), instance
 
 
 def test_prune__removes_project_entries_that_no_longer_exist_and_keeps_submissions(tmp_path):

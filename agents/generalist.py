@@ -1,0 +1,230 @@
+"""``generalist``: one EdgePartition policy for every instance size, trained on a distribution of instances.
+
+The network is agents.entity's (its parameters do not depend on M or N). It learns by DAgger (Ross et
+al., AISTATS 2011) from a teacher baseline, by default ``exact-slot``: ``rounds`` rounds of rollouts on
+``envs`` env copies, each copy drawing a new instance from the distribution
+(edge_envs.edge_partition.distribution) for every episode; the first round follows the teacher, the later
+ones the network's argmax, and every visited slot is labelled with the teacher's placement. After each
+round the network is fitted to all labels so far by cross-entropy (Adam, minibatches of one instance
+size each). This is imitation, not reinforcement learning: the agent can at best match its teacher,
+and it is judged against it (agents.evaluate.held_out_rows).
+
+``edge-envs train --env EdgePartition-v0 --algo generalist --env-kwargs '{"distribution": "train"}'``:
+``distribution`` is ``"train"`` (the shipped ``TRAIN``, the default) or a JSON object of
+``InstanceDistribution`` fields; the other keys of ``--env-kwargs`` are config fields fixed for every draw.
+Steps count labelled env steps. A checkpoint is written after every round; ``--resume`` continues with
+the next round (the earlier rounds' labels are not kept: the network relabels its own states from there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import baselines
+from agents.checkpoint import CheckpointError, run_fields
+from agents.entity import Entities, EntityPlacementNet, EntityPolicy, entities, teacher_chain_features
+from agents.envs import EpisodeTally, make_env
+from edge_envs.config import check_range
+from edge_envs.edge_partition.distribution import TRAIN, InstanceDistribution
+
+GENERALIST = "generalist"
+ENV_ID = "EdgePartition-v0"
+TRAIN_SEEDS = (2**20, 2**31)  # episode seeds of training: clear of the evaluation seeds (agents.evaluate.EVAL_SEED)
+
+
+@dataclass(frozen=True)
+class GeneralistOptions:
+    """Options of the generalist agent (DAgger from a teacher over a distribution of instances)."""
+
+    teacher: str = "exact-slot"
+    """baseline whose placements label every visited slot"""
+    rounds: int = 4
+    """DAgger rounds: the first follows the teacher, the others the network; steps are split evenly"""
+    envs: int = 8
+    """env copies the rollouts run on (each draws a new instance per episode)"""
+    width: int = 64
+    """size of the network's hidden vectors (agents.entity)"""
+    epochs: int = 20
+    """passes over all labels so far after each round"""
+    lr: float = 1e-3
+    """Adam learning rate"""
+    batch_size: int = 256
+    """labelled slots per gradient step (all of one instance size)"""
+    candidates: int = 1
+    """when acting: 1, the network's argmax chain; K > 1, the cheapest by the env's slot cost of that chain and
+    K - 1 sampled ones (agents.entity.EntityPolicy)"""
+
+    def __post_init__(self):
+        if not isinstance(self.teacher, str) or not self.teacher:
+            raise ValueError(f"GeneralistOptions.teacher (--teacher) must name a baseline, got {self.teacher!r}")
+        for name, low, high in (("rounds", 1, 1000), ("envs", 1, 256), ("width", 1, 4096), ("epochs", 1, 10**4)):
+            check_range(f"GeneralistOptions.{name} (--{name})", getattr(self, name), low, high, integer=True)
+        check_range("GeneralistOptions.batch_size (--batch-size)", self.batch_size, 1, 10**6, integer=True)
+        check_range("GeneralistOptions.candidates (--candidates)", self.candidates, 1, 4096, integer=True)
+        check_range("GeneralistOptions.lr (--lr)", self.lr, 1e-9, 1.0)
+
+
+def distribution_of(env_kwargs: dict | None) -> InstanceDistribution:
+    """The distribution ``--env-kwargs`` names: its ``distribution`` (``"train"``, the default, or
+    InstanceDistribution fields) with the other keys as fixed config fields (added to its ``base``)."""
+    kwargs = dict(env_kwargs or {})
+    spec = kwargs.pop("distribution", "train")
+    if spec == "train":
+        spec = TRAIN.to_dict()
+    if not isinstance(spec, dict):
+        raise ValueError(f'--env-kwargs: "distribution" must be "train" or a JSON object of fields, got {spec!r}')
+    spec = dict(spec)
+    spec["base"] = {**(spec.get("base") or {}), **kwargs}
+    return InstanceDistribution.from_dict(spec)
+
+
+class _Copy:
+    """One env copy: a new instance from the distribution per episode, with the teacher on it."""
+
+    def __init__(self, distribution: InstanceDistribution, teacher: str, rng: np.random.Generator):
+        self.distribution, self.teacher_name, self.rng = distribution, teacher, rng
+        self.tally = EpisodeTally(1)
+        self.start()
+
+    def start(self) -> None:
+        cfg = self.distribution.sample(self.rng)
+        self.env = make_env(ENV_ID, {"config": cfg})
+        self.sizes = (cfg.num_blocks, cfg.num_servers)
+        self.teacher = baselines.make_policy(self.teacher_name, self.env)
+        self.obs, self.info = self.env.reset(seed=int(self.rng.integers(*TRAIN_SEEDS)))
+
+    def step(self, action) -> object:
+        """Step; on the episode's end, report it and start the next instance."""
+        obs, reward, terminated, truncated, self.info = self.env.step(action)
+        self.tally.add(0, float(reward), self.info)
+        self.obs = obs
+        if terminated or truncated:
+            episode = self.tally.close(0)
+            self.start()
+            return episode
+        return None
+
+
+class GeneralistTrainer:
+    """The network, its Adam state and the round count of one generalist run; ``train`` runs the rounds."""
+
+    def __init__(self, env_id: str, env_kwargs: dict | None, options: GeneralistOptions, seed: int):
+        if env_id != ENV_ID:
+            raise ValueError(
+                f"--algo {GENERALIST} trains on {ENV_ID} only (its network reads that env's entities), got {env_id!r}"
+            )
+        self.algo, self.env_id, self.env_kwargs = GENERALIST, env_id, dict(env_kwargs or {})
+        self.options, self.seed = options, int(seed)
+        self.distribution = distribution_of(self.env_kwargs)
+        known = baselines.available(env_id)
+        if options.teacher.lower() not in known:
+            raise ValueError(f"--teacher {options.teacher!r} is not a baseline of {env_id}; choose from {known}")
+        self.obs_dim, self.nvec = 0, []  # any size: the network's parameters depend on neither
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            self.model = EntityPlacementNet(options.width)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=options.lr)
+        self.steps = self.updates = 0  # updates: rounds done
+
+    def restore(self, payload: dict) -> None:
+        self.model.load_state_dict(payload["model"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        self.steps, self.updates = int(payload["steps"]), int(payload["updates"])
+
+    def payload(self) -> dict:
+        return {
+            **run_fields(self),
+            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+        }
+
+    def train(self, total_steps: int, monitor, checkpoint=None, checkpoint_every: int = 0) -> None:
+        """Run the rounds left until ``total_steps`` labelled steps; a checkpoint after each round."""
+        options = self.options
+        per_round = max(options.envs, total_steps // options.rounds)
+        labels: dict[tuple[int, int], list] = {}
+        generator = torch.Generator().manual_seed(self.seed)
+        while self.steps < total_steps and self.updates < options.rounds:
+            rng = np.random.default_rng([self.seed, self.updates])
+            copies = [_Copy(self.distribution, options.teacher, rng.spawn(1)[0]) for _ in range(options.envs)]
+            teacher_acts = self.updates == 0
+            for _ in range(min(per_round, total_steps - self.steps) // options.envs):
+                for copy in copies:
+                    label = np.asarray(copy.teacher.act(copy.obs, copy.info), dtype=np.int64)
+                    obs = copy.obs
+                    labels.setdefault(copy.sizes, []).append((obs, label))
+                    action = label if teacher_acts else self.model.act(obs[None], *copy.sizes)[0]
+                    episode = copy.step(action)
+                    self.steps += 1
+                    if episode is not None:
+                        monitor.episode(self.steps, episode)
+                monitor.advance(self.steps)
+            report = self._fit(labels, generator)
+            self.updates += 1
+            monitor.losses(self.steps, report)
+            if checkpoint is not None:
+                checkpoint(self.payload())
+
+    def _fit(self, labels: dict, generator: torch.Generator) -> dict:
+        """Fit the network to every label so far (each block scored given the teacher's chain before it); the
+        final loss and the share of the teacher's choices the network's own chains repeat."""
+        groups = []
+        for (M, N), pairs in labels.items():
+            obs, actions = np.stack([o for o, _ in pairs]), np.stack([a for _, a in pairs])
+            e = entities(obs, M, N)
+            inputs = [torch.from_numpy(x) for x in (*e[:4], teacher_chain_features(e, actions))]
+            groups.append((obs, (M, N), inputs, torch.from_numpy(actions)))
+        batches = [
+            (g, batch)
+            for g, (*_, actions) in enumerate(groups)
+            for batch in torch.arange(len(actions)).split(self.options.batch_size)
+        ]
+        self.model.train()
+        for _ in range(self.options.epochs):
+            order = torch.randperm(len(batches), generator=generator).tolist()
+            shuffled = {g: torch.randperm(len(groups[g][3]), generator=generator) for g in range(len(groups))}
+            for index in order:
+                g, batch = batches[index]
+                _, _, inputs, actions = groups[g]
+                rows = shuffled[g][batch]
+                logits = self.model(Entities(*(x[rows] for x in inputs[:4]), None, None, None), inputs[4][rows])
+                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), actions[rows].reshape(-1))
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+        self.model.eval()
+        chosen = [
+            (
+                np.concatenate([self.model.act(part, *sizes) for part in np.array_split(obs, len(obs) // 1024 + 1)]),
+                a.numpy(),
+            )
+            for obs, sizes, _, a in groups
+        ]
+        return {
+            "clone_loss": float(loss.detach()),
+            "branch_agreement": sum(int((c == a).sum()) for c, a in chosen) / sum(a.size for _, a in chosen),
+            "placement_agreement": sum(int((c == a).all(1).sum()) for c, a in chosen) / sum(len(a) for _, a in chosen),
+            "samples": sum(len(a) for _, a in chosen),
+        }
+
+
+def policy_from_payload(payload: dict, env=None) -> EntityPolicy:
+    """The generalist policy of a checkpoint (any EdgePartition size; ``env`` gives M and N when the policy's
+    ``act`` gets no info, and the state that prices its candidates: without it, the argmax chain alone; an
+    env-free policy acts on an env with its ``on(env)``)."""
+    try:
+        options = GeneralistOptions(**payload["options"])
+    except TypeError as error:
+        raise CheckpointError(
+            f"a {GENERALIST} checkpoint holds options that are not GeneralistOptions: {error}"
+        ) from None
+    model = EntityPlacementNet(options.width)
+    try:
+        model.load_state_dict(payload["model"])
+    except RuntimeError as error:
+        raise CheckpointError(f"the network of the checkpoint does not fit a {GENERALIST} model: {error}") from None
+    return EntityPolicy(model, env, options.candidates)
