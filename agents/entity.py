@@ -1,6 +1,6 @@
 """A placement network for EdgePartition whose parameters do not depend on M (blocks) or N (servers).
 
-The observation of an instance with M blocks and N servers (``edge_envs.edge_partition.core.OBSERVATION``)
+The observation of an instance with M blocks and N servers (``edge_envs.edge_partition.layout.OBSERVATION``)
 is read as entities: M blocks (each block's latencies, sizes and deadline, its place in the chain and its
 neighbours' features), N + 1 locations (the device, then each server's speed, queue and rate) and the
 slot's global features (device queue, tasks, energy, time left). One encoder per kind embeds every
@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from edge_envs.edge_partition import core
-from edge_envs.edge_partition.core import ObservationLayout
+from edge_envs.edge_partition.layout import ObservationLayout
 
 BLOCK_FEATURES = 17  # local, edge latency, input, output size, deadline, position, is last; the neighbours' five
 LOCATION_FEATURES = 4  # speed, queue, rate, is the device

@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from edge_envs.config import _tuple, check_bool, check_interval
-from edge_envs.edge_partition.config import _DNN_MODELS, EdgePartitionConfig
+from edge_envs.config import DNN_MODELS, _tuple, check_bool, check_interval
+from edge_envs.edge_partition.config import EdgePartitionConfig
 
 MOBILITY = {"still": (0.0, 0.0), "walk": (1.0, 5.0), "vehicle": (5.0, 30.0)}
 """Mobility name -> ``walk_speed_mps`` (random-waypoint speed range of the device, m/s)."""
@@ -70,7 +70,7 @@ class InstanceDistribution:
         for f in fields(self):  # lists given through JSON become the tuples a frozen dataclass stores
             if f.name != "base":
                 object.__setattr__(self, f.name, _tuple(getattr(self, f.name)))
-        self._check_choices("models", _DNN_MODELS)
+        self._check_choices("models", DNN_MODELS)
         self._check_choices("mobility", tuple(MOBILITY))
         for name in ("poisson_tasks", "fading"):
             self._check_choices(name, (False, True))
@@ -94,12 +94,12 @@ class InstanceDistribution:
             ok = (
                 isinstance(triple, tuple)
                 and len(triple) == 3
-                and triple[0] in _DNN_MODELS
+                and triple[0] in DNN_MODELS
                 and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in triple[1:])
             )
             if not ok:
                 raise ValueError(
-                    f"InstanceDistribution.exclude must hold (model, M, N) triples with a model of {_DNN_MODELS}, "
+                    f"InstanceDistribution.exclude must hold (model, M, N) triples with a model of {DNN_MODELS}, "
                     f"got {triple!r}"
                 )
         if self.base is not None:

@@ -7,7 +7,7 @@ import torch
 
 import edge_envs  # noqa: F401  (registers the ids)
 from agents.entity import EntityPlacementNet, EntityPolicy, chain_features, entities, teacher_chain_features
-from edge_envs.edge_partition.core import ObservationLayout
+from edge_envs.edge_partition.layout import ObservationLayout
 
 
 def _net(seed: int = 0) -> EntityPlacementNet:

@@ -31,7 +31,9 @@ def _tags(run_dir):
     return set(events.Tags()["scalars"])
 
 
-@pytest.mark.parametrize("algo", [a for a in ALGOS if a not in (*EXTERNAL_ALGOS, *MARL_ALGOS, "maskable-ppo")])
+@pytest.mark.parametrize(
+    "algo", [a for a in ALGOS if a not in (*EXTERNAL_ALGOS, *MARL_ALGOS, GENERALIST, "maskable-ppo")]
+)
 def test_train_command__smoke_runs_every_algorithm_then_evaluates(algo, tmp_path, capsys):
     argv = ["train", "--env", ENV_ID, "--algo", algo, "--steps", "64", "--seed", "1", "--logdir", str(tmp_path)]
     options = ["--workers", "1", *TINY] if algo in ("mtl-a3c", "a3c") else []

@@ -4,13 +4,15 @@ whose envs raise on an action outside their space, so a shape-(1,) array where a
 then the trained policy plays the held-out episodes and the checkpoint evaluates. maskable-ppo needs an
 action mask, so it trains on the masked bandits. rllib-ppo trains the suite's own envs only (it registers
 them with RLlib): tests/agents/test_rllib.py runs it on every env, Discrete and MultiDiscrete ones included.
-ippo and mappo take PettingZoo envs only (tests/agents/test_mappo.py).
+ippo and mappo take PettingZoo envs only (tests/agents/test_mappo.py), the generalist EdgePartition-v0 only
+(tests/agents/test_generalist.py).
 """
 
 import pytest
 import torch
 
 from agents.checkpoint import load_checkpoint
+from agents.generalist import GENERALIST
 from agents.policy import MARL_ALGOS
 from agents.train import ALGOS, EXTERNAL_ALGOS, latest_run
 from edge_envs_cli import main
@@ -36,8 +38,11 @@ STEPS = 256
 
 
 def test_train_spaces__cover_every_single_agent_algo_but_rllib():
-    # ippo and mappo train the PettingZoo envs only: tests/agents/test_mappo.py
-    assert set(ENVS) == set(ALGOS) - set(EXTERNAL_ALGOS) - set(MARL_ALGOS) and set(EXTERNAL_ALGOS) == {"rllib-ppo"}
+    # ippo and mappo train the PettingZoo envs only (tests/agents/test_mappo.py), the generalist EdgePartition-v0's
+    # instance distributions (tests/agents/test_generalist.py)
+    assert set(ENVS) == set(ALGOS) - set(EXTERNAL_ALGOS) - set(MARL_ALGOS) - {GENERALIST} and set(EXTERNAL_ALGOS) == {
+        "rllib-ppo"
+    }
 
 
 @pytest.mark.parametrize("algo, space, env_id", CASES)
