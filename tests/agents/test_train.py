@@ -15,6 +15,7 @@ from agents.a3c import A3COptions
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.envs import Episode, make_env
 from agents.evaluate import baseline_names, compare, format_table
+from agents.generalist import GENERALIST
 from agents.monitor import RunMonitor
 from agents.policy import MARL_ALGOS, policy_from_payload
 from agents.runs import latest_run
