@@ -4,10 +4,12 @@
 draws (a budget that, once spent, stops the device) and the backlog left on the queues (which later
 slots wait behind). These rules weigh both, from every placement's terms (``placements.slot_terms``):
 
-* ``exact-slot-paced``: each slot gets an energy allowance, the budget left over the slots left; the
-  price of energy is the least price at which the slot's priced optimum (cost + price x energy, over
-  the lower convex hull of the placements' (energy, cost)) stays within the allowance, and the rule
-  plays that priced optimum. A slot that under-spends leaves more for later ones.
+* ``exact-slot-paced``: each slot gets an energy allowance, ``burst`` times the budget left over the
+  slots left (bursts need more than the average), less a reserve for the later slots at this slot's
+  least energy (it never plans to run out); the price of energy is the least price at which the
+  slot's priced optimum (cost + price x energy, over the lower convex hull of the placements' (energy,
+  cost)) stays below the allowance, and the rule plays that priced optimum. A slot that under-spends
+  leaves more for later ones.
 * ``exact-slot-queue``: the same, the cost including ``queue_weight`` x the mean wait the backlog left
   alone would impose next slot (each location's backlog draining over a slot with no new work).
 * ``rollout``: the ``candidates`` best placements under exact-slot-queue's priced cost, each scored by
@@ -16,8 +18,9 @@ slots wait behind). These rules weigh both, from every placement's terms (``plac
   policy's generator: the env's future draws are never read), plus the price of the energy drawn and
   the backlog's next wait at the end; common random numbers across candidates.
 
-All three list every placement, so (N+1)^M is capped (``placements.MAX_PLACEMENTS``); single-device
-envs only. None is exact over the episode: references live in ``hindsight``.
+All three list every placement: where (N+1)^M exceeds ``placements.MAX_PLACEMENTS`` they play
+exact-slot's placement instead (``exact.solve``). Single-device envs only. None is exact over the
+episode: references live in ``hindsight``.
 """
 
 from __future__ import annotations
@@ -30,11 +33,11 @@ from edge_envs.edge_partition import core
 
 
 def paced_index(cost: np.ndarray, energy: np.ndarray, allowance: float) -> tuple[int, float]:
-    """(placement index, price): the hull point of (energy, cost) with the most energy within ``allowance``
+    """(placement index, price): the hull point of (energy, cost) with the most energy below ``allowance``
     (the least-energy point if none is), and the least price >= 0 at which it minimises cost + price x energy."""
     hull = placements.lower_hull(energy, cost)
     e, c = energy[hull], cost[hull]
-    i = max(int(np.searchsorted(e, allowance, side="right")) - 1, 0)
+    i = max(int(np.searchsorted(e, allowance, side="left")) - 1, 0)
     price = 0.0 if i == len(hull) - 1 else float((c[i] - c[i + 1]) / (e[i + 1] - e[i]))
     return int(hull[i]), price
 
@@ -74,12 +77,15 @@ class PacedExactSlot(Baseline):
         terms = placements.slot_terms(state, b)
         cost = -terms.reward + self.queue_weight * terms.next_wait
         slots_left = max(state.cfg.episode_slots - int(state.slot[b]), 1)
-        allowance = self.burst * float(state.energy_left[b, 0]) / slots_left
+        left = float(state.energy_left[b, 0])
+        reserve = (slots_left - 1) * float(terms.energy.min())  # the later slots at this slot's least energy
+        allowance = min(self.burst * left / slots_left, left - reserve)
         index, price = paced_index(cost, terms.energy, allowance)
         return terms, cost, index, price
 
     def place(self, state, info):
-        placements.check_size(state.cfg, self.name)
+        if placements.count(state.cfg) > placements.MAX_PLACEMENTS:
+            return exact.solve(state).placement[:, None, :]  # too many to list: exact-slot
         chosen = np.empty((state.batch_size, 1, state.cfg.num_blocks), np.int64)
         for b in range(state.batch_size):
             _, _, index, price = self.priced(state, b)
@@ -110,15 +116,17 @@ class Rollout(PacedExactSlot):
         samples: int = 4,
         horizon: int = 3,
         queue_weight: float = 1.0,
+        burst: float = 10.0,
     ):
         for field, value in (("candidates", candidates), ("samples", samples), ("horizon", horizon)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= 64:
                 raise ValueError(f"{field} must be an integer in [1, 64], got {value!r}")
         self.candidates, self.samples, self.horizon = int(candidates), int(samples), int(horizon)
-        super().__init__(env, seed, queue_weight)
+        super().__init__(env, seed, queue_weight, burst)
 
     def place(self, state, info):
-        placements.check_size(state.cfg, self.name)
+        if placements.count(state.cfg) > placements.MAX_PLACEMENTS:
+            return exact.solve(state).placement[:, None, :]  # too many to list: exact-slot
         cfg = state.cfg
         chosen = np.empty((state.batch_size, 1, cfg.num_blocks), np.int64)
         for b in range(state.batch_size):
@@ -151,5 +159,5 @@ class Rollout(PacedExactSlot):
 
 
 POLICIES = {"exact-slot-paced": PacedExactSlot, "exact-slot-queue": QueueAwareExactSlot, "rollout": Rollout}
-"""name -> factory(env, seed=None, **options): the non-myopic baselines (options: ``queue_weight``; rollout's
-``candidates``, ``samples``, ``horizon``)."""
+"""name -> factory(env, seed=None, **options): the non-myopic baselines (options: ``queue_weight``, ``burst``;
+rollout's ``candidates``, ``samples``, ``horizon``)."""
