@@ -75,3 +75,13 @@ def test_standings__rank_the_users_entry_among_the_projects_with_aliases():
     rows = [re.split(r"\s{2,}", line.strip())[1] for line in lines.splitlines()[2:]]
     assert rows.index("my greedy (yours)") == rows.index("greedy") + 1  # a tie, ranked by name
     assert "random (also rpdi)" in rows and len(rows) == len(results) + 1 - 1  # the reference is not ranked
+
+
+def test_render__scenario_lines_give_exact_slots_myopic_headroom_to_the_reference():
+    summary = {
+        "reference": {"names": ["lower-bound", "lagrangian-bound"], "means": [-10.0, -10.0]},
+        "rows": [{"name": "exact-slot", "scenario_means": [-10.05, -15.0]}],
+    }
+    assert render._headroom(summary, 0) == "; myopic headroom (exact-slot vs the reference) +0.5%: per-slot"
+    assert render._headroom(summary, 1) == "; myopic headroom (exact-slot vs the reference) +50.0%: needs foresight"
+    assert render._headroom({**summary, "rows": []}, 0) == ""
