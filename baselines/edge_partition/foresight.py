@@ -61,7 +61,7 @@ def _check_burst(burst) -> float:
 
 class PacedExactSlot(Baseline):
     """exact-slot with an energy price from the budget left per slot left (module docstring); with
-    ``queue_weight`` > 0 the backlog left is priced too. ``prices``: the price of each decision so far."""
+    ``queue_weight`` > 0 the backlog left is priced too."""
 
     name = "exact-slot-paced"
 
@@ -69,7 +69,6 @@ class PacedExactSlot(Baseline):
         _check_single(env, self.name)
         self.queue_weight = _check_weight(queue_weight)
         self.burst = _check_burst(burst)
-        self.prices: list[float] = []
         super().__init__(env, seed)
 
     def priced(self, state: core.State, b: int) -> tuple[placements.SlotTerms, np.ndarray, int, float]:
@@ -88,8 +87,7 @@ class PacedExactSlot(Baseline):
             return exact.solve(state).placement[:, None, :]  # too many to list: exact-slot
         chosen = np.empty((state.batch_size, 1, state.cfg.num_blocks), np.int64)
         for b in range(state.batch_size):
-            _, _, index, price = self.priced(state, b)
-            self.prices.append(price)
+            index = self.priced(state, b)[2]
             chosen[b, 0] = placements.placement_of(index, state.cfg)
         return chosen
 
@@ -131,7 +129,6 @@ class Rollout(PacedExactSlot):
         chosen = np.empty((state.batch_size, 1, cfg.num_blocks), np.int64)
         for b in range(state.batch_size):
             terms, cost, index, price = self.priced(state, b)
-            self.prices.append(price)
             priced = cost + price * terms.energy
             others = np.argsort(priced, kind="stable")[: self.candidates]
             pool = np.concatenate([[index], others[others != index]])[: self.candidates]
