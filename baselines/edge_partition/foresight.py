@@ -12,7 +12,8 @@ slots wait behind). These rules weigh both, from every placement's terms (``plac
   leaves more for later ones.
 * ``exact-slot-queue``: the same, the cost including ``queue_weight`` x the mean wait the backlog left
   alone would impose next slot (each location's backlog draining over a slot with no new work).
-* ``rollout``: the ``candidates`` best placements under exact-slot-queue's priced cost, each scored by
+* ``rollout``: the ``candidates`` best placements under exact-slot-queue's priced cost among those within
+  its energy allowance (and exact-slot-queue's own choice), each scored by
   playing it and then ``horizon`` - 1 slots of exact-slot on ``samples`` futures drawn from the env's
   own model with the policy's own random stream (each sampled row's stream is reseeded from the
   policy's generator: the env's future draws are never read), plus the price of the energy drawn and
@@ -71,8 +72,8 @@ class PacedExactSlot(Baseline):
         self.burst = _check_burst(burst)
         super().__init__(env, seed)
 
-    def priced(self, state: core.State, b: int) -> tuple[placements.SlotTerms, np.ndarray, int, float]:
-        """(terms, priced cost, chosen index, price) of row b's slot."""
+    def priced(self, state: core.State, b: int) -> tuple[placements.SlotTerms, np.ndarray, int, float, float]:
+        """(terms, cost with the backlog priced, chosen index, energy price, energy allowance) of row b's slot."""
         terms = placements.slot_terms(state, b)
         cost = -terms.reward + self.queue_weight * terms.next_wait
         slots_left = max(state.cfg.episode_slots - int(state.slot[b]), 1)
@@ -80,7 +81,7 @@ class PacedExactSlot(Baseline):
         reserve = (slots_left - 1) * float(terms.energy.min())  # the later slots at this slot's least energy
         allowance = min(self.burst * left / slots_left, left - reserve)
         index, price = paced_index(cost, terms.energy, allowance)
-        return terms, cost, index, price
+        return terms, cost, index, price, allowance
 
     def place(self, state, info):
         if placements.count(state.cfg) > placements.MAX_PLACEMENTS:
@@ -128,9 +129,10 @@ class Rollout(PacedExactSlot):
         cfg = state.cfg
         chosen = np.empty((state.batch_size, 1, cfg.num_blocks), np.int64)
         for b in range(state.batch_size):
-            terms, cost, index, price = self.priced(state, b)
-            priced = cost + price * terms.energy
+            terms, cost, index, price, allowance = self.priced(state, b)
+            priced = np.where(terms.energy < allowance, cost + price * terms.energy, np.inf)  # within the allowance
             others = np.argsort(priced, kind="stable")[: self.candidates]
+            others = others[np.isfinite(priced[others])]
             pool = np.concatenate([[index], others[others != index]])[: self.candidates]
             chosen[b, 0] = placements.placement_of(pool[int(np.argmax(self._scores(state, b, pool, price)))], cfg)
         return chosen

@@ -32,12 +32,13 @@ def test_paced_index__picks_the_hull_point_within_the_allowance_and_its_price_by
     assert foresight.paced_index(cost, energy, 10.0) == (4, 0.0)  # all affordable: the cheapest, no price
 
 
-def test_paced__never_runs_out_and_wins_where_exact_slot_runs_out():
+@pytest.mark.parametrize("name", ["exact-slot-paced", "exact-slot-queue", "rollout"])
+def test_paced__never_runs_out_and_wins_where_exact_slot_runs_out(name):
     env = gym.make("EdgePartition-v0", **{**TIGHT, "task_rate": 60.0}, energy_budget_j=15.0)
     outages = 0
     for seed in range(3):
         myopic, myopic_out, _ = _episode(env, baselines.make_policy("exact-slot", env), seed)
-        paced, paced_out, _ = _episode(env, baselines.make_policy("exact-slot-paced", env), seed)
+        paced, paced_out, _ = _episode(env, baselines.make_policy(name, env, seed=0), seed)
         assert not paced_out
         if myopic_out:  # seeds 0 and 2: exact-slot spends the budget on local compute, then pays the outage
             assert paced > myopic + 100.0
