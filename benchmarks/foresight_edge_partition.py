@@ -81,7 +81,7 @@ def agent_rows(kwargs: dict, args, log) -> dict:
                     steps,
                     seed=seed,
                     logdir=logdir,
-                    env_kwargs=kwargs,
+                    env_kwargs=kwargs if label == "warm start" else None,  # resuming keeps the run's
                     options=options if label == "warm start" else None,
                     resume=label != "warm start",
                     progress=False,
@@ -104,13 +104,13 @@ def scenario_section(name: str, args, log) -> list[str]:
     import baselines
 
     played = {}
-    for baseline in BASELINES:
+    for baseline in args.baselines:
         started = time.perf_counter()
         env = gym.make(ENV_ID, **kwargs)
         played[baseline] = timed_episodes(baselines.make_policy(baseline, env), env, args.episodes, args.eval_seed)
         log(f"  {name}: {baseline} {np.mean(played[baseline]['returns']):.4g} ({time.perf_counter() - started:.0f} s)")
     agents = agent_rows(kwargs, args, log) if args.seeds > 0 else {}
-    strongest = max(BASELINES, key=lambda b: stats.iqm(np.asarray(played[b]["returns"], float)))
+    strongest = max(args.baselines, key=lambda b: stats.iqm(np.asarray(played[b]["returns"], float)))
     best = np.asarray(played[strongest]["returns"], float)
     ref_cost, best_cost = -reference.mean(), -best.mean()
     lines = [
@@ -158,8 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20_000, help="A3C env steps per seed, after the warm start")
     parser.add_argument("--imitation-steps", type=int, default=2_000, help="slots the teacher labels (warm start)")
     parser.add_argument("--teacher", default="exact-slot-queue", help="baseline the warm start imitates")
+    parser.add_argument(
+        "--baselines", nargs="+", default=list(BASELINES), help="non-learned policies (exact-slot and ga among them)"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write (atomically)")
     args = parser.parse_args(argv)
+    if not {"exact-slot", "ga"} <= set(args.baselines):
+        parser.error("--baselines must include exact-slot (the headroom) and ga (the decision time to beat)")
     if args.episodes < 2 or args.slots < 1 or args.seeds < 0 or args.steps <= WARM_STEPS:
         parser.error(f"--episodes must be >= 2, --slots >= 1, --seeds >= 0 and --steps > {WARM_STEPS}")
     started = time.perf_counter()
