@@ -1,7 +1,7 @@
 """Asynchronous advantage actor-critic (the TMC 2024 paper, Section 4), multi-task and single-head.
 
 The multi-task agent (``mtl-a3c``) has one softmax branch per action dimension (per DNN block,
-over its N+1 locations) and one critic; the single-head agent (``a3c``, the seed's A3C
+over its N+1 locations) and one critic; the single-head agent (``a3c``, the paper's A3C
 baseline) has one softmax over the (N+1)^M joint placements and otherwise the same machinery.
 
 How training runs (Section 4.2; not Algorithm 1's replay memory, see ERRATA): the network's

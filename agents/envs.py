@@ -70,7 +70,21 @@ def make_env(env_id: str, env_kwargs: dict | None = None):
 
 def env_spaces(env, continuous: bool = False) -> tuple[int, np.ndarray]:
     """(observation length, action nvec) of a Gymnasium env or of every agent of a parallel env;
-    ``continuous``: a flat Box action space too (``agents.spaces.action_nvec``)."""
+    ``continuous``: a flat Box action space too (``agents.spaces.action_nvec``). An env whose config
+    offers discrete actions (``action_levels``) is named in the error when its actions are a Box."""
+    try:
+        return _env_spaces(env, continuous)
+    except ValueError as error:
+        cfg = getattr(getattr(env, "unwrapped", env), "cfg", None)
+        if cfg is None or not hasattr(cfg, "action_levels") or cfg.action_levels:
+            raise
+        raise ValueError(
+            f"{error}; this env gives discrete actions with action_levels=L (L >= 2 weight levels per "
+            "peer), e.g. --env-kwargs '{\"action_levels\": 2}' (the A3C presets set it)"
+        ) from None
+
+
+def _env_spaces(env, continuous: bool) -> tuple[int, np.ndarray]:
     if hasattr(env, "possible_agents"):
         dims = {
             (observation_dim(env.observation_space(a)), tuple(action_nvec(env.action_space(a), continuous)))

@@ -1,6 +1,6 @@
 """k-step returns and the multi-task A3C loss of the TMC 2024 paper, Eqs. (16)-(20).
 
-Seed 002 writes Eq. (18) as an objective to maximise; the loss here is its negative, so that
+The TMC 2024 paper writes Eq. (18) as an objective to maximise; the loss here is its negative, so that
 gradient descent (RMSProp, Eqs. 23-24) ascends it. Its critic term is V(X^t; theta_v), a state
 value (ERRATA: the printed V(A^t; theta_v) is a typo). ``entropy_coef`` is the beta of Eq. (18),
 distinct from the penalty weight beta of Eq. (14) (ERRATA: two betas).

@@ -4,7 +4,7 @@ An actor trunk feeds M softmax branches, one per action dimension (the multi-tas
 branch per DNN block, each over the N+1 locations); a critic trunk of the same shape feeds one
 state value V(X). The two trunks are tied by soft parameter sharing: an L2 penalty between their
 corresponding layers (``sharing_penalty``) pulls them together, so what the critic learns about
-the state reaches the actor and back. A single branch over the joint space gives the seed's
+the state reaches the actor and back. A single branch over the joint space gives the paper's
 single-head A3C baseline with the same machinery.
 
 Chained branches (``chain=True``, our extension): branch i's logits also get a learned offset

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents import sb3
+from agents import mappo, sb3
 from agents.a3c import A3COptions, build_network
 from agents.checkpoint import CheckpointError, check_finite
 from agents.networks import ActorCritic
@@ -18,6 +18,7 @@ from agents.spaces import JointActionCodec, env_action
 
 A3C_ALGOS = ("mtl-a3c", "a3c")
 MASKABLE = "maskable-ppo"  # agents.maskable's checkpoint.pt
+MARL_ALGOS = mappo.ALGOS  # ippo, mappo: agents.mappo's shared actor
 
 
 class A3CPolicy:
@@ -88,10 +89,11 @@ def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
                 f"the network of the checkpoint does not fit a {payload['algo']} model: {error}"
             ) from None
         return A3CPolicy(model, codec, deterministic, action_space=None if env is None else _action_space(env))
+    if payload["algo"] in MARL_ALGOS:
+        return mappo.policy_from_payload(payload, env, deterministic)
     if payload["algo"] not in (*sb3.ALGORITHMS, MASKABLE):
-        raise CheckpointError(
-            f"unknown algo {payload['algo']!r} in the checkpoint; known: {[*A3C_ALGOS, *sb3.ALGORITHMS, MASKABLE]}"
-        )
+        known = [*A3C_ALGOS, *sb3.ALGORITHMS, MASKABLE, *MARL_ALGOS]
+        raise CheckpointError(f"unknown algo {payload['algo']!r} in the checkpoint; known: {known}")
     if env is None:
         raise ValueError(f"a {payload['algo']} checkpoint needs the env to rebuild its SB3 model")
     if payload["algo"] == MASKABLE:

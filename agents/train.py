@@ -16,7 +16,8 @@ options: a flag that differs from them is refused, except ``--workers``. At the 
 compares the trained agent with the env's baselines on the same held-out evaluation episodes.
 
 Options are typed: ``A3COptions`` (agents.a3c) for mtl-a3c and a3c, ``SB3Options``
-(agents.sb3) for ppo, a2c and dqn, ``MaskableOptions`` (agents.maskable) for maskable-ppo, built
+(agents.sb3) for ppo, a2c and dqn, ``MaskableOptions`` (agents.maskable) for maskable-ppo, ``MAPPOOptions``
+(agents.mappo) for ippo and mappo (PettingZoo envs), built
 in one place, ``make_options``: the env x algo preset (agents.presets, ``--preset`` for a named variant),
 then the flags given; a flag the chosen algo does not use is refused by name. The run prints the
 preset's name; the preset's env keywords (e.g. multiserver_fl's ``action_levels``) go under ``--env-kwargs``.
@@ -43,9 +44,10 @@ from agents.a3c import A3COptions, A3CTrainer
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.envs import env_spaces, make_env, parse_env_kwargs
 from agents.evaluate import EVAL_SEED, baseline_names, compare, env_help, print_comparison
+from agents.mappo import MAPPOOptions, MAPPOTrainer
 from agents.maskable import MaskableOptions, MaskableTrainer
 from agents.monitor import RunMonitor
-from agents.policy import A3C_ALGOS, MASKABLE, a3c_options_from_payload, policy_from_payload
+from agents.policy import A3C_ALGOS, MARL_ALGOS, MASKABLE, a3c_options_from_payload, policy_from_payload
 from agents.runs import CHECKPOINT, latest_run, new_run_dir
 from agents.sb3 import SB3Options, SB3Trainer
 from edge_envs.io import remove_stale_temporaries
@@ -54,7 +56,7 @@ EXTERNAL_ALGOS = ("rllib-ppo",)
 """Trained by Ray RLlib (agents.rllib, the [ray] extra), which keeps its own checkpoint (``rllib_checkpoint/``):
 no ``--resume``, no ``--checkpoint-every`` and none of the option flags; it alone takes ``--env-runners`` and
 ``--address``."""
-ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c", MASKABLE, *EXTERNAL_ALGOS)
+ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c", MASKABLE, *MARL_ALGOS, *EXTERNAL_ALGOS)
 RLLIB_FLAGS = ("env_runners", "address")
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding (SB3) takes seeds below 2^32
 
@@ -83,12 +85,14 @@ def options_class(algo: str):
         raise ValueError(f"unknown algo (--algo) {algo!r}; choose from {list(ALGOS)}")
     if algo in EXTERNAL_ALGOS:
         return None
+    if algo in MARL_ALGOS:
+        return MAPPOOptions
     return A3COptions if algo in A3C_ALGOS else MaskableOptions if algo == MASKABLE else SB3Options
 
 
 def make_options(
     algo: str, env_id: str, overrides: dict | None = None, base: dict | None = None, preset: str = presets.DEFAULT
-) -> A3COptions | SB3Options | MaskableOptions:
+) -> A3COptions | SB3Options | MaskableOptions | MAPPOOptions:
     """The options of a run, built in this one place: ``base`` (a resumed run's options) or the pair's
     preset (``agents.presets``; ``preset`` names a variant) over the dataclass defaults, then ``overrides``
     (the flags given); a flag that is not an option of ``algo`` is refused by name."""
@@ -109,7 +113,7 @@ def make_options(
     return cls(**{**start, **overrides})
 
 
-def _options_from_payload(algo: str, payload: dict) -> A3COptions | SB3Options | MaskableOptions:
+def _options_from_payload(algo: str, payload: dict) -> A3COptions | SB3Options | MaskableOptions | MAPPOOptions:
     if algo in A3C_ALGOS:
         return a3c_options_from_payload(payload)
     cls = options_class(algo)
@@ -173,6 +177,8 @@ def _make_trainer(algo: str, env_id: str, env_kwargs: dict, seed: int, steps: in
         return A3CTrainer(algo, env_id, env_kwargs, options, seed, obs_dim, nvec)
     if algo == MASKABLE:
         return MaskableTrainer(env_id, env_kwargs, seed, options)
+    if algo in MARL_ALGOS:
+        return MAPPOTrainer(algo, env_id, env_kwargs, options, seed)
     return SB3Trainer(algo, env_id, env_kwargs, seed, steps, options)
 
 
@@ -183,7 +189,7 @@ def train(
     seed: int = 0,
     logdir="runs",
     env_kwargs: dict | None = None,
-    options: A3COptions | SB3Options | MaskableOptions | None = None,
+    options: A3COptions | SB3Options | MaskableOptions | MAPPOOptions | None = None,
     checkpoint_every: int = 100,
     resume: bool = False,
     progress: bool = True,
@@ -222,6 +228,12 @@ def train(
     if payload is None:
         env_kwargs = {**presets.preset(env_id, algo, preset).env_kwargs, **(env_kwargs or {})}
     options = options if options is not None else make_options(algo, env_id, preset=preset)
+    if algo != MASKABLE and env_kwargs.get("illegal_action") == "raise":
+        raise ValueError(
+            f"{algo} does not read {env_id}'s action mask, so illegal_action='raise' would stop it at its first "
+            f"forbidden action: use --algo {MASKABLE}, or leave illegal_action at its default 'nearest' (a "
+            "forbidden action is replaced by the nearest legal one)"
+        )
     # bad input (env id, kwargs, options) fails here, before a run folder exists
     trainer = _make_trainer(algo, env_id, env_kwargs, seed, steps, options)
     if payload is None:
@@ -287,12 +299,12 @@ def field_docs(cls) -> dict[str, str]:
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}
 
 
-OPTION_CLASSES = (A3COptions, SB3Options, MaskableOptions)
+OPTION_CLASSES = (A3COptions, SB3Options, MaskableOptions, MAPPOOptions)
 
 
 def _add_option_flags(parser: argparse.ArgumentParser) -> None:
-    """One ``--flag`` per field of A3COptions, SB3Options and MaskableOptions, its help the field's docstring;
-    a flag not given is absent from the namespace (the dataclass default, the env's preset or a resumed
+    """One ``--flag`` per field of A3COptions, SB3Options, MaskableOptions and MAPPOOptions, its help the field's
+    docstring; a flag not given is absent from the namespace (the dataclass default, the env's preset or a resumed
     run's value applies). A flag serves every algo whose options have the field (``make_options`` refuses
     it for the others)."""
     titles = (
@@ -300,6 +312,8 @@ def _add_option_flags(parser: argparse.ArgumentParser) -> None:
         "--reward-scale maskable-ppo's)",
         "SB3 options (ppo, a2c, dqn)",
         "MaskablePPO options (maskable-ppo)",
+        "IPPO / MAPPO options (ippo, mappo; also --gamma, --rollout-steps, --entropy-coef, --max-grad-norm, --hidden, "
+        "--reward-scale, --normalize-observations and --envs above)",
     )
     seen = {"single_head"}
     for cls, title in zip(OPTION_CLASSES, titles, strict=True):

@@ -10,6 +10,7 @@ episode that ``env.reset(seed=seed)`` starts, or its exact optimum (the module d
 
 from __future__ import annotations
 
+import copy
 import importlib
 
 # env id -> (module, its dict of policies, its dict of references or None)
@@ -71,7 +72,7 @@ def strongest(env_id: str) -> list[str]:
 def references(env_id: str) -> dict:
     """``{name: fn(env, seed) -> float}``: the env's references (empty when it has none)."""
     module, name = _module(env_id), _MODULES[env_id][2]
-    return dict(getattr(module, name)) if name else {}
+    return copy.copy(getattr(module, name)) if name else {}  # a copy of its kind: renamed names still answer
 
 
 def make_policy(name: str, env, **kwargs):

@@ -11,7 +11,7 @@ Every policy picks the next partition for the client whose upload thread is idle
 - ``ionn``: IONN's penalised shortest paths. For each penalty factor 1, 0.5, 0.25, ..., 0.016, 0 in
   turn, running a not-yet-uploaded layer on a server costs its execution time plus the factor times
   its upload time amortised over the queries of the whole upload (upload time x local latency /
-  whole-model upload time: our normalisation, the seed does not print IONN's); the path's new server
+  whole-model upload time: our normalisation, the paper does not print IONN's); the path's new server
   layers become the next partitions (maximal runs, in layer order). What is left goes last, as runs
   to the server with the fastest link.
 - ``efficiency``: greedy on upload efficiency (Shin et al.): among every legal (run, server), the one
@@ -20,7 +20,7 @@ Every policy picks the next partition for the client whose upload thread is idle
   the server with the fastest link.
 - ``recursive-efficiency``: the efficiency pick, split recursively while uploading a part first and
   then the rest gives a smaller latency area over the pick's upload time than uploading it whole.
-- ``pso``: the seed's improvement for the multi-user setting: particle swarm over where each client's
+- ``pso``: the paper's improvement for the multi-user setting: particle swarm over where each client's
   layers live (client or one server; 30 particles, 60 iterations, inertia 0.72, accelerations 1.49,
   structured starting particles: see :func:`pso_placement`),
   minimising the fully-uploaded latency (:func:`placement_cost`), then recursive efficiency restricted
@@ -305,7 +305,7 @@ def pso_placement(
 
 
 class PSOUpload(RecursiveEfficiency):
-    """The seed's improvement: PSO placement of each client's layers, then recursive efficiency on it."""
+    """The paper's improvement: PSO placement of each client's layers, then recursive efficiency on it."""
 
     def start_episode(self, state):
         self.home = pso_placement(state, self.rng)
@@ -398,4 +398,4 @@ POLICIES = {
 
 REFERENCES = {"exact-order": exact_order_return}
 STRONGEST = ("exact-order", "recursive-efficiency", "ionn")
-"""The best baselines (benchmarks/results/baselines_edge_upload.md) and the seed paper's own."""
+"""The best baselines (benchmarks/results/baselines_edge_upload.md) and the paper's own."""

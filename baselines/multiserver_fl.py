@@ -2,7 +2,7 @@
 
 Every rule maps one server's view (accuracy and loss of each model on its validation data, the
 model's sample counts) to aggregation weights over its own and its peers' models, in the agent's
-own order (k = 0: itself; k: server (s + k) % S), as the env's action expects. The seed gives no
+own order (k = 0: itself; k: server (s + k) % S), as the env's action expects. The paper gives no
 equations; where it is silent the simplest standard form is used (ERRATA, the MS-FL paper):
 
 * ``wa``: plain weighted averaging, weights proportional to each server's samples this round (FedAvg
@@ -14,10 +14,16 @@ equations; where it is silent the simplest standard form is used (ERRATA, the MS
 * ``dwaa``: weights proportional to validation accuracy.
 * ``spaa``: DWAA times the sigmoid penalty ``1 / (1 + exp(max(z, 0)))`` of the z-score z of each
   model's validation loss across the S models the server evaluates (population std): a model with
-  a loss at or below the mean keeps the factor 1/2, an outlier with a large loss tends to 0.
+  a loss at or below the mean keeps the factor 1/2, an outlier with a large loss tends to 0. The
+  policy reads z from the observation's ``loss_z``, which the env computes from the unclipped losses
+  (the ``loss`` field is clipped at ``core.LOSS_CAP``; ``loss_z``'s clip at ``core.Z_CAP`` never binds for
+  S <= 26 servers, since one of S values lies at most sqrt(S - 1) std from their mean), so the rule is
+  applied exactly even to a noisy model whose loss is far above the cap.
 * ``single-server``: no peer exchange (own model only); pair with ``framework="single-server"``.
-* ``cloud``: hierarchical FL, the cloud's sample-weighted average of every server's model, sent
-  back to all; pair with ``framework="cloud"`` so its latency is charged.
+* ``cloud``: hierarchical FL: in the cloud's global rounds (every ``cloud_period``-th round,
+  ``core.cloud_round``) the cloud's sample-weighted average of every server's model, sent back to all;
+  in the rounds between, each server keeps its own model (edge aggregation only). Pair with
+  ``framework="cloud"`` so the cloud's round trips are charged.
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ from edge_envs.multiserver_fl import core
 REFERENCES: dict = {}
 STRONGEST = ("spaa", "dwaa", "wa")
 ALIASES = {"cloud": "wa"}
-"""cloud weighs the models as wa does; only an env made with framework="cloud" charges its latency apart."""
-"""The seed paper's two rules and plain weighted averaging (benchmarks/results/tables_multiserver_fl.md)."""
+"""At the default cloud_period=1 cloud weighs the models as wa does; only an env made with framework="cloud" charges
+its latency apart."""
+"""The paper's two rules and plain weighted averaging (benchmarks/results/tables_multiserver_fl.md)."""
 
 
 def wa(acc, loss, samples) -> np.ndarray:
@@ -49,8 +56,10 @@ def dwaa(acc, loss, samples) -> np.ndarray:
     return acc if acc.sum() > 0 else _own(len(acc))
 
 
-def spaa(acc, loss, samples) -> np.ndarray:
-    weights = np.asarray(acc, dtype=float) / (1.0 + np.exp(np.maximum(core.zscores(loss), 0.0)))
+def spaa(acc, loss, samples, loss_z=None) -> np.ndarray:
+    """``loss_z``: the losses' z-scores where the losses themselves are clipped (the observation's ``loss_z``)."""
+    z = core.zscores(loss) if loss_z is None else np.asarray(loss_z, dtype=float)
+    weights = np.asarray(acc, dtype=float) / (1.0 + np.exp(np.maximum(z, 0.0)))
     return weights if weights.sum() > 0 else _own(len(weights))
 
 
@@ -92,7 +101,7 @@ class RulePolicy:
     def _weights(self, i: int, obs: np.ndarray, info: dict) -> np.ndarray:
         s = self.cfg.num_servers
         if self.rule == "sa":
-            state = self.env.state
+            state = self.env.core_state
             order = (i + np.arange(s)) % s
 
             def accuracy_of(relative_weights):
@@ -102,7 +111,12 @@ class RulePolicy:
 
             return sequential(accuracy_of, s, self.beta)
         samples = info.get("peer_samples", np.zeros(s))
-        return RULES[self.rule](obs[self.slices["acc"]], obs[self.slices["loss"]], samples)
+        acc, loss = obs[self.slices["acc"]], obs[self.slices["loss"]]
+        if self.rule == "spaa":
+            return spaa(acc, loss, samples, loss_z=obs[self.slices["loss_z"]])
+        if self.rule == "cloud" and (info.get("round", 0) + 1) % self.cfg.cloud_period:
+            return _own(s)  # an edge round: no cloud aggregation
+        return RULES[self.rule](acc, loss, samples)
 
     def act(self, observations: dict, infos: dict) -> dict:
         actions = {}

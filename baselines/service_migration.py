@@ -145,7 +145,7 @@ class FixedEdgesFixedRatio(_Policy):
 
 class MDS(_Policy):
     """Section 6.2: the area is cut into quarters; a quarter's group is the K edges nearest its centre
-    (the corner edge and the two beside it on the seed's grid). The group whose centroid is nearest
+    (the corner edge and the two beside it on the paper's grid). The group whose centroid is nearest
     the devices' mean position serves, modalities placed within it to minimise the summed upload time
     H; migration cost is ignored. rho by Algorithm 1, line 12."""
 

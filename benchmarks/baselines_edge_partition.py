@@ -10,12 +10,12 @@ scenario is the env reset with seed ``seed + i``; all of a scenario's episodes r
 seeded once per scenario with ``seed``. An episode's return is the sum of its slot rewards up to its
 end; the 95% interval is Student's t over the episodes.
 
-The references (``baselines.edge_partition.REFERENCES``: ``lower-bound``, shown as ``bound``, and
+The references (``baselines.edge_partition.REFERENCES``: ``return-bound``, shown as ``bound``, and
 ``lagrangian-bound``) are upper bounds on any policy's return in each episode, from the episode's
 exogenous draws; the tightest reference is the lesser per episode. The gap to it compares mean costs
 (minus the mean returns): ``(cost - cost_ref) / cost_ref``, >= 0 for every policy. Each scenario's
-myopic headroom is exact-slot's gap: under ``PER_SLOT_HEADROOM`` % the scenario is per-slot. A second table times
-exact-slot's two methods per decision by model and size.
+myopic headroom is exact-slot's gap: under ``PER_SLOT_HEADROOM`` % the scenario is per-slot. A second
+table times exact-slot's two methods per decision by model and size.
 
     python -m benchmarks.baselines_edge_partition --episodes 8 --slots 100
     python -m benchmarks.baselines_edge_partition --episodes 3 --slots 20      # about a minute
@@ -96,12 +96,12 @@ def cost_gap(mean_return: float, reference_return: float) -> float:
 
 def reference_returns(env_kwargs: dict, episodes: int, seed: int) -> dict[str, np.ndarray]:
     """Each reference's upper bound on the return of each episode (seeds seed .. seed+episodes-1), under
-    BOUND for ``lower-bound``, and per episode the least of them under TIGHTEST."""
+    BOUND for ``return-bound``, and per episode the least of them under TIGHTEST."""
     from baselines.edge_partition import REFERENCES
 
     env = gym.make("EdgePartition-v0", **env_kwargs)
     found = {
-        BOUND if name == "lower-bound" else name: np.array([fn(env, seed + i) for i in range(episodes)])
+        BOUND if name == "return-bound" else name: np.array([fn(env, seed + i) for i in range(episodes)])
         for name, fn in REFERENCES.items()
     }
     return found | {TIGHTEST: np.min(np.stack(list(found.values())), axis=0)}
@@ -232,7 +232,7 @@ def markdown(results: dict, episodes: int, slots: int, seed: int, timing: list |
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--episodes", type=int, default=8, help="episodes (seeds) per scenario and policy (>= 2)")
-    parser.add_argument("--slots", type=int, default=600, help="slots per episode (the seed's T = 600)")
+    parser.add_argument("--slots", type=int, default=600, help="slots per episode (the paper's T = 600)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode and of the policies")
     parser.add_argument("--scenarios", nargs="+", choices=sorted(SCENARIOS), default=list(SCENARIOS))
     parser.add_argument("--policies", nargs="+", default=None, help="default: every baseline")

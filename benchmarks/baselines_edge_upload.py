@@ -1,7 +1,9 @@
 """EdgeUpload-v0 baselines on AlexNet and VGG16 (224x224): latency area, first fast query, gap to the exact order.
 
 For each model, in IONN's single-user setting (the env's defaults: one client, one edge server,
-10 MB/s, 5% transfer loss) and in the seed's multi-user edge-cloud setting (``edge_cloud()``), every
+10 MB/s, 5% transfer loss), in the paper's multi-user edge-cloud setting (``edge_cloud()``) and, for AlexNet,
+the single-user setting over a 20 MB/s link (``single-user-fast-link``: at 10 MB/s IONN's plan for AlexNet is
+direct uploading's on most instances, so the paper's Fig. 5 order shows only on the faster link), every
 baseline runs episodes on seeds ``seed .. seed + episodes - 1`` (policies seeded once with ``seed``).
 Per episode:
 
@@ -10,6 +12,7 @@ Per episode:
 - first fast query: the time the first query faster than local-only execution starts (s; nan when
   some episode had none, e.g. a random upload to cloud servers that never beats the client);
 - near-final: the time the latency first comes within 1% of its final (fully uploaded) value (s);
+- Fig. 5 order: the episodes where recursive-efficiency < ionn < direct holds strictly (``fig5_order``);
 - gap: (expected area - reference area) / reference area, the reference being the exact order's
   expected area on the same instance (``baselines.edge_upload.REFERENCES["exact-order"]``; single
   user only: the multi-user setting has no exact reference). A policy's expected area is that of the
@@ -18,7 +21,7 @@ Per episode:
   transfer failures (the realised area can fall below the expected optimum when fewer transfers
   failed than expected). Averages are over episodes, with Student-t 95% half-widths for the area.
 
-It also plots each model's latency over time for seed ``seed`` (the seed's Fig. 5) as PNG files.
+It also plots each model's latency over time for seed ``seed`` (the paper's Fig. 5) as PNG files.
 
     python -m benchmarks.baselines_edge_upload --episodes 8
     python -m benchmarks.baselines_edge_upload --episodes 2 --models alexnet_224   # seconds
@@ -42,10 +45,29 @@ from edge_envs.edge_upload import core, edge_cloud
 
 RESULTS = RESULTS_DIR
 DEFAULT_OUT = RESULTS / "baselines_edge_upload.md"
+FAST_LINK_MBPS = 20.0
+"""The fast-link setting's local-edge bandwidth (the paper's is 10 MB/s): the least of 5, 10, 20, 50 MB/s at which
+recursive-efficiency < ionn < direct holds strictly on AlexNet for one client (``fig5_order``)."""
 SETTINGS = {
     "single-user": lambda model: {"model": model},
     "edge-cloud": lambda model: {"config": edge_cloud(model=model)},
+    "single-user-fast-link": lambda model: {"model": model, "local_edge_mbps": FAST_LINK_MBPS},
 }
+SETTING_MODELS = {"single-user-fast-link": ("alexnet_224",)}
+"""Settings run on some models only (the fast link is there for AlexNet's Fig. 5 order)."""
+FIG5 = ("recursive-efficiency", "ionn", "direct")
+"""The paper's Fig. 5 order, fastest first."""
+
+
+def fig5_order(runs: dict, single: bool) -> tuple[int, int]:
+    """(episodes where recursive-efficiency < ionn < direct strictly, episodes): by expected area for one client
+    (the order's effect without the transfer failures' luck), by realised area otherwise."""
+    key = "expected_area" if single else "area"
+    areas = np.array([[r[key] for r in runs[name]] for name in FIG5])  # (3, episodes)
+    strict = (areas[0] < areas[1] * (1 - 1e-9)) & (areas[1] < areas[2] * (1 - 1e-9))
+    return int(strict.sum()), areas.shape[1]
+
+
 ORDER = ("exact-order", "recursive-efficiency", "efficiency", "pso", "ionn", "direct", "random")
 
 
@@ -122,8 +144,8 @@ TABLE_HEAD = [
 ]
 
 
-def plot_curves(curves: dict, model: str, path: Path) -> None:
-    """Latency over time for each policy (client 0), one step curve each, like the seed's Fig. 5."""
+def plot_curves(curves: dict, title: str, path: Path) -> None:
+    """Latency over time for each policy (client 0), one step curve each, like the paper's Fig. 5."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -142,7 +164,7 @@ def plot_curves(curves: dict, model: str, path: Path) -> None:
         )
     ax.set_xlabel("time since the upload started (s)")
     ax.set_ylabel("query latency (ms)")
-    ax.set_title(f"EdgeUpload-v0, {model}: one client, one edge server (seed 0)")
+    ax.set_title(title)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)  # off the curves
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -175,9 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     for setting in args.settings:
-        for model in args.models:
+        for model in [m for m in args.models if m in SETTING_MODELS.get(setting, args.models)]:
             env = gym.make("EdgeUpload-v0", **SETTINGS[setting](model))
-            single = setting == "single-user"
+            single = setting.startswith("single-user")
             names = [n for n in ORDER if n in baselines.available("EdgeUpload-v0") and (single or n != "exact-order")]
             policies = {name: baselines.make_policy(name, env) for name in names}
             refs, runs = evaluate(env, policies, seeds, args.seed, reference=single)
@@ -193,9 +215,16 @@ def main(argv: list[str] | None = None) -> int:
                     "",
                 ]
             lines += TABLE_HEAD + [row for _, row in sorted(rows)] + [""]
-            if setting == "single-user":
-                png = args.out.parent / f"edge_upload_latency_{model}.png"
-                plot_curves(curves, model, png)
+            if all(name in runs for name in FIG5):
+                strict, total = fig5_order(runs, single)
+                order = "recursive-efficiency < ionn < direct, strictly"
+                lines += [f"Fig. 5 order ({order}): {strict}/{total} episodes.", ""]
+            if single:
+                suffix = "" if setting == "single-user" else f"_{FAST_LINK_MBPS:g}MBps"
+                png = args.out.parent / f"edge_upload_latency_{model}{suffix}.png"
+                link = f"{env.unwrapped.cfg.local_edge_mbps:g} MB/s"
+                title = f"EdgeUpload-v0, {model}: one client, one edge server, {link} (seed {args.seed})"
+                plot_curves(curves, title, png)
                 lines += [f"Latency over time (seed {args.seed}): `{png.name}`.", ""]
     publish(args.out, lines, "benchmarks.baselines_edge_upload", argv, started)
     return 0

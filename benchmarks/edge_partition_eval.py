@@ -2,7 +2,7 @@
 
 Every policy (trained agent or baseline) plays the same held-out episodes (the env reset with seeds
 ``seed, seed + 1, ...``) in a single env; its decision time is the wall time of its ``act`` calls
-per slot. The bound (``baselines.edge_partition.REFERENCES["lower-bound"]``) is an upper bound on
+per slot. The bound (``baselines.edge_partition.REFERENCES["return-bound"]``) is an upper bound on
 any policy's return in each of those episodes; a policy's gap to it is ``(cost - bound cost) / bound
 cost`` on mean costs (cost = minus the return), so it is >= 0 for every policy.
 """
@@ -64,7 +64,7 @@ def bound_row(env, episodes: int, seed: int) -> dict:
     """The bound on each episode's return, as a row of the table."""
     from baselines.edge_partition import REFERENCES
 
-    return {"returns": [REFERENCES["lower-bound"](env, seed + i) for i in range(episodes)], "decision_s": np.nan}
+    return {"returns": [REFERENCES["return-bound"](env, seed + i) for i in range(episodes)], "decision_s": np.nan}
 
 
 def baseline_rows(make_env, episodes: int, seed: int, names=STRONG_BASELINES, log=print) -> dict:

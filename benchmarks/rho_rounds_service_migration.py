@@ -32,7 +32,9 @@ RHOS = (0.022, 0.03, 0.044, 0.08, 0.15)
 
 def rounds(rho: float, seed: int, max_rounds: int, **env_kwargs) -> tuple[int, bool]:
     """Rounds one fixed-rho episode takes to the target (or the limit), and whether it reached it."""
-    env = gym.make("ServiceMigration-v0", continuous_rho=True, max_rounds=max_rounds, **env_kwargs)
+    env = gym.make(
+        "ServiceMigration-v0", continuous_rho=True, max_rounds=max_rounds, **{"backend": "real", **env_kwargs}
+    )
     _, info = env.reset(seed=seed)
     action = env.unwrapped.encode_action(info["edges"], rho)
     while True:

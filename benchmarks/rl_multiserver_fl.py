@@ -38,7 +38,7 @@ def run(make_policy, kwargs: dict, seed: int) -> dict:
     env = multiserver_fl_v0.parallel_env(**kwargs)
     policy = make_policy(env)
     obs, infos = env.reset(seed=seed)
-    honest = np.array(env.possible_agents)[~env.state.instance.faulty]
+    honest = np.array(env.possible_agents)[~env.core_state.instance.faulty]
     total, started = 0.0, time.perf_counter()
     while env.agents:
         obs, rewards, _, _, infos = env.step(policy.act(obs, infos))

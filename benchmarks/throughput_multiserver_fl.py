@@ -53,15 +53,9 @@ def _alternating_rates(first, second, seconds: float) -> tuple[float, float]:
     return 1.0 / float(np.median(times[0])), 1.0 / float(np.median(times[1]))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vehicles", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=5.0, help="timing window per measurement")
-    parser.add_argument("--out", default=str(RESULTS), help="result file")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    started = time.perf_counter()
-    cfg = MultiServerFLConfig(num_vehicles=args.vehicles)
+def training_inputs(cfg: MultiServerFLConfig) -> tuple:
+    """(instance, the arguments of train_batched / train_per_client) for one round of ``cfg``'s
+    vehicles, from seed 0."""
     rng = np.random.default_rng(0)
     instance = RandomGenerator(cfg)(rng)
     start = instance.init_params[None].repeat(cfg.num_vehicles, 1)
@@ -76,9 +70,25 @@ def main(argv: list[str] | None = None) -> int:
         mask,
         cfg.learning_rate,
     )
-    batched, looped = _alternating_rates(
-        lambda: train_batched(*inputs), lambda: train_per_client(*inputs), args.seconds
-    )
+    return instance, inputs
+
+
+def local_training_rates(inputs: tuple, seconds: float) -> tuple[float, float]:
+    """Rounds per second of the batched trainer and of the per-client loop on ``inputs``."""
+    return _alternating_rates(lambda: train_batched(*inputs), lambda: train_per_client(*inputs), seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vehicles", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=5.0, help="timing window per measurement")
+    parser.add_argument("--out", default=str(RESULTS), help="result file")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    cfg = MultiServerFLConfig(num_vehicles=args.vehicles)
+    instance, inputs = training_inputs(cfg)
+    batched, looped = local_training_rates(inputs, args.seconds)
     gap = float((train_batched(*inputs) - train_per_client(*inputs)).abs().max())
 
     env = multiserver_fl_v0.parallel_env(num_vehicles=args.vehicles, num_rounds=100_000)

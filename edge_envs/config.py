@@ -12,6 +12,10 @@ import math
 import numbers
 from dataclasses import dataclass, fields
 
+DNN_MODELS = ("alexnet", "vgg16", "nin", "resnet32", "alexnet_224", "vgg16_224")
+"""The DNNs every env can run (``edge_envs.dnn`` builds and profiles them): the one list of their names,
+here so that the configs check a name without importing torch."""
+
 
 def check_range(name: str, value, low: float, high: float, integer: bool = False) -> None:
     """``value`` is a finite real (an integer if ``integer``) in ``[low, high]``."""
@@ -51,6 +55,16 @@ def check_bool(name: str, value) -> None:
         raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
+class UnknownFieldError(TypeError, ValueError):
+    """A keyword that names no field of the config.
+
+    A ``TypeError``, as Python raises for an unexpected keyword argument, so wrappers that probe
+    keywords (TorchRL's ``GymEnv`` tries ``frameskip`` and matches Python's wording, "unexpected keyword
+    argument 'frameskip'") fall back; also a ``ValueError``, as every
+    other malformed config is.
+    """
+
+
 def _tuple(value):
     """Lists given through ``gym.make`` keywords (or JSON) become the tuples a frozen config stores."""
     return tuple(_tuple(v) for v in value) if isinstance(value, list) else value
@@ -62,11 +76,14 @@ class Config:
 
     @classmethod
     def from_kwargs(cls, config=None, **overrides):
-        """``config`` (or the defaults) with ``overrides`` applied; unknown names raise a ValueError."""
+        """``config`` (or the defaults) with ``overrides`` applied; unknown names raise an UnknownFieldError."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
         if unknown:
-            raise ValueError(f"unknown {cls.__name__} field(s) {unknown}; known: {sorted(known)}")
+            raise UnknownFieldError(  # Python's wording, which keyword probes (TorchRL's) match
+                f"unknown {cls.__name__} field(s) {unknown} ({cls.__name__} got an unexpected keyword argument "
+                f"{unknown[0]!r}); known: {sorted(known)}"
+            )
         if config is not None and not isinstance(config, cls):
             raise ValueError(f"config must be a {cls.__name__}, got {type(config).__name__}")
         base = {f.name: getattr(config, f.name) for f in fields(cls)} if config is not None else {}

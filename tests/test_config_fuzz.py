@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 import edge_envs  # noqa: F401  (registers the ids)
 from edge_envs import edge_partition_multi_v0, multiserver_fl_v0
+from edge_envs.config import DNN_MODELS
 from edge_envs.dnn import shipped_profile
 from edge_envs.service_migration.config import Modality
 
@@ -133,7 +134,7 @@ def play_parallel(env, seed: int, max_steps: int, infinite: tuple = ()) -> None:
 
 # ----------------------------------------------------------------- EdgePartition-v0 and edge_partition_multi_v0
 
-PARTITION_MODELS = ("alexnet", "vgg16", "nin", "resnet32", "alexnet_224", "vgg16_224")
+PARTITION_MODELS = DNN_MODELS
 GPU_PROFILED = ("alexnet_224", "vgg16_224")  # the only models with a shipped GPU profile
 
 PARTITION_FIELDS = {
@@ -293,7 +294,14 @@ def test_service_migration_config__real_backend_smoke_at_the_issue_33_radio():
     """The real backend trains torch models, so one tiny episode only, at the radio that broke the bound one."""
     radio = {k: v for k, v in ISSUE_33.items() if k != "backend"}
     env = gym.make(
-        "ServiceMigration-v0", num_samples=64, epochs=1, hidden_units=4, batch_size=32, max_rounds=2, **radio
+        "ServiceMigration-v0",
+        backend="real",
+        num_samples=64,
+        epochs=1,
+        hidden_units=4,
+        batch_size=32,
+        max_rounds=2,
+        **radio,
     ).unwrapped
     play_gym(env, seed=4, max_steps=2)
 

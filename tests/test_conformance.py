@@ -7,7 +7,7 @@ seed and actions give the same trajectory, bit for bit; another seed another one
 observations inside their space over random episodes, and a ValueError for each kind of bad action.
 The checkers also run on non-default configs (``OTHER_CONFIGS``). A checker's warning (an infinite
 reward, a live agent left without a reward, ...) is a failure: only ``EXPECTED_WARNINGS`` are let through.
-ServiceMigration-v0 runs here on its bound backend (its default, the real backend, trains a model every
+ServiceMigration-v0 runs here on its bound backend (its default; the real backend trains a model every
 round); one real-backend smoke below (marked slow) runs the checkers and a seeded rollout on it.
 """
 
@@ -24,7 +24,7 @@ import pytest
 from gymnasium import spaces
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from pettingzoo import ParallelEnv
-from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
+from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, state_test
 from pettingzoo.utils.conversions import parallel_to_aec
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
@@ -423,6 +423,22 @@ def test_conformance__pettingzoo_observations_lie_in_their_spaces_over_random_ep
                 break
             observations, rewards, *_ = env.step({a: env.action_space(a).sample() for a in env.agents})
             assert all(np.isfinite(r) for r in rewards.values())
+
+
+@pytest.mark.parametrize("name", PZ_MODULES)
+def test_conformance__pettingzoo_global_state_is_every_agents_observation_in_state_space(name):
+    module = pz_module(name)
+    with checker_warnings_are_errors():
+        state_test(module.env(), module.parallel_env(), num_cycles=2)
+    env = module.parallel_env()
+    observations, _ = env.reset(seed=5)
+    for _ in range(3):  # the centralised critic's input (agents.mappo): the observations, concatenated
+        state = env.state()
+        assert env.state_space.contains(state)
+        assert np.array_equal(state, np.concatenate([observations[a] for a in env.possible_agents]))
+        if not env.agents:
+            break
+        observations, *_ = env.step({a: env.action_space(a).sample() for a in env.agents})
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
 """Exact minimiser of the current slot's cost (the env's charge, queues and the slot's own load included).
 
-The slot's reward of a placement is computed by ``core.placement_reward``, the compiled per-row cost
-the env steps with. Two exact methods, both compiled by numba:
+The slot's reward of a placement is computed by :func:`placement_reward`, through the compiled cost the
+env steps with (``kernels.row_cost``). Two exact methods, both compiled by numba:
 
-* :func:`core.best_enumerated` visits every one of the (N+1)^M placements (used while that number is
+* :func:`best_enumerated` visits every one of the (N+1)^M placements (used while that number is
   at most ``ENUMERATION_LIMIT``; refused beyond ``ENUMERATION_MAX``).
 * :func:`branch_and_bound` places the blocks in order, depth first, children best-bound first. A
   partial placement (blocks 0..k) is bounded below by (a) the cost of its placed blocks with the
@@ -11,13 +11,13 @@ the env steps with. Two exact methods, both compiled by numba:
   blocks given block k's location, each block priced with that utilisation plus its own work
   (dynamic programming over (block, location)), plus (c) the outage charge when even the
   least-energy completion (the placed blocks' energy plus a shortest path over the rest, from
-  ``core.energy_terms``) runs out of energy. All parts are admissible: a block's delay, wait and
+  ``energy_terms``) runs out of energy. All parts are admissible: a block's delay, wait and
   deadline excess grow with the utilisation of its location (the fluid queue's backlog ramp
   ``b + (rho - 1) s`` rises with rho, and the mean of its positive part is nondecreasing), and the
   blocks placed later only add work; the outage is added only where every completion pays it. A
   child is pruned only when its bound exceeds the incumbent's cost (which includes the outage) by
   more than a rounding margin, so a finished search returns a minimiser; complete placements are
-  charged by ``core.placement_reward``. The per-pair transfer + compute times and per-block work the
+  charged by ``placement_reward``. The per-pair transfer + compute times and per-block work the
   bound needs are read off the env's own cost, from placements that alternate two locations.
 
   Without (c), a slot whose energy runs out whatever the placement (the last slot before an outage)
@@ -39,7 +39,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from edge_envs.edge_partition import core
+from edge_envs.edge_partition import core, kernels
+from edge_envs.edge_partition.layout import REWARD, SCALARS
 
 ENUMERATION_LIMIT = 1024
 """Largest number of placements (N+1)^M that "auto" enumerates; beyond it, branch and bound, which already
@@ -59,11 +60,116 @@ gives the decision times and the share proved optimal over 10,000 states."""
 _MARGIN = 1e-12  # relative rounding margin of the pruning test
 
 
+# ---------------------------------------------------------------------------------------------
+# the slot's cost of many placements, charged by the env's own compiled cost (kernels.row_cost), so
+# the search scores placements exactly as the env charges them
+
+_COST_FIELDS = (
+    "slot",
+    "queue",
+    "device_queue",
+    "energy_left",
+    "alive",
+    "tasks_now",
+    "deadline_now",
+    "speed_now",
+    "access_now",
+    "airtime_now",
+)
+
+
+def slot_cost_args(state: core.State) -> tuple:
+    """The arguments of the compiled cost for a single-device state: the step constants, the block
+    table (1, 4, M), the result bits (1,), then the state's arrays (read, never written)."""
+    blocks = state.blocks
+    return (
+        kernels.step_constants(state.cfg),
+        kernels.block_table(blocks),
+        np.ascontiguousarray(blocks.result_bits, dtype=np.float64),
+    ) + tuple(getattr(state, key) for key in _COST_FIELDS)
+
+
+def cost_scratch(state: core.State) -> tuple:
+    """(placement (B, M) int64, out (B, SCALARS), at (B, 6, N + 1), along (B, 5, M)): the buffers
+    :func:`placement_reward` writes."""
+    B, M, N = state.batch_size, state.cfg.num_blocks, state.cfg.num_servers
+    return (np.zeros((B, M), np.int64), np.empty((B, SCALARS)), np.empty((B, 6, N + 1)), np.empty((B, 5, M)))
+
+
+@njit(cache=True, error_model="numpy")
+def placement_reward(b, placement, args, out, at, along) -> float:
+    """Row b's reward this slot (Eq. 14, the outage included) under ``placement[b]``, as the env
+    charges it; ``args``: :func:`slot_cost_args`, the rest :func:`cost_scratch`. Leaves the slot's
+    per-block parts in ``along[b]`` (the Outcome.BLOCK_KEYS) and the per-location utilisation in
+    ``at[b, 3]`` (device first)."""
+    c, table, result_bits, slot, queue, device_queue, energy_left, alive, tasks, deadline, speed, access, airtime = args
+    B, M, L = placement.shape[0], placement.shape[1], at.shape[2]
+    kernels.row_cost(  # the state has one device: the scratch as (B, 1, ...)
+        b,
+        placement.reshape((B, 1, M)),
+        c,
+        table,
+        result_bits,
+        slot,
+        queue,
+        device_queue,
+        energy_left,
+        alive,
+        tasks,
+        deadline,
+        speed,
+        access,
+        airtime,
+        out.reshape((B, 1, out.shape[1])),
+        at.reshape((B, 1, 6, L)),
+        along.reshape((B, 1, 5, M)),
+    )
+    return out[b, REWARD]
+
+
+@njit(cache=True, error_model="numpy")
+def best_enumerated(b, args, placement, out, at, along):
+    """(placement (M,), reward) maximising row b's slot reward over all (N + 1)^M placements, visited
+    in lexicographic order (ties go to the first); ``placement[b]`` is used as the odometer."""
+    M, L = placement.shape[1], at.shape[2]
+    row = placement[b]
+    row[:] = 0
+    best, best_reward = row.copy(), -np.inf
+    while True:
+        reward = placement_reward(b, placement, args, out, at, along)
+        if reward > best_reward:
+            best_reward = reward
+            best[:] = row
+        m = M - 1
+        while m >= 0 and row[m] == L - 1:
+            row[m] = 0
+            m -= 1
+        if m < 0:
+            return best, best_reward
+        row[m] += 1
+
+
+@njit(cache=True, error_model="numpy")
+def energy_terms(b, args) -> tuple[np.ndarray, float]:
+    """(energy (M, L, L), outage): J per task that block m at j after block m-1 at i draws from row b's
+    budget (block 0: row i = 0, the device; L = N + 1), and the outage charge if the slot's energy runs
+    out, as :func:`placement_reward` charges them (``args``: :func:`slot_cost_args`)."""
+    c, table, airtime = args[0], args[1], args[12]
+    M, N = table.shape[2], airtime.shape[2]
+    energy = np.empty((M, N + 1, N + 1))
+    for m in range(M):
+        for i in range(N + 1):
+            for j in range(N + 1):
+                air = airtime[b, 0, j - 1] if j > 0 else 0.0
+                energy[m, i, j] = kernels.block_energy(c, table, 0, m, air, j, i)
+    return energy, kernels.outage_charge(c, args[3][b])
+
+
 @njit(cache=True, error_model="numpy")
 def pair_tables(b, args, placement, out, at, along):
     """(own (M, L, L), work (M, L)): transfer + compute of block m at j after block m-1 at i (block 0:
     row i = 0, the device; the last block's result return included) and block m's compute time at j,
-    read off ``core.placement_reward`` for the placements alternating i, j, i, ... (L = N + 1)."""
+    read off ``placement_reward`` for the placements alternating i, j, i, ... (L = N + 1)."""
     M, L = placement.shape[1], at.shape[2]
     own, work = np.empty((M, L, L)), np.empty((M, L))
     row = placement[b]
@@ -71,7 +177,7 @@ def pair_tables(b, args, placement, out, at, along):
         for j in range(L):
             for m in range(M):
                 row[m] = i if m % 2 == 0 else j
-            core.placement_reward(b, placement, args, out, at, along)
+            placement_reward(b, placement, args, out, at, along)
             for m in range(M):
                 here = row[m]
                 work[m, here] = along[b, 2, m]
@@ -96,7 +202,7 @@ def _block_cost(m, prev, here, load, own, start, deadline, slot_s, penalty_weigh
     if queues and (m == 0 or here != prev):
         x0 = start[here]
         x1 = x0 + (load - 1.0) * slot_s
-        cost += core.ramp_mean_positive(x0, x1) + penalty_weight * core.ramp_mean_positive(x0 - slack, x1 - slack)
+        cost += kernels.ramp_mean_positive(x0, x1) + penalty_weight * kernels.ramp_mean_positive(x0 - slack, x1 - slack)
     return cost
 
 
@@ -200,14 +306,14 @@ def branch_and_bound(b, args, placement, out, at, along, slot_s, penalty_weight,
     alive, tasks, deadline = args[7][b, 0], args[8][b, 0], args[9][b, 0]
     if not alive:  # every placement is charged 0
         row[:] = 0
-        reward = core.placement_reward(b, placement, args, out, at, along)
+        reward = placement_reward(b, placement, args, out, at, along)
         return row.copy(), reward, 0, True, reward
     own, work = pair_tables(b, args, placement, out, at, along)
     start = np.empty(L)
     start[0] = args[5][b, 0]  # the device's backlog, then the servers'
     start[1:] = args[4][b]
     scale = tasks / slot_s
-    energy, outage = core.energy_terms(b, args)
+    energy, outage = energy_terms(b, args)
     spend = (energy, _least_energy(energy), tasks, args[6][b, 0], outage)
     scratch = (np.empty(L), np.empty(L), np.empty(L), np.empty(L))
     order, bounds, pos = np.empty((M, L), np.int64), np.empty((M, L)), np.full(M, L)
@@ -231,7 +337,7 @@ def branch_and_bound(b, args, placement, out, at, along, slot_s, penalty_weight,
         pos[depth] += 1
         row[depth] = j
         if depth == M - 1:
-            cost = -core.placement_reward(b, placement, args, out, at, along)
+            cost = -placement_reward(b, placement, args, out, at, along)
             if cost < best_cost:
                 best_cost = cost
                 best[:] = row[:]
@@ -288,15 +394,15 @@ def solve(state: core.State, method: str = "auto", node_limit: int = NODE_LIMIT)
             f"method 'enumerate': (N+1)^M = {size:,} placements exceed ENUMERATION_MAX = {ENUMERATION_MAX:,}; "
             "use 'branch-and-bound' or 'auto'"
         )
-    args = core.slot_cost_args(state)
-    scratch = core.cost_scratch(state)
+    args = slot_cost_args(state)
+    scratch = cost_scratch(state)
     B = state.batch_size
     found = Solution(
         np.empty((B, cfg.num_blocks), np.int64), np.empty(B), np.ones(B, bool), np.empty(B), np.zeros(B, np.int64)
     )
     for b in range(B):
         if enumerate_:
-            found.placement[b], found.reward[b] = core.best_enumerated(b, args, *scratch)
+            found.placement[b], found.reward[b] = best_enumerated(b, args, *scratch)
             found.reward_bound[b] = found.reward[b]
         else:
             found.placement[b], found.reward[b], found.nodes[b], found.proved[b], found.reward_bound[b] = (

@@ -6,8 +6,9 @@ shape its env takes: (M,) for the single env, (B, M) for the vector env, and a d
 agent for the multi-agent env. Those that need the model call the core's functions
 (``slot_cost``, ``block_pair_costs``, ``placement_reward``); none has a copy of the formulas.
 
-The policies read the env's core state through ``env.unwrapped.state`` (a ``core.State``: a
-property of the single env, an attribute of the vector and multi-agent envs); the greedy policy
+The policies read the env's core state (a ``core.State``) through ``env.unwrapped.state`` (a property of
+the single env, an attribute of the vector env) or ``env.core_state`` (the multi-agent env, whose ``state()``
+is PettingZoo's global state); the greedy policy
 reads the servers' queues and speeds from ``info`` as the env documents them.
 """
 
@@ -37,7 +38,8 @@ class Baseline:
         self.rng = np.random.default_rng(seed)
 
     def state(self) -> core.State:
-        state = getattr(self.env.unwrapped, "state", None)
+        env = self.env.unwrapped
+        state = getattr(env, "core_state", None) if self.multi_agent else getattr(env, "state", None)
         if not isinstance(state, core.State):
             raise RuntimeError("the env has no core state yet: call env.reset() before policy.act()")
         return state

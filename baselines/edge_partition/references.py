@@ -1,7 +1,7 @@
 """References for EdgePartition-v0 tables: a bound on any policy's episode, from the episode's exogenous draws.
 
 The tasks, deadlines, server speeds and radio rates of every slot are drawn from the episode's own
-random stream whatever the placements (``core.draw_slot``), so they are the same for every policy
+random stream whatever the placements (``processes.draw_slot``), so they are the same for every policy
 under a seed. Given them, no policy's slot costs less than the exact slot optimum with empty queues
 (``exact.solve`` on ``exact.with_empty_queues``; where its node limit stops the search first, the
 least bound of the subtrees it left open): queued work only adds waiting and deadline excess, and the
@@ -18,6 +18,7 @@ the replay reaches slot T whatever happens to the energy).
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def episode_cost_bounds(env, seed: int) -> np.ndarray:
     env.reset(seed=seed)
     state = env.unwrapped.state.rows(np.arange(1))
     if state.num_devices != 1:
-        raise ValueError(f"lower-bound: single-device envs only, got {state.num_devices} devices")
+        raise ValueError(f"return-bound: single-device envs only, got {state.num_devices} devices")
     state.energy_left[:] = math.inf  # the replay must reach the last slot; the outage is priced by the cap
     bounds = np.empty(state.cfg.episode_slots)
     for t in range(state.cfg.episode_slots):
@@ -53,7 +54,7 @@ def return_upper_bound(env, seed: int) -> float:
     return -float(episode_cost_bounds(env, seed).sum())
 
 
-def lagrangian_or_lower_bound(env, seed: int) -> float:
+def lagrangian_or_return_bound(env, seed: int) -> float:
     """``hindsight.lagrangian_return_bound`` where the slot's placements can be listed
     (``placements.MAX_PLACEMENTS``); beyond that, :func:`return_upper_bound` (which it never exceeds)."""
     from baselines.edge_partition import hindsight, placements
@@ -63,6 +64,29 @@ def lagrangian_or_lower_bound(env, seed: int) -> float:
     return hindsight.lagrangian_return_bound(env, seed)
 
 
-REFERENCES = {"lower-bound": return_upper_bound, "lagrangian-bound": lagrangian_or_lower_bound}
+class Renamed(dict):
+    """A dict that still answers to the old names in ``renamed`` ({old: new}), with a DeprecationWarning,
+    without listing them: a renamed entry keeps working for one release."""
+
+    def __init__(self, entries: dict, renamed: dict):
+        super().__init__(entries)
+        self.renamed = dict(renamed)
+
+    def __missing__(self, key):
+        if key not in self.renamed:
+            raise KeyError(key)
+        new = self.renamed[key]
+        warnings.warn(f"{key!r} is renamed {new!r}; the old name goes in the next release", DeprecationWarning, 2)
+        return self[new]
+
+    def __contains__(self, key) -> bool:
+        return super().__contains__(key) or key in self.renamed
+
+
+REFERENCES = Renamed(
+    {"return-bound": return_upper_bound, "lagrangian-bound": lagrangian_or_return_bound}, {"lower-bound": "return-bound"}
+)
 """name -> fn(env, seed) -> float: an upper bound on the episode RETURN of any policy in the episode
-``env.reset(seed=seed)`` starts (minus a lower bound on its cost); the leaderboard's reference."""
+``env.reset(seed=seed)`` starts (minus a lower bound on its cost); the leaderboard's reference. Named for
+what it returns; its first name, "lower-bound" (it bounds the cost from below), still works until the
+next release."""

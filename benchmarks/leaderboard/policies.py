@@ -133,6 +133,20 @@ def _spaces(env) -> tuple[int, list[int] | None, int | None]:
     return obs_dim, [int(n) for n in nvec], None
 
 
+def _agents(payload: dict) -> int:
+    """How many agents the env of a checkpoint has (0 for a Gymnasium env): an instance of a PettingZoo env
+    with as many agents (devices, servers) gets it, as an id input or a shared queue's load depends on it."""
+    if "num_agents" in payload:
+        return int(payload["num_agents"])
+    import json
+
+    from agents.envs import make_env, pettingzoo_module
+
+    if pettingzoo_module(payload["env_id"]) is None:
+        return 0
+    return len(make_env(payload["env_id"], json.loads(payload.get("env_kwargs") or "{}")).possible_agents)
+
+
 def _checkpoint_policy(paths: str, env):
     """The policy of the first checkpoint in ``paths`` (comma-separated) whose spaces fit ``env``."""
     import json
@@ -145,14 +159,15 @@ def _checkpoint_policy(paths: str, env):
     for path in paths.split(","):
         payload = load_checkpoint(path)
         saved = [int(n) for n in payload.get("nvec", [])]
-        if payload.get("obs_dim") == obs_dim:
+        if payload.get("obs_dim") == obs_dim and _agents(payload) == len(getattr(env, "possible_agents", ())):
             if saved == nvec:
                 return policy_from_payload(payload, env)
             levels = json.loads(payload.get("env_kwargs") or "{}").get("action_levels", 0)
             if weights is not None and levels >= 2 and saved == [levels] * weights:
                 return LevelWeights(policy_from_payload(payload, env), levels)
-        found.append(f"{path}: {payload.get('obs_dim')} / {saved}")
+        found.append(f"{path}: {payload.get('obs_dim')} / {saved} / {_agents(payload)} agents")
     wanted = f"actions {nvec}" if weights is None else f"Box(0, 1) weights of length {weights}"
+    wanted += f" for {len(env.possible_agents)} agents" if hasattr(env, "possible_agents") else ""
     raise ValueError(
         f"no checkpoint fits observations of length {obs_dim} and {wanted}; the checkpoints have {'; '.join(found)}"
     )

@@ -100,19 +100,36 @@ AGENTS = (
     Agent("EdgePartition-v0", "mtl-a3c", {"default": 100_000, "unseen": 100_000}, ONE_WORKER, preset="warm-start"),
     Agent("EdgePartition-v0", "ppo", {"default": 50_000, "unseen": 50_000}),
     Agent("EdgePartition-v0", RLLIB, {"default": 50_000, "unseen": 50_000}),
-    Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 100_000}, ONE_WORKER),
+    # the multi-agent learners: one checkpoint per instance (a network's agent ids, and the load it learned to
+    # share, depend on the number of devices); benchmarks/marl.py trains the same (24k steps) with seeds 1-3
+    Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 100_000, "crowded": 24_000}, ONE_WORKER),
+    Agent("edge_partition_multi_v0", "ippo", {"default": 24_000, "crowded": 24_000}),
+    Agent("edge_partition_multi_v0", "mappo", {"default": 24_000, "crowded": 24_000}),
     Agent("ServiceMigration-v0", "ppo", {"bound": 4096}, preset="warm-start"),
     Agent("ServiceMigration-v0", "mtl-a3c", {"bound": 4096}, ONE_WORKER, preset="warm-start"),
     Agent("ServiceMigration-v0", RLLIB, {"bound": 30_000}),  # trained and recorded where the [ray] extra is installed
     Agent("EdgeUpload-v0", "maskable-ppo", {"default": 20_000, "nin": 20_000}),
     Agent("EdgeUpload-v0", RLLIB, {"default": 20_000, "nin": 20_000}),
     Agent("multiserver_fl_v0", "mtl-a3c", {"default": 15_000}, ONE_WORKER),
+    Agent("multiserver_fl_v0", "ippo", {"faulty": 1_000}),
+    Agent("multiserver_fl_v0", "mappo", {"faulty": 1_000}),
 )
+
+
+def keep_policy(checkpoint: Path, destination: Path) -> None:
+    """Write the policy-only copy of a training checkpoint to ``destination`` (no optimizer state: the copy
+    loads and acts, it does not resume)."""
+    from agents.checkpoint import load_checkpoint, save_checkpoint
+
+    payload = load_checkpoint(checkpoint)
+    payload["optimizer"] = {}
+    for key in ("format", "version", "sha256"):
+        payload.pop(key)
+    save_checkpoint(destination, payload)
 
 
 def train_agent(agent: Agent) -> None:
     """Train ``agent`` on each of its instances and keep each policy-only checkpoint in AGENT_DIR."""
-    from agents.checkpoint import load_checkpoint, save_checkpoint
     from agents.train import make_options, train
 
     for name, steps in agent.steps.items():
@@ -142,11 +159,7 @@ def train_agent(agent: Agent) -> None:
                 progress=False,
                 preset=agent.preset,
             ).checkpoint
-            payload = load_checkpoint(checkpoint)
-        payload["optimizer"] = {}  # policy-only: the optimizer state only matters for resuming training
-        for key in ("format", "version", "sha256"):
-            payload.pop(key)
-        save_checkpoint(agent.checkpoint(name), payload)
+            keep_policy(checkpoint, agent.checkpoint(name))
         print(
             f"trained {agent.algo} on {agent.env_id} {name}: {steps} steps, {time.perf_counter() - started:.0f} s "
             f"({agent.command(name)})",

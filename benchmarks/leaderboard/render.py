@@ -23,7 +23,8 @@ ABOUT = (
     "Score: each episode's return R normalised per scenario, 100 (R - F) / (T - F): 0 = the floor F (the mean return "
     "of the random baseline, or of the lowest baseline where an env has no random one), 100 = the top T (the "
     "scenario's reference where the best project entry comes within 5% of it, else the best project entry's mean: "
-    "each scenario says which); higher is better, a submission may pass 100. IQM: interquartile mean of the scores "
+    "each scenario says which); higher is better, a submission may pass 100; a score below -100 (worse than the "
+    'floor by more than the floor-to-top span) shows as "< -100". IQM: interquartile mean of the scores '
     "over every episode of every scenario, with a 95% stratified bootstrap interval; mean and its interval beside "
     "it; then the mean score on each scenario with the entry's rank there (#). P(improve): probability that the "
     "entry's return beats the best baseline's on an episode of the same scenario (rliable's probability of "
@@ -38,13 +39,22 @@ def _number(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+FLOOR_SHOWN = -100.0
+"""Scores below this are shown as "< -100": past the floor by more than the floor-to-top span, the digits
+say nothing more (the returns table beside it has the numbers)."""
+
+
+def _point(score: float) -> str:
+    return f"< {FLOOR_SHOWN:.0f}" if score < FLOOR_SHOWN else f"{score:.1f}"
+
+
 def _score(triple) -> str:
     if triple is None:
         return "-"
     point, low, high = triple
-    if not math.isfinite(low):
-        return f"{point:.1f}"
-    return f"{point:.1f} [{low:.1f}, {high:.1f}]"
+    if point < FLOOR_SHOWN or not math.isfinite(low):
+        return _point(point)
+    return f"{point:.1f} [{_point(low)}, {high:.1f}]"
 
 
 def _probability(triple) -> str:
@@ -96,7 +106,7 @@ def _columns(summary: dict) -> list[tuple[str, callable, callable]]:
         columns.append(
             (
                 f"{name} (#)",
-                lambda i, r, s=s: f"{r['scenario_scores'][s]:.1f} ({r['scenario_ranks'][s]})",
+                lambda i, r, s=s: f"{_point(r['scenario_scores'][s])} ({r['scenario_ranks'][s]})",
                 lambda i, r, s=s: r["scenario_scores"][s],
             )
         )

@@ -37,7 +37,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-MODELS = ("alexnet", "vgg16", "nin", "resnet32", "alexnet_224", "vgg16_224")
+from edge_envs.config import DNN_MODELS
+
+MODELS = DNN_MODELS  # the one list of names (edge_envs.config, which the configs read without torch)
 
 # Unit kinds. group_blocks(method="pooling") cuts after a "pool" unit and before a "residual_down" one.
 KINDS = ("conv", "pool", "linear", "residual", "residual_down")

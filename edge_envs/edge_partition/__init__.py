@@ -3,7 +3,10 @@
 ``gym.make("EdgePartition-v0", **fields)`` (fields of :class:`EdgePartitionConfig`), the batched
 ``gym.make_vec("EdgePartition-v0", num_envs=..., vectorization_mode="vector_entry_point")``, and
 the multi-agent variant in :mod:`edge_envs.edge_partition_multi_v0`. The dynamics are in
-:mod:`edge_envs.edge_partition.core` (batched over instances, used by baselines and references too).
+:mod:`edge_envs.edge_partition.core` (model and costs, batched over instances, used by baselines and
+references too), :mod:`~edge_envs.edge_partition.processes` (the exogenous processes),
+:mod:`~edge_envs.edge_partition.layout` (observation and outcome layouts) and
+:mod:`~edge_envs.edge_partition.kernels` (the compiled step the envs run).
 """
 
 from edge_envs.edge_partition.config import CONTENTION_FREE, EdgePartitionConfig

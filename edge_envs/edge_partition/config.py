@@ -11,7 +11,7 @@ factor: a block taking ``x`` s in the profile takes ``x / device_speed_factor`` 
 * VGG16 (CIFAR-10 input) takes 19.2 ms in the profile: 2.7-3.6 ms per block in M=6 blocks; its raw
   image is 12.3 kB and intermediate feature maps 8-66 kB.
 * ``device_speed_factor = 0.25``: the device runs VGG16 in 77 ms, i.e. it alone saturates at
-  13 tasks/s, far below the seed's 30-110 tasks/s, so most work must be offloaded.
+  13 tasks/s, far below the paper's 30-110 tasks/s, so most work must be offloaded.
 * ``server_speed_factor`` uniform in [0.5, 0.9] per server (the share of the server given to this
   device's tasks, in profiled cores), times (1 - background load), the load a reflected random walk
   in [0, 0.5] (mean 0.25): four servers offer on average about 2.1 profiled cores, i.e. they absorb
@@ -21,7 +21,7 @@ factor: a block taking ``x`` s in the profile takes ``x / device_speed_factor`` 
   Queues carry over, so today's placement is tomorrow's backlog.
 * Radio (Eq. 5): 23 dBm, 2 MHz sub-channel, -174 dBm/Hz noise, log-distance path loss
   (exponent 3) at 2.1 GHz and Rayleigh block fading per slot give 6 Mbit/s at the 750 m coverage
-  edge and over 16 Mbit/s within 200 m; rates are clipped to the seed's [0.8, 2] MB/s. The raw image
+  edge and over 16 Mbit/s within 200 m; rates are clipped to the paper's [0.8, 2] MB/s. The raw image
   takes 6-15 ms to upload, a 66 kB feature map 33-82 ms. Servers are linked by R_max = 100 Mbit/s.
 * Energy (Eqs. 4, 7): CPU cycles are converted explicitly from latency, ``c_m = L_m^l f^l`` with the
   device clock ``f^l = device_clock_hz`` = 1 GHz (Eq. 3 read backwards), so Eq. (4) gives
@@ -42,9 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge_envs.config import Config, check_bool, check_interval, check_range
-
-_DNN_MODELS = ("alexnet", "vgg16", "nin", "resnet32", "alexnet_224", "vgg16_224")
+from edge_envs.config import DNN_MODELS, Config, check_bool, check_interval, check_range
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ class EdgePartitionConfig(Config):
     """Every parameter of EdgePartition-v0; defaults from the TMC 2024 paper Section 5.1 or the calibration above."""
 
     model: str = "vgg16"
-    """DNN of the device's tasks (edge_envs.dnn.MODELS)."""
+    """DNN of the device's tasks (edge_envs.config.DNN_MODELS)."""
     num_blocks: int = 6
     """M: contiguous blocks the model is cut into (3 to its number of layers)."""
     num_servers: int = 4
@@ -69,7 +67,7 @@ class EdgePartitionConfig(Config):
     deadline_s: tuple[float, float] = (1.0, 7.0)
     """tau_m: per-block maximum tolerated delay, uniform in this range, drawn per block and slot."""
     penalty_weight: float = 1.0
-    """beta of Eq. (14): weight of the deadline excess psi (the seed gives no value)."""
+    """beta of Eq. (14): weight of the deadline excess psi (the paper gives no value)."""
     device_speed_factor: float = 0.25
     """Device compute speed relative to the profiled CPU core."""
     device_clock_hz: float = 1.0e9
@@ -120,8 +118,8 @@ class EdgePartitionConfig(Config):
     """Profile the edge servers' speeds scale (only CPU profiles ship; see the module docstring)."""
 
     def __post_init__(self):
-        if self.model not in _DNN_MODELS + ("toy",):
-            raise ValueError(f"model must be one of {_DNN_MODELS} (or 'toy' with ToyGenerator), got {self.model!r}")
+        if self.model not in DNN_MODELS + ("toy",):
+            raise ValueError(f"model must be one of {DNN_MODELS} (or 'toy' with ToyGenerator), got {self.model!r}")
         check_range("num_blocks", self.num_blocks, 3, 1000, integer=True)
         check_range("num_servers", self.num_servers, 2, 9, integer=True)
         check_range("task_rate", self.task_rate, 1.0, 1000.0)

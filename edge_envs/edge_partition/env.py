@@ -19,17 +19,20 @@ from gymnasium.vector.utils import batch_space
 
 from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import EdgePartitionConfig
-from edge_envs.edge_partition.core import (
+from edge_envs.edge_partition.generator import Instance, RandomGenerator, ToyGenerator
+from edge_envs.edge_partition.kernels import PARALLEL_ROWS, CompiledCore, CompiledDevices
+from edge_envs.edge_partition.layout import (
     DELAY,
     ENERGY,
     OUTAGE,
     PENALTY,
     RAN_OUT,
     REWARD,
-    CompiledCore,
+    SCALARS,
+    STATIC_KEYS,
     ObservationLayout,
+    Outcome,
 )
-from edge_envs.edge_partition.generator import Instance, RandomGenerator, ToyGenerator
 from edge_envs.edge_partition.render import draw
 from edge_envs.render import HumanWindow, check_render_mode
 from edge_envs.reset import check_reset_options, check_seed, draw_instance
@@ -38,14 +41,14 @@ from edge_envs.reset import check_reset_options, check_seed, draw_instance
 # observation encoding (shared by the single, vector and multi-agent envs)
 
 
-def layout(cfg: EdgePartitionConfig) -> ObservationLayout:
-    """Where each part of the observation lies (core.OBSERVATION; the table of :class:`EdgePartitionEnv`)."""
+def observation_layout(cfg: EdgePartitionConfig) -> ObservationLayout:
+    """Where each part of the observation lies (layout.OBSERVATION; the table of :class:`EdgePartitionEnv`)."""
     return ObservationLayout(cfg.num_blocks, cfg.num_servers)
 
 
 def observation_size(cfg: EdgePartitionConfig) -> int:
     """5 M + 3 N + 4 entries: see :class:`EdgePartitionEnv`'s observation table."""
-    return layout(cfg).size
+    return observation_layout(cfg).size
 
 
 def _squash(x):
@@ -54,7 +57,7 @@ def _squash(x):
 
 
 def static_features(cfg: EdgePartitionConfig, blocks: core.Blocks) -> np.ndarray:
-    """(A, 4 M): the core.STATIC_KEYS parts in their order: squashed local latency, edge latency, input
+    """(A, 4 M): the layout.STATIC_KEYS parts in their order: squashed local latency, edge latency, input
     and output size of each block, each scaled to a utilisation: times task_rate (sizes over the lowest
     wireless rate)."""
     rate = cfg.task_rate
@@ -65,7 +68,7 @@ def static_features(cfg: EdgePartitionConfig, blocks: core.Blocks) -> np.ndarray
         "input_size": _squash(rate * blocks.input_bits / lowest),
         "output_size": _squash(rate * blocks.output_bits / lowest),
     }
-    return np.concatenate([parts[key] for key in core.STATIC_KEYS], axis=-1)
+    return np.concatenate([parts[key] for key in STATIC_KEYS], axis=-1)
 
 
 def encode(
@@ -74,10 +77,10 @@ def encode(
     """Observations (R, A, 5 M + 3 N + 4) float32 from per-row arrays: deadline (R, A, M), speed and
     queue (R, N), access (R, A, N) s/bit, device_queue, tasks and energy_left (R, A), slot (R,)."""
     R, A, _ = deadline.shape
-    lay = layout(cfg)
+    lay = observation_layout(cfg)
     out = np.empty((R, A, lay.size), dtype=np.float32)
     out[..., lay.static] = static
-    # scales are applied as multiplications by reciprocals, as the compiled core does (core.CompiledCore)
+    # scales are applied as multiplications by reciprocals, as the compiled core does (kernels.CompiledCore)
     out[..., lay.deadline] = deadline * (1.0 / cfg.deadline_s[1])
     out[..., lay.speed] = (speed * (1.0 / cfg.server_speed_factor[1]))[:, None]
     out[..., lay.queue] = _squash(queue * (1.0 / cfg.slot_s))[:, None]
@@ -150,7 +153,7 @@ def check_placement(action, cfg: EdgePartitionConfig) -> list[int]:
 # ------------------------------------------------------------------------------------------------
 # the single env
 
-# info's key for an outcome part (core.OUTCOME) named otherwise: the slot now starting's values
+# info's key for an outcome part (layout.OUTCOME) named otherwise: the slot now starting's values
 INFO_KEYS = {"device_queue_end": "device_queue", "next_tasks": "tasks"}
 
 
@@ -207,7 +210,7 @@ class EdgePartitionEnv(gym.Env):
     Empty queues and a full energy budget; servers placed uniformly in the area with base speeds
     drawn from ``server_speed_factor``; the device starts at a uniform position. Each slot's tasks,
     deadlines, background load, move and fading are drawn when the slot starts, from the episode's
-    random stream (:func:`edge_envs.edge_partition.core.draw_slot`), itself seeded from the env's
+    random stream (:func:`edge_envs.edge_partition.processes.draw_slot`), itself seeded from the env's
     generator: the same seed and actions give the same trajectory.
 
     ## Episode End
@@ -249,7 +252,7 @@ class EdgePartitionEnv(gym.Env):
         M, N = cfg.num_blocks, cfg.num_servers
         self.action_space = spaces.MultiDiscrete(np.full(M, N + 1, dtype=np.int64))
         self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
-        self._outcome = core.Outcome(M, N)
+        self._outcome = Outcome(M, N)
         # info's keys and where the step's outcome row holds them (its arrays are views of the row)
         parts = [
             (INFO_KEYS.get(key, key), part)
@@ -259,7 +262,7 @@ class EdgePartitionEnv(gym.Env):
         self._info_scalars = [(key, part) for key, part in parts if isinstance(part, int)]
         self._info_arrays = [(key, part) for key, part in parts if not isinstance(part, int)]
         self._active = np.ones(1, dtype=bool)
-        self._core: CompiledCore | None = None
+        self._core: CompiledDevices | None = None
         self._last: dict | None = None
         self._window = HumanWindow("EdgePartition-v0", self.metadata["render_fps"]) if render_mode == "human" else None
 
@@ -276,11 +279,12 @@ class EdgePartitionEnv(gym.Env):
         cfg = self.cfg
         self.instance = draw_instance(self.generator, self.np_random, Instance)
         state = core.initial(cfg, self.instance, self.np_random)
-        self._core = CompiledCore(state, static_features(cfg, state.blocks))
+        self._core = CompiledDevices(state, static_features(cfg, state.blocks))
         self._done = False
+        self._slot = 0  # state.slot[0], as a Python int
         self._last = None
         obs = np.empty((1, self.observation_space.shape[0]), dtype=np.float32)
-        self._core.observe(obs)
+        self._core.observe(obs[:, None])
         if self._window is not None:
             self.render()
         return obs[0], self._slot_info({"queue": state.queue[0].copy()})
@@ -301,27 +305,30 @@ class EdgePartitionEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         if self._done:
             raise RuntimeError("the episode has ended (terminated or truncated); call reset()")
-        if isinstance(action, np.ndarray) and action.shape == self.action_space.shape and action.dtype.kind in "iu":
-            placement = action.astype(np.int64)[None]  # the common case; the kernel checks the range
+        M = self.cfg.num_blocks
+        if isinstance(action, np.ndarray) and action.shape == (M,) and action.dtype.kind in "iu":
+            placement = action.astype(np.int64).reshape(1, 1, M)  # the common case; the kernel checks the range
         else:
-            placement = np.array([check_placement(action, self.cfg)])
-        values = np.empty((1, self._outcome.size))
-        obs = np.empty((1, self.observation_space.shape[0]), dtype=np.float32)
+            placement = np.array([[check_placement(action, self.cfg)]])
+        # one row and one device: the arrays of CompiledDevices.step, (B, A, ...) = (1, 1, ...)
+        values = np.empty((1, 1, self._outcome.size))
+        obs = np.empty((1, 1, self.observation_space.shape[0]), dtype=np.float32)
         if self._core.step(placement, self._active, values, obs) >= 0:
             raise _bad_action("location out of range", self.cfg, action)
-        values = values[0]
-        scalars = values[: core.SCALARS].tolist()
+        values = values[0, 0]
+        scalars = values[:SCALARS].tolist()
         terminated = scalars[RAN_OUT] != 0.0
-        truncated = bool(self._core.state.slot[0] >= self.cfg.episode_slots)
+        self._slot += 1
+        truncated = self._slot >= self.cfg.episode_slots
         self._done = terminated or truncated
         info = {key: scalars[index] for key, index in self._info_scalars}
-        info["placement"] = placement[0]
+        info["placement"] = placement[0, 0]
         for key, part in self._info_arrays:
             info[key] = values[part]
         self._last = info
         if self._window is not None:
             self.render()
-        return obs[0], scalars[REWARD], terminated, truncated, info
+        return obs[0, 0], scalars[REWARD], terminated, truncated, info
 
     def render(self):
         """``ansi``: a line about the slot; ``rgb_array``: the picture (:mod:`edge_partition.render`) as a
@@ -398,7 +405,7 @@ class EdgePartitionVectorEnv(VectorEnv):
     ``energy_left``. ``state`` (a core.State) is advanced in place.
 
     Arguments as for :class:`EdgePartitionEnv`, plus ``num_envs`` and ``num_threads``: how many
-    threads step the rows (from ``core.PARALLEL_ROWS`` = 256 rows on; the results never depend on
+    threads step the rows (from ``kernels.PARALLEL_ROWS`` = 256 rows on; the results never depend on
     it). Default 1, or the environment variable ``EDGE_ENVS_NUM_THREADS``: one thread is the default
     because an RL run steps the env beside a learner, and numba's threads, which wait for each other
     at every step, then wait for a descheduled one: on a busy machine a threaded step collapses while
@@ -481,9 +488,9 @@ class EdgePartitionVectorEnv(VectorEnv):
         self._from_next = self.state.array_pairs(self._next)
         if not seeded:  # the pre-drawn starts come first in each row's Generator
             self._restart(np.arange(B))
-        parallel = self.num_threads > 1 and B >= core.PARALLEL_ROWS
+        parallel = self.num_threads > 1 and B >= PARALLEL_ROWS
         self._core = CompiledCore(self.state, static_features(self.cfg, self.state.blocks), parallel, self.num_threads)
-        self._out = np.empty((core.SCALARS, B)).T  # the scalars only; each one's column is contiguous
+        self._out = np.empty((SCALARS, B)).T  # the scalars only; each one's column is contiguous
         self._prev_done = np.zeros(B, dtype=bool)
         obs = np.empty(self.observation_space.shape, dtype=np.float32)
         self._core.observe(obs)

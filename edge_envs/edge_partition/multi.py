@@ -11,8 +11,9 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec, parallel_to_aec_wrapper
 
-from edge_envs.edge_partition import core
-from edge_envs.edge_partition.config import _DNN_MODELS, EdgePartitionConfig
+from edge_envs.config import DNN_MODELS, check_bool
+from edge_envs.edge_partition import core, kernels, layout
+from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.env import (
     ENV_NAME,
     _bad_action,
@@ -38,7 +39,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
     | Actions            | Discrete (MultiDiscrete)                                         |
     | Parallel API       | Yes                                                              |
     | Manual Control     | No                                                               |
-    | Agents             | ``agents = ['device_0', 'device_1', 'device_2', 'device_3']``    |
+    | Agents             | ``agents = ['iot_0', 'iot_1', 'iot_2', 'iot_3']``                |
     | Agents             | 4 (one per entry of ``models``)                                  |
     | Action Shape       | (M,) = (6,)                                                      |
     | Action Values      | 0 .. N = 0 .. 4 per block (0 = the device, n = edge server n)    |
@@ -47,14 +48,14 @@ class EdgePartitionMultiEnv(ParallelEnv):
 
     ## Description
     The dynamics of EdgePartition-v0 (:mod:`edge_envs.edge_partition.core`) with A devices: device
-    ``device_i`` releases ``task_rate`` tasks per second of ``models[i]`` (each cut into
+    ``iot_i`` releases ``task_rate`` tasks per second of ``models[i]`` (each cut into
     ``num_blocks`` blocks) and places them each slot. A server's utilisation sums every device's
     work on it, so the devices contend for the servers' queues; each device has its own CPU queue,
     position (random waypoint), fading links and energy budget. Default: 4 devices running AlexNet,
     VGG16, NiN and ResNet32 at 40 tasks/s each over 4 servers (about 0.7 of the system's capacity
     on average, so devices that pile on one server overload it). A step runs every device through one
-    compiled call (``core.CompiledDevices``, bit-identical to ``core.transition``), which advances
-    ``env.state`` in place; :class:`EdgePartitionMultiVectorEnv` steps many copies of the env at once
+    compiled call (``kernels.CompiledDevices``, bit-identical to ``core.transition``), which advances
+    ``env.core_state`` in place; :class:`EdgePartitionMultiVectorEnv` steps many copies of the env at once
     (arrays over copies and agents) for training.
 
     ## Action Space
@@ -64,14 +65,17 @@ class EdgePartitionMultiEnv(ParallelEnv):
 
     ## Observation Space
     Per agent ``Box(0, 1, (5 M + 3 N + 4,), float32)``, laid out as EdgePartition-v0's observation
-    (``core.OBSERVATION``: its own blocks, deadlines, rates, CPU queue and energy; the shared servers'
-    speeds and queues).
+    (``layout.OBSERVATION``: its own blocks, deadlines, rates, CPU queue and energy; the shared servers'
+    speeds and queues). ``state()`` is the global state for centralised critics (MAPPO): every agent's
+    observation concatenated in ``possible_agents`` order, in ``state_space``, ``Box(0, 1, (A (5M + 3N + 4),))``.
+    The core state (``core.State``) is ``env.core_state``.
 
     ## Rewards
     Per agent, Eq. (14) over its own slot's tasks: ``-(delay + penalty_weight * penalty)`` per task,
     plus the outage charge in the slot its energy runs out. ``infos[agent]`` reports ``delay``,
     ``penalty``, ``energy``, ``outage``, ``block_delay``, ``server_load`` (all devices) and, for the
-    next slot, ``energy_left``, ``queue`` (shared), ``device_queue``, ``server_speed`` and ``rate``.
+    next slot, ``energy_left``, ``queue`` (shared), ``device_queue``, ``server_speed`` and ``rate``. ``reset``
+    gives the same keys, those about the last slot zero.
 
     ## Starting State
     As EdgePartition-v0, with each device at its own uniform position. ``reset(seed, options)``
@@ -80,12 +84,18 @@ class EdgePartitionMultiEnv(ParallelEnv):
 
     ## Episode End
     An agent terminates when its energy is spent (its tasks stop loading the servers); all agents are
-    truncated after ``episode_slots`` slots.
+    truncated after ``episode_slots`` slots. With ``black_death=True`` an agent whose energy is spent
+    stays in ``env.agents`` to the end instead (never terminated; its actions are ignored, its rewards
+    0, ``infos[agent]["energy_left"]`` 0), so every agent is truncated together: what wrappers that need
+    a fixed set of agents ask for (SuperSuit's ``pettingzoo_env_to_vec_env_v1``, whose ``black_death_v3``
+    never ends an episode that is truncated rather than terminated; TorchRL's ``PettingZooWrapper``).
 
     ## Arguments
-    ``parallel_env(config=None, models=DEFAULT_MODELS, generator=None, render_mode=None, **fields)``:
+    ``parallel_env(config=None, models=DEFAULT_MODELS, generator=None, render_mode=None, black_death=False,
+    **fields)``:
     fields of :class:`EdgePartitionConfig` (``task_rate`` defaults to 40 here; ``model`` is unused);
-    ``generator``: a callable ``rng -> Instance`` with one block table per device;
+    ``generator``: a callable ``rng -> Instance`` with one block table per device; ``black_death``: see
+    Episode End;
     ``render_mode``: ``"ansi"``, ``"rgb_array"`` (a uint8 picture of the area, the devices, their
     links and where each block ran) or ``"human"`` (that picture in a window).
 
@@ -93,10 +103,15 @@ class EdgePartitionMultiEnv(ParallelEnv):
     >>> env = edge_partition_multi_v0.parallel_env(episode_slots=10)
     >>> observations, infos = env.reset(seed=0)
     >>> env.agents
-    ['device_0', 'device_1', 'device_2', 'device_3']
-    >>> observations["device_0"].shape, env.action_space("device_0")
+    ['iot_0', 'iot_1', 'iot_2', 'iot_3']
+    >>> observations["iot_0"].shape, env.action_space("iot_0")
     ((46,), MultiDiscrete([5 5 5 5 5 5]))
     >>> _ = env.step({agent: np.ones(6, dtype=np.int64) for agent in env.agents})
+
+    For SuperSuit and SB3 (every agent stays to the end)::
+
+        import supersuit
+        vec = supersuit.pettingzoo_env_to_vec_env_v1(edge_partition_multi_v0.parallel_env(black_death=True))
 
     ## Version History
     * v0: initial release.
@@ -115,27 +130,32 @@ class EdgePartitionMultiEnv(ParallelEnv):
         models: tuple[str, ...] = DEFAULT_MODELS,
         generator=None,
         render_mode: str | None = None,
+        black_death: bool = False,
         **overrides,
     ):
+        check_bool("black_death", black_death)
+        self.black_death = bool(black_death)
         if config is None:
             overrides.setdefault("task_rate", MULTI_TASK_RATE)
         self.cfg = cfg = EdgePartitionConfig.from_kwargs(config, **overrides)
         models = tuple(models)
-        if not 1 <= len(models) <= 16 or any(m not in _DNN_MODELS for m in models):
-            raise ValueError(f"models must be 1 to 16 names from {_DNN_MODELS}, got {models!r}")
+        if not 1 <= len(models) <= 16 or any(m not in DNN_MODELS for m in models):
+            raise ValueError(f"models must be 1 to 16 names from {DNN_MODELS}, got {models!r}")
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.models = models
         self.generator = generator if generator is not None else RandomGenerator(cfg, models)
-        self.possible_agents = [f"device_{i}" for i in range(len(models))]
+        self.possible_agents = [f"iot_{i}" for i in range(len(models))]
         self.agents: list[str] = []
         action = spaces.MultiDiscrete(np.full(cfg.num_blocks, cfg.num_servers + 1, dtype=np.int64))
         observation = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
         self.action_spaces = {agent: action for agent in self.possible_agents}
         self.observation_spaces = {agent: observation for agent in self.possible_agents}
+        self.state_space = spaces.Box(0.0, 1.0, (len(models) * observation.shape[0],), np.float32)
         self._obs_shape = (1, len(models), observation.shape[0])  # the compiled step's (B, A, dim)
+        self._obs = np.zeros(self._obs_shape, dtype=np.float32)  # every agent's observation of the slot, for state()
         self._np_random: np.random.Generator | None = None
-        self.state: core.State | None = None  # advanced in place by the compiled step (core.CompiledDevices)
-        self._core: core.CompiledDevices | None = None
+        self.core_state: core.State | None = None  # advanced in place by the compiled step (kernels.CompiledDevices)
+        self._core: kernels.CompiledDevices | None = None
         self._active = np.ones(1, dtype=bool)
         self._placement: np.ndarray | None = None  # the last slot's (A, M) locations, for render
         self._window = (
@@ -148,6 +168,13 @@ class EdgePartitionMultiEnv(ParallelEnv):
     def action_space(self, agent: str) -> spaces.MultiDiscrete:
         return self.action_spaces[agent]
 
+    def state(self) -> np.ndarray:
+        """The global state for centralised critics: every agent's observation of the slot now starting,
+        concatenated in ``possible_agents`` order (``state_space``; a device that is done is observed too)."""
+        if self.core_state is None:
+            raise RuntimeError("call reset() before state()")
+        return self._obs.reshape(-1).copy()
+
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
         check_reset_options(options, ENV_NAME, strict=False)
         seed = check_seed(seed)
@@ -159,11 +186,11 @@ class EdgePartitionMultiEnv(ParallelEnv):
                 f"generator: its instance has {instance.num_devices} devices but the env has one agent "
                 f"per model, {len(self.possible_agents)} ({self.models})"
             )
-        self.state = core.initial(self.cfg, instance, self._np_random)
-        self._core = core.CompiledDevices(self.state, static_features(self.cfg, self.state.blocks))
+        self.core_state = core.initial(self.cfg, instance, self._np_random)
+        self._core = kernels.CompiledDevices(self.core_state, static_features(self.cfg, self.core_state.blocks))
         self.agents = self.possible_agents[:]
         self._last = self._placement = None
-        obs = np.empty(self._obs_shape, dtype=np.float32)
+        obs = self._obs = np.empty(self._obs_shape, dtype=np.float32)
         self._core.observe(obs)
         if self._window is not None:
             self.render()
@@ -171,10 +198,17 @@ class EdgePartitionMultiEnv(ParallelEnv):
         return observations, {agent: self._slot_info(i) for i, agent in enumerate(self.possible_agents)}
 
     def _slot_info(self, i: int) -> dict:
-        """The part of device i's info about the slot now starting, at reset (``step`` reads the same
-        values from the compiled step's outcome rows)."""
-        state = self.state
+        """Device i's info at reset: the step's keys, those about the last slot zero (none has run), and
+        the slot now starting (``step`` reads the same values from the compiled step's outcome rows)."""
+        state, outcome = self.core_state, self._core.outcome
+        zeros = {key: np.zeros(outcome.size)[outcome.parts[key]] for key in ("block_delay", "server_load")}
         return dict(
+            delay=0.0,
+            penalty=0.0,
+            energy=0.0,
+            outage=0.0,
+            **zeros,
+            placement=np.zeros(self.cfg.num_blocks, dtype=np.int64),
             energy_left=float(state.energy_left[0, i]),
             queue=state.queue[0].copy(),
             device_queue=float(state.device_queue[0, i]),
@@ -217,7 +251,7 @@ class EdgePartitionMultiEnv(ParallelEnv):
         return placement
 
     def step(self, actions: dict):
-        if self.state is None:
+        if self.core_state is None:
             raise RuntimeError("call reset() before step()")
         if not self.agents:
             raise RuntimeError("every agent is done; call reset()")
@@ -230,33 +264,34 @@ class EdgePartitionMultiEnv(ParallelEnv):
         if bad >= 0:
             agent = self.possible_agents[bad % A]
             raise ValueError(f"{agent}: {_bad_action('location out of range', self.cfg, actions[agent])}")
-        truncated = bool(self.state.slot[0] >= self.cfg.episode_slots)
+        truncated = bool(self.core_state.slot[0] >= self.cfg.episode_slots)
         live = self.agents
         rewards, terminations, truncations, infos = {}, {}, {}, {}
-        every_scalar = values[0, :, : core.SCALARS].tolist()
+        every_scalar = values[0, :, : layout.SCALARS].tolist()
         for i, agent in enumerate(self.possible_agents):
             if agent not in live:
                 continue
             row, scalars = values[0, i], every_scalar[i]
-            rewards[agent] = scalars[core.REWARD]
-            terminations[agent] = scalars[core.RAN_OUT] != 0.0
+            rewards[agent] = scalars[layout.REWARD]
+            terminations[agent] = scalars[layout.RAN_OUT] != 0.0 and not self.black_death
             truncations[agent] = truncated
             infos[agent] = dict(
-                delay=scalars[core.DELAY],
-                penalty=scalars[core.PENALTY],
-                energy=scalars[core.ENERGY],
-                outage=scalars[core.OUTAGE],
+                delay=scalars[layout.DELAY],
+                penalty=scalars[layout.PENALTY],
+                energy=scalars[layout.ENERGY],
+                outage=scalars[layout.OUTAGE],
                 block_delay=row[parts["block_delay"]],
                 server_load=row[parts["server_load"]],
                 placement=placement[0, i],
-                energy_left=scalars[core.ENERGY_LEFT],
+                energy_left=scalars[layout.ENERGY_LEFT],
                 queue=row[parts["queue"]],
-                device_queue=scalars[core.DEVICE_QUEUE_END],
+                device_queue=scalars[layout.DEVICE_QUEUE_END],
                 server_speed=row[parts["server_speed"]],
                 rate=row[parts["rate"]],
-                tasks=scalars[core.NEXT_TASKS],
+                tasks=scalars[layout.NEXT_TASKS],
             )
         observations = {agent: obs[0, i] for i, agent in enumerate(self.possible_agents) if agent in live}
+        self._obs = obs
         self.agents = [agent for agent in live if not (terminations[agent] or truncations[agent])]
         self._last = rewards
         self._placement = placement[0]
@@ -267,14 +302,13 @@ class EdgePartitionMultiEnv(ParallelEnv):
     def render(self):
         """``ansi``: a line about the slot; ``rgb_array``: the picture as a uint8 (H, W, 3) array
         (a device that is done shows every block on the device); ``human``: that picture in a window."""
-        if self.render_mode is None or self.state is None:
+        if self.render_mode is None or self.core_state is None:
             return None
         if self.render_mode == "ansi":
-            queue = " ".join(f"{q:.2f}" for q in self.state.queue[0])
-            return (
-                f"slot {int(self.state.slot[0])}: queues [{queue}] s, agents {self.agents}, last rewards {self._last}"
-            )
-        frame = draw(self.state, self._placement)
+            state = self.core_state
+            queue = " ".join(f"{q:.2f}" for q in state.queue[0])
+            return f"slot {int(state.slot[0])}: queues [{queue}] s, agents {self.agents}, last rewards {self._last}"
+        frame = draw(self.core_state, self._placement)
         if self._window is None:
             return frame
         self._window.show(frame)
@@ -316,7 +350,7 @@ class EdgePartitionMultiVectorEnv:
         self.observation_space, self.action_space = self.env.observation_space, self.env.action_space
         self._obs_shape = (self.num_envs,) + self.env._obs_shape[1:]
         self.state: core.State | None = None
-        self._core: core.CompiledDevices | None = None
+        self._core: kernels.CompiledDevices | None = None
         self._rngs: list[np.random.Generator] | None = None
         self._tables: tuple | None = None  # the block tables every copy's instance must have
 
@@ -340,9 +374,9 @@ class EdgePartitionMultiVectorEnv:
         if seed is not None or self._rngs is None:
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
         self.state = core.initial(self.cfg, self._instances(np.arange(self.num_envs)), self._rngs)
-        self._core = core.CompiledDevices(self.state, static_features(self.cfg, self.state.blocks))
+        self._core = kernels.CompiledDevices(self.state, static_features(self.cfg, self.state.blocks))
         self._live = np.ones((self.num_envs, len(self.possible_agents)), dtype=bool)
-        self._out = np.empty((self.num_envs, len(self.possible_agents), core.SCALARS))
+        self._out = np.empty((self.num_envs, len(self.possible_agents), layout.SCALARS))
         obs = np.empty(self._obs_shape, dtype=np.float32)
         self._core.observe(obs)
         return obs, {}
@@ -374,18 +408,18 @@ class EdgePartitionMultiVectorEnv:
             core.start_episodes(self.state, restart, self._instances(restart), [self._rngs[i] for i in restart])
             self._core.observe(obs, restart)
         scalars = np.where(live[..., None], out, 0.0)
-        terminations = scalars[..., core.RAN_OUT] != 0.0
+        terminations = scalars[..., layout.RAN_OUT] != 0.0
         truncations = live & (self.state.slot >= cfg.episode_slots)[:, None]
         self._live = np.where(active[:, None], live & ~terminations & ~truncations, True)
         infos = {"active": live}
         for key, index in (
-            ("delay", core.DELAY),
-            ("penalty", core.PENALTY),
-            ("energy", core.ENERGY),
-            ("outage", core.OUTAGE),
+            ("delay", layout.DELAY),
+            ("penalty", layout.PENALTY),
+            ("energy", layout.ENERGY),
+            ("outage", layout.OUTAGE),
         ):
             infos[key] = scalars[..., index]
-        return obs, scalars[..., core.REWARD], terminations, truncations, infos
+        return obs, scalars[..., layout.REWARD], terminations, truncations, infos
 
 
 def parallel_env(**kwargs) -> EdgePartitionMultiEnv:

@@ -1,7 +1,7 @@
 """EdgeUpload-v0: incremental DNN uploading to edge/cloud servers while queries keep running (the DNN-migration paper).
 
 ``gym.make("EdgeUpload-v0", **fields)`` (fields of :class:`EdgeUploadConfig`; ``config=edge_cloud()`` for
-the seed's multi-user edge-cloud setting). The dynamics are in :mod:`edge_envs.edge_upload.core`.
+the paper's multi-user edge-cloud setting). The dynamics are in :mod:`edge_envs.edge_upload.core`.
 """
 
 from edge_envs.edge_upload.config import EdgeUploadConfig, edge_cloud

@@ -1,13 +1,13 @@
 """Configuration of EdgeUpload-v0 (the DNN-migration paper: DNN partition-uploading while queries keep running).
 
-Units: seconds, bytes, GHz; bandwidths in MB/s with MB = 10^6 bytes, as the seed prints them.
+Units: seconds, bytes, GHz; bandwidths in MB/s with MB = 10^6 bytes, as the paper prints them.
 
 Latency scaling. Per-layer latencies come from a measured profile (edge_envs/dnn/profiles: one
-CPU core, batch 1). The seed gives machines as processing capacities in GHz, so a layer that takes
+CPU core, batch 1). The paper gives machines as processing capacities in GHz, so a layer that takes
 ``x`` s in the profile takes ``x * profile_clock_ghz / f`` s on a machine of ``f`` GHz: latency is
 taken inversely proportional to the clock, with the profiled core counted as ``profile_clock_ghz``
 (2.0 GHz by default; the profile files record the CPU model but not its clock, so this is a
-documented assumption). With the seed's ranges a client (1.1-2.3 GHz) runs a layer 0.87-1.8 times
+documented assumption). With the paper's ranges a client (1.1-2.3 GHz) runs a layer 0.87-1.8 times
 as long as the profile, an edge server (4.2-18.3 GHz) 2.1-9.2 times faster, a cloud server
 (40-120 GHz) 20-60 times faster. A server's capacity is shared equally by the clients holding layers
 on it (the multi-user coupling).
@@ -15,8 +15,8 @@ on it (the multi-user coupling).
 Two settings:
 
 * the default, IONN's: one client uploading to one edge server over the 10 MB/s local-edge link;
-  AlexNet at 224x224 (244 MB of parameters in the profile; the seed says 223 MB);
-* :func:`edge_cloud`: the seed's experiment, 2 clients, 5 edge and 5 cloud servers, its bandwidths
+  AlexNet at 224x224 (244 MB of parameters in the profile; the paper says 223 MB);
+* :func:`edge_cloud`: the paper's experiment, 2 clients, 5 edge and 5 cloud servers, its bandwidths
   (local-edge 10 MB/s, local-cloud 0.5, edge-cloud 0.5, cloud-cloud 5, edge-edge 10) and clock ranges.
 """
 
@@ -24,9 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge_envs.config import Config, check_interval, check_range
-
-MODELS = ("alexnet", "vgg16", "nin", "resnet32", "alexnet_224", "vgg16_224")
+from edge_envs.config import DNN_MODELS, Config, check_interval, check_range
 
 
 @dataclass(frozen=True)
@@ -35,7 +33,7 @@ class EdgeUploadConfig(Config):
     (single-user part: IONN's setting)."""
 
     model: str = "alexnet_224"
-    """DNN uploaded layer by layer (edge_envs.dnn.MODELS; 'toy' with ToyGenerator)."""
+    """DNN uploaded layer by layer (edge_envs.config.DNN_MODELS; 'toy' with ToyGenerator)."""
     num_clients: int = 1
     """Clients, each holding the whole model and uploading it (seed: 2), 1-4."""
     num_edge_servers: int = 1
@@ -69,8 +67,8 @@ class EdgeUploadConfig(Config):
     GPU profiles, imported at batch 128 and 256, do not)."""
 
     def __post_init__(self):
-        if self.model not in MODELS + ("toy",):
-            raise ValueError(f"model must be one of {MODELS} (or 'toy' with ToyGenerator), got {self.model!r}")
+        if self.model not in DNN_MODELS + ("toy",):
+            raise ValueError(f"model must be one of {DNN_MODELS} (or 'toy' with ToyGenerator), got {self.model!r}")
         check_range("num_clients", self.num_clients, 1, 4, integer=True)
         check_range("num_edge_servers", self.num_edge_servers, 0, 8, integer=True)
         check_range("num_cloud_servers", self.num_cloud_servers, 0, 8, integer=True)
@@ -93,7 +91,7 @@ class EdgeUploadConfig(Config):
 
 
 def edge_cloud(**overrides) -> EdgeUploadConfig:
-    """The seed's multi-user edge-cloud experiment: 2 clients, 5 edge and 5 cloud servers (other fields
-    as the defaults, which are the seed's bandwidths and clock ranges), with ``overrides`` applied."""
+    """The paper's multi-user edge-cloud experiment: 2 clients, 5 edge and 5 cloud servers (other fields
+    as the defaults, which are the paper's bandwidths and clock ranges), with ``overrides`` applied."""
     base = EdgeUploadConfig(num_clients=2, num_edge_servers=5, num_cloud_servers=5)
     return EdgeUploadConfig.from_kwargs(base, **overrides)

@@ -13,7 +13,7 @@ sent again, so a partition takes ``n`` times that, n geometric. Each client's qu
 queries back to back; a query takes the fastest execution the client's uploaded layers allow (the
 shortest path over (layer, location), :func:`shortest_path`) and this latency changes only when a
 CR arrives. The cost of an interval is the area under each client's latency curve (latency times
-duration): the seed's Fig. 5 curve integrated over time.
+duration): the paper's Fig. 5 curve integrated over time.
 """
 
 from __future__ import annotations

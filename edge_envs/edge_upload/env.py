@@ -8,11 +8,14 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from edge_envs.config import check_bool, check_choice
 from edge_envs.edge_upload import core
 from edge_envs.edge_upload.config import EdgeUploadConfig
 from edge_envs.edge_upload.generator import Instance, RandomGenerator, ToyGenerator
-from edge_envs.render import check_render_mode
+from edge_envs.render import check_render_mode, figure_to_rgb, new_figure
 from edge_envs.reset import check_reset_options, check_seed, draw_instance
+
+ILLEGAL_ACTIONS = ("nearest", "raise")
 
 
 class MaskedDiscrete(spaces.Discrete):
@@ -35,6 +38,12 @@ def observation_size(cfg: EdgeUploadConfig, num_layers: int) -> int:
     """3 L + C L (S + 2) + 3 C + S entries: see :class:`EdgeUploadEnv`'s observation table."""
     C, S = cfg.num_clients, cfg.num_servers
     return 3 * num_layers + C * num_layers * (S + 2) + 3 * C + S
+
+
+def nearest_legal(mask: np.ndarray, action: int) -> int:
+    """The action allowed by ``mask`` nearest to ``action`` in index, the lower one on a tie."""
+    legal = np.flatnonzero(mask)
+    return int(legal[np.argmin(np.abs(legal - action))])
 
 
 def default_generator(cfg: EdgeUploadConfig):
@@ -82,9 +91,14 @@ class EdgeUploadEnv(gym.Env):
     ``Discrete(R * S)`` with R = L (L + 1) / 2 runs and S servers: action ``a`` uploads run
     ``core.runs(L)[a // S]`` (layers ``[start, stop)``, ordered by start then stop) to server ``a % S``
     (edge servers first, then cloud servers). ``info["action_mask"]`` (int8, also ``action_masks()``
-    for sb3-contrib) marks the legal actions: runs holding no layer the deciding client has uploaded.
-    A masked or out-of-range action raises ``core.IllegalUploadError`` (a ValueError) naming the
-    layer or range; ``action_space.sample()`` draws among the legal actions.
+    for sb3-contrib, and the observation's ``"action_mask"`` with ``mask_observation=True``) marks the
+    legal actions: runs holding no layer the deciding client has uploaded. An action the mask forbids
+    is, by default (``illegal_action="nearest"``), replaced by the legal action nearest to it in index
+    (the lower one on a tie), which the step then uploads and prices as usual (``info["illegal_action"]``
+    says it happened), so clients that ignore the mask (random sampling, PPO without masks, batched
+    vector spaces) run; ``illegal_action="raise"`` raises ``core.IllegalUploadError`` (a ValueError)
+    naming the layer instead. An out-of-range or non-integer action always raises.
+    ``action_space.sample()`` draws among the legal actions.
 
     ## Observation Space
     ``Box(0, 1, (3 L + C L (S + 2) + 3 C + S,), float32)``, C clients:
@@ -98,16 +112,20 @@ class EdgeUploadEnv(gym.Env):
     | deciding | C | one-hot: the client whose upload thread picks now |
     | speeds | C + S | clock of each client and server / the largest configured clock |
 
+    With ``mask_observation=True`` the observation is a ``Dict`` (as PettingZoo's classic envs give
+    it): ``"observation"``, the Box above, and ``"action_mask"``, ``Box(0, 1, (R * S,), int8)``.
+
     ## Rewards
     Minus the area under the query-latency curve over the step, summed over clients: sum_c q_c * dt
     in s * s, for the time from the decision until the next one (for one client: until the partition's
     confirmation). Queries run back to back, so the area is the latency of the queries answered
-    meanwhile times the time they took; the episode's return is minus the area under the seed's
+    meanwhile times the time they took; the episode's return is minus the area under the paper's
     Fig. 5 curve. (The plain sum of their latencies would equal the elapsed time whatever the order.)
     ``info`` after a step: ``area`` (C,), ``duration`` (s), ``client``, ``partition`` (start, stop),
     ``server``, ``transmissions`` (of this partition), ``completed`` (confirmed partitions); always:
     ``action_mask``, ``time`` (s), ``latency`` (C,) in force now, ``local_latency`` (C,), ``deciding``,
-    ``resends`` and ``sent`` (C,): transmissions resent and sent so far.
+    ``resends`` and ``sent`` (C,): transmissions resent and sent so far, ``illegal_action`` (True after a
+    step whose action the mask forbade and ``"nearest"`` replaced; False at reset).
 
     ## Starting State
     Servers hold nothing; each client's queries run locally. Clocks are drawn uniformly in the
@@ -120,7 +138,10 @@ class EdgeUploadEnv(gym.Env):
     ## Arguments
     ``gym.make("EdgeUpload-v0", config=EdgeUploadConfig(...), generator=None, **fields)``: any
     :class:`EdgeUploadConfig` field as a keyword (e.g. ``model="vgg16_224"``, ``loss_probability=0``);
-    ``config=edge_cloud()`` gives the seed's multi-user edge-cloud setting. ``render_mode="ansi"``.
+    ``config=edge_cloud()`` gives the paper's multi-user edge-cloud setting. ``render_mode``: ``"ansi"``
+    (a line of text) or ``"rgb_array"`` (a uint8 picture: each client's layers coloured by where they
+    are, in-flight layers hatched). ``illegal_action``: ``"nearest"`` (default) or ``"raise"`` (see Action
+    Space); ``mask_observation``: False (default, a flat Box) or True (a Dict with the mask).
     ``generator``: a callable ``rng -> Instance`` with a ``layer_names`` attribute (default
     :class:`RandomGenerator`; ``ToyGenerator`` for ``model="toy"``). ``reset(seed=None, options=None)``
     takes no options (None or ``{}``); anything else is a ValueError.
@@ -132,23 +153,44 @@ class EdgeUploadEnv(gym.Env):
     >>> obs, info = env.reset(seed=0)
     >>> obs.shape, int(env.action_space.n), int(info["action_mask"].sum())
     ((70,), 66, 66)
+    >>> obs, reward, terminated, truncated, info = env.step(65)  # the last layer, [10, 11)
+    >>> int(info["action_mask"][65]), info["illegal_action"]
+    (0, False)
+    >>> obs, reward, terminated, truncated, info = env.step(65)  # forbidden now: the nearest legal, 64
+    >>> info["illegal_action"], info["partition"]
+    (True, (9, 10))
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version; ``illegal_action`` (default ``"nearest"``, formerly an error),
+      ``mask_observation`` and ``rgb_array`` added without changing the dynamics of legal actions.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(
-        self, config: EdgeUploadConfig | None = None, generator=None, render_mode: str | None = None, **overrides
+        self,
+        config: EdgeUploadConfig | None = None,
+        generator=None,
+        render_mode: str | None = None,
+        illegal_action: str = "nearest",
+        mask_observation: bool = False,
+        **overrides,
     ):
         self.cfg = cfg = EdgeUploadConfig.from_kwargs(config, **overrides)
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
+        check_choice("illegal_action", illegal_action, ILLEGAL_ACTIONS)
+        check_bool("mask_observation", mask_observation)
+        self.illegal_action, self.mask_observation = illegal_action, bool(mask_observation)
         self.generator = generator if generator is not None else default_generator(cfg)
         L = _num_layers(self.generator)
         self.num_layers = L
         self.action_space = MaskedDiscrete(len(core.runs(L)) * cfg.num_servers, mask_source=self._current_mask)
-        self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg, L),), np.float32)
+        features = spaces.Box(0.0, 1.0, (observation_size(cfg, L),), np.float32)
+        if self.mask_observation:
+            mask = spaces.Box(0, 1, (self.action_space.n,), np.int8)
+            self.observation_space = spaces.Dict({"observation": features, "action_mask": mask})
+        else:
+            self.observation_space = features
         self._top_clock = max(cfg.client_clock_ghz[1], cfg.edge_clock_ghz[1], cfg.cloud_clock_ghz[1])
         self.state: core.State | None = None
         self.instance = None
@@ -192,15 +234,27 @@ class EdgeUploadEnv(gym.Env):
             self.cfg.profile_clock_ghz / self._top_clock
         )
         self._local = core.local_latency(inst)
-        return self._observation(), self._info()
+        return self._observation(), {**self._info(), "illegal_action": False}
+
+    def _legal(self, action: int) -> tuple[int, bool]:
+        """``action``, or with ``illegal_action="nearest"`` the legal action nearest to a forbidden one
+        (the lower on a tie); True when it was replaced. Out-of-range actions are left to the core."""
+        if self.illegal_action == "raise" or self.state.done or not 0 <= action < self.action_space.n:
+            return action, False
+        mask = core.action_mask(self.state)
+        if mask[action]:
+            return action, False
+        return nearest_legal(mask, action), True
 
     def step(self, action):
         if self.state is None:
             raise RuntimeError("call reset() before step()")
-        self.state, outcome = core.transition(self.state, _action_int(action), self.np_random)
+        action, replaced = self._legal(_action_int(action))
+        self.state, outcome = core.transition(self.state, action, self.np_random)
         self._last = outcome
         info = self._info()
         info.update(
+            illegal_action=replaced,
             area=outcome.area,
             duration=outcome.duration,
             client=outcome.client,
@@ -238,11 +292,17 @@ class EdgeUploadEnv(gym.Env):
         obs = np.concatenate(
             [self._static, placement.ravel(), flight.ravel(), st.latency / self._local, deciding, self._speeds]
         ).astype(np.float32)
-        return np.clip(obs, 0.0, 1.0)
+        obs = np.clip(obs, 0.0, 1.0)
+        if self.mask_observation:
+            return {"observation": obs, "action_mask": core.action_mask(st)}
+        return obs
 
     def render(self):
-        if self.render_mode != "ansi" or self.state is None:
+        """``ansi``: a line of text; ``rgb_array``: :meth:`picture`."""
+        if self.render_mode is None or self.state is None:
             return None
+        if self.render_mode == "rgb_array":
+            return self.picture()
         st = self.state
         uploaded = " ".join(f"c{c}:{int((st.where[c] >= 0).sum())}/{self.num_layers}" for c in range(len(st.where)))
         latency = " ".join(f"{q * 1e3:.1f}" for q in st.latency)
@@ -256,3 +316,31 @@ class EdgeUploadEnv(gym.Env):
             )
         )
         return f"t={st.time:.2f} s uploaded {uploaded} latency [{latency}] ms{last}"
+
+    def picture(self) -> np.ndarray:
+        """A uint8 (H, W, 3) picture: one row per client, one cell per layer, grey where the layer is not
+        uploaded, the server's colour where it is, hatched while in flight; the title gives the time and
+        each client's query latency."""
+        st, S = self.state, self.cfg.num_servers
+        C, L = st.where.shape
+        colours = np.vstack([[[0.85, 0.85, 0.85]], _server_colours(S)])
+        cells = colours[st.where + 1]  # (C, L, 3)
+        figure = new_figure(60 + 36 * L, 80 + 40 * C)
+        ax = figure.add_axes((0.1, 0.12, 0.88, 0.62))
+        ax.imshow(cells, aspect="auto", extent=(0, L, C, 0))
+        for c, (a, b, s) in enumerate(st.pending.tolist()):
+            if a >= 0:
+                ax.bar(a, 1, width=b - a, bottom=c, align="edge", fill=False, hatch="//", edgecolor=colours[s + 1])
+        ax.set_xticks(np.arange(L) + 0.5, [str(i) for i in range(L)], fontsize=7)
+        ax.set_yticks(np.arange(C) + 0.5, [f"c{c}" for c in range(C)], fontsize=7)
+        ax.set_xlabel("layer", fontsize=7)
+        latency = " ".join(f"{q * 1e3:.0f}" for q in st.latency)
+        figure.suptitle(f"t = {st.time:.2f} s, query latency [{latency}] ms", fontsize=8)
+        return figure_to_rgb(figure)
+
+
+def _server_colours(num_servers: int) -> np.ndarray:
+    """(S, 3) distinct RGB colours, one per server (matplotlib's tab10 cycle)."""
+    from matplotlib import colormaps  # deferred: matplotlib is needed only to draw
+
+    return np.asarray(colormaps["tab10"](np.arange(num_servers) % 10))[:, :3]

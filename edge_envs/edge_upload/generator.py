@@ -13,7 +13,7 @@ import numpy as np
 
 from edge_envs.edge_upload.config import EdgeUploadConfig
 
-MB = 1e6  # the seed's bandwidths are in MB/s, MB = 10^6 bytes
+MB = 1e6  # the paper's bandwidths are in MB/s, MB = 10^6 bytes
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,6 +1,6 @@
 """Horizontal federated training (FedAvg, McMahan et al. 2017) of the whole multi-modal model.
 
-Seed 000, Fig. 1b: every participating edge holds the entire model (all towers and the fusion
+The SM3FL paper, Fig. 1b: every participating edge holds the entire model (all towers and the fusion
 layers), trains it end to end on the samples its own devices uploaded, and the server averages the
 edges' models weighted by their sample counts. As in ``split.py``, one local step per epoch uses the
 gradient over all of an edge's samples, given as multiplicities over the training set.

@@ -1,8 +1,8 @@
 """The multi-modal split model: one sub-model (tower) per modality on its edge, a fusion model on the server.
 
-Seed 000, Section 3.2 and Fig. 1a: edge k maps its modality's sample x_k to an embedding
+The SM3FL paper, Section 3.2 and Fig. 1a: edge k maps its modality's sample x_k to an embedding
 h_k(theta_k; x_k); the server's fusion model f(theta_f; h_1, ..., h_K) produces the prediction.
-Here towers and fusion are small MLPs (the seed's GloVe / Bi-LSTM towers need text and audio we do
+Here towers and fusion are small MLPs (the paper's GloVe / Bi-LSTM towers need text and audio we do
 not ship). Parameters are drawn from an explicit ``torch.Generator``, so a seed fixes the model.
 """
 
@@ -72,7 +72,7 @@ def evaluate(net: SplitNet, views, labels: torch.Tensor) -> tuple[float, float]:
 
 
 def sgd_step(params, loss: torch.Tensor, lr: float) -> None:
-    """One plain SGD step on ``params`` (the seed trains with SGD); other tensors get no gradient."""
+    """One plain SGD step on ``params`` (the paper trains with SGD); other tensors get no gradient."""
     grads = torch.autograd.grad(loss, params)
     with torch.no_grad():
         for p, g in zip(params, grads):

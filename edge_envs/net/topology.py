@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-# Seed 000 (SM3FL), Section 6.1 / Fig. 5: a 10 km x 10 km area with 8 edges at
+# The SM3FL paper, Section 6.1 / Fig. 5: a 10 km x 10 km area with 8 edges at
 # (2.5, 2.5) km ... (7.5, 7.5) km, step 2.5 km, the centre point excluded.
 SM3FL_AREA_M = 10_000.0
 SM3FL_EDGE_SPACING_M = 2_500.0

@@ -3,36 +3,36 @@
 Units are SI (m, s, Hz, dBm, bits) unless a name says otherwise. Every field is checked against a
 documented physical range (``edge_envs.config``); non-finite values never pass.
 
-Choices where the seed is silent or inconsistent (see also docs/ERRATA.md, the SM3FL paper):
+Choices where the paper is silent or inconsistent (see also docs/ERRATA.md, the SM3FL paper):
 
 - Noise (Eq. 4). Section 6.1 gives 10^-14.7 mW/Hz. Read as a density (ERRATA: SNR = P h / (N0 B)),
-  the seed's 23 dBm, 20 MHz and WINNER II over kilometres give uplinks of bit/s to kbit/s and uploads
-  of 10^7-10^8 s per round, which contradicts the seed's own Table 2 by eight orders of magnitude.
+  the paper's 23 dBm, 20 MHz and WINNER II over kilometres give uplinks of bit/s to kbit/s and uploads
+  of 10^7-10^8 s per round, which contradicts the paper's own Table 2 by eight orders of magnitude.
   The default ``noise_reading="printed"`` takes Eq. (4) as printed, SNR = P h / N0, with N0 = 10^-14.7
   mW the noise power over the band (-147 dBm): the uplinks then carry 10-70 Mbit/s and a round's
   upload takes seconds, the scale of Table 2. ``noise_reading="density"`` is the ERRATA reading.
 - Edge capability xi_n (cycles/s) is drawn each round from N(capability_mean_hz, capability_std_hz)
-  and redrawn while below ``capability_min_hz``. The seed prints N(10^6, 3 x 10^6): a spread three
+  and redrawn while below ``capability_min_hz``. The paper prints N(10^6, 3 x 10^6): a spread three
   times the mean, a third of the draws negative, and a truncated law whose mean is 2.9 x 10^6 with
   some edges many times faster than others, so a policy that chases the fastest edge beats FedBCD by
-  far more than the seed's 20-25% (the ``printed-spread`` blocks of
+  far more than the paper's 20-25% (the ``printed-spread`` blocks of
   benchmarks/results/table2_service_migration.md). The default reads the second figure as a typo for
   3 x 10^5 (a coefficient of variation of 0.3, truncation at 10^5 almost never used); the literal law
-  is the named option ``SEED_LITERAL``.
+  is the named option ``PAPER_LITERAL``.
 - The sample-collection ratio rho is capped at ``rho_max`` (1 by default), not at Algorithm 1's 1/M:
   with M = 50 devices 1/M equals alpha = 0.02, where Eq. (22) is infinite. Devices draw their
   rho * S samples from the whole data set, so the draws of different devices may overlap.
 - The channel gain h(d) of Eq. (4) is the WINNER II path-loss gain at the device's distance (the
-  seed's Algorithm 1 plans from distances); ``fading=True`` multiplies it by Rayleigh power fading,
+  paper's Algorithm 1 plans from distances); ``fading=True`` multiplies it by Rayleigh power fading,
   drawn per device, edge and round.
-- The seed gives no mobility parameters: devices follow random waypoints at 1-10 m/s (pedestrians to
+- The paper gives no mobility parameters: devices follow random waypoints at 1-10 m/s (pedestrians to
   city traffic) and move, between rounds, for as long as the round took.
 - A sub-model of ``params`` parameters migrates ``params * bytes_per_param`` bytes (float32).
 - Real backend: minibatches of 256 draws at SGD step 0.025 (``batch_size``, ``learning_rate``) bring the
   rounds to the 0.1 held-out cross-entropy near the count that puts a default episode in Table 2's
   range, and make them fall with rho as Corollary 1 predicts, up to a point
   (benchmarks/results/rho_rounds_service_migration.md, table2_service_migration.md). The bound backend
-  keeps the seed's alpha and beta: 200 rounds at rho = 2 alpha, far more than the real backend takes.
+  keeps the paper's alpha and beta: 200 rounds at rho = 2 alpha, far more than the real backend takes.
 - The edge server sits at the centre of the area (the grid point left out of the edges, Fig. 5).
 
 Measured magnitudes of default episodes are written by ``benchmarks/table2_service_migration.py``
@@ -54,20 +54,21 @@ from edge_envs.net import topology
 
 BACKENDS = ("bound", "real")
 FRAMEWORKS = ("split", "horizontal")
+HORIZONTAL_SCHEDULES = ("parallel", "shared")
 CONFLICT_RULES = ("error", "repair")
 MOBILITY_MODELS = ("random_waypoint", "gauss_markov", "static")
 PATH_LOSS_MODELS = ("winner2_c2", "log_distance")
 NOISE_READINGS = ("printed", "density")
 MFEAT_SIZE = 2000
 MAX_EDGES = 1000  # every round builds (N, N) hop and (M, N) rate matrices: a 1 m grid on 1000 km would need TiB
-SEED_NOISE_DBM_PER_HZ = -147.0  # Section 6.1: 10^-14.7 mW/Hz
+PAPER_NOISE_DBM_PER_HZ = -147.0  # Section 6.1: 10^-14.7 mW/Hz
 
 # Eq. (4) as printed (SNR = P h / N0, N0 = 10^-14.7 mW) is the density reading with this density at B = 20 MHz.
-SEED_PRINTED_NOISE_PSD_DBM_PER_HZ = SEED_NOISE_DBM_PER_HZ - 10.0 * math.log10(20e6)
+PAPER_PRINTED_NOISE_PSD_DBM_PER_HZ = PAPER_NOISE_DBM_PER_HZ - 10.0 * math.log10(20e6)
 
-SEED_LITERAL = dict(noise_reading="density", capability_mean_hz=1e6, capability_std_hz=3e6, capability_min_hz=1e5)
-"""The seed's figures read literally (ERRATA noise density, N(10^6, 3 x 10^6) capability truncated at 10^5):
-``gym.make("ServiceMigration-v0", **SEED_LITERAL)``. Uploads then take 10^7-10^8 s per round."""
+PAPER_LITERAL = dict(noise_reading="density", capability_mean_hz=1e6, capability_std_hz=3e6, capability_min_hz=1e5)
+"""The paper's figures read literally (ERRATA noise density, N(10^6, 3 x 10^6) capability truncated at 10^5):
+``gym.make("ServiceMigration-v0", **PAPER_LITERAL)``. Uploads then take 10^7-10^8 s per round."""
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,12 @@ class Modality:
         check_range("Modality.embedding_dim", self.embedding_dim, 1, 4096, integer=True)
 
 
-# Table 1 (CMU-MOSI in the seed). The real backend trains on UCI mfeat's six views instead, two per
+# Table 1 (CMU-MOSI in the paper). The real backend trains on UCI mfeat's six views instead, two per
 # modality: vision <- pixel averages and Karhunen-Loeve coefficients (both encode the digit's image);
 # acoustic <- Fourier coefficients and Zernike moments (spectral / moment transforms of the shape,
 # signal-like); text <- profile correlations and morphological counts (symbolic descriptors).
 # Embedding widths are Table 1's 128 / 256 / 256 divided by 4, so a round stays fast on one CPU core.
-SEED_MODALITIES = (
+PAPER_MODALITIES = (
     Modality(
         "text", sample_bits=500e3, params=2_560_000, density_cycles=2000.0, views=("fac", "mor"), embedding_dim=32
     ),
@@ -112,6 +113,11 @@ SEED_MODALITIES = (
     ),
     Modality("vision", sample_bits=2e6, params=792_320, density_cycles=1000.0, views=("pix", "kar"), embedding_dim=64),
 )
+
+# the first names of the three constants above, from when the source paper was called "the seed"; kept until the
+# next release
+SEED_LITERAL, SEED_MODALITIES = PAPER_LITERAL, PAPER_MODALITIES
+SEED_PRINTED_NOISE_PSD_DBM_PER_HZ = PAPER_PRINTED_NOISE_PSD_DBM_PER_HZ
 
 
 def _fail(name: str, allowed: str, value) -> None:
@@ -151,8 +157,8 @@ class ServiceMigrationConfig(Config):
     """B_m: uplink bandwidth, Hz (10^3 to 10^10)."""
     carrier_hz: float = 2.1e9
     """Carrier frequency of the path-loss model, Hz (10^8 to 10^11)."""
-    noise_psd_dbm_per_hz: float = SEED_NOISE_DBM_PER_HZ
-    """N0 of Eq. (4), dBm/Hz (-250 to -100): the seed's 10^-14.7 mW/Hz; ``noise_reading`` says how it enters."""
+    noise_psd_dbm_per_hz: float = PAPER_NOISE_DBM_PER_HZ
+    """N0 of Eq. (4), dBm/Hz (-250 to -100): the paper's 10^-14.7 mW/Hz; ``noise_reading`` says how it enters."""
     noise_reading: str = "printed"
     """"printed": SNR = P h / N0 with N0 (this figure times 1 Hz) the noise power (Eq. 4 as printed, the
     scale of Table 2); "density": SNR = P h / (N0 B) (ERRATA; uploads of 10^7 s and more)."""
@@ -163,7 +169,7 @@ class ServiceMigrationConfig(Config):
     capability_mean_hz: float = 1e6
     """Mean of the edges' capability xi_n ~ N(mean, std), redrawn every round, cycles/s (capability_min_hz to 10^15)."""
     capability_std_hz: float = 3e5
-    """Standard deviation of xi_n, cycles/s (0 to 10^15; the seed prints 3 x 10^6, see above)."""
+    """Standard deviation of xi_n, cycles/s (0 to 10^15; the paper prints 3 x 10^6, see above)."""
     capability_min_hz: float = 1e5
     """Truncation of xi_n: draws below it are redrawn, cycles/s (10^3 to 10^15, at most the mean)."""
     reference_distance_m: float = 3_000.0
@@ -180,7 +186,7 @@ class ServiceMigrationConfig(Config):
     speed_max_mps: float = 10.0
     """Fastest device speed, m/s (speed_min_mps to 100)."""
     # --- learning (Section 6.1, Table 1, Corollary 1) ---
-    modalities: tuple = field(default=SEED_MODALITIES)
+    modalities: tuple = field(default=PAPER_MODALITIES)
     """The K modalities (Modality, distinct names): text, acoustic, vision by default."""
     num_samples: int = 1284
     """S: training samples (1 to 10^9; CMU-MOSI's 1284; real backend: at most 1900, the rest is held out)."""
@@ -210,9 +216,15 @@ class ServiceMigrationConfig(Config):
     """Two modalities on one edge (Eq. 20b): "error" raises, "repair" moves the later one."""
     framework: str = "split"
     """"split": SM3FL's multi-modal FL; "horizontal": FedAvg, every edge trains the whole model."""
+    horizontal_schedule: str = "parallel"
+    """FedAvg's round (``framework="horizontal"``): "parallel", every edge's uploads, model exchange and training
+    overlap (the round lasts as long as the slowest edge); "shared", the edges take turns on the shared band and
+    server link (uploads and model exchanges one edge after another) and train in parallel: the reading of the
+    seed's Table 2, whose FedAvg wall-clock is 62% of its summed cost (``core.round_duration``)."""
     # --- learning progress ---
-    backend: str = "real"
-    """"bound": Corollary 1's rounds as a surrogate; "real": split training on UCI mfeat."""
+    backend: str = "bound"
+    """"bound" (default, over 100 steps/s): Corollary 1's rounds as a surrogate; "real": split training on UCI
+    mfeat every round, 0.2-2 steps/s on one core (benchmarks/results/clients.md), for measuring, not RL."""
     max_rounds: int = 500
     """Rounds before truncation (1 to 10^6)."""
     target_loss: float = 0.1
@@ -268,6 +280,7 @@ class ServiceMigrationConfig(Config):
             check_bool(name, getattr(self, name))
         check_choice("on_conflict", self.on_conflict, CONFLICT_RULES)
         check_choice("framework", self.framework, FRAMEWORKS)
+        check_choice("horizontal_schedule", self.horizontal_schedule, HORIZONTAL_SCHEDULES)
         check_choice("backend", self.backend, BACKENDS)
         check_range("max_rounds", self.max_rounds, 1, 10**6, integer=True)
         check_range("target_loss", self.target_loss, 1e-4, 10.0)
@@ -328,7 +341,7 @@ class ServiceMigrationConfig(Config):
 
     @cached_property
     def edge_positions(self) -> np.ndarray:
-        """(N, 2) edge positions, read-only: ``edge_positions_m`` or the seed's grid (Fig. 5)."""
+        """(N, 2) edge positions, read-only: ``edge_positions_m`` or the paper's grid (Fig. 5)."""
         if self.edge_positions_m is not None:
             pos = np.array(self.edge_positions_m, dtype=float)
         else:

@@ -175,6 +175,15 @@ def horizontal_round_times(cfg: ServiceMigrationConfig, state: "State", rho: flo
     return RoundTimes(exchange, upload, compute)
 
 
+def round_duration(cfg: ServiceMigrationConfig, times: RoundTimes) -> float:
+    """How long a round of these times lasts: its slowest modality or edge (``times.round_time``), or, for
+    FedAvg under ``horizontal_schedule="shared"``, every edge's communication in turn and then the slowest
+    edge's training: sum_n T_cm(n) + max_n T_cp(n)."""
+    if cfg.framework == "horizontal" and cfg.horizontal_schedule == "shared":
+        return float(times.communication.sum() + times.compute.max())
+    return times.round_time
+
+
 # ---------------------------------------------------------------- Corollary 1 and Algorithm 1, Eqs. (19)-(32)
 
 
@@ -391,7 +400,7 @@ def transition(state: State, action, rng: np.random.Generator) -> tuple[State, R
         times = horizontal_round_times(cfg, state, rho)
         device_edges = nearest_edges(cfg, state.device_positions)
     state.learner.train_round(rho, device_edges)
-    duration = times.round_time
+    duration = round_duration(cfg, times)
     positions = state.device_positions
     if state.mobility is not None:
         positions = state.mobility.step(duration, rng)

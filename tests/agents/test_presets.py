@@ -9,8 +9,9 @@ import edge_envs
 from agents import presets
 from agents.a3c import A3COptions
 from agents.envs import env_spaces, make_env
+from agents.mappo import MAPPOOptions
 from agents.maskable import MaskableOptions
-from agents.policy import A3C_ALGOS
+from agents.policy import A3C_ALGOS, MARL_ALGOS
 from agents.runs import latest_run
 from agents.sb3 import SB3Options
 from agents.train import ALGOS, make_options
@@ -26,8 +27,10 @@ def test_presets__every_algo_that_trains_an_env_has_exactly_one_default_preset()
     assert set(pairs) == expected
     assert {algo for _, algo in expected} == set(ALGOS)  # every --algo trains some env
     assert ("edge_partition_multi_v0", "ppo") not in expected  # SB3 trains Gymnasium envs only
+    assert {("multiserver_fl_v0", "mappo"), ("edge_partition_multi_v0", "ippo")} <= expected  # PettingZoo's learners
+    assert ("EdgePartition-v0", "mappo") not in expected
     assert ("EdgeUpload-v0", "maskable-ppo") in expected and ("EdgePartition-v0", "maskable-ppo") not in expected
-    assert ("EdgeUpload-v0", "ppo") not in expected  # an illegal upload is an error: only masked agents train it
+    assert ("EdgeUpload-v0", "ppo") not in expected  # the masked agent is the one with a preset there
 
 
 @pytest.mark.parametrize("chosen", presets.PRESETS, ids=lambda p: p.name)
@@ -40,6 +43,8 @@ def test_presets__options_build_and_env_kwargs_give_the_agent_spaces_it_handles(
         MaskableOptions(**chosen.options)
     elif chosen.algo == "rllib-ppo":
         assert chosen.options == {}  # the CLI gives rllib-ppo no options to preset
+    elif chosen.algo in MARL_ALGOS:
+        assert make_options(chosen.algo, chosen.env_id, preset=chosen.variant) == MAPPOOptions(**chosen.options)
     else:
         assert make_options(chosen.algo, chosen.env_id, preset=chosen.variant) == SB3Options(**chosen.options)
     assert chosen.why

@@ -125,3 +125,26 @@ def test_train_command__resume_onto_a_ppo_checkpoint_in_an_mtl_a3c_folder_is_one
         line
         == f"edge-envs train: error: --resume: {impostor / 'checkpoint.pt'} was written for algo 'ppo', not 'mtl-a3c'"
     )
+
+
+def test_train_command__an_unmasked_algo_with_illegal_action_raise_is_refused_before_a_run_folder(tmp_path, capsys):
+    line = _one_error_line(
+        _train(tmp_path, "ppo", "EdgeUpload-v0", "--env-kwargs", '{"illegal_action": "raise"}'), capsys
+    )
+    assert "ppo does not read EdgeUpload-v0's action mask" in line and "--algo maskable-ppo" in line, line
+    assert not any((tmp_path / "runs").glob("*"))
+
+
+@pytest.mark.slow  # SB3's 2048-step rollout: about 20 s
+def test_train_command__ppo_trains_edge_upload_with_the_default_nearest_legal_action(tmp_path, capsys):
+    argv = _train(tmp_path, "ppo", "EdgeUpload-v0", "--env-kwargs", '{"model": "nin"}')
+    assert main(argv) == 0, capsys.readouterr().err  # it used to stop at the first forbidden upload
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert load_checkpoint(run_dir / "checkpoint.pt")["steps"] >= 16
+
+
+def test_train_command__a3c_on_box_actions_names_action_levels(tmp_path, capsys):
+    argv = _train(tmp_path, "mtl-a3c", "multiserver_fl_v0", "--env-kwargs", '{"action_levels": 0, "num_vehicles": 5}')
+    line = _one_error_line(argv, capsys)
+    assert "got Box" in line and "action_levels=L" in line and '{"action_levels": 2}' in line, line
+    assert not any((tmp_path / "runs").glob("*"))

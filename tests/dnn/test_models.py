@@ -3,8 +3,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from edge_envs.config import DNN_MODELS
 from edge_envs.dnn import MODELS, build_model
 from edge_envs.dnn.models import BasicBlock, state_bytes
+from edge_envs.edge_partition import EdgePartitionConfig
+from edge_envs.edge_upload.config import EdgeUploadConfig
 
 # Published / hand-computed parameter counts (weights + biases + batch-norm affine):
 # alexnet: 3*64*121+64 + 64*192*25+192 + 192*384*9+384 + 384*256*9+256 + 256*256*9+256 + 256*10+10
@@ -227,3 +230,12 @@ def test_models__meta_build_matches_real_structure():
 def test_models__unknown_model_raises_naming_the_choices():
     with pytest.raises(ValueError, match="model: unknown model 'lenet'.*vgg16"):
         build_model("lenet")
+
+
+def test_models__the_configs_check_names_against_the_one_list():
+    assert MODELS is DNN_MODELS  # edge_envs.dnn re-exports the list the configs read (without torch)
+    for name in DNN_MODELS:
+        assert EdgePartitionConfig(model=name).model == EdgeUploadConfig(model=name).model == name
+    for config in (EdgePartitionConfig, EdgeUploadConfig):
+        with pytest.raises(ValueError, match=r"model must be one of \('alexnet', 'vgg16'"):
+            config(model="lenet")

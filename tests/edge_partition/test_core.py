@@ -7,11 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge_envs.edge_partition import core
+from baselines.edge_partition import exact
+from edge_envs.edge_partition import core, kernels, layout, processes
 from edge_envs.edge_partition.config import EdgePartitionConfig
-from edge_envs.edge_partition.core import CompiledCore
 from edge_envs.edge_partition.env import encode_state, static_features
 from edge_envs.edge_partition.generator import RandomGenerator, ToyGenerator
+from edge_envs.edge_partition.kernels import CompiledCore
 from edge_envs.net import channel
 
 
@@ -113,8 +114,8 @@ def _links(cfg, servers, device):
     """Access and air time per bit from one device at ``device`` (x, y) to ``servers`` (N, 2), no fading."""
     N = len(servers)
     access, airtime = np.empty((1, 1, N)), np.empty((1, 1, N))
-    core._device_links(
-        core.process_params(cfg),
+    processes._device_links(
+        processes.process_params(cfg),
         np.uint64(0),
         0,
         0,
@@ -262,7 +263,7 @@ def test_compiled_core__bit_identical_to_the_batched_core(kwargs):
             "next_tasks": state.tasks_now[:, 0],
             "energy_left": state.energy_left[:, 0],
         }
-        assert len(fast.outcome.parts) == len(core.OUTCOME)
+        assert len(fast.outcome.parts) == len(layout.OUTCOME)
         for key, part in fast.outcome.parts.items():
             assert np.array_equal(out[:, part], next_slot[key] if key in next_slot else getattr(expected, key)), key
         assert np.array_equal(obs, encode_state(state, static)[:, 0])
@@ -277,7 +278,7 @@ def test_compiled_core__scalars_alone_equal_the_full_outcome_in_either_memory_la
     state = _random_states(cfg, [5, 6, 7])
     static = static_features(cfg, state.blocks)
     cores = [CompiledCore(state.rows(slice(None)), static) for _ in range(3)]
-    outs = [np.empty((3, cores[0].outcome.size)), np.empty((3, core.SCALARS)), np.empty((core.SCALARS, 3)).T]
+    outs = [np.empty((3, cores[0].outcome.size)), np.empty((3, layout.SCALARS)), np.empty((layout.SCALARS, 3)).T]
     obs = [np.empty((3, 46), dtype=np.float32) for _ in cores]
     rng = np.random.default_rng(1)
     for _ in range(cfg.episode_slots):
@@ -285,7 +286,7 @@ def test_compiled_core__scalars_alone_equal_the_full_outcome_in_either_memory_la
         for fast, out, ob in zip(cores, outs, obs):
             assert fast.step(placement, np.ones(3, dtype=bool), out, ob) == -1
         for out, ob in zip(outs[1:], obs[1:]):
-            assert np.array_equal(out, outs[0][:, : core.SCALARS]) and np.array_equal(ob, obs[0])
+            assert np.array_equal(out, outs[0][:, : layout.SCALARS]) and np.array_equal(ob, obs[0])
 
 
 def test_compiled_core__inactive_rows_are_left_alone_and_bad_rows_change_nothing():
@@ -338,7 +339,7 @@ def test_compiled_devices__bit_identical_to_the_batched_core_with_several_device
     rngs = [np.random.default_rng(s) for s in (40, 41, 42)]
     state = core.initial(cfg, [gen(r) for r in rngs], rngs)
     static = static_features(cfg, state.blocks)
-    fast = core.CompiledDevices(state.rows(slice(None)), static)
+    fast = kernels.CompiledDevices(state.rows(slice(None)), static)
     A, size = 4, fast.outcome.size
     out, obs = np.empty((3, A, size)), np.empty((3, A, 5 * cfg.num_blocks + 3 * cfg.num_servers + 4), np.float32)
     rng = np.random.default_rng(3)
@@ -372,11 +373,11 @@ def test_compiled_devices__bad_location_names_its_row_and_device_and_changes_not
     gen = RandomGenerator(cfg, ("vgg16", "nin"))
     rngs = [np.random.default_rng(s) for s in (1, 2)]
     state = core.initial(cfg, [gen(r) for r in rngs], rngs)
-    fast = core.CompiledDevices(state, static_features(cfg, state.blocks))
+    fast = kernels.CompiledDevices(state, static_features(cfg, state.blocks))
     before = state.rows(slice(None))
     placement = np.ones((2, 2, 6), dtype=np.int64)
     placement[1, 1, 3] = 5
-    out, obs = np.empty((2, 2, core.SCALARS)), np.empty((2, 2, 46), np.float32)
+    out, obs = np.empty((2, 2, layout.SCALARS)), np.empty((2, 2, 46), np.float32)
     assert fast.step(placement, np.ones(2, dtype=bool), out, obs) == 1 * 2 + 1
     for key, value in core._row_arrays(before).items():
         assert np.array_equal(getattr(fast.state, key), value), key
@@ -425,7 +426,7 @@ def test_transition__queues_stay_non_negative_and_energy_never_grows(seed, serve
 
 
 def test_outcome__named_scalar_indices_match_the_layout():
-    keys = [key for key, _ in core.OUTCOME]
+    keys = [key for key, _ in layout.OUTCOME]
     names = [
         "REWARD",
         "COST",
@@ -439,21 +440,23 @@ def test_outcome__named_scalar_indices_match_the_layout():
         "NEXT_TASKS",
         "ENERGY_LEFT",
     ]
-    assert core.SCALARS == len(names) and [keys[getattr(core, name)] for name in names] == [n.lower() for n in names]
+    assert layout.SCALARS == len(names) and [keys[getattr(layout, name)] for name in names] == [
+        n.lower() for n in names
+    ]
     M, N = 6, 4
-    outcome = core.Outcome(M, N)
-    assert outcome.size == core.SCALARS + 5 * M + 2 * N + 3 * N + M
-    assert list(outcome.parts)[core.SCALARS : core.SCALARS + 5] == list(core.Outcome.BLOCK_KEYS)
+    outcome = layout.Outcome(M, N)
+    assert outcome.size == layout.SCALARS + 5 * M + 2 * N + 3 * N + M
+    assert list(outcome.parts)[layout.SCALARS : layout.SCALARS + 5] == list(layout.Outcome.BLOCK_KEYS)
 
 
 def test_observation_layout__parts_lie_end_to_end_with_symbolic_indices():
-    lay = core.ObservationLayout(6, 4)
+    lay = layout.ObservationLayout(6, 4)
     assert lay.size == 5 * 6 + 3 * 4 + 4 and lay.static == slice(0, 24) and lay.queue == slice(34, 38)
     assert lay.time_left == lay.size - 1 and lay.starts.tolist()[:6] == [0, 6, 12, 18, 24, 30]
-    text = core.ObservationLayout.index_text()
+    text = layout.ObservationLayout.index_text()
     assert text[0] == "0 .. M-1" and text[6] == "5M+N .. 5M+2N-1" and text[-1] == "5M+3N+3"
     for M, N in ((3, 2), (9, 7)):  # the written indices evaluate to the layout's
-        lay = core.ObservationLayout(M, N)
+        lay = layout.ObservationLayout(M, N)
         for part, written in zip(lay.parts.values(), text):
             first, *last = written.split(" .. ")
             span = (part, part) if isinstance(part, int) else (part.start, part.stop - 1)
@@ -478,7 +481,7 @@ def test_energy_terms__sum_along_a_placement_to_the_energy_and_outage_the_core_c
     placements = rng.integers(0, 4, (64, 5))
     placements[0] = 0  # all on the device
     placements[1] = 2  # all on server 2: only block 0's input is uploaded
-    energy, outage = core.energy_terms(0, core.slot_cost_args(state))
+    energy, outage = exact.energy_terms(0, exact.slot_cost_args(state))
     outcome = core.slot_cost(state, placements[None])
     for p, row in enumerate(placements):
         path = [0, *row]

@@ -10,9 +10,16 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import edge_envs  # noqa: F401  (registers the ids)
 from benchmarks import throughput_edge_partition
-from edge_envs.edge_partition import CONTENTION_FREE, EdgePartitionConfig, EdgePartitionEnv, ToyGenerator, core
-from edge_envs.edge_partition.core import ObservationLayout
-from edge_envs.edge_partition.env import layout
+from edge_envs.edge_partition import (
+    CONTENTION_FREE,
+    EdgePartitionConfig,
+    EdgePartitionEnv,
+    ToyGenerator,
+    core,
+    processes,
+)
+from edge_envs.edge_partition.env import observation_layout
+from edge_envs.edge_partition.layout import ObservationLayout
 
 SCENARIOS = [
     dict(),
@@ -140,7 +147,7 @@ def test_env__info_reports_reward_components_and_slot_state():
 def test_env__observation_reflects_queues_energy_and_time():
     env = make(episode_slots=10)
     obs, _ = env.reset(seed=2)
-    lay = layout(env.unwrapped.cfg)
+    lay = observation_layout(env.unwrapped.cfg)
     assert obs[lay.energy] == 1.0 and obs[lay.time_left] == 1.0 and (obs[lay.queue] == 0).all()
     for _ in range(3):  # all blocks on server 1 overload it
         obs, _, _, _, info = env.step(np.ones(6, dtype=np.int64))
@@ -293,5 +300,5 @@ def test_env__docstring_observation_table_matches_the_core_layout():
 def test_reflect__a_tiny_top_stays_inside_it():
     # the compiled fold took math.floor of x / (2 top): for top = 1e-30 an int64 overflow gave -x
     for x in (0.05, -0.3, 0.9, 1e-31):
-        assert 0.0 <= core._reflect(x, 1e-30) <= 1e-30
-    assert core._reflect(0.3, 0.25) == pytest.approx(0.2) and core._reflect(-0.1, 0.25) == pytest.approx(0.1)
+        assert 0.0 <= processes._reflect(x, 1e-30) <= 1e-30
+    assert processes._reflect(0.3, 0.25) == pytest.approx(0.2) and processes._reflect(-0.1, 0.25) == pytest.approx(0.1)

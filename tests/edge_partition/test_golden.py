@@ -107,7 +107,7 @@ CASES = {
 }
 
 GOLDEN = {
-    "multi_energy_runs_out": "4125b647d272d8557a0c11a723a565b6dd5d487ae168cfdd73f289fa08dc2756",
+    "multi_energy_runs_out": "19668ed706430c413897da5c76c4cd29daa44cbd412ce9d797bf50aea57ea3fe",
     "single_contention_free": "f1620db20c16761c6961578202fce3d76cedac2083b2c9f4dd2b039157f12018",
     "single_default": "6a42cf6efa177bbd64f2814068988f9903de613c65d90de639e91fc7391d32ba",
     "single_energy_runs_out": "58927b96e01782bc9de68534aa000322d5e5197e076bfd787feee9c985846ec4",
@@ -117,7 +117,7 @@ GOLDEN = {
     "vector_contention_free": "9d485627eaddf619125b5dd7388838441f97df53b051c13e0c6a481bd0e2b717",
     "vector_energy_runs_out": "760c981a265a8a66335a9ff2dcb3a51e181182b97d851865a1c55dbd35b39e03",
     "vector_wide_threads": "7eed62605cd4c7b744691c382fac4368e0a4a8008c1eb81c499f410c8652c1d0",
-    "multi_default": "46a4696a31536b3947de69f62befa5cb0b7ee3e177ab05bb5be675b0053a0f59",
+    "multi_default": "e1dd0ef13464a17d173ec2a0b98b4c5e026a899880a3f1e2c5a35f716d78f0f5",
 }
 
 

@@ -81,25 +81,25 @@ def multi():
 
 @pytest.mark.parametrize("actions", [None, [np.zeros(6, dtype=np.int64)] * 2, np.zeros((2, 6), dtype=np.int64), "x"])
 def test_multi__actions_that_are_not_a_dict_raise_a_type_error(multi, actions):
-    with pytest.raises(TypeError, match=r"actions must be a dict mapping each live agent \['device_0', 'device_1'\]"):
+    with pytest.raises(TypeError, match=r"actions must be a dict mapping each live agent \['iot_0', 'iot_1'\]"):
         multi.step(actions)
 
 
 def test_multi__an_unknown_agent_key_raises(multi):
     good = {agent: np.zeros(6, dtype=np.int64) for agent in multi.agents}
-    with pytest.raises(ValueError, match=r"unknown agents \['device_7'\]; give actions for the live agents only"):
-        multi.step({**good, "device_7": np.zeros(6, dtype=np.int64)})
+    with pytest.raises(ValueError, match=r"unknown agents \['iot_7'\]; give actions for the live agents only"):
+        multi.step({**good, "iot_7": np.zeros(6, dtype=np.int64)})
 
 
 def test_multi__an_action_for_an_agent_already_done_raises():
     env = edge_partition_multi_v0.parallel_env(episode_slots=20, models=("vgg16", "nin"), energy_budget_j=1.0)
     env.reset(seed=0)
-    placements = {"device_0": np.zeros(6, dtype=np.int64), "device_1": np.ones(6, dtype=np.int64)}
-    _, _, terminations, _, _ = env.step(placements)  # device_0 computes locally: 1 J is gone at once
-    assert terminations == {"device_0": True, "device_1": False} and env.agents == ["device_1"]
-    with pytest.raises(ValueError, match=r"agents already done \['device_0'\]; .* live agents only: \['device_1'\]"):
+    placements = {"iot_0": np.zeros(6, dtype=np.int64), "iot_1": np.ones(6, dtype=np.int64)}
+    _, _, terminations, _, _ = env.step(placements)  # iot_0 computes locally: 1 J is gone at once
+    assert terminations == {"iot_0": True, "iot_1": False} and env.agents == ["iot_1"]
+    with pytest.raises(ValueError, match=r"agents already done \['iot_0'\]; .* live agents only: \['iot_1'\]"):
         env.step(placements)
-    env.step({"device_1": placements["device_1"]})
+    env.step({"iot_1": placements["iot_1"]})
 
 
 def _none(rng):

@@ -30,8 +30,8 @@ def test_multi__aec_api_test_passes():
 def test_multi__module_metadata_and_fixed_agents():
     env = edge_partition_multi_v0.parallel_env()
     assert env.metadata["name"] == "edge_partition_multi_v0"
-    assert env.possible_agents == ["device_0", "device_1", "device_2", "device_3"]
-    assert env.observation_space("device_0") is env.observation_space("device_0")
+    assert env.possible_agents == ["iot_0", "iot_1", "iot_2", "iot_3"]
+    assert env.observation_space("iot_0") is env.observation_space("iot_0")
     assert isinstance(edge_partition_multi_v0.raw_env(episode_slots=5), edge_partition_multi_v0.raw_env)
 
 
@@ -47,37 +47,37 @@ def test_multi__observations_lie_in_their_spaces():
 
 def test_multi__devices_share_the_servers_queues():
     # Device 1 alone on server 1 vs device 1 with device 0 also on server 1: the shared queue makes it wait.
-    def device_1_delay(device_0_location):
+    def iot_1_delay(iot_0_location):
         env = edge_partition_multi_v0.parallel_env(episode_slots=5, models=("vgg16", "vgg16"), task_rate=60)
         env.reset(seed=3)
-        placements = {"device_0": np.full(6, device_0_location), "device_1": np.ones(6, dtype=np.int64)}
+        placements = {"iot_0": np.full(6, iot_0_location), "iot_1": np.ones(6, dtype=np.int64)}
         env.step(placements)
         _, _, _, _, infos = env.step(placements)
-        return infos["device_1"]["delay"], infos["device_1"]["queue"][0]
+        return infos["iot_1"]["delay"], infos["iot_1"]["queue"][0]
 
-    alone, alone_queue = device_1_delay(0)
-    shared, shared_queue = device_1_delay(1)
+    alone, alone_queue = iot_1_delay(0)
+    shared, shared_queue = iot_1_delay(1)
     assert shared > alone and shared_queue > alone_queue
 
 
 def test_multi__one_device_equals_the_single_env_core():
     env = edge_partition_multi_v0.parallel_env(episode_slots=10, models=("vgg16",), task_rate=60)
     env.reset(seed=9)
-    state = env.state
+    state = env.core_state
     placement = np.array([1, 2, 0, 3, 4, 1])
     expected = core.slot_cost(state, placement[None]).reward[0]
-    _, rewards, *_ = env.step({"device_0": placement})
-    assert rewards["device_0"] == expected
+    _, rewards, *_ = env.step({"iot_0": placement})
+    assert rewards["iot_0"] == expected
 
 
 def test_multi__bad_actions_raise_naming_the_agent():
     env = edge_partition_multi_v0.parallel_env(episode_slots=5)
     env.reset(seed=0)
     good = {a: np.zeros(6, dtype=np.int64) for a in env.agents}
-    with pytest.raises(ValueError, match="device_2: action: location out of range"):
-        env.step({**good, "device_2": np.full(6, 9)})
-    with pytest.raises(ValueError, match="missing an action for live agent 'device_1'"):
-        env.step({a: v for a, v in good.items() if a != "device_1"})
+    with pytest.raises(ValueError, match="iot_2: action: location out of range"):
+        env.step({**good, "iot_2": np.full(6, 9)})
+    with pytest.raises(ValueError, match="missing an action for live agent 'iot_1'"):
+        env.step({a: v for a, v in good.items() if a != "iot_1"})
     with pytest.raises(ValueError, match="models"):
         edge_partition_multi_v0.parallel_env(models=("lenet",))
 
@@ -137,7 +137,7 @@ def test_multi_vector__bad_actions_raise_naming_shape_and_range():
         vec.step(np.zeros((2, 6), dtype=np.int64))
     bad = np.zeros((2, 4, 6), dtype=np.int64)
     bad[1, 2, 0] = 7
-    with pytest.raises(ValueError, match=r"copy 1, agent device_2 has locations \[7, 0, 0, 0, 0, 0\]"):
+    with pytest.raises(ValueError, match=r"copy 1, agent iot_2 has locations \[7, 0, 0, 0, 0, 0\]"):
         vec.step(bad)
     with pytest.raises(ValueError, match="num_envs"):
         edge_partition_multi_v0.EdgePartitionMultiVectorEnv(num_envs=0)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from edge_envs.edge_partition import core
+from edge_envs.edge_partition import core, processes
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.generator import RandomGenerator
 
@@ -25,7 +25,7 @@ def test_uniform__is_splitmix64_scaled_to_53_bits():
     assert splitmix64(0)[0] == 0xE220A8397B1DCDAF  # the published first output from state 0
     s, ref = np.uint64(12345), 12345
     for _ in range(1000):
-        u, s = core.uniform(s)
+        u, s = processes.uniform(s)
         bits, ref = splitmix64(ref)
         assert u == (bits >> 11) * 2.0**-53 and s == ref
         s = np.uint64(s)  # numba hands the state back as a Python int
@@ -40,7 +40,7 @@ def _draws(sampler, count, seed=7):
 
 
 def test_uniform__fills_the_unit_interval_evenly():
-    u = _draws(core.uniform, 100_000)
+    u = _draws(processes.uniform, 100_000)
     assert u.min() >= 0.0 and u.max() < 1.0
     counts = np.bincount((u * 10).astype(int), minlength=10)
     assert np.abs(counts - 10_000).max() < 500  # about 5 standard deviations
@@ -49,7 +49,7 @@ def test_uniform__fills_the_unit_interval_evenly():
 @pytest.mark.parametrize("lam", [3.0, 60.0, 110.0])  # both samplers: multiplication below 10, PTRS above
 def test_poisson__matches_the_poisson_distribution(lam):
     n = 100_000
-    k = _draws(lambda s: core.poisson(s, lam), n)
+    k = _draws(lambda s: processes.poisson(s, lam), n)
     assert k.min() >= 0 and np.array_equal(k, np.round(k))
     assert k.mean() == pytest.approx(lam, abs=5 * math.sqrt(lam / n))
     assert k.var() == pytest.approx(lam, rel=0.03)

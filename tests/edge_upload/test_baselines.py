@@ -146,3 +146,20 @@ def test_baselines__toy_partitions_by_hand(name, partitions, area):
         chosen.append(info["partition"])
         total += reward
     assert chosen == partitions and total == pytest.approx(-area)
+
+
+def _plans(mbps: float, name: str) -> list:
+    env = gym.make("EdgeUpload-v0", local_edge_mbps=mbps)
+    policy = baselines.make_policy(name, env)
+    out = []
+    for seed in range(8):
+        env.reset(seed=seed)
+        out.append(policy.plan(B._state(env), 0))
+    return out
+
+
+def test_ionn__plans_alexnet_as_direct_does_at_10_mbps_and_sends_the_convolutions_first_at_20():
+    # AlexNet 224: layers 2-7 are the convolutions after pool1 (10 MB), 8-10 the fully connected ones (234 MB)
+    same = [i == d for i, d in zip(_plans(10.0, "ionn"), _plans(10.0, "direct"))]
+    assert sum(same) == 7  # the paper's link: IONN's partitions are direct uploading's on 7 of 8 instances
+    assert all(plan[0] == (2, 8, 0) for plan in _plans(20.0, "ionn"))

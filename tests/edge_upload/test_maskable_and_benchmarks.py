@@ -57,3 +57,15 @@ def test_run_episode__expected_area_never_beats_the_exact_order():
             result = baselines_edge_upload.run_episode(env, policy, seed)
             assert result["expected_area"] >= reference * (1 - 1e-12)
             assert np.isfinite(result["area"]) and result["end"] > 0
+
+
+def test_fig5_order__strict_on_alexnet_over_the_fast_link_only():
+    def order(mbps):
+        env = gym.make("EdgeUpload-v0", local_edge_mbps=mbps)
+        policies = {name: baselines.make_policy(name, env) for name in baselines_edge_upload.FIG5}
+        run = baselines_edge_upload.run_episode
+        runs = {name: [run(env, policy, seed) for seed in range(8)] for name, policy in policies.items()}
+        return baselines_edge_upload.fig5_order(runs, single=True)
+
+    assert order(baselines_edge_upload.FAST_LINK_MBPS) == (8, 8)
+    assert order(10.0) == (1, 8)  # the paper's 10 MB/s: IONN's plan is direct's on 7 of 8 instances

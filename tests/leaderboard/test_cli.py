@@ -283,7 +283,7 @@ def test_render__folder_without_entries_is_refused_and_the_board_kept(tmp_path, 
     if folder != "missing":
         results.mkdir()
     if folder == "references-only":
-        shutil.copy(RESULTS_DIR / "EdgePartition-v0__reference__lower-bound.json", results)
+        shutil.copy(RESULTS_DIR / "EdgePartition-v0__reference__return-bound.json", results)
     line = _one_error_line(["render", "--results", results, "--out", out], capsys)
     assert {"missing": "is not a folder", "empty": "holds no result files", "references-only": "no entry"}[
         folder
@@ -317,7 +317,7 @@ def test_validate__copy_under_a_new_name_replays_and_is_flagged_naming_both(tmp_
 def test_render__copy_is_flagged_naming_both_and_another_entry_is_not(tmp_path, capsys):
     results = tmp_path / "results"
     results.mkdir()
-    for name in ("greedy", "all-local", "reference__lower-bound"):
+    for name in ("greedy", "all-local", "reference__return-bound"):
         shutil.copy(RESULTS_DIR / f"EdgePartition-v0__{name}.json", results)
     copied = _copy_under_new_name(results / "EdgePartition-v0__greedy.json", results, "mine")
     assert main(["render", "--results", str(results), "--out", str(tmp_path / "board")]) == 0

@@ -39,6 +39,6 @@ def test_fingerprint__same_decisions_match_whatever_carries_them_and_one_changed
 
 
 def test_fingerprint__dict_actions_compare_by_agent_whatever_the_order():
-    first = {"device_0": np.array([1, 2]), "device_1": np.array([3, 4])}
-    second = {"device_1": [3, 4], "device_0": [1, 2]}
-    assert copies._decisions(first) == copies._decisions(second) != copies._decisions({**first, "device_1": [3, 3]})
+    first = {"iot_0": np.array([1, 2]), "iot_1": np.array([3, 4])}
+    second = {"iot_1": [3, 4], "iot_0": [1, 2]}
+    assert copies._decisions(first) == copies._decisions(second) != copies._decisions({**first, "iot_1": [3, 3]})

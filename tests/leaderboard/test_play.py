@@ -45,9 +45,9 @@ def test_play__pettingzoo_policy_must_answer_every_live_agent():
 
     env = edge_partition_multi_v0.parallel_env(episode_slots=3, models=("vgg16", "nin"))
     played = play_episode(env, 0, lambda obs, info: {a: np.ones(6, dtype=np.int64) for a in obs}, {"delay": SUM})
-    assert played["length"] == 3 and set(played["actions"][0]) == {"device_0", "device_1"}
+    assert played["length"] == 3 and set(played["actions"][0]) == {"iot_0", "iot_1"}
     with pytest.raises(InvalidAction, match="one action per live agent"):
-        play_episode(env, 0, lambda obs, info: {"device_0": np.ones(6, dtype=np.int64)}, {})
+        play_episode(env, 0, lambda obs, info: {"iot_0": np.ones(6, dtype=np.int64)}, {})
 
 
 def test_play__agents_that_ended_are_not_asked_to_act():
@@ -56,10 +56,10 @@ def test_play__agents_that_ended_are_not_asked_to_act():
     env = edge_partition_multi_v0.parallel_env(episode_slots=4, models=("vgg16", "nin"), energy_budget_j=1.0)
     asked = []
 
-    def choose(obs, info):  # device_0 computes locally and spends its 1 J in the first slot; device_1 offloads
+    def choose(obs, info):  # iot_0 computes locally and spends its 1 J in the first slot; iot_1 offloads
         asked.append(sorted(obs))
         assert set(info) == set(obs)
-        return {a: np.zeros(6, dtype=np.int64) if a == "device_0" else np.ones(6, dtype=np.int64) for a in obs}
+        return {a: np.zeros(6, dtype=np.int64) if a == "iot_0" else np.ones(6, dtype=np.int64) for a in obs}
 
     played = play_episode(env, 0, choose, {})
-    assert asked[0] == ["device_0", "device_1"] and asked[1:] == [["device_1"]] * 3 and played["length"] == 4
+    assert asked[0] == ["iot_0", "iot_1"] and asked[1:] == [["iot_1"]] * 3 and played["length"] == 4

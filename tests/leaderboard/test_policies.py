@@ -202,3 +202,18 @@ def test_load_policy__a3c_trained_on_levels_acts_on_box_weights(tmp_path):
     bare = save_checkpoint(tmp_path / "bare.pt", payload)
     with pytest.raises(ValueError, match=r"Box\(0, 1\) weights of length 5"):
         policies.load_policy(f"checkpoint:{bare}", env)
+
+
+def test_load_policy__a_multi_agent_checkpoint_acts_only_on_instances_with_its_number_of_agents(monkeypatch):
+    # the mtl-a3c checkpoint trained with 4 mixed devices once played the 6-VGG16 'crowded' instance (sizes
+    # fit) and scored below random there; an instance now gets a checkpoint trained with as many agents
+    from benchmarks.leaderboard.populate import AGENT_DIR, ROOT
+    from benchmarks.leaderboard.scenarios import make_env, scenario_set
+
+    monkeypatch.chdir(ROOT)
+    scenarios = scenario_set("edge_partition_multi_v0")
+    four = AGENT_DIR / "edge_partition_multi_v0__mtl-a3c__default.pt"
+    assert callable(policies.load_policy(f"checkpoint:{four}", make_env(scenarios, scenarios.instance("default"))).act)
+    crowded = make_env(scenarios, scenarios.instance("crowded"))
+    with pytest.raises(ValueError, match=r"for 6 agents; the checkpoints have .*46 / \[5, 5, 5, 5, 5, 5\] / 4 agents"):
+        policies.load_policy(f"checkpoint:{four}", crowded)

@@ -18,7 +18,7 @@ def test_actions__round_trip_keeps_values_dtypes_and_nesting():
     actions = [
         np.array([1, 0, 3], dtype=np.int64),
         np.float32(0.1),
-        {"device_0": np.array([2, 2], dtype=np.int8)},
+        {"iot_0": np.array([2, 2], dtype=np.int8)},
         (1, 2.5),
         [None, True],
         np.array([[0.1, 0.2]], dtype=np.float32),
@@ -27,7 +27,7 @@ def test_actions__round_trip_keeps_values_dtypes_and_nesting():
     decoded = decode_actions(encode_actions(actions))
     assert decoded[0].dtype == np.int64 and decoded[0].tolist() == [1, 0, 3]
     assert decoded[1].dtype == np.float32 and decoded[1] == np.float32(0.1)
-    assert decoded[2]["device_0"].dtype == np.int8 and decoded[2]["device_0"].tolist() == [2, 2]
+    assert decoded[2]["iot_0"].dtype == np.int8 and decoded[2]["iot_0"].tolist() == [2, 2]
     assert decoded[3] == (1, 2.5) and decoded[4] == [None, True] and decoded[6] == 7
     assert decoded[5].shape == (1, 2) and np.array_equal(decoded[5], actions[5])
 

@@ -1,11 +1,13 @@
-"""Seed 001's server-level rules on hand-made accuracies and losses, and every baseline acting validly."""
+"""The MS-FL paper's server-level rules on hand-made accuracies and losses, and every baseline acting validly."""
 
 import numpy as np
 import pytest
+import torch
 
 import baselines
 from baselines import multiserver_fl as rules
 from edge_envs import multiserver_fl_v0
+from edge_envs.multiserver_fl import core
 
 
 def _normalised(w):
@@ -56,11 +58,47 @@ def test_rules__single_server_keeps_its_own_model():
     env = multiserver_fl_v0.parallel_env(num_servers=3, num_vehicles=10, num_rounds=2, framework="single-server")
     policy = baselines.make_policy("single-server", env)
     obs, infos = env.reset(seed=0)
-    local = env.state.local.clone()
+    local = env.core_state.local.clone()
     env.step(policy.act(obs, infos))
-    assert np.array_equal(env.state.models.numpy(), local.numpy())
+    assert np.array_equal(env.core_state.models.numpy(), local.numpy())
 
 
 def test_rules__bad_beta_is_refused():
     with pytest.raises(ValueError, match="beta"):
         baselines.make_policy("sa", multiserver_fl_v0.parallel_env(num_vehicles=5), beta=0.0)
+
+
+def test_rules__cloud_aggregates_in_its_global_rounds_and_keeps_own_models_between():
+    env = multiserver_fl_v0.parallel_env(
+        num_servers=3, num_vehicles=12, num_rounds=4, framework="cloud", cloud_period=2
+    )
+    policy = baselines.make_policy("cloud", env)
+    obs, infos = env.reset(seed=1)
+    local = env.state.local.clone()
+    obs, _, _, _, infos = env.step(policy.act(obs, infos))  # round 1: an edge round
+    assert torch.equal(env.state.models, local) and infos["rsu_0"]["cloud_s"] == 0.0
+    local, samples = env.state.local.clone(), env.state.samples.copy()
+    obs, _, _, _, infos = env.step(policy.act(obs, infos))  # round 2: the cloud averages by samples
+    expected = torch.from_numpy((samples / samples.sum()).astype(np.float32)) @ local
+    for s in range(3):
+        torch.testing.assert_close(env.state.models[s], expected, rtol=1e-5, atol=1e-6)
+    assert infos["rsu_0"]["cloud_s"] > 0.0
+
+
+def test_rules__spaa_weighs_by_the_unclipped_losses_of_a_noisy_model():
+    env = multiserver_fl_v0.parallel_env(
+        num_servers=4, num_vehicles=12, num_rounds=2, num_faulty=1, fault="noise", fault_noise_std=5.0
+    )
+    policy = baselines.make_policy("spaa", env)
+    obs, infos = env.reset(seed=0)
+    loss = core.relative(env.state.loss)
+    assert loss.max() > core.LOSS_CAP  # the noisy model's loss is clipped in the observation
+    actions = policy.act(obs, infos)
+    for i, agent in enumerate(env.possible_agents):
+        acc = obs[agent][core.observation_slices(4)["acc"]]
+        exact = rules.spaa(acc, loss[i], None)
+        np.testing.assert_allclose(actions[agent], exact / exact.max(), rtol=1e-6)
+    i = int(np.argmax(loss.max(axis=1)))  # a view where the noisy model's loss is above the cap
+    acc = obs[env.possible_agents[i]][core.observation_slices(4)["acc"]]
+    exact, clipped = rules.spaa(acc, loss[i], None), rules.spaa(acc, np.minimum(loss[i], core.LOSS_CAP), None)
+    assert np.abs(clipped / clipped.max() - exact / exact.max()).max() > 1e-5  # clipping would change it

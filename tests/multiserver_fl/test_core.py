@@ -97,3 +97,31 @@ def test_core__cloud_and_single_server_latency():
     cloud = MultiServerFLConfig(framework="cloud")
     assert core.exchange_latency(cloud, bits) == (0.0, pytest.approx(2 * (bits / cloud.cloud_rate_bps + 0.05)))
     assert core.exchange_latency(MultiServerFLConfig(framework="single-server"), bits) == (0.0, 0.0)
+
+
+def test_core__cloud_latency_only_in_the_clouds_global_rounds():
+    bits = 1e6
+    cloud = MultiServerFLConfig(framework="cloud", cloud_period=3)
+    trip = 2 * (bits / cloud.cloud_rate_bps + cloud.cloud_delay_s)
+    charged = [core.exchange_latency(cloud, bits, r)[1] for r in range(6)]
+    assert charged == [0.0, 0.0, pytest.approx(trip), 0.0, 0.0, pytest.approx(trip)]  # rounds 3 and 6 end at the cloud
+    assert [core.cloud_round(cloud, r) for r in range(3)] == [False, False, True]
+    ms_fl = MultiServerFLConfig(cloud_period=3)  # the period concerns the cloud framework only
+    assert core.exchange_latency(ms_fl, bits, 0) == (pytest.approx(4 * bits / ms_fl.backhaul_rate_bps), 0.0)
+
+
+@pytest.mark.parametrize("fault", ["sign-flip", "noise", "label-flip"])
+def test_corrupt__only_the_faulty_server_shares_a_changed_model(fault):
+    cfg = MultiServerFLConfig(num_servers=3, num_faulty=1, fault=fault, fault_flip_scale=2.0, fault_noise_std=0.1)
+    models = torch.tensor([[1.0, 2.0], [0.0, 0.0], [3.0, -1.0]])
+    local = torch.tensor([[1.5, 1.0], [1.0, 1.0], [3.0, 0.0]])
+    out = core.corrupt(cfg, np.array([False, False, True]), models, local, np.random.default_rng(0))
+    torch.testing.assert_close(out[:2], local[:2])
+    if fault == "sign-flip":  # the update (0, 1) reversed and doubled, from the round's start (3, -1)
+        torch.testing.assert_close(out[2], torch.tensor([3.0, -3.0]))
+    elif fault == "noise":
+        noise = np.random.default_rng(0).standard_normal(2) * 0.1
+        torch.testing.assert_close(out[2], local[2] + torch.tensor(noise, dtype=torch.float32))
+    else:  # label-flip corrupts the training, not the shared model
+        torch.testing.assert_close(out, local)
+    torch.testing.assert_close(local, torch.tensor([[1.5, 1.0], [1.0, 1.0], [3.0, 0.0]]))  # input untouched

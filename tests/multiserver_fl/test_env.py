@@ -100,6 +100,9 @@ def test_env__bad_actions_raise_named_errors():
         ("num_faulty", 3),
         ("framework", "p2p"),
         ("action_levels", 1),
+        ("cloud_period", 0),
+        ("fault", "sign"),
+        ("fault_flip_scale", -1.0),
     ],
 )
 def test_env__bad_config_names_the_field(field, value):
@@ -124,10 +127,21 @@ def test_env__faulty_server_shares_a_worse_model(fault):
     env.reset(seed=0)
     for _ in range(5):
         env.step({a: np.eye(3, dtype=np.float32)[0] for a in env.agents})  # no exchange: each trains alone
-    bad = int(np.flatnonzero(env.state.instance.faulty)[0])
-    acc = env.state.acc  # acc[s, j]: model j on s's validation data
+    bad = int(np.flatnonzero(env.core_state.instance.faulty)[0])
+    acc = env.core_state.acc  # acc[s, j]: model j on s's validation data
     honest = [s for s in range(3) if s != bad]
     assert all(acc[s, bad] < min(acc[s, j] for j in honest) for s in honest)
+
+
+def test_env__sign_flip_server_shares_the_model_of_largest_loss():
+    env = multiserver_fl_v0.parallel_env(num_servers=3, num_vehicles=30, num_rounds=6, num_faulty=1, fault="sign-flip")
+    env.reset(seed=0)
+    for _ in range(5):
+        env.step({a: np.eye(3, dtype=np.float32)[0] for a in env.agents})  # no exchange: each trains alone
+    bad = int(np.flatnonzero(env.state.instance.faulty)[0])
+    loss = env.state.loss  # loss[s, j]: model j on s's validation data
+    honest = [s for s in range(3) if s != bad]
+    assert all(loss[s, bad] > 10 * max(loss[s, j] for j in honest) for s in honest)  # 4x reversed updates diverge
 
 
 def test_env__observation_layout_names_every_position():
@@ -143,7 +157,7 @@ def test_env__observation_layout_names_every_position():
 def test_env__mnist_rounds_train_on_28x28_images():
     env = multiserver_fl_v0.parallel_env(dataset="mnist", num_servers=2, num_vehicles=6, num_rounds=1)
     obs, _ = env.reset(seed=0)
-    assert env.state.instance.shape.inputs == 784
+    assert env.core_state.instance.shape.inputs == 784
     _, rewards, _, truncations, infos = env.step({a: np.ones(2, np.float32) for a in env.agents})
     assert all(truncations.values()) and 0.0 <= infos["rsu_0"]["test_acc"] <= 1.0
     assert obs["rsu_0"][core.observation_slices(2)["time_left"]] == 1.0

@@ -6,12 +6,18 @@ import pytest
 
 import edge_envs  # noqa: F401  (registers the ids)
 from edge_envs.service_migration import (
-    SEED_LITERAL,
-    SEED_PRINTED_NOISE_PSD_DBM_PER_HZ,
+    PAPER_LITERAL,
+    PAPER_PRINTED_NOISE_PSD_DBM_PER_HZ,
     Modality,
     ServiceMigrationConfig,
 )
 from edge_envs.service_migration.config import MAX_EDGES
+
+
+def test_config__default_backend_is_the_fast_bound_one():
+    # issue 27: the real backend trains a model every round (0.2-2 steps/s), too slow as RL's default
+    assert ServiceMigrationConfig().backend == "bound"
+    assert gym.make("ServiceMigration-v0").unwrapped.cfg.backend == "bound"
 
 
 def test_config__defaults_are_section_6_1_and_table_1():
@@ -42,8 +48,8 @@ def test_config__defaults_are_section_6_1_and_table_1():
     np.testing.assert_array_equal(cfg.server_position, [5000.0, 5000.0])
 
 
-def test_config__seed_literal_reading_is_a_named_option():
-    cfg = ServiceMigrationConfig(**SEED_LITERAL)
+def test_config__paper_literal_reading_is_a_named_option():
+    cfg = ServiceMigrationConfig(**PAPER_LITERAL)
     assert (cfg.noise_reading, cfg.capability_mean_hz, cfg.capability_std_hz, cfg.capability_min_hz) == (
         "density",
         1e6,
@@ -66,11 +72,12 @@ def test_config__rho_choices_add_one_pair_level_per_modality_in_the_split_framew
 
 def test_config__seed_printed_noise_equals_printed_eq4():
     # P h / N0 (printed) == P h / (N0' B) with N0' = N0 / B: -147 dBm/Hz - 10 log10(2e7) = -220.0103
-    assert SEED_PRINTED_NOISE_PSD_DBM_PER_HZ == pytest.approx(-220.0103, abs=1e-4)
+    assert PAPER_PRINTED_NOISE_PSD_DBM_PER_HZ == pytest.approx(-220.0103, abs=1e-4)
 
 
 BAD = [
     ("num_devices", 0),
+    ("horizontal_schedule", "serial"),
     ("num_devices", 2.0),
     ("num_devices", True),
     ("area_m", -1.0),
@@ -93,7 +100,6 @@ BAD = [
     ("capability_mean_hz", math.nan),
     ("capability_min_hz", 0.0),
     ("num_rho_levels", 1),
-    ("num_samples", 1950),
     ("num_samples", -3),
     ("edge_positions_m", ((100.0, 100.0), (100.0, 100.0), (200.0, 200.0))),
     ("edge_positions_m", ((100.0, 100.0), (200.0, math.nan), (300.0, 300.0))),
@@ -153,6 +159,12 @@ def test_config__bad_values_name_the_field(field, value):
         ServiceMigrationConfig(**{field: value})
 
 
+def test_config__real_backend_refuses_more_samples_than_mfeat_holds_out():
+    assert ServiceMigrationConfig(num_samples=1950).num_samples == 1950  # the bound backend counts any number
+    with pytest.raises(ValueError, match=r"num_samples must be <= 1900 with the real backend"):
+        ServiceMigrationConfig(num_samples=1950, backend="real")
+
+
 @pytest.mark.parametrize(
     "field, value",
     [("learning_rate", 1e6), ("reward_scale", 1e308), ("tx_power_dbm", 1e6), ("capability_std_hz", math.inf)],
@@ -197,3 +209,11 @@ def test_modality__views_and_real_backend_need_views():
         ServiceMigrationConfig(modalities=(Modality("x", 1.0, 10, 1.0),) * 3, backend="bound")
     with pytest.raises(ValueError, match="mfeat views"):
         ServiceMigrationConfig(modalities=(Modality("x", 1.0, 10, 1.0),), backend="real")
+
+
+def test_config__the_old_seed_names_still_import_until_the_next_release():
+    import edge_envs.service_migration as sm
+
+    assert sm.SEED_LITERAL is sm.PAPER_LITERAL and sm.SEED_MODALITIES is sm.PAPER_MODALITIES
+    assert sm.SEED_PRINTED_NOISE_PSD_DBM_PER_HZ == sm.PAPER_PRINTED_NOISE_PSD_DBM_PER_HZ
+    assert not any(name.startswith("SEED_") for name in sm.__all__)  # listed under their new names only

@@ -1,4 +1,4 @@
-"""Seed 000's time model (Eqs. 3-6) and Algorithm 1's quantities (Eqs. 19, 28a-32), corrected per ERRATA."""
+"""The SM3FL paper's time model (Eqs. 3-6) and Algorithm 1's quantities (Eqs. 19, 28a-32), corrected per ERRATA."""
 
 import math
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from edge_envs.service_migration import Modality, ServiceMigrationConfig, core
+from edge_envs.service_migration.generator import Instance
 
 P_W = 10 ** (23 / 10) / 1000  # 23 dBm
 N0_W_PER_HZ = 10**-17.7  # 10^-14.7 mW/Hz
@@ -104,6 +105,26 @@ def test_horizontal_round_times__hand_computed():
     np.testing.assert_allclose(times.compute, [0.05, 0.0, 0.025])
 
 
+def test_round_duration__shared_schedule_serialises_fedavg_communication():
+    times = core.RoundTimes(np.array([1.0, 0.0, 2.0]), np.array([0.5, 0.0, 0.25]), np.array([3.0, 0.0, 4.0]))
+    # parallel: the slowest edge, 2 + 0.25 + 4; shared: (1 + 0.5) + (2 + 0.25) in turn, then max(3, 4)
+    assert core.round_duration(small_config(framework="horizontal"), times) == 6.25
+    assert core.round_duration(small_config(framework="horizontal", horizontal_schedule="shared"), times) == 7.75
+    # split learning ignores the option: its modalities always run side by side
+    assert core.round_duration(small_config(horizontal_schedule="shared"), times) == 6.25
+
+
+def test_transition__shared_schedule_costs_what_round_duration_says():
+    cfg = small_config(framework="horizontal", horizontal_schedule="shared", server_position_m=(2000.0, 2000.0))
+    instance = Instance("hand", initial_edges=(0, 1), device_positions=((1000.0, 2000.0), (3000.0, 1100.0)))
+    state = core.initial(cfg, instance, np.random.default_rng(0))
+    times = core.horizontal_round_times(cfg, state, rho=0.05)
+    new_state, outcome = core.transition(state, (state.edges, 0.05), np.random.default_rng(1))
+    expected = times.communication.sum() + times.compute.max()
+    assert outcome.round_time == pytest.approx(expected, rel=1e-12) and outcome.round_time > times.round_time
+    assert new_state.wall_clock == pytest.approx(expected, rel=1e-12)
+
+
 def test_uplink_rates__device_on_an_edge_counts_as_one_metre():
     cfg = small_config()
     rates = core.uplink_rates(cfg, np.array([[1000.0, 1000.0]]))
@@ -135,6 +156,18 @@ def test_optimal_rho__eq31_minimises_corrected_eq28a(seed):
         assert abs(closed - 2 * alpha) > 1e-5
 
 
+def test_optimal_rho__without_migration_is_two_alpha_so_mfl_nsm_gains_under_one_percent_on_fedbcd():
+    # Psi_s = 0 (no migration: MFL-NSM, FedBCD): Eq. (31) gives rho* = alpha + sqrt(alpha^2) = 2 alpha whatever Psi_v,
+    # and Eq. (28a) at FedBCD's 0.044 over its value at 0.04 is 0.044^2 / (4 * 0.02 * 0.024) = 1.0083 (hand value):
+    # adaptive rho alone can save at most 0.83% of FedBCD's wall-clock (the paper's Table 2: 8.8%)
+    alpha, beta = 0.02, 100.0
+    psi_v = np.array([3.0, 40.0, 2e3])
+    np.testing.assert_allclose(core.optimal_rho(psi_v, 0.0, alpha), 2 * alpha)
+    fedbcd = core.estimated_wallclock(0.044, psi_v, 0.0, alpha, beta)
+    nsm = core.estimated_wallclock(2 * alpha, psi_v, 0.0, alpha, beta)
+    np.testing.assert_allclose(fedbcd / nsm, 0.001936 / 0.00192)
+
+
 def test_estimated_wallclock__derivative_is_printed_eq29():
     alpha, beta, psi_v, psi_s = 0.02, 100.0, 37.0, 4.0
     rho, h = 0.07, 1e-7
@@ -163,7 +196,7 @@ def test_draw_capability__default_spread_is_a_tenth_of_the_printed_one():
 
 
 def test_draw_capability__truncated_at_the_minimum():
-    cfg = ServiceMigrationConfig(backend="bound", capability_std_hz=3e6)  # the seed's printed spread
+    cfg = ServiceMigrationConfig(backend="bound", capability_std_hz=3e6)  # the paper's printed spread
     rng = np.random.default_rng(0)
     xi = np.concatenate([core.draw_capability(cfg, rng) for _ in range(5000)])
     assert xi.min() >= cfg.capability_min_hz

@@ -55,7 +55,15 @@ def test_real_learner__horizontal_fedavg_loss_falls():
 
 
 def _rounds_to_target(rho, **kwargs):
-    env = gym.make("ServiceMigration-v0", continuous_rho=True, num_devices=5, target_loss=0.5, max_rounds=100, **kwargs)
+    env = gym.make(
+        "ServiceMigration-v0",
+        backend="real",
+        continuous_rho=True,
+        num_devices=5,
+        target_loss=0.5,
+        max_rounds=100,
+        **kwargs,
+    )
     _, info = env.reset(seed=0)
     action = env.unwrapped.encode_action(info["edges"], rho)
     while True:

@@ -120,7 +120,7 @@ def test_pair_tables__match_the_chain_costs_without_contention():
     env = gym.make("EdgePartition-v0", contention_free=True, episode_slots=2)
     env.reset(seed=5)
     state = env.unwrapped.state
-    own, work = exact.pair_tables(0, core.slot_cost_args(state), *core.cost_scratch(state))
+    own, work = exact.pair_tables(0, exact.slot_cost_args(state), *exact.cost_scratch(state))
     cfg = state.cfg
     expected = core.block_pair_costs(state)[0]
     over = np.maximum(own - state.deadline_now[0, 0][:, None, None], 0.0)
@@ -244,7 +244,7 @@ def test_lower_bound__is_at_most_every_baselines_cost_on_recorded_episodes(overr
     env = gym.make("EdgePartition-v0", **kwargs)
     for seed in (0, 1):
         bounds = episode_cost_bounds(env, seed)
-        upper = REFERENCES["lower-bound"](env, seed)
+        upper = REFERENCES["return-bound"](env, seed)
         assert upper == pytest.approx(-bounds.sum(), rel=1e-12)
         for name in sorted(set(baselines.available("EdgePartition-v0")) - {"rpdi"}):
             policy = baselines.make_policy(name, env, seed=0)
@@ -257,3 +257,14 @@ def test_lower_bound__is_at_most_every_baselines_cost_on_recorded_episodes(overr
                 episode_return += reward
                 done, t = terminated or truncated, t + 1
             assert episode_return <= upper + 1e-9 * abs(upper), (name, seed)
+
+
+def test_references__the_old_name_lower_bound_still_answers_with_a_warning():
+    assert list(REFERENCES) == ["return-bound"]  # listed once, under the name of what it returns
+    assert "lower-bound" in REFERENCES and "lower-bound" in baselines.references("EdgePartition-v0")
+    with pytest.warns(DeprecationWarning, match="'lower-bound' is renamed 'return-bound'"):
+        assert REFERENCES["lower-bound"] is REFERENCES["return-bound"]
+    with pytest.warns(DeprecationWarning):
+        assert baselines.references("EdgePartition-v0")["lower-bound"] is REFERENCES["return-bound"]
+    with pytest.raises(KeyError):
+        REFERENCES["upper-bound"]

@@ -78,7 +78,7 @@ def test_lagrangian_bound__is_at_least_every_shipped_policys_return():
     )
     for seed in (0, 1):
         bound = REFERENCES["lagrangian-bound"](env, seed)
-        assert bound <= REFERENCES["lower-bound"](env, seed) + 1e-9
+        assert bound <= REFERENCES["return-bound"](env, seed) + 1e-9
         for name in sorted(set(baselines.available("EdgePartition-v0")) - {"rpdi"}):
             policy = baselines.make_policy(name, env, seed=0)
             obs, info = env.reset(seed=seed)
@@ -90,6 +90,6 @@ def test_lagrangian_bound__is_at_least_every_shipped_policys_return():
             assert episode_return <= bound + 1e-9 * abs(bound), (name, seed)
 
 
-def test_lagrangian_or_lower_bound__falls_back_to_the_plain_bound_beyond_the_listing_limit():
+def test_lagrangian_or_return_bound__falls_back_to_the_plain_bound_beyond_the_listing_limit():
     env = gym.make("EdgePartition-v0", model="resnet32", num_blocks=9, num_servers=7, episode_slots=2)
-    assert REFERENCES["lagrangian-bound"](env, 0) == REFERENCES["lower-bound"](env, 0)
+    assert REFERENCES["lagrangian-bound"](env, 0) == REFERENCES["return-bound"](env, 0)

@@ -284,9 +284,9 @@ def test_multi_agent_greedy__devices_share_the_server_loads():
     env = edge_partition_multi_v0.parallel_env(episode_slots=3, num_servers=2)
     observations, infos = env.reset(seed=0)
     actions = baselines.make_policy("greedy", env).act(observations, infos)
-    state = env.state
-    load = infos["device_0"]["queue"].copy()
-    speed = infos["device_0"]["server_speed"]
+    state = env.core_state
+    load = infos["iot_0"]["queue"].copy()
+    speed = infos["iot_0"]["server_speed"]
     for a, agent in enumerate(env.possible_agents):
         for m in range(state.cfg.num_blocks):
             server = int(np.argmin(load))
@@ -298,7 +298,7 @@ def test_multi_agent_chain_dp__matches_each_devices_pair_cost_optimum():
     env = edge_partition_multi_v0.parallel_env(episode_slots=3, contention_free=True, num_blocks=3, num_servers=2)
     observations, infos = env.reset(seed=4)
     actions = baselines.make_policy("chain-dp", env).act(observations, infos)
-    pair_costs = core.block_pair_costs(env.state)[0]  # (A, M, L, L)
+    pair_costs = core.block_pair_costs(env.core_state)[0]  # (A, M, L, L)
     everything = _all_placements(3, 2)
     for a, agent in enumerate(env.possible_agents):
         chain = pair_costs[
@@ -341,11 +341,11 @@ def test_multi_agent_lpt__devices_share_the_servers_longest_block_first():
     env = edge_partition_multi_v0.parallel_env(episode_slots=3, num_servers=2)
     observations, infos = env.reset(seed=0)
     actions = baselines.make_policy("lpt", env).act(observations, infos)
-    state = env.state
+    state = env.core_state
     local = state.blocks.local_time
     a, m = np.unravel_index(np.argmax(local), local.shape)
     tasks = state.tasks_now[0]
-    queue, speed = infos["device_0"]["queue"], infos["device_0"]["server_speed"]
+    queue, speed = infos["iot_0"]["queue"], infos["iot_0"]["server_speed"]
     # the longest block of all devices is placed first, on empty loads
     finish = np.concatenate(
         [[state.device_queue[0, a] + tasks[a] * local[a, m]], queue + tasks[a] * state.blocks.edge_work[a, m] / speed]

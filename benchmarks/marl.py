@@ -1,0 +1,248 @@
+"""Multi-agent learners against the search and the rules on the leaderboard's scenarios (issue 26, item 3).
+
+    python -m benchmarks.marl                                    # every scenario, ippo, mappo, mtl-a3c, seeds 1-3
+    python -m benchmarks.marl --scenario edge_partition_multi_v0/default --algo mappo --seeds 1
+
+Each learned agent (``ALGOS``) trains with its env x algo preset (agents.presets; A3C with one worker, which
+is reproducible) on each scenario's instance config for each training seed, then plays the leaderboard's
+episodes of that scenario (its seeds); its decision time is the wall time of ``act`` per step. The
+baselines' rows come from their leaderboard result files (the same episodes, played by the leaderboard's
+isolated runner, which measured their decision times). A row gives the interquartile mean of the
+episode returns (summed over agents, as the leaderboard sums them) over every (training seed, episode),
+with a 95% stratified bootstrap interval (benchmarks.leaderboard.stats), the mean per training seed and,
+for multiserver_fl_v0, the last round's test accuracy (mean over servers, as the leaderboard reports it).
+
+``--keep-seed S`` also writes each agent's policy-only checkpoint of training seed S where the leaderboard's
+agents live (``benchmarks/leaderboard/populate.py`` names them; its ``AGENTS`` lists the same settings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import multiprocessing
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.files import RESULTS_DIR, publish
+from benchmarks.leaderboard import stats
+from benchmarks.leaderboard.results import RESULTS_DIR as LEADERBOARD_RESULTS
+from benchmarks.leaderboard.scenarios import scenario_set
+
+ALGOS = ("ippo", "mappo", "mtl-a3c")
+STEPS = {  # agent-steps per training run: what a shared 2-core machine afforded for 3 seeds x 3 agents in an hour
+    "edge_partition_multi_v0/default": 24_000,
+    "edge_partition_multi_v0/crowded": 24_000,
+    "multiserver_fl_v0/faulty": 1_000,
+}
+BASELINES = {
+    "edge_partition_multi_v0": ("ga", "pso", "greedy", "lpt", "random"),
+    "multiserver_fl_v0": ("spaa", "ba", "dwaa", "sa", "single-server"),
+}
+ACCURACY = "test_acc"
+
+
+def _play(policy, env, seed: int, metric_spec: dict) -> dict:
+    """One leaderboard episode (benchmarks.leaderboard.play), timing each ``act``."""
+    from benchmarks.leaderboard.play import play_episode
+
+    spent = []
+
+    def choose(observation, info):
+        started = time.perf_counter()
+        action = policy.act(observation, info)
+        spent.append(time.perf_counter() - started)
+        return action
+
+    if callable(getattr(policy, "reset", None)):
+        policy.reset(seed=seed)
+    episode = play_episode(env, seed, choose, metric_spec)
+    return {"return": episode["return"], "metrics": episode["metrics"], "decision_s": float(np.mean(spent))}
+
+
+def run_one(scenario: str, algo: str, seed: int, steps: int, keep: str | None) -> dict:
+    """Train ``algo`` on ``scenario`` with training seed ``seed`` and play the scenario's episodes."""
+    import torch
+
+    from agents.envs import make_env
+    from agents.train import make_options, train
+
+    torch.set_num_threads(1)
+    env_id, name = scenario.split("/")
+    scenarios = scenario_set(env_id)
+    instance = scenarios.instance(name)
+    overrides = {"workers": 1} if algo == "mtl-a3c" else {}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as logdir:
+        result = train(
+            env_id,
+            algo,
+            steps,
+            seed=seed,
+            logdir=logdir,
+            env_kwargs=dict(instance.kwargs),
+            options=make_options(algo, env_id, overrides),
+            progress=False,
+        )
+        if keep is not None:
+            from benchmarks.leaderboard.populate import keep_policy
+
+            keep_policy(result.checkpoint, Path(keep))
+    train_s = time.perf_counter() - started
+    env = make_env(env_id, result.env_kwargs)
+    episodes = [_play(result.policy, env, s, scenarios.metrics) for s in instance.seeds]
+    return {"scenario": scenario, "algo": algo, "seed": seed, "steps": result.steps, "train_s": train_s,
+            "episodes": episodes}  # fmt: skip
+
+
+def _leaderboard_rows(scenario: str) -> dict[str, dict]:
+    """Each baseline's episodes of ``scenario`` from its leaderboard result file."""
+    env_id, name = scenario.split("/")
+    rows = {}
+    for baseline in BASELINES[env_id]:
+        path = LEADERBOARD_RESULTS / f"{env_id}__{baseline}.json"
+        if not path.is_file():
+            continue
+        episodes = [e for e in json.loads(path.read_text())["episodes"] if e["instance"] == name]
+        rows[baseline] = {
+            "returns": [e["return"] for e in episodes],
+            "accuracy": [e["metrics"].get(ACCURACY, np.nan) for e in episodes],
+            "decision_s": float(np.mean([e["decision_s"] / max(e["length"], 1) for e in episodes])),
+        }
+    return rows
+
+
+def _iqm(values) -> str:
+    point, low, high = stats.interval([np.asarray(values, dtype=float)], stats.iqm)
+    return f"{point:.4g} [{low:.4g}, {high:.4g}]"
+
+
+def _table(scenario: str, runs: list[dict]) -> tuple[list[str], dict]:
+    """The scenario's Markdown table and, per row, (IQM return, IQM accuracy, decision s)."""
+    fl = scenario.startswith("multiserver_fl")
+    lines = [
+        f"### {scenario}",
+        "",
+        "| policy | return IQM [95% CI] | mean return per training seed |"
+        + (" test accuracy IQM [95% CI] |" if fl else "")
+        + " decision ms |",
+        "| --- | --- | --- |" + (" --- |" if fl else "") + " --- |",
+    ]
+    summary = {}
+    for algo in ALGOS:
+        mine = sorted((r for r in runs if r["scenario"] == scenario and r["algo"] == algo), key=lambda r: r["seed"])
+        if not mine:
+            continue
+        returns = [e["return"] for r in mine for e in r["episodes"]]
+        accuracy = [e["metrics"].get(ACCURACY, np.nan) for r in mine for e in r["episodes"]]
+        decision = float(np.mean([e["decision_s"] for r in mine for e in r["episodes"]]))
+        per_seed = ", ".join(f"{np.mean([e['return'] for e in r['episodes']]):.4g} (seed {r['seed']})" for r in mine)
+        label = f"{algo} ({mine[0]['steps']} steps x {len(mine)} seeds)"
+        cells = [label, _iqm(returns), per_seed] + ([_iqm(accuracy)] if fl else []) + [f"{1e3 * decision:.3g}"]
+        lines.append("| " + " | ".join(cells) + " |")
+        summary[algo] = (stats.iqm(np.asarray(returns)), stats.iqm(np.asarray(accuracy)) if fl else None, decision)
+    for baseline, row in _leaderboard_rows(scenario).items():
+        cells = [f"{baseline} (leaderboard)", _iqm(row["returns"]), "-"]
+        cells += [_iqm(row["accuracy"])] if fl else []
+        lines.append("| " + " | ".join([*cells, f"{1e3 * row['decision_s']:.3g}"]) + " |")
+        summary[baseline] = (
+            stats.iqm(np.asarray(row["returns"])),
+            stats.iqm(np.asarray(row["accuracy"])) if fl else None,
+            row["decision_s"],
+        )
+    return [*lines, ""], summary
+
+
+def _targets(scenario: str, summary: dict) -> list[str]:
+    """The issue's targets on ``scenario``, met or missed and by how much."""
+    learned = {algo: summary[algo] for algo in ALGOS if algo in summary}
+    if not learned:
+        return []
+    out = []
+    if "ippo" in learned and "mappo" in learned:
+        gap = learned["mappo"][0] - learned["ippo"][0]
+        out.append(f"- MAPPO - IPPO: {gap:+.4g} return (IQM): what the centralised critic adds.")
+    if scenario.startswith("multiserver_fl"):
+        best = max(learned, key=lambda a: learned[a][1])
+        if "spaa" in summary:
+            acc, spaa = learned[best][1], summary["spaa"][1]
+            verdict = "reaches" if acc >= spaa else "misses"
+            out.append(
+                f"- Best learned ({best}) test accuracy {acc:.4f} vs SPAA {spaa:.4f}: {verdict} it ({acc - spaa:+.4f})."
+            )
+        return out
+    best = max(learned, key=lambda a: learned[a][0])
+    ret, _, decision = learned[best]
+    for target in ("pso", "ga"):
+        if target in summary:
+            other = summary[target][0]
+            verdict = "beats" if ret > other else "misses"
+            out.append(
+                f"- Best learned ({best}) {ret:.4g} vs {target.upper()} {other:.4g}: {verdict} it ({ret - other:+.4g})."
+            )
+    if "ga" in summary:
+        out.append(f"- Decision time: {1e3 * decision:.3g} ms vs GA {1e3 * summary['ga'][2]:.3g} ms "
+                   f"({summary['ga'][2] / decision:.0f}x less; target >= 100x).")  # fmt: skip
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", action="append", choices=sorted(STEPS), help="repeatable; default: all")
+    parser.add_argument("--algo", action="append", choices=ALGOS, help="repeatable; default: all")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="training seeds (default 1 2 3)")
+    parser.add_argument("--steps-scale", type=float, default=1.0, help="multiply every run's STEPS (a smoke: 0.01)")
+    parser.add_argument("--jobs", type=int, default=2, help="training runs at once (processes; default 2)")
+    parser.add_argument("--keep-seed", type=int, default=None, help="keep this seed's checkpoints for the leaderboard")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "marl.md")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    scenarios, algos = args.scenario or sorted(STEPS), args.algo or list(ALGOS)
+    jobs = [  # seed by seed: a run cut short still has every scenario and agent once
+        (s, a, seed, max(1, int(STEPS[s] * args.steps_scale))) for seed in args.seeds for s in scenarios for a in algos
+    ]
+    from benchmarks.leaderboard.populate import AGENT_DIR
+
+    def keep(scenario, algo, seed):
+        if seed != args.keep_seed:
+            return None
+        env_id, name = scenario.split("/")
+        return str(AGENT_DIR / f"{env_id}__{algo}__{name}.pt")
+
+    runs = []
+
+    def write() -> None:  # after every run: a cut-short benchmark still leaves the runs it finished
+        lines = [
+            "# IPPO, MAPPO and mtl-a3c vs the search and the rules (leaderboard scenarios)",
+            "",
+            f"Training seeds {args.seeds}; each trained agent plays the leaderboard's episodes of its scenario. "
+            "Return: summed over agents (higher is better); IQM over every (seed, episode) with a 95% stratified "
+            "bootstrap interval. Baseline rows: their leaderboard results (same episodes). Decision time: per step, "
+            "all agents; the learned agents' measured in this run, the baselines' by the leaderboard's runner when "
+            "it recorded them (other load: compare magnitudes, not digits).",
+            "",
+        ]
+        for scenario in scenarios:
+            table, summary = _table(scenario, runs)
+            lines += table + _targets(scenario, summary) + [""]
+        publish(args.out, lines, "benchmarks.marl", argv, started)
+
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
+        futures = [pool.submit(run_one, s, a, seed, steps, keep(s, a, seed)) for s, a, seed, steps in jobs]
+        for future in concurrent.futures.as_completed(futures):
+            run = future.result()
+            runs.append(run)
+            mean = np.mean([e["return"] for e in run["episodes"]])
+            print(f"{run['scenario']} {run['algo']} seed {run['seed']}: mean return {mean:.4g}, "
+                  f"trained {run['train_s']:.0f} s", flush=True)  # fmt: skip
+            write()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
