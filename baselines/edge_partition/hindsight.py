@@ -2,7 +2,7 @@
 hindsight (clairvoyant) optimum on tiny instances.
 
 Every slot's draws (tasks, deadlines, speeds, radio) come from the episode's own stream whatever the
-placements (``core.draw_slot``), so under a seed they are the same for every policy; a policy that
+placements (``processes.draw_slot``), so under a seed they are the same for every policy; a policy that
 does not see the future does no better than the best sequence of placements chosen knowing them.
 
 Lagrangian bound. Let c_t(p) be slot t's cost under placement p with empty queues (queued work only

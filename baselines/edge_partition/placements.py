@@ -4,7 +4,7 @@ The non-myopic baselines and the energy references weigh the slot's cost against
 leaves for later slots: the energy it draws from the budget and the backlog it leaves on each queue.
 :func:`slot_terms` lists, for one single-device row, every one of the (N+1)^M placements in
 lexicographic order (placement index k = sum_m p_m (N+1)^(M-1-m)) with those terms, each computed by
-``core.placement_reward``, the compiled cost the env steps with (no second copy of the formulas).
+``exact.placement_reward``, the compiled cost the env steps with (no second copy of the formulas).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import numpy as np
 from numba import njit
 
 from baselines.edge_partition import exact
-from edge_envs.edge_partition import core
+from edge_envs.edge_partition import core, kernels
+from edge_envs.edge_partition.layout import ENERGY
 
 MAX_PLACEMENTS = exact.ENUMERATION_MAX
 """Largest (N+1)^M listed (VGG16 at M = 8, N = 4); the default size (M = 6, N = 4) has 15,625."""
@@ -36,7 +37,7 @@ def _next_wait(backlog, slot_s):
     wait = 0.0
     for x in backlog:
         if x > 0.0:
-            wait += core.ramp_mean_positive(x, x - slot_s)
+            wait += kernels.ramp_mean_positive(x, x - slot_s)
     return wait
 
 
@@ -51,8 +52,8 @@ def _terms(b, args, slot_s, placement, out, at, along, reward, energy, backlog, 
     row = placement[b]
     row[:] = 0
     for k in range(reward.shape[0]):
-        reward[k] = core.placement_reward(b, placement, args, out, at, along)
-        energy[k] = out[b, core.ENERGY]
+        reward[k] = exact.placement_reward(b, placement, args, out, at, along)
+        energy[k] = out[b, ENERGY]
         left = 0.0
         for loc in range(L):
             end = at[b, 5, loc]
@@ -87,7 +88,7 @@ def slot_terms(state: core.State, b: int = 0) -> SlotTerms:
     check_size(state.cfg, "slot_terms")
     size = count(state.cfg)
     found = SlotTerms(*(np.empty(size) for _ in SlotTerms._fields))
-    _terms(b, core.slot_cost_args(state), state.cfg.slot_s, *core.cost_scratch(state), *found)
+    _terms(b, exact.slot_cost_args(state), state.cfg.slot_s, *exact.cost_scratch(state), *found)
     return found
 
 

@@ -84,7 +84,8 @@ class Renamed(dict):
 
 
 REFERENCES = Renamed(
-    {"return-bound": return_upper_bound, "lagrangian-bound": lagrangian_or_return_bound}, {"lower-bound": "return-bound"}
+    {"return-bound": return_upper_bound, "lagrangian-bound": lagrangian_or_return_bound},
+    {"lower-bound": "return-bound"},
 )
 """name -> fn(env, seed) -> float: an upper bound on the episode RETURN of any policy in the episode
 ``env.reset(seed=seed)`` starts (minus a lower bound on its cost); the leaderboard's reference. Named for

@@ -69,7 +69,14 @@ def test_evaluate_command__by_default_compares_with_the_strongest_baselines_and_
     lines = capsys.readouterr().out.splitlines()
     assert "gap to return-bound (reference)" in lines[0]
     shown = [line.split("|")[1].strip() for line in lines[2:]]
-    assert shown[:6] == [f"mtl-a3c ({run.steps} steps)", "exact-slot", "ga", "pso", "greedy", "return-bound (reference)"]
+    assert shown[:6] == [
+        f"mtl-a3c ({run.steps} steps)",
+        "exact-slot",
+        "ga",
+        "pso",
+        "greedy",
+        "return-bound (reference)",
+    ]
     assert shown[6:] == ["lagrangian-bound (reference)"]
 
 
