@@ -142,6 +142,21 @@ def _metric_keys(summary: dict) -> list[str]:
     return sorted({key for row in summary["rows"] for key in row["metrics"]})
 
 
+MYOPIC = "exact-slot"  # the per-slot minimiser whose distance to the reference says whether slots are coupled
+PER_SLOT = 1.0  # % of headroom under which a scenario is per-slot (as benchmarks/baselines_edge_partition.py)
+
+
+def _headroom(summary: dict, s: int) -> str:
+    """ "; myopic headroom ...": exact-slot's cost above the reference's in scenario s, where both are on the board."""
+    rows = [r for r in summary["rows"] if r["name"] == MYOPIC]
+    if summary["reference"] is None or not rows:
+        return ""
+    ref = summary["reference"]["means"][s]
+    gap = 100.0 * (ref - rows[0]["scenario_means"][s]) / abs(ref) if ref else float("nan")
+    kind = "per-slot" if gap < PER_SLOT else "needs foresight"
+    return f"; myopic headroom ({MYOPIC} vs the reference) {gap:+.1f}%: {kind}"
+
+
 def _set_lines(scenarios, summary) -> list[str]:
     lines = [f"Scenario set {scenarios.version} (fingerprint `{scenarios.fingerprint()}`)."]
     scale = summary["scale"]
@@ -157,6 +172,7 @@ def _set_lines(scenarios, summary) -> list[str]:
         if summary["reference"] is not None and not scale["top_labels"][s].startswith("reference"):
             reference = summary["reference"]
             about += f" (reference {reference['names'][s]} {_number(reference['means'][s])} is not within 5% of it)"
+        about += _headroom(summary, s)
         lines.append(f"- `{instance.name}`: {about}")
     return lines
 

@@ -128,20 +128,34 @@ def _slots(env) -> int:
 SETS: dict[str, ScenarioSet] = {
     "EdgePartition-v0": ScenarioSet(
         "EdgePartition-v0",
-        "v1",
+        "v2",
         (
-            Instance("default", dict(_EP_SLOTS), _seeds(10_000, 5), "VGG16, M=6 blocks, N=4 servers, 60 tasks/s"),
+            Instance(
+                "default", dict(_EP_SLOTS), _seeds(10_000, 5), "per-slot: VGG16, M=6 blocks, N=4 servers, 60 tasks/s"
+            ),
             Instance(
                 "unseen",
                 {**_EP_SLOTS, "model": "resnet32", "num_blocks": 9, "num_servers": 7, "task_rate": 110.0},
                 _seeds(20_000, 5),
-                "ResNet32, M=9, N=7, 110 tasks/s: larger, more servers, saturated",
+                "per-slot: ResNet32, M=9, N=7, 110 tasks/s: larger, more servers, saturated",
             ),
             Instance(
-                "foresight",
+                "energy",
                 {**_EP_SLOTS, "poisson_tasks": True, "task_rate": 90.0, "energy_budget_j": 300.0},
                 _seeds(30_000, 5),
-                "bursty Poisson tasks at 90/s and a tight 300 J energy budget",
+                "foresight (energy budget): Poisson tasks at 90/s and a tight 300 J budget",
+            ),
+            Instance(
+                "bursty",
+                {**_EP_SLOTS, "poisson_tasks": True, "task_rate": 110.0},
+                _seeds(40_000, 5),
+                "foresight (queue carry-over): Poisson bursts at 110 tasks/s fill the queues later slots wait behind",
+            ),
+            Instance(
+                "deadlines",
+                {**_EP_SLOTS, "task_rate": 100.0, "deadline_s": (0.1, 0.5), "penalty_weight": 10.0},
+                _seeds(50_000, 5),
+                "foresight (binding deadlines): 100 tasks/s, backlog carried over costs 10x its excess over 0.1-0.5 s",
             ),
         ),
         _EP_METRICS,

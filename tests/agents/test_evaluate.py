@@ -22,7 +22,7 @@ def test_strongest__edge_partition_names_its_exact_and_search_baselines_and_the_
 
 
 def test_references__come_from_the_envs_module_and_the_multi_env_has_none():
-    assert list(baselines.references("EdgePartition-v0")) == ["return-bound"]
+    assert list(baselines.references("EdgePartition-v0")) == ["return-bound", "lagrangian-bound"]
     assert list(baselines.references("EdgeUpload-v0")) == ["exact-order"]
     assert baselines.references("edge_partition_multi_v0") == {}
     assert baselines.references("multiserver_fl_v0") == {}
@@ -52,7 +52,7 @@ def test_reference_rows__the_bound_is_at_least_every_baselines_return_episode_by
             return np.ones(3, dtype=np.int64)
 
     rows = compare(FirstServer(), "EdgePartition-v0", SMALL, 3, 7, ["exact-slot", "ga"])
-    assert list(rows) == ["agent", "exact-slot", "ga", "return-bound (reference)"]
+    assert list(rows) == ["agent", "exact-slot", "ga", "return-bound (reference)", "lagrangian-bound (reference)"]
     bound = [e.episode_return for e in rows["return-bound (reference)"]]
     again = reference_rows("EdgePartition-v0", SMALL, 3, 7)["return-bound (reference)"]
     assert bound == [e.episode_return for e in again]
@@ -69,7 +69,15 @@ def test_evaluate_command__by_default_compares_with_the_strongest_baselines_and_
     lines = capsys.readouterr().out.splitlines()
     assert "gap to return-bound (reference)" in lines[0]
     shown = [line.split("|")[1].strip() for line in lines[2:]]
-    assert shown == [f"mtl-a3c ({run.steps} steps)", "exact-slot", "ga", "pso", "greedy", "return-bound (reference)"]
+    assert shown[:6] == [
+        f"mtl-a3c ({run.steps} steps)",
+        "exact-slot",
+        "ga",
+        "pso",
+        "greedy",
+        "return-bound (reference)",
+    ]
+    assert shown[6:] == ["lagrangian-bound (reference)"]
 
 
 def test_evaluate_command__latest_and_run_pick_a_run_when_one_seed_has_two(tmp_path, capsys):

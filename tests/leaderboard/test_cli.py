@@ -97,8 +97,8 @@ def test_run__outsider_policy_in_a_file_is_recorded_with_everything_needed(outsi
     (path,) = outsider.glob("*.json")
     result = json.loads(path.read_text())
     assert path.name == "EdgePartition-v0__outsider_spread.json"
-    assert result["kind"] == "submission" and result["scenario_set"]["version"] == "v1"
-    assert len(result["episodes"]) == 15 and result["policy_sha256"]
+    assert result["kind"] == "submission" and result["scenario_set"]["version"] == "v2"
+    assert len(result["episodes"]) == 25 and result["policy_sha256"]
     episode = result["episodes"][0]
     assert (
         {"delay", "energy", "penalty"} <= set(episode["metrics"]) and episode["decision_s"] > 0 and episode["actions"]

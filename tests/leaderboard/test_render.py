@@ -74,10 +74,21 @@ def test_standings__rank_the_users_entry_among_the_projects_with_aliases():
     lines = render.standings([*results, mine], "EdgePartition-v0", mine={("EdgePartition-v0", "my greedy")})
     rows = [re.split(r"\s{2,}", line.strip())[1] for line in lines.splitlines()[2:]]
     assert rows.index("my greedy (yours)") == rows.index("greedy") + 1  # a tie, ranked by name
-    assert "random (also rpdi)" in rows and len(rows) == len(results) + 1 - 1  # the reference is not ranked
+    references = sum(r["kind"] == "reference" for r in results)  # return-bound and lagrangian-bound
+    assert "random (also rpdi)" in rows and len(rows) == len(results) + 1 - references  # references are not ranked
 
 
 def test_render__scores_far_below_the_floor_show_as_below_minus_100():
     assert render._score((-29905.7, -29930.1, -29903.7)) == "< -100"
     assert render._score((5.0, -104.9, 11.7)) == "5.0 [< -100, 11.7]"
     assert render._score((99.2, 97.3, 100.4)) == "99.2 [97.3, 100.4]"
+
+
+def test_render__scenario_lines_give_exact_slots_myopic_headroom_to_the_reference():
+    summary = {
+        "reference": {"names": ["return-bound", "lagrangian-bound"], "means": [-10.0, -10.0]},
+        "rows": [{"name": "exact-slot", "scenario_means": [-10.05, -15.0]}],
+    }
+    assert render._headroom(summary, 0) == "; myopic headroom (exact-slot vs the reference) +0.5%: per-slot"
+    assert render._headroom(summary, 1) == "; myopic headroom (exact-slot vs the reference) +50.0%: needs foresight"
+    assert render._headroom({**summary, "rows": []}, 0) == ""

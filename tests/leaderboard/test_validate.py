@@ -29,7 +29,7 @@ def test_reference_result__holds_the_reference_of_every_episode(fake_reference):
     result = runner.reference_result("EdgePartition-v0", "made-up")
     assert result["kind"] == "reference" and result["description"] == "A made-up bound: minus the seed."
     assert [e["return"] for e in result["episodes"]] == [-float(s) for s in fake_reference]
-    assert len(result["episodes"]) == 15
+    assert len(result["episodes"]) == 25
 
 
 def test_validate__reference_is_recomputed_on_every_episode(fake_reference):

@@ -260,7 +260,7 @@ def test_lower_bound__is_at_most_every_baselines_cost_on_recorded_episodes(overr
 
 
 def test_references__the_old_name_lower_bound_still_answers_with_a_warning():
-    assert list(REFERENCES) == ["return-bound"]  # listed once, under the name of what it returns
+    assert list(REFERENCES) == ["return-bound", "lagrangian-bound"]  # listed once, under the name of what it returns
     assert "lower-bound" in REFERENCES and "lower-bound" in baselines.references("EdgePartition-v0")
     with pytest.warns(DeprecationWarning, match="'lower-bound' is renamed 'return-bound'"):
         assert REFERENCES["lower-bound"] is REFERENCES["return-bound"]

@@ -15,6 +15,7 @@ from edge_envs import edge_partition_multi_v0
 from edge_envs.edge_partition import Instance, ToyGenerator, core
 
 NAMES = sorted(POLICIES)
+SINGLE_DEVICE = ("exact-slot", "exact-slot-paced", "exact-slot-queue", "rollout")  # they search one device's placement
 
 
 def _toy_env(**overrides):
@@ -204,7 +205,7 @@ def test_make_policy__unknown_name_lists_the_available_ones():
 def test_make_policy__every_name_is_available_for_both_envs():
     assert baselines.available("EdgePartition-v0") == NAMES
     # exact-slot searches one device's placement: the multi-agent env lists every other baseline
-    assert baselines.available("edge_partition_multi_v0") == [name for name in NAMES if name != "exact-slot"]
+    assert baselines.available("edge_partition_multi_v0") == [name for name in NAMES if name not in SINGLE_DEVICE]
     expected = {
         "random",
         "rpdi",
@@ -217,11 +218,14 @@ def test_make_policy__every_name_is_available_for_both_envs():
         "ga",
         "chain-dp",
         "exact-slot",
+        "exact-slot-paced",
+        "exact-slot-queue",
+        "rollout",
     }
     assert expected == set(NAMES)
 
 
-MULTI_DEVICE = [name for name in NAMES if name != "exact-slot"]  # exact-slot refuses several devices (test_exact)
+MULTI_DEVICE = [name for name in NAMES if name not in SINGLE_DEVICE]  # those refuse several devices (test_exact)
 
 
 @pytest.mark.parametrize("name", MULTI_DEVICE)
