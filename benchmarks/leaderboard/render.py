@@ -158,7 +158,7 @@ def _headroom(summary: dict, s: int) -> str:
 
 
 def _set_lines(scenarios, summary) -> list[str]:
-    lines = [f"Scenario set {scenarios.version} (fingerprint `{scenarios.fingerprint()}`)."]
+    lines = [f"Scenario set {scenarios.version} (fingerprint `{scenarios.fingerprint()}`). {scenarios.tests}".rstrip()]
     scale = summary["scale"]
     for s, instance in enumerate(scenarios.instances):
         kwargs = ", ".join(f"{k}={v!r}" for k, v in instance.kwargs.items()) or "defaults"

@@ -73,6 +73,9 @@ class ScenarioSet:
     """Whether the baselines module's REFERENCES apply to this env."""
     max_steps: Callable[[object], int] = field(kw_only=True)
     """env -> the most steps an episode of it lasts; with the action space it bounds what ``validate`` inflates."""
+    tests: str = field(default="", kw_only=True)
+    """What the set's scenarios test, for the reader (per-slot or foresight, generalisation); not part of the
+    fingerprint, so it may be reworded without re-recording."""
 
     @property
     def multi_agent(self) -> bool:
@@ -160,6 +163,14 @@ SETS: dict[str, ScenarioSet] = {
         ),
         _EP_METRICS,
         max_steps=_slots,
+        tests=(
+            "Per-slot scenarios (`default`, `unseen`: exact-slot within 1% of the reference, so each slot is a "
+            "contextual bandit and the best a policy can do is decide each slot as exact-slot does) and foresight"
+            " ones (`energy`, `bursty`, `deadlines`: slots coupled through the energy budget, queue carry-over "
+            "and binding deadlines; exact-slot's myopic headroom is on each line). `unseen` tests generalisation "
+            "for agents trained on `default`; the generalist trains on a distribution that holds none of these "
+            "instances."
+        ),
     ),
     "edge_partition_multi_v0": ScenarioSet(
         "edge_partition_multi_v0",
@@ -181,6 +192,12 @@ SETS: dict[str, ScenarioSet] = {
         _EP_METRICS,
         references=False,  # baselines.edge_partition's REFERENCES are for the single-device env
         max_steps=_slots,
+        tests=(
+            "Shared servers: each device's placement fills the queues the other devices wait behind, so rules "
+            "that place each device alone collide (`default`: 4 different DNNs; `crowded`: 6 VGG16 devices over 4"
+            " servers). No reference bounds the joint return: 100 is the best project entry. The learned agents "
+            "are trained per instance (one checkpoint per number of devices)."
+        ),
     ),
     "ServiceMigration-v0": ScenarioSet(
         "ServiceMigration-v0",
@@ -203,6 +220,11 @@ SETS: dict[str, ScenarioSet] = {
         ),
         _SM_METRICS,
         max_steps=lambda env: env.unwrapped.cfg.max_rounds,
+        tests=(
+            "Sequential: a round's placements and sample ratio set the next round's migration cost and the rounds"
+            " to target (foresight). `vehicles` adds mobility and fading that the agents, trained on `bound`, "
+            "never saw (generalisation)."
+        ),
     ),
     "EdgeUpload-v0": ScenarioSet(
         "EdgeUpload-v0",
@@ -215,6 +237,10 @@ SETS: dict[str, ScenarioSet] = {
         ),
         {"time": LAST, "transmissions": SUM},
         max_steps=lambda env: env.unwrapped.cfg.num_clients * env.unwrapped.num_layers,  # each uploads every layer
+        tests=(
+            "Sequential: which partition goes up next decides how fast the queries run meanwhile (foresight); "
+            "`nin` is another architecture, `lossy` a link that loses packets."
+        ),
     ),
     "multiserver_fl_v0": ScenarioSet(
         "multiserver_fl_v0",
@@ -231,6 +257,10 @@ SETS: dict[str, ScenarioSet] = {
         ),
         {"test_acc": LAST, "f1": LAST, "latency_s": SUM},
         max_steps=lambda env: env.unwrapped.cfg.num_rounds,
+        tests=(
+            "Trust across servers: each RSU weighs its peers' models every round; in `faulty` one RSU shares "
+            "corrupted models that the rules and agents must weigh down."
+        ),
     ),
 }
 

@@ -92,3 +92,14 @@ def test_render__scenario_lines_give_exact_slots_myopic_headroom_to_the_referenc
     assert render._headroom(summary, 0) == "; myopic headroom (exact-slot vs the reference) +0.5%: per-slot"
     assert render._headroom(summary, 1) == "; myopic headroom (exact-slot vs the reference) +50.0%: needs foresight"
     assert render._headroom({**summary, "rows": []}, 0) == ""
+
+
+def test_render__each_env_section_says_what_its_scenarios_test():
+    from benchmarks.leaderboard.scenarios import SETS
+
+    text = render.markdown(_results())
+    for scenarios in SETS.values():
+        assert scenarios.tests and f"). {scenarios.tests}" in text
+    edge_partition = SETS["EdgePartition-v0"]
+    assert all(f"`{instance.name}`" in edge_partition.tests for instance in edge_partition.instances)
+    assert "per-slot" in edge_partition.tests.lower() and "foresight" in edge_partition.tests
