@@ -104,7 +104,7 @@ EP_SMALL = {"num_blocks": 3, "num_servers": 2, "episode_slots": 20}
 SMOKE = {
     # env -> (config small enough to learn in seconds, held-out episodes, algo -> training steps)
     "EdgePartition-v0": (EP_SMALL, 3, {"mtl-a3c": 1000, "a3c": 1000, "ppo": 1000, "a2c": 3000, "dqn": 1500}),
-    "edge_partition_multi_v0": (EP_SMALL, 3, {"mtl-a3c": 1000, "a3c": 1000}),
+    "edge_partition_multi_v0": (EP_SMALL, 3, {"mtl-a3c": 1000, "a3c": 1000, "ippo": 3000, "mappo": 3000}),
     "ServiceMigration-v0": (
         {"backend": "bound"},
         2,
@@ -115,7 +115,7 @@ SMOKE = {
     "multiserver_fl_v0": (
         {"num_servers": 3, "num_vehicles": 6, "num_rounds": 4, "local_epochs": 1, "hidden_units": 8},
         2,
-        {"mtl-a3c": 160, "a3c": 160},
+        {"mtl-a3c": 160, "a3c": 160, "ippo": 320, "mappo": 320},
     ),
 }
 MARGIN = 0.1
