@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.multiprocessing as mp
 
-from agents.checkpoint import run_fields
+from agents.checkpoint import network_fields, restore_network, run_fields
 from agents.envs import make_streams
 from agents.imitation import ImitationOptions, check_teacher, warm_start
 from agents.lifeline import exit_with_parent
@@ -286,16 +286,13 @@ class A3CTrainer:
 
     def restore(self, payload: dict) -> None:
         """Continue from a checkpoint: parameters, RMSProp statistics, step and update counts."""
-        self.model.load_state_dict(payload["model"])
-        self.optimizer.load_state_dict(payload["optimizer"])
-        self.steps, self.updates = int(payload["steps"]), int(payload["updates"])
+        restore_network(self, payload)
 
     def payload(self) -> dict:
         """Everything a checkpoint holds (plain tensors and primitives)."""
         return {
             **run_fields(self),
-            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
-            "optimizer": self.optimizer.state_dict(),
+            **network_fields(self),
         }
 
     def train(self, total_steps: int, monitor, checkpoint=None, checkpoint_every: int = 0) -> None:

@@ -44,6 +44,21 @@ def run_fields(trainer) -> dict:
     }
 
 
+def network_fields(trainer) -> dict:
+    """A torch trainer's weights (copied) and optimizer state, as its checkpoint holds them."""
+    return {
+        "model": {k: v.detach().clone() for k, v in trainer.model.state_dict().items()},
+        "optimizer": trainer.optimizer.state_dict(),
+    }
+
+
+def restore_network(trainer, payload: dict) -> None:
+    """Load :func:`network_fields` and the step and update counts of ``payload`` into ``trainer``."""
+    trainer.model.load_state_dict(payload["model"])
+    trainer.optimizer.load_state_dict(payload["optimizer"])
+    trainer.steps, trainer.updates = int(payload["steps"]), int(payload["updates"])
+
+
 class CheckpointError(ValueError):
     """A file that is not a readable, intact edge-envs agent checkpoint."""
 

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 import baselines
-from agents.checkpoint import CheckpointError, run_fields
+from agents.checkpoint import CheckpointError, network_fields, restore_network, run_fields
 from agents.entity import Entities, EntityPlacementNet, EntityPolicy, entities, teacher_chain_features
 from agents.envs import EpisodeTally, make_env
 from edge_envs.config import check_range
@@ -131,15 +131,12 @@ class GeneralistTrainer:
         self.steps = self.updates = 0  # updates: rounds done
 
     def restore(self, payload: dict) -> None:
-        self.model.load_state_dict(payload["model"])
-        self.optimizer.load_state_dict(payload["optimizer"])
-        self.steps, self.updates = int(payload["steps"]), int(payload["updates"])
+        restore_network(self, payload)
 
     def payload(self) -> dict:
         return {
             **run_fields(self),
-            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
-            "optimizer": self.optimizer.state_dict(),
+            **network_fields(self),
         }
 
     def train(self, total_steps: int, monitor, checkpoint=None, checkpoint_every: int = 0) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents.checkpoint import CheckpointError, run_fields
+from agents.checkpoint import CheckpointError, network_fields, restore_network, run_fields
 from agents.envs import EpisodeTally, env_spaces, make_env, pettingzoo_module
 from agents.spaces import env_action
 from edge_envs.config import check_range
@@ -285,11 +285,9 @@ class MAPPOTrainer:
     def restore(self, payload: dict) -> None:
         """Continue from a checkpoint: network, Adam's state, step and update counts."""
         try:
-            self.model.load_state_dict(payload["model"])
-            self.optimizer.load_state_dict(payload["optimizer"])
+            restore_network(self, payload)
         except (RuntimeError, ValueError, KeyError) as error:
             raise CheckpointError(f"the checkpoint does not fit a {self.algo} network on this env: {error}") from None
-        self.steps, self.updates = int(payload["steps"]), int(payload["updates"])
 
     def payload(self) -> dict:
         """Everything a checkpoint holds (plain tensors and primitives; loads with ``weights_only=True``)."""
@@ -297,8 +295,7 @@ class MAPPOTrainer:
             **run_fields(self),
             "num_agents": self.num_agents,
             "critic_dim": self.critic_dim,
-            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
-            "optimizer": self.optimizer.state_dict(),
+            **network_fields(self),
         }
 
     def train(self, total_steps: int, monitor, checkpoint=None, checkpoint_every: int = 0) -> None:
