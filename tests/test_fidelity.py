@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks import fidelity
@@ -64,3 +65,66 @@ def test_fidelity__readme_quotes_the_summary_as_the_results_file_has_it():
     block = re.search(r"## Fidelity to the papers\n(.*?)\n## ", readme, re.S).group(1)
     quoted = "\n".join(line for line in block.splitlines() if line.startswith("|"))
     assert quoted == fidelity.summary(text)
+
+
+def _frameworks_text(rows: dict) -> dict:
+    head = "| framework | test accuracy | rounds to 0.80 | latency to 0.80 (s) |\n" + "| --- " * 4 + "|\n"
+    body = "".join(f"| {name} | 0.9 ± 0.01 | {r} | {lat} ± 0.1 |\n" for name, (r, lat) in rows.items())
+    return fidelity.table((head + body).splitlines())
+
+
+def test_fidelity__latency_row_prices_rounds_and_names_the_handover_wait():
+    frameworks = _frameworks_text(
+        {"MS-FL DWAA": (10.0, 0.9), "Cloud-based FL": (15.0, 1.2), "Single-server FL": (20.0, 0.6)}
+    )
+    off = _frameworks_text({"MS-FL DWAA": (12.0, 0.48)})
+    headline, paper, ours, verdict, why = fidelity.latency_row(frameworks, off)
+    assert verdict == "**no**; yes with handover off"  # 0.48 < 0.6 < 1.2, but 0.9 > 0.6 by default
+    assert ours.startswith("single-server 0.60 s, MS-FL 0.90 s, cloud 1.20 s") and "handover off 0.48 s" in ours
+    # per round: 0.9 / 10 = 0.090 s, 0.6 / 20 = 0.030 s, 0.48 / 12 = 0.040 s
+    assert "an MS-FL round costs 0.090 s against single-server's 0.030 s" in why
+    assert "rounds cost 0.040 s" in why and "`handover_delay_s` = 0.05 s" in why
+    fast = _frameworks_text({"MS-FL DWAA": (10.0, 0.5), "Cloud-based FL": (15.0, 1.2), "Single-server FL": (20.0, 0.6)})
+    assert fidelity.latency_row(fast, off)[3] == "yes"
+
+
+def test_fidelity__faulty_shares_are_the_rules_weights_of_a_chance_level_model():
+    dwaa, spaa = fidelity.faulty_shares()
+    assert dwaa == pytest.approx(0.1 / 3.7)  # accuracies 0.9 x 4 and 0.1
+    # losses four equal and one larger: z = -0.5 for the four, 2 for the outlier (population std)
+    penalty = 1.0 / (1.0 + np.exp(2.0))
+    assert spaa == pytest.approx(0.1 * penalty / (0.1 * penalty + 4 * 0.9 * 0.5))
+
+
+SPREAD = """## Capability spread (bound backend)
+
+| capability std (cycles/s) | comp. cost FedBCD / SM3FL | MFL-FR wall-clock / SM3FL's | MFL-NSM wall-clock / SM3FL's \
+| FedBCD wall-clock / SM3FL's | FedAvg wall-clock / SM3FL's | within 25% of the paper |
+| ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| paper (Table 2) | 1.212 | 1.092 | 1.147 | 1.258 | 2.396 | - |
+| 1e+05 | 1.220 | 1.050 | 1.150 | 1.250 | 1.500 | MFL-FR, MFL-NSM, FedBCD |
+| 3e+05 | 1.600 | 1.010 | 1.560 | 1.580 | 2.100 | MFL-FR, FedAvg |
+
+Nearest the paper's computation-cost ratio (1.212): capability std 1e+05 cycles/s (ratio 1.220).
+"""
+
+
+def test_fidelity__spread_block_reads_the_ratios_at_the_nearest_spread():
+    lines, (headline, verdict) = fidelity.spread_block(SPREAD)
+    assert "(1e+05)" in headline and verdict == "3 of 4 within 25%"  # FedAvg: 1.5 / 2.396 is 37% short
+    text = "\n".join(lines)
+    assert "| FedBCD | 1.258 | 1.250 | yes |" in text and "| FedAvg | 2.396 | 1.500 | **no** |" in text
+    assert "1.60 at our default std 3e5, 1.22 at std 1e+05" in text
+
+
+def test_fidelity__fig5_edge_cloud_row_tells_a_tie_from_luck():
+    head = "| policy | area (s*s) | 95% CI ± |\n| --- | ---: | ---: |\n"
+
+    def block(heading, ionn):
+        rows = f"| recursive-efficiency | 2.0 | 0.5 |\n| ionn | {ionn} | 0.5 |\n| direct | 3.0 | 0.5 |\n"
+        count = "Fig. 5 order (recursive-efficiency < ionn < direct, strictly): 3/8 episodes."
+        return f"## {heading}\n\n{head}{rows}\n{count}\n"
+
+    rows = fidelity.fig5_rows(block("alexnet_224, edge-cloud", 3.1) + block("vgg16_224, edge-cloud", 2.2))
+    assert "IONN ties direct uploading" in rows[0][3] and "IONN 3.1, direct 3" in rows[0][3]
+    assert "luck" in rows[1][3] and "ties" not in rows[1][3]  # 2.2 is below direct's 3.0 by more than the CI
