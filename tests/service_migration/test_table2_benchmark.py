@@ -37,4 +37,4 @@ def test_table2_benchmark__spread_sweep_writes_the_ratios_fidelity_reads(tmp_pat
     spread_comp = [fidelity.number(rows[k]["comp. cost FedBCD / SM3FL"]) for k in ("0", "3e+05")]
     assert spread_comp[0] < spread_comp[1]
     lines, (headline, verdict) = fidelity.spread_block(text)
-    assert "capability std" in text and headline.startswith("Table 2's ratios within 25%")
+    assert "capability std" in text and headline.startswith("Table 2's ratios to SM3FL within 25%")
