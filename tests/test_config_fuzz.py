@@ -360,6 +360,7 @@ FL_FIELDS = {
     "speed_std_mps": st.one_of(st.just(0.0), span(1e-3, 100.0)),
     "handover": st.booleans(),
     "handover_delay_s": st.one_of(st.just(0.0), span(1e-6, 100.0)),
+    "handover_wait": st.sampled_from(["full", "overlap"]),
     "framework": st.sampled_from(["ms-fl", "single-server", "cloud"]),
     "fault": st.sampled_from(["label-flip", "noise"]),
     "fault_noise_std": st.one_of(st.just(0.0), span(1e-6, 1e3)),

@@ -28,6 +28,7 @@ from edge_envs.data.images import IMAGE_DATASETS
 
 FRAMEWORKS = ("ms-fl", "single-server", "cloud")
 FAULTS = ("label-flip", "noise", "sign-flip")
+HANDOVER_WAITS = ("full", "overlap")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,10 @@ class MultiServerFLConfig(Config):
     """An update finished under another RSU is handed over to it (False: it is lost)."""
     handover_delay_s: float = 0.05
     """Interruption a handed-over upload waits for the handover, s."""
+    handover_wait: str = "full"
+    """When the handover's interruption falls: "full" (the upload waits all of ``handover_delay_s``) or "overlap"
+    (the handover starts as the vehicle enters the receiving RSU's coverage, while it still trains, so the upload
+    waits only what is left of it; a vehicle that crossed long before it finished training waits nothing)."""
     framework: str = "ms-fl"
     """Communication charged: "ms-fl" (RSU-to-RSU model exchange), "cloud" (up to and down from a cloud
     every round), "single-server" (none); use with the matching baselines."""
@@ -138,6 +143,7 @@ class MultiServerFLConfig(Config):
         check_range("speed_std_mps", self.speed_std_mps, 0.0, 100.0)
         check_bool("handover", self.handover)
         check_range("handover_delay_s", self.handover_delay_s, 0.0, 100.0)
+        check_choice("handover_wait", self.handover_wait, HANDOVER_WAITS)
         check_choice("framework", self.framework, FRAMEWORKS)
         check_range("num_faulty", self.num_faulty, 0, self.num_servers - 1, integer=True)
         check_choice("fault", self.fault, FAULTS)

@@ -7,8 +7,9 @@ A round t, for every server s (all servers at once):
    ``samples * E * sample_time`` seconds while it drives on. Where it is when done decides the upload
    (Section 4.3): still under s, a direct update; under another RSU r, a handover to r (if enabled;
    else it is lost); off the road or later than ``round_s``, lost. Upload latency: model bits over the
-   Shannon rate at the distance to the receiving RSU (``edge_envs.net.channel``), plus the handover
-   delay for a handed-over update. Server r aggregates what it received (FedAvg): a direct update
+   Shannon rate at the distance to the receiving RSU (``edge_envs.net.channel``), plus, for a
+   handed-over update, the handover's wait (``handover_wait``: all of the delay, or what is left of it
+   after the vehicle's training under the receiving RSU). Server r aggregates what it received (FedAvg): a direct update
    weighs its sample count n_k; a handed-over update weighs ``n_k * min(1, a_r(update) / a_r(origin))``,
    where a_r is accuracy on r's validation data and "origin" the model of the server the vehicle
    started from: an update counts fully if it improves on the model it was trained from, as judged
@@ -142,6 +143,21 @@ def exchange_latency(cfg: MultiServerFLConfig, bits: float, round_index: int = 0
     return 0.0, 0.0
 
 
+def handover_wait(cfg: MultiServerFLConfig, rsu_x: np.ndarray, receiver, upload_x, speeds_mps) -> np.ndarray:
+    """Seconds each handed-over upload (receiving RSU ``receiver``, at ``upload_x``, signed speed ``speeds_mps``)
+    waits for its handover. "full": ``handover_delay_s``. "overlap": the handover starts as the vehicle enters the
+    receiver's coverage (the edge it drove in through, ``min(radius, spacing / 2)`` from the RSU) and runs while
+    it trains, so it waits ``max(0, handover_delay_s - seconds since it entered)``."""
+    delay = np.full(len(receiver), cfg.handover_delay_s)
+    if cfg.handover_wait == "full":
+        return delay
+    speeds = np.asarray(speeds_mps, dtype=float)
+    reach = min(cfg.coverage_radius_m, cfg.rsu_spacing_m / 2)
+    entry = rsu_x[receiver] - np.sign(speeds) * reach
+    inside = np.divide(np.asarray(upload_x) - entry, speeds, out=np.zeros_like(speeds), where=speeds != 0)
+    return np.clip(delay - inside, 0.0, cfg.handover_delay_s)
+
+
 def handover_weight(samples, acc_update, acc_origin) -> np.ndarray:
     """Weight of handed-over updates: ``samples * min(1, acc_update / acc_origin)`` (full weight if acc_origin is 0)."""
     acc_update = np.asarray(acc_update, dtype=float)
@@ -202,7 +218,8 @@ def _intra_round(cfg, instance: Instance, models: torch.Tensor, vehicles: RoadVe
         distance = np.hypot(
             uploads.upload_x[clients] - instance.rsu_x[receiver], positions[clients, 1] + cfg.rsu_offset_m
         )
-        latency = upload_latency(cfg, distance, model_bits(instance), rng) + handed * cfg.handover_delay_s
+        wait = handover_wait(cfg, instance.rsu_x, receiver, uploads.upload_x[clients], vehicles.speeds[clients])
+        latency = upload_latency(cfg, distance, model_bits(instance), rng) + handed * wait
         weight = sizes.astype(float)
         if handed.any():
             index = torch.from_numpy(receiver[handed])

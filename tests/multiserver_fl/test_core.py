@@ -125,3 +125,13 @@ def test_corrupt__only_the_faulty_server_shares_a_changed_model(fault):
     else:  # label-flip corrupts the training, not the shared model
         torch.testing.assert_close(out, local)
     torch.testing.assert_close(local, torch.tensor([[1.5, 1.0], [1.0, 1.0], [3.0, 0.0]]))  # input untouched
+
+
+def test_core__handover_wait_overlaps_the_training_under_the_receiver():
+    cfg = MultiServerFLConfig(num_servers=2, rsu_spacing_m=500.0, coverage_radius_m=250.0, handover_delay_s=0.05)
+    rsu_x = np.array([250.0, 750.0])  # coverage [0, 500] and [500, 1000]
+    receiver, upload_x, speeds = np.array([1, 1, 0]), np.array([500.5, 510.0, 499.6]), np.array([20.0, 20.0, -20.0])
+    np.testing.assert_allclose(core.handover_wait(cfg, rsu_x, receiver, upload_x, speeds), [0.05] * 3)  # "full"
+    overlap = MultiServerFLConfig.from_kwargs(cfg, handover_wait="overlap")
+    # under the receiver for 0.5 / 20 = 0.025 s, 10 / 20 = 0.5 s and 0.4 / 20 = 0.02 s before the upload
+    np.testing.assert_allclose(core.handover_wait(overlap, rsu_x, receiver, upload_x, speeds), [0.025, 0.0, 0.03])
