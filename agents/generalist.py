@@ -29,10 +29,12 @@ from agents.checkpoint import CheckpointError, network_fields, restore_network, 
 from agents.entity import Entities, EntityPlacementNet, EntityPolicy, entities, teacher_chain_features
 from agents.envs import EpisodeTally, make_env
 from edge_envs.config import check_range
-from edge_envs.edge_partition.distribution import TRAIN, InstanceDistribution
+from edge_envs.edge_partition.distribution import HELD_OUT, TRAIN, InstanceDistribution
 
 GENERALIST = "generalist"
 ENV_ID = "EdgePartition-v0"
+MIGRATION_ENV_ID = "ServiceMigration-v0"  # its generalist lives in agents.generalist_migration
+ENV_IDS = (ENV_ID, MIGRATION_ENV_ID)
 TRAIN_SEEDS = (2**20, 2**31)  # episode seeds of training: clear of the evaluation seeds (agents.evaluate.EVAL_SEED)
 
 
@@ -115,7 +117,8 @@ class GeneralistTrainer:
     def __init__(self, env_id: str, env_kwargs: dict | None, options: GeneralistOptions, seed: int):
         if env_id != ENV_ID:
             raise ValueError(
-                f"--algo {GENERALIST} trains on {ENV_ID} only (its network reads that env's entities), got {env_id!r}"
+                f"--algo {GENERALIST} trains on {' and '.join(ENV_IDS)} only (its networks read those envs' "
+                f"entities), got {env_id!r}"
             )
         self.algo, self.env_id, self.env_kwargs = GENERALIST, env_id, dict(env_kwargs or {})
         self.options, self.seed = options, int(seed)
@@ -209,10 +212,36 @@ class GeneralistTrainer:
         }
 
 
-def policy_from_payload(payload: dict, env=None) -> EntityPolicy:
+def make_trainer(env_id: str, env_kwargs: dict | None, options: GeneralistOptions, seed: int):
+    """The generalist trainer of ``env_id``: EdgePartition-v0's here, ServiceMigration-v0's in
+    agents.generalist_migration."""
+    if env_id == MIGRATION_ENV_ID:
+        from agents.generalist_migration import MigrationGeneralistTrainer
+
+        return MigrationGeneralistTrainer(env_kwargs, options, seed)
+    return GeneralistTrainer(env_id, env_kwargs, options, seed)
+
+
+def held_out_of(env_id: str):
+    """(distribution_of, HELD_OUT) of ``env_id``'s generalist: how ``--env-kwargs`` names its training distribution
+    and the held-out instances it is judged on."""
+    if env_id == MIGRATION_ENV_ID:
+        from agents.generalist_migration import distribution_of as migration_distribution_of
+        from edge_envs.service_migration.distribution import HELD_OUT as MIGRATION_HELD_OUT
+
+        return migration_distribution_of, MIGRATION_HELD_OUT
+    return distribution_of, HELD_OUT
+
+
+def policy_from_payload(payload: dict, env=None):
     """The generalist policy of a checkpoint (any EdgePartition size; ``env`` gives M and N when the policy's
     ``act`` gets no info, and the state that prices its candidates: without it, the argmax chain alone; an
-    env-free policy acts on an env with its ``on(env)``)."""
+    env-free policy acts on an env with its ``on(env)``). A ServiceMigration-v0 checkpoint gives
+    agents.generalist_migration's policy."""
+    if payload.get("env_id") == MIGRATION_ENV_ID:
+        from agents.generalist_migration import policy_from_payload as migration_policy
+
+        return migration_policy(payload, env)
     try:
         options = GeneralistOptions(**payload["options"])
     except TypeError as error:
