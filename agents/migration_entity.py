@@ -127,7 +127,7 @@ class MigrationNet(nn.Module):
         options = _options(p, _TorchOps, h, torch.as_tensor(edges), torch.as_tensor(x.grid), x.pair_levels)
         return edge_logits, options
 
-    def _numpy_params(self) -> dict:
+    def numpy_params(self) -> dict:
         """numpy views of the parameters (no copies), rebuilt if a parameter's storage moved."""
         key = tuple(p.data_ptr() for p in self.parameters())
         if self._views_key != key:
@@ -143,11 +143,11 @@ class MigrationNet(nn.Module):
         state["_views"] = state["_views_key"] = None
         return state
 
-    def act(self, x: Pairs) -> np.ndarray:
+    def act(self, x: Pairs, params: dict | None = None) -> np.ndarray:
         """Actions (B, K + 1): distinct edges, the most probable (modality, edge) pair first, then the most
         probable rho option given them. Evaluated in numpy (at batch 1 torch's per-call overhead costs more than
-        the arithmetic)."""
-        p = self._numpy_params()
+        the arithmetic); ``params``: :meth:`numpy_params` taken earlier (a policy's, saving the look-up)."""
+        p = self.numpy_params() if params is None else params
         h, logits = _encode(p, np, x.pairs)
         edges = distinct_edges(logits)
         options = _options(p, np, h, edges, x.grid, x.pair_levels)
@@ -202,6 +202,9 @@ class MigrationPolicy:
                 f"continuous_rho={cfg.continuous_rho}"
             )
         self.cfg = cfg
+        if cfg is not None:  # fixed per env: N, K, the rho grid and whether pair levels are offered
+            self._sizes = (cfg.num_edges, cfg.num_modalities, cfg.rho_grid, cfg.offers_pair_rho)
+        self._params = model.numpy_params()  # a policy acts with the weights it was given
 
     def on(self, env) -> MigrationPolicy:
         """The same network acting on ``env``."""
@@ -213,8 +216,4 @@ class MigrationPolicy:
     def act(self, observation, info=None):
         if self.cfg is None:
             raise ValueError("the migration generalist needs its env (N, K and the rho levels): use policy.on(env)")
-        cfg = self.cfg
-        x = pairs_of(
-            np.asarray(observation)[None], cfg.num_edges, cfg.num_modalities, cfg.rho_grid, cfg.offers_pair_rho
-        )
-        return self.model.act(x)[0]
+        return self.model.act(pairs_of(np.asarray(observation)[None], *self._sizes), self._params)[0]
