@@ -2,8 +2,9 @@
 distribution of instances (edge_envs.service_migration.distribution).
 
 The network is agents.migration_entity's (its parameters depend on neither N nor K). It learns by DAgger
-(Ross et al., AISTATS 2011) from a teacher baseline (the preset's ``sm3fl``; ``exact-round`` also serves), as
-the EdgePartition generalist does (agents.generalist): ``rounds`` rounds of rollouts on ``envs`` env copies,
+(Ross et al., AISTATS 2011) from a teacher baseline (``sm3fl`` unless ``--teacher`` names another, e.g.
+``exact-round``), as the EdgePartition generalist does (agents.generalist): ``rounds`` rounds of rollouts on
+``envs`` env copies,
 each copy drawing a new instance for every episode; the first round follows the teacher, the later ones the
 network, and every visited round is labelled with the teacher's action. After each round the network is fitted
 to all labels so far by cross-entropy over each modality's edge and the rho option (Adam, minibatches of one
@@ -84,10 +85,11 @@ class MigrationGeneralistTrainer:
     """The network, its Adam state and the round count of one ServiceMigration generalist run."""
 
     def __init__(self, env_kwargs: dict | None, options, seed: int):
-        from agents.generalist import GENERALIST
+        from agents.generalist import GENERALIST, with_teacher
 
         self.algo, self.env_id, self.env_kwargs = GENERALIST, ENV_ID, dict(env_kwargs or {})
-        self.options, self.seed = options, int(seed)
+        self.options, self.seed = with_teacher(options, ENV_ID), int(seed)
+        options = self.options
         self.distribution = distribution_of(self.env_kwargs)
         known = baselines.available(ENV_ID)
         if options.teacher.lower() not in known:

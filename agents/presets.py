@@ -169,13 +169,6 @@ PRESETS: tuple[Preset, ...] = (
         {"reward_scale": 0.01},
         "warm-start",
     ),
-    Preset(
-        "ServiceMigration-v0",
-        "generalist",
-        {"teacher": "sm3fl"},
-        "DAgger from SM3FL (Algorithm 1), the baseline the issue 31 target is set against; exact-round is "
-        "within 3% of it at 3-4x its decision time (benchmarks/results/generalise_service_migration.md)",
-    ),
     Preset("ServiceMigration-v0", "a2c", {}, "SB3 defaults"),
     Preset("ServiceMigration-v0", "dqn", {}, "SB3 defaults over the 11,776 joint actions"),
     Preset("ServiceMigration-v0", "rllib-ppo", {}, _RLLIB_WHY),

@@ -8,7 +8,8 @@ per-instance agents where the leaderboard has one that fits the instance's sizes
 with its decision time. The issue's target is checked per instance and seed: within 10% of SM3FL.
 
 Each seed is trained as ``edge-envs train --env ServiceMigration-v0 --algo generalist --steps STEPS --seed SEED``
-(the preset: DAgger from sm3fl), or loaded with ``--checkpoint`` (one per seed, in the order of ``--seeds``).
+(DAgger from sm3fl, GeneralistOptions' defaults), or loaded with ``--checkpoint`` (one per seed, in the order
+of ``--seeds``).
 Writes ``generalise_service_migration.md`` and ``.json`` into ``--out`` (default benchmarks/results/), atomically.
 
     python -m benchmarks.generalise_service_migration --steps 8000 --seeds 0 1 2
@@ -32,9 +33,10 @@ import baselines
 from agents.checkpoint import load_checkpoint
 from agents.envs import env_spaces, make_env
 from agents.evaluate import EVAL_SEED, gap_percent
-from agents.generalist import GENERALIST, MIGRATION_ENV_ID as ENV_ID
+from agents.generalist import GENERALIST, GeneralistOptions
+from agents.generalist import MIGRATION_ENV_ID as ENV_ID
 from agents.policy import policy_from_payload
-from agents.train import make_options, train
+from agents.train import train
 from benchmarks.edge_partition_eval import timed_episodes
 from benchmarks.files import RESULTS_DIR, publish
 from edge_envs.io import write_atomically
@@ -53,7 +55,7 @@ def _policies(args) -> list:
         if len(args.checkpoint) != len(args.seeds):
             raise ValueError(f"--checkpoint: give one per seed ({len(args.seeds)}), got {len(args.checkpoint)}")
         return [policy_from_payload(load_checkpoint(path)) for path in args.checkpoint]
-    options = make_options(GENERALIST, ENV_ID)
+    options = GeneralistOptions()  # the teacher: sm3fl (agents.generalist.TEACHERS)
     policies = []
     for seed in args.seeds:
         started = time.perf_counter()
@@ -74,7 +76,9 @@ def _per_instance(kwargs: dict, episodes: int) -> dict:
         payload, env = load_checkpoint(path), make_env(ENV_ID, kwargs)
         obs_dim, nvec = env_spaces(env)
         if payload["obs_dim"] == obs_dim and list(payload["nvec"]) == list(nvec):
-            rows[f"{algo} (trained on bound)"] = timed_episodes(policy_from_payload(payload, env), env, episodes, EVAL_SEED)
+            rows[f"{algo} (trained on bound)"] = timed_episodes(
+                policy_from_payload(payload, env), env, episodes, EVAL_SEED
+            )
     return rows
 
 
@@ -170,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args.out.mkdir(parents=True, exist_ok=True)
     write_atomically(args.out / "generalise_service_migration.json", json.dumps(raw, indent=1, default=float))
-    publish(args.out / "generalise_service_migration.md", lines, "benchmarks.generalise_service_migration", argv, started)
+    publish(
+        args.out / "generalise_service_migration.md", lines, "benchmarks.generalise_service_migration", argv, started
+    )
     return 0
 
 
