@@ -105,8 +105,10 @@ def chain_features(e: Entities, m: int, previous: np.ndarray, placed: np.ndarray
     from_server = np.where(location == 0, e.slow[np.arange(B), previous][:, None], WIRED) * data
     transfer = np.where(previous[:, None] == 0, e.slow * data, from_server)
     here = location == previous[:, None]
-    transfer = np.where(here, 0.0, transfer)
-    return np.stack([here, _squash(transfer), _squash(placed)], -1).astype(np.float32)
+    transfer[here] = 0.0
+    out = np.empty((B, L, CHAIN_FEATURES), np.float32)  # filled in place: np.stack costs as much as the arithmetic
+    out[..., 0], out[..., 1], out[..., 2] = here, _squash(transfer), _squash(placed)
+    return out
 
 
 def teacher_chain_features(e: Entities, actions: np.ndarray) -> np.ndarray:
@@ -177,7 +179,7 @@ class EntityPlacementNet(nn.Module):
         self.layers = nn.ModuleDict(
             {name: nn.Linear(n_in, n_out, bias) for name, (n_in, n_out, bias) in layer_sizes(self.width).items()}
         )
-        self._views = self._views_key = None
+        self._views = self._views_key = self._tensors = None
 
     def forward(self, e: Entities, chain) -> torch.Tensor:
         """Logits (B, M, L) of every block given the chain features (B, M, L, 3) of the chain it follows
@@ -188,7 +190,9 @@ class EntityPlacementNet(nn.Module):
 
     def _numpy_params(self) -> dict:
         """numpy views of the parameters (no copies), rebuilt if a parameter's storage moved."""
-        key = tuple(p.data_ptr() for p in self.parameters())
+        if self._tensors is None:  # walking the modules on every call cost a third of a decision
+            self._tensors = tuple(self.parameters())
+        key = tuple(p.data_ptr() for p in self._tensors)
         if self._views_key != key:
             self._views = {
                 name: (layer.weight.detach().numpy(), None if layer.bias is None else layer.bias.detach().numpy())
@@ -199,7 +203,7 @@ class EntityPlacementNet(nn.Module):
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_views"] = state["_views_key"] = None
+        state["_views"] = state["_views_key"] = state["_tensors"] = None
         return state
 
     def act(self, obs, num_blocks: int, num_servers: int, rng=None, deterministic: bool = True) -> np.ndarray:
@@ -212,6 +216,7 @@ class EntityPlacementNet(nn.Module):
         B, M, L = e.compute.shape
         actions = np.empty((B, M), dtype=np.int64)
         previous, placed = np.zeros(B, dtype=np.int64), np.zeros((B, L), np.float32)
+        locations = np.arange(L)[None]
         for m in range(M):
             scores = _score(p, np, pair[:, m], chain_features(e, m, previous, placed))
             if deterministic:
@@ -221,7 +226,7 @@ class EntityPlacementNet(nn.Module):
                 cdf = np.cumsum(probs, -1)
                 previous = np.minimum((cdf < rng.random((B, 1)) * cdf[:, -1:]).sum(-1), L - 1)
             actions[:, m] = previous
-            placed = placed + e.compute[:, m] * (np.arange(L)[None] == previous[:, None])
+            placed = placed + e.compute[:, m] * (locations == previous[:, None])
         return actions
 
 

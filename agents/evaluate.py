@@ -275,7 +275,9 @@ def run(args: argparse.Namespace) -> int:
     if payload["algo"] == generalist.GENERALIST and args.env_kwargs is None:  # its distribution and the held-out
         training = parse_env_kwargs(payload["env_kwargs"], "the checkpoint's env kwargs")
         policy = policy_from_payload(payload)
-        print_held_out(policy, training, args.episodes, names, args.seed, progress=not args.no_progress)
+        print_held_out(
+            policy, training, args.episodes, names, args.seed, progress=not args.no_progress, env_id=payload["env_id"]
+        )
         return 0
     if args.env_kwargs is not None:
         env_kwargs = parse_env_kwargs(args.env_kwargs)
@@ -326,30 +328,41 @@ class Timed:
         return 1e3 * self.seconds / max(1, self.decisions)
 
 
-def evaluation_scenarios(distribution: InstanceDistribution, draws: int, seed: int = EVAL_SEED) -> dict:
+def evaluation_scenarios(
+    distribution: InstanceDistribution, draws: int, seed: int = EVAL_SEED, held_out: dict = HELD_OUT
+) -> dict:
     """name -> (split, gym.make keywords): ``draws`` instances drawn from the training ``distribution``
-    (``train-0``, ...) and every held-out scenario (``HELD_OUT``)."""
+    (``train-0``, ...) and every held-out scenario (``held_out``: EdgePartition's ``HELD_OUT`` by default)."""
     rng = np.random.default_rng(seed)
     scenarios = {f"train-{i}": ("train", distribution.sample_kwargs(rng)) for i in range(draws)}
-    return scenarios | {name: ("held-out", dict(kwargs)) for name, kwargs in HELD_OUT.items()}
+    return scenarios | {name: ("held-out", dict(kwargs)) for name, kwargs in held_out.items()}
 
 
-def held_out_rows(policy, distribution, episodes: int, names=(), seed: int = EVAL_SEED, progress: bool = False):
+def held_out_rows(
+    policy,
+    distribution,
+    episodes: int,
+    names=(),
+    seed: int = EVAL_SEED,
+    progress: bool = False,
+    env_id: str = generalist.ENV_ID,
+):
     """Per scenario of ``evaluation_scenarios`` (``episodes`` draws of the training distribution, one episode
-    each; every held-out scenario, ``episodes`` episodes): the mean return and ms per decision of ``policy``
-    and of each baseline in ``names``, and the env's reference (its bound on the return)."""
+    each; every held-out scenario of ``env_id``'s generalist, ``episodes`` episodes): the mean return and ms per
+    decision of ``policy`` and of each baseline in ``names``, and the env's reference (its bound on the return)."""
     rows = []
+    held_out = generalist.held_out_of(env_id)[1]
     for scenario, (split, kwargs) in tqdm(
-        evaluation_scenarios(distribution, episodes, seed).items(), disable=not progress, desc="scenarios"
+        evaluation_scenarios(distribution, episodes, seed, held_out).items(), disable=not progress, desc="scenarios"
     ):
         count = 1 if split == "train" else episodes
         row = {"scenario": scenario, "split": split, "kwargs": kwargs, "episodes": count}
         for name in (generalist.GENERALIST, *names):
-            env = make_env(generalist.ENV_ID, kwargs)
+            env = make_env(env_id, kwargs)
             player = Timed(policy.on(env) if name == generalist.GENERALIST else baselines.make_policy(name, env))
             returns = [e.episode_return for e in run_episodes(player, env, count, seed)]
             row[name] = {"return": float(np.mean(returns)), "ms": player.ms_per_decision}
-        for name, episodes_ in reference_rows(generalist.ENV_ID, kwargs, count, seed).items():
+        for name, episodes_ in reference_rows(env_id, kwargs, count, seed).items():
             row[name] = {"return": float(np.mean([e.episode_return for e in episodes_]))}
         rows.append(row)
     return rows
@@ -357,23 +370,29 @@ def held_out_rows(policy, distribution, episodes: int, names=(), seed: int = EVA
 
 def format_held_out(rows: list[dict]) -> str:
     """A Markdown table of ``held_out_rows``: per scenario each policy's mean return (ms per decision) and
-    the generalist's gap to exact-slot when exact-slot is in the rows."""
+    the generalist's gap to exact-slot (EdgePartition) or sm3fl (ServiceMigration) when it is in the rows."""
     names = [key for key in rows[0] if isinstance(rows[0][key], dict) and key != "kwargs"]
-    gap = "exact-slot" in names
-    header = ["scenario", "split", *names, *(["generalist gap to exact-slot"] if gap else [])]
+    gap = next((name for name in ("exact-slot", "sm3fl") if name in names), None)  # EdgePartition's, ServiceMigration's
+    header = ["scenario", "split", *names, *([f"generalist gap to {gap}"] if gap else [])]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         cells = [f"{row[n]['return']:.4g}" + (f" ({row[n]['ms']:.2f} ms)" if "ms" in row[n] else "") for n in names]
         if gap:
-            cells.append(f"{gap_percent(row[generalist.GENERALIST]['return'], row['exact-slot']['return']):+.2f}%")
+            cells.append(f"{gap_percent(row[generalist.GENERALIST]['return'], row[gap]['return']):+.2f}%")
         lines.append("| " + " | ".join([row["scenario"], row["split"], *cells]) + " |")
     return "\n".join(lines)
 
 
 def print_held_out(
-    policy, env_kwargs: dict | None, episodes: int, names=(), seed: int = EVAL_SEED, progress: bool = False
+    policy,
+    env_kwargs: dict | None,
+    episodes: int,
+    names=(),
+    seed: int = EVAL_SEED,
+    progress: bool = False,
+    env_id: str = generalist.ENV_ID,
 ) -> None:
     """``format_held_out`` of the policy on its training distribution (from ``env_kwargs``) and the held-out
-    scenarios: what ``edge-envs train`` and ``edge-envs evaluate`` print for a generalist."""
-    distribution = generalist.distribution_of(env_kwargs)
-    print(format_held_out(held_out_rows(policy, distribution, episodes, names, seed, progress)))
+    scenarios of ``env_id``: what ``edge-envs train`` and ``edge-envs evaluate`` print for a generalist."""
+    distribution = generalist.held_out_of(env_id)[0](env_kwargs)
+    print(format_held_out(held_out_rows(policy, distribution, episodes, names, seed, progress, env_id)))

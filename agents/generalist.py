@@ -1,7 +1,7 @@
 """``generalist``: one EdgePartition policy for every instance size, trained on a distribution of instances.
 
 The network is agents.entity's (its parameters do not depend on M or N). It learns by DAgger (Ross et
-al., AISTATS 2011) from a teacher baseline, by default ``exact-slot``: ``rounds`` rounds of rollouts on
+al., AISTATS 2011) from a teacher baseline, by default ``exact-slot`` (``TEACHERS``): ``rounds`` rounds of rollouts on
 ``envs`` env copies, each copy drawing a new instance from the distribution
 (edge_envs.edge_partition.distribution) for every episode; the first round follows the teacher, the later
 ones the network's argmax, and every visited slot is labelled with the teacher's placement. After each
@@ -18,6 +18,7 @@ the next round (the earlier rounds' labels are not kept: the network relabels it
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,10 +30,22 @@ from agents.checkpoint import CheckpointError, network_fields, restore_network, 
 from agents.entity import Entities, EntityPlacementNet, EntityPolicy, entities, teacher_chain_features
 from agents.envs import EpisodeTally, make_env
 from edge_envs.config import check_range
-from edge_envs.edge_partition.distribution import TRAIN, InstanceDistribution
+from edge_envs.edge_partition.distribution import HELD_OUT, TRAIN, InstanceDistribution
 
 GENERALIST = "generalist"
 ENV_ID = "EdgePartition-v0"
+MIGRATION_ENV_ID = "ServiceMigration-v0"  # its generalist lives in agents.generalist_migration
+ENV_IDS = (ENV_ID, MIGRATION_ENV_ID)
+TEACHERS = {ENV_ID: "exact-slot", MIGRATION_ENV_ID: "sm3fl"}
+"""The teacher of each env's generalist when ``--teacher`` is not given: its strongest per-step baseline (SM3FL on
+ServiceMigration: the issue 31 target is set against it; exact-round is within 3% of it at 3-4x its decision time)."""
+
+
+def with_teacher(options: GeneralistOptions, env_id: str) -> GeneralistOptions:
+    """``options`` with the env's teacher (``TEACHERS``) where none is named."""
+    return options if options.teacher else dataclasses.replace(options, teacher=TEACHERS[env_id])
+
+
 TRAIN_SEEDS = (2**20, 2**31)  # episode seeds of training: clear of the evaluation seeds (agents.evaluate.EVAL_SEED)
 
 
@@ -40,8 +53,9 @@ TRAIN_SEEDS = (2**20, 2**31)  # episode seeds of training: clear of the evaluati
 class GeneralistOptions:
     """Options of the generalist agent (DAgger from a teacher over a distribution of instances)."""
 
-    teacher: str = "exact-slot"
-    """baseline whose placements label every visited slot"""
+    teacher: str = ""
+    """baseline whose actions label every visited step; empty: the env's (``TEACHERS``: exact-slot on EdgePartition-v0,
+    sm3fl on ServiceMigration-v0)"""
     rounds: int = 4
     """DAgger rounds: the first follows the teacher, the others the network; steps are split evenly"""
     envs: int = 8
@@ -59,7 +73,7 @@ class GeneralistOptions:
     K - 1 sampled ones (agents.entity.EntityPolicy)"""
 
     def __post_init__(self):
-        if not isinstance(self.teacher, str) or not self.teacher:
+        if not isinstance(self.teacher, str):
             raise ValueError(f"GeneralistOptions.teacher (--teacher) must name a baseline, got {self.teacher!r}")
         for name, low, high in (("rounds", 1, 1000), ("envs", 1, 256), ("width", 1, 4096), ("epochs", 1, 10**4)):
             check_range(f"GeneralistOptions.{name} (--{name})", getattr(self, name), low, high, integer=True)
@@ -115,10 +129,12 @@ class GeneralistTrainer:
     def __init__(self, env_id: str, env_kwargs: dict | None, options: GeneralistOptions, seed: int):
         if env_id != ENV_ID:
             raise ValueError(
-                f"--algo {GENERALIST} trains on {ENV_ID} only (its network reads that env's entities), got {env_id!r}"
+                f"--algo {GENERALIST} trains on {' and '.join(ENV_IDS)} only (its networks read those envs' "
+                f"entities), got {env_id!r}"
             )
         self.algo, self.env_id, self.env_kwargs = GENERALIST, env_id, dict(env_kwargs or {})
-        self.options, self.seed = options, int(seed)
+        self.options, self.seed = with_teacher(options, env_id), int(seed)
+        options = self.options
         self.distribution = distribution_of(self.env_kwargs)
         known = baselines.available(env_id)
         if options.teacher.lower() not in known:
@@ -209,10 +225,36 @@ class GeneralistTrainer:
         }
 
 
-def policy_from_payload(payload: dict, env=None) -> EntityPolicy:
+def make_trainer(env_id: str, env_kwargs: dict | None, options: GeneralistOptions, seed: int):
+    """The generalist trainer of ``env_id``: EdgePartition-v0's here, ServiceMigration-v0's in
+    agents.generalist_migration."""
+    if env_id == MIGRATION_ENV_ID:
+        from agents.generalist_migration import MigrationGeneralistTrainer
+
+        return MigrationGeneralistTrainer(env_kwargs, options, seed)
+    return GeneralistTrainer(env_id, env_kwargs, options, seed)
+
+
+def held_out_of(env_id: str):
+    """(distribution_of, HELD_OUT) of ``env_id``'s generalist: how ``--env-kwargs`` names its training distribution
+    and the held-out instances it is judged on."""
+    if env_id == MIGRATION_ENV_ID:
+        from agents.generalist_migration import distribution_of as migration_distribution_of
+        from edge_envs.service_migration.distribution import HELD_OUT as MIGRATION_HELD_OUT
+
+        return migration_distribution_of, MIGRATION_HELD_OUT
+    return distribution_of, HELD_OUT
+
+
+def policy_from_payload(payload: dict, env=None):
     """The generalist policy of a checkpoint (any EdgePartition size; ``env`` gives M and N when the policy's
     ``act`` gets no info, and the state that prices its candidates: without it, the argmax chain alone; an
-    env-free policy acts on an env with its ``on(env)``)."""
+    env-free policy acts on an env with its ``on(env)``). A ServiceMigration-v0 checkpoint gives
+    agents.generalist_migration's policy."""
+    if payload.get("env_id") == MIGRATION_ENV_ID:
+        from agents.generalist_migration import policy_from_payload as migration_policy
+
+        return migration_policy(payload, env)
     try:
         options = GeneralistOptions(**payload["options"])
     except TypeError as error:

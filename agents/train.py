@@ -44,7 +44,7 @@ from agents.a3c import A3COptions, A3CTrainer
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.envs import env_spaces, make_env, parse_env_kwargs
 from agents.evaluate import EVAL_SEED, baseline_names, compare, env_help, print_comparison, print_held_out
-from agents.generalist import GENERALIST, GeneralistOptions, GeneralistTrainer
+from agents.generalist import GENERALIST, GeneralistOptions, make_trainer
 from agents.mappo import MAPPOOptions, MAPPOTrainer
 from agents.maskable import MaskableOptions, MaskableTrainer
 from agents.monitor import RunMonitor
@@ -183,7 +183,7 @@ def _make_trainer(algo: str, env_id: str, env_kwargs: dict, seed: int, steps: in
     if algo in MARL_ALGOS:
         return MAPPOTrainer(algo, env_id, env_kwargs, options, seed)
     if algo == GENERALIST:
-        return GeneralistTrainer(env_id, env_kwargs, options, seed)
+        return make_trainer(env_id, env_kwargs, options, seed)
     return SB3Trainer(algo, env_id, env_kwargs, seed, steps, options)
 
 
@@ -319,7 +319,7 @@ def _add_option_flags(parser: argparse.ArgumentParser) -> None:
         "MaskablePPO options (maskable-ppo)",
         "IPPO / MAPPO options (ippo, mappo; also --gamma, --rollout-steps, --entropy-coef, --max-grad-norm, --hidden, "
         "--reward-scale, --normalize-observations and --envs above)",
-        "generalist options (EdgePartition-v0 on a distribution of instances; agents.generalist)",
+        "generalist options (EdgePartition-v0, ServiceMigration-v0 on instance distributions; agents.generalist)",
     )
     seen = {"single_head"}
     for cls, title in zip(OPTION_CLASSES, titles, strict=True):
@@ -467,7 +467,7 @@ def _check_dependent_flags(overrides: dict, options) -> None:
 def _final_table(args: argparse.Namespace, policy, env_kwargs: dict | None, names: list[str]) -> int:
     """The trained agent beside the baselines ``names`` on the held-out episodes (none with --eval-episodes 0)."""
     if args.eval_episodes > 0 and args.algo == GENERALIST:
-        print_held_out(policy, env_kwargs, args.eval_episodes, names, progress=not args.no_progress)
+        print_held_out(policy, env_kwargs, args.eval_episodes, names, progress=not args.no_progress, env_id=args.env)
     elif args.eval_episodes > 0:
         rows = compare(
             policy,

@@ -114,6 +114,8 @@ AGENTS = (
     Agent("ServiceMigration-v0", "ppo", {"bound": 4096}, preset="warm-start"),
     Agent("ServiceMigration-v0", "mtl-a3c", {"bound": 4096}, ONE_WORKER, preset="warm-start"),
     Agent("ServiceMigration-v0", RLLIB, {"bound": 30_000}),  # trained and recorded where the [ray] extra is installed
+    # one checkpoint for every instance: DAgger from sm3fl on the distribution TRAIN, which holds none of them
+    Agent("ServiceMigration-v0", GENERALIST, {"distribution": 8000}, seed=0, env_kwargs={"distribution": "train"}),
     Agent("EdgeUpload-v0", "maskable-ppo", {"default": 20_000, "nin": 20_000}),
     Agent("EdgeUpload-v0", RLLIB, {"default": 20_000, "nin": 20_000}),
     Agent("multiserver_fl_v0", "mtl-a3c", {"default": 15_000}, ONE_WORKER),

@@ -3,7 +3,7 @@
 import json
 import shlex
 
-from agents.generalist import GENERALIST, distribution_of
+from agents.generalist import GENERALIST
 from benchmarks.leaderboard.populate import AGENTS, ROOT, Agent
 from benchmarks.leaderboard.scenarios import SETS
 
@@ -35,15 +35,19 @@ def test_agents__train_on_instances_of_their_env_set():
 
 def test_agents__distributions_hold_no_instance_of_the_set():
     """The leaderboard's instances are held out: no agent's training distribution can draw one (issue 31)."""
+    from agents.generalist import held_out_of
     from edge_envs.edge_partition import EdgePartitionConfig
+    from edge_envs.service_migration import ServiceMigrationConfig
 
+    configs = {"EdgePartition-v0": EdgePartitionConfig, "ServiceMigration-v0": ServiceMigrationConfig}
     generalists = [agent for agent in AGENTS if agent.algo == GENERALIST]
-    assert [agent.env_id for agent in generalists] == ["EdgePartition-v0"]
+    assert [agent.env_id for agent in generalists] == ["EdgePartition-v0", "ServiceMigration-v0"]
     for agent in generalists:
         for name in agent.steps:
-            distribution = distribution_of(agent.train_kwargs(name))
+            distribution = held_out_of(agent.env_id)[0](agent.train_kwargs(name))
             for instance in SETS[agent.env_id].instances:
-                assert not distribution.covers(EdgePartitionConfig.from_kwargs(None, **instance.kwargs)), instance
+                cfg = configs[agent.env_id].from_kwargs(None, **instance.kwargs)
+                assert not distribution.covers(cfg), instance
 
 
 def test_prune__removes_project_entries_that_no_longer_exist_and_keeps_submissions(tmp_path):
