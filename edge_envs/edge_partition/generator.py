@@ -41,6 +41,17 @@ class Instance:
     def num_devices(self) -> int:
         return self.local_s.shape[0]
 
+    def same_blocks(self, other: Instance) -> bool:
+        """Whether ``other`` has this instance's block tables (then ``core.make_blocks`` makes the same
+        Blocks of both): the same arrays, as RandomGenerator's instances share, or equal ones."""
+        return all(
+            x is y or np.array_equal(x, y)
+            for x, y in zip(
+                (self.local_s, self.edge_s, self.input_bytes, self.output_bytes),
+                (other.local_s, other.edge_s, other.input_bytes, other.output_bytes),
+            )
+        )
+
     @property
     def num_blocks(self) -> int:
         return self.local_s.shape[1]
