@@ -20,7 +20,7 @@ from gymnasium.vector.utils import batch_space
 from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.generator import Instance, RandomGenerator, ToyGenerator
-from edge_envs.edge_partition.kernels import PARALLEL_ROWS, CompiledCore, CompiledDevices
+from edge_envs.edge_partition.kernels import PARALLEL_ROWS, CompiledCore, CompiledDevices, step_arrays
 from edge_envs.edge_partition.layout import (
     DELAY,
     ENERGY,
@@ -153,6 +153,7 @@ def check_placement(action, cfg: EdgePartitionConfig) -> list[int]:
 # ------------------------------------------------------------------------------------------------
 # the single env
 
+_FIRST_ROW = np.zeros(1, dtype=np.int64)  # the single env's state has one row
 # info's key for an outcome part (layout.OUTCOME) named otherwise: the slot now starting's values
 INFO_KEYS = {"device_queue_end": "device_queue", "next_tasks": "tasks"}
 
@@ -253,6 +254,8 @@ class EdgePartitionEnv(gym.Env):
         self.action_space = spaces.MultiDiscrete(np.full(M, N + 1, dtype=np.int64))
         self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
         self._outcome = Outcome(M, N)
+        self._action_shape, self._values_shape = (M,), (1, 1, self._outcome.size)
+        self._obs_shape = (1, 1, self.observation_space.shape[0])
         # info's keys and where the step's outcome row holds them (its arrays are views of the row)
         parts = [
             (INFO_KEYS.get(key, key), part)
@@ -277,9 +280,16 @@ class EdgePartitionEnv(gym.Env):
         check_reset_options(options, ENV_NAME)
         super().reset(seed=check_seed(seed))
         cfg = self.cfg
-        self.instance = draw_instance(self.generator, self.np_random, Instance)
-        state = core.initial(cfg, self.instance, self.np_random)
-        self._core = CompiledDevices(state, static_features(cfg, state.blocks))
+        instance = draw_instance(self.generator, self.np_random, Instance)
+        if self._core is not None and instance.same_blocks(self.instance):
+            # the same blocks: the episode starts in the compiled core's state (as core.initial would
+            # start it), which keeps its constants: a reset then costs less than half as much
+            state = self._core.state
+            core.start_episodes(state, _FIRST_ROW, [instance], self.np_random)
+        else:
+            state = core.initial(cfg, instance, self.np_random)
+            self._core = CompiledDevices(state, static_features(cfg, state.blocks))
+        self.instance = instance
         self._done = False
         self._slot = 0  # state.slot[0], as a Python int
         self._last = None
@@ -305,14 +315,13 @@ class EdgePartitionEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         if self._done:
             raise RuntimeError("the episode has ended (terminated or truncated); call reset()")
-        M = self.cfg.num_blocks
-        if isinstance(action, np.ndarray) and action.shape == (M,) and action.dtype.kind in "iu":
-            placement = action.astype(np.int64).reshape(1, 1, M)  # the common case; the kernel checks the range
+        if isinstance(action, np.ndarray) and action.shape == self._action_shape and action.dtype.kind in "iu":
+            placement = np.array(action, np.int64, ndmin=3)  # the common case (a copy); the kernel checks the range
         else:
             placement = np.array([[check_placement(action, self.cfg)]])
         # one row and one device: the arrays of CompiledDevices.step, (B, A, ...) = (1, 1, ...)
-        values = np.empty((1, 1, self._outcome.size))
-        obs = np.empty((1, 1, self.observation_space.shape[0]), dtype=np.float32)
+        values = np.empty(self._values_shape)
+        obs = np.empty(self._obs_shape, dtype=np.float32)
         if self._core.step(placement, self._active, values, obs) >= 0:
             raise _bad_action("location out of range", self.cfg, action)
         values = values[0, 0]
@@ -443,7 +452,7 @@ class EdgePartitionVectorEnv(VectorEnv):
         self.state: core.State | None = None
         self._core: CompiledCore | None = None
         self._rngs: list[np.random.Generator] | None = None
-        self._next: core.State | None = None  # each row's next episode start, drawn ahead (see _restart)
+        self._next: core.State | None = None  # each row's next episode start, drawn ahead (see _draw_ahead)
         self._ready: np.ndarray | None = None  # (B,) bool: the row of _next is drawn
 
     def _start(self, state: core.State, rows: np.ndarray) -> None:
@@ -451,19 +460,22 @@ class EdgePartitionVectorEnv(VectorEnv):
         rngs = [self._rngs[i] for i in rows.tolist()]
         core.start_episodes(state, rows, [draw_instance(self.generator, rng, Instance) for rng in rngs], rngs)
 
-    def _restart(self, rows: np.ndarray) -> None:
-        """Start the next episodes of ``rows`` (an int array), from the pre-drawn ones.
+    def _draw_ahead(self, rows: np.ndarray) -> None:
+        """Make sure each of ``rows`` (an int array) has its next episode start drawn in ``_next``.
 
         A row's next episode start is drawn ahead of need: its Generator makes the same draws in the
         same order as drawing at the reset itself would, so trajectories are unchanged, but the starts
         of many rows are drawn together (a few rows per step would cost more than the step itself).
-        Rows not yet pre-drawn are drawn now; once ``DRAW_BATCH`` rows (or a quarter of the rows, at
-        least one) lack a pre-drawn start, those are drawn together.
+        Rows not yet pre-drawn are drawn now; :meth:`_used` draws the others in batches.
         """
         missing = rows[~self._ready[rows]]
         if missing.size:
             self._start(self._next, missing)
-        core.copy_rows(rows, rows, self._from_next)
+            self._ready[missing] = True
+
+    def _used(self, rows: np.ndarray) -> None:
+        """``rows`` have started their pre-drawn episodes; once ``DRAW_BATCH`` rows (or a quarter of
+        the rows, at least one) lack a pre-drawn start, those are drawn together."""
         self._ready[rows] = False
         if np.count_nonzero(~self._ready) >= min(DRAW_BATCH, max(1, self.num_envs // 4)):
             refill = np.flatnonzero(~self._ready)
@@ -485,9 +497,12 @@ class EdgePartitionVectorEnv(VectorEnv):
             self._ready = np.zeros(B, dtype=bool)
         else:
             self.state = self.state.rows(slice(None))  # a fresh State: the caller may hold the old one
-        self._from_next = self.state.array_pairs(self._next)
+        self._fresh = step_arrays(self._next)
         if not seeded:  # the pre-drawn starts come first in each row's Generator
-            self._restart(np.arange(B))
+            rows = np.arange(B)
+            self._draw_ahead(rows)
+            core.copy_rows(rows, rows, self.state.array_pairs(self._next))
+            self._used(rows)
         parallel = self.num_threads > 1 and B >= PARALLEL_ROWS
         self._core = CompiledCore(self.state, static_features(self.cfg, self.state.blocks), parallel, self.num_threads)
         self._out = np.empty((SCALARS, B)).T  # the scalars only; each one's column is contiguous
@@ -522,18 +537,20 @@ class EdgePartitionVectorEnv(VectorEnv):
             raise RuntimeError("call reset() before step()")
         placement = self._placements(actions)
         done, out = self._prev_done, self._out
+        # next-step autoreset: the rows that ended last step start their next episode (reward 0, not
+        # terminated) inside the compiled step, from the starts drawn ahead
+        rows = np.flatnonzero(done) if done.any() else None
+        if rows is not None:
+            self._draw_ahead(rows)
         obs = np.empty(self.observation_space.shape, dtype=np.float32)
-        bad = self._core.step(placement, ~done, out, obs)  # rows that ended last step are left alone
+        bad = self._core.step(placement, ~done, out, obs, None if rows is None else self._fresh)
         if bad >= 0:
             raise ValueError(
                 f"actions: row {bad} has locations {placement[bad].tolist()}; each must lie in "
                 f"[0, {self.cfg.num_servers}] (0 = device, n = edge server n)"
             )
-        if done.any():  # next-step autoreset: those rows start their next episode
-            rows = np.flatnonzero(done)
-            self._restart(rows)
-            out[rows] = 0.0  # reward 0, not terminated
-            self._core.observe(obs, rows)
+        if rows is not None:
+            self._used(rows)
         scalars = out.T[: RAN_OUT + 1].copy()
         terminated = scalars[RAN_OUT] != 0.0
         truncated = (self.state.slot >= self.cfg.episode_slots) & ~done

@@ -1,7 +1,7 @@
 """The compiled step of EdgePartition: the envs' fast path, bit-identical to :func:`core.transition`.
 
 numpy's per-call overhead dominates the batched core at small B, and a 1024-wide step through it makes
-about sixty passes over memory; numba compiles :func:`_step`, which does one row at a time (all of its
+about sixty passes over memory; numba compiles :func:`_advance`, which does one row at a time (all of its
 devices) the floating-point operations of :func:`core.transition` in the same order (no fused
 multiply-adds), so its trajectory is bit-identical to the batched core's (the tests hold the two to
 that). One kernel body serves every path: :class:`CompiledCore` (one device per row, the single and
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import literal_unroll, njit, prange
 
 from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import EdgePartitionConfig
@@ -279,16 +279,44 @@ def _observe_row(
 # the step: every active row's slot, its advance to the next slot, every row's observation
 
 
+STEP_FIELDS = ("slot", "queue", "device_queue", "energy_left", "alive") + core.PROCESS_FIELDS  # the step's state
+_STEP_INDEX = tuple(range(len(STEP_FIELDS)))
+
+
+@njit(cache=True, inline="always")
+def _first_bad(placement, active, N):
+    """-1, or b * A + a for the first active row b whose device a has a location outside [0, N]."""
+    B, A, M = placement.shape
+    for b in range(B):
+        for a in range(A):
+            for m in range(M):
+                if active[b] and (placement[b, a, m] < 0 or placement[b, a, m] > N):
+                    return b * A + a
+    return -1
+
+
+@njit(cache=True, inline="always")
+def _restart(active, state, fresh, out):
+    """Every row b not active takes row b of each ``fresh`` array (its next episode's start, drawn
+    ahead), its outcome row zeroed. ``state``, ``fresh``: arrays in ``STEP_FIELDS`` order, which
+    holds every per-row array of a State."""
+    for b in range(active.shape[0]):
+        if not active[b]:
+            for i in literal_unroll(_STEP_INDEX):
+                state[i][b] = fresh[i][b]
+            out[b] = 0.0
+
+
 @njit(cache=True, error_model="numpy", inline="always")
-def _step(placement, active, constants, state, out, obs):
+def _advance(placement, active, constants, state, out, obs):
     """Apply placement[b] (A, M) to every active row b and advance it to its next slot in place
     (queues, energy, slot, the next slot's draws), filling ``out[b, a]`` (all of the Outcome layout,
     the shared server parts in every device's row, or its SCALARS first entries alone); then write every
     device's observation into ``obs[b, a]``. ``constants``: (step constants, block table (A, 4, M),
     result bits (A,), static features (A, 4 M), process parameters, ObservationLayout starts, Outcome
-    starts); ``state``: the State's arrays in ``STEP_FIELDS`` order. Returns -1, or b * A + a for the
-    first active row b whose device a has a location outside [0, N] (then nothing has changed). Rows
-    are independent, so the loop over them may run on several threads (prange)."""
+    starts); ``state``: the State's arrays in ``STEP_FIELDS`` order; the locations are in range
+    (:func:`_first_bad`). Rows are independent, so the loop over them may run on several threads
+    (prange)."""
     c, table, result_bits, static, proc, obs_at, out_at = constants
     slot, queue, device_queue, energy_left, alive, stream, server_xy, server_speed, fixed_airtime, load_walk = state[
         :10
@@ -296,11 +324,6 @@ def _step(placement, active, constants, state, out, obs):
     position, waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now = state[10:]
     B, A, M = placement.shape
     N = queue.shape[1]
-    for b in range(B):
-        for a in range(A):
-            for m in range(M):
-                if active[b] and (placement[b, a, m] < 0 or placement[b, a, m] > N):
-                    return b * A + a
     at, along = np.empty((B, A, 6, N + 1)), np.empty((B, A, 5, M))
     detail = out.shape[2] > SCALARS
     free = c[_CONTENTION_FREE] != 0.0
@@ -390,19 +413,44 @@ def _step(placement, active, constants, state, out, obs):
                 access_now,
                 obs,
             )
-    return -1
 
 
-# the step on one thread, and on numba's threads (worth their start-up cost for wide batches): one body,
-# two compiled functions (not two dispatchers of one, so numba's cache keeps both)
+# The step on one thread, and on numba's threads (worth their start-up cost for wide batches), each also
+# with the vector env's autoreset: one body (_advance), four compiled functions (not dispatchers of one,
+# so numba's cache keeps each). Each returns -1, or b * A + a for the first active row b whose device a
+# has a location outside [0, N]: then nothing has changed.
 @njit(cache=True, error_model="numpy")
 def _step_serial(placement, active, constants, state, out, obs):
-    return _step(placement, active, constants, state, out, obs)
+    bad = _first_bad(placement, active, state[1].shape[1])
+    if bad < 0:
+        _advance(placement, active, constants, state, out, obs)
+    return bad
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
 def _step_parallel(placement, active, constants, state, out, obs):
-    return _step(placement, active, constants, state, out, obs)
+    bad = _first_bad(placement, active, state[1].shape[1])
+    if bad < 0:
+        _advance(placement, active, constants, state, out, obs)
+    return bad
+
+
+@njit(cache=True, error_model="numpy")
+def _restart_step_serial(placement, active, constants, state, fresh, out, obs):
+    bad = _first_bad(placement, active, state[1].shape[1])
+    if bad < 0:
+        _restart(active, state, fresh, out)
+        _advance(placement, active, constants, state, out, obs)
+    return bad
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _restart_step_parallel(placement, active, constants, state, fresh, out, obs):
+    bad = _first_bad(placement, active, state[1].shape[1])
+    if bad < 0:
+        _restart(active, state, fresh, out)
+        _advance(placement, active, constants, state, out, obs)
+    return bad
 
 
 PARALLEL_ROWS = 256  # CompiledCore uses the threads from this many rows on
@@ -433,7 +481,6 @@ def _observe_rows(
             )
 
 
-STEP_FIELDS = ("slot", "queue", "device_queue", "energy_left", "alive") + core.PROCESS_FIELDS  # the step's state
 _OBSERVE_FIELDS = (
     "slot",
     "queue",
@@ -444,6 +491,11 @@ _OBSERVE_FIELDS = (
     "speed_now",
     "access_now",
 )
+
+
+def step_arrays(state: core.State) -> tuple:
+    """The State's per-row arrays in ``STEP_FIELDS`` order, as the kernels take them."""
+    return tuple(getattr(state, key) for key in STEP_FIELDS)
 
 
 class CompiledDevices:
@@ -476,23 +528,33 @@ class CompiledDevices:
             obs_at,
             self.outcome.starts,
         )
-        self._state = tuple(getattr(state, key) for key in STEP_FIELDS)
+        self._state = step_arrays(state)
         self._observe_args = (c, static, obs_at) + tuple(getattr(state, key) for key in _OBSERVE_FIELDS)
-        self._kernel = _step_parallel if parallel else _step_serial
+        self._kernels = (_step_parallel, _restart_step_parallel) if parallel else (_step_serial, _restart_step_serial)
         self._threads = threads if parallel else None
 
-    def step(self, placement: np.ndarray, active: np.ndarray, out: np.ndarray, obs: np.ndarray) -> int:
+    def step(
+        self, placement: np.ndarray, active: np.ndarray, out: np.ndarray, obs: np.ndarray, fresh: tuple | None = None
+    ) -> int:
         """Apply ``placement`` (B, A, M) int64 to the rows where ``active`` (B,) bool (a device that is
         no longer alive adds no load, whatever its placement), filling their rows of ``out`` (B, A,
         outcome.size) float64, or (B, A, SCALARS) for the scalars alone; write every device's
-        observation into ``obs`` (B, A, dim) float32. Returns -1, or b * A + a for the first active
+        observation into ``obs`` (B, A, dim) float32. ``fresh``: None, or the :func:`step_arrays` of a
+        State whose rows hold each row's next episode start: the rows not active start it first (their
+        ``out`` rows zeroed), the vector env's autoreset. Returns -1, or b * A + a for the first active
         row b whose device a has a location outside [0, N]: then nothing has changed."""
+        if self._threads is None and fresh is None:  # the single env's path: no more than the call
+            return self._kernels[0](placement, active, self._constants, self._state, out, obs)
+        if fresh is None:
+            kernel, args = self._kernels[0], (placement, active, self._constants, self._state, out, obs)
+        else:
+            kernel, args = self._kernels[1], (placement, active, self._constants, self._state, fresh, out, obs)
         if self._threads is None:
-            return self._kernel(placement, active, self._constants, self._state, out, obs)
+            return kernel(*args)
         before = numba.get_num_threads()
         numba.set_num_threads(self._threads)
         try:
-            return self._kernel(placement, active, self._constants, self._state, out, obs)
+            return kernel(*args)
         finally:
             numba.set_num_threads(before)
 
@@ -512,13 +574,15 @@ class CompiledCore(CompiledDevices):
             raise ValueError(f"state: CompiledCore runs single-device instances, got A={state.num_devices}")
         super().__init__(state, static, state.batch_size >= PARALLEL_ROWS if parallel is None else parallel, threads)
 
-    def step(self, placement: np.ndarray, active: np.ndarray, out: np.ndarray, obs: np.ndarray) -> int:
+    def step(
+        self, placement: np.ndarray, active: np.ndarray, out: np.ndarray, obs: np.ndarray, fresh: tuple | None = None
+    ) -> int:
         """Apply ``placement`` (B, M) int64 to the rows where ``active`` (B,) bool, filling their rows of
         ``out`` (B, outcome.size) float64, or (B, SCALARS) for the scalars alone (the vector env, which
         reports no per-block parts, saves the work); write every row's observation into ``obs`` (B,
-        dim) float32. Returns -1, or the first active row with a location outside [0, N]: then nothing
-        has changed."""
-        return super().step(placement[:, None], active, out[:, None], obs[:, None])
+        dim) float32; ``fresh``: as for :meth:`CompiledDevices.step`. Returns -1, or the first active
+        row with a location outside [0, N]: then nothing has changed."""
+        return super().step(placement[:, None], active, out[:, None], obs[:, None], fresh)
 
     def observe(self, obs: np.ndarray, rows: np.ndarray | None = None) -> None:
         """Write the current observation of ``rows`` (default: all) into ``obs`` (B, dim) float32."""

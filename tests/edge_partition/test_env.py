@@ -1,5 +1,6 @@
 """EdgePartition-v0 and its vector env: API checkers, determinism, pickling, validation, config."""
 
+import dataclasses
 import pickle
 
 import gymnasium as gym
@@ -60,6 +61,36 @@ def test_env__same_seed_and_actions_give_identical_trajectories():
     first = _rollout(make(episode_slots=40), seed=3, steps=100)
     assert _same(first, _rollout(make(episode_slots=40), seed=3, steps=100))
     assert not _same(first, _rollout(make(episode_slots=40), seed=4, steps=100))
+
+
+def test_env__reset_of_a_used_env_equals_a_fresh_env():
+    used = make(episode_slots=40)
+    _rollout(used, seed=1, steps=30)  # queues, energy, positions and streams away from their start
+    assert _same(_rollout(used, seed=7, steps=50), _rollout(make(episode_slots=40), seed=7, steps=50))
+
+
+class AlternatingBlocks:
+    """The toy instance, with every other episode's edge latencies doubled: blocks that change at a reset."""
+
+    def __init__(self):
+        self.episodes = 0
+
+    def __call__(self, rng):
+        toy = ToyGenerator()(rng)
+        self.episodes += 1
+        scale = 2.0 if self.episodes % 2 == 0 else 1.0
+        return dataclasses.replace(toy, edge_s=toy.edge_s * scale)
+
+
+def test_env__reset_to_other_blocks_charges_the_new_blocks():
+    env = EdgePartitionEnv(ToyGenerator.config(), generator=AlternatingBlocks())
+    lay = observation_layout(env.cfg)
+    for _ in range(3):
+        obs, _ = env.reset(seed=0)
+        np.testing.assert_array_equal(env.state.blocks.edge_work, env.instance.edge_s)
+        fresh = EdgePartitionEnv(ToyGenerator.config(), generator=lambda rng, inst=env.instance: inst)
+        np.testing.assert_array_equal(obs[lay.edge_latency], fresh.reset(seed=0)[0][lay.edge_latency])
+        assert env.step(np.array([1, 1, 1]))[1] == fresh.step(np.array([1, 1, 1]))[1]
 
 
 @pytest.mark.slow
