@@ -24,11 +24,10 @@ import torch.nn.functional as F
 import baselines
 from agents.checkpoint import CheckpointError, network_fields, restore_network, run_fields
 from agents.envs import EpisodeTally, make_env
+from agents.generalist_options import GENERALIST, TRAIN_SEEDS, with_teacher
+from agents.generalist_options import MIGRATION_ENV_ID as ENV_ID
 from agents.migration_entity import MigrationNet, MigrationPolicy, Pairs, pairs_of
 from edge_envs.service_migration.distribution import TRAIN, InstanceDistribution
-
-ENV_ID = "ServiceMigration-v0"
-TRAIN_SEEDS = (2**20, 2**31)  # episode seeds of training: clear of the evaluation seeds (agents.evaluate.EVAL_SEED)
 
 
 def distribution_of(env_kwargs: dict | None) -> InstanceDistribution:
@@ -85,8 +84,6 @@ class MigrationGeneralistTrainer:
     """The network, its Adam state and the round count of one ServiceMigration generalist run."""
 
     def __init__(self, env_kwargs: dict | None, options, seed: int):
-        from agents.generalist import GENERALIST, with_teacher
-
         self.algo, self.env_id, self.env_kwargs = GENERALIST, ENV_ID, dict(env_kwargs or {})
         self.options, self.seed = with_teacher(options, ENV_ID), int(seed)
         options = self.options

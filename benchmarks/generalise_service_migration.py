@@ -55,7 +55,7 @@ def _policies(args) -> list:
         if len(args.checkpoint) != len(args.seeds):
             raise ValueError(f"--checkpoint: give one per seed ({len(args.seeds)}), got {len(args.checkpoint)}")
         return [policy_from_payload(load_checkpoint(path)) for path in args.checkpoint]
-    options = GeneralistOptions()  # the teacher: sm3fl (agents.generalist.TEACHERS)
+    options = GeneralistOptions()  # the teacher: sm3fl (agents.generalist_options.TEACHERS)
     policies = []
     for seed in args.seeds:
         started = time.perf_counter()

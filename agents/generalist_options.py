@@ -1,0 +1,58 @@
+"""The generalist agent's name, options and teachers, shared by its EdgePartition trainer (agents.generalist) and its
+ServiceMigration trainer (agents.generalist_migration)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from edge_envs.config import check_range
+
+GENERALIST = "generalist"
+ENV_ID = "EdgePartition-v0"
+MIGRATION_ENV_ID = "ServiceMigration-v0"  # its generalist lives in agents.generalist_migration
+ENV_IDS = (ENV_ID, MIGRATION_ENV_ID)
+TEACHERS = {ENV_ID: "exact-slot", MIGRATION_ENV_ID: "sm3fl"}
+"""The teacher of each env's generalist when ``--teacher`` is not given: its strongest per-step baseline (SM3FL on
+ServiceMigration: the issue 31 target is set against it; exact-round is within 3% of it at 3-4x its decision time)."""
+
+
+def with_teacher(options: GeneralistOptions, env_id: str) -> GeneralistOptions:
+    """``options`` with the env's teacher (``TEACHERS``) where none is named."""
+    return options if options.teacher else dataclasses.replace(options, teacher=TEACHERS[env_id])
+
+
+TRAIN_SEEDS = (2**20, 2**31)  # episode seeds of training: clear of the evaluation seeds (agents.evaluate.EVAL_SEED)
+
+
+@dataclass(frozen=True)
+class GeneralistOptions:
+    """Options of the generalist agent (DAgger from a teacher over a distribution of instances)."""
+
+    teacher: str = ""
+    """baseline whose actions label every visited step; empty: the env's (``TEACHERS``: exact-slot on EdgePartition-v0,
+    sm3fl on ServiceMigration-v0)"""
+    rounds: int = 4
+    """DAgger rounds: the first follows the teacher, the others the network; steps are split evenly"""
+    envs: int = 8
+    """env copies the rollouts run on (each draws a new instance per episode)"""
+    width: int = 64
+    """size of the network's hidden vectors (agents.entity)"""
+    epochs: int = 20
+    """passes over all labels so far after each round"""
+    lr: float = 1e-3
+    """Adam learning rate"""
+    batch_size: int = 256
+    """labelled slots per gradient step (all of one instance size)"""
+    candidates: int = 1
+    """when acting: 1, the network's argmax chain; K > 1, the cheapest by the env's slot cost of that chain and
+    K - 1 sampled ones (agents.entity.EntityPolicy)"""
+
+    def __post_init__(self):
+        if not isinstance(self.teacher, str):
+            raise ValueError(f"GeneralistOptions.teacher (--teacher) must name a baseline, got {self.teacher!r}")
+        for name, low, high in (("rounds", 1, 1000), ("envs", 1, 256), ("width", 1, 4096), ("epochs", 1, 10**4)):
+            check_range(f"GeneralistOptions.{name} (--{name})", getattr(self, name), low, high, integer=True)
+        check_range("GeneralistOptions.batch_size (--batch-size)", self.batch_size, 1, 10**6, integer=True)
+        check_range("GeneralistOptions.candidates (--candidates)", self.candidates, 1, 4096, integer=True)
+        check_range("GeneralistOptions.lr (--lr)", self.lr, 1e-9, 1.0)
