@@ -22,7 +22,11 @@ _GYM_ENVS = {
         None,
         {"max_episode_steps": None},
     ),
-    "EdgeUpload-v0": ("edge_envs.edge_upload.env:EdgeUploadEnv", None, {"max_episode_steps": None}),
+    "EdgeUpload-v0": (
+        "edge_envs.edge_upload.env:EdgeUploadEnv",
+        "edge_envs.edge_upload.vector:EdgeUploadVectorEnv",
+        {"max_episode_steps": None},
+    ),
 }
 
 for _env_id, (_entry, _vector_entry, _kwargs) in _GYM_ENVS.items():
