@@ -18,7 +18,6 @@ duration): the paper's Fig. 5 curve integrated over time.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from dataclasses import dataclass, field
 
@@ -168,15 +167,6 @@ class State:
     resends: np.ndarray  # (C,) failed transmissions sent again
     latency: np.ndarray  # (C,) query latency in force now
 
-    def copy(self) -> State:
-        return dataclasses.replace(
-            self,
-            **{
-                f: getattr(self, f).copy()
-                for f in ("where", "pending", "finish", "transmissions", "resends", "latency")
-            },
-        )
-
     @property
     def done(self) -> bool:
         return self.deciding < 0
@@ -213,11 +203,6 @@ def initial(cfg: EdgeUploadConfig, inst: Instance, rng: np.random.Generator | No
     )
 
 
-def run_mask(state: State) -> np.ndarray:
-    """(R,) bool: runs the deciding client may upload (none of their layers uploaded or in flight)."""
-    return action_mask_rows(state.inst.num_layers, 1, state.where[None], np.array([state.deciding]))[0] > 0
-
-
 def action_mask_rows(num_layers: int, num_servers: int, where: np.ndarray, deciding: np.ndarray) -> np.ndarray:
     """(B, R * S) int8 legal actions of B rows (``where`` (B, C, L), ``deciding`` (B,)); zeros where done."""
     out = np.empty((len(deciding), len(runs(num_layers)) * num_servers), dtype=np.int8)
@@ -225,9 +210,15 @@ def action_mask_rows(num_layers: int, num_servers: int, where: np.ndarray, decid
     return out
 
 
+def run_mask(state: State) -> np.ndarray:
+    """(R,) bool: runs the deciding client may upload (none of their layers uploaded or in flight)."""
+    return action_mask_rows(state.inst.num_layers, 1, state.where[None], np.array([state.deciding]))[0] > 0
+
+
 def action_mask(state: State) -> np.ndarray:
     """(R * S,) int8: 1 for every legal action (run a // S to server a % S)."""
-    return action_mask_rows(state.inst.num_layers, state.inst.num_servers, state.where[None], np.array([state.deciding]))[0]
+    inst = state.inst
+    return action_mask_rows(inst.num_layers, inst.num_servers, state.where[None], np.array([state.deciding]))[0]
 
 
 def decode(state: State, action: int) -> tuple[int, int, int]:

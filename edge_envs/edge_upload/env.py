@@ -50,7 +50,8 @@ class ObservationConstants:
     def __init__(self, cfg: EdgeUploadConfig, num_rows: int, num_layers: int):
         self.static = np.zeros((num_rows, 3 * num_layers))
         self.speeds = np.zeros((num_rows, cfg.num_clients + cfg.num_servers))
-        self._scale = cfg.profile_clock_ghz / max(cfg.client_clock_ghz[1], cfg.edge_clock_ghz[1], cfg.cloud_clock_ghz[1])
+        top_clock = max(cfg.client_clock_ghz[1], cfg.edge_clock_ghz[1], cfg.cloud_clock_ghz[1])
+        self._scale = cfg.profile_clock_ghz / top_clock
         self._memo = None
 
     def fill(self, row: int, inst: Instance) -> None:
@@ -181,6 +182,9 @@ class EdgeUploadEnv(gym.Env):
     ``generator``: a callable ``rng -> Instance`` with a ``layer_names`` attribute (default
     :class:`RandomGenerator`; ``ToyGenerator`` for ``model="toy"``). ``reset(seed=None, options=None)``
     takes no options (None or ``{}``); anything else is a ValueError.
+    ``gym.make_vec("EdgeUpload-v0", num_envs=B, vectorization_mode="vector_entry_point")`` steps B episodes
+    in one compiled call (:class:`edge_envs.edge_upload.vector.EdgeUploadVectorEnv`; row i is this env seeded
+    seed + i, bit for bit).
     Baselines and references read ``env.unwrapped.state`` (the :class:`core.State`: uploaded layers, uploads
     in flight, the deciding client) and ``env.unwrapped.instance`` (the episode's layers and machines).
 

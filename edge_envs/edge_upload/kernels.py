@@ -117,7 +117,8 @@ def _layer_times(layer_s, client_speed, server_speed, where, share, compute):
 
 @njit(cache=True, error_model="numpy")
 def layer_times(layer_s, client_speed, server_speed, where, share, compute):
-    """:func:`_layer_times` over rows: ``client_speed`` (B,), ``where`` (B, L), ``share`` (B, S), ``compute`` (B, L, K)."""
+    """:func:`_layer_times` over rows: ``client_speed`` (B,), ``where`` (B, L), ``share`` (B, S),
+    ``compute`` (B, L, K)."""
     for b in range(where.shape[0]):
         _layer_times(layer_s, client_speed[b], server_speed, where[b], share[b], compute[b])
 

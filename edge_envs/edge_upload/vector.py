@@ -17,8 +17,8 @@ from edge_envs.edge_upload.config import EdgeUploadConfig
 from edge_envs.edge_upload.env import (
     ILLEGAL_ACTIONS,
     ObservationConstants,
-    check_instance,
     _num_layers,
+    check_instance,
     default_generator,
     observation_size,
 )
@@ -105,7 +105,9 @@ class EdgeUploadVectorEnv(VectorEnv):
         try:
             a = np.asarray(actions)
         except ValueError:  # numpy refuses ragged nested lists
-            raise ValueError(f"actions: not a rectangular array; expected shape ({self.num_envs},) with {allowed}") from None
+            raise ValueError(
+                f"actions: not a rectangular array; expected shape ({self.num_envs},) with {allowed}"
+            ) from None
         if a.shape != (self.num_envs,):
             raise ValueError(f"actions: expected shape ({self.num_envs},), got {a.shape}; {allowed}")
         if a.dtype.kind not in "iu":

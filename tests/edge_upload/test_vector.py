@@ -14,10 +14,14 @@ def _flat(obs):
     return obs["observation"] if isinstance(obs, dict) else obs
 
 
-@pytest.mark.parametrize(
-    "kwargs",
-    [dict(), dict(config=edge_cloud(loss_probability=0.3)), dict(model="nin", loss_probability=0.5, mask_observation=True)],
-)
+SETTINGS = [
+    dict(),
+    dict(config=edge_cloud(loss_probability=0.3)),
+    dict(model="nin", loss_probability=0.5, mask_observation=True),
+]
+
+
+@pytest.mark.parametrize("kwargs", SETTINGS)
 def test_vector_env__rows_match_single_envs_through_autoresets(kwargs):
     num_envs, seed, steps = 4, 11, 40
     venv = gym.make_vec("EdgeUpload-v0", num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs)
