@@ -19,7 +19,7 @@ _GYM_ENVS = {
     ),
     "ServiceMigration-v0": (
         "edge_envs.service_migration.env:ServiceMigrationEnv",
-        None,
+        "edge_envs.service_migration.vector:ServiceMigrationVectorEnv",
         {"max_episode_steps": None},
     ),
     "EdgeUpload-v0": (

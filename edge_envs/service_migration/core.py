@@ -42,7 +42,8 @@ def migration_times(cfg: ServiceMigrationConfig, current_edges) -> np.ndarray:
     edges depends on the config only: it is computed once per config (:func:`_constants`).
     """
     constants = _constants(cfg)
-    return constants.model_bytes[None, :] * constants.hop_log2[:, np.asarray(current_edges)] / constants.speed_bytes
+    hop_log2 = np.moveaxis(constants.hop_log2[:, np.asarray(current_edges)], 0, -2)  # (..., N, K)
+    return constants.model_bytes * hop_log2 / constants.speed_bytes
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,8 @@ def upload_per_rho(cfg: ServiceMigrationConfig, rates) -> np.ndarray:
     Eq. (4) gives device m's upload rho S q_k / rate(m, n); Eq. (5) takes the max over devices,
     so max_m T_up,m = rho H(n, k).
     """
-    slowest = np.min(np.asarray(rates), axis=0)  # (N,): the slowest device of each edge
-    return _constants(cfg).upload_bits / slowest[:, None]
+    slowest = np.min(np.asarray(rates), axis=-2)  # (..., N): the slowest device of each edge
+    return _constants(cfg).upload_bits / slowest[..., :, None]
 
 
 def compute_per_rho(cfg: ServiceMigrationConfig, capability) -> np.ndarray:
@@ -125,7 +126,7 @@ def compute_per_rho(cfg: ServiceMigrationConfig, capability) -> np.ndarray:
     Eq. (6): each epoch processes S^r = rho M S samples at vartheta_k cycles each on an edge of
     xi_n cycles/s, so T_cp = E rho M S vartheta_k / xi_n = rho L(n, k) (the printed form drops S).
     """
-    return _constants(cfg).work[None, :] / np.asarray(capability, dtype=float)[:, None]
+    return _constants(cfg).work / np.asarray(capability, dtype=float)[..., :, None]
 
 
 @dataclass(frozen=True)
