@@ -260,6 +260,7 @@ class Rows:
     def __init__(self, cfg: EdgeUploadConfig, num_rows: int, num_layers: int):
         B, C, L, S = num_rows, cfg.num_clients, num_layers, cfg.num_servers
         self.cfg, self.runs = cfg, runs(L)
+        self._run_list = self.runs.tolist()  # (start, stop) of each run, as Python ints
         self.instances: list[Instance | None] = [None] * B
         self.time = np.zeros(B)
         self.where = np.full((B, C, L), -1, dtype=np.int64)
@@ -270,7 +271,8 @@ class Rows:
         self.resends = np.zeros((B, C), dtype=np.int64)
         self.latency = np.zeros((B, C))
         self.local = np.ones((B, C))  # local-only query latency of each row's clients
-        self._memo = None
+        self._memo = None  # the last instance's layer tables (:meth:`_layers`)
+        self._row_layers: list = [None] * B  # the layer tables each row holds
         self.tables = kernels.Tables(
             layer_s=np.zeros((B, L)),
             output_bytes=np.zeros((B, L)),
@@ -291,24 +293,40 @@ class Rows:
         """Row ``row`` begins an episode on ``inst`` (as :func:`initial`)."""
         self.instances[row] = inst
         t = self.tables
-        t.layer_s[row], t.output_bytes[row], t.input_bytes[row] = inst.layer_s, inst.output_bytes, inst.input_bytes
+        layers = self._layers(inst)
+        if self._row_layers[row] is not layers:  # the row's layer and link tables, unless it holds these
+            t.layer_s[row], t.output_bytes[row], t.input_bytes[row] = inst.layer_s, inst.output_bytes, inst.input_bytes
+            t.client_server_s_per_byte[row], t.hop[row], t.run_bytes[row] = layers[1:4]
+            self._row_layers[row] = layers
         t.client_speed[row], t.server_speed[row] = inst.client_speed, inst.server_speed
-        t.client_server_s_per_byte[row] = inst.client_server_s_per_byte
-        t.hop[row], t.run_bytes[row], layer_sum = self._derived(inst)
         self.time[row], self.deciding[row] = 0.0, 0
         self.where[row], self.pending[row], self.finish[row] = -1, -1, np.inf
         self.transmissions[row], self.resends[row] = 0, 0
-        self.latency[row] = self.local[row] = layer_sum / inst.client_speed  # local_latency
+        self.latency[row] = self.local[row] = layers[4] / inst.client_speed  # local_latency
         self.mask[row] = 1
 
-    def _derived(self, inst: Instance) -> tuple:
-        """(hop table, run bytes, total layer latency) of ``inst``, reused while the instances share their
-        layer and link arrays (a generator's instances do: only the clocks are drawn)."""
-        key = (inst.layer_s, inst.param_bytes, inst.client_server_s_per_byte, inst.server_server_s_per_byte)
+    def _layers(self, inst: Instance) -> tuple:
+        """(key, client-server s/byte, hop table, run bytes, total layer latency) of ``inst``, reused while
+        the instances share their layer and link arrays (a generator's instances do: only clocks are drawn)."""
+        key = (
+            inst.layer_s,
+            inst.param_bytes,
+            inst.output_bytes,
+            inst.client_server_s_per_byte,
+            inst.server_server_s_per_byte,
+        )
         memo = self._memo
-        if memo is None or any(a is not b for a, b in zip(memo[0], key)):
-            memo = self._memo = (key, (hop_table(inst), run_bytes(inst.param_bytes), inst.layer_s.sum()))
-        return memo[1]
+        if memo is None or any(a is not b for a, b in zip(memo[0], key)) or memo[5] != inst.input_bytes:
+            hop = hop_table(inst)
+            memo = self._memo = (
+                key,
+                inst.client_server_s_per_byte,
+                hop,
+                run_bytes(inst.param_bytes),
+                inst.layer_s.sum(),
+                inst.input_bytes,
+            )
+        return memo
 
     def load(self, row: int, state: State) -> None:
         """Row ``row`` takes ``state`` (its instance and where its episode stands)."""
@@ -321,13 +339,12 @@ class Rows:
 
     def step(self, actions: np.ndarray, sent: np.ndarray, active: np.ndarray, nearest: bool) -> None:
         """``kernels.step`` on the ``active`` rows (actions in range; with ``nearest``, forbidden ones are
-        replaced in ``actions``), then every row's mask."""
+        replaced in ``actions``), their masks included."""
         kernels.step(
             self._tables, self.runs, self.cfg.confirmation_s, nearest, actions, sent, active, self.time, self.where,
             self.pending, self.finish, self.deciding, self.transmissions, self.resends, self.latency, self.area,
-            self.out, self.completed
+            self.out, self.completed, self.mask
         )  # fmt: skip
-        kernels.masks(self.runs, self.cfg.num_servers, self.where, self.deciding, self.mask)
 
     def state(self, row: int) -> State:
         """Row ``row`` as a :class:`State` (copies of its arrays)."""
@@ -347,17 +364,18 @@ class Rows:
     def outcome(self, row: int, client: int, sent: int, action: int) -> Outcome:
         """Row ``row``'s last step as an :class:`Outcome`: ``client`` uploaded ``action`` ``sent`` times."""
         S = self.cfg.num_servers
-        (start, stop), server = self.runs[action // S].tolist(), action % S
+        start, stop = self._run_list[action // S]
         out = self.out[row]
+        count = int(out[kernels.COMPLETED])
         return Outcome(
             client=client,
             start=start,
             stop=stop,
-            server=server,
+            server=action % S,
             transmissions=sent,
             duration=float(out[kernels.DURATION]),
             area=self.area[row].copy(),
-            completed=[tuple(c) for c in self.completed[row, : int(out[kernels.COMPLETED])].tolist()],
+            completed=list(map(tuple, self.completed[row, :count].tolist())) if count else [],
         )
 
 

@@ -52,7 +52,8 @@ class ObservationConstants:
         self.speeds = np.zeros((num_rows, cfg.num_clients + cfg.num_servers))
         top_clock = max(cfg.client_clock_ghz[1], cfg.edge_clock_ghz[1], cfg.cloud_clock_ghz[1])
         self._scale = cfg.profile_clock_ghz / top_clock
-        self._memo = None
+        self._memo = None  # the last instance's layer features
+        self._row_static: list = [None] * num_rows  # the layer features each row holds
 
     def fill(self, row: int, inst: Instance) -> None:
         key = (inst.param_bytes, inst.layer_s, inst.output_bytes, inst.input_bytes)
@@ -66,7 +67,9 @@ class ObservationConstants:
                 ]
             )
             memo = self._memo = (key, static)
-        self.static[row] = memo[1]
+        if self._row_static[row] is not memo:
+            self.static[row] = memo[1]
+            self._row_static[row] = memo
         C = len(inst.client_speed)
         self.speeds[row, :C] = inst.client_speed * self._scale
         self.speeds[row, C:] = inst.server_speed * self._scale
@@ -101,6 +104,8 @@ def check_instance(cfg: EdgeUploadConfig, num_layers: int, inst: Instance) -> No
 
 def _action_int(action) -> int:
     """An integer action from an int, numpy integer or one-element integer array; ValueError otherwise."""
+    if type(action) is int:  # the common case, first
+        return action
     if isinstance(action, np.ndarray) and action.size == 1 and action.dtype.kind in "iu":
         return int(action.reshape(()))
     if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)):
@@ -233,6 +238,7 @@ class EdgeUploadEnv(gym.Env):
         else:
             self.observation_space = features
         self._rows: core.Rows | None = None
+        self._action_buffer, self._sent_buffer = np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64)
         self.instance = None
         self._last: core.Outcome | None = None
 
@@ -261,7 +267,7 @@ class EdgeUploadEnv(gym.Env):
         self._rows.start(0, inst)
         self._features.fill(0, inst)
         self._last = None
-        return self._observation(), {**self._info(), "illegal_action": False}
+        return self._observation(), self._info(illegal_action=False)
 
     def step(self, action):
         rows = self._rows
@@ -273,12 +279,12 @@ class EdgeUploadEnv(gym.Env):
             raise RuntimeError("the model is fully uploaded; start a new episode")
         if not 0 <= action < self.action_space.n or (self.illegal_action == "raise" and not rows.mask[0, action]):
             core.decode(self.state, action)  # raises the named error
-        actions = np.array([action])
-        sent = core.draw_sent(self.cfg, self.np_random)
-        rows.step(actions, np.array([sent]), _ONE_ROW, nearest=self.illegal_action == "nearest")
-        self._last = outcome = rows.outcome(0, client, sent, int(actions[0]))
-        info = self._info()
-        info.update(
+        actions, sent = self._action_buffer, self._sent_buffer
+        actions[0] = action
+        sent[0] = core.draw_sent(self.cfg, self.np_random)
+        rows.step(actions, sent, _ONE_ROW, nearest=self.illegal_action == "nearest")
+        self._last = outcome = rows.outcome(0, client, int(sent[0]), int(actions[0]))
+        info = self._info(
             illegal_action=bool(rows.out[0, kernels.REPLACED]),
             area=outcome.area,
             duration=outcome.duration,
@@ -291,7 +297,8 @@ class EdgeUploadEnv(gym.Env):
         done = bool(rows.deciding[0] < 0)
         return self._observation(), -float(outcome.area.sum()), done, False, info
 
-    def _info(self) -> dict:
+    def _info(self, **step) -> dict:
+        """What ``info`` always holds, then the ``step``'s own keys."""
         rows = self._rows
         return {
             "action_mask": rows.mask[0].copy(),
@@ -301,6 +308,7 @@ class EdgeUploadEnv(gym.Env):
             "deciding": int(rows.deciding[0]),
             "resends": rows.resends[0].copy(),
             "sent": rows.transmissions[0].copy(),
+            **step,
         }
 
     def _observation(self) -> np.ndarray:

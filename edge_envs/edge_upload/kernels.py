@@ -166,17 +166,20 @@ def _legal(runs, where_c, run) -> bool:
     return True
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _mask_row(runs, num_servers, where, deciding, out):
+    """``out`` (R * S,) int8: 1 for every legal action of the deciding client (0 when done)."""
+    for r in range(runs.shape[0]):
+        ok = deciding >= 0 and _legal(runs, where[deciding], r)
+        for s in range(num_servers):
+            out[r * num_servers + s] = ok
+
+
 @njit(cache=True, error_model="numpy")
 def masks(runs, num_servers, where, deciding, out):
-    """``out`` (B, R * S) int8: 1 for every legal action of each row's deciding client (0 when done)."""
-    B = where.shape[0]
-    R = runs.shape[0]
-    for b in range(B):
-        c = deciding[b]
-        for r in range(R):
-            ok = c >= 0 and _legal(runs, where[b, c], r)
-            for s in range(num_servers):
-                out[b, r * num_servers + s] = ok
+    """``out`` (B, R * S) int8: :func:`_mask_row` of every row."""
+    for b in range(where.shape[0]):
+        _mask_row(runs, num_servers, where[b], deciding[b], out[b])
 
 
 @njit(cache=True, error_model="numpy")
@@ -201,7 +204,7 @@ def first_illegal(runs, num_servers, where, deciding, actions, active) -> int:
 @njit(cache=True, error_model="numpy")
 def step(
     tables, runs, confirmation_s, nearest, actions, sent, active, time, where, pending, finish, deciding, sent_total,
-    resends, latency, area, out, completed
+    resends, latency, area, out, completed, mask
 ):  # fmt: skip
     """Advance every active row by one decision (core.transition's time model), in place.
 
@@ -210,7 +213,8 @@ def step(
     confirmation to confirmation, accruing each client's latency area, until some client is idle with
     layers left (it decides next) or all is uploaded (``deciding`` = -1). Writes ``area`` (B, C),
     ``out`` (B, 3): duration, 1.0 if replaced, completions; ``completed`` (B, C, 4): client, start, stop,
-    server of each upload confirmed, in order. ``actions`` may be rewritten (the replaced ones).
+    server of each upload confirmed, in order; ``mask`` (B, R * S): the legal actions next.
+    ``actions`` may be rewritten (the replaced ones).
     """
     layer_s, output_bytes, input_bytes, client_speed, server_speed, client_server, hop, run_bytes = tables
     B, C, L = where.shape
@@ -273,6 +277,7 @@ def step(
         out[b, DURATION] = time[b] - began
         out[b, REPLACED] = replaced
         out[b, COMPLETED] = count
+        _mask_row(runs, S, where[b], deciding[b], mask[b])
 
 
 @njit(cache=True, error_model="numpy")
