@@ -19,10 +19,14 @@ _GYM_ENVS = {
     ),
     "ServiceMigration-v0": (
         "edge_envs.service_migration.env:ServiceMigrationEnv",
-        None,
+        "edge_envs.service_migration.vector:ServiceMigrationVectorEnv",
         {"max_episode_steps": None},
     ),
-    "EdgeUpload-v0": ("edge_envs.edge_upload.env:EdgeUploadEnv", None, {"max_episode_steps": None}),
+    "EdgeUpload-v0": (
+        "edge_envs.edge_upload.env:EdgeUploadEnv",
+        "edge_envs.edge_upload.vector:EdgeUploadVectorEnv",
+        {"max_episode_steps": None},
+    ),
 }
 
 for _env_id, (_entry, _vector_entry, _kwargs) in _GYM_ENVS.items():

@@ -28,6 +28,8 @@ def _elementwise(name: str, fn, domain, outside):
         x = np.asarray(x, dtype=np.float64)
         flat = x.ravel()
         inside = domain(flat)
+        if inside.all():  # the usual case: no entry needs numpy's value
+            return _map(fn, flat).reshape(x.shape)[()]
         out = outside(flat)
         out[inside] = _map(fn, flat[inside])
         return out.reshape(x.shape)[()]

@@ -18,12 +18,12 @@ duration): the paper's Fig. 5 curve integrated over time.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from edge_envs.edge_upload import kernels
 from edge_envs.edge_upload.config import EdgeUploadConfig
 from edge_envs.edge_upload.generator import Instance
 
@@ -47,15 +47,6 @@ def run_index(num_layers: int, start: int, stop: int) -> int:
     return start * num_layers - start * (start - 1) // 2 + (stop - start - 1)
 
 
-def hop_table(inst: Instance) -> np.ndarray:
-    """(K, K) transfer time per byte between locations (K = S + 1; 0 = the client; 0 on the diagonal)."""
-    S = inst.num_servers
-    hop = np.zeros((S + 1, S + 1))
-    hop[0, 1:] = hop[1:, 0] = inst.client_server_s_per_byte
-    hop[1:, 1:] = inst.server_server_s_per_byte
-    return hop
-
-
 def server_share(where: np.ndarray, num_servers: int) -> np.ndarray:
     """(..., S): number of clients holding layers on each server (at least 1); ``where`` is (..., C, L)."""
     holds = (where[..., :, :, None] == np.arange(num_servers)).any(axis=-2)
@@ -67,45 +58,37 @@ def compute_times(inst: Instance, where: np.ndarray, client: np.ndarray, share: 
     layers are ``where`` (B, L); inf where the layer is not on that server. Server s's speed is
     divided by ``share`` (B, S), the clients sharing it."""
     B, L = where.shape
-    S = inst.num_servers
-    out = np.full((B, L, S + 1), np.inf)
-    out[:, :, 0] = inst.layer_s[None, :] / inst.client_speed[client][:, None]
-    rows, layers = np.nonzero(where >= 0)
-    servers = where[rows, layers]
-    out[rows, layers, 1 + servers] = inst.layer_s[layers] * share[rows, servers] / inst.server_speed[servers]
+    out = np.empty((B, L, inst.num_servers + 1))
+    kernels.layer_times(
+        np.ascontiguousarray(inst.layer_s, dtype=np.float64),
+        np.ascontiguousarray(np.asarray(inst.client_speed, dtype=np.float64)[np.asarray(client)]),
+        np.ascontiguousarray(inst.server_speed, dtype=np.float64),
+        np.ascontiguousarray(where, dtype=np.int64),
+        np.ascontiguousarray(share, dtype=np.float64),
+        out,
+    )
     return out
 
 
 def shortest_path(inst: Instance, compute: np.ndarray, return_path: bool = False):
     """Fastest execution of a query given per-layer times ``compute`` (B, L, K): the input starts at the
     client, activations cross the links (:func:`hop_table`), the result returns to the client. Dynamic
-    programming over (layer, location). Returns latency (B,) and, if ``return_path``, locations (B, L)."""
-    B, L, K = compute.shape
-    hop = hop_table(inst)
-    cost = inst.input_bytes * hop[0][None, :] + compute[:, 0, :]
-    choice = np.empty((B, L, K), dtype=np.int64) if return_path else None
-    for layer in range(1, L):
-        through = cost[:, :, None] + inst.output_bytes[layer - 1] * hop[None, :, :]  # (B, from, to)
-        if return_path:
-            choice[:, layer, :] = np.argmin(through, axis=1)
-        cost = through.min(axis=1) + compute[:, layer, :]
-    final = cost + inst.output_bytes[L - 1] * hop[:, 0][None, :]
-    latency = final.min(axis=1)
-    if not return_path:
-        return latency
-    path = np.empty((B, L), dtype=np.int64)
-    path[:, L - 1] = np.argmin(final, axis=1)
-    rows = np.arange(B)
-    for layer in range(L - 1, 0, -1):
-        path[:, layer - 1] = choice[rows, layer, path[:, layer]]
-    return latency, path
+    programming over (layer, location) (``kernels.fastest_paths``). Returns latency (B,) and, if
+    ``return_path``, locations (B, L)."""
+    compute = np.ascontiguousarray(compute, dtype=np.float64)
+    B, L, _ = compute.shape
+    latency = np.empty(B)
+    path = np.empty((B, L) if return_path else (0, 0), dtype=np.int64)
+    output_bytes = np.ascontiguousarray(inst.output_bytes, dtype=np.float64)
+    kernels.fastest_paths(float(inst.input_bytes), output_bytes, hop_table(inst), compute, latency, path, return_path)
+    return (latency, path) if return_path else latency
 
 
 def query_latency(inst: Instance, where: np.ndarray) -> np.ndarray:
     """(C,) latency of each client's next query when the uploaded layers are ``where`` (C, L)."""
-    C = where.shape[0]
-    share = np.broadcast_to(server_share(where, inst.num_servers), (C, inst.num_servers))
-    return shortest_path(inst, compute_times(inst, where, np.arange(C), share))
+    latency = np.empty((1, where.shape[0]))
+    kernels.query_latencies(instance_tables(inst).arrays(), np.ascontiguousarray(where, dtype=np.int64)[None], latency)
+    return latency[0]
 
 
 def local_latency(inst: Instance) -> np.ndarray:
@@ -115,12 +98,58 @@ def local_latency(inst: Instance) -> np.ndarray:
 
 def transmission_seconds(cfg: EdgeUploadConfig, inst: Instance, start: int, stop: int, server: int) -> float:
     """One transmission of layers ``[start, stop)`` to ``server`` until its confirmation arrives, s."""
-    return float(inst.param_bytes[start:stop].sum() * inst.client_server_s_per_byte[server] + cfg.confirmation_s)
+    size = run_bytes(inst.param_bytes)[run_index(inst.num_layers, start, stop)]
+    return float(size * inst.client_server_s_per_byte[server] + cfg.confirmation_s)
 
 
 def expected_upload_seconds(cfg: EdgeUploadConfig, inst: Instance, start: int, stop: int, server: int) -> float:
     """Expected time to upload ``[start, stop)`` to ``server``, resends included (1 / (1 - p) transmissions)."""
     return transmission_seconds(cfg, inst, start, stop, server) / (1.0 - cfg.loss_probability)
+
+
+def run_bytes(param_bytes: np.ndarray) -> np.ndarray:
+    """(R,) parameter bytes of every run of :func:`runs`, each summed as ``param_bytes[start:stop].sum()``."""
+    return _run_bytes(np.asarray(param_bytes, dtype=np.float64).tobytes())
+
+
+@functools.lru_cache(maxsize=64)
+def _run_bytes(raw: bytes) -> np.ndarray:
+    param_bytes = np.frombuffer(raw)
+    table = np.array([param_bytes[start:stop].sum() for start, stop in runs(len(param_bytes)).tolist()])
+    table.setflags(write=False)
+    return table
+
+
+@functools.lru_cache(maxsize=64)
+def _hop_table(client_server: bytes, server_server: bytes) -> np.ndarray:
+    cs, ss = np.frombuffer(client_server), np.frombuffer(server_server)
+    S = len(cs)
+    hop = np.zeros((S + 1, S + 1))
+    hop[0, 1:] = hop[1:, 0] = cs
+    hop[1:, 1:] = ss.reshape(S, S)
+    hop.setflags(write=False)
+    return hop
+
+
+def hop_table(inst: Instance) -> np.ndarray:
+    """(K, K) transfer time per byte between locations (K = S + 1; 0 = the client; 0 on the diagonal)."""
+    as_bytes = lambda values: np.ascontiguousarray(values, dtype=np.float64).tobytes()  # noqa: E731
+    return _hop_table(as_bytes(inst.client_server_s_per_byte), as_bytes(inst.server_server_s_per_byte))
+
+
+def instance_tables(inst: Instance) -> kernels.Tables:
+    """``inst`` as the kernels read it: one row."""
+    row = lambda values: np.asarray(values, dtype=np.float64)[None]  # noqa: E731
+    return kernels.Tables(
+        layer_s=row(inst.layer_s),
+        output_bytes=row(inst.output_bytes),
+        input_bytes=row(inst.input_bytes),
+        client_speed=row(inst.client_speed),
+        server_speed=row(inst.server_speed),
+        client_server_s_per_byte=row(inst.client_server_s_per_byte),
+        hop=hop_table(inst)[None],
+        run_bytes=run_bytes(inst.param_bytes)[None],
+    )
 
 
 @dataclass
@@ -137,15 +166,6 @@ class State:
     transmissions: np.ndarray  # (C,) transmissions sent, resends included
     resends: np.ndarray  # (C,) failed transmissions sent again
     latency: np.ndarray  # (C,) query latency in force now
-
-    def copy(self) -> State:
-        return dataclasses.replace(
-            self,
-            **{
-                f: getattr(self, f).copy()
-                for f in ("where", "pending", "finish", "transmissions", "resends", "latency")
-            },
-        )
 
     @property
     def done(self) -> bool:
@@ -183,20 +203,22 @@ def initial(cfg: EdgeUploadConfig, inst: Instance, rng: np.random.Generator | No
     )
 
 
+def action_mask_rows(num_layers: int, num_servers: int, where: np.ndarray, deciding: np.ndarray) -> np.ndarray:
+    """(B, R * S) int8 legal actions of B rows (``where`` (B, C, L), ``deciding`` (B,)); zeros where done."""
+    out = np.empty((len(deciding), len(runs(num_layers)) * num_servers), dtype=np.int8)
+    kernels.masks(runs(num_layers), num_servers, where, deciding, out)
+    return out
+
+
 def run_mask(state: State) -> np.ndarray:
     """(R,) bool: runs the deciding client may upload (none of their layers uploaded or in flight)."""
-    L = state.inst.num_layers
-    if state.done:
-        return np.zeros(len(runs(L)), dtype=bool)
-    free = state.where[state.deciding] < 0
-    blocked = np.concatenate(([0], np.cumsum(~free)))  # blocked[j] - blocked[i]: taken layers in [i, j)
-    table = runs(L)
-    return blocked[table[:, 1]] == blocked[table[:, 0]]
+    return action_mask_rows(state.inst.num_layers, 1, state.where[None], np.array([state.deciding]))[0] > 0
 
 
 def action_mask(state: State) -> np.ndarray:
     """(R * S,) int8: 1 for every legal action (run a // S to server a % S)."""
-    return np.repeat(run_mask(state), state.inst.num_servers).astype(np.int8)
+    inst = state.inst
+    return action_mask_rows(inst.num_layers, inst.num_servers, state.where[None], np.array([state.deciding]))[0]
 
 
 def decode(state: State, action: int) -> tuple[int, int, int]:
@@ -219,44 +241,144 @@ def decode(state: State, action: int) -> tuple[int, int, int]:
 
 def transition(state: State, action: int, rng: np.random.Generator) -> tuple[State, Outcome]:
     """Start the deciding client's upload of partition ``action``, then advance time (accruing every
-    client's latency area) until some client's upload thread is idle with layers left, or all is uploaded."""
+    client's latency area) until some client's upload thread is idle with layers left, or all is uploaded.
+    The step itself is ``kernels.step`` on one row (:class:`Rows`); ``state`` is left as it was."""
     if state.done:
         raise RuntimeError("the model is fully uploaded; start a new episode")
-    cfg, inst = state.cfg, state.inst
     start, stop, server = decode(state, action)
-    new = state.copy()
-    c = new.deciding
-    sent = int(rng.geometric(1.0 - cfg.loss_probability)) if cfg.loss_probability > 0 else 1
-    new.pending[c] = (start, stop, server)
-    new.finish[c] = new.time + sent * transmission_seconds(cfg, inst, start, stop, server)
-    new.transmissions[c] += sent
-    new.resends[c] += sent - 1
-    outcome = Outcome(
-        client=c,
-        start=start,
-        stop=stop,
-        server=server,
-        transmissions=sent,
-        duration=0.0,
-        area=np.zeros(inst.num_clients),
-    )
-    began = new.time
-    while True:
-        idle = np.flatnonzero((new.pending[:, 0] < 0) & (new.where < 0).any(axis=1))
-        if idle.size:
-            new.deciding = int(idle[0])
-            break
-        if np.all(new.pending[:, 0] < 0):
-            new.deciding = -1
-            break
-        k = int(np.argmin(new.finish))
-        outcome.area += new.latency * (new.finish[k] - new.time)
-        new.time = float(new.finish[k])
-        a, b, s = new.pending[k].tolist()
-        new.where[k, a:b] = s
-        new.pending[k] = -1
-        new.finish[k] = np.inf
-        outcome.completed.append((k, a, b, s))
-        new.latency = query_latency(inst, new.where)
-    outcome.duration = new.time - began
-    return new, outcome
+    sent = draw_sent(state.cfg, rng)
+    rows = Rows(state.cfg, 1, state.inst.num_layers)
+    rows.load(0, state)
+    rows.step(np.array([action]), np.array([sent]), np.ones(1, dtype=np.bool_), nearest=False)
+    return rows.state(0), rows.outcome(0, state.deciding, sent, action)
+
+
+class Rows:
+    """B episodes as arrays with a leading row axis, advanced in place by ``kernels.step``: the state both
+    envs keep (the single env one row, the vector env many); :meth:`state` gives a row as a :class:`State`."""
+
+    def __init__(self, cfg: EdgeUploadConfig, num_rows: int, num_layers: int):
+        B, C, L, S = num_rows, cfg.num_clients, num_layers, cfg.num_servers
+        self.cfg, self.runs = cfg, runs(L)
+        self._run_list = self.runs.tolist()  # (start, stop) of each run, as Python ints
+        self.instances: list[Instance | None] = [None] * B
+        self.time = np.zeros(B)
+        self.where = np.full((B, C, L), -1, dtype=np.int64)
+        self.pending = np.full((B, C, 3), -1, dtype=np.int64)
+        self.finish = np.full((B, C), np.inf)
+        self.deciding = np.zeros(B, dtype=np.int64)
+        self.transmissions = np.zeros((B, C), dtype=np.int64)
+        self.resends = np.zeros((B, C), dtype=np.int64)
+        self.latency = np.zeros((B, C))
+        self.local = np.ones((B, C))  # local-only query latency of each row's clients
+        self._memo = None  # the last instance's layer tables (:meth:`_layers`)
+        self._row_layers: list = [None] * B  # the layer tables each row holds
+        self.tables = kernels.Tables(
+            layer_s=np.zeros((B, L)),
+            output_bytes=np.zeros((B, L)),
+            input_bytes=np.zeros(B),
+            client_speed=np.ones((B, C)),
+            server_speed=np.ones((B, S)),
+            client_server_s_per_byte=np.zeros((B, S)),
+            hop=np.zeros((B, S + 1, S + 1)),
+            run_bytes=np.zeros((B, len(self.runs))),
+        )
+        self._tables = self.tables.arrays()
+        self.area = np.zeros((B, C))  # the last step's area under each client's latency curve
+        self.out = np.zeros((B, 3))  # the last step's duration, replaced flag, completions (kernels columns)
+        self.completed = np.zeros((B, C, 4), dtype=np.int64)  # the last step's confirmed uploads
+        self.mask = np.zeros((B, len(self.runs) * S), dtype=np.int8)  # legal actions now
+
+    def start(self, row: int, inst: Instance) -> None:
+        """Row ``row`` begins an episode on ``inst`` (as :func:`initial`)."""
+        self.instances[row] = inst
+        t = self.tables
+        layers = self._layers(inst)
+        if self._row_layers[row] is not layers:  # the row's layer and link tables, unless it holds these
+            t.layer_s[row], t.output_bytes[row], t.input_bytes[row] = inst.layer_s, inst.output_bytes, inst.input_bytes
+            t.client_server_s_per_byte[row], t.hop[row], t.run_bytes[row] = layers[1:4]
+            self._row_layers[row] = layers
+        t.client_speed[row], t.server_speed[row] = inst.client_speed, inst.server_speed
+        self.time[row], self.deciding[row] = 0.0, 0
+        self.where[row], self.pending[row], self.finish[row] = -1, -1, np.inf
+        self.transmissions[row], self.resends[row] = 0, 0
+        self.latency[row] = self.local[row] = layers[4] / inst.client_speed  # local_latency
+        self.mask[row] = 1
+
+    def _layers(self, inst: Instance) -> tuple:
+        """(key, client-server s/byte, hop table, run bytes, total layer latency) of ``inst``, reused while
+        the instances share their layer and link arrays (a generator's instances do: only clocks are drawn)."""
+        key = (
+            inst.layer_s,
+            inst.param_bytes,
+            inst.output_bytes,
+            inst.client_server_s_per_byte,
+            inst.server_server_s_per_byte,
+        )
+        memo = self._memo
+        if memo is None or any(a is not b for a, b in zip(memo[0], key)) or memo[5] != inst.input_bytes:
+            hop = hop_table(inst)
+            memo = self._memo = (
+                key,
+                inst.client_server_s_per_byte,
+                hop,
+                run_bytes(inst.param_bytes),
+                inst.layer_s.sum(),
+                inst.input_bytes,
+            )
+        return memo
+
+    def load(self, row: int, state: State) -> None:
+        """Row ``row`` takes ``state`` (its instance and where its episode stands)."""
+        self.start(row, state.inst)
+        self.time[row], self.deciding[row] = state.time, state.deciding
+        for name in ("where", "pending", "finish", "transmissions", "resends", "latency"):
+            getattr(self, name)[row] = getattr(state, name)
+        kernels.masks(self.runs, self.cfg.num_servers, self.where[row : row + 1], self.deciding[row : row + 1],
+                      self.mask[row : row + 1])  # fmt: skip
+
+    def step(self, actions: np.ndarray, sent: np.ndarray, active: np.ndarray, nearest: bool) -> None:
+        """``kernels.step`` on the ``active`` rows (actions in range; with ``nearest``, forbidden ones are
+        replaced in ``actions``), their masks included."""
+        kernels.step(
+            self._tables, self.runs, self.cfg.confirmation_s, nearest, actions, sent, active, self.time, self.where,
+            self.pending, self.finish, self.deciding, self.transmissions, self.resends, self.latency, self.area,
+            self.out, self.completed, self.mask
+        )  # fmt: skip
+
+    def state(self, row: int) -> State:
+        """Row ``row`` as a :class:`State` (copies of its arrays)."""
+        return State(
+            cfg=self.cfg,
+            inst=self.instances[row],
+            time=float(self.time[row]),
+            where=self.where[row].copy(),
+            pending=self.pending[row].copy(),
+            finish=self.finish[row].copy(),
+            deciding=int(self.deciding[row]),
+            transmissions=self.transmissions[row].copy(),
+            resends=self.resends[row].copy(),
+            latency=self.latency[row].copy(),
+        )
+
+    def outcome(self, row: int, client: int, sent: int, action: int) -> Outcome:
+        """Row ``row``'s last step as an :class:`Outcome`: ``client`` uploaded ``action`` ``sent`` times."""
+        S = self.cfg.num_servers
+        start, stop = self._run_list[action // S]
+        out = self.out[row]
+        count = int(out[kernels.COMPLETED])
+        return Outcome(
+            client=client,
+            start=start,
+            stop=stop,
+            server=action % S,
+            transmissions=sent,
+            duration=float(out[kernels.DURATION]),
+            area=self.area[row].copy(),
+            completed=list(map(tuple, self.completed[row, :count].tolist())) if count else [],
+        )
+
+
+def draw_sent(cfg: EdgeUploadConfig, rng: np.random.Generator) -> int:
+    """Transmissions one partition takes, resends included: geometric with success 1 - loss_probability."""
+    return int(rng.geometric(1.0 - cfg.loss_probability)) if cfg.loss_probability > 0 else 1

@@ -9,13 +9,15 @@ import numpy as np
 from gymnasium import spaces
 
 from edge_envs.config import check_bool, check_choice
-from edge_envs.edge_upload import core
+from edge_envs.edge_upload import core, kernels
 from edge_envs.edge_upload.config import EdgeUploadConfig
 from edge_envs.edge_upload.generator import Instance, RandomGenerator, ToyGenerator
+from edge_envs.edge_upload.kernels import nearest_legal  # noqa: F401  (re-exported: the replacement rule)
 from edge_envs.render import check_render_mode, figure_to_rgb, new_figure
 from edge_envs.reset import check_reset_options, check_seed, draw_instance
 
 ILLEGAL_ACTIONS = ("nearest", "raise")
+_ONE_ROW = np.ones(1, dtype=np.bool_)  # the single env's one row is always stepped
 
 
 class MaskedDiscrete(spaces.Discrete):
@@ -40,10 +42,37 @@ def observation_size(cfg: EdgeUploadConfig, num_layers: int) -> int:
     return 3 * num_layers + C * num_layers * (S + 2) + 3 * C + S
 
 
-def nearest_legal(mask: np.ndarray, action: int) -> int:
-    """The action allowed by ``mask`` nearest to ``action`` in index, the lower one on a tie."""
-    legal = np.flatnonzero(mask)
-    return int(legal[np.argmin(np.abs(legal - action))])
+class ObservationConstants:
+    """What the observation reads from an instance, into rows: the layer features (B, 3 L) and the clocks
+    over the largest configured clock (B, C + S); the layer features are reused while the instances share
+    their layer arrays (a generator's instances do)."""
+
+    def __init__(self, cfg: EdgeUploadConfig, num_rows: int, num_layers: int):
+        self.static = np.zeros((num_rows, 3 * num_layers))
+        self.speeds = np.zeros((num_rows, cfg.num_clients + cfg.num_servers))
+        top_clock = max(cfg.client_clock_ghz[1], cfg.edge_clock_ghz[1], cfg.cloud_clock_ghz[1])
+        self._scale = cfg.profile_clock_ghz / top_clock
+        self._memo = None  # the last instance's layer features
+        self._row_static: list = [None] * num_rows  # the layer features each row holds
+
+    def fill(self, row: int, inst: Instance) -> None:
+        key = (inst.param_bytes, inst.layer_s, inst.output_bytes, inst.input_bytes)
+        memo = self._memo
+        if memo is None or any(a is not b for a, b in zip(memo[0], key)):
+            static = np.concatenate(
+                [
+                    inst.param_bytes / inst.param_bytes.sum(),
+                    inst.layer_s / inst.layer_s.sum(),
+                    inst.output_bytes / (inst.output_bytes + inst.input_bytes),
+                ]
+            )
+            memo = self._memo = (key, static)
+        if self._row_static[row] is not memo:
+            self.static[row] = memo[1]
+            self._row_static[row] = memo
+        C = len(inst.client_speed)
+        self.speeds[row, :C] = inst.client_speed * self._scale
+        self.speeds[row, C:] = inst.server_speed * self._scale
 
 
 def default_generator(cfg: EdgeUploadConfig):
@@ -62,8 +91,21 @@ def _num_layers(generator) -> int:
     return len(names)
 
 
+def check_instance(cfg: EdgeUploadConfig, num_layers: int, inst: Instance) -> None:
+    """The drawn instance has the layers, clients and servers the spaces were built for."""
+    got = (inst.num_layers, inst.num_clients, inst.num_servers)
+    want = (num_layers, cfg.num_clients, cfg.num_servers)
+    if got != want:
+        raise ValueError(
+            f"generator: its instance has (layers, clients, servers) = {got}, but the env was built for {want} "
+            "(the generator's layer_names and the config's num_clients and servers)"
+        )
+
+
 def _action_int(action) -> int:
     """An integer action from an int, numpy integer or one-element integer array; ValueError otherwise."""
+    if type(action) is int:  # the common case, first
+        return action
     if isinstance(action, np.ndarray) and action.size == 1 and action.dtype.kind in "iu":
         return int(action.reshape(()))
     if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)):
@@ -145,6 +187,9 @@ class EdgeUploadEnv(gym.Env):
     ``generator``: a callable ``rng -> Instance`` with a ``layer_names`` attribute (default
     :class:`RandomGenerator`; ``ToyGenerator`` for ``model="toy"``). ``reset(seed=None, options=None)``
     takes no options (None or ``{}``); anything else is a ValueError.
+    ``gym.make_vec("EdgeUpload-v0", num_envs=B, vectorization_mode="vector_entry_point")`` steps B episodes
+    in one compiled call (:class:`edge_envs.edge_upload.vector.EdgeUploadVectorEnv`; row i is this env seeded
+    seed + i, bit for bit).
     Baselines and references read ``env.unwrapped.state`` (the :class:`core.State`: uploaded layers, uploads
     in flight, the deciding client) and ``env.unwrapped.instance`` (the episode's layers and machines).
 
@@ -185,117 +230,97 @@ class EdgeUploadEnv(gym.Env):
         L = _num_layers(self.generator)
         self.num_layers = L
         self.action_space = MaskedDiscrete(len(core.runs(L)) * cfg.num_servers, mask_source=self._current_mask)
-        features = spaces.Box(0.0, 1.0, (observation_size(cfg, L),), np.float32)
+        self.observation_size = observation_size(cfg, L)
+        features = spaces.Box(0.0, 1.0, (self.observation_size,), np.float32)
         if self.mask_observation:
             mask = spaces.Box(0, 1, (self.action_space.n,), np.int8)
             self.observation_space = spaces.Dict({"observation": features, "action_mask": mask})
         else:
             self.observation_space = features
-        self._top_clock = max(cfg.client_clock_ghz[1], cfg.edge_clock_ghz[1], cfg.cloud_clock_ghz[1])
-        self.state: core.State | None = None
+        self._rows: core.Rows | None = None
+        self._action_buffer, self._sent_buffer = np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64)
         self.instance = None
         self._last: core.Outcome | None = None
 
-    def _check_instance(self, inst: Instance) -> None:
-        """The drawn instance has the layers, clients and servers the spaces were built for."""
-        cfg = self.cfg
-        got = (inst.num_layers, inst.num_clients, inst.num_servers)
-        want = (self.num_layers, cfg.num_clients, cfg.num_servers)
-        if got != want:
-            raise ValueError(
-                f"generator: its instance has (layers, clients, servers) = {got}, but the env was built for {want} "
-                "(the generator's layer_names and the config's num_clients and servers)"
-            )
-
     def _current_mask(self):
-        return None if self.state is None else self.action_masks()
+        return None if self._rows is None else self.action_masks()
+
+    @property
+    def state(self) -> core.State | None:
+        """The episode's :class:`core.State` now (a copy; None before the first reset)."""
+        return None if self._rows is None else self._rows.state(0)
 
     def action_masks(self) -> np.ndarray:
         """(R * S,) int8 mask of the legal actions now (sb3-contrib's MaskablePPO reads this)."""
-        if self.state is None:
+        if self._rows is None:
             raise RuntimeError("call reset() before asking for the action mask")
-        return core.action_mask(self.state)
+        return self._rows.mask[0].copy()
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         check_reset_options(options, "EdgeUpload")
         super().reset(seed=check_seed(seed))
         self.instance = inst = draw_instance(self.generator, self.np_random, Instance)
-        self._check_instance(inst)
-        self.state = core.initial(self.cfg, inst, self.np_random)
+        check_instance(self.cfg, self.num_layers, inst)
+        if self._rows is None:
+            self._rows = core.Rows(self.cfg, 1, self.num_layers)
+            self._features = ObservationConstants(self.cfg, 1, self.num_layers)
+        self._rows.start(0, inst)
+        self._features.fill(0, inst)
         self._last = None
-        self._static = np.concatenate(
-            [
-                inst.param_bytes / inst.param_bytes.sum(),
-                inst.layer_s / inst.layer_s.sum(),
-                inst.output_bytes / (inst.output_bytes + inst.input_bytes),
-            ]
-        )
-        self._speeds = np.concatenate([inst.client_speed, inst.server_speed]) * (
-            self.cfg.profile_clock_ghz / self._top_clock
-        )
-        self._local = core.local_latency(inst)
-        return self._observation(), {**self._info(), "illegal_action": False}
-
-    def _legal(self, action: int) -> tuple[int, bool]:
-        """``action``, or with ``illegal_action="nearest"`` the legal action nearest to a forbidden one
-        (the lower on a tie); True when it was replaced. Out-of-range actions are left to the core."""
-        if self.illegal_action == "raise" or self.state.done or not 0 <= action < self.action_space.n:
-            return action, False
-        mask = core.action_mask(self.state)
-        if mask[action]:
-            return action, False
-        return nearest_legal(mask, action), True
+        return self._observation(), self._info(illegal_action=False)
 
     def step(self, action):
-        if self.state is None:
+        rows = self._rows
+        if rows is None:
             raise RuntimeError("call reset() before step()")
-        action, replaced = self._legal(_action_int(action))
-        self.state, outcome = core.transition(self.state, action, self.np_random)
-        self._last = outcome
-        info = self._info()
-        info.update(
-            illegal_action=replaced,
+        action = _action_int(action)
+        client = int(rows.deciding[0])
+        if client < 0:
+            raise RuntimeError("the model is fully uploaded; start a new episode")
+        if not 0 <= action < self.action_space.n or (self.illegal_action == "raise" and not rows.mask[0, action]):
+            core.decode(self.state, action)  # raises the named error
+        actions, sent = self._action_buffer, self._sent_buffer
+        actions[0] = action
+        sent[0] = core.draw_sent(self.cfg, self.np_random)
+        rows.step(actions, sent, _ONE_ROW, nearest=self.illegal_action == "nearest")
+        self._last = outcome = rows.outcome(0, client, int(sent[0]), int(actions[0]))
+        info = self._info(
+            illegal_action=bool(rows.out[0, kernels.REPLACED]),
             area=outcome.area,
             duration=outcome.duration,
             client=outcome.client,
             partition=(outcome.start, outcome.stop),
             server=outcome.server,
             transmissions=outcome.transmissions,
-            completed=list(outcome.completed),
+            completed=outcome.completed,
         )
-        return self._observation(), -float(outcome.area.sum()), self.state.done, False, info
+        done = bool(rows.deciding[0] < 0)
+        return self._observation(), -float(outcome.area.sum()), done, False, info
 
-    def _info(self) -> dict:
-        st = self.state
+    def _info(self, **step) -> dict:
+        """What ``info`` always holds, then the ``step``'s own keys."""
+        rows = self._rows
         return {
-            "action_mask": core.action_mask(st),
-            "time": st.time,
-            "latency": st.latency.copy(),
-            "local_latency": self._local.copy(),
-            "deciding": st.deciding,
-            "resends": st.resends.copy(),
-            "sent": st.transmissions.copy(),
+            "action_mask": rows.mask[0].copy(),
+            "time": float(rows.time[0]),
+            "latency": rows.latency[0].copy(),
+            "local_latency": rows.local[0].copy(),
+            "deciding": int(rows.deciding[0]),
+            "resends": rows.resends[0].copy(),
+            "sent": rows.transmissions[0].copy(),
+            **step,
         }
 
     def _observation(self) -> np.ndarray:
-        st, cfg = self.state, self.cfg
-        C, L, S = cfg.num_clients, self.num_layers, cfg.num_servers
-        placement = np.zeros((C, L, S + 1), dtype=np.float32)
-        placement[np.arange(C)[:, None], np.arange(L)[None, :], st.where + 1] = 1.0
-        flight = np.zeros((C, L), dtype=np.float32)
-        for c, (a, b, _) in enumerate(st.pending.tolist()):
-            if a >= 0:
-                flight[c, a:b] = 1.0
-        deciding = np.zeros(C, dtype=np.float32)
-        if st.deciding >= 0:
-            deciding[st.deciding] = 1.0
-        obs = np.concatenate(
-            [self._static, placement.ravel(), flight.ravel(), st.latency / self._local, deciding, self._speeds]
-        ).astype(np.float32)
-        obs = np.clip(obs, 0.0, 1.0)
+        rows = self._rows
+        obs = np.empty((1, self.observation_size), dtype=np.float32)
+        features = self._features
+        kernels.observe(
+            features.static, features.speeds, rows.local, rows.where, rows.pending, rows.latency, rows.deciding, obs
+        )
         if self.mask_observation:
-            return {"observation": obs, "action_mask": core.action_mask(st)}
-        return obs
+            return {"observation": obs[0], "action_mask": rows.mask[0].copy()}
+        return obs[0]
 
     def render(self):
         """``ansi``: a line of text; ``rgb_array``: :meth:`picture`."""

@@ -8,7 +8,7 @@ Pair matrices are (N, K): entry (n, k) is modality k's sub-model served by edge 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,11 +38,46 @@ def transfer_time(size_bytes, distance_m, cfg: ServiceMigrationConfig):
 def migration_times(cfg: ServiceMigrationConfig, current_edges) -> np.ndarray:
     """T_sm(n, k) of Eq. (3) for every pair: modality k moving from its current edge to edge n; (N, K).
 
-    Staying (n = current edge) costs 0 since the distance is 0.
+    Staying (n = current edge) costs 0 since the distance is 0. Eq. (3)'s log2 factor of every pair of
+    edges depends on the config only: it is computed once per config (:func:`_constants`).
     """
-    edges = cfg.edge_positions
-    hop = topology.distances(edges, edges)[:, np.asarray(current_edges)]  # (N, K): d(n, n_k^{r-1})
-    return transfer_time(model_bytes(cfg)[None, :], hop, cfg)
+    constants = _constants(cfg)
+    hop_log2 = np.moveaxis(constants.hop_log2[:, np.asarray(current_edges)], 0, -2)  # (..., N, K)
+    return constants.model_bytes * hop_log2 / constants.speed_bytes
+
+
+@dataclass(frozen=True)
+class _Constants:
+    """What the round's costs take from the config alone, computed once per config."""
+
+    model_bytes: np.ndarray  # (K,) v_k
+    hop_log2: np.ndarray  # (N, N) log2(1 + d(n, m) / d_0), Eq. (3)
+    speed_bytes: float  # pi_n in bytes/s
+    upload_bits: np.ndarray  # (1, K) S q_k, Eq. (25)'s numerator
+    work: np.ndarray  # (K,) E M S vartheta_k, Eq. (26)'s numerator
+
+
+_CONSTANTS: dict[int, tuple] = {}  # id(cfg) -> (cfg, _Constants); holding cfg keeps its id unique
+
+
+def _constants(cfg: ServiceMigrationConfig) -> _Constants:
+    found = _CONSTANTS.get(id(cfg))
+    if found is None:
+        if len(_CONSTANTS) >= 64:
+            _CONSTANTS.clear()
+        edges = cfg.edge_positions
+        hop = topology.distances(edges, edges)
+        found = _CONSTANTS[id(cfg)] = (
+            cfg,
+            _Constants(
+                model_bytes=model_bytes(cfg),
+                hop_log2=libm.log2(1.0 + hop / cfg.reference_distance_m),
+                speed_bytes=cfg.migration_speed_bps / 8.0,
+                upload_bits=cfg.num_samples * sample_bits(cfg)[None, :],
+                work=cfg.epochs * cfg.num_devices * cfg.num_samples * densities(cfg),
+            ),
+        )
+    return found[1]
 
 
 def uplink_rates(cfg: ServiceMigrationConfig, device_positions, rng: np.random.Generator | None = None):
@@ -81,8 +116,8 @@ def upload_per_rho(cfg: ServiceMigrationConfig, rates) -> np.ndarray:
     Eq. (4) gives device m's upload rho S q_k / rate(m, n); Eq. (5) takes the max over devices,
     so max_m T_up,m = rho H(n, k).
     """
-    slowest = np.min(np.asarray(rates), axis=0)  # (N,): the slowest device of each edge
-    return cfg.num_samples * sample_bits(cfg)[None, :] / slowest[:, None]
+    slowest = np.min(np.asarray(rates), axis=-2)  # (..., N): the slowest device of each edge
+    return _constants(cfg).upload_bits / slowest[..., :, None]
 
 
 def compute_per_rho(cfg: ServiceMigrationConfig, capability) -> np.ndarray:
@@ -91,8 +126,7 @@ def compute_per_rho(cfg: ServiceMigrationConfig, capability) -> np.ndarray:
     Eq. (6): each epoch processes S^r = rho M S samples at vartheta_k cycles each on an edge of
     xi_n cycles/s, so T_cp = E rho M S vartheta_k / xi_n = rho L(n, k) (the printed form drops S).
     """
-    work = cfg.epochs * cfg.num_devices * cfg.num_samples * densities(cfg)
-    return work[None, :] / np.asarray(capability, dtype=float)[:, None]
+    return _constants(cfg).work / np.asarray(capability, dtype=float)[..., :, None]
 
 
 @dataclass(frozen=True)
@@ -258,9 +292,14 @@ class State:
     edge_rng: np.random.Generator  # capabilities and fading: a stream of its own, so that every policy
     # meets the same capability draws round by round under one seed (common random numbers)
 
+    _costs: PairCosts | None = field(default=None, init=False, repr=False, compare=False)  # costs(), once computed
+
     def costs(self) -> PairCosts:
-        """The (N, K) pair costs of the round about to start (Algorithm 1, line 2)."""
-        return pair_costs(self.cfg, self.edges, self.rates, self.capability)
+        """The (N, K) pair costs of the round about to start (Algorithm 1, line 2); computed once per
+        round (the arrays describe the round about to start and are not changed in place)."""
+        if self._costs is None:
+            self._costs = pair_costs(self.cfg, self.edges, self.rates, self.capability)
+        return self._costs
 
 
 def _child(rng: np.random.Generator) -> np.random.Generator:

@@ -18,6 +18,28 @@ CAPABILITY_OBS_CAP = 100.0  # observed capability ratios are clipped here (the n
 RESET_OPTIONS = ("instance",)
 
 
+def observation_rows(cfg: ServiceMigrationConfig, capability, positions, edges, progress, rounds, costs) -> np.ndarray:
+    """(B, D) float32 observations (the table of :class:`ServiceMigrationEnv`) of B rows: capabilities (B, N),
+    device positions (B, M, 2), edges (B, K), learning progress (B,), rounds played (B,) and, with
+    ``observe_pair_costs``, the rows' :class:`core.PairCosts` ((B, N, K) arrays; else None)."""
+    B = len(edges)
+    placement = np.zeros((B, cfg.num_modalities, cfg.num_edges))
+    np.put_along_axis(placement, np.asarray(edges)[:, :, None], 1.0, axis=2)
+    farthest = topology.distances(positions, cfg.edge_positions).max(axis=-2)
+    parts = [
+        np.minimum(capability / cfg.capability_mean_hz, CAPABILITY_OBS_CAP),
+        np.minimum(farthest / (cfg.area_m * np.sqrt(2.0)), 1.0),
+        placement.reshape(B, -1),
+        np.asarray(progress, dtype=float)[:, None],
+        np.minimum(np.asarray(rounds) / cfg.max_rounds, 1.0)[:, None],
+    ]
+    if costs is not None:
+        preference = core.preference_matrix(costs.psi_v, costs.psi_s, cfg.alpha, cfg.beta)
+        best = preference.min(axis=(-2, -1), keepdims=True)
+        parts.append(np.swapaxes(best / preference, -1, -2).reshape(B, -1))
+    return np.concatenate(parts, axis=1).astype(np.float32)
+
+
 class ServiceMigrationEnv(gym.Env):
     """
     ## Description
@@ -157,7 +179,6 @@ class ServiceMigrationEnv(gym.Env):
         self.observation_space = spaces.Box(0.0, high, dtype=np.float32)
         self._rho_grid = cfg.rho_grid
         self._pair_levels = k if cfg.offers_pair_rho else 0
-        self._diagonal = cfg.area_m * np.sqrt(2.0)
         self._state: core.State | None = None
         self._last: core.RoundOutcome | None = None
         self._previous_edges: np.ndarray | None = None
@@ -257,21 +278,17 @@ class ServiceMigrationEnv(gym.Env):
         return self._observation(), float(reward), terminated, truncated, self._info(outcome, edges)
 
     def _observation(self) -> np.ndarray:
-        cfg, state = self.cfg, self._state
-        placement = np.zeros((cfg.num_modalities, cfg.num_edges), dtype=np.float32)
-        placement[np.arange(cfg.num_modalities), state.edges] = 1.0
-        farthest = topology.distances(state.device_positions, cfg.edge_positions).max(axis=0)
-        parts = [
-            np.minimum(state.capability / cfg.capability_mean_hz, CAPABILITY_OBS_CAP),
-            np.minimum(farthest / self._diagonal, 1.0),
-            placement.ravel(),
-            [state.learner.progress, min(state.round / cfg.max_rounds, 1.0)],
-        ]
-        if cfg.observe_pair_costs:
-            costs = state.costs()
-            preference = core.preference_matrix(costs.psi_v, costs.psi_s, cfg.alpha, cfg.beta)
-            parts.append((preference.min() / preference).T.ravel())
-        return np.concatenate(parts).astype(np.float32)
+        state = self._state
+        costs = state.costs() if self.cfg.observe_pair_costs else None
+        return observation_rows(
+            self.cfg,
+            state.capability[None],
+            state.device_positions[None],
+            state.edges[None],
+            np.array([state.learner.progress]),
+            np.array([state.round]),
+            costs,
+        )[0]
 
     def _info(self, outcome: core.RoundOutcome | None, requested) -> dict:
         state = self._state

@@ -12,6 +12,7 @@ def test_throughput__tiny_run_reports_every_env_against_cartpole(tmp_path):
     for label, *_ in throughput.SINGLE_ENVS:
         assert f"| {label} |" in text
     assert "| EdgePartition-v0 vector x4 (1 thread), env-steps/s |" in text
+    assert "| EdgeUpload-v0 vector x4, env-steps/s |" in text  # the other vector entry points have rows too
     assert text.count("x met") + text.count("MISSED by") == len(throughput.SINGLE_ENVS) + 1  # every target judged
     assert "| speed-up |" in text and "Command: `python -m benchmarks.throughput" in text
 

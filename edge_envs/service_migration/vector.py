@@ -1,0 +1,195 @@
+"""ServiceMigration-v0's vector env: the rounds of many episodes costed in array calls (bound backend)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from edge_envs.edge_partition.env import row_seeds
+from edge_envs.reset import check_reset_options, draw_instance
+from edge_envs.service_migration import core
+from edge_envs.service_migration.env import ServiceMigrationEnv, observation_rows
+from edge_envs.service_migration.generator import Instance
+
+
+class ServiceMigrationVectorEnv(VectorEnv):
+    """``num_envs`` ServiceMigration episodes (split framework, bound backend) stepped together.
+
+    Row i behaves exactly as :class:`ServiceMigrationEnv` reset with seed ``seed + i``: each row keeps its
+    own Generators (devices' moves, capabilities), learner and mobility model, and draws from them in
+    the single env's order; the arithmetic of every row (pair costs, round times, uplink rates, the
+    observation) runs in array calls over a leading row axis, with the same operations as the single
+    env, so trajectories are the same bit for bit. Autoreset follows Gymnasium's next-step mode: the step
+    after a row ends starts its next episode (reward 0, action ignored). ``info`` holds per-row arrays:
+    ``round``, ``wall_clock``, ``edges`` (B, K), ``capability`` (B, N), ``rates`` (B, M, N), ``progress``,
+    ``communication_cost``, ``computation_cost``, ``rho``, ``round_time`` and ``repaired`` (0 for rows that
+    reset this step). Arguments as for :class:`ServiceMigrationEnv` (its ``render_mode`` aside), plus
+    ``num_envs``; ``backend="real"`` and ``framework="horizontal"`` are refused. ``reset(seed=...)``: None,
+    an int (row i gets ``seed + i``) or one seed per row; ``options``: none are taken.
+    """
+
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, num_envs: int = 1, config=None, generator=None, render_mode: str | None = None, **overrides):
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if render_mode is not None:
+            raise ValueError(f"render_mode: the vector env does not render (None), got {render_mode!r}")
+        self._single = single = ServiceMigrationEnv(config=config, generator=generator, **overrides)
+        self.cfg = cfg = single.cfg
+        if cfg.backend != "bound" or cfg.framework != "split":
+            raise ValueError(
+                "the vector env runs backend='bound' with framework='split' only, got "
+                f"backend={cfg.backend!r}, framework={cfg.framework!r}; step ServiceMigrationEnv for the others"
+            )
+        self.num_envs, self.render_mode = int(num_envs), None
+        self.single_action_space = single.action_space
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.single_observation_space = single.observation_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self._states: list[core.State] | None = None
+
+    def reset(self, *, seed: int | list | None = None, options: dict[str, Any] | None = None):
+        B = self.num_envs
+        seeds = row_seeds(seed, B)
+        check_reset_options(options, "ServiceMigration")
+        super().reset(seed=seeds[0])
+        if seed is not None or self._states is None:  # without a seed, each row's Generator continues
+            self._rngs = [seeding.np_random(s)[0] for s in seeds]
+        self._states = [None] * B
+        self._start(range(B))
+        self._done = np.zeros(B, dtype=bool)
+        return self._observations(), self._info(np.zeros(B), np.zeros(B), np.zeros(B, dtype=bool))
+
+    def _start(self, rows) -> None:
+        """Fresh episodes in ``rows``, each drawn from its row's Generator (as the single env's reset)."""
+        for row in rows:
+            rng = self._rngs[row]
+            self._states[row] = core.initial(self.cfg, draw_instance(self._single.generator, rng, Instance), rng)
+
+    def _stacked(self, name: str) -> np.ndarray:
+        return np.stack([getattr(state, name) for state in self._states])
+
+    def _decode(self, actions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(requested edges (B, K), rho (B,) with NaN for a pair choice, pair modality (B,), -1 for none)
+        of the rows' actions, checked as the single env checks one (``decode_action``'s errors)."""
+        K, B = self.cfg.num_modalities, self.num_envs
+        try:
+            a = np.asarray(actions)
+        except ValueError:  # ragged nested sequences
+            a = np.empty(0)
+        if a.shape != (B, K + 1):
+            raise ValueError(f"actions: expected shape ({B}, {K + 1}): {K} edges then rho per row, got {a.shape}")
+        edges, rho, pair = np.empty((B, K), dtype=np.int64), np.full(B, np.nan), np.full(B, -1)
+        for row in np.flatnonzero(~self._done).tolist():
+            try:
+                edges[row], choice = self._single.decode_action(a[row])
+            except ValueError as error:
+                raise ValueError(f"actions: row {row}: {error}") from None
+            if isinstance(choice, core.PairRho):
+                pair[row] = choice.modality
+            else:
+                rho[row] = choice
+        return edges, rho, pair
+
+    def step(self, actions):
+        if self._states is None:
+            raise RuntimeError("call reset() before step()")
+        cfg, B = self.cfg, self.num_envs
+        requested, rho, pair = self._decode(actions)
+        restart, active = self._done, ~self._done
+        costs = self._costs
+        edges, repaired = requested.copy(), np.zeros(B, dtype=bool)
+        for row in np.flatnonzero(active).tolist():
+            edges[row], repaired[row] = core.resolve_edges(cfg, requested[row])
+        edges[restart] = self._stacked("edges")[restart]
+        chosen = lambda table: np.take_along_axis(table, edges[:, None, :], axis=1)[:, 0, :]  # noqa: E731
+        rows_pair = np.flatnonzero(active & (pair >= 0))
+        if rows_pair.size:  # Eq. (31)'s rho* of the pair's (repaired) edge, capped at rho_max
+            m = pair[rows_pair]
+            n = edges[rows_pair, m]
+            best = core.optimal_rho(costs.psi_v[rows_pair, n, m], costs.psi_s[rows_pair, n, m], cfg.alpha)
+            rho[rows_pair] = np.minimum(best, cfg.rho_max)
+        rho[restart] = cfg.rho_max  # unused: those rows start over
+        bad = np.flatnonzero(~((rho > cfg.alpha) & (rho <= cfg.rho_max)))
+        if bad.size:
+            raise ValueError(f"actions: row {bad[0]}: rho must be in (alpha={cfg.alpha}, rho_max={cfg.rho_max}]")
+        times = core.RoundTimes(  # core.round_times of every row
+            chosen(costs.migration), rho[:, None] * chosen(costs.upload), rho[:, None] * chosen(costs.compute)
+        )
+        duration = np.max(times.total, axis=1)
+        communication, computation = times.communication.sum(axis=1), times.compute.sum(axis=1)
+        for row in np.flatnonzero(active).tolist():
+            costs_row = (float(rho[row]), float(duration[row]), float(communication[row]), float(computation[row]))
+            self._states[row] = self._next_state(self._states[row], edges[row], *costs_row, self._rngs[row])
+        if not cfg.fading:
+            self._set_rates(np.flatnonzero(active))
+        terminated = np.array([state.learner.reached_target for state in self._states]) & active
+        rounds = np.array([state.round for state in self._states])
+        truncated = ~terminated & (rounds >= cfg.max_rounds) & active
+        rewards = np.where(active, -duration * cfg.reward_scale, 0.0)
+        if restart.any():
+            self._start(np.flatnonzero(restart).tolist())
+        self._done = terminated | truncated
+        info = self._info(np.where(active, rho, 0.0), np.where(active, duration, 0.0), repaired & active)
+        return self._observations(), rewards, terminated, truncated, info
+
+    def _next_state(self, state: core.State, edges, rho, duration, communication, computation, rng) -> core.State:
+        """The row's state after a round of ``duration`` s (core.transition's bookkeeping and draws; the
+        rates without fading are filled in for all rows at once by :meth:`_set_rates`)."""
+        cfg = self.cfg
+        state.learner.train_round(rho, None)
+        positions = state.device_positions
+        if state.mobility is not None:
+            positions = state.mobility.step(duration, rng)
+        capability = core.draw_capability(cfg, state.edge_rng)
+        rates = core.uplink_rates(cfg, positions, state.edge_rng) if cfg.fading else None
+        return core.State(
+            cfg=cfg,
+            round=state.round + 1,
+            edges=edges,
+            device_positions=positions,
+            capability=capability,
+            rates=rates,
+            wall_clock=state.wall_clock + duration,
+            communication_cost=state.communication_cost + communication,
+            computation_cost=state.computation_cost + computation,
+            mobility=state.mobility,
+            learner=state.learner,
+            edge_rng=state.edge_rng,
+        )
+
+    def _set_rates(self, rows: np.ndarray) -> None:
+        """The uplink rates (no fading) of ``rows``' new states, in one call."""
+        if rows.size:
+            positions = np.stack([self._states[row].device_positions for row in rows.tolist()])
+            rates = core.uplink_rates(self.cfg, positions)
+            for i, row in enumerate(rows.tolist()):
+                self._states[row].rates = rates[i]
+
+    def _observations(self) -> np.ndarray:
+        edges, rates, capability = self._stacked("edges"), self._stacked("rates"), self._stacked("capability")
+        self._costs = core.pair_costs(self.cfg, edges, rates, capability)
+        progress = [state.learner.progress for state in self._states]
+        rounds = [state.round for state in self._states]
+        costs = self._costs if self.cfg.observe_pair_costs else None
+        return observation_rows(self.cfg, capability, self._stacked("device_positions"), edges, progress, rounds, costs)
+
+    def _info(self, rho, round_time, repaired) -> dict:
+        return {
+            "round": np.array([state.round for state in self._states]),
+            "wall_clock": np.array([state.wall_clock for state in self._states]),
+            "edges": self._stacked("edges"),
+            "capability": self._stacked("capability"),
+            "rates": self._stacked("rates"),
+            "progress": np.array([state.learner.progress for state in self._states]),
+            "communication_cost": np.array([state.communication_cost for state in self._states]),
+            "computation_cost": np.array([state.computation_cost for state in self._states]),
+            "rho": rho,
+            "round_time": round_time,
+            "repaired": repaired,
+        }

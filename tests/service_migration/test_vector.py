@@ -1,0 +1,50 @@
+"""ServiceMigration's vector env: row i is the single env seeded seed + i, bit for bit, through autoresets."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import edge_envs  # noqa: F401
+
+SETTINGS = [
+    dict(max_rounds=6),
+    dict(max_rounds=5, fading=True, continuous_rho=True),
+    dict(max_rounds=4, mobility="gauss_markov", observe_pair_costs=False, num_devices=7),
+]
+KEYS = ("round", "wall_clock", "edges", "capability", "rates", "progress", "communication_cost", "repaired")
+
+
+@pytest.mark.parametrize("kwargs", SETTINGS)
+def test_vector_env__rows_match_single_envs_through_autoresets(kwargs):
+    num_envs, seed, steps = 3, 5, 14
+    venv = gym.make_vec("ServiceMigration-v0", num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs)
+    singles = [gym.make("ServiceMigration-v0", **kwargs) for _ in range(num_envs)]
+    obs, _ = venv.reset(seed=seed)
+    for i, env in enumerate(singles):
+        assert np.array_equal(obs[i], env.reset(seed=seed + i)[0])
+    venv.action_space.seed(0)
+    ended, resets = [False] * num_envs, 0
+    for _ in range(steps):
+        actions = venv.action_space.sample()
+        obs, rewards, terminated, truncated, infos = venv.step(actions)
+        for i, env in enumerate(singles):
+            if ended[i]:  # next-step autoreset: this step started the row's next episode
+                want_obs, want_info = env.reset()
+                want, ended[i] = (0.0, False, False), False
+                resets += 1
+            else:
+                want_obs, reward, term, trunc, want_info = env.step(actions[i])
+                want = (reward, term, trunc)
+                ended[i] = term or trunc
+            assert np.array_equal(obs[i], want_obs), i
+            assert (rewards[i], terminated[i], truncated[i]) == want
+            for key in KEYS:
+                assert np.array_equal(infos[key][i], want_info.get(key, False)), key
+    assert resets > 0
+
+
+def test_vector_env__refuses_the_real_backend_and_horizontal_fl():
+    with pytest.raises(ValueError, match="backend='bound' with framework='split' only"):
+        gym.make_vec("ServiceMigration-v0", num_envs=2, vectorization_mode="vector_entry_point", backend="real")
+    with pytest.raises(ValueError, match="framework='horizontal'"):
+        gym.make_vec("ServiceMigration-v0", num_envs=2, vectorization_mode="vector_entry_point", framework="horizontal")
