@@ -307,9 +307,10 @@ class MAPPOTrainer:
             return self.imitation
         E, A = o.imitation_envs, self.num_agents
         copies = _Copies(self.env_id, self.env_kwargs, E, self.seed + 4242, self.centralised)  # apart from training's
-        teachers = [
-            baselines.make_policy(o.imitation_teacher, env, seed=self.seed + e) for e, env in enumerate(copies.envs)
-        ]
+        teachers = [baselines.make_policy(o.imitation_teacher, env) for env in copies.envs]
+        for e, teacher in enumerate(teachers):  # a searching teacher (GA, PSO) draws from its own seeded stream
+            if callable(getattr(teacher, "reset", None)):
+                teacher.reset(seed=self.seed + e)
         copies.reset()
         agent_ids = np.broadcast_to(np.arange(A), (E, A))
         T = max(1, o.imitation_steps // (o.imitation_rounds * E * A))

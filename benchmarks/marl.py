@@ -51,7 +51,6 @@ ACCURACY = "test_acc"
 MARL = ("ippo", "mappo")
 WARM = " warm start"  # the suffix of the rows of the networks right after imitation
 ROWS = (*(a + WARM for a in MARL), *ALGOS)
-PRESET = "warm-start"  # the variant IPPO and MAPPO train with here (and on the leaderboard)
 
 
 def _play(policy, env, seed: int, metric_spec: dict) -> dict:
@@ -110,7 +109,8 @@ def run_one(scenario: str, algo: str, seed: int, steps: int, keep: str | None, s
 
 
 def _run_marl(scenario: str, algo: str, seed: int, steps: int, keep: str | None, scale: float) -> list[dict]:
-    """IPPO or MAPPO (preset PRESET): the warm start, its episodes, PPO, the trained network's episodes."""
+    """IPPO or MAPPO with the leaderboard's settings (populate.AGENTS): the warm start, its episodes, PPO, then
+    the trained network's episodes."""
     import copy
 
     from agents import presets
@@ -123,10 +123,12 @@ def _run_marl(scenario: str, algo: str, seed: int, steps: int, keep: str | None,
     env_id, name = scenario.split("/")
     scenarios = scenario_set(env_id)
     instance = scenarios.instance(name)
-    env_kwargs = {**presets.preset(env_id, algo, PRESET).env_kwargs, **instance.kwargs}
-    options = make_options(algo, env_id, preset=PRESET)
+    agent = _leaderboard_agent(env_id, algo)
+    env_kwargs = {**presets.preset(env_id, algo, agent.preset).env_kwargs, **instance.kwargs}
+    overrides = agent.options_for(name)
+    labelled = make_options(algo, env_id, overrides, preset=agent.preset).imitation_steps
     options = make_options(
-        algo, env_id, {"imitation_steps": max(1, int(options.imitation_steps * scale))}, preset=PRESET
+        algo, env_id, {**overrides, "imitation_steps": max(1, int(labelled * scale))}, preset=agent.preset
     )
     env = make_env(env_id, env_kwargs)
     agents, space = env.possible_agents, env.action_space(env.possible_agents[0])
@@ -149,10 +151,40 @@ def _run_marl(scenario: str, algo: str, seed: int, steps: int, keep: str | None,
     trained = MAPPOPolicy(trainer.model, agents, space)
     episodes = [_play(trained, env, s, scenarios.metrics) for s in instance.seeds]
     common = {"scenario": scenario, "seed": seed, "labelled": report["samples"], "imitation": report}
+    if env_id == "edge_partition_multi_v0":  # GA's decision time under this run's load, to compare with the agents'
+        common["ga_decision_s"] = _time_baseline("ga", env, instance.seeds[0])
     return [
         {**common, "algo": algo + WARM, "steps": 0, "train_s": warm_s, "episodes": warm_episodes},
         {**common, "algo": algo, "steps": trainer.steps, "train_s": train_s, "episodes": episodes},
     ]
+
+
+def _leaderboard_agent(env_id: str, algo: str):
+    """The leaderboard's settings of ``algo`` on ``env_id`` (benchmarks.leaderboard.populate.AGENTS)."""
+    from benchmarks.leaderboard.populate import AGENTS
+
+    return next(a for a in AGENTS if (a.env_id, a.algo) == (env_id, algo))
+
+
+def steps_of(scenario: str, algo: str) -> int:
+    """Training steps: IPPO's and MAPPO's as the leaderboard trains them, the others' STEPS."""
+    env_id, name = scenario.split("/")
+    return _leaderboard_agent(env_id, algo).steps[name] if algo in MARL else STEPS[scenario]
+
+
+def _time_baseline(name: str, env, seed: int, decisions: int = 10) -> float:
+    """Mean wall time of ``decisions`` of baseline ``name`` on the first slots of episode ``seed``."""
+    import baselines
+
+    policy, spent = baselines.make_policy(name, env), []
+    policy.reset(seed=seed)
+    obs, infos = env.reset(seed=seed)
+    for _ in range(decisions):
+        started = time.perf_counter()
+        action = policy.act(obs, infos)
+        spent.append(time.perf_counter() - started)
+        obs, _, _, _, infos = env.step(action)
+    return float(np.mean(spent))
 
 
 def _leaderboard_rows(scenario: str) -> dict[str, dict]:
@@ -202,6 +234,9 @@ def _table(scenario: str, runs: list[dict]) -> tuple[list[str], dict]:
         cells = [label, _iqm(returns), per_seed] + ([_iqm(accuracy)] if fl else []) + [f"{1e3 * decision:.3g}"]
         lines.append("| " + " | ".join(cells) + " |")
         summary[algo] = (stats.iqm(np.asarray(returns)), stats.iqm(np.asarray(accuracy)) if fl else None, decision)
+    timed = [r["ga_decision_s"] for r in runs if r["scenario"] == scenario and "ga_decision_s" in r]
+    if timed:
+        summary["ga-timed"] = (np.nan, np.nan, float(np.mean(timed)))
     for baseline, row in _leaderboard_rows(scenario).items():
         cells = [f"{baseline} (leaderboard)", _iqm(row["returns"]), "-"]
         cells += [_iqm(row["accuracy"])] if fl else []
@@ -244,6 +279,10 @@ def _targets(scenario: str, summary: dict) -> list[str]:
     if "ga" in summary:
         out.append(f"- Decision time: {1e3 * decision:.3g} ms vs GA {1e3 * summary['ga'][2]:.3g} ms "
                    f"({summary['ga'][2] / decision:.0f}x less; target >= 100x).")  # fmt: skip
+    if "ga-timed" in summary:
+        ga = summary["ga-timed"][2]
+        out.append(f"- Under this run's load, GA timed beside the agents (10 decisions per run): {1e3 * ga:.3g} ms, "
+                   f"{ga / decision:.0f}x the best learned agent's.")  # fmt: skip
     return out
 
 
@@ -260,7 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     scenarios, algos = args.scenario or sorted(STEPS), args.algo or list(ALGOS)
     jobs = [  # seed by seed: a run cut short still has every scenario and agent once
-        (s, a, seed, max(1, int(STEPS[s] * args.steps_scale))) for seed in args.seeds for s in scenarios for a in algos
+        (s, a, seed, max(1, int(steps_of(s, a) * args.steps_scale)))
+        for seed in args.seeds
+        for s in scenarios
+        for a in algos
     ]
     from benchmarks.leaderboard.populate import AGENT_DIR
 

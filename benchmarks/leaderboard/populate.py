@@ -57,6 +57,8 @@ class Agent:
     steps: dict
     """instance name -> training steps (the instance's config keywords are the training env's)."""
     options: dict = field(default_factory=dict)
+    instance_options: dict = field(default_factory=dict)
+    """instance name -> options over ``options`` for that instance only (e.g. its warm start's teacher)."""
     seed: int = 1
     env_kwargs: dict = field(default_factory=dict)
     """Config keywords added to the instance's for training (the preset's come under them)."""
@@ -73,6 +75,10 @@ class Agent:
         suffix = "" if self.algo == RLLIB else ".pt"
         return AGENT_DIR / f"{self.env_id}__{self.algo}__{instance}{suffix}"
 
+    def options_for(self, instance: str) -> dict:
+        """The options (over the preset's) the agent trains with on ``instance``."""
+        return {**self.options, **self.instance_options.get(instance, {})}
+
     def spec(self) -> str:
         kind = "rllib" if self.algo == RLLIB else "checkpoint"
         return f"{kind}:" + ",".join(str(self.checkpoint(name).relative_to(ROOT)) for name in self.steps)
@@ -81,7 +87,7 @@ class Agent:
         import json
 
         kwargs = json.dumps(self.train_kwargs(instance))
-        flags = " ".join(_flag(name, value) for name, value in self.options.items())
+        flags = " ".join(_flag(name, value) for name, value in self.options_for(instance).items())
         preset = "" if self.preset == DEFAULT else f"--preset {self.preset} "
         return (
             f"edge-envs train --env {self.env_id} --algo {self.algo} --steps {self.steps[instance]} --seed {self.seed} "
@@ -99,6 +105,9 @@ def _flag(name: str, value) -> str:
     return f"--{flag} {value}"
 
 
+MARL_STEPS = {"default": 8_000, "crowded": 8_000}
+MARL_TEACHERS = {"default": {"imitation_teacher": "best-single-server"}, "crowded": {"imitation_teacher": "lpt"}}
+
 AGENTS = (
     # every agent trains with its env x algo preset (agents.presets); the leaderboard's settings are its variants
     Agent("EdgePartition-v0", "mtl-a3c", {"default": 100_000, "unseen": 100_000}, ONE_WORKER, preset="warm-start"),
@@ -107,18 +116,22 @@ AGENTS = (
     # one checkpoint for every instance: trained on the distribution TRAIN, which holds none of them (issue 31)
     Agent("EdgePartition-v0", GENERALIST, {"distribution": 16_000}, seed=0, env_kwargs={"distribution": "train"}),
     # the multi-agent learners: one checkpoint per instance (a network's agent ids, and the load it learned to
-    # share, depend on the number of devices); benchmarks/marl.py trains the same (24k steps) with seeds 1-3
+    # share, depend on the number of devices); benchmarks/marl.py trains IPPO and MAPPO the same way with seeds
+    # 1-3 (its MARL_STEPS). Their warm start imitates the rule that is best on the instance and deterministic,
+    # so that it can be cloned (GA's and PSO's searches are not: 0.43 of GA's blocks were repeated)
     Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 100_000, "crowded": 24_000}, ONE_WORKER),
-    Agent("edge_partition_multi_v0", "ippo", {"default": 24_000, "crowded": 24_000}),
-    Agent("edge_partition_multi_v0", "mappo", {"default": 24_000, "crowded": 24_000}),
+    *(
+        Agent("edge_partition_multi_v0", algo, MARL_STEPS, instance_options=MARL_TEACHERS, preset="warm-start")
+        for algo in ("ippo", "mappo")
+    ),
     Agent("ServiceMigration-v0", "ppo", {"bound": 4096}, preset="warm-start"),
     Agent("ServiceMigration-v0", "mtl-a3c", {"bound": 4096}, ONE_WORKER, preset="warm-start"),
     Agent("ServiceMigration-v0", RLLIB, {"bound": 30_000}),  # trained and recorded where the [ray] extra is installed
     Agent("EdgeUpload-v0", "maskable-ppo", {"default": 20_000, "nin": 20_000}),
     Agent("EdgeUpload-v0", RLLIB, {"default": 20_000, "nin": 20_000}),
     Agent("multiserver_fl_v0", "mtl-a3c", {"default": 15_000}, ONE_WORKER),
-    Agent("multiserver_fl_v0", "ippo", {"faulty": 1_000}),
-    Agent("multiserver_fl_v0", "mappo", {"faulty": 1_000}),
+    Agent("multiserver_fl_v0", "ippo", {"faulty": 1_000}, preset="warm-start"),
+    Agent("multiserver_fl_v0", "mappo", {"faulty": 1_000}, preset="warm-start"),
 )
 
 
@@ -161,7 +174,7 @@ def train_agent(agent: Agent) -> None:
                 seed=agent.seed,
                 logdir=logdir,
                 env_kwargs=agent.train_kwargs(name),
-                options=make_options(agent.algo, agent.env_id, agent.options, preset=agent.preset),
+                options=make_options(agent.algo, agent.env_id, agent.options_for(name), preset=agent.preset),
                 progress=False,
                 preset=agent.preset,
             ).checkpoint
