@@ -111,12 +111,12 @@ _MULTISERVER_A3C = {
 _MULTI_PPO = {"gamma": 0.95, "rollout_steps": 32, "epochs": 10, "minibatches": 4, "lr": 2e-3}
 # The leaderboard's variant: a warm start by imitation of a deterministic rule (agents.mappo; 2 rounds of DAgger
 # on 2 copies, so each rollout spans whole 200-slot episodes), then PPO at a 10x lower rate with a small entropy
-# bonus, to refine the warm start rather than unlearn it. The teacher: best-single-server (-28.1 on the
-# leaderboard's 'default', PSO -28.0); the leaderboard's agents set another per instance (populate.AGENTS).
-# GA's and PSO's choices are searches with ties and noise: the network repeated only 0.43 of GA's blocks.
+# bonus, to refine the warm start rather than unlearn it. The teacher: greedy, which each device follows from its
+# own observation (the leaderboard's agents set one per instance: populate.AGENTS). GA's and PSO's choices are
+# joint searches with ties and noise: the network repeated only 0.43 of GA's blocks.
 _MULTI_WARM = {
     **{"gamma": 0.95, "rollout_steps": 32, "epochs": 10, "minibatches": 4, "lr": 2e-4, "entropy_coef": 0.001},
-    **{"imitation_teacher": "best-single-server", "imitation_steps": 6000, "imitation_rounds": 2},
+    **{"imitation_teacher": "greedy", "imitation_steps": 6000, "imitation_rounds": 2},
     **{"imitation_envs": 2, "imitation_epochs": 100},
 }
 _MULTI_WARM_WHY = "warm-started on 6000 agent-steps labelled by a rule, then PPO at rate 2e-4 (benchmarks/marl.py)"
