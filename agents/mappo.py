@@ -13,6 +13,12 @@ older torch than the pinned 2.13, plus hydra, torchvision and av) and runs its o
 and checkpoints, which would not give this project's run folders, resumable content-hashed
 checkpoints or policy protocol. RLlib's multi-agent stack stays available as ``rllib-ppo``.
 
+A fresh run can first be warm-started by imitation (``imitation_teacher``, ``imitation_steps``; DAgger as in
+agents.imitation): a baseline (e.g. GA on EdgePartition, SPAA on MultiServerFL) labels every live agent's
+state, the first round following the teacher and the later ones the actor's own most likely actions; the
+actor is fitted to the labels by cross-entropy and the critic to the teacher's discounted returns (the
+first round's), so that PPO starts from the teacher's behaviour and a critic that values it.
+
 Both envs end their episodes at a fixed horizon that the observation shows (time left), so a
 truncation is the end of the problem and is not bootstrapped; an agent whose episode ends early
 (EdgePartition: energy spent) waits, and its waiting steps carry no experience.
@@ -22,12 +28,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import gymnasium as gym
 import numpy as np
 import torch
 from torch import nn
 
+import baselines
 from agents.checkpoint import CheckpointError, network_fields, restore_network, run_fields
 from agents.envs import EpisodeTally, env_spaces, make_env, pettingzoo_module
+from agents.imitation import ImitationOptions, check_teacher
 from agents.spaces import env_action
 from edge_envs.config import check_range
 
@@ -35,8 +44,9 @@ ALGOS = ("ippo", "mappo")
 
 
 @dataclass(frozen=True)
-class MAPPOOptions:
-    """Options of IPPO and MAPPO (the MAPPO paper's defaults where it gives them)."""
+class MAPPOOptions(ImitationOptions):
+    """Options of IPPO and MAPPO (the MAPPO paper's defaults where it gives them); the warm start's
+    ``imitation_steps`` count agent-steps, as training's steps do."""
 
     lr: float = 5e-4
     """Adam step size of the actor and the critic, in (0, 1] (paper: 5e-4)"""
@@ -87,6 +97,7 @@ class MAPPOOptions:
             check_range(f"MAPPOOptions.{name} (--{name.replace('_', '-')})", getattr(self, name), low, high, integer)
         if not self.hidden or min(self.hidden) < 1:
             raise ValueError(f"MAPPOOptions.hidden (--hidden) must be at least one width >= 1, got {self.hidden!r}")
+        self.check_imitation()
 
 
 def _mlp(inputs: int, hidden: tuple[int, ...], outputs: int) -> nn.Sequential:
@@ -184,7 +195,8 @@ class _Copies:
         self.seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(count)]
         self.tally = EpisodeTally(count * len(self.agents))
 
-    def _observe(self, e: int, obs: dict) -> None:
+    def _observe(self, e: int, obs: dict, infos: dict) -> None:
+        self.raw[e] = (obs, infos)  # what a baseline's act reads
         for i, agent in enumerate(self.agents):
             if agent in obs:
                 self.obs[e, i] = obs[agent]
@@ -195,8 +207,9 @@ class _Copies:
         A, first = len(self.agents), self.envs[0]
         self.obs = np.zeros((len(self.envs), A, env_spaces(first)[0]), np.float32)
         self.state = np.zeros((len(self.envs), first.state_space.shape[0] if self.centralised else 0), np.float32)
+        self.raw = [None] * len(self.envs)
         for e, (env, seed) in enumerate(zip(self.envs, self.seeds)):
-            self._observe(e, env.reset(seed=seed)[0])
+            self._observe(e, *env.reset(seed=seed))
 
     def live(self) -> np.ndarray:
         return np.array([[agent in env.agents for agent in self.agents] for env in self.envs])
@@ -214,7 +227,7 @@ class _Copies:
                     self.tally.add(e * A + i, float(reward[agent]), infos.get(agent, {}))
                     if done[e, i]:
                         episodes.append(self.tally.close(e * A + i))
-            self._observe(e, env.reset()[0] if not env.agents else obs)
+            self._observe(e, *(env.reset() if not env.agents else (obs, infos)))
         return rewards, done, episodes
 
 
@@ -266,6 +279,8 @@ class MAPPOTrainer:
         self.options, self.seed = options, int(seed)
         env = make_env(env_id, self.env_kwargs)
         check_env(env_id, algo, env)
+        if options.imitation_steps:
+            check_teacher(env_id, options.imitation_teacher)
         self.centralised = algo == "mappo"
         self.obs_dim, self.nvec = env_spaces(env)
         self.num_agents = len(env.possible_agents)
@@ -281,6 +296,86 @@ class MAPPOTrainer:
                     getattr(self.model, f"{name}_std").copy_(torch.from_numpy(std))
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=options.lr, eps=1e-5)
         self.steps = self.updates = 0
+        self.imitation = None  # the warm start's report, once it has run
+
+    def warm_start(self, monitor) -> dict | None:
+        """On a fresh run with ``imitation_steps``, fit the network to the teacher's choices (once); the report:
+        the fit's last losses, the share of labelled blocks (and of whole placements) the actor's most likely
+        actions repeat, and the samples. The labelled steps do not count as training steps."""
+        o = self.options
+        if not o.imitation_steps or self.steps or self.updates or self.imitation is not None:
+            return self.imitation
+        E, A = o.imitation_envs, self.num_agents
+        copies = _Copies(self.env_id, self.env_kwargs, E, self.seed + 4242, self.centralised)  # apart from training's
+        teachers = [baselines.make_policy(o.imitation_teacher, env) for env in copies.envs]
+        for e, teacher in enumerate(teachers):  # a searching teacher (GA, PSO) draws from its own seeded stream
+            if callable(getattr(teacher, "reset", None)):
+                teacher.reset(seed=self.seed + e)
+        copies.reset()
+        agent_ids = np.broadcast_to(np.arange(A), (E, A))
+        T = max(1, o.imitation_steps // (o.imitation_rounds * E * A))
+        data = {"obs": [], "critic": [], "agent": [], "actions": [], "returns": []}
+        generator = torch.Generator().manual_seed(self.seed)
+        with monitor.phase(T * E * A * o.imitation_rounds, f"imitation of {o.imitation_teacher}", "agent-step") as bar:
+            for r in range(o.imitation_rounds):
+                labels, live = np.zeros((T, E, A, len(self.nvec)), np.int64), np.zeros((T, E, A), bool)
+                obs, critic_in = (
+                    np.zeros((T, E, A, self.obs_dim), np.float32),
+                    np.zeros((T, E, A, self.critic_dim), np.float32),
+                )
+                rewards, done = np.zeros((T, E, A)), np.zeros((T, E, A), bool)
+                for t in range(T):
+                    live[t], obs[t] = copies.live(), copies.obs
+                    critic_in[t] = np.repeat(copies.state[:, None], A, 1) if self.centralised else copies.obs
+                    for e, (teacher, (raw_obs, raw_info)) in enumerate(zip(teachers, copies.raw)):
+                        chosen = teacher.act(raw_obs, raw_info)
+                        for i, agent in enumerate(copies.agents):
+                            if live[t, e, i]:
+                                labels[t, e, i] = chosen[agent]
+                    acting = (
+                        labels[t] if r == 0 else self.model.act(obs[t].reshape(E * A, -1), agent_ids.reshape(-1), None)
+                    )
+                    rewards[t], done[t], _ = copies.step(acting.reshape(E, A, -1))
+                    bar.update(int(live[t].sum()))
+                # the critic learns the teacher's values (first round): returns to the rollout's end, no bootstrap
+                returns = gae(rewards, np.zeros_like(rewards), done, live, np.zeros((E, A)), o.gamma, 1.0)
+                if r > 0:
+                    returns[:] = np.nan
+                for key, value in zip(data, (obs, critic_in, np.broadcast_to(agent_ids, live.shape), labels, returns)):
+                    data[key].append(value[live])
+                if r == 0:
+                    self.model.update_returns(returns[live])
+                terms = self._fit_labels({k: np.concatenate(v) for k, v in data.items()}, generator)
+        obs, agent, actions = (torch.from_numpy(np.concatenate(data[k])) for k in ("obs", "agent", "actions"))
+        chosen = torch.stack([h.argmax(-1) for h in self.model.logits(obs, agent)], -1)
+        self.imitation = {
+            **terms,
+            "block_agreement": float((chosen == actions).float().mean()),
+            "placement_agreement": float((chosen == actions).all(-1).float().mean()),
+            "samples": len(actions),
+        }
+        monitor.losses(0, {f"imitation_{key}": value for key, value in self.imitation.items()})
+        return self.imitation
+
+    def _fit_labels(self, data: dict, generator: torch.Generator) -> dict:
+        """Adam over ``imitation_epochs`` passes of minibatches of 256: the heads' cross-entropy against the
+        labels, plus the critic's squared error against the standardised returns where they are known."""
+        o = self.options
+        mean, std = self.model.return_scale()
+        batch = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in data.items()}
+        targets = ((batch["returns"] - mean) / std).float()
+        optimizer = torch.optim.Adam(self.model.parameters(), lr=o.imitation_lr)
+        for _ in range(o.imitation_epochs):
+            for index in torch.randperm(len(targets), generator=generator).split(256):
+                heads = self.model.logits(batch["obs"][index], batch["agent"][index])
+                clone = sum(nn.functional.cross_entropy(h, batch["actions"][index, m]) for m, h in enumerate(heads))
+                known = ~torch.isnan(targets[index])
+                value = self.model.value(batch["critic"][index][known], batch["agent"][index][known])
+                value_loss = ((value - targets[index][known]) ** 2).mean() if known.any() else torch.zeros(())
+                optimizer.zero_grad()
+                (clone + o.value_coef * value_loss).backward()
+                optimizer.step()
+        return {"clone_loss": clone.item(), "value_loss": value_loss.item()}
 
     def restore(self, payload: dict) -> None:
         """Continue from a checkpoint: network, Adam's state, step and update counts."""
@@ -303,6 +398,7 @@ class MAPPOTrainer:
         Rollouts and minibatches draw from generators seeded by (seed, updates so far): a run is reproducible,
         and a resumed one continues with fresh draws."""
         torch.set_num_threads(1)
+        self.warm_start(monitor)
         o = self.options
         copies = _Copies(
             self.env_id,
@@ -414,29 +510,46 @@ class MAPPOPolicy:
     def __init__(self, model: SharedActorCritic, agents: list[str], action_space, deterministic: bool = True):
         self.model, self.agents, self.action_space = model.eval(), list(agents), action_space
         self.deterministic = deterministic
-        # the greedy actor in numpy: at a handful of rows torch's per-call overhead costs ten times the arithmetic
+        # the greedy actor in numpy: at a handful of rows torch's per-call overhead costs ten times the arithmetic.
+        # The input standardisation and the one-hot agent id fold into the first layer: a weight over the raw
+        # observation and one bias row per agent.
         linear = [m for m in model.actor if isinstance(m, nn.Linear)]
-        self._layers = [(m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy()) for m in linear]
-        self._shift, self._scale = model.obs_mean.numpy().copy(), model.obs_std.numpy().copy()
-        self._ids = np.eye(model.num_agents, dtype=np.float32)
+        layers = [(m.weight.detach().double().numpy().T, m.bias.detach().double().numpy()) for m in linear]
+        shift, scale = model.obs_mean.double().numpy(), model.obs_std.double().numpy()
+        first, bias = layers[0]
+        obs_weight, id_weight = first[: len(shift)], first[len(shift) :]
+        self._first = (obs_weight / scale[:, None]).astype(np.float32)
+        self._agent_bias = (bias - (shift / scale) @ obs_weight + id_weight).astype(np.float32)  # (agents, width)
+        self._layers = [(w.astype(np.float32), b.astype(np.float32)) for w, b in layers[1:]]
+        self._index = {agent: i for i, agent in enumerate(self.agents)}
+        self._heads = model.nvec[0] if len(set(model.nvec)) == 1 else None  # equal heads: one argmax
         self._splits = np.cumsum(model.nvec)[:-1]
+        self._multi = not isinstance(action_space, gym.spaces.Discrete)
         self.reset()
 
     def reset(self, seed: int | None = None) -> None:
         self._generator = None if self.deterministic else torch.Generator().manual_seed(int(seed or 0))
 
-    def _greedy(self, obs: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        x = np.concatenate([(obs - self._shift) / self._scale, self._ids[ids]], 1)
-        for weight, bias in self._layers[:-1]:
-            x = np.tanh(x @ weight + bias)
-        logits = x @ self._layers[-1][0] + self._layers[-1][1]
-        return np.stack([head.argmax(1) for head in np.split(logits, self._splits, axis=1)], 1)
+    def _greedy(self, obs: np.ndarray, ids: list[int]) -> np.ndarray:
+        """(N, M) each head's most likely choice for the rows ``obs`` (N, D) of agents ``ids``."""
+        x = obs @ self._first + self._agent_bias[ids]
+        for weight, bias in self._layers:
+            x = np.tanh(x, out=x) @ weight + bias
+        if self._heads is not None:
+            return x.reshape(len(x), -1, self._heads).argmax(-1)
+        return np.stack([head.argmax(1) for head in np.split(x, self._splits, axis=1)], 1)
 
     def act(self, observation: dict, info=None) -> dict:
         agents = list(observation)
-        obs = np.stack([np.asarray(observation[a], dtype=np.float32) for a in agents])
-        ids = np.array([self.agents.index(a) for a in agents])
-        actions = self._greedy(obs, ids) if self.deterministic else self.model.act(obs, ids, self._generator)
+        obs = np.array([observation[a] for a in agents], dtype=np.float32)
+        ids = [self._index[a] for a in agents]
+        if self.deterministic:
+            actions = self._greedy(obs, ids)
+        else:
+            actions = self.model.act(obs, np.array(ids), self._generator)
+        if self._multi:
+            actions = actions.astype(self.action_space.dtype)
+            return {a: actions[i] for i, a in enumerate(agents)}
         return {a: env_action(self.action_space, actions[i]) for i, a in enumerate(agents)}
 
 

@@ -313,7 +313,7 @@ def _add_option_flags(parser: argparse.ArgumentParser) -> None:
     run's value applies). A flag serves every algo whose options have the field (``make_options`` refuses
     it for the others)."""
     titles = (
-        "A3C options (mtl-a3c, a3c; --gamma and --imitation-* also set the SB3 agents', --gamma and "
+        "A3C options (mtl-a3c, a3c; --gamma and --imitation-* also set the SB3 agents' and ippo/mappo's, --gamma and "
         "--reward-scale maskable-ppo's)",
         "SB3 options (ppo, a2c, dqn)",
         "MaskablePPO options (maskable-ppo)",

@@ -43,3 +43,14 @@ def test_marl_command__smoke_writes_its_table(tmp_path):
     text = out.read_text()
     assert "| mappo (" in text and "x 2 seeds)" in text and "ga (leaderboard)" in text and "Command:" in text
     assert np.isfinite(float(text.split("| mappo (")[1].split("|")[1].split("[")[0]))
+
+
+def test_marl_targets__gas_decision_time_timed_beside_the_agents_and_the_warm_start_rows():
+    runs = [
+        {**_run("mappo", 1, [-30.0] * 2), "labelled": 600, "ga_decision_s": 0.04},
+        {**_run("mappo warm start", 1, [-50.0] * 2), "labelled": 600, "ga_decision_s": 0.02},
+    ]
+    lines, summary = marl._table("edge_partition_multi_v0/default", runs)
+    assert any(line.startswith("| mappo warm start (10 steps + 600 labelled x 1 seeds) | -50 [") for line in lines)
+    targets = marl._targets("edge_partition_multi_v0/default", summary)
+    assert any("GA timed beside the agents (10 decisions per run): 30 ms, 30x the best learned" in t for t in targets)
