@@ -140,9 +140,6 @@ PRESETS: tuple[Preset, ...] = (
     Preset("EdgePartition-v0", "a2c", {"envs": 8}, "8 copies in lockstep, as ppo"),
     Preset("EdgePartition-v0", "dqn", {}, "SB3 defaults, exploration over the first half of the run"),
     Preset("EdgePartition-v0", "rllib-ppo", {}, _RLLIB_WHY),
-    Preset(
-        "EdgePartition-v0", "priced", {}, "PricedOptions' defaults: 128 candidates, 4 antithetic pairs on 2 episodes"
-    ),
     Preset("edge_partition_multi_v0", "mtl-a3c", _EDGE_PARTITION_A3C, _MULTI_WHY),
     Preset("edge_partition_multi_v0", "a3c", _EDGE_PARTITION_A3C, "mtl-a3c's settings"),
     Preset("edge_partition_multi_v0", "rllib-ppo", {}, _RLLIB_WHY),
