@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.stats import rankdata
 
 from agents.checkpoint import CheckpointError, run_fields
 from agents.envs import Episode, make_env
@@ -167,10 +168,9 @@ def play(policy: PricedPolicy, env, seed: int) -> tuple[float, int]:
 
 
 def centred_ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks of ``values`` scaled to [-0.5, 0.5] (ties by order): the fitness shaping of evolution strategies."""
-    ranks = np.empty(len(values))
-    ranks[np.argsort(values, kind="stable")] = np.arange(len(values))
-    return ranks / max(len(values) - 1, 1) - 0.5
+    """Ranks of ``values`` scaled to [-0.5, 0.5] (ties share their mean rank, so equal returns move nothing): the
+    fitness shaping of evolution strategies."""
+    return (rankdata(values) - 1.0) / max(len(values) - 1, 1) - 0.5
 
 
 class PricedTrainer:
