@@ -64,7 +64,7 @@ class PricedOptions:
     """training episodes every perturbation plays per iteration (the same for all)"""
     sigma: float = 0.3
     """scale of the perturbations of the knobs' weights"""
-    lr: float = 0.1
+    lr: float = 0.2
     """step along the rank-weighted perturbations"""
 
     def __post_init__(self):
