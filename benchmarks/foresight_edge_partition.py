@@ -92,7 +92,8 @@ def agent_rows(kwargs: dict, args, log) -> dict:
                     progress=False,
                 )
                 rows[label]["train_s"] += time.perf_counter() - started
-                played = timed_episodes(run.policy, eval_env, args.episodes, args.eval_seed)
+                player = run.policy.on(eval_env) if hasattr(run.policy, "on") else run.policy  # priced reads its env
+                played = timed_episodes(player, eval_env, args.episodes, args.eval_seed)
                 rows[label]["returns"] += played["returns"]
                 rows[label]["decision_s"].append(played["decision_s"])
                 log(f"    {args.agent} seed {seed} {label} ({run.steps} steps): {np.mean(played['returns']):.4g}")

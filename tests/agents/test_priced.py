@@ -127,3 +127,14 @@ class _Silent(RunMonitor):
 
     def advance(self, step):
         pass
+
+
+def test_priced__evolution_strategies_climb_the_return(monkeypatch):
+    # the return a stand-in episode pays: minus the squared distance of the weights to a target
+    target = np.arange(10.0).reshape(2, 5) / 10.0
+    monkeypatch.setattr(priced, "warm_candidates", lambda env, seeds, count: np.zeros((0, 3), np.int64))
+    monkeypatch.setattr(priced, "play", lambda policy, env, seed: (-float(((policy.weights - target) ** 2).sum()), 1))
+    trainer = priced.PricedTrainer(ENV_ID, TINY, priced.PricedOptions(pairs=8, episodes=1, sigma=0.1, lr=0.05), 0)
+    trainer.train(6 + 16 * 60, _Silent())  # the warm start's 6 slots, then 60 iterations of 16 one-slot plays
+    assert trainer.updates == 61
+    assert ((trainer.weights - target) ** 2).sum() < 0.05 * (target**2).sum()
