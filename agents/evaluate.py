@@ -203,7 +203,13 @@ def compare(
         for name in players:
             env = make_env(env_id, env_kwargs)
             bar.set_postfix_str(name)
-            player = policy if name == label else baselines.make_policy(name, env)
+            player = (
+                baselines.make_policy(name, env)
+                if name != label
+                else policy.on(env)
+                if hasattr(policy, "on")
+                else policy
+            )
             rows[name] = run_episodes(player, env, episodes, seed, bar)
     return rows | (reference_rows(env_id, env_kwargs, episodes, seed) if references else {})
 

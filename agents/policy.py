@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents import generalist, mappo, sb3
+from agents import generalist, mappo, priced, sb3
 from agents.a3c import A3COptions, build_network
 from agents.checkpoint import CheckpointError, check_finite
 from agents.networks import ActorCritic
@@ -83,6 +83,10 @@ def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
         if not deterministic:
             raise ValueError("--stochastic: the generalist plays its argmax chain (or its candidates' cheapest)")
         return generalist.policy_from_payload(payload, env)
+    if payload["algo"] == priced.PRICED:
+        if not deterministic:
+            raise ValueError("--stochastic: the priced agent is deterministic (its training explores, not its policy)")
+        return priced.policy_from_payload(payload, env)
     if payload["algo"] in A3C_ALGOS:
         options = a3c_options_from_payload({**payload, "options": {**payload["options"], "workers": 1}})
         model, codec = build_network(payload["obs_dim"], payload["nvec"], options)
@@ -96,7 +100,7 @@ def policy_from_payload(payload: dict, env=None, deterministic: bool = True):
     if payload["algo"] in MARL_ALGOS:
         return mappo.policy_from_payload(payload, env, deterministic)
     if payload["algo"] not in (*sb3.ALGORITHMS, MASKABLE):
-        known = [*A3C_ALGOS, *sb3.ALGORITHMS, MASKABLE, *MARL_ALGOS, generalist.GENERALIST]
+        known = [*A3C_ALGOS, *sb3.ALGORITHMS, MASKABLE, *MARL_ALGOS, generalist.GENERALIST, priced.PRICED]
         raise CheckpointError(f"unknown algo {payload['algo']!r} in the checkpoint; known: {known}")
     if env is None:
         raise ValueError(f"a {payload['algo']} checkpoint needs the env to rebuild its SB3 model")

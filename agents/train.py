@@ -49,6 +49,7 @@ from agents.mappo import MAPPOOptions, MAPPOTrainer
 from agents.maskable import MaskableOptions, MaskableTrainer
 from agents.monitor import RunMonitor
 from agents.policy import A3C_ALGOS, MARL_ALGOS, MASKABLE, a3c_options_from_payload, policy_from_payload
+from agents.priced import PRICED, PricedOptions, PricedTrainer
 from agents.runs import CHECKPOINT, latest_run, new_run_dir
 from agents.sb3 import SB3Options, SB3Trainer
 from edge_envs.io import remove_stale_temporaries
@@ -57,7 +58,7 @@ EXTERNAL_ALGOS = ("rllib-ppo",)
 """Trained by Ray RLlib (agents.rllib, the [ray] extra), which keeps its own checkpoint (``rllib_checkpoint/``):
 no ``--resume``, no ``--checkpoint-every`` and none of the option flags; it alone takes ``--env-runners`` and
 ``--address``."""
-ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c", MASKABLE, *MARL_ALGOS, GENERALIST, *EXTERNAL_ALGOS)
+ALGOS = (*A3C_ALGOS, "dqn", "ppo", "a2c", MASKABLE, *MARL_ALGOS, GENERALIST, PRICED, *EXTERNAL_ALGOS)
 RLLIB_FLAGS = ("env_runners", "address")
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding (SB3) takes seeds below 2^32
 
@@ -90,6 +91,8 @@ def options_class(algo: str):
         return MAPPOOptions
     if algo == GENERALIST:
         return GeneralistOptions
+    if algo == PRICED:
+        return PricedOptions
     return A3COptions if algo in A3C_ALGOS else MaskableOptions if algo == MASKABLE else SB3Options
 
 
@@ -184,6 +187,8 @@ def _make_trainer(algo: str, env_id: str, env_kwargs: dict, seed: int, steps: in
         return MAPPOTrainer(algo, env_id, env_kwargs, options, seed)
     if algo == GENERALIST:
         return make_trainer(env_id, env_kwargs, options, seed)
+    if algo == PRICED:
+        return PricedTrainer(env_id, env_kwargs, options, seed)
     return SB3Trainer(algo, env_id, env_kwargs, seed, steps, options)
 
 
@@ -304,7 +309,7 @@ def field_docs(cls) -> dict[str, str]:
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}
 
 
-OPTION_CLASSES = (A3COptions, SB3Options, MaskableOptions, MAPPOOptions, GeneralistOptions)
+OPTION_CLASSES = (A3COptions, SB3Options, MaskableOptions, MAPPOOptions, GeneralistOptions, PricedOptions)
 
 
 def _add_option_flags(parser: argparse.ArgumentParser) -> None:
@@ -320,6 +325,7 @@ def _add_option_flags(parser: argparse.ArgumentParser) -> None:
         "IPPO / MAPPO options (ippo, mappo; also --gamma, --rollout-steps, --entropy-coef, --max-grad-norm, --hidden, "
         "--reward-scale, --normalize-observations and --envs above)",
         "generalist options (EdgePartition-v0, ServiceMigration-v0 on instance distributions; agents.generalist)",
+        "priced options (exact-slot-queue's knobs learned by evolution strategies; agents.priced)",
     )
     seen = {"single_head"}
     for cls, title in zip(OPTION_CLASSES, titles, strict=True):

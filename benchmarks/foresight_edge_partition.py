@@ -1,4 +1,5 @@
-"""mtl-a3c against the strongest non-learned baseline on the EdgePartition scenarios whose slots are coupled.
+"""A learned agent (mtl-a3c or priced) against the strongest non-learned baseline on the EdgePartition scenarios
+whose slots are coupled.
 
 For each foresight scenario (``benchmarks.baselines_edge_partition.FORESIGHT``: the energy budget,
 queue carry-over under bursts, binding deadlines), on ``--episodes`` held-out episodes (seeds
@@ -7,6 +8,8 @@ queue carry-over under bursts, binding deadlines), on ``--episodes`` held-out ep
 * every non-myopic baseline (``baselines.edge_partition.foresight``), exact-slot, GA and greedy play
   them; the strongest is the one with the highest IQM of the returns;
 * the reference is, per episode, the tightest of ``baselines.edge_partition.REFERENCES``;
+* ``--agent priced`` (agents.priced): its warm start (the candidates listed, the knobs at exact-slot-queue's
+  constants) is scored, then the same run resumed to ``--steps`` env steps of evolution strategies;
 * mtl-a3c (the leaderboard's warm-start preset, one worker) is trained on ``--seeds`` seeds: the warm
   start imitates ``--teacher`` for ``--imitation-steps`` labelled slots (DAgger), then A3C runs
   ``--steps`` env steps. The warm start alone is the network after ``WARM_STEPS`` A3C steps (the
@@ -63,21 +66,23 @@ def interval_text(point_low_high: tuple[float, float, float], digits: int = 4) -
 
 def agent_rows(kwargs: dict, args, log) -> dict:
     """{"warm start": ..., "after RL": ...}: each {"returns": all seeds' episodes, "decision_s", "train_s"}."""
-    options = make_options(
-        "mtl-a3c",
-        ENV_ID,
-        {**MTL_OPTIONS, "workers": 1, "imitation_teacher": args.teacher, "imitation_steps": args.imitation_steps},
-    )
+    if args.agent == "mtl-a3c":
+        overrides = {**MTL_OPTIONS, "workers": 1, "imitation_teacher": args.teacher}
+        options = make_options(args.agent, ENV_ID, {**overrides, "imitation_steps": args.imitation_steps})
+        warm_steps = WARM_STEPS
+    else:  # priced: the warm start lists the candidates on warm_episodes episodes, then RL
+        options = make_options(args.agent, ENV_ID)
+        warm_steps = options.warm_episodes * args.slots
     rows = {"warm start": {"returns": [], "decision_s": [], "train_s": 0.0}}
     rows["after RL"] = {"returns": [], "decision_s": [], "train_s": 0.0}
     eval_env = gym.make(ENV_ID, **kwargs)
     with tempfile.TemporaryDirectory() as logdir:
         for seed in range(args.seeds):
-            for label, steps in (("warm start", WARM_STEPS), ("after RL", args.steps)):
+            for label, steps in (("warm start", warm_steps), ("after RL", args.steps)):
                 started = time.perf_counter()
                 run = train(
                     ENV_ID,
-                    "mtl-a3c",
+                    args.agent,
                     steps,
                     seed=seed,
                     logdir=logdir,
@@ -87,10 +92,11 @@ def agent_rows(kwargs: dict, args, log) -> dict:
                     progress=False,
                 )
                 rows[label]["train_s"] += time.perf_counter() - started
-                played = timed_episodes(run.policy, eval_env, args.episodes, args.eval_seed)
+                player = run.policy.on(eval_env) if hasattr(run.policy, "on") else run.policy  # priced reads its env
+                played = timed_episodes(player, eval_env, args.episodes, args.eval_seed)
                 rows[label]["returns"] += played["returns"]
                 rows[label]["decision_s"].append(played["decision_s"])
-                log(f"    mtl-a3c seed {seed} {label} ({run.steps} steps): {np.mean(played['returns']):.4g}")
+                log(f"    {args.agent} seed {seed} {label} ({run.steps} steps): {np.mean(played['returns']):.4g}")
     for row in rows.values():
         row["decision_s"] = float(np.mean(row["decision_s"]))
     return rows
@@ -124,7 +130,7 @@ def scenario_section(name: str, args, log) -> list[str]:
         f"{strongest}) [95% CI] | headroom closed | ms / decision |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    rows = {**{f"mtl-a3c, {label}": row for label, row in agents.items()}, **played}
+    rows = {**{f"{args.agent}, {label}": row for label, row in agents.items()}, **played}
     for policy, row in rows.items():
         returns = np.asarray(row["returns"], float)
         cost = -returns.mean()
@@ -142,8 +148,8 @@ def scenario_section(name: str, args, log) -> list[str]:
             "",
             f"Imitation vs RL: the warm start alone scores {warm:.4g}, RL moves it to {after:.4g} "
             f"({after - warm:+.4g}); training took {train_s:.0f} s "
-            f"over {args.seeds} seeds. mtl-a3c decides in {1e3 * agents['after RL']['decision_s']:.3g} ms, GA in "
-            f"{1e3 * played['ga']['decision_s']:.3g} ms.",
+            f"over {args.seeds} seeds. {args.agent} decides in {1e3 * agents['after RL']['decision_s']:.3g} ms"
+            + (f", GA in {1e3 * played['ga']['decision_s']:.3g} ms." if "ga" in played else "."),
         ]
     return lines + [""]
 
@@ -154,27 +160,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--episodes", type=int, default=10, help="held-out episodes per scenario (>= 2)")
     parser.add_argument("--slots", type=int, default=200, help="slots per episode (the leaderboard's 200)")
     parser.add_argument("--eval-seed", type=int, default=900_000, help="seed of the first held-out episode")
-    parser.add_argument("--seeds", type=int, default=3, help="training seeds of mtl-a3c (0: baselines only)")
-    parser.add_argument("--steps", type=int, default=20_000, help="A3C env steps per seed, after the warm start")
+    parser.add_argument("--agent", choices=("mtl-a3c", "priced"), default="mtl-a3c", help="the learned agent")
+    parser.add_argument("--seeds", type=int, default=3, help="training seeds of the agent (0: baselines only)")
+    parser.add_argument(
+        "--steps", type=int, default=20_000, help="env steps per seed in all (mtl-a3c: after imitation)"
+    )
     parser.add_argument("--imitation-steps", type=int, default=2_000, help="slots the teacher labels (warm start)")
     parser.add_argument("--teacher", default="exact-slot-queue", help="baseline the warm start imitates")
     parser.add_argument(
-        "--baselines", nargs="+", default=list(BASELINES), help="non-learned policies (exact-slot and ga among them)"
+        "--baselines", nargs="+", default=list(BASELINES), help="non-learned policies (exact-slot among them)"
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write (atomically)")
     args = parser.parse_args(argv)
-    if not {"exact-slot", "ga"} <= set(args.baselines):
-        parser.error("--baselines must include exact-slot (the headroom) and ga (the decision time to beat)")
+    if "exact-slot" not in args.baselines:
+        parser.error("--baselines must include exact-slot (the headroom)")
     if args.episodes < 2 or args.slots < 1 or args.seeds < 0 or args.steps <= WARM_STEPS:
         parser.error(f"--episodes must be >= 2, --slots >= 1, --seeds >= 0 and --steps > {WARM_STEPS}")
     started = time.perf_counter()
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     lines = [
-        f"# EdgePartition-v0 foresight scenarios: mtl-a3c vs the strongest non-learned baseline ({args.episodes} "
+        f"# EdgePartition-v0 foresight scenarios: {args.agent} vs the strongest non-learned baseline ({args.episodes} "
         f"held-out episodes of {args.slots} slots, seeds {args.eval_seed}..; {args.seeds} training seeds)",
         "",
-        f"mtl-a3c: the warm-start preset, imitation of {args.teacher} on {args.imitation_steps} slots, then "
-        f"{args.steps} A3C steps, one worker. IQM and P(beats) over all (seed, episode) returns, 95% stratified "
+        (
+            f"mtl-a3c: the warm-start preset, imitation of {args.teacher} on {args.imitation_steps} slots, then "
+            f"{args.steps} A3C steps, one worker."
+            if args.agent == "mtl-a3c"
+            else "priced (agents.priced, PricedOptions' defaults): exact-slot-queue's rule over exact-slot's placement "
+            "and the candidates its warm start lists on one training episode, its knobs (burst, queue weight) a "
+            f"linear function of the state learned by evolution strategies, {args.steps} env steps in all."
+        )
+        + " IQM and P(beats) over all (seed, episode) returns, 95% stratified "
         "bootstrap intervals. Headroom closed = (strongest baseline cost - cost) / (strongest baseline cost - "
         "reference cost).",
         "",

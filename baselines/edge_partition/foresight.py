@@ -43,6 +43,20 @@ def paced_index(cost: np.ndarray, energy: np.ndarray, allowance: float) -> tuple
     return int(hull[i]), price
 
 
+def paced_choice(
+    state: core.State, b: int, terms: placements.SlotTerms, queue_weight: float, burst: float
+) -> tuple[np.ndarray, int, float, float]:
+    """(cost with the backlog priced, chosen index, energy price, energy allowance) of row b's slot among the
+    placements of ``terms``: the rule of exact-slot-paced (``queue_weight`` 0) and exact-slot-queue."""
+    cost = -terms.reward + queue_weight * terms.next_wait
+    slots_left = max(state.cfg.episode_slots - int(state.slot[b]), 1)
+    left = float(state.energy_left[b, 0])
+    reserve = (slots_left - 1) * float(terms.energy.min())  # the later slots at this slot's least energy
+    allowance = min(burst * left / slots_left, left - reserve)
+    index, price = paced_index(cost, terms.energy, allowance)
+    return cost, index, price, allowance
+
+
 def _check_single(env, who: str) -> None:
     if hasattr(env, "possible_agents") and len(env.possible_agents) > 1:
         raise ValueError(f"{who}: single-device envs only; this env has {len(env.possible_agents)} devices")
@@ -75,13 +89,7 @@ class PacedExactSlot(Baseline):
     def priced(self, state: core.State, b: int) -> tuple[placements.SlotTerms, np.ndarray, int, float, float]:
         """(terms, cost with the backlog priced, chosen index, energy price, energy allowance) of row b's slot."""
         terms = placements.slot_terms(state, b)
-        cost = -terms.reward + self.queue_weight * terms.next_wait
-        slots_left = max(state.cfg.episode_slots - int(state.slot[b]), 1)
-        left = float(state.energy_left[b, 0])
-        reserve = (slots_left - 1) * float(terms.energy.min())  # the later slots at this slot's least energy
-        allowance = min(self.burst * left / slots_left, left - reserve)
-        index, price = paced_index(cost, terms.energy, allowance)
-        return terms, cost, index, price, allowance
+        return (terms, *paced_choice(state, b, terms, self.queue_weight, self.burst))
 
     def place(self, state, info):
         if placements.count(state.cfg) > placements.MAX_PLACEMENTS:

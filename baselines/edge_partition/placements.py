@@ -115,3 +115,28 @@ def lower_hull(energy: np.ndarray, cost: np.ndarray) -> np.ndarray:
             hull.pop()
         hull.append(int(k))
     return np.array(hull, dtype=np.int64)
+
+
+@njit(cache=True, error_model="numpy")
+def _listed_terms(b, args, slot_s, chosen, placement, out, at, along, reward, energy, backlog, next_wait):
+    L = at.shape[2]
+    for k in range(chosen.shape[0]):
+        placement[b, :] = chosen[k]
+        reward[k] = exact.placement_reward(b, placement, args, out, at, along)
+        energy[k] = out[b, ENERGY]
+        left = 0.0
+        for loc in range(L):
+            end = at[b, 5, loc]
+            left += end if end > 0.0 else 0.0
+        backlog[k], next_wait[k] = left, _next_wait(at[b, 5], slot_s)
+
+
+def listed_terms(state: core.State, chosen: np.ndarray, b: int = 0) -> SlotTerms:
+    """The terms of the placements ``chosen`` (K, M) of row ``b``'s current slot, in their order (a
+    single-device state): :func:`slot_terms` for a short list of placements."""
+    if state.num_devices != 1:
+        raise ValueError(f"listed_terms: single-device states only, got {state.num_devices} devices")
+    chosen = np.ascontiguousarray(chosen, dtype=np.int64)
+    found = SlotTerms(*(np.empty(len(chosen)) for _ in SlotTerms._fields))
+    _listed_terms(b, exact.slot_cost_args(state), state.cfg.slot_s, chosen, *exact.cost_scratch(state), *found)
+    return found

@@ -13,7 +13,8 @@ Specs:
   trained on an env's discrete weight levels (config ``action_levels=L``: level l is the weight
   l / (L - 1), as multiserver_fl_v0 defines them) also fits the same env with its ``Box(0, 1)``
   weights: it acts through those weights. A maskable-ppo checkpoint acts among the legal actions
-  of ``info["action_mask"]``.
+  of ``info["action_mask"]``. A priced checkpoint (agents.priced) fits every EdgePartition-v0 size: each
+  instance gets the one trained on its config, else the first.
 * ``rllib:PATH[,PATH...]``: RLModule folders of ``edge-envs train --algo rllib-ppo`` (the policy alone,
   ``agents.rllib.export_module``), one per size as for checkpoints; needs Ray RLlib (the ``[ray]``
   extra) and unpickles the folder: ``--trust-pickle``.
@@ -152,15 +153,23 @@ def _checkpoint_policy(paths: str, env):
     import json
 
     from agents.checkpoint import load_checkpoint
+    from agents.envs import make_env
     from agents.generalist import GENERALIST
     from agents.policy import policy_from_payload
+    from agents.priced import ENV_ID as PRICED_ENV
+    from agents.priced import PRICED
 
     obs_dim, nvec, weights = _spaces(env)
-    found = []
+    found, priced = [], []
     for path in paths.split(","):
         payload = load_checkpoint(path)
         if payload["algo"] == GENERALIST:  # its parameters depend on no instance size
             return policy_from_payload(payload, env)
+        if payload["algo"] == PRICED:  # any size; the one trained on this instance's config first
+            if make_env(PRICED_ENV, json.loads(payload["env_kwargs"])).unwrapped.cfg == env.unwrapped.cfg:
+                return policy_from_payload(payload, env)
+            priced.append(payload)
+            continue
         saved = [int(n) for n in payload.get("nvec", [])]
         if payload.get("obs_dim") == obs_dim and _agents(payload) == len(getattr(env, "possible_agents", ())):
             if saved == nvec:
@@ -169,6 +178,8 @@ def _checkpoint_policy(paths: str, env):
             if weights is not None and levels >= 2 and saved == [levels] * weights:
                 return LevelWeights(policy_from_payload(payload, env), levels)
         found.append(f"{path}: {payload.get('obs_dim')} / {saved} / {_agents(payload)} agents")
+    if priced:
+        return policy_from_payload(priced[0], env)
     wanted = f"actions {nvec}" if weights is None else f"Box(0, 1) weights of length {weights}"
     wanted += f" for {len(env.possible_agents)} agents" if hasattr(env, "possible_agents") else ""
     raise ValueError(

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from agents.generalist import GENERALIST
 from agents.presets import DEFAULT
+from agents.priced import PRICED
 from benchmarks.leaderboard.render import OUT_DIR
 from benchmarks.leaderboard.results import RESULTS_DIR, ResultError, read_result, result_files, write_result
 from benchmarks.leaderboard.scenarios import SETS, references, scenario_set
@@ -45,6 +46,7 @@ from benchmarks.leaderboard.scenarios import SETS, references, scenario_set
 ROOT = Path(__file__).resolve().parents[2]  # the repository root: specs name checkpoints relative to it
 AGENT_DIR = ROOT / "benchmarks" / "leaderboard" / "agents"
 ONE_WORKER = {"workers": 1}  # an A3C run with one worker is reproducible bit for bit
+PRICED_STEPS = 32_200  # the warm start (200 slots) and 10 iterations of 16 episodes of 200 slots
 RLLIB = "rllib-ppo"  # needs Ray RLlib (the [ray] extra): trained and recorded only where it is installed
 
 
@@ -115,6 +117,9 @@ AGENTS = (
     Agent("EdgePartition-v0", RLLIB, {"default": 50_000, "unseen": 50_000}),
     # one checkpoint for every instance: trained on the distribution TRAIN, which holds none of them (issue 31)
     Agent("EdgePartition-v0", GENERALIST, {"distribution": 16_000}, seed=0, env_kwargs={"distribution": "train"}),
+    # the foresight instances: exact-slot-queue's knobs learned by evolution strategies (agents.priced); on the
+    # other instances it plays the energy checkpoint (any size: its candidates only where M and N match)
+    Agent("EdgePartition-v0", PRICED, {"energy": PRICED_STEPS, "bursty": PRICED_STEPS, "deadlines": PRICED_STEPS}),
     # the multi-agent learners: one checkpoint per instance (a network's agent ids, and the load it learned to
     # share, depend on the number of devices); benchmarks/marl.py trains IPPO and MAPPO the same way with seeds
     # 1-3. Their warm start imitates a deterministic rule that each device can follow from its own observation

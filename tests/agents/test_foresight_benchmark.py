@@ -26,3 +26,14 @@ def test_foresight_benchmark__bad_flags_exit_2(argv, tmp_path):
     with pytest.raises(SystemExit) as exit_:
         bench.main([*argv, "--out", str(tmp_path / "f.md")])
     assert exit_.value.code == 2
+
+
+@pytest.mark.slow
+def test_foresight_benchmark__priced_agent_scores_its_warm_start_and_its_training(tmp_path):
+    out = tmp_path / "priced.md"
+    argv = ["--agent", "priced", "--seeds", "1", "--steps", "72", "--episodes", "2", "--slots", "4"]
+    assert bench.main([*argv, "--scenarios", "energy", "--baselines", "exact-slot", "--out", str(out)]) == 0
+    text = out.read_text()
+    for row in ("priced, warm start", "priced, after RL", "exact-slot"):
+        assert f"| {row} |" in text, row
+    assert "priced decides in" in text and "GA in" not in text  # GA not played: no time quoted

@@ -13,6 +13,7 @@ from agents.generalist import GENERALIST
 from agents.mappo import MAPPOOptions
 from agents.maskable import MaskableOptions
 from agents.policy import A3C_ALGOS, MARL_ALGOS
+from agents.priced import PRICED
 from agents.runs import latest_run
 from agents.sb3 import SB3Options
 from agents.train import ALGOS, make_options
@@ -26,8 +27,8 @@ def test_presets__every_algo_that_trains_an_env_has_exactly_one_default_preset()
     assert len(pairs) == len(set(pairs))
     expected = {(env_id, algo) for env_id in SUITE for algo in presets.algos_for(env_id)}
     assert set(pairs) == expected
-    # every --algo trains some env; the generalist trains on instance distributions with its options' defaults
-    assert {algo for _, algo in expected} == set(ALGOS) - {GENERALIST}
+    # every --algo trains some env; the generalist (instance distributions) and priced: their options' defaults
+    assert {algo for _, algo in expected} == set(ALGOS) - {GENERALIST, PRICED}
     assert ("edge_partition_multi_v0", "ppo") not in expected  # SB3 trains Gymnasium envs only
     assert {("multiserver_fl_v0", "mappo"), ("edge_partition_multi_v0", "ippo")} <= expected  # PettingZoo's learners
     assert ("EdgePartition-v0", "mappo") not in expected

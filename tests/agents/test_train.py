@@ -18,6 +18,7 @@ from agents.evaluate import baseline_names, compare, format_table
 from agents.generalist import GENERALIST
 from agents.monitor import RunMonitor
 from agents.policy import MARL_ALGOS, policy_from_payload
+from agents.priced import PRICED
 from agents.runs import latest_run
 from agents.train import ALGOS, EXTERNAL_ALGOS, add_arguments, field_docs, make_options, train
 from edge_envs_cli import main
@@ -33,7 +34,7 @@ def _tags(run_dir):
 
 
 @pytest.mark.parametrize(
-    "algo", [a for a in ALGOS if a not in (*EXTERNAL_ALGOS, *MARL_ALGOS, GENERALIST, "maskable-ppo")]
+    "algo", [a for a in ALGOS if a not in (*EXTERNAL_ALGOS, *MARL_ALGOS, GENERALIST, PRICED, "maskable-ppo")]
 )
 def test_train_command__smoke_runs_every_algorithm_then_evaluates(algo, tmp_path, capsys):
     argv = ["train", "--env", ENV_ID, "--algo", algo, "--steps", "64", "--seed", "1", "--logdir", str(tmp_path)]

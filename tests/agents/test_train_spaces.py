@@ -14,6 +14,7 @@ import torch
 from agents.checkpoint import load_checkpoint
 from agents.generalist import GENERALIST
 from agents.policy import MARL_ALGOS
+from agents.priced import PRICED
 from agents.train import ALGOS, EXTERNAL_ALGOS, latest_run
 from edge_envs_cli import main
 from tests.agents.bandit import BOX_ENV_ID, DISCRETE_ENV_ID, ENV_ID, MASKED_DISCRETE_ENV_ID, MASKED_ENV_ID
@@ -39,10 +40,10 @@ STEPS = 256
 
 def test_train_spaces__cover_every_single_agent_algo_but_rllib():
     # ippo and mappo train the PettingZoo envs only (tests/agents/test_mappo.py), the generalist EdgePartition-v0's
-    # instance distributions (tests/agents/test_generalist.py)
-    assert set(ENVS) == set(ALGOS) - set(EXTERNAL_ALGOS) - set(MARL_ALGOS) - {GENERALIST} and set(EXTERNAL_ALGOS) == {
-        "rllib-ppo"
-    }
+    # instance distributions (tests/agents/test_generalist.py), priced EdgePartition-v0 (tests/agents/test_priced.py)
+    assert set(ENVS) == set(ALGOS) - set(EXTERNAL_ALGOS) - set(MARL_ALGOS) - {GENERALIST, PRICED} and set(
+        EXTERNAL_ALGOS
+    ) == {"rllib-ppo"}
 
 
 @pytest.mark.parametrize("algo, space, env_id", CASES)

@@ -217,3 +217,35 @@ def test_load_policy__a_multi_agent_checkpoint_acts_only_on_instances_with_its_n
     crowded = make_env(scenarios, scenarios.instance("crowded"))
     with pytest.raises(ValueError, match=r"for 6 agents; the checkpoints have .*46 / \[5, 5, 5, 5, 5, 5\] / 4 agents"):
         policies.load_policy(f"checkpoint:{four}", crowded)
+
+
+def test_load_policy__priced_checkpoints_fit_their_own_config_first_then_any_size(tmp_path):
+    import gymnasium as gym
+
+    from agents.priced import PricedOptions
+    from agents.train import train
+
+    tiny = {"num_blocks": 3, "num_servers": 2, "episode_slots": 3}
+    paths = []
+    for rate in (60.0, 90.0):
+        options = PricedOptions(candidates=2, pairs=1, episodes=1)
+        kwargs = {**tiny, "task_rate": rate}
+        run = train(
+            "EdgePartition-v0",
+            "priced",
+            3,
+            logdir=tmp_path / str(rate),
+            env_kwargs=kwargs,
+            options=options,
+            progress=False,
+        )
+        paths.append(str(run.checkpoint))
+    spec = "checkpoint:" + ",".join(paths)
+    own = policies.load_policy(spec, gym.make("EdgePartition-v0", **tiny, task_rate=90.0))
+    second = policies.load_policy(f"checkpoint:{paths[1]}", own.env)
+    assert np.array_equal(own.candidates, second.candidates) and own.candidates.shape[1] == 3
+    other = policies.load_policy(spec, gym.make("EdgePartition-v0", num_blocks=4, num_servers=3, episode_slots=3))
+    first = policies.load_policy(f"checkpoint:{paths[0]}", other.env)  # no config matches: the first checkpoint
+    assert np.array_equal(other.candidates, first.candidates) and np.array_equal(other.weights, first.weights)
+    other.env.reset(seed=0)
+    assert other.act(None).shape == (4,)  # another size: exact-slot's placement under the knobs
