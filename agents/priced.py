@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from scipy.stats import rankdata
 
+import baselines
 from agents.checkpoint import CheckpointError, run_fields
 from agents.envs import Episode, make_env
 from baselines.edge_partition import exact, placements
@@ -135,8 +136,6 @@ class PricedPolicy:
 def warm_candidates(env, seeds, count: int) -> np.ndarray:
     """(count or fewer, M): the placements exact-slot-queue's rule picks at WARM_QUEUE_WEIGHTS, and the
     (energy, priced cost) hull points, most often on the episodes ``seeds`` that exact-slot-queue plays."""
-    import baselines
-
     teacher = baselines.make_policy("exact-slot-queue", env)
     used: Counter = Counter()
     for seed in seeds:
