@@ -47,18 +47,24 @@ def next_wait(backlog: np.ndarray, slot_s: float) -> np.ndarray:
 
 
 @njit(cache=True, error_model="numpy")
+def _record(k, b, args, slot_s, placement, out, at, along, reward, energy, backlog, next_wait):
+    """Entry ``k`` of the terms: row ``b``'s slot under ``placement[b]`` (reward, energy, backlog left, next wait)."""
+    reward[k] = exact.placement_reward(b, placement, args, out, at, along)
+    energy[k] = out[b, ENERGY]
+    left = 0.0
+    for loc in range(at.shape[2]):
+        end = at[b, 5, loc]
+        left += end if end > 0.0 else 0.0
+    backlog[k], next_wait[k] = left, _next_wait(at[b, 5], slot_s)
+
+
+@njit(cache=True, error_model="numpy")
 def _terms(b, args, slot_s, placement, out, at, along, reward, energy, backlog, next_wait):
     M, L = placement.shape[1], at.shape[2]
     row = placement[b]
     row[:] = 0
     for k in range(reward.shape[0]):
-        reward[k] = exact.placement_reward(b, placement, args, out, at, along)
-        energy[k] = out[b, ENERGY]
-        left = 0.0
-        for loc in range(L):
-            end = at[b, 5, loc]
-            left += end if end > 0.0 else 0.0
-        backlog[k], next_wait[k] = left, _next_wait(at[b, 5], slot_s)
+        _record(k, b, args, slot_s, placement, out, at, along, reward, energy, backlog, next_wait)
         m = M - 1
         while m >= 0 and row[m] == L - 1:
             row[m] = 0
@@ -119,16 +125,9 @@ def lower_hull(energy: np.ndarray, cost: np.ndarray) -> np.ndarray:
 
 @njit(cache=True, error_model="numpy")
 def _listed_terms(b, args, slot_s, chosen, placement, out, at, along, reward, energy, backlog, next_wait):
-    L = at.shape[2]
     for k in range(chosen.shape[0]):
         placement[b, :] = chosen[k]
-        reward[k] = exact.placement_reward(b, placement, args, out, at, along)
-        energy[k] = out[b, ENERGY]
-        left = 0.0
-        for loc in range(L):
-            end = at[b, 5, loc]
-            left += end if end > 0.0 else 0.0
-        backlog[k], next_wait[k] = left, _next_wait(at[b, 5], slot_s)
+        _record(k, b, args, slot_s, placement, out, at, along, reward, energy, backlog, next_wait)
 
 
 def listed_terms(state: core.State, chosen: np.ndarray, b: int = 0) -> SlotTerms:
