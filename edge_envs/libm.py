@@ -25,6 +25,12 @@ _MAX_EXP10 = math.log10(np.finfo(np.float64).max)  # 10 ** v overflows from here
 _PROCESS = ctypes.CDLL(None)  # the symbols the process resolves: log10 is the one the math module calls
 
 
+def address(c_name: str) -> int:
+    """Where the C library's function ``c_name`` lives in this process (pass it to compiled code at run time:
+    a cached kernel must not hold it, as it changes from process to process)."""
+    return ctypes.cast(getattr(_PROCESS, c_name), ctypes.c_void_p).value
+
+
 def _pointer_call(context, builder, sig, llargs):
     """Code calling the C function at address ``llargs[0]`` with the doubles ``llargs[1:]``."""
     fnty = ir.FunctionType(ir.DoubleType(), [ir.DoubleType()] * (len(llargs) - 1))
@@ -58,13 +64,13 @@ def _map(address: int, arity: int, low: float, high: float, x: np.ndarray, out: 
 
 def _elementwise(name: str, c_name: str, arity: int, low: float, high: float, outside):
     """numpy-shaped C function ``c_name`` over the entries in [low, high]; ``outside(x)`` gives the others."""
-    address = ctypes.cast(getattr(_PROCESS, c_name), ctypes.c_void_p).value
+    pointer = address(c_name)
 
     def apply(x):
         x = np.asarray(x, dtype=np.float64)
         flat = np.ascontiguousarray(x.ravel())
         out = np.empty(flat.size)
-        if not _map(address, arity, low, high, flat, out):  # rare: some entry needs numpy's value
+        if not _map(pointer, arity, low, high, flat, out):  # rare: some entry needs numpy's value
             with np.errstate(invalid="ignore"):
                 rest = ~((flat >= low) & (flat <= high))
             out[rest] = outside(flat[rest])

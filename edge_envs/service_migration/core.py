@@ -14,6 +14,7 @@ import numpy as np
 
 from edge_envs import libm
 from edge_envs.net import channel, mobility, topology
+from edge_envs.service_migration import kernels
 from edge_envs.service_migration.config import ServiceMigrationConfig
 from edge_envs.service_migration.learning import make_learner, rounds_to_target
 
@@ -55,6 +56,9 @@ class _Constants:
     speed_bytes: float  # pi_n in bytes/s
     upload_bits: np.ndarray  # (1, K) S q_k, Eq. (25)'s numerator
     work: np.ndarray  # (K,) E M S vartheta_k, Eq. (26)'s numerator
+    rate_code: int  # the path-loss model, as kernels.uplink_rates reads it
+    rate_terms: np.ndarray  # (8,) the rate's distance-free terms (kernels.rate_terms)
+    c_functions: np.ndarray  # kernels.c_functions() of this process
 
 
 _CONSTANTS: dict[int, tuple] = {}  # id(cfg) -> (cfg, _Constants); holding cfg keeps its id unique
@@ -67,6 +71,13 @@ def _constants(cfg: ServiceMigrationConfig) -> _Constants:
             _CONSTANTS.clear()
         edges = cfg.edge_positions
         hop = topology.distances(edges, edges)
+        code, terms = kernels.rate_terms(
+            cfg.path_loss_model,
+            cfg.carrier_hz,
+            channel.dbm_to_watt(cfg.tx_power_dbm),
+            noise_density_w_per_hz(cfg),
+            cfg.bandwidth_hz,
+        )
         found = _CONSTANTS[id(cfg)] = (
             cfg,
             _Constants(
@@ -75,6 +86,9 @@ def _constants(cfg: ServiceMigrationConfig) -> _Constants:
                 speed_bytes=cfg.migration_speed_bps / 8.0,
                 upload_bits=cfg.num_samples * sample_bits(cfg)[None, :],
                 work=cfg.epochs * cfg.num_devices * cfg.num_samples * densities(cfg),
+                rate_code=code,
+                rate_terms=terms,
+                c_functions=kernels.c_functions(),
             ),
         )
     return found[1]
@@ -83,7 +97,21 @@ def _constants(cfg: ServiceMigrationConfig) -> _Constants:
 def uplink_rates(cfg: ServiceMigrationConfig, device_positions, rng: np.random.Generator | None = None):
     """Device -> edge rates (M, N) in bit/s, the denominator of Eq. (4):
     B log2(1 + P h(d) / (N0 B)) with N0 as ``noise_density_w_per_hz`` reads it.
-    Faded when ``cfg.fading`` and ``rng``."""
+    Faded when ``cfg.fading`` and ``rng``; else computed by ``kernels.uplink_rates`` (the same operations)."""
+    if not (cfg.fading and rng is not None):
+        constants = _constants(cfg)
+        positions = np.asarray(device_positions, dtype=float)
+        rates = np.empty((*positions.shape[:-1], cfg.num_edges))
+        kernels.uplink_rates(
+            positions.reshape(-1, positions.shape[-2], 2),
+            cfg.edge_positions,
+            MIN_DISTANCE_M,
+            constants.rate_code,
+            constants.rate_terms,
+            constants.c_functions,
+            rates.reshape(-1, positions.shape[-2], cfg.num_edges),
+        )
+        return rates
     d = np.maximum(topology.distances(device_positions, cfg.edge_positions), MIN_DISTANCE_M)
     gain = channel.channel_gain(
         d, rng if cfg.fading else None, model=cfg.path_loss_model, fading=cfg.fading, carrier_hz=cfg.carrier_hz
