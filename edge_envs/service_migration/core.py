@@ -389,7 +389,7 @@ def resolve_edges(cfg: ServiceMigrationConfig, requested) -> tuple[np.ndarray, b
     holds gets the free edge nearest to the one it asked for (lowest index on ties).
     """
     requested = np.asarray(requested, dtype=np.int64)
-    if len(np.unique(requested)) == len(requested):
+    if len(set(requested.tolist())) == len(requested):
         return requested, False
     if cfg.on_conflict == "error":
         values, counts = np.unique(requested, return_counts=True)

@@ -23,8 +23,7 @@ def observation_rows(cfg: ServiceMigrationConfig, capability, positions, edges, 
     device positions (B, M, 2), edges (B, K), learning progress (B,), rounds played (B,) and, with
     ``observe_pair_costs``, the rows' :class:`core.PairCosts` ((B, N, K) arrays; else None)."""
     B = len(edges)
-    placement = np.zeros((B, cfg.num_modalities, cfg.num_edges))
-    np.put_along_axis(placement, np.asarray(edges)[:, :, None], 1.0, axis=2)
+    placement = np.eye(cfg.num_edges)[np.asarray(edges)]  # (B, K, N) one-hot rows
     farthest = topology.distances(positions, cfg.edge_positions).max(axis=-2)
     parts = [
         np.minimum(capability / cfg.capability_mean_hz, CAPABILITY_OBS_CAP),
@@ -209,13 +208,14 @@ class ServiceMigrationEnv(gym.Env):
                 raise ValueError(f"action entries must lie in [0, 1], got {action!r}")
             edges = np.minimum((a[:k] * n).astype(np.int64), n - 1)
             return edges, float(cfg.rho_min * (cfg.rho_max / cfg.rho_min) ** a[k])
-        if not np.issubdtype(a.dtype, np.integer):
+        if a.dtype.kind not in "iu":  # checked on Python ints: a step's cost, unlike space.contains
             raise ValueError(f"action must hold integers (MultiDiscrete), got dtype {a.dtype}")
-        edges, level = a[:k].astype(np.int64), int(a[k])
-        if np.any((edges < 0) | (edges >= n)) or not 0 <= level < cfg.num_rho_choices:
+        *edges, level = a.tolist()
+        if min(edges) < 0 or max(edges) >= n or not 0 <= level < cfg.num_rho_choices:
             raise ValueError(
                 f"action {action!r} out of range: edges in [0, {n}), rho choice in [0, {cfg.num_rho_choices})"
             )
+        edges = np.array(edges, dtype=np.int64)
         if level < self._pair_levels:
             return edges, core.PairRho(level)
         return edges, float(self._rho_grid[level - self._pair_levels])
