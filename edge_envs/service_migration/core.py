@@ -43,7 +43,7 @@ def migration_times(cfg: ServiceMigrationConfig, current_edges) -> np.ndarray:
     edges depends on the config only: it is computed once per config (:func:`_constants`).
     """
     constants = _constants(cfg)
-    hop_log2 = np.moveaxis(constants.hop_log2[:, np.asarray(current_edges)], 0, -2)  # (..., N, K)
+    hop_log2 = np.swapaxes(constants.hop_log2.T[np.asarray(current_edges)], -1, -2)  # (..., N, K): [n, k] from n_k to n
     return constants.model_bytes * hop_log2 / constants.speed_bytes
 
 
@@ -144,7 +144,7 @@ def upload_per_rho(cfg: ServiceMigrationConfig, rates) -> np.ndarray:
     Eq. (4) gives device m's upload rho S q_k / rate(m, n); Eq. (5) takes the max over devices,
     so max_m T_up,m = rho H(n, k).
     """
-    slowest = np.min(np.asarray(rates), axis=-2)  # (..., N): the slowest device of each edge
+    slowest = np.asarray(rates).min(axis=-2)  # (..., N): the slowest device of each edge
     return _constants(cfg).upload_bits / slowest[..., :, None]
 
 
