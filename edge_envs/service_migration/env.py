@@ -7,10 +7,9 @@ import numpy as np
 from gymnasium import spaces
 
 from edge_envs import libm
-from edge_envs.net import topology
 from edge_envs.render import HumanWindow, check_render_mode, new_figure
 from edge_envs.reset import check_reset_options, check_seed, draw_instance
-from edge_envs.service_migration import core
+from edge_envs.service_migration import core, kernels
 from edge_envs.service_migration.config import ServiceMigrationConfig
 from edge_envs.service_migration.generator import Instance, RandomGenerator
 
@@ -21,22 +20,29 @@ RESET_OPTIONS = ("instance",)
 def observation_rows(cfg: ServiceMigrationConfig, capability, positions, edges, progress, rounds, costs) -> np.ndarray:
     """(B, D) float32 observations (the table of :class:`ServiceMigrationEnv`) of B rows: capabilities (B, N),
     device positions (B, M, 2), edges (B, K), learning progress (B,), rounds played (B,) and, with
-    ``observe_pair_costs``, the rows' :class:`core.PairCosts` ((B, N, K) arrays; else None)."""
-    B = len(edges)
-    placement = np.eye(cfg.num_edges)[np.asarray(edges)]  # (B, K, N) one-hot rows
-    farthest = topology.distances(positions, cfg.edge_positions).max(axis=-2)
-    parts = [
-        np.minimum(capability / cfg.capability_mean_hz, CAPABILITY_OBS_CAP),
-        np.minimum(farthest / (cfg.area_m * np.sqrt(2.0)), 1.0),
-        placement.reshape(B, -1),
-        np.asarray(progress, dtype=float)[:, None],
-        np.minimum(np.asarray(rounds) / cfg.max_rounds, 1.0)[:, None],
-    ]
+    ``observe_pair_costs``, the rows' :class:`core.PairCosts` ((B, N, K) arrays; else None). The pair block
+    (best / own Eq. 32 estimate) comes from ``core.preference_matrix``; ``kernels.observation_rows`` writes
+    the table in one compiled loop."""
+    edges = np.asarray(edges, dtype=np.int64)
+    B, N, K = len(edges), cfg.num_edges, cfg.num_modalities
+    pair = np.zeros((B, 0, 0))
     if costs is not None:
         preference = core.preference_matrix(costs.psi_v, costs.psi_s, cfg.alpha, cfg.beta)
-        best = preference.min(axis=(-2, -1), keepdims=True)
-        parts.append(np.swapaxes(best / preference, -1, -2).reshape(B, -1))
-    return np.concatenate(parts, axis=1).astype(np.float32)
+        pair = (preference.min(axis=(-2, -1), keepdims=True) / preference).reshape(B, N, K)
+    out = np.empty((B, 2 * N + K * N + 2 + pair.shape[1] * pair.shape[2]), dtype=np.float32)
+    scales = np.array([cfg.capability_mean_hz, CAPABILITY_OBS_CAP, cfg.area_m * np.sqrt(2.0), cfg.max_rounds])
+    kernels.observation_rows(
+        np.asarray(capability, dtype=float),
+        np.asarray(positions, dtype=float),
+        cfg.edge_positions,
+        edges,
+        np.asarray(progress, dtype=float),
+        np.asarray(rounds, dtype=np.int64),
+        pair,
+        scales,
+        out,
+    )
+    return out
 
 
 class ServiceMigrationEnv(gym.Env):

@@ -57,3 +57,39 @@ def uplink_rates(positions, edge_positions, min_distance, code, terms, functions
                     loss = terms[0] + terms[1] * libm.c_call1(functions[LOG10], d / terms[2])
                 gain = libm.c_call2(functions[POW], 10.0, -loss / 10.0)
                 out[b, m, n] = bandwidth * libm.c_call1(functions[LOG1P], power * gain / noise_band) / channel.LN2
+
+
+@njit(cache=True)
+def _minimum(a: float, b: float) -> float:
+    """np.minimum of two floats (NaN wins)."""
+    return a if a <= b or a != a else b
+
+
+@njit(cache=True)
+def observation_rows(capability, positions, edge_positions, edges, progress, rounds, pair, scales, out) -> None:
+    """Write ``env.observation_rows``' table into ``out`` (B, D) float32, row by row: capabilities (B, N) over
+    ``scales[0]`` capped at ``scales[1]``, each edge's farthest device of ``positions`` (B, M, 2) over ``scales[2]``
+    capped at 1, the one-hot ``edges`` (B, K), ``progress`` (B,), ``rounds`` (B,) over ``scales[3]`` capped at 1,
+    then ``pair`` (B, N, K) modality-major (nothing when it is (B, 0, 0))."""
+    N, K = edge_positions.shape[0], edges.shape[1]
+    for b in range(out.shape[0]):
+        row = np.zeros(out.shape[1])
+        for n in range(N):
+            row[n] = _minimum(capability[b, n] / scales[0], scales[1])
+            farthest = -np.inf
+            for m in range(positions.shape[1]):
+                dx = positions[b, m, 0] - edge_positions[n, 0]
+                dy = positions[b, m, 1] - edge_positions[n, 1]
+                d = np.sqrt(dx * dx + dy * dy)
+                if d > farthest or d != d:
+                    farthest = d
+            row[N + n] = _minimum(farthest / scales[2], 1.0)
+        for k in range(K):
+            row[2 * N + k * N + edges[b, k]] = 1.0
+        row[2 * N + K * N] = progress[b]
+        row[2 * N + K * N + 1] = _minimum(rounds[b] / scales[3], 1.0)
+        for k in range(pair.shape[2]):
+            for n in range(pair.shape[1]):
+                row[2 * N + K * N + 2 + k * N + n] = pair[b, n, k]
+        for i in range(out.shape[1]):
+            out[b, i] = np.float32(row[i])
