@@ -9,6 +9,7 @@ Pair matrices are (N, K): entry (n, k) is modality k's sub-model served by edge 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -165,7 +166,7 @@ class PairCosts:
     upload: np.ndarray  # H(n, k), Eq. (25), per unit rho
     compute: np.ndarray  # L(n, k), Eq. (26), per unit rho
 
-    @property
+    @cached_property  # the observation and Eq. (31) read it every round
     def psi_v(self) -> np.ndarray:
         """Psi^v = H + L: the part of a pair's round time proportional to rho (Eq. 27)."""
         return self.upload + self.compute
@@ -282,7 +283,7 @@ def draw_capability(cfg: ServiceMigrationConfig, rng: np.random.Generator) -> np
     """xi_n for every edge: N(mean, std) truncated to >= capability_min_hz by redrawing (ERRATA)."""
     xi = rng.normal(cfg.capability_mean_hz, cfg.capability_std_hz, size=cfg.num_edges)
     low = xi < cfg.capability_min_hz
-    while np.any(low):
+    while low.any():
         xi[low] = rng.normal(cfg.capability_mean_hz, cfg.capability_std_hz, size=int(low.sum()))
         low = xi < cfg.capability_min_hz
     return xi
