@@ -194,12 +194,12 @@ class RoundTimes:
     upload: np.ndarray  # max_m T_up,m, Eqs. (4)-(5)
     compute: np.ndarray  # T_cp, Eq. (6)
 
-    @property
+    @cached_property  # a round reads it for its duration, its costs and its info
     def communication(self) -> np.ndarray:
         """T_cm = T_sm + max_m T_up,m, Eq. (5)."""
         return self.migration + self.upload
 
-    @property
+    @cached_property
     def total(self) -> np.ndarray:
         """T_cm + T_cp of each modality (Eq. 20a's summand)."""
         return self.communication + self.compute
@@ -207,7 +207,7 @@ class RoundTimes:
     @property
     def round_time(self) -> float:
         """The round lasts as long as its slowest modality (Section 5.3)."""
-        return float(np.max(self.total))
+        return float(self.total.max())
 
 
 def round_times(costs: PairCosts, edges, rho: float) -> RoundTimes:
