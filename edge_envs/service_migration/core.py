@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+from numba import njit, vectorize
 
 from edge_envs import libm
 from edge_envs.net import channel, mobility, topology
@@ -261,9 +262,8 @@ def estimated_wallclock(rho, psi_v, psi_s, alpha: float, beta: float):
 
 def optimal_rho(psi_v, psi_s, alpha: float):
     """Eq. (31): rho* = alpha + sqrt((alpha^2 Psi^v + alpha Psi^s) / Psi^v), the root of Eq. (29) above alpha,
-    where the corrected Eq. (28a) is convex (Eq. 30)."""
-    psi_v = np.asarray(psi_v, dtype=float)
-    return alpha + np.sqrt((alpha**2 * psi_v + alpha * np.asarray(psi_s)) / psi_v)
+    where the corrected Eq. (28a) is convex (Eq. 30). Broadcasts over arrays (a compiled ufunc)."""
+    return _optimal_rho(psi_v, psi_s, alpha, alpha**2)
 
 
 def preference_matrix(psi_v, psi_s, alpha: float, beta: float):
@@ -271,9 +271,26 @@ def preference_matrix(psi_v, psi_s, alpha: float, beta: float):
 
     Derivation: at rho*, Eq. (29) = 0 gives Psi^v rho*^2 = alpha (2 Psi^v rho* + Psi^s), i.e.
     rho* (Psi^s + rho* Psi^v) = (rho* - alpha)(Psi^s + 2 rho* Psi^v); substitute into Eq. (28a).
+    Broadcasts over arrays (a compiled ufunc).
     """
-    rho = optimal_rho(psi_v, psi_s, alpha)
-    return beta * (np.asarray(psi_s) + 2.0 * rho * np.asarray(psi_v))
+    return _preference(psi_v, psi_s, alpha, alpha**2, beta)
+
+
+# Eqs. (31)-(32) per pair, compiled: the observation prices every pair every round. alpha^2 comes from Python
+# (a ** 2 is the C library's pow, which need not round as alpha * alpha does).
+@njit(cache=True)
+def _rho_star(psi_v: float, psi_s: float, alpha: float, alpha_squared: float) -> float:
+    return alpha + np.sqrt((alpha_squared * psi_v + alpha * psi_s) / psi_v)
+
+
+@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+def _optimal_rho(psi_v, psi_s, alpha, alpha_squared):
+    return _rho_star(psi_v, psi_s, alpha, alpha_squared)
+
+
+@vectorize(["float64(float64, float64, float64, float64, float64)"], cache=True)
+def _preference(psi_v, psi_s, alpha, alpha_squared, beta):
+    return beta * (psi_s + 2.0 * _rho_star(psi_v, psi_s, alpha, alpha_squared) * psi_v)
 
 
 # ---------------------------------------------------------------- state and transition
