@@ -62,9 +62,10 @@ class ServiceMigrationEnv(gym.Env):
     ``T_sm + rho (H(n, k) + L(n, k))``: migration ``v_k log2(1 + d / d_0) / pi`` if the edge changed, the
     slowest device's upload ``rho S q_k / (B log2(1 + P h(d) / N0))`` (Eq. 4 as printed; the ERRATA
     reading ``N0 B`` is ``noise_reading="density"``), and computation ``rho E M S vartheta_k / xi_n``.
-    Learning progress comes from one of two backends: ``backend="bound"`` (default; 130-330 steps/s
-    on one core) counts Corollary 1's rounds to target, R(rho) = beta rho / (rho - alpha) (200 rounds
-    at rho = 2 alpha with the paper's beta = 100, many more than the real backend takes);
+    Learning progress comes from one of two backends: ``backend="bound"`` (default; about 0.06x
+    CartPole-v1's steps/s, benchmarks/results/throughput.md) counts Corollary 1's rounds to target,
+    R(rho) = beta rho / (rho - alpha) (200 rounds at rho = 2 alpha with the paper's beta = 100, many more
+    than the real backend takes);
     ``backend="real"`` (opt-in, 0.2-2 steps/s: it trains a model every round, so it suits measuring a
     policy, not RL training) trains a split model on UCI mfeat (two views per modality, FedBCD-style
     local epochs of minibatch steps with stale embeddings, loss and accuracy on held-out digits), where
