@@ -9,7 +9,6 @@ Pair matrices are (N, K): entry (n, k) is modality k's sub-model served by edge 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 from numba import njit, vectorize
@@ -167,7 +166,7 @@ class PairCosts:
     upload: np.ndarray  # H(n, k), Eq. (25), per unit rho
     compute: np.ndarray  # L(n, k), Eq. (26), per unit rho
 
-    @cached_property  # the observation and Eq. (31) read it every round
+    @property
     def psi_v(self) -> np.ndarray:
         """Psi^v = H + L: the part of a pair's round time proportional to rho (Eq. 27)."""
         return self.upload + self.compute
@@ -195,12 +194,12 @@ class RoundTimes:
     upload: np.ndarray  # max_m T_up,m, Eqs. (4)-(5)
     compute: np.ndarray  # T_cp, Eq. (6)
 
-    @cached_property  # a round reads it for its duration, its costs and its info
+    @property
     def communication(self) -> np.ndarray:
         """T_cm = T_sm + max_m T_up,m, Eq. (5)."""
         return self.migration + self.upload
 
-    @cached_property
+    @property
     def total(self) -> np.ndarray:
         """T_cm + T_cp of each modality (Eq. 20a's summand)."""
         return self.communication + self.compute
