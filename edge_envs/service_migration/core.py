@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit, vectorize
+from numba import vectorize
 
 from edge_envs import libm
 from edge_envs.net import channel, mobility, topology
@@ -275,21 +275,16 @@ def preference_matrix(psi_v, psi_s, alpha: float, beta: float):
     return _preference(psi_v, psi_s, alpha, alpha**2, beta)
 
 
-# Eqs. (31)-(32) per pair, compiled: the observation prices every pair every round. alpha^2 comes from Python
-# (a ** 2 is the C library's pow, which need not round as alpha * alpha does).
-@njit(cache=True)
-def _rho_star(psi_v: float, psi_s: float, alpha: float, alpha_squared: float) -> float:
-    return alpha + np.sqrt((alpha_squared * psi_v + alpha * psi_s) / psi_v)
-
-
+# Eqs. (31)-(32) as ufuncs over kernels.rho_star and kernels.preference (the observation kernel calls them too).
+# alpha^2 comes from Python (a ** 2 is the C library's pow, which need not round as alpha * alpha does).
 @vectorize(["float64(float64, float64, float64, float64)"], cache=True)
 def _optimal_rho(psi_v, psi_s, alpha, alpha_squared):
-    return _rho_star(psi_v, psi_s, alpha, alpha_squared)
+    return kernels.rho_star(psi_v, psi_s, alpha, alpha_squared)
 
 
 @vectorize(["float64(float64, float64, float64, float64, float64)"], cache=True)
 def _preference(psi_v, psi_s, alpha, alpha_squared, beta):
-    return beta * (psi_s + 2.0 * _rho_star(psi_v, psi_s, alpha, alpha_squared) * psi_v)
+    return kernels.preference(psi_v, psi_s, alpha, alpha_squared, beta)
 
 
 # ---------------------------------------------------------------- state and transition

@@ -20,17 +20,18 @@ RESET_OPTIONS = ("instance",)
 def observation_rows(cfg: ServiceMigrationConfig, capability, positions, edges, progress, rounds, costs) -> np.ndarray:
     """(B, D) float32 observations (the table of :class:`ServiceMigrationEnv`) of B rows: capabilities (B, N),
     device positions (B, M, 2), edges (B, K), learning progress (B,), rounds played (B,) and, with
-    ``observe_pair_costs``, the rows' :class:`core.PairCosts` ((B, N, K) arrays; else None). The pair block
-    (best / own Eq. 32 estimate) comes from ``core.preference_matrix``; ``kernels.observation_rows`` writes
-    the table in one compiled loop."""
+    ``observe_pair_costs``, the rows' :class:`core.PairCosts` ((B, N, K) arrays; else None), whose Eq. (32)
+    estimates give the pair block. ``kernels.observation_rows`` writes the table in one compiled loop."""
     edges = np.asarray(edges, dtype=np.int64)
     B, N, K = len(edges), cfg.num_edges, cfg.num_modalities
-    pair = np.zeros((B, 0, 0))
+    psi_v = psi_s = np.zeros((B, 0, 0))
     if costs is not None:
-        preference = core.preference_matrix(costs.psi_v, costs.psi_s, cfg.alpha, cfg.beta)
-        pair = (preference.min(axis=(-2, -1), keepdims=True) / preference).reshape(B, N, K)
-    out = np.empty((B, 2 * N + K * N + 2 + pair.shape[1] * pair.shape[2]), dtype=np.float32)
-    scales = np.array([cfg.capability_mean_hz, CAPABILITY_OBS_CAP, cfg.area_m * np.sqrt(2.0), cfg.max_rounds])
+        psi_v, psi_s = costs.psi_v.reshape(B, N, K), costs.psi_s.reshape(B, N, K)
+    out = np.empty((B, 2 * N + K * N + 2 + psi_v.shape[1] * psi_v.shape[2]), dtype=np.float32)
+    scales = np.array(
+        [cfg.capability_mean_hz, CAPABILITY_OBS_CAP, cfg.area_m * np.sqrt(2.0), cfg.max_rounds]
+        + [cfg.alpha, cfg.alpha**2, cfg.beta]
+    )
     kernels.observation_rows(
         np.asarray(capability, dtype=float),
         np.asarray(positions, dtype=float),
@@ -38,7 +39,8 @@ def observation_rows(cfg: ServiceMigrationConfig, capability, positions, edges, 
         edges,
         np.asarray(progress, dtype=float),
         np.asarray(rounds, dtype=np.int64),
-        pair,
+        psi_v,
+        psi_s,
         scales,
         out,
     )

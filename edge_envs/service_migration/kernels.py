@@ -60,18 +60,32 @@ def uplink_rates(positions, edge_positions, min_distance, code, terms, functions
 
 
 @njit(cache=True)
+def rho_star(psi_v: float, psi_s: float, alpha: float, alpha_squared: float) -> float:
+    """Eq. (31)'s rho* of one pair (``core.optimal_rho``); ``alpha_squared`` is Python's ``alpha ** 2``."""
+    return alpha + np.sqrt((alpha_squared * psi_v + alpha * psi_s) / psi_v)
+
+
+@njit(cache=True)
+def preference(psi_v: float, psi_s: float, alpha: float, alpha_squared: float, beta: float) -> float:
+    """Eq. (32)'s estimate T(rho*) of one pair (``core.preference_matrix``)."""
+    return beta * (psi_s + 2.0 * rho_star(psi_v, psi_s, alpha, alpha_squared) * psi_v)
+
+
+@njit(cache=True)
 def _minimum(a: float, b: float) -> float:
     """np.minimum of two floats (NaN wins)."""
     return a if a <= b or a != a else b
 
 
 @njit(cache=True)
-def observation_rows(capability, positions, edge_positions, edges, progress, rounds, pair, scales, out) -> None:
+def observation_rows(capability, positions, edge_positions, edges, progress, rounds, psi_v, psi_s, scales, out):
     """Write ``env.observation_rows``' table into ``out`` (B, D) float32, row by row: capabilities (B, N) over
     ``scales[0]`` capped at ``scales[1]``, each edge's farthest device of ``positions`` (B, M, 2) over ``scales[2]``
     capped at 1, the one-hot ``edges`` (B, K), ``progress`` (B,), ``rounds`` (B,) over ``scales[3]`` capped at 1,
-    then ``pair`` (B, N, K) modality-major (nothing when it is (B, 0, 0))."""
+    then, modality-major, each pair's best / own Eq. (32) estimate from ``psi_v`` and ``psi_s`` (B, N, K) with
+    (alpha, alpha ** 2, beta) = ``scales[4:7]`` (nothing when they are (B, 0, 0))."""
     N, K = edge_positions.shape[0], edges.shape[1]
+    estimate = np.empty(psi_v.shape[1:])
     for b in range(out.shape[0]):
         row = np.zeros(out.shape[1])
         for n in range(N):
@@ -88,8 +102,13 @@ def observation_rows(capability, positions, edge_positions, edges, progress, rou
             row[2 * N + k * N + edges[b, k]] = 1.0
         row[2 * N + K * N] = progress[b]
         row[2 * N + K * N + 1] = _minimum(rounds[b] / scales[3], 1.0)
-        for k in range(pair.shape[2]):
-            for n in range(pair.shape[1]):
-                row[2 * N + K * N + 2 + k * N + n] = pair[b, n, k]
+        best = np.inf
+        for n in range(estimate.shape[0]):
+            for k in range(estimate.shape[1]):
+                estimate[n, k] = preference(psi_v[b, n, k], psi_s[b, n, k], scales[4], scales[5], scales[6])
+                best = _minimum(best, estimate[n, k])
+        for k in range(estimate.shape[1]):
+            for n in range(estimate.shape[0]):
+                row[2 * N + K * N + 2 + k * N + n] = best / estimate[n, k]
         for i in range(out.shape[1]):
             out[b, i] = np.float32(row[i])
