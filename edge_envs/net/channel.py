@@ -48,9 +48,17 @@ def winner2_c2_path_loss_db(distance_m, carrier_hz=2.1e9, bs_height_m=25.0):
     (the SM3FL paper's 10 km x 10 km area needs distances past 5 km). Shadowing is not included.
     """
     d = _positive("distance_m", distance_m)
+    slope, offset, height, frequency = winner2_c2_terms(carrier_hz, bs_height_m)
+    return slope * libm.log10(d) + offset + height + frequency
+
+
+def winner2_c2_terms(carrier_hz=2.1e9, bs_height_m=25.0) -> tuple:
+    """:func:`winner2_c2_path_loss_db` as ``slope log10(d) + offset + height + frequency``, added in that
+    order: (slope, offset, height, frequency) = (44.9 - 6.55 log10(h_BS), 34.46, 5.83 log10(h_BS),
+    23 log10(f_c / 5)), the terms that do not depend on the distance (compiled code reuses them)."""
     f_ghz = _positive("carrier_hz", carrier_hz) / 1e9
     log_h = libm.log10(_positive("bs_height_m", bs_height_m))
-    return (44.9 - 6.55 * log_h) * libm.log10(d) + 34.46 + 5.83 * log_h + 23.0 * libm.log10(f_ghz / 5.0)
+    return 44.9 - 6.55 * log_h, 34.46, 5.83 * log_h, 23.0 * libm.log10(f_ghz / 5.0)
 
 
 def free_space_path_loss_db(distance_m, carrier_hz=2.1e9):
@@ -68,10 +76,17 @@ def log_distance_path_loss_db(distance_m, exponent=3.5, ref_distance_m=1.0, ref_
     "Wireless Communications" (2nd ed.), Table 4.2.
     """
     d = _positive("distance_m", distance_m)
+    loss0, slope, d0 = log_distance_terms(exponent, ref_distance_m, ref_loss_db, carrier_hz)
+    return loss0 + slope * libm.log10(d / d0)
+
+
+def log_distance_terms(exponent=3.5, ref_distance_m=1.0, ref_loss_db=None, carrier_hz=2.1e9) -> tuple:
+    """:func:`log_distance_path_loss_db` as ``loss0 + slope log10(d / d0)``: (loss0, slope = 10 n, d0), the
+    terms that do not depend on the distance (compiled code reuses them)."""
     n = _positive("exponent", exponent)
     d0 = _positive("ref_distance_m", ref_distance_m)
     loss0 = free_space_path_loss_db(d0, carrier_hz) if ref_loss_db is None else np.asarray(ref_loss_db, float)
-    return loss0 + 10.0 * n * libm.log10(d / d0)
+    return loss0, 10.0 * n, d0
 
 
 PATH_LOSS_MODELS = {

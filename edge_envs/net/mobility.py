@@ -10,6 +10,7 @@ The seeds give no mobility parameters; the default speeds here are illustrative.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from edge_envs import libm
 from edge_envs.net.topology import area_size
@@ -66,7 +67,9 @@ class RandomWaypoint(_Mobility):
         self.pause_s = float(pause_s)
 
     def _draw_legs(self, k: int, rng: np.random.Generator):
-        return rng.uniform(0.0, self.area, size=(k, 2)), rng.uniform(*self.speed_range_mps, size=k)
+        # rng.uniform(0, area, (k, 2)) draws the same doubles and gives the same bits (0 + area u), at several
+        # times the cost of its array-bound broadcasting
+        return rng.random((k, 2)) * self.area, rng.uniform(*self.speed_range_mps, size=k)
 
     def reset(self, n, rng: np.random.Generator) -> np.ndarray:
         n = _count(n)
@@ -76,21 +79,44 @@ class RandomWaypoint(_Mobility):
         return self.positions
 
     def step(self, dt_s, rng: np.random.Generator) -> np.ndarray:
-        dt = _duration(dt_s)
-        pos = self.positions
-        moving = self.pause_left <= 0
-        self.pause_left = np.where(moving, 0.0, self.pause_left - dt)
-        to_go = self.waypoints - pos
-        dist = np.hypot(to_go[:, 0], to_go[:, 1])
-        arrive = moving & (self.speeds * dt >= dist)
-        frac = np.where(arrive, 1.0, self.speeds * dt / np.where(dist > 0, dist, 1.0))
-        pos = np.where(moving[:, None], pos + frac[:, None] * to_go, pos)
-        pos[arrive] = self.waypoints[arrive]
-        self.pause_left[arrive] = self.pause_s
-        new_leg = (arrive | ~moving) & (self.pause_left <= 0)
-        self.waypoints[new_leg], self.speeds[new_leg] = self._draw_legs(int(new_leg.sum()), rng)
-        self._positions = np.clip(pos, 0.0, self.area)
+        new_leg = np.empty(len(self.speeds), dtype=bool)
+        count = _waypoint_walk(
+            self._positions, self.waypoints, self.speeds, self.pause_left, _duration(dt_s), self.pause_s, self.area,
+            _HYPOT, new_leg,
+        )  # fmt: skip
+        if count:
+            self.waypoints[new_leg], self.speeds[new_leg] = self._draw_legs(count, rng)
         return self.positions
+
+
+_HYPOT = libm.address("hypot")  # numpy's hypot is the C library's
+
+
+@njit(cache=True)
+def _waypoint_walk(positions, waypoints, speeds, pause_left, dt, pause_s, area, hypot, new_leg) -> int:
+    """:meth:`RandomWaypoint.step`'s walk, in place: a moving node covers ``speed dt`` towards its waypoint (and
+    stays there on arrival, pausing ``pause_s``), a pausing one waits ``dt``. Marks in ``new_leg`` the nodes that
+    need a new waypoint and speed, and returns their number. ``hypot``: the address of the C library's."""
+    count = 0
+    for i in range(len(speeds)):
+        moving = pause_left[i] <= 0
+        pause_left[i] = 0.0 if moving else pause_left[i] - dt
+        gx, gy = waypoints[i, 0] - positions[i, 0], waypoints[i, 1] - positions[i, 1]
+        dist = libm.c_call2(hypot, gx, gy)
+        arrive = moving and speeds[i] * dt >= dist
+        if arrive:
+            x, y = waypoints[i, 0], waypoints[i, 1]
+            pause_left[i] = pause_s
+        elif moving:
+            share = speeds[i] * dt / (dist if dist > 0 else 1.0)
+            x, y = positions[i, 0] + share * gx, positions[i, 1] + share * gy
+        else:
+            x, y = positions[i, 0], positions[i, 1]
+        positions[i, 0] = min(x if x > 0.0 else 0.0, area[0])  # np.clip's order: the floor, then the ceiling
+        positions[i, 1] = min(y if y > 0.0 else 0.0, area[1])
+        new_leg[i] = (arrive or not moving) and pause_left[i] <= 0
+        count += new_leg[i]
+    return count
 
 
 class GaussMarkov(_Mobility):

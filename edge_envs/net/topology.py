@@ -58,7 +58,8 @@ def distances(points, servers) -> np.ndarray:
     if points.shape[-1:] != (2,) or servers.shape[-1:] != (2,):
         raise ValueError(f"points and servers must end in an axis of 2 (x, y), got {points.shape}, {servers.shape}")
     diff = points[..., :, None, :] - servers[..., None, :, :]
-    return np.sqrt(np.sum(diff * diff, axis=-1))
+    dx, dy = diff[..., 0], diff[..., 1]
+    return np.sqrt(dx * dx + dy * dy)  # np.sum over the (x, y) axis adds the same two squares, many times slower
 
 
 def nearest_server(points, servers) -> np.ndarray:

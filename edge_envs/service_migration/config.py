@@ -223,7 +223,7 @@ class ServiceMigrationConfig(Config):
     seed's Table 2, whose FedAvg wall-clock is 62% of its summed cost (``core.round_duration``)."""
     # --- learning progress ---
     backend: str = "bound"
-    """"bound" (default, over 100 steps/s): Corollary 1's rounds as a surrogate; "real": split training on UCI
+    """"bound" (default, over 1,000 steps/s): Corollary 1's rounds as a surrogate; "real": split training on UCI
     mfeat every round, 0.2-2 steps/s on one core (benchmarks/results/clients.md), for measuring, not RL."""
     max_rounds: int = 500
     """Rounds before truncation (1 to 10^6)."""

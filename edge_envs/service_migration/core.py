@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import vectorize
 
 from edge_envs import libm
 from edge_envs.net import channel, mobility, topology
+from edge_envs.service_migration import kernels
 from edge_envs.service_migration.config import ServiceMigrationConfig
 from edge_envs.service_migration.learning import make_learner, rounds_to_target
 
@@ -42,7 +44,7 @@ def migration_times(cfg: ServiceMigrationConfig, current_edges) -> np.ndarray:
     edges depends on the config only: it is computed once per config (:func:`_constants`).
     """
     constants = _constants(cfg)
-    hop_log2 = np.moveaxis(constants.hop_log2[:, np.asarray(current_edges)], 0, -2)  # (..., N, K)
+    hop_log2 = np.swapaxes(constants.hop_log2.T[np.asarray(current_edges)], -1, -2)  # (..., N, K): [n, k] from n_k to n
     return constants.model_bytes * hop_log2 / constants.speed_bytes
 
 
@@ -55,6 +57,9 @@ class _Constants:
     speed_bytes: float  # pi_n in bytes/s
     upload_bits: np.ndarray  # (1, K) S q_k, Eq. (25)'s numerator
     work: np.ndarray  # (K,) E M S vartheta_k, Eq. (26)'s numerator
+    rate_code: int  # the path-loss model, as kernels.uplink_rates reads it
+    rate_terms: np.ndarray  # (8,) the rate's distance-free terms (kernels.rate_terms)
+    c_functions: np.ndarray  # kernels.c_functions() of this process
 
 
 _CONSTANTS: dict[int, tuple] = {}  # id(cfg) -> (cfg, _Constants); holding cfg keeps its id unique
@@ -67,6 +72,13 @@ def _constants(cfg: ServiceMigrationConfig) -> _Constants:
             _CONSTANTS.clear()
         edges = cfg.edge_positions
         hop = topology.distances(edges, edges)
+        code, terms = kernels.rate_terms(
+            cfg.path_loss_model,
+            cfg.carrier_hz,
+            channel.dbm_to_watt(cfg.tx_power_dbm),
+            noise_density_w_per_hz(cfg),
+            cfg.bandwidth_hz,
+        )
         found = _CONSTANTS[id(cfg)] = (
             cfg,
             _Constants(
@@ -75,6 +87,9 @@ def _constants(cfg: ServiceMigrationConfig) -> _Constants:
                 speed_bytes=cfg.migration_speed_bps / 8.0,
                 upload_bits=cfg.num_samples * sample_bits(cfg)[None, :],
                 work=cfg.epochs * cfg.num_devices * cfg.num_samples * densities(cfg),
+                rate_code=code,
+                rate_terms=terms,
+                c_functions=kernels.c_functions(),
             ),
         )
     return found[1]
@@ -83,7 +98,21 @@ def _constants(cfg: ServiceMigrationConfig) -> _Constants:
 def uplink_rates(cfg: ServiceMigrationConfig, device_positions, rng: np.random.Generator | None = None):
     """Device -> edge rates (M, N) in bit/s, the denominator of Eq. (4):
     B log2(1 + P h(d) / (N0 B)) with N0 as ``noise_density_w_per_hz`` reads it.
-    Faded when ``cfg.fading`` and ``rng``."""
+    Faded when ``cfg.fading`` and ``rng``; else computed by ``kernels.uplink_rates`` (the same operations)."""
+    if not (cfg.fading and rng is not None):
+        constants = _constants(cfg)
+        positions = np.asarray(device_positions, dtype=float)
+        rates = np.empty((*positions.shape[:-1], cfg.num_edges))
+        kernels.uplink_rates(
+            positions.reshape(-1, positions.shape[-2], 2),
+            cfg.edge_positions,
+            MIN_DISTANCE_M,
+            constants.rate_code,
+            constants.rate_terms,
+            constants.c_functions,
+            rates.reshape(-1, positions.shape[-2], cfg.num_edges),
+        )
+        return rates
     d = np.maximum(topology.distances(device_positions, cfg.edge_positions), MIN_DISTANCE_M)
     gain = channel.channel_gain(
         d, rng if cfg.fading else None, model=cfg.path_loss_model, fading=cfg.fading, carrier_hz=cfg.carrier_hz
@@ -116,7 +145,7 @@ def upload_per_rho(cfg: ServiceMigrationConfig, rates) -> np.ndarray:
     Eq. (4) gives device m's upload rho S q_k / rate(m, n); Eq. (5) takes the max over devices,
     so max_m T_up,m = rho H(n, k).
     """
-    slowest = np.min(np.asarray(rates), axis=-2)  # (..., N): the slowest device of each edge
+    slowest = np.asarray(rates).min(axis=-2)  # (..., N): the slowest device of each edge
     return _constants(cfg).upload_bits / slowest[..., :, None]
 
 
@@ -178,7 +207,7 @@ class RoundTimes:
     @property
     def round_time(self) -> float:
         """The round lasts as long as its slowest modality (Section 5.3)."""
-        return float(np.max(self.total))
+        return float(self.total.max())
 
 
 def round_times(costs: PairCosts, edges, rho: float) -> RoundTimes:
@@ -232,9 +261,8 @@ def estimated_wallclock(rho, psi_v, psi_s, alpha: float, beta: float):
 
 def optimal_rho(psi_v, psi_s, alpha: float):
     """Eq. (31): rho* = alpha + sqrt((alpha^2 Psi^v + alpha Psi^s) / Psi^v), the root of Eq. (29) above alpha,
-    where the corrected Eq. (28a) is convex (Eq. 30)."""
-    psi_v = np.asarray(psi_v, dtype=float)
-    return alpha + np.sqrt((alpha**2 * psi_v + alpha * np.asarray(psi_s)) / psi_v)
+    where the corrected Eq. (28a) is convex (Eq. 30). Broadcasts over arrays (a compiled ufunc)."""
+    return _optimal_rho(psi_v, psi_s, alpha, alpha**2)
 
 
 def preference_matrix(psi_v, psi_s, alpha: float, beta: float):
@@ -242,9 +270,21 @@ def preference_matrix(psi_v, psi_s, alpha: float, beta: float):
 
     Derivation: at rho*, Eq. (29) = 0 gives Psi^v rho*^2 = alpha (2 Psi^v rho* + Psi^s), i.e.
     rho* (Psi^s + rho* Psi^v) = (rho* - alpha)(Psi^s + 2 rho* Psi^v); substitute into Eq. (28a).
+    Broadcasts over arrays (a compiled ufunc).
     """
-    rho = optimal_rho(psi_v, psi_s, alpha)
-    return beta * (np.asarray(psi_s) + 2.0 * rho * np.asarray(psi_v))
+    return _preference(psi_v, psi_s, alpha, alpha**2, beta)
+
+
+# Eqs. (31)-(32) as ufuncs over kernels.rho_star and kernels.preference (the observation kernel calls them too).
+# alpha^2 comes from Python (a ** 2 is the C library's pow, which need not round as alpha * alpha does).
+@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+def _optimal_rho(psi_v, psi_s, alpha, alpha_squared):
+    return kernels.rho_star(psi_v, psi_s, alpha, alpha_squared)
+
+
+@vectorize(["float64(float64, float64, float64, float64, float64)"], cache=True)
+def _preference(psi_v, psi_s, alpha, alpha_squared, beta):
+    return kernels.preference(psi_v, psi_s, alpha, alpha_squared, beta)
 
 
 # ---------------------------------------------------------------- state and transition
@@ -254,7 +294,7 @@ def draw_capability(cfg: ServiceMigrationConfig, rng: np.random.Generator) -> np
     """xi_n for every edge: N(mean, std) truncated to >= capability_min_hz by redrawing (ERRATA)."""
     xi = rng.normal(cfg.capability_mean_hz, cfg.capability_std_hz, size=cfg.num_edges)
     low = xi < cfg.capability_min_hz
-    while np.any(low):
+    while low.any():
         xi[low] = rng.normal(cfg.capability_mean_hz, cfg.capability_std_hz, size=int(low.sum()))
         low = xi < cfg.capability_min_hz
     return xi
@@ -361,7 +401,7 @@ def resolve_edges(cfg: ServiceMigrationConfig, requested) -> tuple[np.ndarray, b
     holds gets the free edge nearest to the one it asked for (lowest index on ties).
     """
     requested = np.asarray(requested, dtype=np.int64)
-    if len(np.unique(requested)) == len(requested):
+    if len(set(requested.tolist())) == len(requested):
         return requested, False
     if cfg.on_conflict == "error":
         values, counts = np.unique(requested, return_counts=True)

@@ -7,10 +7,9 @@ import numpy as np
 from gymnasium import spaces
 
 from edge_envs import libm
-from edge_envs.net import topology
 from edge_envs.render import HumanWindow, check_render_mode, new_figure
 from edge_envs.reset import check_reset_options, check_seed, draw_instance
-from edge_envs.service_migration import core
+from edge_envs.service_migration import core, kernels
 from edge_envs.service_migration.config import ServiceMigrationConfig
 from edge_envs.service_migration.generator import Instance, RandomGenerator
 
@@ -21,23 +20,31 @@ RESET_OPTIONS = ("instance",)
 def observation_rows(cfg: ServiceMigrationConfig, capability, positions, edges, progress, rounds, costs) -> np.ndarray:
     """(B, D) float32 observations (the table of :class:`ServiceMigrationEnv`) of B rows: capabilities (B, N),
     device positions (B, M, 2), edges (B, K), learning progress (B,), rounds played (B,) and, with
-    ``observe_pair_costs``, the rows' :class:`core.PairCosts` ((B, N, K) arrays; else None)."""
-    B = len(edges)
-    placement = np.zeros((B, cfg.num_modalities, cfg.num_edges))
-    np.put_along_axis(placement, np.asarray(edges)[:, :, None], 1.0, axis=2)
-    farthest = topology.distances(positions, cfg.edge_positions).max(axis=-2)
-    parts = [
-        np.minimum(capability / cfg.capability_mean_hz, CAPABILITY_OBS_CAP),
-        np.minimum(farthest / (cfg.area_m * np.sqrt(2.0)), 1.0),
-        placement.reshape(B, -1),
-        np.asarray(progress, dtype=float)[:, None],
-        np.minimum(np.asarray(rounds) / cfg.max_rounds, 1.0)[:, None],
-    ]
+    ``observe_pair_costs``, the rows' :class:`core.PairCosts` ((B, N, K) arrays; else None), whose Eq. (32)
+    estimates give the pair block. ``kernels.observation_rows`` writes the table in one compiled loop."""
+    edges = np.asarray(edges, dtype=np.int64)
+    B, N, K = len(edges), cfg.num_edges, cfg.num_modalities
+    psi_v = psi_s = np.zeros((B, 0, 0))
     if costs is not None:
-        preference = core.preference_matrix(costs.psi_v, costs.psi_s, cfg.alpha, cfg.beta)
-        best = preference.min(axis=(-2, -1), keepdims=True)
-        parts.append(np.swapaxes(best / preference, -1, -2).reshape(B, -1))
-    return np.concatenate(parts, axis=1).astype(np.float32)
+        psi_v, psi_s = costs.psi_v.reshape(B, N, K), costs.psi_s.reshape(B, N, K)
+    out = np.empty((B, 2 * N + K * N + 2 + psi_v.shape[1] * psi_v.shape[2]), dtype=np.float32)
+    scales = np.array(
+        [cfg.capability_mean_hz, CAPABILITY_OBS_CAP, cfg.area_m * np.sqrt(2.0), cfg.max_rounds]
+        + [cfg.alpha, cfg.alpha**2, cfg.beta]
+    )
+    kernels.observation_rows(
+        np.asarray(capability, dtype=float),
+        np.asarray(positions, dtype=float),
+        cfg.edge_positions,
+        edges,
+        np.asarray(progress, dtype=float),
+        np.asarray(rounds, dtype=np.int64),
+        psi_v,
+        psi_s,
+        scales,
+        out,
+    )
+    return out
 
 
 class ServiceMigrationEnv(gym.Env):
@@ -57,9 +64,10 @@ class ServiceMigrationEnv(gym.Env):
     ``T_sm + rho (H(n, k) + L(n, k))``: migration ``v_k log2(1 + d / d_0) / pi`` if the edge changed, the
     slowest device's upload ``rho S q_k / (B log2(1 + P h(d) / N0))`` (Eq. 4 as printed; the ERRATA
     reading ``N0 B`` is ``noise_reading="density"``), and computation ``rho E M S vartheta_k / xi_n``.
-    Learning progress comes from one of two backends: ``backend="bound"`` (default; 130-330 steps/s
-    on one core) counts Corollary 1's rounds to target, R(rho) = beta rho / (rho - alpha) (200 rounds
-    at rho = 2 alpha with the paper's beta = 100, many more than the real backend takes);
+    Learning progress comes from one of two backends: ``backend="bound"`` (default; about 0.07x
+    CartPole-v1's steps/s, benchmarks/results/throughput.md) counts Corollary 1's rounds to target,
+    R(rho) = beta rho / (rho - alpha) (200 rounds at rho = 2 alpha with the paper's beta = 100, many more
+    than the real backend takes);
     ``backend="real"`` (opt-in, 0.2-2 steps/s: it trains a model every round, so it suits measuring a
     policy, not RL training) trains a split model on UCI mfeat (two views per modality, FedBCD-style
     local epochs of minibatch steps with stale embeddings, loss and accuracy on held-out digits), where
@@ -209,13 +217,14 @@ class ServiceMigrationEnv(gym.Env):
                 raise ValueError(f"action entries must lie in [0, 1], got {action!r}")
             edges = np.minimum((a[:k] * n).astype(np.int64), n - 1)
             return edges, float(cfg.rho_min * (cfg.rho_max / cfg.rho_min) ** a[k])
-        if not np.issubdtype(a.dtype, np.integer):
+        if a.dtype.kind not in "iu":  # checked on Python ints: a step's cost, unlike space.contains
             raise ValueError(f"action must hold integers (MultiDiscrete), got dtype {a.dtype}")
-        edges, level = a[:k].astype(np.int64), int(a[k])
-        if np.any((edges < 0) | (edges >= n)) or not 0 <= level < cfg.num_rho_choices:
+        *edges, level = a.tolist()
+        if min(edges) < 0 or max(edges) >= n or not 0 <= level < cfg.num_rho_choices:
             raise ValueError(
                 f"action {action!r} out of range: edges in [0, {n}), rho choice in [0, {cfg.num_rho_choices})"
             )
+        edges = np.array(edges, dtype=np.int64)
         if level < self._pair_levels:
             return edges, core.PairRho(level)
         return edges, float(self._rho_grid[level - self._pair_levels])

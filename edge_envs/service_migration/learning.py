@@ -9,6 +9,7 @@ samples from a generator of its own, so its draws never shift the env's other ra
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -24,7 +25,10 @@ PROGRESS_TOLERANCE = 1e-9
 
 def rounds_to_target(rho, alpha: float, beta: float):
     """Eq. (19) with S -> M S rho and the normalised alpha, beta of Eq. (22): R(rho) = beta rho / (rho - alpha);
-    infinite for rho <= alpha (Eq. 20e)."""
+    infinite for rho <= alpha (Eq. 20e). A float ``rho`` (one round's, every step) is computed in Python floats:
+    the same IEEE operations as numpy's, without the array overhead."""
+    if isinstance(rho, float):
+        return beta * rho / (rho - alpha) if rho > alpha else math.inf
     rho = np.asarray(rho, dtype=float)
     return np.where(rho > alpha, beta * rho / np.where(rho > alpha, rho - alpha, 1.0), np.inf)
 

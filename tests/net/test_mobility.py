@@ -62,6 +62,19 @@ def test_random_waypoint__moves_at_most_max_speed_and_reaches_waypoints():
     assert not np.any(np.all(model.waypoints == first_waypoints, axis=1))  # every node drew a new leg
 
 
+def test_random_waypoint__hand_computed_walk_and_arrival():
+    """A node 5 m from its waypoint at 1 m/s: 2 s take it 2/5 of the way; 10 s more land it on the waypoint, where
+    it draws the next leg from the Generator (uniform waypoint, then speed: the draws of a fresh copy of it)."""
+    model, rng = mobility.RandomWaypoint(100.0, speed_range_mps=(1.0, 1.0)), np.random.default_rng(0)
+    model.reset(1, rng)
+    model._positions[:], model.waypoints[:] = [[10.0, 20.0]], [[13.0, 24.0]]
+    np.testing.assert_array_equal(model.step(2.0, rng), [[10.0 + 0.4 * 3.0, 20.0 + 0.4 * 4.0]])
+    after = np.random.default_rng(0)
+    after.bit_generator.state = rng.bit_generator.state
+    np.testing.assert_array_equal(model.step(10.0, rng), [[13.0, 24.0]])
+    np.testing.assert_array_equal(model.waypoints, after.uniform(0.0, 100.0, size=(1, 2)))
+
+
 def test_random_waypoint__pauses_at_waypoint():
     model, rng = mobility.RandomWaypoint(10.0, speed_range_mps=(1e3, 1e3), pause_s=3.0), np.random.default_rng(0)
     model.reset(5, rng)

@@ -236,3 +236,16 @@ def test_uplink_rates__fading_is_seeded_and_unit_mean():
     plain = core.uplink_rates(small_config(noise_reading="density"), devices[:1])[0]
     # low SNR: the rate is about linear in the gain, and the Rayleigh power gain has mean 1
     np.testing.assert_allclose(a.mean(axis=0) / plain, 1.0, rtol=0.03)
+
+
+def test_optimal_rho_and_preference__compiled_ufuncs_give_the_formulas_numpy_bits():
+    rng = np.random.default_rng(0)
+    psi_v, psi_s = rng.uniform(1e-3, 1e3, size=(2, 40, 8, 3))
+    for alpha in (0.02, 0.037, 0.3):
+        rho = alpha + np.sqrt((alpha**2 * psi_v + alpha * psi_s) / psi_v)  # Eq. (31) in numpy
+        assert core.optimal_rho(psi_v, psi_s, alpha).tolist() == rho.tolist()
+        assert (
+            core.preference_matrix(psi_v, psi_s, alpha, 100.0).tolist()
+            == (100.0 * (psi_s + 2.0 * rho * psi_v)).tolist()
+        )
+    assert core.optimal_rho(4.0, 0.0, 0.25) == 0.25 + np.sqrt(0.25**2)  # scalars too: Psi^s = 0 gives 2 alpha

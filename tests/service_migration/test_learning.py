@@ -4,7 +4,7 @@ import pytest
 
 import edge_envs  # noqa: F401  (registers the ids)
 from edge_envs.service_migration import ServiceMigrationConfig
-from edge_envs.service_migration.learning import BoundLearner, RealLearner, round_progress
+from edge_envs.service_migration.learning import BoundLearner, RealLearner, round_progress, rounds_to_target
 
 
 def test_bound_learner__loss_is_theorem1_bound_in_target_units():
@@ -34,6 +34,13 @@ def _real(seed, framework="split", rounds=4, **overrides):
 
 
 @pytest.mark.slow
+def test_rounds_to_target__a_float_gives_the_arrays_bits():
+    rho = np.random.default_rng(0).uniform(0.0, 1.0, size=200)
+    as_floats = [rounds_to_target(float(r), 0.02, 100.0) for r in rho]
+    assert as_floats == rounds_to_target(rho, 0.02, 100.0).tolist()
+    assert isinstance(as_floats[0], float) and rounds_to_target(0.01, 0.02, 100.0) == np.inf
+
+
 def test_real_learner__deterministic_under_a_seed():
     first, _ = _real(0)
     assert first == _real(0)[0] and first != _real(1)[0]
