@@ -39,7 +39,7 @@ def distribution_of(env_kwargs: dict | None) -> InstanceDistribution:
     if not isinstance(spec, dict):
         raise ValueError(f'--env-kwargs: "distribution" must be "train" or a JSON object of fields, got {spec!r}')
     spec = dict(spec)
-    spec["base"] = {**(spec.get("base") or {}), **kwargs}
+    spec["base"] = {**(spec.get("base") or {}), **kwargs} or None  # None: every other field at its default
     return InstanceDistribution.from_dict(spec)
 
 
