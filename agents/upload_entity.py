@@ -17,6 +17,7 @@ features priced by the env's core (the same functions the baselines call; nothin
 | split | for a prefix or suffix of the best candidate's run: the share of its area that sending this piece first, |
 | | then the rest, saves (what ``recursive-efficiency`` compares); 0 otherwise |
 | speed, link | the server's clock over the fastest server's; the fastest link's seconds per byte over the server's |
+| to go, 1 | the share of the client's layers not uploaded yet; a constant |
 
 One shared encoder embeds every candidate; the mean and max over the candidates form a context fed back to
 each (DeepSets, Zaheer et al. 2017), and one shared scorer gives each candidate a logit. Every weight is shared
@@ -71,8 +72,8 @@ def candidates(state: core.State) -> tuple[np.ndarray, np.ndarray]:
     f[:, 8] = start / L
     f[:, 9] = stop / L
     taken = np.concatenate([[True], ~free, [True]])  # layer -1 and layer L count as taken
-    f[:, 10] = taken[start]  # the layer before the run (index start - 1 + 1)
-    f[:, 11] = taken[stop + 1]  # the layer after it
+    f[:, 10] = taken[start]  # layer start - 1, shifted by one
+    f[:, 11] = taken[stop + 1]  # layer stop, shifted by one
     b_start, b_stop, b_server = start[best], stop[best], server[best]
     inside = (start >= b_start) & (stop <= b_stop) & (server == b_server)
     f[:, 12] = inside
