@@ -14,8 +14,9 @@ features priced by the env's core (the same functions the baselines call; nothin
 | length, start, stop | the run's layers over L |
 | left, right | 1 where the run starts at layer 0 or after an uploaded layer; ends at L or before one |
 | inside | 1 where the run lies within the best candidate's run, on its server |
-| split | for a prefix or suffix of the best candidate's run: the share of its area that sending this piece first, |
-| | then the rest, saves (what ``recursive-efficiency`` compares); 0 otherwise |
+| split | for a piece of the best candidate's run: the share of that run's area (latency now x its time) that sending |
+| | the piece first, then the rest of the run at the latency the piece leaves, saves (``recursive-efficiency`` |
+| | compares this for prefixes and suffixes); 0 outside the best run |
 | speed, link | the server's clock over the fastest server's; the fastest link's seconds per byte over the server's |
 | to go, 1 | the share of the client's layers not uploaded yet; a constant |
 
@@ -55,6 +56,7 @@ def candidates(state: core.State) -> tuple[np.ndarray, np.ndarray]:
     rest = max(float(inst.param_bytes[free].sum() * per_byte.min() + cfg.confirmation_s), TINY_S)
     # runs of layers without parameters take no time when confirmations are instant: a floor keeps ratios finite
     seconds = np.maximum(core.run_transmission_seconds(cfg, inst, run, server), TINY_S)
+    bytes_ = core.run_bytes(inst.param_bytes)[run]
     gain = (now - after) / now
     ratio = gain / seconds
     best = int(np.argmax(ratio))
@@ -77,28 +79,17 @@ def candidates(state: core.State) -> tuple[np.ndarray, np.ndarray]:
     b_start, b_stop, b_server = start[best], stop[best], server[best]
     inside = (start >= b_start) & (stop <= b_stop) & (server == b_server)
     f[:, 12] = inside
-    pieces = inside & ((start == b_start) ^ (stop == b_stop))  # a proper prefix or suffix of the best run
-    if pieces.any():
-        other_start = np.where(start == b_start, stop, b_start)[pieces]
-        other_stop = np.where(start == b_start, b_stop, start)[pieces]
-        other = _run_ids(L)[other_start, other_stop]
-        whole = now * seconds[best]
-        split = now * seconds[pieces] + after[pieces] * core.run_transmission_seconds(cfg, inst, other, b_server)
-        f[pieces, 13] = (whole - split) / whole
+    # a piece of the best run sent first, then the rest of that run (one or two runs) at the latency it leaves
+    rest_runs = (start > b_start).astype(int) + (stop < b_stop)
+    rest_s = (bytes_[best] - bytes_) * per_byte[b_server] + cfg.confirmation_s * rest_runs
+    whole = now * seconds[best]
+    f[:, 13] = np.where(inside, (whole - now * seconds - after * rest_s) / whole, 0.0)
     speed = inst.server_speed / inst.server_speed.max()
     f[:, 14] = speed[server]
     f[:, 15] = per_byte.min() / per_byte[server]
     f[:, 16] = free.mean()
     f[:, 17] = 1.0
     return actions, f
-
-
-def _run_ids(num_layers: int) -> np.ndarray:
-    """(L + 1, L + 1): at [start, stop] the index of run ``[start, stop)`` in ``core.runs(num_layers)``."""
-    table = core.runs(num_layers)
-    ids = np.full((num_layers + 1, num_layers + 1), -1, dtype=np.int64)
-    ids[table[:, 0], table[:, 1]] = np.arange(len(table))
-    return ids
 
 
 class UploadNet(nn.Module):
