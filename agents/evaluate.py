@@ -376,9 +376,10 @@ def held_out_rows(
 
 def format_held_out(rows: list[dict]) -> str:
     """A Markdown table of ``held_out_rows``: per scenario each policy's mean return (ms per decision) and
-    the generalist's gap to exact-slot (EdgePartition) or sm3fl (ServiceMigration) when it is in the rows."""
+    the generalist's gap to exact-slot (EdgePartition), sm3fl (ServiceMigration) or exact-order (EdgeUpload) when
+    it is in the rows."""
     names = [key for key in rows[0] if isinstance(rows[0][key], dict) and key != "kwargs"]
-    gap = next((name for name in ("exact-slot", "sm3fl") if name in names), None)  # EdgePartition's, ServiceMigration's
+    gap = next((name for name in ("exact-slot", "sm3fl", "exact-order") if name in names), None)
     header = ["scenario", "split", *names, *([f"generalist gap to {gap}"] if gap else [])]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:

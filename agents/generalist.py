@@ -35,10 +35,15 @@ from agents.generalist_options import (
     GENERALIST,
     MIGRATION_ENV_ID,
     TRAIN_SEEDS,
+    UPLOAD_ENV_ID,
     GeneralistOptions,
     with_teacher,
 )
+from agents.generalist_upload import UploadGeneralistTrainer
+from agents.generalist_upload import distribution_of as upload_distribution_of
+from agents.generalist_upload import policy_from_payload as upload_policy
 from edge_envs.edge_partition.distribution import HELD_OUT, TRAIN, InstanceDistribution
+from edge_envs.edge_upload.distribution import HELD_OUT as UPLOAD_HELD_OUT
 from edge_envs.service_migration.distribution import HELD_OUT as MIGRATION_HELD_OUT
 
 
@@ -89,7 +94,7 @@ class GeneralistTrainer:
     def __init__(self, env_id: str, env_kwargs: dict | None, options: GeneralistOptions, seed: int):
         if env_id != ENV_ID:
             raise ValueError(
-                f"--algo {GENERALIST} trains on {' and '.join(ENV_IDS)} only (its networks read those envs' "
+                f"--algo {GENERALIST} trains on {', '.join(ENV_IDS)} only (its networks read those envs' "
                 f"entities), got {env_id!r}"
             )
         self.algo, self.env_id, self.env_kwargs = GENERALIST, env_id, dict(env_kwargs or {})
@@ -187,9 +192,11 @@ class GeneralistTrainer:
 
 def make_trainer(env_id: str, env_kwargs: dict | None, options: GeneralistOptions, seed: int):
     """The generalist trainer of ``env_id``: EdgePartition-v0's here, ServiceMigration-v0's in
-    agents.generalist_migration."""
+    agents.generalist_migration, EdgeUpload-v0's in agents.generalist_upload."""
     if env_id == MIGRATION_ENV_ID:
         return MigrationGeneralistTrainer(env_kwargs, options, seed)
+    if env_id == UPLOAD_ENV_ID:
+        return UploadGeneralistTrainer(env_kwargs, options, seed)
     return GeneralistTrainer(env_id, env_kwargs, options, seed)
 
 
@@ -198,6 +205,8 @@ def held_out_of(env_id: str):
     and the held-out instances it is judged on."""
     if env_id == MIGRATION_ENV_ID:
         return migration_distribution_of, MIGRATION_HELD_OUT
+    if env_id == UPLOAD_ENV_ID:
+        return upload_distribution_of, UPLOAD_HELD_OUT
     return distribution_of, HELD_OUT
 
 
@@ -205,9 +214,11 @@ def policy_from_payload(payload: dict, env=None):
     """The generalist policy of a checkpoint (any EdgePartition size; ``env`` gives M and N when the policy's
     ``act`` gets no info, and the state that prices its candidates: without it, the argmax chain alone; an
     env-free policy acts on an env with its ``on(env)``). A ServiceMigration-v0 checkpoint gives
-    agents.generalist_migration's policy."""
+    agents.generalist_migration's policy, an EdgeUpload-v0 one agents.generalist_upload's."""
     if payload.get("env_id") == MIGRATION_ENV_ID:
         return migration_policy(payload, env)
+    if payload.get("env_id") == UPLOAD_ENV_ID:
+        return upload_policy(payload, env)
     try:
         options = GeneralistOptions(**payload["options"])
     except TypeError as error:

@@ -1,5 +1,5 @@
-"""The generalist agent's name, options and teachers, shared by its EdgePartition trainer (agents.generalist) and its
-ServiceMigration trainer (agents.generalist_migration)."""
+"""The generalist agent's name, options and teachers, shared by its EdgePartition trainer (agents.generalist), its
+ServiceMigration trainer (agents.generalist_migration) and its EdgeUpload trainer (agents.generalist_upload)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ from edge_envs.config import check_range
 GENERALIST = "generalist"
 ENV_ID = "EdgePartition-v0"
 MIGRATION_ENV_ID = "ServiceMigration-v0"  # its generalist lives in agents.generalist_migration
-ENV_IDS = (ENV_ID, MIGRATION_ENV_ID)
-TEACHERS = {ENV_ID: "exact-slot", MIGRATION_ENV_ID: "sm3fl"}
+UPLOAD_ENV_ID = "EdgeUpload-v0"  # its generalist lives in agents.generalist_upload
+ENV_IDS = (ENV_ID, MIGRATION_ENV_ID, UPLOAD_ENV_ID)
+TEACHERS = {ENV_ID: "exact-slot", MIGRATION_ENV_ID: "sm3fl", UPLOAD_ENV_ID: "recursive-efficiency"}
 """The teacher of each env's generalist when ``--teacher`` is not given: its strongest per-step baseline (SM3FL on
-ServiceMigration: the issue 31 target is set against it; exact-round is within 3% of it at 3-4x its decision time)."""
+ServiceMigration: the issue 31 target is set against it; exact-round is within 3% of it at 3-4x its decision time).
+On EdgeUpload recursive-efficiency: within 0.02% of exact-order on the measured single-user instances
+(benchmarks/results/baselines_edge_upload.md) at about 1-3 ms a decision on every model, and defined for any number
+of clients and servers, while exact-order's dynamic programme over the 2^L uploaded sets costs about 0.5 s an
+episode at 18-19 layers (VGG16, ResNet32) and exists for one client and one server only."""
 
 
 def with_teacher(options: GeneralistOptions, env_id: str) -> GeneralistOptions:
@@ -31,7 +36,7 @@ class GeneralistOptions:
 
     teacher: str = ""
     """baseline whose actions label every visited step; empty: the env's (``TEACHERS``: exact-slot on EdgePartition-v0,
-    sm3fl on ServiceMigration-v0)"""
+    sm3fl on ServiceMigration-v0, recursive-efficiency on EdgeUpload-v0)"""
     rounds: int = 4
     """DAgger rounds: the first follows the teacher, the others the network; steps are split evenly"""
     envs: int = 8

@@ -324,7 +324,8 @@ def _add_option_flags(parser: argparse.ArgumentParser) -> None:
         "MaskablePPO options (maskable-ppo)",
         "IPPO / MAPPO options (ippo, mappo; also --gamma, --rollout-steps, --entropy-coef, --max-grad-norm, --hidden, "
         "--reward-scale, --normalize-observations and --envs above)",
-        "generalist options (EdgePartition-v0, ServiceMigration-v0 on instance distributions; agents.generalist)",
+        "generalist options (EdgePartition-v0, ServiceMigration-v0, EdgeUpload-v0 on instance distributions; "
+        "agents.generalist)",
         "priced options (exact-slot-queue's knobs learned by evolution strategies; agents.priced)",
     )
     seen = {"single_head"}

@@ -137,6 +137,9 @@ AGENTS = (
     # one checkpoint for every instance: DAgger from sm3fl on the distribution TRAIN, which holds none of them
     Agent("ServiceMigration-v0", GENERALIST, {"distribution": 8000}, seed=0, env_kwargs={"distribution": "train"}),
     Agent("EdgeUpload-v0", "maskable-ppo", {"default": 20_000, "nin": 20_000}),
+    # one checkpoint for every instance: DAgger from recursive-efficiency on the distribution TRAIN, whose models
+    # (AlexNet, VGG16, ResNet32 at 32x32) are none of the instances'
+    Agent("EdgeUpload-v0", GENERALIST, {"distribution": 6000}, seed=0, env_kwargs={"distribution": "train"}),
     Agent("EdgeUpload-v0", RLLIB, {"default": 20_000, "nin": 20_000}),
     Agent("multiserver_fl_v0", "mtl-a3c", {"default": 15_000}, ONE_WORKER),
     Agent("multiserver_fl_v0", "ippo", {"faulty": 400}, preset="warm-start"),

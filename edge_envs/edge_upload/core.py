@@ -98,8 +98,13 @@ def local_latency(inst: Instance) -> np.ndarray:
 
 def transmission_seconds(cfg: EdgeUploadConfig, inst: Instance, start: int, stop: int, server: int) -> float:
     """One transmission of layers ``[start, stop)`` to ``server`` until its confirmation arrives, s."""
-    size = run_bytes(inst.param_bytes)[run_index(inst.num_layers, start, stop)]
-    return float(size * inst.client_server_s_per_byte[server] + cfg.confirmation_s)
+    return float(run_transmission_seconds(cfg, inst, run_index(inst.num_layers, start, stop), server))
+
+
+def run_transmission_seconds(cfg: EdgeUploadConfig, inst: Instance, run, server) -> np.ndarray:
+    """:func:`transmission_seconds` of runs ``run`` (indices into :func:`runs`) to servers ``server``, elementwise
+    (numpy broadcasting), s."""
+    return run_bytes(inst.param_bytes)[run] * inst.client_server_s_per_byte[server] + cfg.confirmation_s
 
 
 def expected_upload_seconds(cfg: EdgeUploadConfig, inst: Instance, start: int, stop: int, server: int) -> float:

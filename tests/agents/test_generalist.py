@@ -85,7 +85,10 @@ def test_distribution_of__train_by_default_and_extra_keys_in_the_base():
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--env", "EdgeUpload-v0"], "--algo generalist trains on EdgePartition-v0 and ServiceMigration-v0 only"),
+        (
+            ["--env", "edge_partition_multi_v0"],
+            "--algo generalist trains on EdgePartition-v0, ServiceMigration-v0, EdgeUpload-v0 only",
+        ),
         (["--env", "EdgePartition-v0", "--teacher", "oracle"], "--teacher 'oracle' is not a baseline of"),
         (["--env", "EdgePartition-v0", "--rounds", "0"], "GeneralistOptions.rounds (--rounds) must be an integer"),
         (

@@ -4,8 +4,9 @@ whose envs raise on an action outside their space, so a shape-(1,) array where a
 then the trained policy plays the held-out episodes and the checkpoint evaluates. maskable-ppo needs an
 action mask, so it trains on the masked bandits. rllib-ppo trains the suite's own envs only (it registers
 them with RLlib): tests/agents/test_rllib.py runs it on every env, Discrete and MultiDiscrete ones included.
-ippo and mappo take PettingZoo envs only (tests/agents/test_mappo.py), the generalist EdgePartition-v0 and
-ServiceMigration-v0 only (tests/agents/test_generalist.py, test_generalist_migration.py).
+ippo and mappo take PettingZoo envs only (tests/agents/test_mappo.py), the generalist EdgePartition-v0,
+ServiceMigration-v0 and EdgeUpload-v0 only (tests/agents/test_generalist.py, test_generalist_migration.py,
+test_generalist_upload.py).
 """
 
 import pytest

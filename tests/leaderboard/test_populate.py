@@ -37,11 +37,16 @@ def test_agents__distributions_hold_no_instance_of_the_set():
     """The leaderboard's instances are held out: no agent's training distribution can draw one (issue 31)."""
     from agents.generalist import held_out_of
     from edge_envs.edge_partition import EdgePartitionConfig
+    from edge_envs.edge_upload import EdgeUploadConfig
     from edge_envs.service_migration import ServiceMigrationConfig
 
-    configs = {"EdgePartition-v0": EdgePartitionConfig, "ServiceMigration-v0": ServiceMigrationConfig}
+    configs = {
+        "EdgePartition-v0": EdgePartitionConfig,
+        "ServiceMigration-v0": ServiceMigrationConfig,
+        "EdgeUpload-v0": EdgeUploadConfig,
+    }
     generalists = [agent for agent in AGENTS if agent.algo == GENERALIST]
-    assert [agent.env_id for agent in generalists] == ["EdgePartition-v0", "ServiceMigration-v0"]
+    assert [agent.env_id for agent in generalists] == ["EdgePartition-v0", "ServiceMigration-v0", "EdgeUpload-v0"]
     for agent in generalists:
         for name in agent.steps:
             distribution = held_out_of(agent.env_id)[0](agent.train_kwargs(name))
