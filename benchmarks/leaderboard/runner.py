@@ -3,7 +3,8 @@
 The worker (a fresh ``spawn`` process) builds the env and the policy and plays every episode of
 the set, telling the parent when the policy's code starts (``act``, ``reset``) and when it returns.
 The parent waits at most ``decision_limit_s`` for the policy each time, and measures each decision's
-time itself, around the request (the worker's clock is never read). A policy that hangs is killed;
+time itself, from its go-ahead to the policy's answer (the worker's clock is never read, and a
+parent slow to read the request cannot shorten the measure). A policy that hangs is killed;
 one that raises or returns an invalid action ends the run with the reason. Only when every episode
 is played does the parent replay the recorded actions in its own process (a check of the returns,
 the same as ``validate``) and write the result file atomically: a failed run leaves the results
@@ -89,8 +90,9 @@ def _confine(workdir: str, cpu_s: int) -> None:
 
 def _worker(connection, scenarios: ScenarioSet, spec: str, workdir: str, cpu_s: int) -> None:
     """Worker process: play every episode of the set, sending ("setup",) and ("ready",) around the building of
-    each instance's env and policy, ("act",) or ("reset",) before the policy's code and ("back",) after it,
-    ("episode", record) per episode, then ("done",) or ("error", message, traceback)."""
+        each instance's env and policy, ("act",) or ("reset",) before the policy's code and ("back",) after it (an
+    "act" waits for the parent's ("go",), so the parent's clock starts first),
+        ("episode", record) per episode, then ("done",) or ("error", message, traceback)."""
     try:
         spec = policies.absolute(spec)  # paths of the spec, before leaving the parent's directory
         _confine(workdir, cpu_s)
@@ -108,6 +110,7 @@ def _worker(connection, scenarios: ScenarioSet, spec: str, workdir: str, cpu_s: 
 
                 def choose(observation, info):
                     connection.send(("act",))
+                    connection.recv()  # the parent's "go": its clock runs before the policy's code starts
                     action = policy.act(observation, info)
                     connection.send(("back",))
                     return action
@@ -212,7 +215,7 @@ def play_isolated(scenarios: ScenarioSet, spec: str, decision_limit_s: float, pr
     """Every episode record of ``spec`` on ``scenarios``, played in a confined worker process (PolicyError on
     failure); each record's ``decision_s`` is the parent's measure of the policy's ``act`` calls."""
     context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe(duplex=False)
+    parent, child = context.Pipe()  # duplex: the parent answers each "act" with "go"
     workdir = tempfile.mkdtemp(prefix="edge-envs-policy-")
     _become_subreaper()
     budget = STARTUP_LIMIT_S * len(scenarios.instances) + decision_limit_s * max_decisions(scenarios)
@@ -243,6 +246,10 @@ def play_isolated(scenarios: ScenarioSet, spec: str, decision_limit_s: float, pr
             if message[0] == "act":
                 decisions += 1
                 started = time.perf_counter()
+                try:
+                    parent.send(("go",))
+                except BrokenPipeError:  # the worker died: the next recv says how
+                    pass
             elif message[0] == "back" and started is not None:
                 clock += time.perf_counter() - started
                 started = None
