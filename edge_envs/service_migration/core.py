@@ -334,6 +334,8 @@ def _preference(psi_v, psi_s, alpha, alpha_squared, beta):
 def draw_capability(cfg: ServiceMigrationConfig, rng: np.random.Generator) -> np.ndarray:
     """xi_n for every edge: N(mean, std) truncated to >= capability_min_hz by redrawing (ERRATA)."""
     xi = rng.normal(cfg.capability_mean_hz, cfg.capability_std_hz, size=cfg.num_edges)
+    if min(xi.tolist()) >= cfg.capability_min_hz:  # the usual case, without the array calls below
+        return xi
     low = xi < cfg.capability_min_hz
     while low.any():
         xi[low] = rng.normal(cfg.capability_mean_hz, cfg.capability_std_hz, size=int(low.sum()))
@@ -472,7 +474,8 @@ class PairRho:
 def pair_rho(cfg: ServiceMigrationConfig, costs: PairCosts, edges, modality: int) -> float:
     """rho* (Eq. 31) of modality ``modality`` on ``edges[modality]``, capped at rho_max (ERRATA)."""
     n = int(np.asarray(edges)[modality])
-    return float(min(optimal_rho(costs.psi_v[n, modality], costs.psi_s[n, modality], cfg.alpha), cfg.rho_max))
+    psi_v = float(costs.upload[n, modality] + costs.compute[n, modality])  # Psi^v of one pair: no (N, K) sum
+    return float(min(optimal_rho(psi_v, float(costs.psi_s[n, modality]), cfg.alpha), cfg.rho_max))
 
 
 @dataclass(frozen=True)

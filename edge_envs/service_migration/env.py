@@ -186,6 +186,8 @@ class ServiceMigrationEnv(gym.Env):
         high[:n] = CAPABILITY_OBS_CAP
         self.observation_space = spaces.Box(0.0, high, dtype=np.float32)
         self._rho_grid = cfg.rho_grid
+        self._rho_levels = self._rho_grid.tolist()
+        self._num_rho_choices = cfg.num_rho_choices
         self._pair_levels = k if cfg.offers_pair_rho else 0
         self._state: core.State | None = None
         self._last: core.RoundOutcome | None = None
@@ -220,14 +222,14 @@ class ServiceMigrationEnv(gym.Env):
         if a.dtype.kind not in "iu":  # checked on Python ints: a step's cost, unlike space.contains
             raise ValueError(f"action must hold integers (MultiDiscrete), got dtype {a.dtype}")
         *edges, level = a.tolist()
-        if min(edges) < 0 or max(edges) >= n or not 0 <= level < cfg.num_rho_choices:
+        if min(edges) < 0 or max(edges) >= n or not 0 <= level < self._num_rho_choices:
             raise ValueError(
-                f"action {action!r} out of range: edges in [0, {n}), rho choice in [0, {cfg.num_rho_choices})"
+                f"action {action!r} out of range: edges in [0, {n}), rho choice in [0, {self._num_rho_choices})"
             )
         edges = np.array(edges, dtype=np.int64)
         if level < self._pair_levels:
             return edges, core.PairRho(level)
-        return edges, float(self._rho_grid[level - self._pair_levels])
+        return edges, self._rho_levels[level - self._pair_levels]
 
     def encode_action(self, edges, rho: float | None = None, pair: int | None = None) -> np.ndarray:
         """The action placing modality k on ``edges[k]`` with ratio ``rho`` (discrete: the nearest grid level

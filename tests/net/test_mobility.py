@@ -166,7 +166,8 @@ def test_mobility__bad_step_and_use_before_reset_raise():
 
 def test_random_waypoint__legs_are_the_uniform_draws_bit_for_bit():
     model = mobility.RandomWaypoint((300.0, 200.0), speed_range_mps=(1.0, 10.0))
-    waypoints, speeds = model._draw_legs(7, np.random.default_rng(3))
+    model.reset(7, np.random.default_rng(3))
     rng = np.random.default_rng(3)
-    assert waypoints.tolist() == rng.uniform(0.0, model.area, size=(7, 2)).tolist()
-    assert speeds.tolist() == rng.uniform(1.0, 10.0, size=7).tolist()
+    rng.uniform(0.0, model.area, size=(7, 2))  # the positions
+    assert model.waypoints.tolist() == rng.uniform(0.0, model.area, size=(7, 2)).tolist()
+    assert model.speeds.tolist() == rng.uniform(1.0, 10.0, size=7).tolist()
