@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
@@ -15,35 +17,35 @@ from edge_envs.service_migration.generator import Instance, RandomGenerator
 
 CAPABILITY_OBS_CAP = 100.0  # observed capability ratios are clipped here (the normal law has no upper bound)
 RESET_OPTIONS = ("instance",)
+SQRT2 = math.sqrt(2.0)  # correctly rounded, as numpy's
+_NO_PAIRS = np.zeros((1, 0, 0))  # the pair block's tables without observe_pair_costs: no columns
 
 
 def observation_rows(cfg: ServiceMigrationConfig, capability, positions, edges, progress, rounds, costs) -> np.ndarray:
-    """(B, D) float32 observations (the table of :class:`ServiceMigrationEnv`) of B rows: capabilities (B, N),
-    device positions (B, M, 2), edges (B, K), learning progress (B,), rounds played (B,) and, with
-    ``observe_pair_costs``, the rows' :class:`core.PairCosts` ((B, N, K) arrays; else None), whose Eq. (32)
-    estimates give the pair block. ``kernels.observation_rows`` writes the table in one compiled loop."""
-    edges = np.asarray(edges, dtype=np.int64)
+    """(B, D) float32 observations (the table of :class:`ServiceMigrationEnv`) of B rows, from float64 arrays but
+    ``edges`` and ``rounds`` (int64): capabilities (B, N), device positions (B, M, 2), edges (B, K), learning progress
+    (B,), rounds played (B,) and, with ``observe_pair_costs``, the rows' :class:`core.PairCosts` ((B, N, K) arrays;
+    else None), whose Eq. (32) estimates give the pair block. ``kernels.observation_rows`` writes the table in one
+    compiled loop."""
     B, N, K = len(edges), cfg.num_edges, cfg.num_modalities
-    psi_v = psi_s = np.zeros((B, 0, 0))
+    psi_v = psi_s = _NO_PAIRS
     if costs is not None:
         psi_v, psi_s = costs.psi_v.reshape(B, N, K), costs.psi_s.reshape(B, N, K)
     out = np.empty((B, 2 * N + K * N + 2 + psi_v.shape[1] * psi_v.shape[2]), dtype=np.float32)
     scales = np.array(
-        [cfg.capability_mean_hz, CAPABILITY_OBS_CAP, cfg.area_m * np.sqrt(2.0), cfg.max_rounds]
-        + [cfg.alpha, cfg.alpha**2, cfg.beta]
+        (
+            cfg.capability_mean_hz,
+            CAPABILITY_OBS_CAP,
+            cfg.area_m * SQRT2,
+            cfg.max_rounds,
+            cfg.alpha,
+            cfg.alpha**2,
+            cfg.beta,
+        )
     )
     kernels.observation_rows(
-        np.asarray(capability, dtype=float),
-        np.asarray(positions, dtype=float),
-        cfg.edge_positions,
-        edges,
-        np.asarray(progress, dtype=float),
-        np.asarray(rounds, dtype=np.int64),
-        psi_v,
-        psi_s,
-        scales,
-        out,
-    )
+        capability, positions, cfg.edge_positions, edges, progress, rounds, psi_v, psi_s, scales, out
+    )  # fmt: skip
     return out
 
 
@@ -296,8 +298,8 @@ class ServiceMigrationEnv(gym.Env):
             state.capability[None],
             state.device_positions[None],
             state.edges[None],
-            np.array([state.learner.progress]),
-            np.array([state.round]),
+            np.array([state.learner.progress], dtype=float),
+            np.array([state.round], dtype=np.int64),
             costs,
         )[0]
 
