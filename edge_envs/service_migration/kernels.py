@@ -1,11 +1,15 @@
-"""The compiled parts of ServiceMigration's step: the devices' uplink rates without fading, and the observation.
+"""The compiled parts of ServiceMigration's step: the devices' uplink rates without fading, the pair costs and
+round times, and the observation.
 
 Every step recomputes the rates of M devices to N edges (M N distances, each through a log10, a power of ten
 and a log1p of the C library): in numpy calls this was the largest cost of a step. :func:`uplink_rates` does
 the same floating-point operations in the same order as ``core.uplink_rates`` through ``edge_envs.net.channel``
 (no fused multiply-adds: numba adds none without ``fastmath``; the C functions are called through
 ``edge_envs.libm``'s pointers, passed at run time), so the rates have the same bits; a test compares the two.
-:func:`observation_rows` writes the observation table in one loop instead of some twenty numpy calls."""
+:func:`observation_rows` writes the observation table in one loop instead of some twenty numpy calls, and
+:func:`pair_costs` the three pair tables with the operations of ``core.migration_times``, ``core.upload_per_rho`` and
+``core.compute_per_rho`` (a test compares them): at these sizes the overhead of each small array call was most of
+the cost. :func:`round_times` picks each modality's pair from the tables."""
 
 from __future__ import annotations
 
