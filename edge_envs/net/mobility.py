@@ -66,15 +66,18 @@ class RandomWaypoint(_Mobility):
         self.speed_range_mps = (float(low), float(high))
         self.pause_s = float(pause_s)
 
-    def _draw_legs(self, k: int, rng: np.random.Generator):
-        # rng.uniform(0, area, (k, 2)) draws the same doubles and gives the same bits (0 + area u), at several
-        # times the cost of its array-bound broadcasting
-        return rng.random((k, 2)) * self.area, rng.uniform(*self.speed_range_mps, size=k)
+    def _draw_legs(self, new_leg: np.ndarray, count: int, rng: np.random.Generator) -> None:
+        """New waypoints and speeds for the ``count`` nodes marked in ``new_leg``, drawn as
+        ``rng.uniform(0, area, (count, 2))`` then ``rng.uniform(low, high, count)`` would (same doubles, same bits)
+        in one draw and one compiled loop (:func:`_set_legs`)."""
+        low, high = self.speed_range_mps
+        _set_legs(new_leg, rng.random(3 * count), self.area, low, high - low, self.waypoints, self.speeds)
 
     def reset(self, n, rng: np.random.Generator) -> np.ndarray:
         n = _count(n)
         self._positions = rng.uniform(0.0, self.area, size=(n, 2))
-        self.waypoints, self.speeds = self._draw_legs(n, rng)
+        self.waypoints, self.speeds = np.empty((n, 2)), np.empty(n)
+        self._draw_legs(np.ones(n, dtype=bool), n, rng)
         self.pause_left = np.zeros(n)
         return self.positions
 
@@ -85,7 +88,7 @@ class RandomWaypoint(_Mobility):
             _HYPOT, new_leg,
         )  # fmt: skip
         if count:
-            self.waypoints[new_leg], self.speeds[new_leg] = self._draw_legs(count, rng)
+            self._draw_legs(new_leg, count, rng)
         return self.positions
 
 
@@ -117,6 +120,20 @@ def _waypoint_walk(positions, waypoints, speeds, pause_left, dt, pause_s, area, 
         new_leg[i] = (arrive or not moving) and pause_left[i] <= 0
         count += new_leg[i]
     return count
+
+
+@njit(cache=True)
+def _set_legs(new_leg, u, area, low, span, waypoints, speeds) -> None:
+    """Give the i-th node marked in ``new_leg`` the waypoint ``u[2i : 2i + 2] * area`` and the speed
+    ``low + span u[2c + i]`` (c nodes marked): numpy's uniform draws, ``low + (high - low) u``."""
+    count = len(u) // 3
+    i = 0
+    for node in range(len(new_leg)):
+        if new_leg[node]:
+            waypoints[node, 0] = u[2 * i] * area[0]
+            waypoints[node, 1] = u[2 * i + 1] * area[1]
+            speeds[node] = low + span * u[2 * count + i]
+            i += 1
 
 
 class GaussMarkov(_Mobility):

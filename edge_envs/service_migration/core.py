@@ -54,6 +54,7 @@ class _Constants:
 
     model_bytes: np.ndarray  # (K,) v_k
     hop_log2: np.ndarray  # (N, N) log2(1 + d(n, m) / d_0), Eq. (3)
+    hop_order: list  # row n: the edges by distance from edge n (stable argsort), for resolve_edges
     speed_bytes: float  # pi_n in bytes/s
     upload_bits: np.ndarray  # (1, K) S q_k, Eq. (25)'s numerator
     work: np.ndarray  # (K,) E M S vartheta_k, Eq. (26)'s numerator
@@ -84,6 +85,7 @@ def _constants(cfg: ServiceMigrationConfig) -> _Constants:
             _Constants(
                 model_bytes=model_bytes(cfg),
                 hop_log2=libm.log2(1.0 + hop / cfg.reference_distance_m),
+                hop_order=np.argsort(hop, axis=1, kind="stable").tolist(),
                 speed_bytes=cfg.migration_speed_bps / 8.0,
                 upload_bits=cfg.num_samples * sample_bits(cfg)[None, :],
                 work=cfg.epochs * cfg.num_devices * cfg.num_samples * densities(cfg),
@@ -177,13 +179,41 @@ class PairCosts:
         return self.migration
 
 
+def _rows(a: np.ndarray, batch: tuple, shape: tuple) -> np.ndarray:
+    """``a`` broadcast to ``batch + shape`` with its batch axes flattened into one, for the kernels."""
+    if a.shape != batch + shape:
+        a = np.broadcast_to(a, batch + shape)
+    return a.reshape(-1, *shape)
+
+
 def pair_costs(cfg: ServiceMigrationConfig, edges, rates, capability) -> PairCosts:
     """The (N, K) components of every edge-modality pair (Algorithm 1, line 2), given each modality's
-    current edge (K,), the uplink rates (M, N) and the edges' capabilities (N,) of the coming round.
+    current edge (K,), the uplink rates (M, N) and the edges' capabilities (N,) of the coming round
+    (leading batch axes broadcast). :func:`migration_times`, :func:`upload_per_rho` and :func:`compute_per_rho`
+    define the tables; ``kernels.pair_costs`` computes all three with their operations in one compiled loop.
 
     The env's ``info`` reports all three ("edges", "rates", "capability"), so a policy can call this.
     """
-    return PairCosts(migration_times(cfg, edges), upload_per_rho(cfg, rates), compute_per_rho(cfg, capability))
+    constants = _constants(cfg)
+    edges, rates = np.asarray(edges, dtype=np.int64), np.asarray(rates, dtype=float)
+    capability = np.asarray(capability, dtype=float)
+    N, K, M = cfg.num_edges, cfg.num_modalities, rates.shape[-2]
+    batch = edges.shape[:-1]
+    if rates.shape[:-2] != batch or capability.shape[:-1] != batch:
+        batch = np.broadcast_shapes(batch, rates.shape[:-2], capability.shape[:-1])
+    tables = np.empty((3, *batch, N, K))
+    kernels.pair_costs(
+        _rows(edges, batch, (K,)),
+        _rows(rates, batch, (M, N)),
+        _rows(capability, batch, (N,)),
+        constants.model_bytes,
+        constants.hop_log2,
+        constants.speed_bytes,
+        constants.upload_bits[0],
+        constants.work,
+        tables.reshape(3, -1, N, K),
+    )
+    return PairCosts(tables[0], tables[1], tables[2])
 
 
 @dataclass(frozen=True)
@@ -210,11 +240,22 @@ class RoundTimes:
         return float(self.total.max())
 
 
-def round_times(costs: PairCosts, edges, rho: float) -> RoundTimes:
-    """Eqs. (3)-(6) for modality k on edge ``edges[k]`` at ratio ``rho`` (Eq. 27: rho (H + L) + T_sm)."""
-    k = np.arange(len(edges))
-    edges = np.asarray(edges)
-    return RoundTimes(costs.migration[edges, k], rho * costs.upload[edges, k], rho * costs.compute[edges, k])
+def round_times(costs: PairCosts, edges, rho) -> RoundTimes:
+    """Eqs. (3)-(6) for modality k on edge ``edges[k]`` at ratio ``rho`` (Eq. 27: rho (H + L) + T_sm): T_sm(n_k, k),
+    rho H(n_k, k) and rho L(n_k, k). Batched: costs (B, N, K), edges (B, K) and rho (B,) give (B, K) times."""
+    edges = np.asarray(edges, dtype=np.int64)
+    rho = np.asarray(rho, dtype=float)
+    out = np.empty((3, *edges.shape))
+    N, K = costs.migration.shape[-2:]
+    kernels.round_times(
+        costs.migration.reshape(-1, N, K),
+        costs.upload.reshape(-1, N, K),
+        costs.compute.reshape(-1, N, K),
+        edges.reshape(-1, K),
+        rho.reshape(-1),
+        out.reshape(3, -1, K),
+    )
+    return RoundTimes(out[0], out[1], out[2])
 
 
 def horizontal_round_times(cfg: ServiceMigrationConfig, state: "State", rho: float) -> RoundTimes:
@@ -293,6 +334,8 @@ def _preference(psi_v, psi_s, alpha, alpha_squared, beta):
 def draw_capability(cfg: ServiceMigrationConfig, rng: np.random.Generator) -> np.ndarray:
     """xi_n for every edge: N(mean, std) truncated to >= capability_min_hz by redrawing (ERRATA)."""
     xi = rng.normal(cfg.capability_mean_hz, cfg.capability_std_hz, size=cfg.num_edges)
+    if min(xi.tolist()) >= cfg.capability_min_hz:  # the usual case, without the array calls below
+        return xi
     low = xi < cfg.capability_min_hz
     while low.any():
         xi[low] = rng.normal(cfg.capability_mean_hz, cfg.capability_std_hz, size=int(low.sum()))
@@ -410,15 +453,14 @@ def resolve_edges(cfg: ServiceMigrationConfig, requested) -> tuple[np.ndarray, b
             f"two modalities on one edge break Eq. (20b): {shared}; pick distinct edges "
             f"or make the env with on_conflict='repair'"
         )
-    hop = topology.distances(cfg.edge_positions, cfg.edge_positions)
-    edges = requested.copy()
+    order = _constants(cfg).hop_order
+    edges = requested.tolist()
     taken: set[int] = set()
-    for k, edge in enumerate(requested):
-        if int(edge) in taken:
-            free = [n for n in np.argsort(hop[edge], kind="stable") if int(n) not in taken]
-            edges[k] = free[0]
-        taken.add(int(edges[k]))
-    return edges, True
+    for k, edge in enumerate(edges):
+        if edge in taken:
+            edges[k] = next(n for n in order[edge] if n not in taken)
+        taken.add(edges[k])
+    return np.array(edges, dtype=np.int64), True
 
 
 @dataclass(frozen=True)
@@ -432,7 +474,8 @@ class PairRho:
 def pair_rho(cfg: ServiceMigrationConfig, costs: PairCosts, edges, modality: int) -> float:
     """rho* (Eq. 31) of modality ``modality`` on ``edges[modality]``, capped at rho_max (ERRATA)."""
     n = int(np.asarray(edges)[modality])
-    return float(min(optimal_rho(costs.psi_v[n, modality], costs.psi_s[n, modality], cfg.alpha), cfg.rho_max))
+    psi_v = float(costs.upload[n, modality] + costs.compute[n, modality])  # Psi^v of one pair: no (N, K) sum
+    return float(min(optimal_rho(psi_v, float(costs.psi_s[n, modality]), cfg.alpha), cfg.rho_max))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
@@ -15,35 +17,35 @@ from edge_envs.service_migration.generator import Instance, RandomGenerator
 
 CAPABILITY_OBS_CAP = 100.0  # observed capability ratios are clipped here (the normal law has no upper bound)
 RESET_OPTIONS = ("instance",)
+SQRT2 = math.sqrt(2.0)  # correctly rounded, as numpy's
+_NO_PAIRS = np.zeros((1, 0, 0))  # the pair block's tables without observe_pair_costs: no columns
 
 
 def observation_rows(cfg: ServiceMigrationConfig, capability, positions, edges, progress, rounds, costs) -> np.ndarray:
-    """(B, D) float32 observations (the table of :class:`ServiceMigrationEnv`) of B rows: capabilities (B, N),
-    device positions (B, M, 2), edges (B, K), learning progress (B,), rounds played (B,) and, with
-    ``observe_pair_costs``, the rows' :class:`core.PairCosts` ((B, N, K) arrays; else None), whose Eq. (32)
-    estimates give the pair block. ``kernels.observation_rows`` writes the table in one compiled loop."""
-    edges = np.asarray(edges, dtype=np.int64)
+    """(B, D) float32 observations (the table of :class:`ServiceMigrationEnv`) of B rows, from float64 arrays but
+    ``edges`` and ``rounds`` (int64): capabilities (B, N), device positions (B, M, 2), edges (B, K), learning progress
+    (B,), rounds played (B,) and, with ``observe_pair_costs``, the rows' :class:`core.PairCosts` ((B, N, K) arrays;
+    else None), whose Eq. (32) estimates give the pair block. ``kernels.observation_rows`` writes the table in one
+    compiled loop."""
     B, N, K = len(edges), cfg.num_edges, cfg.num_modalities
-    psi_v = psi_s = np.zeros((B, 0, 0))
+    psi_v = psi_s = _NO_PAIRS
     if costs is not None:
         psi_v, psi_s = costs.psi_v.reshape(B, N, K), costs.psi_s.reshape(B, N, K)
     out = np.empty((B, 2 * N + K * N + 2 + psi_v.shape[1] * psi_v.shape[2]), dtype=np.float32)
     scales = np.array(
-        [cfg.capability_mean_hz, CAPABILITY_OBS_CAP, cfg.area_m * np.sqrt(2.0), cfg.max_rounds]
-        + [cfg.alpha, cfg.alpha**2, cfg.beta]
+        (
+            cfg.capability_mean_hz,
+            CAPABILITY_OBS_CAP,
+            cfg.area_m * SQRT2,
+            cfg.max_rounds,
+            cfg.alpha,
+            cfg.alpha**2,
+            cfg.beta,
+        )
     )
     kernels.observation_rows(
-        np.asarray(capability, dtype=float),
-        np.asarray(positions, dtype=float),
-        cfg.edge_positions,
-        edges,
-        np.asarray(progress, dtype=float),
-        np.asarray(rounds, dtype=np.int64),
-        psi_v,
-        psi_s,
-        scales,
-        out,
-    )
+        capability, positions, cfg.edge_positions, edges, progress, rounds, psi_v, psi_s, scales, out
+    )  # fmt: skip
     return out
 
 
@@ -64,7 +66,7 @@ class ServiceMigrationEnv(gym.Env):
     ``T_sm + rho (H(n, k) + L(n, k))``: migration ``v_k log2(1 + d / d_0) / pi`` if the edge changed, the
     slowest device's upload ``rho S q_k / (B log2(1 + P h(d) / N0))`` (Eq. 4 as printed; the ERRATA
     reading ``N0 B`` is ``noise_reading="density"``), and computation ``rho E M S vartheta_k / xi_n``.
-    Learning progress comes from one of two backends: ``backend="bound"`` (default; about 0.07x
+    Learning progress comes from one of two backends: ``backend="bound"`` (default; about 0.08x
     CartPole-v1's steps/s, benchmarks/results/throughput.md) counts Corollary 1's rounds to target,
     R(rho) = beta rho / (rho - alpha) (200 rounds at rho = 2 alpha with the paper's beta = 100, many more
     than the real backend takes);
@@ -186,6 +188,8 @@ class ServiceMigrationEnv(gym.Env):
         high[:n] = CAPABILITY_OBS_CAP
         self.observation_space = spaces.Box(0.0, high, dtype=np.float32)
         self._rho_grid = cfg.rho_grid
+        self._rho_levels = self._rho_grid.tolist()
+        self._num_rho_choices = cfg.num_rho_choices
         self._pair_levels = k if cfg.offers_pair_rho else 0
         self._state: core.State | None = None
         self._last: core.RoundOutcome | None = None
@@ -220,14 +224,14 @@ class ServiceMigrationEnv(gym.Env):
         if a.dtype.kind not in "iu":  # checked on Python ints: a step's cost, unlike space.contains
             raise ValueError(f"action must hold integers (MultiDiscrete), got dtype {a.dtype}")
         *edges, level = a.tolist()
-        if min(edges) < 0 or max(edges) >= n or not 0 <= level < cfg.num_rho_choices:
+        if min(edges) < 0 or max(edges) >= n or not 0 <= level < self._num_rho_choices:
             raise ValueError(
-                f"action {action!r} out of range: edges in [0, {n}), rho choice in [0, {cfg.num_rho_choices})"
+                f"action {action!r} out of range: edges in [0, {n}), rho choice in [0, {self._num_rho_choices})"
             )
         edges = np.array(edges, dtype=np.int64)
         if level < self._pair_levels:
             return edges, core.PairRho(level)
-        return edges, float(self._rho_grid[level - self._pair_levels])
+        return edges, self._rho_levels[level - self._pair_levels]
 
     def encode_action(self, edges, rho: float | None = None, pair: int | None = None) -> np.ndarray:
         """The action placing modality k on ``edges[k]`` with ratio ``rho`` (discrete: the nearest grid level
@@ -294,8 +298,8 @@ class ServiceMigrationEnv(gym.Env):
             state.capability[None],
             state.device_positions[None],
             state.edges[None],
-            np.array([state.learner.progress]),
-            np.array([state.round]),
+            np.array([state.learner.progress], dtype=float),
+            np.array([state.round], dtype=np.int64),
             costs,
         )[0]
 

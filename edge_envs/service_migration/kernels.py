@@ -1,11 +1,15 @@
-"""The compiled parts of ServiceMigration's step: the devices' uplink rates without fading, and the observation.
+"""The compiled parts of ServiceMigration's step: the devices' uplink rates without fading, the pair costs and
+round times, and the observation.
 
 Every step recomputes the rates of M devices to N edges (M N distances, each through a log10, a power of ten
 and a log1p of the C library): in numpy calls this was the largest cost of a step. :func:`uplink_rates` does
 the same floating-point operations in the same order as ``core.uplink_rates`` through ``edge_envs.net.channel``
 (no fused multiply-adds: numba adds none without ``fastmath``; the C functions are called through
 ``edge_envs.libm``'s pointers, passed at run time), so the rates have the same bits; a test compares the two.
-:func:`observation_rows` writes the observation table in one loop instead of some twenty numpy calls."""
+:func:`observation_rows` writes the observation table in one loop instead of some twenty numpy calls, and
+:func:`pair_costs` the three pair tables with the operations of ``core.migration_times``, ``core.upload_per_rho`` and
+``core.compute_per_rho`` (a test compares them): at these sizes the overhead of each small array call was most of
+the cost. :func:`round_times` picks each modality's pair from the tables."""
 
 from __future__ import annotations
 
@@ -112,3 +116,36 @@ def observation_rows(capability, positions, edge_positions, edges, progress, rou
                 row[2 * N + K * N + 2 + k * N + n] = best / estimate[n, k]
         for i in range(out.shape[1]):
             out[b, i] = np.float32(row[i])
+
+
+@njit(cache=True)
+def pair_costs(edges, rates, capability, model_bytes, hop_log2, speed_bytes, upload_bits, work, out) -> None:
+    """``out`` (3, B, N, K) = ``core.pair_costs``' migration, upload and compute tables of B rows (edges (B, K),
+    rates (B, M, N), capability (B, N)), by the operations of ``core.migration_times``, ``core.upload_per_rho``
+    and ``core.compute_per_rho``: one loop instead of a dozen array calls per round."""
+    for b in range(edges.shape[0]):
+        for k in range(edges.shape[1]):
+            if not 0 <= edges[b, k] < hop_log2.shape[0]:
+                raise IndexError("pair_costs: an edge index out of range")
+        for n in range(rates.shape[2]):
+            slowest = rates[b, 0, n]
+            for m in range(1, rates.shape[1]):
+                slowest = _minimum(slowest, rates[b, m, n])
+            for k in range(edges.shape[1]):
+                out[0, b, n, k] = model_bytes[k] * hop_log2[n, edges[b, k]] / speed_bytes
+                out[1, b, n, k] = upload_bits[k] / slowest
+                out[2, b, n, k] = work[k] / capability[b, n]
+
+
+@njit(cache=True)
+def round_times(migration, upload, compute, edges, rho, out) -> None:
+    """``out`` (3, B, K) = ``core.round_times`` of B rows: T_sm, rho H and rho L of each modality's pair, from the
+    (B, N, K) tables, the edges (B, K) and the ratios (B,)."""
+    for b in range(edges.shape[0]):
+        for k in range(edges.shape[1]):
+            n = edges[b, k]
+            if not 0 <= n < migration.shape[1]:
+                raise IndexError("round_times: an edge index out of range")
+            out[0, b, k] = migration[b, n, k]
+            out[1, b, k] = rho[b] * upload[b, n, k]
+            out[2, b, k] = rho[b] * compute[b, n, k]

@@ -84,6 +84,8 @@ class ServiceMigrationVectorEnv(VectorEnv):
             a = np.empty(0)
         if a.shape != (B, K + 1):
             raise ValueError(f"actions: expected shape ({B}, {K + 1}): {K} edges then rho per row, got {a.shape}")
+        if a.dtype.kind in "iu" and not self.cfg.continuous_rho:
+            return self._decode_discrete(a)
         edges, rho, pair = np.empty((B, K), dtype=np.int64), np.full(B, np.nan), np.full(B, -1)
         for row in np.flatnonzero(~self._done).tolist():
             try:
@@ -96,6 +98,25 @@ class ServiceMigrationVectorEnv(VectorEnv):
                 rho[row] = choice
         return edges, rho, pair
 
+    def _decode_discrete(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`_decode` of integer MultiDiscrete actions in array calls; a row out of range raises the single
+        env's error (the first such row of those stepped)."""
+        cfg, single = self.cfg, self._single
+        K, pair_levels = cfg.num_modalities, single._pair_levels
+        edges, level = a[:, :K].astype(np.int64), a[:, K].astype(np.int64)
+        inside = np.all((edges >= 0) & (edges < cfg.num_edges), axis=1) & (level >= 0) & (level < cfg.num_rho_choices)
+        bad = np.flatnonzero(~inside & ~self._done)
+        if bad.size:
+            try:
+                single.decode_action(a[bad[0]])
+            except ValueError as error:
+                raise ValueError(f"actions: row {bad[0]}: {error}") from None
+        grid_level = level - pair_levels
+        on_grid = (grid_level >= 0) & inside & ~self._done
+        rho = np.where(on_grid, single._rho_grid[np.where(on_grid, grid_level, 0)], np.nan)
+        pair = np.where((grid_level < 0) & inside & ~self._done, level, -1)
+        return edges, rho, pair
+
     def step(self, actions):
         if self._states is None:
             raise RuntimeError("call reset() before step()")
@@ -104,10 +125,11 @@ class ServiceMigrationVectorEnv(VectorEnv):
         restart, active = self._done, ~self._done
         costs = self._costs
         edges, repaired = requested.copy(), np.zeros(B, dtype=bool)
-        for row in np.flatnonzero(active).tolist():
+        ordered = np.sort(requested, axis=1)
+        shared = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)  # rows whose edges break Eq. (20b)
+        for row in np.flatnonzero(active & shared).tolist():
             edges[row], repaired[row] = core.resolve_edges(cfg, requested[row])
-        edges[restart] = self._stacked("edges")[restart]
-        chosen = lambda table: np.take_along_axis(table, edges[:, None, :], axis=1)[:, 0, :]  # noqa: E731
+        edges[restart] = self._rows["edges"][restart]
         rows_pair = np.flatnonzero(active & (pair >= 0))
         if rows_pair.size:  # Eq. (31)'s rho* of the pair's (repaired) edge, capped at rho_max
             m = pair[rows_pair]
@@ -118,9 +140,7 @@ class ServiceMigrationVectorEnv(VectorEnv):
         bad = np.flatnonzero(~((rho > cfg.alpha) & (rho <= cfg.rho_max)))
         if bad.size:
             raise ValueError(f"actions: row {bad[0]}: rho must be in (alpha={cfg.alpha}, rho_max={cfg.rho_max}]")
-        times = core.RoundTimes(  # core.round_times of every row
-            chosen(costs.migration), rho[:, None] * chosen(costs.upload), rho[:, None] * chosen(costs.compute)
-        )
+        times = core.round_times(costs, edges, rho)
         duration = np.max(times.total, axis=1)
         communication, computation = times.communication.sum(axis=1), times.compute.sum(axis=1)
         for row in np.flatnonzero(active).tolist():
@@ -135,8 +155,9 @@ class ServiceMigrationVectorEnv(VectorEnv):
         if restart.any():
             self._start(np.flatnonzero(restart).tolist())
         self._done = terminated | truncated
+        observations = self._observations()
         info = self._info(np.where(active, rho, 0.0), np.where(active, duration, 0.0), repaired & active)
-        return self._observations(), rewards, terminated, truncated, info
+        return observations, rewards, terminated, truncated, info
 
     def _next_state(self, state: core.State, edges, rho, duration, communication, computation, rng) -> core.State:
         """The row's state after a round of ``duration`` s (core.transition's bookkeeping and draws; the
@@ -173,9 +194,10 @@ class ServiceMigrationVectorEnv(VectorEnv):
 
     def _observations(self) -> np.ndarray:
         edges, rates, capability = self._stacked("edges"), self._stacked("rates"), self._stacked("capability")
+        self._rows = {"edges": edges, "rates": rates, "capability": capability}  # for _info and the next step
         self._costs = core.pair_costs(self.cfg, edges, rates, capability)
-        progress = [state.learner.progress for state in self._states]
-        rounds = [state.round for state in self._states]
+        progress = np.array([state.learner.progress for state in self._states], dtype=float)
+        rounds = np.array([state.round for state in self._states], dtype=np.int64)
         costs = self._costs if self.cfg.observe_pair_costs else None
         return observation_rows(self.cfg, capability, self._stacked("device_positions"), edges, progress, rounds, costs)
 
@@ -183,9 +205,9 @@ class ServiceMigrationVectorEnv(VectorEnv):
         return {
             "round": np.array([state.round for state in self._states]),
             "wall_clock": np.array([state.wall_clock for state in self._states]),
-            "edges": self._stacked("edges"),
-            "capability": self._stacked("capability"),
-            "rates": self._stacked("rates"),
+            "edges": self._rows["edges"].copy(),
+            "capability": self._rows["capability"].copy(),
+            "rates": self._rows["rates"].copy(),
             "progress": np.array([state.learner.progress for state in self._states]),
             "communication_cost": np.array([state.communication_cost for state in self._states]),
             "computation_cost": np.array([state.computation_cost for state in self._states]),

@@ -162,3 +162,12 @@ def test_mobility__bad_step_and_use_before_reset_raise():
         model.step(0.0, rng)
     with pytest.raises(ValueError, match="n must"):
         model.reset(-1, rng)
+
+
+def test_random_waypoint__legs_are_the_uniform_draws_bit_for_bit():
+    model = mobility.RandomWaypoint((300.0, 200.0), speed_range_mps=(1.0, 10.0))
+    model.reset(7, np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    rng.uniform(0.0, model.area, size=(7, 2))  # the positions
+    assert model.waypoints.tolist() == rng.uniform(0.0, model.area, size=(7, 2)).tolist()
+    assert model.speeds.tolist() == rng.uniform(1.0, 10.0, size=7).tolist()

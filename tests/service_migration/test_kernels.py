@@ -25,3 +25,33 @@ def test_kernels__uplink_rates_equal_the_channel_functions_bit_for_bit(model, no
 def test_kernels__rate_terms_name_an_unknown_path_loss_model():
     with pytest.raises(ValueError, match="model must be one of"):
         kernels.rate_terms("hata", 2.1e9, 0.2, 1e-20, 20e6)
+
+
+def test_kernels__pair_costs_equal_the_per_table_functions_bit_for_bit():
+    cfg = ServiceMigrationConfig(num_devices=30)
+    rng = np.random.default_rng(1)
+    edges = np.stack([rng.permutation(cfg.num_edges)[: cfg.num_modalities] for _ in range(4)])
+    rates = core.uplink_rates(cfg, rng.uniform(0.0, cfg.area_m, size=(4, 30, 2)))
+    capability = rng.uniform(1e5, 2e6, size=(4, cfg.num_edges))
+    costs = core.pair_costs(cfg, edges, rates, capability)
+    assert costs.migration.tolist() == core.migration_times(cfg, edges).tolist()
+    assert costs.upload.tolist() == core.upload_per_rho(cfg, rates).tolist()
+    assert costs.compute.tolist() == core.compute_per_rho(cfg, capability).tolist()
+    single = core.pair_costs(cfg, edges[2], rates[2], capability[2])
+    assert single.psi_v.tolist() == costs.psi_v[2].tolist()
+    with pytest.raises(IndexError):
+        core.pair_costs(cfg, [0, 1, cfg.num_edges], rates[0], capability[0])
+
+
+def test_kernels__round_times_index_the_chosen_pairs():
+    cfg = ServiceMigrationConfig()
+    rng = np.random.default_rng(2)
+    costs = core.PairCosts(*rng.uniform(0.1, 10.0, size=(3, 5, cfg.num_edges, cfg.num_modalities)))
+    edges = np.stack([rng.permutation(cfg.num_edges)[: cfg.num_modalities] for _ in range(5)])
+    rho = rng.uniform(0.05, 1.0, size=5)
+    times = core.round_times(costs, edges, rho)
+    k = np.arange(cfg.num_modalities)
+    for b in range(5):
+        assert times.migration[b].tolist() == costs.migration[b][edges[b], k].tolist()
+        assert times.upload[b].tolist() == (rho[b] * costs.upload[b][edges[b], k]).tolist()
+        assert times.compute[b].tolist() == (rho[b] * costs.compute[b][edges[b], k]).tolist()

@@ -48,3 +48,10 @@ def test_vector_env__refuses_the_real_backend_and_horizontal_fl():
         gym.make_vec("ServiceMigration-v0", num_envs=2, vectorization_mode="vector_entry_point", backend="real")
     with pytest.raises(ValueError, match="framework='horizontal'"):
         gym.make_vec("ServiceMigration-v0", num_envs=2, vectorization_mode="vector_entry_point", framework="horizontal")
+
+
+def test_vector_env__an_out_of_range_action_names_its_row():
+    venv = gym.make_vec("ServiceMigration-v0", num_envs=3, vectorization_mode="vector_entry_point")
+    venv.reset(seed=0)
+    with pytest.raises(ValueError, match=r"actions: row 1: action .* out of range"):
+        venv.step(np.array([[0, 1, 2, 3], [0, 1, 9, 3], [0, 1, 2, 99]]))
