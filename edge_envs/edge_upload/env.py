@@ -282,9 +282,12 @@ class EdgeUploadEnv(gym.Env):
         args = (features.static, features.speeds, rows.local, rows.where, rows.pending, rows.latency, rows.deciding)
         observe = compiled_for(kernels.observe, (*args, np.empty((1, self.observation_size), dtype=np.float32)))
         self._observe = lambda obs: observe(*args, obs)
+        # the row's arrays that info copies, as views made once
+        self._row_views = tuple(x[0] for x in (rows.mask, rows.latency, rows.local, rows.resends, rows.transmissions))
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_step_rows": None, "_observe": None}  # compiled functions: made again when unpickled
+        # compiled functions and views: made again when unpickled
+        return {**self.__dict__, "_step_rows": None, "_observe": None, "_row_views": None}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -321,14 +324,15 @@ class EdgeUploadEnv(gym.Env):
     def _info(self) -> dict:
         """What ``info`` always holds (the step's own keys follow)."""
         rows = self._rows
+        mask, latency, local, resends, sent = self._row_views
         return {
-            "action_mask": rows.mask[0].copy(),
+            "action_mask": mask.copy(),
             "time": float(rows.time[0]),
-            "latency": rows.latency[0].copy(),
-            "local_latency": rows.local[0].copy(),
+            "latency": latency.copy(),
+            "local_latency": local.copy(),
             "deciding": int(rows.deciding[0]),
-            "resends": rows.resends[0].copy(),
-            "sent": rows.transmissions[0].copy(),
+            "resends": resends.copy(),
+            "sent": sent.copy(),
         }
 
     def _observation(self) -> np.ndarray:
