@@ -23,7 +23,10 @@ from edge_envs.edge_partition.generator import Instance, RandomGenerator, ToyGen
 from edge_envs.edge_partition.kernels import PARALLEL_ROWS, CompiledCore, CompiledDevices, step_arrays
 from edge_envs.edge_partition.layout import (
     DELAY,
+    DEVICE_QUEUE_END,
     ENERGY,
+    ENERGY_LEFT,
+    NEXT_TASKS,
     OUTAGE,
     PENALTY,
     RAN_OUT,
@@ -154,8 +157,6 @@ def check_placement(action, cfg: EdgePartitionConfig) -> list[int]:
 # the single env
 
 _FIRST_ROW = np.zeros(1, dtype=np.int64)  # the single env's state has one row
-# info's key for an outcome part (layout.OUTCOME) named otherwise: the slot now starting's values
-INFO_KEYS = {"device_queue_end": "device_queue", "next_tasks": "tasks"}
 
 
 class EdgePartitionEnv(gym.Env):
@@ -256,14 +257,7 @@ class EdgePartitionEnv(gym.Env):
         self._outcome = Outcome(M, N)
         self._action_shape, self._values_shape = (M,), (1, 1, self._outcome.size)
         self._obs_shape = (1, 1, self.observation_space.shape[0])
-        # info's keys and where the step's outcome row holds them (its arrays are views of the row)
-        parts = [
-            (INFO_KEYS.get(key, key), part)
-            for key, part in self._outcome.parts.items()
-            if key not in ("reward", "cost", "ran_out", "device_load", "queue_end")
-        ]
-        self._info_scalars = [(key, part) for key, part in parts if isinstance(part, int)]
-        self._info_arrays = [(key, part) for key, part in parts if not isinstance(part, int)]
+        self._step_core = None  # the compiled step of the current core (CompiledDevices.serial_step)
         self._active = np.ones(1, dtype=bool)
         self._core: CompiledDevices | None = None
         self._last: dict | None = None
@@ -289,6 +283,7 @@ class EdgePartitionEnv(gym.Env):
         else:
             state = core.initial(cfg, instance, self.np_random)
             self._core = CompiledDevices(state, static_features(cfg, state.blocks))
+            self._compile_step()
         self.instance = instance
         self._done = False
         self._slot = 0  # state.slot[0], as a Python int
@@ -298,6 +293,23 @@ class EdgePartitionEnv(gym.Env):
         if self._window is not None:
             self.render()
         return obs[0], self._slot_info({"queue": state.queue[0].copy()})
+
+    def _compile_step(self) -> None:
+        """The core's compiled step for the arrays :meth:`step` passes (CompiledDevices.serial_step)."""
+        self._step_core = self._core.serial_step(
+            np.zeros((1, 1, self.cfg.num_blocks), dtype=np.int64),
+            self._active,
+            np.empty(self._values_shape),
+            np.empty(self._obs_shape, dtype=np.float32),
+        )
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_step_core": None}  # a compiled function: made again when unpickled
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if self._core is not None:
+            self._compile_step()
 
     def _slot_info(self, info: dict) -> dict:
         """The part of ``info`` about the slot now starting."""
@@ -322,7 +334,7 @@ class EdgePartitionEnv(gym.Env):
         # one row and one device: the arrays of CompiledDevices.step, (B, A, ...) = (1, 1, ...)
         values = np.empty(self._values_shape)
         obs = np.empty(self._obs_shape, dtype=np.float32)
-        if self._core.step(placement, self._active, values, obs) >= 0:
+        if self._step_core(placement, self._active, values, obs) >= 0:
             raise _bad_action("location out of range", self.cfg, action)
         values = values[0, 0]
         scalars = values[:SCALARS].tolist()
@@ -330,10 +342,27 @@ class EdgePartitionEnv(gym.Env):
         self._slot += 1
         truncated = self._slot >= self.cfg.episode_slots
         self._done = terminated or truncated
-        info = {key: scalars[index] for key, index in self._info_scalars}
-        info["placement"] = placement[0, 0]
-        for key, part in self._info_arrays:
-            info[key] = values[part]
+        part = self._outcome  # info's arrays are views of the outcome row; a dict literal is built fastest
+        info = {
+            "delay": scalars[DELAY],
+            "penalty": scalars[PENALTY],
+            "energy": scalars[ENERGY],
+            "outage": scalars[OUTAGE],
+            "device_queue": scalars[DEVICE_QUEUE_END],
+            "tasks": scalars[NEXT_TASKS],
+            "energy_left": scalars[ENERGY_LEFT],
+            "placement": placement[0, 0],
+            "block_delay": values[part.block_delay],
+            "block_transfer": values[part.block_transfer],
+            "block_compute": values[part.block_compute],
+            "block_wait": values[part.block_wait],
+            "block_excess": values[part.block_excess],
+            "server_load": values[part.server_load],
+            "queue": values[part.queue],
+            "server_speed": values[part.server_speed],
+            "rate": values[part.rate],
+            "deadline": values[part.deadline],
+        }
         self._last = info
         if self._window is not None:
             self.render()

@@ -16,6 +16,7 @@ import numba
 import numpy as np
 from numba import literal_unroll, njit, prange
 
+from edge_envs.compiled import compiled_for
 from edge_envs.edge_partition import core
 from edge_envs.edge_partition.config import EdgePartitionConfig
 from edge_envs.edge_partition.layout import (
@@ -557,6 +558,14 @@ class CompiledDevices:
             return kernel(*args)
         finally:
             numba.set_num_threads(before)
+
+    def serial_step(self, placement: np.ndarray, active: np.ndarray, out: np.ndarray, obs: np.ndarray):
+        """:meth:`step` on one thread as a function ``f(placement, active, out, obs)`` for arguments of the
+        types of these (a single env's: it must pass no others), which skips numba's typing of every
+        argument (the state's arrays included) at each call: the single env's step."""
+        constants, state = self._constants, self._state
+        run = compiled_for(_step_serial, (placement, active, constants, state, out, obs))
+        return lambda placement, active, out, obs: run(placement, active, constants, state, out, obs)
 
     def observe(self, obs: np.ndarray, rows: np.ndarray | None = None) -> None:
         """Write the current observation of ``rows`` (default: all) into ``obs`` (B, A, dim) float32."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from edge_envs.compiled import compiled_for
 from edge_envs.edge_upload import kernels
 from edge_envs.edge_upload.config import EdgeUploadConfig
 from edge_envs.edge_upload.generator import Instance
@@ -304,11 +305,10 @@ class Rows:
             t.client_server_s_per_byte[row], t.hop[row], t.run_bytes[row] = layers[1:4]
             self._row_layers[row] = layers
         t.client_speed[row], t.server_speed[row] = inst.client_speed, inst.server_speed
-        self.time[row], self.deciding[row] = 0.0, 0
-        self.where[row], self.pending[row], self.finish[row] = -1, -1, np.inf
-        self.transmissions[row], self.resends[row] = 0, 0
-        self.latency[row] = self.local[row] = layers[4] / inst.client_speed  # local_latency
-        self.mask[row] = 1
+        kernels.start_row(
+            row, layers[4], inst.client_speed, self.time, self.deciding, self.where, self.pending, self.finish,
+            self.transmissions, self.resends, self.latency, self.local, self.mask
+        )  # fmt: skip
 
     def _layers(self, inst: Instance) -> tuple:
         """(key, client-server s/byte, hop table, run bytes, total layer latency) of ``inst``, reused while
@@ -351,6 +351,17 @@ class Rows:
             self.out, self.completed, self.mask
         )  # fmt: skip
 
+    def serial_step(self, actions: np.ndarray, sent: np.ndarray, active: np.ndarray, nearest: bool):
+        """:meth:`step` with these very arguments (which the caller fills before each call) as a function
+        of none, which skips numba's typing of every argument at each call: the single env's step."""
+        args = (
+            self._tables, self.runs, self.cfg.confirmation_s, nearest, actions, sent, active, self.time, self.where,
+            self.pending, self.finish, self.deciding, self.transmissions, self.resends, self.latency, self.area,
+            self.out, self.completed, self.mask,
+        )  # fmt: skip
+        run = compiled_for(kernels.step, args)
+        return lambda: run(*args)
+
     def state(self, row: int) -> State:
         """Row ``row`` as a :class:`State` (copies of its arrays)."""
         return State(
@@ -370,18 +381,11 @@ class Rows:
         """Row ``row``'s last step as an :class:`Outcome`: ``client`` uploaded ``action`` ``sent`` times."""
         S = self.cfg.num_servers
         start, stop = self._run_list[action // S]
-        out = self.out[row]
+        out = self.out[row].tolist()
         count = int(out[kernels.COMPLETED])
-        return Outcome(
-            client=client,
-            start=start,
-            stop=stop,
-            server=action % S,
-            transmissions=sent,
-            duration=float(out[kernels.DURATION]),
-            area=self.area[row].copy(),
-            completed=list(map(tuple, self.completed[row, :count].tolist())) if count else [],
-        )
+        completed = list(map(tuple, self.completed[row, :count].tolist())) if count else []
+        # positional: client, start, stop, server, transmissions, duration, area, completed (faster than keywords)
+        return Outcome(client, start, stop, action % S, sent, out[kernels.DURATION], self.area[row].copy(), completed)
 
 
 def draw_sent(cfg: EdgeUploadConfig, rng: np.random.Generator) -> int:

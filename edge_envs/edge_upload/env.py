@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from edge_envs.compiled import compiled_for
 from edge_envs.config import check_bool, check_choice
 from edge_envs.edge_upload import core, kernels
 from edge_envs.edge_upload.config import EdgeUploadConfig
@@ -264,10 +265,34 @@ class EdgeUploadEnv(gym.Env):
         if self._rows is None:
             self._rows = core.Rows(self.cfg, 1, self.num_layers)
             self._features = ObservationConstants(self.cfg, 1, self.num_layers)
+            self._compile()
         self._rows.start(0, inst)
         self._features.fill(0, inst)
         self._last = None
-        return self._observation(), self._info(illegal_action=False)
+        info = self._info()
+        info["illegal_action"] = False
+        return self._observation(), info
+
+    def _compile(self) -> None:
+        """The compiled step and observation for this env's rows and buffers (:func:`compiled_for`)."""
+        rows, features = self._rows, self._features
+        nearest = self.illegal_action == "nearest"
+        self._step_rows = rows.serial_step(self._action_buffer, self._sent_buffer, _ONE_ROW, nearest)
+        # the observation kernel's arguments but the output, which is new at each call
+        args = (features.static, features.speeds, rows.local, rows.where, rows.pending, rows.latency, rows.deciding)
+        observe = compiled_for(kernels.observe, (*args, np.empty((1, self.observation_size), dtype=np.float32)))
+        self._observe = lambda obs: observe(*args, obs)
+        # the row's arrays that info copies, as views made once
+        self._row_views = tuple(x[0] for x in (rows.mask, rows.latency, rows.local, rows.resends, rows.transmissions))
+
+    def __getstate__(self) -> dict:
+        # compiled functions and views: made again when unpickled
+        return {**self.__dict__, "_step_rows": None, "_observe": None, "_row_views": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if self._rows is not None:
+            self._compile()
 
     def step(self, action):
         rows = self._rows
@@ -281,43 +306,39 @@ class EdgeUploadEnv(gym.Env):
             core.decode(self.state, action)  # raises the named error
         actions, sent = self._action_buffer, self._sent_buffer
         actions[0] = action
-        sent[0] = core.draw_sent(self.cfg, self.np_random)
-        rows.step(actions, sent, _ONE_ROW, nearest=self.illegal_action == "nearest")
-        self._last = outcome = rows.outcome(0, client, int(sent[0]), int(actions[0]))
-        info = self._info(
-            illegal_action=bool(rows.out[0, kernels.REPLACED]),
-            area=outcome.area,
-            duration=outcome.duration,
-            client=outcome.client,
-            partition=(outcome.start, outcome.stop),
-            server=outcome.server,
-            transmissions=outcome.transmissions,
-            completed=outcome.completed,
-        )
+        sent[0] = transmissions = core.draw_sent(self.cfg, self.np_random)
+        self._step_rows()  # rows.step on this row, actions replaced as illegal_action says
+        self._last = outcome = rows.outcome(0, client, transmissions, int(actions[0]))
+        info = self._info()
+        info["illegal_action"] = bool(rows.out[0, kernels.REPLACED])
+        info["area"] = outcome.area
+        info["duration"] = outcome.duration
+        info["client"] = outcome.client
+        info["partition"] = (outcome.start, outcome.stop)
+        info["server"] = outcome.server
+        info["transmissions"] = outcome.transmissions
+        info["completed"] = outcome.completed
         done = bool(rows.deciding[0] < 0)
         return self._observation(), -float(outcome.area.sum()), done, False, info
 
-    def _info(self, **step) -> dict:
-        """What ``info`` always holds, then the ``step``'s own keys."""
+    def _info(self) -> dict:
+        """What ``info`` always holds (the step's own keys follow)."""
         rows = self._rows
+        mask, latency, local, resends, sent = self._row_views
         return {
-            "action_mask": rows.mask[0].copy(),
+            "action_mask": mask.copy(),
             "time": float(rows.time[0]),
-            "latency": rows.latency[0].copy(),
-            "local_latency": rows.local[0].copy(),
+            "latency": latency.copy(),
+            "local_latency": local.copy(),
             "deciding": int(rows.deciding[0]),
-            "resends": rows.resends[0].copy(),
-            "sent": rows.transmissions[0].copy(),
-            **step,
+            "resends": resends.copy(),
+            "sent": sent.copy(),
         }
 
     def _observation(self) -> np.ndarray:
         rows = self._rows
         obs = np.empty((1, self.observation_size), dtype=np.float32)
-        features = self._features
-        kernels.observe(
-            features.static, features.speeds, rows.local, rows.where, rows.pending, rows.latency, rows.deciding, obs
-        )
+        self._observe(obs)
         if self.mask_observation:
             return {"observation": obs[0], "action_mask": rows.mask[0].copy()}
         return obs[0]

@@ -62,6 +62,11 @@ def links(cfg: EdgeUploadConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return is_cloud, client_server, server_server
 
 
+def _uniform(rng: np.random.Generator, bounds: tuple[float, float], size: int) -> np.ndarray:
+    """``rng.uniform(*bounds, size=size)``, not called for ``size`` 0 (it would draw nothing, in 2 us)."""
+    return rng.uniform(*bounds, size=size) if size else np.empty(0)
+
+
 class RandomGenerator:
     """Layers from the measured profile (edge_envs.dnn.shipped_profile / load_profile); clocks uniform in
     the config's ranges per episode (the DNN-migration paper's experimental setup)."""
@@ -94,9 +99,9 @@ class RandomGenerator:
 
     def __call__(self, rng: np.random.Generator) -> Instance:
         cfg = self.cfg
-        clients = rng.uniform(*cfg.client_clock_ghz, size=cfg.num_clients)
-        edges = rng.uniform(*cfg.edge_clock_ghz, size=cfg.num_edge_servers)
-        clouds = rng.uniform(*cfg.cloud_clock_ghz, size=cfg.num_cloud_servers)
+        clients = _uniform(rng, cfg.client_clock_ghz, cfg.num_clients)
+        edges = _uniform(rng, cfg.edge_clock_ghz, cfg.num_edge_servers)
+        clouds = _uniform(rng, cfg.cloud_clock_ghz, cfg.num_cloud_servers)
         is_cloud, client_server, server_server = self._links
         return Instance(
             name=self._name,

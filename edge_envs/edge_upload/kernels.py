@@ -183,6 +183,19 @@ def masks(runs, num_servers, where, deciding, out):
 
 
 @njit(cache=True, error_model="numpy")
+def start_row(row, local_s, client_speed, time, deciding, where, pending, finish, sent_total, resends, latency, local,
+              mask):  # fmt: skip
+    """Row ``row`` at an episode's start (``core.Rows.start``): time 0, client 0 deciding, nothing uploaded,
+    pending or sent, every action legal, each client's queries local: ``local_s / client_speed`` (C,)."""
+    time[row], deciding[row] = 0.0, 0
+    where[row], pending[row], finish[row] = -1, -1, np.inf
+    sent_total[row], resends[row] = 0, 0
+    for c in range(client_speed.shape[0]):
+        latency[row, c] = local[row, c] = local_s / client_speed[c]
+    mask[row] = 1
+
+
+@njit(cache=True, error_model="numpy")
 def nearest_legal(mask, action) -> int:
     """The action allowed by ``mask`` nearest to ``action`` in index, the lower one on a tie (-1: none)."""
     best, gap = -1, 0
