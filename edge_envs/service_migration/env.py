@@ -66,8 +66,8 @@ class ServiceMigrationEnv(gym.Env):
     ``T_sm + rho (H(n, k) + L(n, k))``: migration ``v_k log2(1 + d / d_0) / pi`` if the edge changed, the
     slowest device's upload ``rho S q_k / (B log2(1 + P h(d) / N0))`` (Eq. 4 as printed; the ERRATA
     reading ``N0 B`` is ``noise_reading="density"``), and computation ``rho E M S vartheta_k / xi_n``.
-    Learning progress comes from one of two backends: ``backend="bound"`` (default; about 0.08x
-    CartPole-v1's steps/s, benchmarks/results/throughput.md) counts Corollary 1's rounds to target,
+    Learning progress comes from one of two backends: ``backend="bound"`` (default; its steps/s
+    against CartPole-v1's are in benchmarks/results/throughput.md) counts Corollary 1's rounds to target,
     R(rho) = beta rho / (rho - alpha) (200 rounds at rho = 2 alpha with the paper's beta = 100, many more
     than the real backend takes);
     ``backend="real"`` (opt-in, 0.2-2 steps/s: it trains a model every round, so it suits measuring a
