@@ -308,7 +308,7 @@ class EdgePartitionEnv(gym.Env):
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        if self._core is not None:
+        if state.get("_core") is not None:  # .get: an env pickled by an older release (in RLlib checkpoints) lacks it
             self._compile_step()
 
     def _slot_info(self, info: dict) -> dict:

@@ -291,7 +291,7 @@ class EdgeUploadEnv(gym.Env):
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        if self._rows is not None:
+        if state.get("_rows") is not None:  # .get: an env pickled by an older release (in RLlib checkpoints) lacks it
             self._compile()
 
     def step(self, action):
