@@ -185,6 +185,18 @@ def exact_slot_timing(sizes, slots: int, seed: int) -> list[tuple]:
     return rows
 
 
+def options_note(results: dict) -> str:
+    """The sentence naming the options (``POLICY_OPTIONS``) the policies of ``results`` were built with, if any."""
+    used = [
+        f"{name} in {scenario}: {options}"
+        for scenario, by_policy in POLICY_OPTIONS.items()
+        if scenario in results
+        for name, options in by_policy.items()
+        if name in results[scenario]
+    ]
+    return f" Options other than the defaults: {'; '.join(used)}." if used else ""
+
+
 def markdown(results: dict, episodes: int, slots: int, seed: int, timing: list | None = None) -> str:
     lines = [
         f"# EdgePartition-v0 baselines: mean episode return (95% CI, Student t over {episodes} episodes "
@@ -197,14 +209,7 @@ def markdown(results: dict, episodes: int, slots: int, seed: int, timing: list |
         "reference is, per episode, the lesser of the two. "
         "Gap = (cost - reference cost) / reference cost on mean costs, against the tightest reference. "
         "Time = the policy's wall time per decision, "
-        "amortised over the episodes (one call decides a slot for all of them). Options other than the defaults: "
-        + "; ".join(
-            f"{name} in {scenario}: {options}"
-            for scenario, by_policy in POLICY_OPTIONS.items()
-            if scenario in results
-            for name, options in by_policy.items()
-        )
-        + ".",
+        "amortised over the episodes (one call decides a slot for all of them)." + options_note(results),
         "",
         f"Myopic headroom = exact-slot's gap to the tightest reference: under {PER_SLOT_HEADROOM:g}% the scenario "
         "is per-slot (a contextual bandit: the best an agent can do is imitate exact-slot); above, it needs "
