@@ -71,6 +71,13 @@ def test_benchmark__main_prints_and_writes_the_table(tmp_path, capsys):
     assert out.stat().st_mode & 0o777 == 0o644
 
 
+def test_benchmark__names_the_options_the_policies_were_built_with():
+    row = (-1.0, 0.1, 0.0, 1e-3, float("nan"))
+    assert bench.options_note({"bursty": {"exact-slot": row}}) == ""  # rollout not run
+    note = bench.options_note({"bursty": {"rollout": row}, "energy": {"rollout": row}})
+    assert note == " Options other than the defaults: rollout in bursty: {'candidates': 8, 'samples': 8}."
+
+
 def test_benchmark__rejects_unknown_policies_and_too_few_episodes(tmp_path):
     with pytest.raises(SystemExit):
         bench.main(["--policies", "no-such-policy", "--out", str(tmp_path / "t.md")])
