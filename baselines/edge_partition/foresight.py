@@ -14,17 +14,14 @@ slots wait behind). These rules weigh both, from every placement's terms (``plac
   alone would impose next slot (each location's backlog draining over a slot with no new work).
 * ``rollout``: the ``candidates`` best placements under exact-slot-queue's priced cost among those within
   its energy allowance (and exact-slot-queue's own choice), each scored by
-  playing it and then ``horizon`` - 1 slots of the ``base`` policy on ``samples`` futures drawn from the
-  env's own model with the policy's own random stream (each sampled row's stream is reseeded from the
+  playing it and then ``horizon`` - 1 slots of exact-slot on ``samples`` futures drawn from the env's
+  own model with the policy's own random stream (each sampled row's stream is reseeded from the
   policy's generator: the env's future draws are never read), plus the price of the energy drawn and
-  ``terminal_weight`` (default ``queue_weight``) x the backlog's next wait at the end; common random
-  numbers across candidates. ``base`` "exact-slot" (the default) is myopic; "queue" plays
-  exact-slot-queue's rule (``paced_choice``) over a short list: the simulated row's exact-slot placement,
-  the root slot's hull points of (energy, priced cost) and its ``LISTED`` cheapest (listing every
-  placement of every simulated row would take ~50 ms each). Measured on training seeds 100..105 (200
-  slots): neither "queue", a horizon of 6 nor ``terminal_weight`` 3 beat the defaults on every foresight
-  scenario; ``candidates`` = ``samples`` = 8 gains 3-4% in ``bursty`` and ``deadlines`` (the benchmark's
-  setting there, ``benchmarks.baselines_edge_partition.POLICY_OPTIONS``) and nothing in ``energy``.
+  the backlog's next wait at the end; common random numbers across candidates. Measured on training seeds
+  100..105 (200 slots): a horizon of 6, a heavier terminal backlog weight and exact-slot-queue's rule in the
+  simulated slots did not beat these defaults on every foresight scenario; ``candidates`` = ``samples`` = 8
+  gains 3-4% in ``bursty`` and ``deadlines`` (the benchmark's setting there,
+  ``benchmarks.baselines_edge_partition.POLICY_OPTIONS``) and nothing in ``energy``.
 
 All three list every placement: where (N+1)^M exceeds ``placements.MAX_PLACEMENTS`` they play
 exact-slot's placement instead (``exact.solve``). Single-device envs only. None is exact over the
@@ -38,11 +35,6 @@ import numpy as np
 from baselines.edge_partition import exact, placements
 from baselines.edge_partition.policies import Baseline
 from edge_envs.edge_partition import core
-
-BASES = ("exact-slot", "queue")
-"""rollout's base policies over the horizon: exact-slot, or exact-slot-queue's rule over a short list."""
-LISTED = 16
-"""The "queue" base's short list: the root slot's hull points of (energy, priced cost) and its LISTED cheapest."""
 
 
 def paced_index(cost: np.ndarray, energy: np.ndarray, allowance: float) -> tuple[int, float]:
@@ -74,10 +66,10 @@ def _check_single(env, who: str) -> None:
         raise ValueError(f"{who}: single-device envs only; this env has {len(env.possible_agents)} devices")
 
 
-def _check_weight(weight, name: str = "queue_weight") -> float:
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0:
-        raise ValueError(f"{name} must be a number >= 0, got {weight!r}")
-    return float(weight)
+def _check_weight(queue_weight) -> float:
+    if isinstance(queue_weight, bool) or not isinstance(queue_weight, (int, float)) or not queue_weight >= 0:
+        raise ValueError(f"queue_weight must be a number >= 0, got {queue_weight!r}")
+    return float(queue_weight)
 
 
 def _check_burst(burst) -> float:
@@ -136,18 +128,12 @@ class Rollout(PacedExactSlot):
         horizon: int = 3,
         queue_weight: float = 1.0,
         burst: float = 10.0,
-        base: str = "exact-slot",
-        terminal_weight: float | None = None,
     ):
         for field, value in (("candidates", candidates), ("samples", samples), ("horizon", horizon)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= 64:
                 raise ValueError(f"{field} must be an integer in [1, 64], got {value!r}")
-        if base not in BASES:
-            raise ValueError(f"base must be one of {BASES}, got {base!r}")
-        self.candidates, self.samples, self.horizon, self.base = int(candidates), int(samples), int(horizon), base
+        self.candidates, self.samples, self.horizon = int(candidates), int(samples), int(horizon)
         super().__init__(env, seed, queue_weight, burst)
-        terminal = self.queue_weight if terminal_weight is None else terminal_weight
-        self.terminal_weight = _check_weight(terminal, "terminal_weight")
 
     def place(self, state, info):
         if placements.count(state.cfg) > placements.MAX_PLACEMENTS:
@@ -160,15 +146,12 @@ class Rollout(PacedExactSlot):
             others = np.argsort(priced, kind="stable")[: self.candidates]
             others = others[np.isfinite(priced[others])]
             pool = np.concatenate([[index], others[others != index]])[: self.candidates]
-            listed = np.union1d(placements.lower_hull(terms.energy, cost), np.argsort(cost, kind="stable")[:LISTED])
-            listed = placements.placement_of(listed, cfg).reshape(-1, cfg.num_blocks)
-            scores = self._scores(state, b, pool, price, listed)
-            chosen[b, 0] = placements.placement_of(pool[int(np.argmax(scores))], cfg)
+            chosen[b, 0] = placements.placement_of(pool[int(np.argmax(self._scores(state, b, pool, price)))], cfg)
         return chosen
 
-    def _scores(self, state: core.State, b: int, pool: np.ndarray, price: float, listed: np.ndarray) -> np.ndarray:
+    def _scores(self, state: core.State, b: int, pool: np.ndarray, price: float) -> np.ndarray:
         """Mean over the sampled futures of each candidate's return over the horizon, less the price of the
-        energy it draws and the backlog's next wait at the end; ``listed`` (L, M): the "queue" base's short list."""
+        energy it draws and the backlog's next wait at the end."""
         cfg, K, S = state.cfg, len(pool), self.samples
         sim = state.rows(np.full(K * S, b))
         streams = np.array([core.seed_stream(self.rng) for _ in range(S)], dtype=np.uint64)
@@ -177,28 +160,15 @@ class Rollout(PacedExactSlot):
         sim, outcome = core.transition(sim, np.repeat(placements.placement_of(pool, cfg), S, axis=0))
         total = outcome.reward.copy()
         for _ in range(min(self.horizon, cfg.episode_slots - int(state.slot[b])) - 1):
-            sim, outcome = core.transition(sim, self._base(sim, listed))
+            sim, outcome = core.transition(sim, exact.solve(sim).placement)
             total += outcome.reward
         spent = start_energy - sim.energy_left[:, 0]
         left = np.concatenate([sim.device_queue, sim.queue], axis=1)
         wait = placements.next_wait(left, cfg.slot_s)
-        value = total - price * spent - self.terminal_weight * wait * sim.alive[:, 0]
+        value = total - price * spent - self.queue_weight * wait * sim.alive[:, 0]
         return value.reshape(K, S).mean(axis=1)
-
-    def _base(self, sim: core.State, listed: np.ndarray) -> np.ndarray:
-        """The base policy's placements (R, M) of every simulated row: exact-slot's, or with base "queue"
-        exact-slot-queue's rule (``paced_choice``) over exact-slot's placement and ``listed``."""
-        own = exact.solve(sim).placement
-        if self.base == "exact-slot":
-            return own
-        chosen = np.empty_like(own)
-        for r in range(sim.batch_size):
-            pool = np.concatenate([own[r : r + 1], listed])
-            terms = placements.listed_terms(sim, pool, r)
-            chosen[r] = pool[paced_choice(sim, r, terms, self.queue_weight, self.burst)[1]]
-        return chosen
 
 
 POLICIES = {"exact-slot-paced": PacedExactSlot, "exact-slot-queue": QueueAwareExactSlot, "rollout": Rollout}
 """name -> factory(env, seed=None, **options): the non-myopic baselines (options: ``queue_weight``, ``burst``;
-rollout's ``candidates``, ``samples``, ``horizon``, ``base``, ``terminal_weight``)."""
+rollout's ``candidates``, ``samples``, ``horizon``)."""

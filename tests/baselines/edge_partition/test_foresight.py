@@ -60,10 +60,9 @@ def test_queue_aware__prices_the_backlog_it_leaves():
     assert -terms.reward[index(a)] == pytest.approx((-terms.reward).min())  # no energy price: exact-slot's cost
 
 
-@pytest.mark.parametrize("base", foresight.BASES)
-def test_rollout__never_reads_the_envs_future_draws(base):
+def test_rollout__never_reads_the_envs_future_draws():
     env = gym.make("EdgePartition-v0", **TIGHT, energy_budget_j=3.0)
-    policy = baselines.make_policy("rollout", env, samples=2, horizon=3, base=base)
+    policy = baselines.make_policy("rollout", env, samples=2, horizon=3)
     obs, info = env.reset(seed=4)
     for _ in range(3):
         obs, *_, info = env.step(baselines.make_policy("greedy", env).act(obs, info))
@@ -74,28 +73,6 @@ def test_rollout__never_reads_the_envs_future_draws(base):
         policy.reset(seed=9)
         decisions.append(policy.act(obs, info))
     np.testing.assert_array_equal(decisions[0], decisions[1])
-
-
-@pytest.mark.parametrize(("base", "later_slots"), [("exact-slot", 0), ("queue", 2)])
-def test_rollout__base_queue_plays_exact_slot_queues_rule_over_the_horizon(monkeypatch, base, later_slots):
-    env = gym.make("EdgePartition-v0", **TIGHT, energy_budget_j=3.0)
-    calls = []
-
-    def spy(state, b, terms, queue_weight, burst):
-        calls.append((state.batch_size, len(terms.reward), queue_weight, burst))
-        return foresight_rule(state, b, terms, queue_weight, burst)
-
-    foresight_rule = foresight.paced_choice
-    monkeypatch.setattr(foresight, "paced_choice", spy)
-    monkeypatch.setattr(foresight, "LISTED", 2)
-    policy = baselines.make_policy("rollout", env, candidates=2, samples=2, horizon=3, base=base, queue_weight=2.0)
-    obs, info = env.reset(seed=0)
-    policy.act(obs, info)
-    root, sim = calls[:1], calls[1:]
-    assert root == [(1, 27, 2.0, 10.0)]  # the root slot: every placement of the real state
-    rows = {r for r, *_ in sim} or {0}  # the simulated rows: candidates (at most 2) x 2 samples
-    assert len(rows) == 1 and rows.pop() * later_slots == len(sim)  # one call per simulated row and later slot
-    assert all(listed < 27 and weight == 2.0 for _, listed, weight, _ in sim)  # over a short list
 
 
 def test_rollout__repeats_under_the_same_seed():
@@ -115,8 +92,6 @@ def test_rollout__repeats_under_the_same_seed():
         ({"burst": 0.5}, "burst must be a number >= 1"),
         ({"horizon": 0}, r"horizon must be an integer in \[1, 64\]"),
         ({"samples": 1.5}, r"samples must be an integer in \[1, 64\]"),
-        ({"base": "greedy"}, r"base must be one of \('exact-slot', 'queue'\)"),
-        ({"terminal_weight": -2.0}, "terminal_weight must be a number >= 0"),
     ],
 )
 def test_rollout__bad_options_name_the_option_and_its_range(options, message):
