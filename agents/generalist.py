@@ -25,7 +25,6 @@ import torch.nn.functional as F
 import baselines
 from agents.checkpoint import CheckpointError, network_fields, restore_network, run_fields
 from agents.entity import Entities, EntityPlacementNet, EntityPolicy, entities, teacher_chain_features
-from agents.envs import EpisodeTally, make_env
 from agents.generalist_migration import MigrationGeneralistTrainer
 from agents.generalist_migration import distribution_of as migration_distribution_of
 from agents.generalist_migration import policy_from_payload as migration_policy
@@ -34,9 +33,10 @@ from agents.generalist_options import (
     ENV_IDS,
     GENERALIST,
     MIGRATION_ENV_ID,
-    TRAIN_SEEDS,
     UPLOAD_ENV_ID,
     GeneralistOptions,
+    InstanceCopy,
+    training_distribution,
     with_teacher,
 )
 from agents.generalist_upload import UploadGeneralistTrainer
@@ -47,45 +47,14 @@ from edge_envs.edge_upload.distribution import HELD_OUT as UPLOAD_HELD_OUT
 from edge_envs.service_migration.distribution import HELD_OUT as MIGRATION_HELD_OUT
 
 
+def _sizes(cfg) -> tuple[int, int]:
+    """What fixes the network's input and output sizes: (M, N)."""
+    return cfg.num_blocks, cfg.num_servers
+
+
 def distribution_of(env_kwargs: dict | None) -> InstanceDistribution:
-    """The distribution ``--env-kwargs`` names: its ``distribution`` (``"train"``, the default, or
-    InstanceDistribution fields) with the other keys as fixed config fields (added to its ``base``)."""
-    kwargs = dict(env_kwargs or {})
-    spec = kwargs.pop("distribution", "train")
-    if spec == "train":
-        spec = TRAIN.to_dict()
-    if not isinstance(spec, dict):
-        raise ValueError(f'--env-kwargs: "distribution" must be "train" or a JSON object of fields, got {spec!r}')
-    spec = dict(spec)
-    spec["base"] = {**(spec.get("base") or {}), **kwargs}
-    return InstanceDistribution.from_dict(spec)
-
-
-class _Copy:
-    """One env copy: a new instance from the distribution per episode, with the teacher on it."""
-
-    def __init__(self, distribution: InstanceDistribution, teacher: str, rng: np.random.Generator):
-        self.distribution, self.teacher_name, self.rng = distribution, teacher, rng
-        self.tally = EpisodeTally(1)
-        self.start()
-
-    def start(self) -> None:
-        cfg = self.distribution.sample(self.rng)
-        self.env = make_env(ENV_ID, {"config": cfg})
-        self.sizes = (cfg.num_blocks, cfg.num_servers)
-        self.teacher = baselines.make_policy(self.teacher_name, self.env)
-        self.obs, self.info = self.env.reset(seed=int(self.rng.integers(*TRAIN_SEEDS)))
-
-    def step(self, action) -> object:
-        """Step; on the episode's end, report it and start the next instance."""
-        obs, reward, terminated, truncated, self.info = self.env.step(action)
-        self.tally.add(0, float(reward), self.info)
-        self.obs = obs
-        if terminated or truncated:
-            episode = self.tally.close(0)
-            self.start()
-            return episode
-        return None
+    """The training distribution ``--env-kwargs`` names (agents.generalist_options.training_distribution)."""
+    return training_distribution(env_kwargs, TRAIN)
 
 
 class GeneralistTrainer:
@@ -128,14 +97,17 @@ class GeneralistTrainer:
         generator = torch.Generator().manual_seed(self.seed)
         while self.steps < total_steps and self.updates < options.rounds:
             rng = np.random.default_rng([self.seed, self.updates])
-            copies = [_Copy(self.distribution, options.teacher, rng.spawn(1)[0]) for _ in range(options.envs)]
+            copies = [
+                InstanceCopy(ENV_ID, self.distribution, options.teacher, rng.spawn(1)[0], _sizes)
+                for _ in range(options.envs)
+            ]
             teacher_acts = self.updates == 0
             for _ in range(min(per_round, total_steps - self.steps) // options.envs):
                 for copy in copies:
                     label = np.asarray(copy.teacher.act(copy.obs, copy.info), dtype=np.int64)
                     obs = copy.obs
-                    labels.setdefault(copy.sizes, []).append((obs, label))
-                    action = label if teacher_acts else self.model.act(obs[None], *copy.sizes)[0]
+                    labels.setdefault(copy.key, []).append((obs, label))
+                    action = label if teacher_acts else self.model.act(obs[None], *copy.key)[0]
                     episode = copy.step(action)
                     self.steps += 1
                     if episode is not None:

@@ -23,56 +23,20 @@ import torch.nn.functional as F
 
 import baselines
 from agents.checkpoint import CheckpointError, network_fields, restore_network, run_fields
-from agents.envs import EpisodeTally, make_env
-from agents.generalist_options import GENERALIST, TRAIN_SEEDS, with_teacher
+from agents.generalist_options import GENERALIST, InstanceCopy, training_distribution, with_teacher
 from agents.generalist_options import MIGRATION_ENV_ID as ENV_ID
 from agents.migration_entity import MigrationNet, MigrationPolicy, Pairs, pairs_of
 from edge_envs.service_migration.distribution import TRAIN, InstanceDistribution
 
 
 def distribution_of(env_kwargs: dict | None) -> InstanceDistribution:
-    """The distribution ``--env-kwargs`` names: its ``distribution`` (``"train"``, the default, or
-    InstanceDistribution fields) with the other keys as fixed config fields (added to its ``base``)."""
-    kwargs = dict(env_kwargs or {})
-    spec = kwargs.pop("distribution", "train")
-    if spec == "train":
-        spec = TRAIN.to_dict()
-    if not isinstance(spec, dict):
-        raise ValueError(f'--env-kwargs: "distribution" must be "train" or a JSON object of fields, got {spec!r}')
-    spec = dict(spec)
-    spec["base"] = {**(spec.get("base") or {}), **kwargs}
-    return InstanceDistribution.from_dict(spec)
+    """The training distribution ``--env-kwargs`` names (agents.generalist_options.training_distribution)."""
+    return training_distribution(env_kwargs, TRAIN)
 
 
 def _key(cfg) -> tuple:
     """What fixes the network's input and output sizes: (N, K, the rho grid, pair levels offered)."""
     return cfg.num_edges, cfg.num_modalities, tuple(float(r) for r in cfg.rho_grid), cfg.offers_pair_rho
-
-
-class _Copy:
-    """One env copy: a new instance from the distribution per episode, with the teacher on it."""
-
-    def __init__(self, distribution: InstanceDistribution, teacher: str, rng: np.random.Generator):
-        self.distribution, self.teacher_name, self.rng = distribution, teacher, rng
-        self.tally = EpisodeTally(1)
-        self.start()
-
-    def start(self) -> None:
-        cfg = self.distribution.sample(self.rng)
-        self.env = make_env(ENV_ID, {"config": cfg})
-        self.key = _key(cfg)
-        self.teacher = baselines.make_policy(self.teacher_name, self.env)
-        self.obs, self.info = self.env.reset(seed=int(self.rng.integers(*TRAIN_SEEDS)))
-
-    def step(self, action):
-        """Step; on the episode's end, report it and start the next instance."""
-        self.obs, reward, terminated, truncated, self.info = self.env.step(action)
-        self.tally.add(0, float(reward), self.info)
-        if terminated or truncated:
-            episode = self.tally.close(0)
-            self.start()
-            return episode
-        return None
 
 
 def _pairs(obs, key) -> Pairs:
@@ -114,7 +78,10 @@ class MigrationGeneralistTrainer:
         generator = torch.Generator().manual_seed(self.seed)
         while self.steps < total_steps and self.updates < options.rounds:
             rng = np.random.default_rng([self.seed, self.updates])
-            copies = [_Copy(self.distribution, options.teacher, rng.spawn(1)[0]) for _ in range(options.envs)]
+            copies = [
+                InstanceCopy(ENV_ID, self.distribution, options.teacher, rng.spawn(1)[0], _key)
+                for _ in range(options.envs)
+            ]
             teacher_acts = self.updates == 0
             for _ in range(min(per_round, total_steps - self.steps) // options.envs):
                 for copy in copies:

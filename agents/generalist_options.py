@@ -1,11 +1,17 @@
-"""The generalist agent's name, options and teachers, shared by its EdgePartition trainer (agents.generalist), its
-ServiceMigration trainer (agents.generalist_migration) and its EdgeUpload trainer (agents.generalist_upload)."""
+"""The generalist agent's name, options, teachers and DAgger env copies, shared by its EdgePartition trainer
+(agents.generalist), its ServiceMigration trainer (agents.generalist_migration) and its EdgeUpload trainer
+(agents.generalist_upload)."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
+import baselines
+from agents.envs import EpisodeTally, make_env
 from edge_envs.config import check_range
 
 GENERALIST = "generalist"
@@ -61,3 +67,46 @@ class GeneralistOptions:
         check_range("GeneralistOptions.batch_size (--batch-size)", self.batch_size, 1, 10**6, integer=True)
         check_range("GeneralistOptions.candidates (--candidates)", self.candidates, 1, 4096, integer=True)
         check_range("GeneralistOptions.lr (--lr)", self.lr, 1e-9, 1.0)
+
+
+def training_distribution(env_kwargs: dict | None, train):
+    """The distribution ``--env-kwargs`` names: its ``distribution`` (``"train"``, the default: ``train``, or a JSON
+    object of the fields of ``train``'s class) with the other keys as fixed config fields (added to its ``base``)."""
+    kwargs = dict(env_kwargs or {})
+    spec = kwargs.pop("distribution", "train")
+    if spec == "train":
+        spec = train.to_dict()
+    if not isinstance(spec, dict):
+        raise ValueError(f'--env-kwargs: "distribution" must be "train" or a JSON object of fields, got {spec!r}')
+    spec = dict(spec)
+    base = {**(spec.get("base") or {}), **kwargs}
+    spec["base"] = base if base or spec.get("base") is not None else None  # None: every other field at its default
+    return type(train).from_dict(spec)
+
+
+class InstanceCopy:
+    """One env copy of a DAgger round: a new instance from the distribution per episode, with the teacher on it.
+    ``key`` (of the instance's config) names what fixes the network's sizes; ``self.key`` holds the current one."""
+
+    def __init__(self, env_id: str, distribution, teacher: str, rng: np.random.Generator, key: Callable = None):
+        self.env_id, self.distribution, self.teacher_name, self.rng = env_id, distribution, teacher, rng
+        self.key_of = key
+        self.tally = EpisodeTally(1)
+        self.start()
+
+    def start(self) -> None:
+        cfg = self.distribution.sample(self.rng)
+        self.env = make_env(self.env_id, {"config": cfg})
+        self.key = None if self.key_of is None else self.key_of(cfg)
+        self.teacher = baselines.make_policy(self.teacher_name, self.env)
+        self.obs, self.info = self.env.reset(seed=int(self.rng.integers(*TRAIN_SEEDS)))
+
+    def step(self, action):
+        """Step; on the episode's end, report it and start the next instance."""
+        self.obs, reward, terminated, truncated, self.info = self.env.step(action)
+        self.tally.add(0, float(reward), self.info)
+        if terminated or truncated:
+            episode = self.tally.close(0)
+            self.start()
+            return episode
+        return None
