@@ -255,8 +255,7 @@ class EdgePartitionEnv(gym.Env):
         self.action_space = spaces.MultiDiscrete(np.full(M, N + 1, dtype=np.int64))
         self.observation_space = spaces.Box(0.0, 1.0, (observation_size(cfg),), np.float32)
         self._outcome = Outcome(M, N)
-        self._action_shape, self._values_shape = (M,), (1, 1, self._outcome.size)
-        self._obs_shape = (1, 1, self.observation_space.shape[0])
+        self._action_shape = (M,)
         self._step_core = None  # the compiled step of the current core (CompiledDevices.serial_step)
         self._active = np.ones(1, dtype=bool)
         self._core: CompiledDevices | None = None
@@ -297,10 +296,10 @@ class EdgePartitionEnv(gym.Env):
     def _compile_step(self) -> None:
         """The core's compiled step for the arrays :meth:`step` passes (CompiledDevices.serial_step)."""
         self._step_core = self._core.serial_step(
-            np.zeros((1, 1, self.cfg.num_blocks), dtype=np.int64),
+            np.zeros(self.cfg.num_blocks, dtype=np.int64),
             self._active,
-            np.empty(self._values_shape),
-            np.empty(self._obs_shape, dtype=np.float32),
+            np.empty(self._outcome.size),
+            np.empty(self.observation_space.shape, dtype=np.float32),
         )
 
     def __getstate__(self) -> dict:
@@ -328,15 +327,14 @@ class EdgePartitionEnv(gym.Env):
         if self._done:
             raise RuntimeError("the episode has ended (terminated or truncated); call reset()")
         if isinstance(action, np.ndarray) and action.shape == self._action_shape and action.dtype.kind in "iu":
-            placement = np.array(action, np.int64, ndmin=3)  # the common case (a copy); the kernel checks the range
+            placement = action.astype(np.int64)  # the common case (a copy); the kernel checks the range
         else:
-            placement = np.array([[check_placement(action, self.cfg)]])
-        # one row and one device: the arrays of CompiledDevices.step, (B, A, ...) = (1, 1, ...)
-        values = np.empty(self._values_shape)
-        obs = np.empty(self._obs_shape, dtype=np.float32)
+            placement = np.array(check_placement(action, self.cfg), dtype=np.int64)
+        # one row and one device: the arrays of CompiledDevices.serial_step
+        values = np.empty(self._outcome.size)
+        obs = np.empty(self.observation_space.shape, dtype=np.float32)
         if self._step_core(placement, self._active, values, obs) >= 0:
             raise _bad_action("location out of range", self.cfg, action)
-        values = values[0, 0]
         scalars = values[:SCALARS].tolist()
         terminated = scalars[RAN_OUT] != 0.0
         self._slot += 1
@@ -351,7 +349,7 @@ class EdgePartitionEnv(gym.Env):
             "device_queue": scalars[DEVICE_QUEUE_END],
             "tasks": scalars[NEXT_TASKS],
             "energy_left": scalars[ENERGY_LEFT],
-            "placement": placement[0, 0],
+            "placement": placement,
             "block_delay": values[part.block_delay],
             "block_transfer": values[part.block_transfer],
             "block_compute": values[part.block_compute],
@@ -366,7 +364,7 @@ class EdgePartitionEnv(gym.Env):
         self._last = info
         if self._window is not None:
             self.render()
-        return obs[0, 0], scalars[REWARD], terminated, truncated, info
+        return obs, scalars[REWARD], terminated, truncated, info
 
     def render(self):
         """``ansi``: a line about the slot; ``rgb_array``: the picture (:mod:`edge_partition.render`) as a
