@@ -418,8 +418,9 @@ def _advance(placement, active, constants, state, out, obs):
 
 # The step on one thread, and on numba's threads (worth their start-up cost for wide batches), each also
 # with the vector env's autoreset: one body (_advance), four compiled functions (not dispatchers of one,
-# so numba's cache keeps each), and the single env's entry to the serial one (_step_held). Each returns -1, or b * A + a for the first active row b whose device a
-# has a location outside [0, N]: then nothing has changed.
+# so numba's cache keeps each), and the single env's entry to the serial one (_step_held). Each returns
+# -1, or b * A + a for the first active row b whose device a has a location outside [0, N]: then nothing
+# has changed.
 @njit(cache=True, error_model="numpy")
 def _step_serial(placement, active, constants, state, out, obs):
     bad = _first_bad(placement, active, state[1].shape[1])
