@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge_envs.compiled import compiled_for
+from edge_envs.compiled import compiled_for, hold
 from edge_envs.edge_upload import kernels
 from edge_envs.edge_upload.config import EdgeUploadConfig
 from edge_envs.edge_upload.generator import Instance
@@ -353,14 +353,16 @@ class Rows:
 
     def serial_step(self, actions: np.ndarray, sent: np.ndarray, active: np.ndarray, nearest: bool):
         """:meth:`step` with these very arguments (which the caller fills before each call) as a function
-        of none, which skips numba's typing of every argument at each call: the single env's step."""
+        of none, which skips numba's typing and unboxing of every argument at each call: the single env's
+        step."""
         args = (
             self._tables, self.runs, self.cfg.confirmation_s, nearest, actions, sent, active, self.time, self.where,
             self.pending, self.finish, self.deciding, self.transmissions, self.resends, self.latency, self.area,
             self.out, self.completed, self.mask,
         )  # fmt: skip
-        run = compiled_for(kernels.step, args)
-        return lambda: run(*args)
+        held = hold(args[:4], args[4:])
+        run = compiled_for(kernels.step_held, (held,))
+        return lambda: run(held)
 
     def state(self, row: int) -> State:
         """Row ``row`` as a :class:`State` (copies of its arrays)."""

@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from edge_envs.compiled import compiled_for
+from edge_envs.compiled import compiled_for, hold
 from edge_envs.config import check_bool, check_choice
 from edge_envs.edge_upload import core, kernels
 from edge_envs.edge_upload.config import EdgeUploadConfig
@@ -280,8 +280,9 @@ class EdgeUploadEnv(gym.Env):
         self._step_rows = rows.serial_step(self._action_buffer, self._sent_buffer, _ONE_ROW, nearest)
         # the observation kernel's arguments but the output, which is new at each call
         args = (features.static, features.speeds, rows.local, rows.where, rows.pending, rows.latency, rows.deciding)
-        observe = compiled_for(kernels.observe, (*args, np.empty((1, self.observation_size), dtype=np.float32)))
-        self._observe = lambda obs: observe(*args, obs)
+        held = hold(args, ())
+        observe = compiled_for(kernels.observe_held, (held, np.empty((1, self.observation_size), dtype=np.float32)))
+        self._observe = lambda obs: observe(held, obs)
         # the row's arrays that info copies, as views made once
         self._row_views = tuple(x[0] for x in (rows.mask, rows.latency, rows.local, rows.resends, rows.transmissions))
 

@@ -331,3 +331,16 @@ def observe(static, speeds, local, where, pending, latency, deciding, obs):
 def _unit(value) -> np.float32:
     """``value`` rounded to float32 and clipped to [0, 1] (as numpy's astype then clip)."""
     return min(max(np.float32(value), np.float32(0.0)), np.float32(1.0))
+
+
+@njit(cache=True, error_model="numpy")
+def step_held(held):
+    """:func:`step` with its arguments held in one structref (edge_envs.compiled.hold): ``constants`` the
+    first four, ``state`` the rest in order; a call unboxes one object instead of some twenty arrays."""
+    step(*held.constants, *held.state)
+
+
+@njit(cache=True)
+def observe_held(held, obs):
+    """:func:`observe` into ``obs`` with its other arguments held in one structref (``constants``, in order)."""
+    observe(*held.constants, obs)
