@@ -32,8 +32,9 @@ class HeldType(types.StructRef):
 
 
 class Held(structref.StructRefProxy):
-    """A kernel's unchanging arguments, ``constants`` and ``state`` (tuples of arrays), as one object: a
-    compiled function reads ``held.constants`` and ``held.state``, the very arrays given (no copies)."""
+    """Arguments a kernel gets at every call, ``constants`` and ``state`` (tuples of arrays and scalars), as one
+    object: a compiled function reads ``held.constants`` and ``held.state``, the very arrays given (no
+    copies), so what it writes into them the caller sees."""
 
 
 structref.define_proxy(Held, HeldType, ["constants", "state"])
