@@ -68,11 +68,10 @@ _EDGE_PARTITION_A3C = {
 _EP_WHY = "300k steps, seeds 0-3: -11.0 to -11.5 vs greedy -13.6 (epsilon 0.1, rates 0.001/0.01: -11.4 to -14.6)"
 _MULTI_WHY = (
     "EdgePartition-v0's settings: on the dataclass defaults mtl-a3c learned one fixed placement (-130.4 per agent "
-    "vs random -78.9 on 'default'); with these, 100k steps scored -6.18 vs GA -5.65 (issue 34); the leaderboard "
-    "agent (100k steps, seed 1, one worker) scores -37.83 on 'default' (4 agents) vs GA -22.6, PSO -28.01, "
-    "random -315.4. On 'crowded' (6 VGG16 devices) that agent's one checkpoint scored -3.17e5 (random -2.48e5): "
-    "trained for 4 mixed devices; trained there (60k steps, seed 1) it scores -2124 per device vs random -30660 "
-    "and greedy -65710 (-5056 with rewards unscaled and standardised advantages: the scale is not what failed)"
+    "vs random -78.9 on 'default'); with these, 100k steps scored -6.18 vs GA -5.65 (issue 34). On the "
+    "leaderboard's episodes (benchmarks/marl.py, seeds 1-3, one worker): 'default' (4 agents) 300k steps -25.2 "
+    "vs GA -22.6, PSO -28.0 (100k: -37.8; 1M: -25.4 but seeds from -38 to -24); 'crowded' (6 VGG16 devices) "
+    "1M steps -800 vs GA -244, PSO -407 (300k: -1220; reward scale 3 or 300 instead of 30: worse)"
 )
 # ServiceMigration: the actor moves slowly (rate 3e-5, RMSProp epsilon 1e-5, entropy 0.001); chained branches
 # let each modality's branch see the edge the previous one chose, so two modalities need not meet on one edge

@@ -38,9 +38,11 @@ from benchmarks.leaderboard.results import RESULTS_DIR as LEADERBOARD_RESULTS
 from benchmarks.leaderboard.scenarios import scenario_set
 
 ALGOS = ("ippo", "mappo", "mtl-a3c")
-STEPS = {  # agent-steps per training run: what a shared 2-core machine afforded for 3 seeds x 3 agents in an hour
-    "edge_partition_multi_v0/default": 24_000,
-    "edge_partition_multi_v0/crowded": 24_000,
+STEPS = {  # mtl-a3c's agent-steps per training run (IPPO's and MAPPO's are the leaderboard's, steps_of)
+    # EdgePartition multi, 3 seeds on the leaderboard's episodes: default 300k -25.2 (1M: -25.4, seeds -38 to -24:
+    # longer is less stable); crowded 300k -1220, 1M -800 (reward scales 3 and 300 at 300k: worse than 30)
+    "edge_partition_multi_v0/default": 300_000,
+    "edge_partition_multi_v0/crowded": 1_000_000,
     "multiserver_fl_v0/faulty": 1_000,
 }
 BASELINES = {

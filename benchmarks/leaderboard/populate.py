@@ -126,7 +126,7 @@ AGENTS = (
     # (MAPPO seed 1, warm start alone, 6000-12000 labelled agent-steps: greedy -64 on default and chain-dp -2.8e3
     # on crowded, 0.66 and 0.998 of the blocks cloned; GA 0.43 and -470 / -6.6e3, best-single-server 0.84 and
     # -110, LPT 0.63 and -1.2e5: their choices are joint searches over every device, which one device cannot see)
-    Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 100_000, "crowded": 24_000}, ONE_WORKER),
+    Agent("edge_partition_multi_v0", "mtl-a3c", {"default": 300_000, "crowded": 1_000_000}, ONE_WORKER),  # marl.STEPS
     *(
         Agent("edge_partition_multi_v0", algo, MARL_STEPS, instance_options=MARL_TEACHERS, preset="warm-start")
         for algo in ("ippo", "mappo")
