@@ -142,8 +142,8 @@ AGENTS = (
     Agent("EdgeUpload-v0", GENERALIST, {"distribution": 6000}, seed=0, env_kwargs={"distribution": "train"}),
     Agent("EdgeUpload-v0", RLLIB, {"default": 20_000, "nin": 20_000}),
     Agent("multiserver_fl_v0", "mtl-a3c", {"default": 15_000}, ONE_WORKER),
-    Agent("multiserver_fl_v0", "ippo", {"faulty": 400}, preset="warm-start"),
-    Agent("multiserver_fl_v0", "mappo", {"faulty": 400}, preset="warm-start"),
+    Agent("multiserver_fl_v0", "ippo", {"faulty": 1600}, preset="warm-start"),
+    Agent("multiserver_fl_v0", "mappo", {"faulty": 1600}, preset="warm-start"),
 )
 
 
