@@ -555,7 +555,7 @@ class CompiledDevices:
         State whose rows hold each row's next episode start: the rows not active start it first (their
         ``out`` rows zeroed), the vector env's autoreset. Returns -1, or b * A + a for the first active
         row b whose device a has a location outside [0, N]: then nothing has changed."""
-        if self._threads is None and fresh is None:  # the single env's path: no more than the call
+        if self._threads is None and fresh is None:  # the multi-agent env's path: no more than the call
             return self._kernels[0](placement, active, self._constants, self._state, out, obs)
         if fresh is None:
             kernel, args = self._kernels[0], (placement, active, self._constants, self._state, out, obs)
