@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+from numba import njit
 from torch import nn
 
 from edge_envs.edge_partition import core
@@ -94,33 +95,85 @@ def entities(obs, num_blocks: int, num_servers: int) -> Entities:
     return Entities(blocks, locations, globals_, pairs, compute, _unsquash(get("input_size")), slow)
 
 
-def chain_features(e: Entities, m: int, previous: np.ndarray, placed: np.ndarray) -> np.ndarray:
-    """(B, L, 3) chain features of block m's locations given the previous block's location (B,) (block 0:
-    the device, where the raw image is) and the work (B, L) the earlier blocks put on each location: the
-    previous block ran there, the transfer of the block's input from there (device <-> server at the
-    server's rate, server <-> server at the wired rate), the work placed there so far."""
-    B, L = e.slow.shape
-    data = e.data[:, m, None]  # (B, 1)
-    location = np.arange(L)[None]
-    from_server = np.where(location == 0, e.slow[np.arange(B), previous][:, None], WIRED) * data
-    transfer = np.where(previous[:, None] == 0, e.slow * data, from_server)
-    here = location == previous[:, None]
-    transfer[here] = 0.0
-    out = np.empty((B, L, CHAIN_FEATURES), np.float32)  # filled in place: np.stack costs as much as the arithmetic
-    out[..., 0], out[..., 1], out[..., 2] = here, _squash(transfer), _squash(placed)
-    return out
+@njit(cache=True)
+def _chain_row(slow, data, previous, placed, out) -> None:
+    """``out`` (L, 3): the chain features of one block's locations given the previous block's location
+    (block 0: the device, where the raw image is) and the work ``placed`` (L,) the earlier blocks put on each
+    location: the previous block ran there, the transfer of the block's input ``data`` from there (device <->
+    server at the server's rate ``slow``, server <-> server at the wired rate), the work placed there so far."""
+    one = np.float32(1.0)
+    for location in range(slow.shape[0]):
+        if location == previous:
+            transfer = np.float32(0.0)
+        elif previous == 0:
+            transfer = slow[location] * data
+        elif location == 0:
+            transfer = slow[previous] * data
+        else:
+            transfer = np.float32(WIRED) * data
+        out[location, 0] = one if location == previous else np.float32(0.0)
+        out[location, 1] = transfer / (one + transfer)
+        out[location, 2] = placed[location] / (one + placed[location])
+
+
+@njit(cache=True)
+def _teacher_chain(compute, data, slow, actions, out) -> None:
+    """``out`` (B, M, L, 3): :func:`_chain_row` of every block along the chains ``actions`` (B, M)."""
+    B, M, L = compute.shape
+    placed = np.zeros(L, np.float32)
+    for b in range(B):
+        placed[:] = 0.0
+        previous = 0
+        for m in range(M):
+            _chain_row(slow[b], data[b, m], previous, placed, out[b, m])
+            previous = actions[b, m]
+            placed[previous] += compute[b, m, previous]
 
 
 def teacher_chain_features(e: Entities, actions: np.ndarray) -> np.ndarray:
-    """(B, M, L, 3): :func:`chain_features` of every block along a given chain of actions (B, M)."""
-    B, M, L = e.compute.shape
-    out = np.empty((B, M, L, CHAIN_FEATURES), np.float32)
-    previous, placed = np.zeros(B, dtype=np.int64), np.zeros((B, L), np.float32)
-    for m in range(M):
-        out[:, m] = chain_features(e, m, previous, placed)
-        previous = actions[:, m]
-        placed = placed + e.compute[:, m] * (np.arange(L)[None] == previous[:, None])
+    """(B, M, L, 3): the chain features (:func:`_chain_row`) of every block along a given chain of actions (B, M)."""
+    out = np.empty((*e.compute.shape, CHAIN_FEATURES), np.float32)
+    _teacher_chain(e.compute, e.data, e.slow, np.ascontiguousarray(actions, dtype=np.int64), out)
     return out
+
+
+@njit(cache=True)
+def _decode(pair, compute, data, slow, chain_in, hidden_in, hidden_bias, out_weight, out_bias, uniforms, actions):
+    """Place every chain block by block (:meth:`EntityPlacementNet.act`): the pair scorer of :func:`_score` on
+    the pair vectors ``pair`` (B, M, L, d) and each block's chain features; the argmax location, or with
+    ``uniforms`` (M, B) a sample of the scores' softmax by inversion. Weights are transposed: (inputs, d)."""
+    B, M, L, d = pair.shape
+    placed = np.zeros(L, np.float32)
+    chain = np.empty((L, CHAIN_FEATURES), np.float32)
+    x = np.empty(d, np.float32)
+    h = np.empty(d, np.float32)
+    scores = np.empty(L, np.float32)
+    for b in range(B):
+        placed[:] = 0.0
+        previous = 0
+        for m in range(M):
+            _chain_row(slow[b], data[b, m], previous, placed, chain)
+            for location in range(L):  # explicit loops: numba's array expressions allocate temporaries
+                for k in range(d):
+                    total = pair[b, m, location, k]
+                    for j in range(CHAIN_FEATURES):
+                        total += chain[location, j] * chain_in[j, k]
+                    x[k] = np.tanh(total)
+                    h[k] = hidden_bias[k]
+                for i in range(d):  # h += x[i] * row i: the inner loop runs over outputs, so it vectorises
+                    for k in range(d):
+                        h[k] += x[i] * hidden_in[i, k]
+                score = out_bias
+                for k in range(d):
+                    score += np.tanh(h[k]) * out_weight[k]
+                scores[location] = score
+            if uniforms.shape[0] == 0:
+                previous = int(np.argmax(scores))
+            else:
+                cdf = np.cumsum(np.exp(scores - scores.max()))
+                previous = min(int(np.sum(cdf < uniforms[m, b] * cdf[-1])), L - 1)
+            actions[b, m] = previous
+            placed[previous] += compute[b, m, previous]
 
 
 def layer_sizes(d: int) -> dict[str, tuple[int, int, bool]]:
@@ -208,25 +261,21 @@ class EntityPlacementNet(nn.Module):
 
     def act(self, obs, num_blocks: int, num_servers: int, rng=None, deterministic: bool = True) -> np.ndarray:
         """Placements (B, M) of observations (B, D), block by block: the argmax (or, with ``rng``, a sample) of
-        the block's scores given the chain so far. Evaluated in numpy: at batch 1 torch's per-call overhead
-        costs several times the arithmetic."""
+        the block's scores given the chain so far. The encoder runs in numpy (at batch 1 torch's per-call
+        overhead costs several times the arithmetic), the chain in one compiled loop (:func:`_decode`)."""
         e = entities(obs, num_blocks, num_servers)
         p = self._numpy_params()
         pair = _encode(p, np, *e[:4])
         B, M, L = e.compute.shape
         actions = np.empty((B, M), dtype=np.int64)
-        previous, placed = np.zeros(B, dtype=np.int64), np.zeros((B, L), np.float32)
-        locations = np.arange(L)[None]
-        for m in range(M):
-            scores = _score(p, np, pair[:, m], chain_features(e, m, previous, placed))
-            if deterministic:
-                previous = scores.argmax(-1)
-            else:
-                probs = np.exp(scores - scores.max(-1, keepdims=True))
-                cdf = np.cumsum(probs, -1)
-                previous = np.minimum((cdf < rng.random((B, 1)) * cdf[:, -1:]).sum(-1), L - 1)
-            actions[:, m] = previous
-            placed = placed + e.compute[:, m] * (locations == previous[:, None])
+        uniforms = np.empty((0, B)) if deterministic else rng.random((M, B))
+        (chain_in, _), (hidden_in, hidden_bias), (out_weight, out_bias) = (
+            p[name] for name in ("pair_chain", "pair_hidden", "pair_out")
+        )
+        transposed = [np.ascontiguousarray(w.T) for w in (chain_in, hidden_in)]
+        _decode(
+            pair, e.compute, e.data, e.slow, *transposed, hidden_bias, out_weight[0], out_bias[0], uniforms, actions
+        )
         return actions
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import edge_envs  # noqa: F401  (registers the ids)
-from agents.entity import EntityPlacementNet, EntityPolicy, chain_features, entities, teacher_chain_features
+from agents.entity import EntityPlacementNet, EntityPolicy, entities, teacher_chain_features
 from edge_envs.edge_partition.layout import ObservationLayout
 
 
@@ -48,7 +48,7 @@ def test_entity_net__permuting_servers_permutes_the_scores():
 
 
 def test_entity_net__acting_scores_each_block_as_training_does():
-    """The numpy chain decoder and the torch scores given that same chain pick the same locations."""
+    """The compiled chain decoder and the torch scores given that same chain pick the same locations."""
     M, N = 6, 3
     obs = np.random.default_rng(1).uniform(0.0, 1.0, (8, ObservationLayout(M, N).size)).astype(np.float32)
     net = _net(2)
@@ -70,14 +70,14 @@ def test_chain_features__hand_computed_transfers_and_placed_work():
     obs[0, lay.parts["speed"]] = [1.0, 0.5]
     obs[0, lay.parts["rate"]] = [1.0, 0.5]
     e = entities(obs, M, N)
-    placed = np.array([[0.0, 1.0, 0.0]], np.float32)  # block 0's work on server 1
-    got = chain_features(e, 1, np.array([1]), placed)[0]
+    first, got = teacher_chain_features(e, np.array([[1, 0]]))[0]  # block 0 on server 1 (work 1.0 there)
     squash = lambda x: x / (1 + x)  # noqa: E731
     np.testing.assert_allclose(got[:, 0], [0, 1, 0])  # the previous block ran on server 1
     np.testing.assert_allclose(got[:, 1], [squash(0.5), 0.0, squash(0.16 * 0.5)], rtol=1e-6)
     np.testing.assert_allclose(got[:, 2], [0.0, 0.5, 0.0])
-    first = chain_features(e, 0, np.array([0]), np.zeros((1, 3), np.float32))[0]  # block 0: from the device
+    np.testing.assert_allclose(first[:, 0], [1, 0, 0])  # block 0: from the device, nothing placed yet
     np.testing.assert_allclose(first[:, 1], [0.0, squash(0.5), squash(1.0)], rtol=1e-6)
+    np.testing.assert_allclose(first[:, 2], 0.0)
     np.testing.assert_allclose(e.compute[0, 0], [e.compute[0, 0, 0], 1.0, 2.0], rtol=1e-5)
 
 
@@ -88,6 +88,23 @@ def test_entity_net__same_seed_same_network_same_actions():
     rng_a, rng_b = np.random.default_rng(0), np.random.default_rng(0)
     sampled = _net(7).act(obs, M, N, rng_a, deterministic=False)
     np.testing.assert_array_equal(sampled, _net(7).act(obs, M, N, rng_b, deterministic=False))
+
+
+def test_entity_net__samples_follow_the_softmax_of_the_scores():
+    """4000 sampled chains of one observation: block 0's locations appear as often as the softmax of its scores
+    says (block 0's scores do not depend on the chain), within 4 standard errors."""
+    M, N, draws = 3, 3, 4000
+    obs = np.random.default_rng(4).uniform(0.0, 1.0, (1, ObservationLayout(M, N).size)).astype(np.float32)
+    net = _net(5)
+    with torch.no_grad():  # sharper scores: probabilities about 0.21, 0.13, 0.34 and 0.32, far from uniform
+        net.layers["pair_out"].weight.mul_(20.0)
+    sampled = net.act(np.repeat(obs, draws, 0), M, N, np.random.default_rng(0), deterministic=False)
+    e = entities(obs, M, N)
+    with torch.no_grad():
+        p = torch.softmax(net(e, teacher_chain_features(e, sampled[:1]))[0, 0], -1).numpy()
+    seen = np.bincount(sampled[:, 0], minlength=N + 1) / draws
+    assert np.all(np.abs(seen - p) < 4 * np.sqrt(p * (1 - p) / draws) + 1e-3), (seen, p)
+    assert p.max() - p.min() > 0.15  # a sampler ignoring the scores would fail the check above
 
 
 def test_entities__observation_of_another_size_is_a_named_error():
