@@ -106,9 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=16_000, help="labelled env steps per seed (default 16000)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds (default 0 1 2)")
     parser.add_argument("--checkpoint", action="append", help="a trained generalist per seed instead of training")
-    parser.add_argument("--rounds", type=int, default=4, help="DAgger rounds (default 4)")
-    parser.add_argument("--envs", type=int, default=8, help="env copies of the rollouts (default 8)")
-    parser.add_argument("--epochs", type=int, default=8, help="passes over the labels per round (default 8)")
+    defaults = GeneralistOptions()  # the agent's own, so that each seed trains as `edge-envs train` does
+    for name, what in (("rounds", "DAgger rounds"), ("envs", "env copies of the rollouts"), ("epochs", "label passes")):
+        default = getattr(defaults, name)
+        parser.add_argument(f"--{name}", type=int, default=default, help=f"{what} (default {default})")
     parser.add_argument("--episodes", type=int, default=3, help="held-out episodes per scenario (default 3)")
     parser.add_argument("--scenarios", nargs="+", default=list(HELD_OUT), choices=list(HELD_OUT))
     parser.add_argument(
