@@ -215,9 +215,10 @@ def _encode(p: dict, xp, blocks, locations, globals_, pairs):
     return pair_block[:, :, None] + pair_location[:, None] + _linear(p, "pair_features", pairs)
 
 
-def _score(p: dict, xp, pair, chain):
-    """Logits (..., L) of pair vectors (..., L, d) with their chain features (..., L, 3)."""
-    hidden = xp.tanh(_linear(p, "pair_hidden", xp.tanh(pair + _linear(p, "pair_chain", chain))))
+def _score(p: dict, pair, chain):
+    """Logits (..., L) of pair vectors (..., L, d) with their chain features (..., L, 3), in torch (training);
+    acting runs the same arithmetic compiled (:func:`_decode`, held equal by a test)."""
+    hidden = torch.tanh(_linear(p, "pair_hidden", torch.tanh(pair + _linear(p, "pair_chain", chain))))
     return _linear(p, "pair_out", hidden)[..., 0]
 
 
@@ -239,7 +240,7 @@ class EntityPlacementNet(nn.Module):
         (:func:`teacher_chain_features`); what the imitation loss scores."""
         p = {name: (layer.weight, layer.bias) for name, layer in self.layers.items()}
         pair = _encode(p, torch, *(torch.as_tensor(x) for x in e[:4]))
-        return _score(p, torch, pair, torch.as_tensor(chain))
+        return _score(p, pair, torch.as_tensor(chain))
 
     def _numpy_params(self) -> dict:
         """numpy views of the parameters (no copies), rebuilt if a parameter's storage moved."""
