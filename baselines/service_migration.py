@@ -1,7 +1,7 @@
 """Baselines of ServiceMigration-v0 (the SM3FL paper, Sections 5 and 6): ``POLICIES`` maps a name to a factory.
 
 Every policy decides (edges, rho) for the coming round from what ``info`` reports ("edges",
-"rates", "capability", "device_positions") through the env's core functions, and returns
+"slowest_rates", "capability", "device_positions") through the env's core functions, and returns
 ``env.encode_action(...)``. Algorithm 1's rho (line 12) is Eq. (31)'s rho* of one chosen pair: the
 default MultiDiscrete action has a choice for exactly that (``core.PairRho``), so the policies using
 it are applied exactly; a fixed rho snaps to the nearest grid level (``continuous_rho=True`` applies
@@ -87,7 +87,7 @@ class _Policy:
         pass
 
     def costs(self, info) -> core.PairCosts:
-        return core.pair_costs(self.cfg, info["edges"], info["rates"], info["capability"])
+        return core.pair_costs(self.cfg, info["edges"], info["slowest_rates"], info["capability"])
 
     def act(self, observation, info):
         edges, rho = self.decide(info)

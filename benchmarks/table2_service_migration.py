@@ -95,7 +95,7 @@ def run_episode(
     obs, info = env.reset(seed=seed)
     rhos, gaps, parallel = [], [], 0.0
     while True:
-        costs = core.pair_costs(cfg, info["edges"], info["rates"], info["capability"])
+        costs = core.pair_costs(cfg, info["edges"], info["slowest_rates"], info["capability"])
         obs, _, terminated, truncated, info = env.step(policy.act(obs, info))
         rhos.append(info["rho"])
         parallel += core.RoundTimes(info["migration_time"], info["upload_time"], info["computation_time"]).round_time

@@ -124,6 +124,33 @@ def uplink_rates(cfg: ServiceMigrationConfig, device_positions, rng: np.random.G
     )
 
 
+def slowest_rates(cfg: ServiceMigrationConfig, device_positions) -> np.ndarray:
+    """Each edge's slowest device's rate without fading, (..., N): ``uplink_rates(cfg, device_positions)``'s
+    minimum over the devices, computed for the farthest device of each edge alone (``kernels.slowest_rates``)."""
+    constants = _constants(cfg)
+    positions = np.asarray(device_positions, dtype=float)
+    slowest = np.empty((*positions.shape[:-2], cfg.num_edges))
+    kernels.slowest_rates(
+        positions.reshape(-1, positions.shape[-2], 2),
+        cfg.edge_positions,
+        MIN_DISTANCE_M,
+        constants.rate_code,
+        constants.rate_terms,
+        constants.c_functions,
+        slowest.reshape(-1, cfg.num_edges),
+    )
+    return slowest
+
+
+def round_rates(cfg: ServiceMigrationConfig, device_positions, rng: np.random.Generator):
+    """(each edge's slowest rate (N,), every device's rates (M, N) or None) of a round: all of them where the
+    round needs them (the horizontal framework) or draws them (fading, from ``rng``), else the slowest alone."""
+    if cfg.fading or cfg.framework == "horizontal":
+        rates = uplink_rates(cfg, device_positions, rng)
+        return rates.min(axis=-2), rates
+    return slowest_rates(cfg, device_positions), None
+
+
 def noise_density_w_per_hz(cfg: ServiceMigrationConfig) -> float:
     """N0 as the density of ``channel.shannon_rate``: the figure itself (``noise_reading="density"``), or the
     printed Eq. (4)'s noise power spread over the band (``"printed"``: P h / N0 = P h / ((N0 / B) B))."""
@@ -141,14 +168,14 @@ def densities(cfg: ServiceMigrationConfig) -> np.ndarray:
     return np.array([m.density_cycles for m in cfg.modalities], dtype=float)
 
 
-def upload_per_rho(cfg: ServiceMigrationConfig, rates) -> np.ndarray:
-    """H(n, k) of Eq. (25): max_m S q_k / rate(m, n), the slowest device's upload at rho = 1; (N, K).
+def upload_per_rho(cfg: ServiceMigrationConfig, slowest) -> np.ndarray:
+    """H(n, k) of Eq. (25): max_m S q_k / rate(m, n) = S q_k / ``slowest[n]``, the slowest device's upload at
+    rho = 1; (N, K). ``slowest``: each edge's minimum rate over the devices, (N,).
 
     Eq. (4) gives device m's upload rho S q_k / rate(m, n); Eq. (5) takes the max over devices,
     so max_m T_up,m = rho H(n, k).
     """
-    slowest = np.asarray(rates).min(axis=-2)  # (..., N): the slowest device of each edge
-    return _constants(cfg).upload_bits / slowest[..., :, None]
+    return _constants(cfg).upload_bits / np.asarray(slowest, dtype=float)[..., :, None]
 
 
 def compute_per_rho(cfg: ServiceMigrationConfig, capability) -> np.ndarray:
@@ -186,25 +213,25 @@ def _rows(a: np.ndarray, batch: tuple, shape: tuple) -> np.ndarray:
     return a.reshape(-1, *shape)
 
 
-def pair_costs(cfg: ServiceMigrationConfig, edges, rates, capability) -> PairCosts:
+def pair_costs(cfg: ServiceMigrationConfig, edges, slowest, capability) -> PairCosts:
     """The (N, K) components of every edge-modality pair (Algorithm 1, line 2), given each modality's
-    current edge (K,), the uplink rates (M, N) and the edges' capabilities (N,) of the coming round
-    (leading batch axes broadcast). :func:`migration_times`, :func:`upload_per_rho` and :func:`compute_per_rho`
+    current edge (K,), each edge's slowest uplink rate (N,) and the edges' capabilities (N,) of the coming
+    round (leading batch axes broadcast). :func:`migration_times`, :func:`upload_per_rho` and :func:`compute_per_rho`
     define the tables; ``kernels.pair_costs`` computes all three with their operations in one compiled loop.
 
-    The env's ``info`` reports all three ("edges", "rates", "capability"), so a policy can call this.
+    The env's ``info`` reports all three ("edges", "slowest_rates", "capability"), so a policy can call this.
     """
     constants = _constants(cfg)
-    edges, rates = np.asarray(edges, dtype=np.int64), np.asarray(rates, dtype=float)
+    edges, slowest = np.asarray(edges, dtype=np.int64), np.asarray(slowest, dtype=float)
     capability = np.asarray(capability, dtype=float)
-    N, K, M = cfg.num_edges, cfg.num_modalities, rates.shape[-2]
+    N, K = cfg.num_edges, cfg.num_modalities
     batch = edges.shape[:-1]
-    if rates.shape[:-2] != batch or capability.shape[:-1] != batch:
-        batch = np.broadcast_shapes(batch, rates.shape[:-2], capability.shape[:-1])
+    if slowest.shape[:-1] != batch or capability.shape[:-1] != batch:
+        batch = np.broadcast_shapes(batch, slowest.shape[:-1], capability.shape[:-1])
     tables = np.empty((3, *batch, N, K))
     kernels.pair_costs(
         _rows(edges, batch, (K,)),
-        _rows(rates, batch, (M, N)),
+        _rows(slowest, batch, (N,)),
         _rows(capability, batch, (N,)),
         constants.model_bytes,
         constants.hop_log2,
@@ -366,7 +393,8 @@ class State:
     edges: np.ndarray  # (K,) edge serving each modality now, n_k^{r-1}
     device_positions: np.ndarray  # (M, 2) reported at the start of the round (Algorithm 2, line 4)
     capability: np.ndarray  # (N,) xi_n^r reported at the start of the round (Algorithm 2, line 3)
-    rates: np.ndarray  # (M, N) uplink rates of this round, bit/s
+    slowest_rates: np.ndarray  # (N,) each edge's slowest device's uplink rate this round, bit/s (Eq. 25)
+    rates: np.ndarray | None  # (M, N) every device's rates this round: None where unneeded (round_rates)
     wall_clock: float  # seconds elapsed: the sum of round times
     communication_cost: float  # sum over rounds and modalities (edges, horizontal) of T_cm
     computation_cost: float  # sum over rounds and modalities (edges, horizontal) of T_cp
@@ -381,7 +409,7 @@ class State:
         """The (N, K) pair costs of the round about to start (Algorithm 1, line 2); computed once per
         round (the arrays describe the round about to start and are not changed in place)."""
         if self._costs is None:
-            self._costs = pair_costs(self.cfg, self.edges, self.rates, self.capability)
+            self._costs = pair_costs(self.cfg, self.edges, self.slowest_rates, self.capability)
         return self._costs
 
 
@@ -420,13 +448,16 @@ def initial(cfg: ServiceMigrationConfig, instance, rng: np.random.Generator) -> 
             f"got {instance.initial_edges!r}"
         )
     edge_rng, learner = _child(rng), make_learner(cfg, _child(rng))
+    capability = draw_capability(cfg, edge_rng)
+    slowest, rates = round_rates(cfg, positions, edge_rng)
     return State(
         cfg=cfg,
         round=0,
         edges=edges,
         device_positions=positions,
-        capability=draw_capability(cfg, edge_rng),
-        rates=uplink_rates(cfg, positions, edge_rng),
+        capability=capability,
+        slowest_rates=slowest,
+        rates=rates,
         wall_clock=0.0,
         communication_cost=0.0,
         computation_cost=0.0,
@@ -526,13 +557,16 @@ def transition(state: State, action, rng: np.random.Generator) -> tuple[State, R
     positions = state.device_positions
     if state.mobility is not None:
         positions = state.mobility.step(duration, rng)
+    capability = draw_capability(cfg, state.edge_rng)
+    slowest, rates = round_rates(cfg, positions, state.edge_rng)
     new_state = State(
         cfg=cfg,
         round=state.round + 1,
         edges=edges,
         device_positions=positions,
-        capability=draw_capability(cfg, state.edge_rng),
-        rates=uplink_rates(cfg, positions, state.edge_rng),
+        capability=capability,
+        slowest_rates=slowest,
+        rates=rates,
         wall_clock=state.wall_clock + duration,
         communication_cost=state.communication_cost + float(times.communication.sum()),
         computation_cost=state.computation_cost + float(times.compute.sum()),

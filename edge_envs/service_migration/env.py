@@ -135,7 +135,8 @@ class ServiceMigrationEnv(gym.Env):
     ## Info
 
     Always: ``round``, ``wall_clock`` (s), ``edges`` (K,) current placement, ``device_positions``
-    (M, 2), ``capability`` (N,), ``rates`` (M, N) uplink bit/s of the coming round, ``loss``,
+    (M, 2), ``capability`` (N,), ``slowest_rates`` (N,) each edge's slowest device's uplink bit/s in the
+    coming round (Eq. 25's; ``core.uplink_rates(cfg, positions)`` gives every device's, without fading), ``loss``,
     ``accuracy`` (None with the bound backend, whose ``loss`` is Theorem 1's bound in units of the
     target, infinite before round 1), ``progress``, ``communication_cost`` and ``computation_cost``
     (sums of T_cm and T_cp over rounds and modalities). After a step also: ``requested_edges``, ``repaired``, ``rho``,
@@ -311,7 +312,7 @@ class ServiceMigrationEnv(gym.Env):
             "edges": state.edges.copy(),
             "device_positions": state.device_positions.copy(),
             "capability": state.capability.copy(),
-            "rates": state.rates.copy(),
+            "slowest_rates": state.slowest_rates.copy(),
             "loss": float(state.learner.loss),
             "accuracy": None if state.learner.accuracy is None else float(state.learner.accuracy),
             "progress": float(state.learner.progress),

@@ -1,8 +1,9 @@
 """The compiled parts of ServiceMigration's step: the devices' uplink rates without fading, the pair costs and
 round times, and the observation.
 
-Every step recomputes the rates of M devices to N edges (M N distances, each through a log10, a power of ten
-and a log1p of the C library): in numpy calls this was the largest cost of a step. :func:`uplink_rates` does
+A round's costs need each edge's slowest uplink rate (Eq. 25), each rate a log10, a power of ten and a log1p
+of the C library: :func:`slowest_rates` computes the N rates of the farthest devices, not the M N rates of
+every device (:func:`uplink_rates`, which the horizontal framework and fading need). :func:`uplink_rates` does
 the same floating-point operations in the same order as ``core.uplink_rates`` through ``edge_envs.net.channel``
 (no fused multiply-adds: numba adds none without ``fastmath``; the C functions are called through
 ``edge_envs.libm``'s pointers, passed at run time), so the rates have the same bits; a test compares the two.
@@ -41,26 +42,49 @@ def rate_terms(model: str, carrier_hz: float, tx_power_w: float, noise_density: 
     return code, terms
 
 
+@njit(cache=True, inline="always")
+def _rate(d, code, terms, functions) -> float:
+    """The rate (bit/s, path loss only) at distance ``d`` (at least the minimum distance): the operations of
+    ``channel.shannon_rate`` over ``channel.channel_gain`` in their order."""
+    if code == WINNER2_C2:  # slope log10(d) + offset + height + frequency
+        loss = terms[0] * libm.c_call1(functions[LOG10], d) + terms[1] + terms[2] + terms[3]
+    else:  # loss0 + slope log10(d / d0)
+        loss = terms[0] + terms[1] * libm.c_call1(functions[LOG10], d / terms[2])
+    gain = libm.c_call2(functions[POW], 10.0, -loss / 10.0)
+    return terms[5] * libm.c_call1(functions[LOG1P], terms[6] * gain / terms[7]) / channel.LN2
+
+
+@njit(cache=True, inline="always")
+def _distance(positions, b, m, edge_positions, n) -> float:
+    dx = positions[b, m, 0] - edge_positions[n, 0]
+    dy = positions[b, m, 1] - edge_positions[n, 1]
+    return np.sqrt(dx * dx + dy * dy)
+
+
 @njit(cache=True)
 def uplink_rates(positions, edge_positions, min_distance, code, terms, functions, out) -> None:
     """``out`` (B, M, N) = the rates (bit/s, path loss only) of devices ``positions`` (B, M, 2) to edges
     ``edge_positions`` (N, 2); devices nearer than ``min_distance`` count as that far away. ``functions``:
     :func:`c_functions`."""
-    bandwidth, power, noise_band = terms[5], terms[6], terms[7]
     for b in range(positions.shape[0]):
         for m in range(positions.shape[1]):
             for n in range(edge_positions.shape[0]):
-                dx = positions[b, m, 0] - edge_positions[n, 0]
-                dy = positions[b, m, 1] - edge_positions[n, 1]
-                d = np.sqrt(dx * dx + dy * dy)
-                if d < min_distance:
-                    d = min_distance
-                if code == WINNER2_C2:  # slope log10(d) + offset + height + frequency
-                    loss = terms[0] * libm.c_call1(functions[LOG10], d) + terms[1] + terms[2] + terms[3]
-                else:  # loss0 + slope log10(d / d0)
-                    loss = terms[0] + terms[1] * libm.c_call1(functions[LOG10], d / terms[2])
-                gain = libm.c_call2(functions[POW], 10.0, -loss / 10.0)
-                out[b, m, n] = bandwidth * libm.c_call1(functions[LOG1P], power * gain / noise_band) / channel.LN2
+                out[b, m, n] = _rate(max(_distance(positions, b, m, edge_positions, n), min_distance), code, terms,
+                                     functions)  # fmt: skip
+
+
+@njit(cache=True)
+def slowest_rates(positions, edge_positions, min_distance, code, terms, functions, out) -> None:
+    """``out`` (B, N) = each edge's slowest rate of :func:`uplink_rates`' (B, M, N), the minimum over the
+    devices, as the rate at the farthest device: the rate falls with the distance in floating point too
+    (log10, the power of ten and log1p are monotone; a test compares the two), so N rates are computed
+    instead of M N."""
+    for b in range(positions.shape[0]):
+        for n in range(edge_positions.shape[0]):
+            farthest = min_distance
+            for m in range(positions.shape[1]):
+                farthest = max(farthest, _distance(positions, b, m, edge_positions, n))
+            out[b, n] = _rate(farthest, code, terms, functions)
 
 
 @njit(cache=True)
@@ -119,21 +143,18 @@ def observation_rows(capability, positions, edge_positions, edges, progress, rou
 
 
 @njit(cache=True)
-def pair_costs(edges, rates, capability, model_bytes, hop_log2, speed_bytes, upload_bits, work, out) -> None:
+def pair_costs(edges, slowest, capability, model_bytes, hop_log2, speed_bytes, upload_bits, work, out) -> None:
     """``out`` (3, B, N, K) = ``core.pair_costs``' migration, upload and compute tables of B rows (edges (B, K),
-    rates (B, M, N), capability (B, N)), by the operations of ``core.migration_times``, ``core.upload_per_rho``
-    and ``core.compute_per_rho``: one loop instead of a dozen array calls per round."""
+    each edge's slowest rate (B, N), capability (B, N)), by the operations of ``core.migration_times``,
+    ``core.upload_per_rho`` and ``core.compute_per_rho``: one loop instead of a dozen array calls per round."""
     for b in range(edges.shape[0]):
         for k in range(edges.shape[1]):
             if not 0 <= edges[b, k] < hop_log2.shape[0]:
                 raise IndexError("pair_costs: an edge index out of range")
-        for n in range(rates.shape[2]):
-            slowest = rates[b, 0, n]
-            for m in range(1, rates.shape[1]):
-                slowest = _minimum(slowest, rates[b, m, n])
+        for n in range(slowest.shape[1]):
             for k in range(edges.shape[1]):
                 out[0, b, n, k] = model_bytes[k] * hop_log2[n, edges[b, k]] / speed_bytes
-                out[1, b, n, k] = upload_bits[k] / slowest
+                out[1, b, n, k] = upload_bits[k] / slowest[b, n]
                 out[2, b, n, k] = work[k] / capability[b, n]
 
 

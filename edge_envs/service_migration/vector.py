@@ -25,7 +25,7 @@ class ServiceMigrationVectorEnv(VectorEnv):
     observation) runs in array calls over a leading row axis, with the same operations as the single
     env, so trajectories are the same bit for bit. Autoreset follows Gymnasium's next-step mode: the step
     after a row ends starts its next episode (reward 0, action ignored). ``info`` holds per-row arrays:
-    ``round``, ``wall_clock``, ``edges`` (B, K), ``capability`` (B, N), ``rates`` (B, M, N), ``progress``,
+    ``round``, ``wall_clock``, ``edges`` (B, K), ``capability`` (B, N), ``slowest_rates`` (B, N), ``progress``,
     ``communication_cost``, ``computation_cost``, ``rho``, ``round_time`` and ``repaired`` (0 for rows that
     reset this step). Arguments as for :class:`ServiceMigrationEnv` (its ``render_mode`` aside), plus
     ``num_envs``; ``backend="real"`` and ``framework="horizontal"`` are refused. ``reset(seed=...)``: None,
@@ -147,7 +147,7 @@ class ServiceMigrationVectorEnv(VectorEnv):
             costs_row = (float(rho[row]), float(duration[row]), float(communication[row]), float(computation[row]))
             self._states[row] = self._next_state(self._states[row], edges[row], *costs_row, self._rngs[row])
         if not cfg.fading:
-            self._set_rates(np.flatnonzero(active))
+            self._set_slowest_rates(np.flatnonzero(active))
         terminated = np.array([state.learner.reached_target for state in self._states]) & active
         rounds = np.array([state.round for state in self._states])
         truncated = ~terminated & (rounds >= cfg.max_rounds) & active
@@ -161,21 +161,22 @@ class ServiceMigrationVectorEnv(VectorEnv):
 
     def _next_state(self, state: core.State, edges, rho, duration, communication, computation, rng) -> core.State:
         """The row's state after a round of ``duration`` s (core.transition's bookkeeping and draws; the
-        rates without fading are filled in for all rows at once by :meth:`_set_rates`)."""
+        rates without fading are filled in for all rows at once by :meth:`_set_slowest_rates`)."""
         cfg = self.cfg
         state.learner.train_round(rho, None)
         positions = state.device_positions
         if state.mobility is not None:
             positions = state.mobility.step(duration, rng)
         capability = core.draw_capability(cfg, state.edge_rng)
-        rates = core.uplink_rates(cfg, positions, state.edge_rng) if cfg.fading else None
+        slowest = core.round_rates(cfg, positions, state.edge_rng)[0] if cfg.fading else None
         return core.State(
             cfg=cfg,
             round=state.round + 1,
             edges=edges,
             device_positions=positions,
             capability=capability,
-            rates=rates,
+            slowest_rates=slowest,
+            rates=None,
             wall_clock=state.wall_clock + duration,
             communication_cost=state.communication_cost + communication,
             computation_cost=state.computation_cost + computation,
@@ -184,18 +185,19 @@ class ServiceMigrationVectorEnv(VectorEnv):
             edge_rng=state.edge_rng,
         )
 
-    def _set_rates(self, rows: np.ndarray) -> None:
-        """The uplink rates (no fading) of ``rows``' new states, in one call."""
+    def _set_slowest_rates(self, rows: np.ndarray) -> None:
+        """The slowest rates (no fading) of ``rows``' new states, in one call."""
         if rows.size:
             positions = np.stack([self._states[row].device_positions for row in rows.tolist()])
-            rates = core.uplink_rates(self.cfg, positions)
+            slowest = core.slowest_rates(self.cfg, positions)
             for i, row in enumerate(rows.tolist()):
-                self._states[row].rates = rates[i]
+                self._states[row].slowest_rates = slowest[i]
 
     def _observations(self) -> np.ndarray:
-        edges, rates, capability = self._stacked("edges"), self._stacked("rates"), self._stacked("capability")
-        self._rows = {"edges": edges, "rates": rates, "capability": capability}  # for _info and the next step
-        self._costs = core.pair_costs(self.cfg, edges, rates, capability)
+        edges, slowest = self._stacked("edges"), self._stacked("slowest_rates")
+        capability = self._stacked("capability")
+        self._rows = {"edges": edges, "slowest_rates": slowest, "capability": capability}  # for _info, next step
+        self._costs = core.pair_costs(self.cfg, edges, slowest, capability)
         progress = np.array([state.learner.progress for state in self._states], dtype=float)
         rounds = np.array([state.round for state in self._states], dtype=np.int64)
         costs = self._costs if self.cfg.observe_pair_costs else None
@@ -207,7 +209,7 @@ class ServiceMigrationVectorEnv(VectorEnv):
             "wall_clock": np.array([state.wall_clock for state in self._states]),
             "edges": self._rows["edges"].copy(),
             "capability": self._rows["capability"].copy(),
-            "rates": self._rows["rates"].copy(),
+            "slowest_rates": self._rows["slowest_rates"].copy(),
             "progress": np.array([state.learner.progress for state in self._states]),
             "communication_cost": np.array([state.communication_cost for state in self._states]),
             "computation_cost": np.array([state.computation_cost for state in self._states]),

@@ -61,7 +61,7 @@ def test_best_round__equals_brute_force_on_small_random_instances(seed):
 def test_best_round__toy_instance_equals_brute_force():
     env = ServiceMigrationEnv(config=ToyGenerator.config(continuous_rho=True), generator=ToyGenerator())
     _, info = env.reset(seed=0)
-    costs = core.pair_costs(env.cfg, info["edges"], info["rates"], info["capability"])
+    costs = core.pair_costs(env.cfg, info["edges"], info["slowest_rates"], info["capability"])
     edges, _, value, _, _ = best_round(env.cfg, costs)
     assert value == pytest.approx(_brute_force(env.cfg, costs), rel=1e-9)
     assert edges.tolist() == [1, 0]  # the hand-derived SM3FL placement is also the round's best here
@@ -70,7 +70,7 @@ def test_best_round__toy_instance_equals_brute_force():
 def test_best_round__discrete_equals_enumerating_every_action_of_the_env():
     env = gym.make("ServiceMigration-v0", backend="bound").unwrapped
     _, info = env.reset(seed=5)
-    costs = core.pair_costs(env.cfg, info["edges"], info["rates"], info["capability"])
+    costs = core.pair_costs(env.cfg, info["edges"], info["slowest_rates"], info["capability"])
     edges, rho, value, pair, _ = best_round(env.cfg, costs, pair_levels=True, grid=env.cfg.rho_grid)
     brute = np.inf
     for placement in itertools.permutations(range(8), 3):
@@ -91,7 +91,7 @@ def test_exact_round__at_least_as_good_as_every_baseline_each_round(continuous):
         policy = baselines.make_policy(name, env)
         obs, info = env.reset(seed=2)
         for _ in range(15):
-            costs = core.pair_costs(cfg, info["edges"], info["rates"], info["capability"])
+            costs = core.pair_costs(cfg, info["edges"], info["slowest_rates"], info["capability"])
             grid = None if continuous else cfg.rho_grid
             exact = best_round(cfg, costs, cfg.offers_pair_rho, grid).objective
             continuous_exact = best_round(cfg, costs).objective
@@ -107,7 +107,7 @@ def test_best_round__under_a_limit_keeps_sm3fls_assignment_and_the_first_ones_an
     env = gym.make("ServiceMigration-v0", backend="bound").unwrapped
     _, info = env.reset(seed=5)
     cfg = env.cfg
-    costs = core.pair_costs(cfg, info["edges"], info["rates"], info["capability"])
+    costs = core.pair_costs(cfg, info["edges"], info["slowest_rates"], info["capability"])
     full, cut = best_round(cfg, costs), best_round(cfg, costs, limit=10)
     assert full.proved and not cut.proved and cut.objective >= full.objective
     sm3fl_edges, sm3fl_rho = baselines.make_policy("sm3fl", env).decide(info)
@@ -145,7 +145,7 @@ def test_exact_round__acts_as_a_registered_baseline_and_its_rho_is_applied():
     policy = baselines.make_policy("exact-round", env)
     assert isinstance(policy, ExactRound)
     obs, info = env.reset(seed=1)
-    costs = core.pair_costs(env.unwrapped.cfg, info["edges"], info["rates"], info["capability"])
+    costs = core.pair_costs(env.unwrapped.cfg, info["edges"], info["slowest_rates"], info["capability"])
     edges, rho, value, _, _ = best_round(env.unwrapped.cfg, costs, True, env.unwrapped.cfg.rho_grid)
     _, _, _, _, step = env.step(policy.act(obs, info))
     assert step["edges"].tolist() == edges.tolist() and step["rho"] == pytest.approx(rho, rel=1e-12)

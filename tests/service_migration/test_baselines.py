@@ -45,7 +45,7 @@ def test_sm3fl__toy_instance_gives_the_hand_derived_decision():
     assert edges.tolist() == [1, 0] and rho == core.PairRho(1)
     assert core.pair_rho(env.cfg, policy.costs(info), edges, 1) == pytest.approx(0.04, rel=1e-12)
     # the hand argument's premises
-    rates = info["rates"][0]
+    rates = info["slowest_rates"]  # the toy has one device
     assert rates[1] > 100 * rates[0] > 100 * rates[2]
     # small alone would also pick edge 1; LPT gives it to the slower big
     costs = policy.costs(info)

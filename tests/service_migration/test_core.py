@@ -58,7 +58,7 @@ def test_round_times__eqs3_to_6_hand_computed():
     devices = np.array([[1000.0, 2000.0], [1000.0, 1100.0]])
     rates = core.uplink_rates(cfg, devices)
     capability = np.array([2e6, 1e6, 4e6])
-    costs = core.pair_costs(cfg, [2, 1], rates, capability)
+    costs = core.pair_costs(cfg, [2, 1], rates.min(axis=0), capability)
     times = core.round_times(costs, [0, 1], rho=0.05)
     r_far = rates[0, 0]
     assert rates[1, 0] > r_far
@@ -86,6 +86,7 @@ def test_horizontal_round_times__hand_computed():
         edges=np.array([0, 1]),
         device_positions=devices,
         capability=np.array([2e6, 1e6, 4e6]),
+        slowest_rates=core.slowest_rates(cfg, devices),
         rates=core.uplink_rates(cfg, devices),
         wall_clock=0.0,
         communication_cost=0.0,

@@ -46,7 +46,7 @@ def _trajectory(seed, backend, steps=6):
     trace = [obs, info["capability"], info["device_positions"]]
     for _ in range(steps):
         obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
-        trace += [obs, reward, info["loss"], info["accuracy"], info["round_time"], info["rates"]]
+        trace += [obs, reward, info["loss"], info["accuracy"], info["round_time"], info["slowest_rates"]]
     return trace
 
 

@@ -48,7 +48,7 @@ def test_env__reset_option_instance_replays_that_instance():
 def test_env__pair_choice_applies_eq31_of_that_pair_after_repair():
     env = gym.make("ServiceMigration-v0", **FAST).unwrapped
     _, info = env.reset(seed=4)
-    costs = core.pair_costs(env.cfg, info["edges"], info["rates"], info["capability"])
+    costs = core.pair_costs(env.cfg, info["edges"], info["slowest_rates"], info["capability"])
     _, _, _, _, step = env.step(np.array([4, 4, 1, 1]))  # acoustic is repaired off edge 4; its rho* applies
     n = step["edges"][1]
     assert step["repaired"] and n != 4
@@ -64,7 +64,7 @@ def test_sm3fl__applied_rho_in_the_discrete_env_is_eq31_of_line12(seed):
     policy = baselines.make_policy("sm3fl", env)
     obs, info = env.reset(seed=seed)
     for _ in range(5):
-        costs = core.pair_costs(env.unwrapped.cfg, info["edges"], info["rates"], info["capability"])
+        costs = core.pair_costs(env.unwrapped.cfg, info["edges"], info["slowest_rates"], info["capability"])
         preference = core.preference_matrix(costs.psi_v, costs.psi_s, 0.02, 100.0)
         edges = baselines.service_migration.lpt_assignment(preference)
         k = np.arange(3)
@@ -122,7 +122,7 @@ def test_env__observed_pair_costs_are_eq32_relative_to_the_best_pair():
     env = gym.make("ServiceMigration-v0", **FAST)
     obs, info = env.reset(seed=6)
     cfg = env.unwrapped.cfg
-    costs = core.pair_costs(cfg, info["edges"], info["rates"], info["capability"])
+    costs = core.pair_costs(cfg, info["edges"], info["slowest_rates"], info["capability"])
     preference = core.preference_matrix(costs.psi_v, costs.psi_s, cfg.alpha, cfg.beta)  # (N, K)
     observed = obs[42:].reshape(3, 8)  # modality-major
     np.testing.assert_allclose(observed, (preference.min() / preference).T, rtol=1e-6)

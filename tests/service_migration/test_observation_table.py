@@ -35,7 +35,7 @@ def expected_parts(env, info) -> list[np.ndarray]:
     placement = np.zeros((cfg.num_modalities, cfg.num_edges))
     placement[np.arange(cfg.num_modalities), info["edges"]] = 1.0
     farthest = topology.distances(info["device_positions"], cfg.edge_positions).max(axis=0)
-    costs = core.pair_costs(cfg, info["edges"], info["rates"], info["capability"])
+    costs = core.pair_costs(cfg, info["edges"], info["slowest_rates"], info["capability"])
     preference = core.preference_matrix(costs.psi_v, costs.psi_s, cfg.alpha, cfg.beta)
     return [
         np.minimum(info["capability"] / cfg.capability_mean_hz, 100.0),
@@ -106,7 +106,7 @@ def test_observation__distance_column_ranks_the_edges_slowest_uploads_only_witho
     obs, info = env.reset(seed=20_000)
     agree = []
     for _ in range(20):
-        upload = core.upload_per_rho(cfg, info["rates"])[:, 0]
+        upload = core.upload_per_rho(cfg, info["slowest_rates"])[:, 0]
         distance = obs[cfg.num_edges : 2 * cfg.num_edges]
         agree.append(np.argsort(distance, kind="stable").tolist() == np.argsort(upload, kind="stable").tolist())
         obs, _, _, _, info = env.step(env.unwrapped.encode_action(info["edges"], pair=0))

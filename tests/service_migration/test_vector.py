@@ -11,7 +11,7 @@ SETTINGS = [
     dict(max_rounds=5, fading=True, continuous_rho=True),
     dict(max_rounds=4, mobility="gauss_markov", observe_pair_costs=False, num_devices=7),
 ]
-KEYS = ("round", "wall_clock", "edges", "capability", "rates", "progress", "communication_cost", "repaired")
+KEYS = ("round", "wall_clock", "edges", "capability", "slowest_rates", "progress", "communication_cost", "repaired")
 
 
 @pytest.mark.parametrize("kwargs", SETTINGS)
