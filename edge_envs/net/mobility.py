@@ -69,9 +69,9 @@ class RandomWaypoint(_Mobility):
     def _draw_legs(self, new_leg: np.ndarray, count: int, rng: np.random.Generator) -> None:
         """New waypoints and speeds for the ``count`` nodes marked in ``new_leg``, drawn as
         ``rng.uniform(0, area, (count, 2))`` then ``rng.uniform(low, high, count)`` would (same doubles, same bits)
-        in one draw and one compiled loop (:func:`_set_legs`)."""
+        in one draw and one compiled loop (:func:`set_legs`)."""
         low, high = self.speed_range_mps
-        _set_legs(new_leg, rng.random(3 * count), self.area, low, high - low, self.waypoints, self.speeds)
+        set_legs(new_leg, rng.random(3 * count), self.area, low, high - low, self.waypoints, self.speeds)
 
     def reset(self, n, rng: np.random.Generator) -> np.ndarray:
         n = _count(n)
@@ -83,7 +83,7 @@ class RandomWaypoint(_Mobility):
 
     def step(self, dt_s, rng: np.random.Generator) -> np.ndarray:
         new_leg = np.empty(len(self.speeds), dtype=bool)
-        count = _waypoint_walk(
+        count = waypoint_walk(
             self._positions, self.waypoints, self.speeds, self.pause_left, _duration(dt_s), self.pause_s, self.area,
             _HYPOT, new_leg,
         )  # fmt: skip
@@ -96,7 +96,7 @@ _HYPOT = libm.address("hypot")  # numpy's hypot is the C library's
 
 
 @njit(cache=True)
-def _waypoint_walk(positions, waypoints, speeds, pause_left, dt, pause_s, area, hypot, new_leg) -> int:
+def waypoint_walk(positions, waypoints, speeds, pause_left, dt, pause_s, area, hypot, new_leg) -> int:
     """:meth:`RandomWaypoint.step`'s walk, in place: a moving node covers ``speed dt`` towards its waypoint (and
     stays there on arrival, pausing ``pause_s``), a pausing one waits ``dt``. Marks in ``new_leg`` the nodes that
     need a new waypoint and speed, and returns their number. ``hypot``: the address of the C library's."""
@@ -123,7 +123,7 @@ def _waypoint_walk(positions, waypoints, speeds, pause_left, dt, pause_s, area, 
 
 
 @njit(cache=True)
-def _set_legs(new_leg, u, area, low, span, waypoints, speeds) -> None:
+def set_legs(new_leg, u, area, low, span, waypoints, speeds) -> None:
     """Give the i-th node marked in ``new_leg`` the waypoint ``u[2i : 2i + 2] * area`` and the speed
     ``low + span u[2c + i]`` (c nodes marked): numpy's uniform draws, ``low + (high - low) u``."""
     count = len(u) // 3

@@ -129,10 +129,12 @@ def slowest_rates(cfg: ServiceMigrationConfig, device_positions) -> np.ndarray:
     minimum over the devices, computed for the farthest device of each edge alone (``kernels.slowest_rates``)."""
     constants = _constants(cfg)
     positions = np.asarray(device_positions, dtype=float)
-    slowest = np.empty((*positions.shape[:-2], cfg.num_edges))
+    farthest = np.empty((*positions.shape[:-2], cfg.num_edges))
+    kernels.farthest_distances(positions.reshape(-1, positions.shape[-2], 2), cfg.edge_positions,
+                               farthest.reshape(-1, cfg.num_edges))  # fmt: skip
+    slowest = np.empty_like(farthest)
     kernels.slowest_rates(
-        positions.reshape(-1, positions.shape[-2], 2),
-        cfg.edge_positions,
+        farthest.reshape(-1, cfg.num_edges),
         MIN_DISTANCE_M,
         constants.rate_code,
         constants.rate_terms,
@@ -243,7 +245,7 @@ def pair_costs(cfg: ServiceMigrationConfig, edges, slowest, capability) -> PairC
     return PairCosts(tables[0], tables[1], tables[2])
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass takes three times as long to make, a cost every round pays
 class RoundTimes:
     """One round's times per modality (K,) (or per edge, horizontal framework) and the round's duration."""
 
@@ -509,7 +511,7 @@ def pair_rho(cfg: ServiceMigrationConfig, costs: PairCosts, edges, modality: int
     return float(min(optimal_rho(psi_v, float(costs.psi_s[n, modality]), cfg.alpha), cfg.rho_max))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen, as RoundTimes
 class RoundOutcome:
     """What one round cost and what it achieved."""
 

@@ -11,7 +11,7 @@ from gymnasium import spaces
 from edge_envs import libm
 from edge_envs.render import HumanWindow, check_render_mode, new_figure
 from edge_envs.reset import check_reset_options, check_seed, draw_instance
-from edge_envs.service_migration import core, kernels
+from edge_envs.service_migration import core, kernels, rounds
 from edge_envs.service_migration.config import ServiceMigrationConfig
 from edge_envs.service_migration.generator import Instance, RandomGenerator
 
@@ -32,7 +32,15 @@ def observation_rows(cfg: ServiceMigrationConfig, capability, positions, edges, 
     if costs is not None:
         psi_v, psi_s = costs.psi_v.reshape(B, N, K), costs.psi_s.reshape(B, N, K)
     out = np.empty((B, 2 * N + K * N + 2 + psi_v.shape[1] * psi_v.shape[2]), dtype=np.float32)
-    scales = np.array(
+    farthest = np.empty((B, N))
+    kernels.farthest_distances(positions, cfg.edge_positions, farthest)
+    kernels.observation_rows(capability, farthest, edges, progress, rounds, psi_v, psi_s, observation_scales(cfg), out)
+    return out
+
+
+def observation_scales(cfg: ServiceMigrationConfig) -> np.ndarray:
+    """The scales ``kernels.observation_rows`` reads."""
+    return np.array(
         (
             cfg.capability_mean_hz,
             CAPABILITY_OBS_CAP,
@@ -43,10 +51,6 @@ def observation_rows(cfg: ServiceMigrationConfig, capability, positions, edges, 
             cfg.beta,
         )
     )
-    kernels.observation_rows(
-        capability, positions, cfg.edge_positions, edges, progress, rounds, psi_v, psi_s, scales, out
-    )  # fmt: skip
-    return out
 
 
 class ServiceMigrationEnv(gym.Env):
@@ -192,7 +196,9 @@ class ServiceMigrationEnv(gym.Env):
         self._rho_levels = self._rho_grid.tolist()
         self._num_rho_choices = cfg.num_rho_choices
         self._pair_levels = k if cfg.offers_pair_rho else 0
+        self._pair_rhos = [core.PairRho(modality) for modality in range(self._pair_levels)]
         self._state: core.State | None = None
+        self._round: rounds.CompiledRound | None = None  # the state's compiled round, where it applies
         self._last: core.RoundOutcome | None = None
         self._previous_edges: np.ndarray | None = None
         self._ended = False
@@ -231,7 +237,7 @@ class ServiceMigrationEnv(gym.Env):
             )
         edges = np.array(edges, dtype=np.int64)
         if level < self._pair_levels:
-            return edges, core.PairRho(level)
+            return edges, self._pair_rhos[level]
         return edges, self._rho_levels[level - self._pair_levels]
 
     def encode_action(self, edges, rho: float | None = None, pair: int | None = None) -> np.ndarray:
@@ -272,6 +278,7 @@ class ServiceMigrationEnv(gym.Env):
         else:
             instance = draw_instance(self.generator, self.np_random, Instance)
         self._state = core.initial(self.cfg, instance, self.np_random)
+        self._compile_round()
         self.instance = instance
         self._last, self._previous_edges, self._ended = None, None, False
         return self._observation(), self._info(None, None)
@@ -283,13 +290,23 @@ class ServiceMigrationEnv(gym.Env):
             raise RuntimeError("the episode has ended (terminated or truncated); call reset()")
         edges, rho = self.decode_action(action)
         previous = self._state.edges
-        self._state, outcome = core.transition(self._state, (edges, rho), self.np_random)
+        if self._round is not None:  # the compiled round: the state's arrays change in place
+            previous = previous.copy()
+            outcome, obs = self._round.step(edges, rho, self.np_random)
+        else:
+            self._state, outcome = core.transition(self._state, (edges, rho), self.np_random)
+            obs = self._observation()
         self._last, self._previous_edges = outcome, previous
         terminated = outcome.reached_target
         truncated = not terminated and self._state.round >= self.cfg.max_rounds
         self._ended = terminated or truncated
         reward = -outcome.round_time * self.cfg.reward_scale
-        return self._observation(), float(reward), terminated, truncated, self._info(outcome, edges)
+        return obs, float(reward), terminated, truncated, self._info(outcome, edges)
+
+    def _compile_round(self) -> None:
+        """Play the state's rounds compiled (rounds.CompiledRound) where that applies."""
+        applies = rounds.applies(self.cfg, self._state)
+        self._round = rounds.CompiledRound(self._state, observation_scales(self.cfg)) if applies else None
 
     def _observation(self) -> np.ndarray:
         state = self._state
@@ -330,7 +347,7 @@ class ServiceMigrationEnv(gym.Env):
                     "round_time": outcome.round_time,
                     "migration_time": times.migration.copy(),
                     "upload_time": times.upload.copy(),
-                    "communication_time": times.communication.copy(),
+                    "communication_time": times.communication,  # a new array at each call
                     "computation_time": times.compute.copy(),
                 }
             )
@@ -358,9 +375,16 @@ class ServiceMigrationEnv(gym.Env):
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_figure"] = None  # a figure is redrawn on demand; it does not pickle
+        state["_round"] = None  # compiled functions: made again when unpickled
         if self._window is not None:
             state["_window"] = HumanWindow("ServiceMigration-v0", self.metadata["render_fps"])
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._round = None
+        if state.get("_state") is not None:  # .get: an env pickled by an older release (in RLlib checkpoints)
+            self._compile_round()
 
     def close(self):
         self._figure = None

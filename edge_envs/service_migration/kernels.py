@@ -19,6 +19,7 @@ from numba import njit
 
 from edge_envs import libm
 from edge_envs.net import channel
+from edge_envs.net.mobility import set_legs, waypoint_walk
 
 WINNER2_C2, LOG_DISTANCE = 0, 1  # path-loss model codes of :func:`rate_terms`
 LOG10, LOG1P, POW = range(3)  # the C library's functions the kernel calls, by their place in :func:`c_functions`
@@ -74,17 +75,27 @@ def uplink_rates(positions, edge_positions, min_distance, code, terms, functions
 
 
 @njit(cache=True)
-def slowest_rates(positions, edge_positions, min_distance, code, terms, functions, out) -> None:
-    """``out`` (B, N) = each edge's slowest rate of :func:`uplink_rates`' (B, M, N), the minimum over the
-    devices, as the rate at the farthest device: the rate falls with the distance in floating point too
-    (log10, the power of ten and log1p are monotone; a test compares the two), so N rates are computed
-    instead of M N."""
+def farthest_distances(positions, edge_positions, out) -> None:
+    """``out`` (B, N) = each edge's distance to its farthest device of ``positions`` (B, M, 2) (NaN where one is)."""
     for b in range(positions.shape[0]):
         for n in range(edge_positions.shape[0]):
-            farthest = min_distance
+            farthest = -np.inf
             for m in range(positions.shape[1]):
-                farthest = max(farthest, _distance(positions, b, m, edge_positions, n))
-            out[b, n] = _rate(farthest, code, terms, functions)
+                d = _distance(positions, b, m, edge_positions, n)
+                if d > farthest or d != d:
+                    farthest = d
+            out[b, n] = farthest
+
+
+@njit(cache=True)
+def slowest_rates(farthest, min_distance, code, terms, functions, out) -> None:
+    """``out`` (B, N) = each edge's slowest rate of :func:`uplink_rates`' (B, M, N), the minimum over the
+    devices, as the rate at the farthest device (``farthest`` (B, N): :func:`farthest_distances`): the rate
+    falls with the distance in floating point too (log10, the power of ten and log1p are monotone; a test
+    compares the two), so N rates are computed instead of M N."""
+    for b in range(farthest.shape[0]):
+        for n in range(farthest.shape[1]):
+            out[b, n] = _rate(max(farthest[b, n], min_distance), code, terms, functions)
 
 
 @njit(cache=True)
@@ -106,26 +117,19 @@ def _minimum(a: float, b: float) -> float:
 
 
 @njit(cache=True)
-def observation_rows(capability, positions, edge_positions, edges, progress, rounds, psi_v, psi_s, scales, out):
+def observation_rows(capability, farthest, edges, progress, rounds, psi_v, psi_s, scales, out):
     """Write ``env.observation_rows``' table into ``out`` (B, D) float32, row by row: capabilities (B, N) over
-    ``scales[0]`` capped at ``scales[1]``, each edge's farthest device of ``positions`` (B, M, 2) over ``scales[2]``
-    capped at 1, the one-hot ``edges`` (B, K), ``progress`` (B,), ``rounds`` (B,) over ``scales[3]`` capped at 1,
-    then, modality-major, each pair's best / own Eq. (32) estimate from ``psi_v`` and ``psi_s`` (B, N, K) with
-    (alpha, alpha ** 2, beta) = ``scales[4:7]`` (nothing when they are (B, 0, 0))."""
-    N, K = edge_positions.shape[0], edges.shape[1]
+    ``scales[0]`` capped at ``scales[1]``, each edge's distance to its farthest device ``farthest`` (B, N) over
+    ``scales[2]`` capped at 1, the one-hot ``edges`` (B, K), ``progress`` (B,), ``rounds`` (B,) over
+    ``scales[3]`` capped at 1, then, modality-major, each pair's best / own Eq. (32) estimate from ``psi_v`` and
+    ``psi_s`` (B, N, K) with (alpha, alpha ** 2, beta) = ``scales[4:7]`` (nothing when they are (B, 0, 0))."""
+    N, K = capability.shape[1], edges.shape[1]
     estimate = np.empty(psi_v.shape[1:])
     for b in range(out.shape[0]):
         row = np.zeros(out.shape[1])
         for n in range(N):
             row[n] = _minimum(capability[b, n] / scales[0], scales[1])
-            farthest = -np.inf
-            for m in range(positions.shape[1]):
-                dx = positions[b, m, 0] - edge_positions[n, 0]
-                dy = positions[b, m, 1] - edge_positions[n, 1]
-                d = np.sqrt(dx * dx + dy * dy)
-                if d > farthest or d != d:
-                    farthest = d
-            row[N + n] = _minimum(farthest / scales[2], 1.0)
+            row[N + n] = _minimum(farthest[b, n] / scales[2], 1.0)
         for k in range(K):
             row[2 * N + k * N + edges[b, k]] = 1.0
         row[2 * N + K * N] = progress[b]
@@ -170,3 +174,118 @@ def round_times(migration, upload, compute, edges, rho, out) -> None:
             out[0, b, k] = migration[b, n, k]
             out[1, b, k] = rho[b] * upload[b, n, k]
             out[2, b, k] = rho[b] * compute[b, n, k]
+
+
+# ---------------------------------------------------------------- the single env's round, compiled
+
+# entries of CompiledRound's constants ``c`` and scalars
+(
+    _ALPHA,
+    _ALPHA_SQUARED,
+    _BETA,
+    _RHO_MAX,
+    _SPEED_BYTES,
+    _MIN_DISTANCE,
+    _PAUSE_S,
+    _REPAIR,
+    _MOBILE,
+    _WALK_LOW,
+    _WALK_SPAN,
+) = range(11)
+ROUND, WALL_CLOCK, COMMUNICATION_COST, COMPUTATION_COST, INVERSE_RHO_SUM, PROGRESS_SUM, RHO, DURATION, REPAIRED = range(
+    9
+)
+MAX_MODALITIES = 7  # numpy sums up to 7 numbers one after another (pairwise beyond): the kernel's sums match to there
+CONFLICT, RHO_OUT_OF_RANGE = -1, -2  # play_round's refusals
+
+
+@njit(cache=True, inline="always")
+def _sequential_sum(x) -> float:
+    """numpy's sum of up to MAX_MODALITIES float64s: 0 + x[0] + x[1] + ... in order."""
+    total = 0.0
+    for i in range(x.size):
+        total += x[i]
+    return total
+
+
+@njit(cache=True)
+def play_round(held, requested, pair, rho) -> int:
+    """``core.transition`` of one split-framework, bound-backend round without fading, up to the draws:
+    resolve the ``requested`` edges (``core.resolve_edges``), take ``rho`` (or, for ``pair`` >= 0, Eq. (31)'s
+    rho* of that modality's pair, ``core.pair_rho``), cost the round (``core.round_times``; the rows of
+    ``times``: T_sm, rho H, rho L, T_cm), add it up, advance the bound learner and walk the devices
+    (``mobility.RandomWaypoint.step``'s walk). Returns how many devices need a new leg, or CONFLICT /
+    RHO_OUT_OF_RANGE, with nothing changed. ``held``: :class:`CompiledRound`'s."""
+    c, _, hop_order, _, _, _, _, _, _, _, _, area, hypot = held.constants
+    edges, chosen, taken, tables, times, scalars, positions, waypoints, speeds, pause_left, new_leg = held.state[:11]
+    K = edges.size
+    repaired = False
+    for k in range(K):
+        chosen[k] = requested[k]
+        for j in range(k):
+            repaired = repaired or requested[j] == requested[k]
+    if repaired:
+        if c[_REPAIR] == 0.0:
+            return CONFLICT
+        taken[:] = False
+        for k in range(K):
+            if taken[chosen[k]]:
+                for n in hop_order[chosen[k]]:
+                    if not taken[n]:
+                        chosen[k] = n
+                        break
+            taken[chosen[k]] = True
+    if pair >= 0:
+        n = chosen[pair]
+        star = rho_star(tables[1, n, pair] + tables[2, n, pair], tables[0, n, pair], c[_ALPHA], c[_ALPHA_SQUARED])
+        rho = c[_RHO_MAX] if c[_RHO_MAX] < star else star  # Python's min(star, rho_max)
+    if not c[_ALPHA] < rho <= c[_RHO_MAX]:
+        return RHO_OUT_OF_RANGE
+    duration = -np.inf
+    for k in range(K):
+        n = chosen[k]
+        times[0, k], times[1, k], times[2, k] = tables[0, n, k], rho * tables[1, n, k], rho * tables[2, n, k]
+        times[3, k] = times[0, k] + times[1, k]
+        duration = max(duration, times[3, k] + times[2, k])
+        edges[k] = n
+    scalars[ROUND] += 1.0
+    scalars[WALL_CLOCK] += duration
+    scalars[COMMUNICATION_COST] += _sequential_sum(times[3])
+    scalars[COMPUTATION_COST] += _sequential_sum(times[2])
+    scalars[INVERSE_RHO_SUM] += 1.0 / rho
+    scalars[PROGRESS_SUM] += 1.0 / (c[_BETA] * rho / (rho - c[_ALPHA]))
+    scalars[RHO], scalars[DURATION], scalars[REPAIRED] = rho, duration, 1.0 if repaired else 0.0
+    if c[_MOBILE] == 0.0:
+        return 0
+    return waypoint_walk(positions, waypoints, speeds, pause_left, duration, c[_PAUSE_S], area, hypot, new_leg)
+
+
+@njit(cache=True)
+def start_round(held, legs, capability, obs) -> None:
+    """The rest of the round :func:`play_round` played, once its draws are made: the devices' new legs from the
+    uniforms ``legs`` (``RandomWaypoint._draw_legs``), the edges' ``capability``; then the coming round's slowest
+    rates, pair costs and observation ``obs`` (D,), as ``core.transition`` and the env's ``_observation`` make
+    them."""
+    c, hop_log2, _, model_bytes, upload_bits, work, code, terms, functions, edge_positions, scales, area, _ = (
+        held.constants
+    )
+    edges, _, _, tables, _, scalars, positions, waypoints, speeds, _, new_leg = held.state[:11]
+    device_positions, now, slowest, farthest, psi_v, progress, rounds = held.state[11:]
+    N, K, M = tables.shape[1], tables.shape[2], positions.shape[0]
+    if legs.size:
+        set_legs(new_leg, legs, area, c[_WALK_LOW], c[_WALK_SPAN], waypoints, speeds)
+    device_positions[:] = positions
+    now[:] = capability
+    farthest_distances(positions.reshape(1, M, 2), edge_positions, farthest)
+    slowest_rates(farthest, c[_MIN_DISTANCE], code, terms, functions, slowest.reshape(1, N))
+    pair_costs(edges.reshape(1, K), slowest.reshape(1, N), now.reshape(1, N), model_bytes, hop_log2,
+               c[_SPEED_BYTES], upload_bits, work, tables.reshape(3, 1, N, K))  # fmt: skip
+    if psi_v.size:
+        for n in range(N):
+            for k in range(K):
+                psi_v[0, n, k] = tables[1, n, k] + tables[2, n, k]
+    progress[0] = min(scalars[PROGRESS_SUM], 1.0)
+    rounds[0] = np.int64(scalars[ROUND])
+    psi_s = tables[0].reshape(1, N, K) if psi_v.size else psi_v
+    observation_rows(now.reshape(1, N), farthest, edges.reshape(1, K), progress, rounds, psi_v, psi_s, scales,
+                     obs.reshape(1, obs.size))  # fmt: skip
