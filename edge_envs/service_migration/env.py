@@ -322,7 +322,7 @@ class ServiceMigrationEnv(gym.Env):
         )[0]
 
     def _info(self, outcome: core.RoundOutcome | None, requested) -> dict:
-        state = self._state
+        state, learner = self._state, self._state.learner
         info = {
             "round": state.round,
             "wall_clock": state.wall_clock,
@@ -330,27 +330,20 @@ class ServiceMigrationEnv(gym.Env):
             "device_positions": state.device_positions.copy(),
             "capability": state.capability.copy(),
             "slowest_rates": state.slowest_rates.copy(),
-            "loss": float(state.learner.loss),
-            "accuracy": None if state.learner.accuracy is None else float(state.learner.accuracy),
-            "progress": float(state.learner.progress),
+            "loss": float(learner.loss) if outcome is None else outcome.loss,
+            "accuracy": None if learner.accuracy is None else float(learner.accuracy),
+            "progress": float(learner.progress),
             "communication_cost": state.communication_cost,
             "computation_cost": state.computation_cost,
         }
         if outcome is not None:
             times = outcome.times
-            info.update(
-                {
-                    "requested_edges": np.asarray(requested).copy(),
-                    "repaired": outcome.repaired,
-                    "rho": outcome.rho,
-                    "samples": outcome.samples,
-                    "round_time": outcome.round_time,
-                    "migration_time": times.migration.copy(),
-                    "upload_time": times.upload.copy(),
-                    "communication_time": times.communication,  # a new array at each call
-                    "computation_time": times.compute.copy(),
-                }
-            )
+            info["requested_edges"] = np.array(requested, dtype=np.int64)
+            info["repaired"], info["rho"], info["samples"] = outcome.repaired, outcome.rho, outcome.samples
+            info["round_time"] = outcome.round_time
+            info["migration_time"], info["upload_time"] = times.migration.copy(), times.upload.copy()
+            info["communication_time"] = times.communication  # a new array at each call
+            info["computation_time"] = times.compute.copy()
         return info
 
     def render(self):
@@ -383,7 +376,9 @@ class ServiceMigrationEnv(gym.Env):
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._round = None
-        if state.get("_state") is not None:  # .get: an env pickled by an older release (in RLlib checkpoints)
+        if "cfg" in state and "_pair_rhos" not in state:  # an env pickled by an older release (in RLlib checkpoints)
+            self._pair_rhos = [core.PairRho(modality) for modality in range(self._pair_levels)]
+        if state.get("_state") is not None:
             self._compile_round()
 
     def close(self):

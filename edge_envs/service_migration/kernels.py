@@ -76,15 +76,18 @@ def uplink_rates(positions, edge_positions, min_distance, code, terms, functions
 
 @njit(cache=True)
 def farthest_distances(positions, edge_positions, out) -> None:
-    """``out`` (B, N) = each edge's distance to its farthest device of ``positions`` (B, M, 2) (NaN where one is)."""
+    """``out`` (B, N) = each edge's distance to its farthest device of ``positions`` (B, M, 2) (NaN where one is):
+    the square root of the largest square, which is the largest root (the root is correctly rounded)."""
     for b in range(positions.shape[0]):
         for n in range(edge_positions.shape[0]):
             farthest = -np.inf
             for m in range(positions.shape[1]):
-                d = _distance(positions, b, m, edge_positions, n)
-                if d > farthest or d != d:
-                    farthest = d
-            out[b, n] = farthest
+                dx = positions[b, m, 0] - edge_positions[n, 0]
+                dy = positions[b, m, 1] - edge_positions[n, 1]
+                squared = dx * dx + dy * dy
+                if squared > farthest or squared != squared:
+                    farthest = squared
+            out[b, n] = np.sqrt(farthest)
 
 
 @njit(cache=True)
