@@ -304,9 +304,11 @@ class ServiceMigrationEnv(gym.Env):
         return obs, float(reward), terminated, truncated, self._info(outcome, edges)
 
     def _compile_round(self) -> None:
-        """Play the state's rounds compiled (rounds.CompiledRound) where that applies."""
-        applies = rounds.applies(self.cfg, self._state)
-        self._round = rounds.CompiledRound(self._state, observation_scales(self.cfg)) if applies else None
+        """Play the state's rounds compiled (rounds.CompiledRound, made once) where that applies."""
+        if rounds.applies(self.cfg):
+            if self._round is None:
+                self._round = rounds.CompiledRound(self.cfg, observation_scales(self.cfg))
+            self._round.load(self._state)
 
     def _observation(self) -> np.ndarray:
         state = self._state

@@ -74,20 +74,31 @@ def uplink_rates(positions, edge_positions, min_distance, code, terms, functions
                                      functions)  # fmt: skip
 
 
+@njit(cache=True, inline="always")
+def _farthest_row(b, positions, edge_positions, out) -> None:
+    for n in range(edge_positions.shape[0]):
+        farthest = -np.inf
+        for m in range(positions.shape[1]):
+            dx = positions[b, m, 0] - edge_positions[n, 0]
+            dy = positions[b, m, 1] - edge_positions[n, 1]
+            squared = dx * dx + dy * dy
+            if squared > farthest or squared != squared:
+                farthest = squared
+        out[b, n] = np.sqrt(farthest)
+
+
 @njit(cache=True)
 def farthest_distances(positions, edge_positions, out) -> None:
     """``out`` (B, N) = each edge's distance to its farthest device of ``positions`` (B, M, 2) (NaN where one is):
     the square root of the largest square, which is the largest root (the root is correctly rounded)."""
     for b in range(positions.shape[0]):
-        for n in range(edge_positions.shape[0]):
-            farthest = -np.inf
-            for m in range(positions.shape[1]):
-                dx = positions[b, m, 0] - edge_positions[n, 0]
-                dy = positions[b, m, 1] - edge_positions[n, 1]
-                squared = dx * dx + dy * dy
-                if squared > farthest or squared != squared:
-                    farthest = squared
-            out[b, n] = np.sqrt(farthest)
+        _farthest_row(b, positions, edge_positions, out)
+
+
+@njit(cache=True, inline="always")
+def _slowest_row(b, farthest, min_distance, code, terms, functions, out) -> None:
+    for n in range(farthest.shape[1]):
+        out[b, n] = _rate(max(farthest[b, n], min_distance), code, terms, functions)
 
 
 @njit(cache=True)
@@ -97,8 +108,7 @@ def slowest_rates(farthest, min_distance, code, terms, functions, out) -> None:
     falls with the distance in floating point too (log10, the power of ten and log1p are monotone; a test
     compares the two), so N rates are computed instead of M N."""
     for b in range(farthest.shape[0]):
-        for n in range(farthest.shape[1]):
-            out[b, n] = _rate(max(farthest[b, n], min_distance), code, terms, functions)
+        _slowest_row(b, farthest, min_distance, code, terms, functions, out)
 
 
 @njit(cache=True)
@@ -119,6 +129,31 @@ def _minimum(a: float, b: float) -> float:
     return a if a <= b or a != a else b
 
 
+@njit(cache=True, inline="always")
+def _observation_row(b, capability, farthest, edges, progress, rounds, psi_v, psi_s, scales, out) -> None:
+    N, K, D = capability.shape[1], edges.shape[1], out.shape[1]
+    row = np.zeros(D)
+    for n in range(N):
+        row[n] = _minimum(capability[b, n] / scales[0], scales[1])
+        row[N + n] = _minimum(farthest[b, n] / scales[2], 1.0)
+    for k in range(K):
+        row[2 * N + k * N + edges[b, k]] = 1.0
+    row[2 * N + K * N] = progress[b]
+    row[2 * N + K * N + 1] = _minimum(rounds[b] / scales[3], 1.0)
+    if psi_v.shape[1]:
+        estimate = np.empty(psi_v.shape[1:])
+        best = np.inf
+        for n in range(N):
+            for k in range(K):
+                estimate[n, k] = preference(psi_v[b, n, k], psi_s[b, n, k], scales[4], scales[5], scales[6])
+                best = _minimum(best, estimate[n, k])
+        for k in range(K):
+            for n in range(N):
+                row[2 * N + K * N + 2 + k * N + n] = best / estimate[n, k]
+    for i in range(D):
+        out[b, i] = np.float32(row[i])
+
+
 @njit(cache=True)
 def observation_rows(capability, farthest, edges, progress, rounds, psi_v, psi_s, scales, out):
     """Write ``env.observation_rows``' table into ``out`` (B, D) float32, row by row: capabilities (B, N) over
@@ -126,27 +161,20 @@ def observation_rows(capability, farthest, edges, progress, rounds, psi_v, psi_s
     ``scales[2]`` capped at 1, the one-hot ``edges`` (B, K), ``progress`` (B,), ``rounds`` (B,) over
     ``scales[3]`` capped at 1, then, modality-major, each pair's best / own Eq. (32) estimate from ``psi_v`` and
     ``psi_s`` (B, N, K) with (alpha, alpha ** 2, beta) = ``scales[4:7]`` (nothing when they are (B, 0, 0))."""
-    N, K = capability.shape[1], edges.shape[1]
-    estimate = np.empty(psi_v.shape[1:])
     for b in range(out.shape[0]):
-        row = np.zeros(out.shape[1])
-        for n in range(N):
-            row[n] = _minimum(capability[b, n] / scales[0], scales[1])
-            row[N + n] = _minimum(farthest[b, n] / scales[2], 1.0)
-        for k in range(K):
-            row[2 * N + k * N + edges[b, k]] = 1.0
-        row[2 * N + K * N] = progress[b]
-        row[2 * N + K * N + 1] = _minimum(rounds[b] / scales[3], 1.0)
-        best = np.inf
-        for n in range(estimate.shape[0]):
-            for k in range(estimate.shape[1]):
-                estimate[n, k] = preference(psi_v[b, n, k], psi_s[b, n, k], scales[4], scales[5], scales[6])
-                best = _minimum(best, estimate[n, k])
-        for k in range(estimate.shape[1]):
-            for n in range(estimate.shape[0]):
-                row[2 * N + K * N + 2 + k * N + n] = best / estimate[n, k]
-        for i in range(out.shape[1]):
-            out[b, i] = np.float32(row[i])
+        _observation_row(b, capability, farthest, edges, progress, rounds, psi_v, psi_s, scales, out)
+
+
+@njit(cache=True, inline="always")
+def _pair_costs_row(b, edges, slowest, capability, model_bytes, hop_log2, speed_bytes, upload_bits, work, out) -> None:
+    for k in range(edges.shape[1]):
+        if not 0 <= edges[b, k] < hop_log2.shape[0]:
+            raise IndexError("pair_costs: an edge index out of range")
+    for n in range(slowest.shape[1]):
+        for k in range(edges.shape[1]):
+            out[0, b, n, k] = model_bytes[k] * hop_log2[n, edges[b, k]] / speed_bytes
+            out[1, b, n, k] = upload_bits[k] / slowest[b, n]
+            out[2, b, n, k] = work[k] / capability[b, n]
 
 
 @njit(cache=True)
@@ -155,14 +183,7 @@ def pair_costs(edges, slowest, capability, model_bytes, hop_log2, speed_bytes, u
     each edge's slowest rate (B, N), capability (B, N)), by the operations of ``core.migration_times``,
     ``core.upload_per_rho`` and ``core.compute_per_rho``: one loop instead of a dozen array calls per round."""
     for b in range(edges.shape[0]):
-        for k in range(edges.shape[1]):
-            if not 0 <= edges[b, k] < hop_log2.shape[0]:
-                raise IndexError("pair_costs: an edge index out of range")
-        for n in range(slowest.shape[1]):
-            for k in range(edges.shape[1]):
-                out[0, b, n, k] = model_bytes[k] * hop_log2[n, edges[b, k]] / speed_bytes
-                out[1, b, n, k] = upload_bits[k] / slowest[b, n]
-                out[2, b, n, k] = work[k] / capability[b, n]
+        _pair_costs_row(b, edges, slowest, capability, model_bytes, hop_log2, speed_bytes, upload_bits, work, out)
 
 
 @njit(cache=True)
@@ -179,9 +200,9 @@ def round_times(migration, upload, compute, edges, rho, out) -> None:
             out[2, b, k] = rho[b] * compute[b, n, k]
 
 
-# ---------------------------------------------------------------- the single env's round, compiled
+# ---------------------------------------------------------------- the envs' rounds, compiled
 
-# entries of CompiledRound's constants ``c`` and scalars
+# entries of rounds.RoundArrays' constants ``c`` and of each row's scalars (RHO, DURATION, REPAIRED: its last round)
 (
     _ALPHA,
     _ALPHA_SQUARED,
@@ -195,8 +216,19 @@ def round_times(migration, upload, compute, edges, rho, out) -> None:
     _WALK_LOW,
     _WALK_SPAN,
 ) = range(11)
+SCALARS = (
+    "round",
+    "wall_clock",
+    "communication_cost",
+    "computation_cost",
+    "inverse_rho_sum",
+    "progress_sum",
+    "rho",
+    "duration",
+    "repaired",
+)
 ROUND, WALL_CLOCK, COMMUNICATION_COST, COMPUTATION_COST, INVERSE_RHO_SUM, PROGRESS_SUM, RHO, DURATION, REPAIRED = range(
-    9
+    len(SCALARS)
 )
 MAX_MODALITIES = 7  # numpy sums up to 7 numbers one after another (pairwise beyond): the kernel's sums match to there
 CONFLICT, RHO_OUT_OF_RANGE = -1, -2  # play_round's refusals
@@ -211,20 +243,15 @@ def _sequential_sum(x) -> float:
     return total
 
 
-@njit(cache=True)
-def play_round(held, requested, pair, rho) -> int:
-    """``core.transition`` of one split-framework, bound-backend round without fading, up to the draws:
-    resolve the ``requested`` edges (``core.resolve_edges``), take ``rho`` (or, for ``pair`` >= 0, Eq. (31)'s
-    rho* of that modality's pair, ``core.pair_rho``), cost the round (``core.round_times``; the rows of
-    ``times``: T_sm, rho H, rho L, T_cm), add it up, advance the bound learner and walk the devices
-    (``mobility.RandomWaypoint.step``'s walk). Returns how many devices need a new leg, or CONFLICT /
-    RHO_OUT_OF_RANGE, with nothing changed. ``held``: :class:`CompiledRound`'s."""
-    c, _, hop_order, _, _, _, _, _, _, _, _, area, hypot = held.constants
-    edges, chosen, taken, tables, times, scalars, positions, waypoints, speeds, pause_left, new_leg = held.state[:11]
-    K = edges.size
+@njit(cache=True, inline="always")
+def _resolve_row(b, c, hop_order, requested, pair, rho, tables, chosen, taken, scalars) -> int:
+    """Row b's edges for ``requested`` (K,) into ``chosen[b]`` (``core.resolve_edges``), its rho (``rho``, or for
+    ``pair`` >= 0 Eq. (31)'s rho* of that modality's pair, ``core.pair_rho``) and whether it repaired into
+    ``scalars[b]``: 0, or CONFLICT / RHO_OUT_OF_RANGE (then the row's state is as it was)."""
+    K = chosen.shape[1]
     repaired = False
     for k in range(K):
-        chosen[k] = requested[k]
+        chosen[b, k] = requested[k]
         for j in range(k):
             repaired = repaired or requested[j] == requested[k]
     if repaired:
@@ -232,63 +259,119 @@ def play_round(held, requested, pair, rho) -> int:
             return CONFLICT
         taken[:] = False
         for k in range(K):
-            if taken[chosen[k]]:
-                for n in hop_order[chosen[k]]:
+            if taken[chosen[b, k]]:
+                for n in hop_order[chosen[b, k]]:
                     if not taken[n]:
-                        chosen[k] = n
+                        chosen[b, k] = n
                         break
-            taken[chosen[k]] = True
+            taken[chosen[b, k]] = True
     if pair >= 0:
-        n = chosen[pair]
-        star = rho_star(tables[1, n, pair] + tables[2, n, pair], tables[0, n, pair], c[_ALPHA], c[_ALPHA_SQUARED])
+        n = chosen[b, pair]
+        psi_v, psi_s = tables[1, b, n, pair] + tables[2, b, n, pair], tables[0, b, n, pair]
+        star = rho_star(psi_v, psi_s, c[_ALPHA], c[_ALPHA_SQUARED])
         rho = c[_RHO_MAX] if c[_RHO_MAX] < star else star  # Python's min(star, rho_max)
     if not c[_ALPHA] < rho <= c[_RHO_MAX]:
         return RHO_OUT_OF_RANGE
+    scalars[b, RHO], scalars[b, REPAIRED] = rho, 1.0 if repaired else 0.0
+    return 0
+
+
+@njit(cache=True, inline="always")
+def _play_row(b, c, area, hypot, chosen, edges, tables, times, scalars, positions, waypoints, speeds, pause_left,
+              new_leg) -> int:  # fmt: skip
+    """Row b's round on the edges and rho :func:`_resolve_row` chose: its times (rows T_sm, rho H, rho L, T_cm of
+    ``times[b]``, ``core.round_times``), the sums and the bound learner's in ``scalars[b]``, the devices' walk
+    (``mobility.RandomWaypoint.step``'s); returns how many devices need a new leg."""
+    rho = scalars[b, RHO]
     duration = -np.inf
-    for k in range(K):
-        n = chosen[k]
-        times[0, k], times[1, k], times[2, k] = tables[0, n, k], rho * tables[1, n, k], rho * tables[2, n, k]
-        times[3, k] = times[0, k] + times[1, k]
-        duration = max(duration, times[3, k] + times[2, k])
-        edges[k] = n
-    scalars[ROUND] += 1.0
-    scalars[WALL_CLOCK] += duration
-    scalars[COMMUNICATION_COST] += _sequential_sum(times[3])
-    scalars[COMPUTATION_COST] += _sequential_sum(times[2])
-    scalars[INVERSE_RHO_SUM] += 1.0 / rho
-    scalars[PROGRESS_SUM] += 1.0 / (c[_BETA] * rho / (rho - c[_ALPHA]))
-    scalars[RHO], scalars[DURATION], scalars[REPAIRED] = rho, duration, 1.0 if repaired else 0.0
+    for k in range(chosen.shape[1]):
+        n = chosen[b, k]
+        times[b, 0, k], times[b, 1, k] = tables[0, b, n, k], rho * tables[1, b, n, k]
+        times[b, 2, k] = rho * tables[2, b, n, k]
+        times[b, 3, k] = times[b, 0, k] + times[b, 1, k]
+        duration = max(duration, times[b, 3, k] + times[b, 2, k])
+        edges[b, k] = n
+    scalars[b, ROUND] += 1.0
+    scalars[b, WALL_CLOCK] += duration
+    scalars[b, COMMUNICATION_COST] += _sequential_sum(times[b, 3])
+    scalars[b, COMPUTATION_COST] += _sequential_sum(times[b, 2])
+    scalars[b, INVERSE_RHO_SUM] += 1.0 / rho
+    scalars[b, PROGRESS_SUM] += 1.0 / (c[_BETA] * rho / (rho - c[_ALPHA]))
+    scalars[b, DURATION] = duration
     if c[_MOBILE] == 0.0:
         return 0
-    return waypoint_walk(positions, waypoints, speeds, pause_left, duration, c[_PAUSE_S], area, hypot, new_leg)
+    return waypoint_walk(positions[b], waypoints[b], speeds[b], pause_left[b], duration, c[_PAUSE_S], area, hypot,
+                         new_leg[b])  # fmt: skip
+
+
+@njit(cache=True, inline="always")
+def _start_row(b, constants, state, legs, capability, obs) -> None:
+    """Row b after its round, once the draws are made: the devices' new legs from the uniforms ``legs``
+    (``RandomWaypoint._draw_legs``), the edges' ``capability`` (N,); then the coming round's slowest rates, pair
+    costs and observation ``obs[b]``, as ``core.transition`` and the env's observation make them. Also starts an
+    episode loaded into row b (no legs)."""
+    c, hop_log2, _, model_bytes, upload_bits, work, code, terms, functions, edge_positions, scales, area, _ = constants
+    edges, _, _, tables, _, scalars, positions, waypoints, speeds, _, new_leg = state[:11]
+    device_positions, now, slowest, farthest, psi_v, progress, rounds = state[11:]
+    N, K = now.shape[1], edges.shape[1]
+    if legs.size:
+        set_legs(new_leg[b], legs, area, c[_WALK_LOW], c[_WALK_SPAN], waypoints[b], speeds[b])
+    device_positions[b, :, :] = positions[b]
+    now[b, :] = capability
+    _farthest_row(b, positions, edge_positions, farthest)
+    _slowest_row(b, farthest, c[_MIN_DISTANCE], code, terms, functions, slowest)
+    _pair_costs_row(b, edges, slowest, now, model_bytes, hop_log2, c[_SPEED_BYTES], upload_bits, work, tables)
+    if psi_v.shape[1]:
+        for n in range(N):
+            for k in range(K):
+                psi_v[b, n, k] = tables[1, b, n, k] + tables[2, b, n, k]
+    progress[b] = min(scalars[b, PROGRESS_SUM], 1.0)
+    rounds[b] = np.int64(scalars[b, ROUND])
+    psi_s = tables[0] if psi_v.shape[1] else psi_v
+    _observation_row(b, now, farthest, edges, progress, rounds, psi_v, psi_s, scales, obs)
+
+
+@njit(cache=True)
+def play_round(held, requested, pair, rho) -> int:
+    """The single env's round (``core.transition``) up to the draws: :func:`_resolve_row` and :func:`_play_row`
+    of row 0 of ``held`` (:class:`rounds.RoundArrays`' constants and state, one row). Returns how many devices
+    need a new leg, or CONFLICT / RHO_OUT_OF_RANGE with nothing changed."""
+    c, _, hop_order, _, _, _, _, _, _, _, _, area, hypot = held.constants
+    edges, chosen, taken, tables, times, scalars, positions, waypoints, speeds, pause_left, new_leg = held.state[:11]
+    code = _resolve_row(0, c, hop_order, requested, pair, rho, tables, chosen, taken, scalars)
+    if code < 0:
+        return code
+    return _play_row(0, c, area, hypot, chosen, edges, tables, times, scalars, positions, waypoints, speeds,
+                     pause_left, new_leg)  # fmt: skip
 
 
 @njit(cache=True)
 def start_round(held, legs, capability, obs) -> None:
-    """The rest of the round :func:`play_round` played, once its draws are made: the devices' new legs from the
-    uniforms ``legs`` (``RandomWaypoint._draw_legs``), the edges' ``capability``; then the coming round's slowest
-    rates, pair costs and observation ``obs`` (D,), as ``core.transition`` and the env's ``_observation`` make
-    them."""
-    c, hop_log2, _, model_bytes, upload_bits, work, code, terms, functions, edge_positions, scales, area, _ = (
-        held.constants
-    )
-    edges, _, _, tables, _, scalars, positions, waypoints, speeds, _, new_leg = held.state[:11]
-    device_positions, now, slowest, farthest, psi_v, progress, rounds = held.state[11:]
-    N, K, M = tables.shape[1], tables.shape[2], positions.shape[0]
-    if legs.size:
-        set_legs(new_leg, legs, area, c[_WALK_LOW], c[_WALK_SPAN], waypoints, speeds)
-    device_positions[:] = positions
-    now[:] = capability
-    farthest_distances(positions.reshape(1, M, 2), edge_positions, farthest)
-    slowest_rates(farthest, c[_MIN_DISTANCE], code, terms, functions, slowest.reshape(1, N))
-    pair_costs(edges.reshape(1, K), slowest.reshape(1, N), now.reshape(1, N), model_bytes, hop_log2,
-               c[_SPEED_BYTES], upload_bits, work, tables.reshape(3, 1, N, K))  # fmt: skip
-    if psi_v.size:
-        for n in range(N):
-            for k in range(K):
-                psi_v[0, n, k] = tables[1, n, k] + tables[2, n, k]
-    progress[0] = min(scalars[PROGRESS_SUM], 1.0)
-    rounds[0] = np.int64(scalars[ROUND])
-    psi_s = tables[0].reshape(1, N, K) if psi_v.size else psi_v
-    observation_rows(now.reshape(1, N), farthest, edges.reshape(1, K), progress, rounds, psi_v, psi_s, scales,
-                     obs.reshape(1, obs.size))  # fmt: skip
+    """The rest of the single env's round once its draws are made: :func:`_start_row` of row 0; ``obs`` (D,)."""
+    _start_row(0, held.constants, held.state, legs, capability, obs.reshape(1, obs.size))
+
+
+@njit(cache=True)
+def play_rounds(constants, state, active, requested, pair, rho, counts) -> int:
+    """The vector env's rounds up to the draws: every ``active`` row's :func:`_resolve_row` (``requested`` (B, K),
+    ``pair`` (B,), ``rho`` (B,)), then, if none refuses, their :func:`_play_row`, the numbers of new legs into
+    ``counts``. Returns -1, or the first refused row (then no row has changed)."""
+    c, _, hop_order, _, _, _, _, _, _, _, _, area, hypot = constants
+    edges, chosen, taken, tables, times, scalars, positions, waypoints, speeds, pause_left, new_leg = state[:11]
+    for b in range(active.size):
+        if active[b] and _resolve_row(b, c, hop_order, requested[b], pair[b], rho[b], tables, chosen, taken,
+                                      scalars) < 0:  # fmt: skip
+            return b
+    for b in range(active.size):
+        if active[b]:
+            counts[b] = _play_row(b, c, area, hypot, chosen, edges, tables, times, scalars, positions, waypoints,
+                                  speeds, pause_left, new_leg)  # fmt: skip
+    return -1
+
+
+@njit(cache=True)
+def start_rounds(constants, state, rows, legs, leg_starts, capability, obs) -> None:
+    """:func:`_start_row` of each of ``rows``: its legs ``legs[leg_starts[b]:leg_starts[b + 1]]``, its capability
+    ``capability[b]``; observations into ``obs`` (B, D)."""
+    for b in rows:
+        _start_row(b, constants, state, legs[leg_starts[b] : leg_starts[b + 1]], capability[b], obs)

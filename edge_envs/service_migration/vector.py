@@ -11,9 +11,10 @@ from gymnasium.vector.utils import batch_space
 
 from edge_envs.edge_partition.env import row_seeds
 from edge_envs.reset import check_reset_options, draw_instance
-from edge_envs.service_migration import core
-from edge_envs.service_migration.env import ServiceMigrationEnv, observation_rows
+from edge_envs.service_migration import core, kernels, rounds
+from edge_envs.service_migration.env import ServiceMigrationEnv, observation_rows, observation_scales
 from edge_envs.service_migration.generator import Instance
+from edge_envs.service_migration.learning import PROGRESS_TOLERANCE
 
 
 class ServiceMigrationVectorEnv(VectorEnv):
@@ -23,8 +24,10 @@ class ServiceMigrationVectorEnv(VectorEnv):
     own Generators (devices' moves, capabilities), learner and mobility model, and draws from them in
     the single env's order; the arithmetic of every row (pair costs, round times, uplink rates, the
     observation) runs in array calls over a leading row axis, with the same operations as the single
-    env, so trajectories are the same bit for bit. Autoreset follows Gymnasium's next-step mode: the step
-    after a row ends starts its next episode (reward 0, action ignored). ``info`` holds per-row arrays:
+    env, so trajectories are the same bit for bit. Where ``rounds.applies`` (no fading, static or random-waypoint
+    devices) the rows' rounds are two compiled calls (``kernels.play_rounds``, ``kernels.start_rounds``) around
+    the rows' draws; otherwise each row's transition is made in Python. Autoreset follows Gymnasium's next-step
+    mode: the step after a row ends starts its next episode (reward 0, action ignored). ``info`` holds per-row arrays:
     ``round``, ``wall_clock``, ``edges`` (B, K), ``capability`` (B, N), ``slowest_rates`` (B, N), ``progress``,
     ``communication_cost``, ``computation_cost``, ``rho``, ``round_time`` and ``repaired`` (0 for rows that
     reset this step). Arguments as for :class:`ServiceMigrationEnv` (its ``render_mode`` aside), plus
@@ -52,18 +55,45 @@ class ServiceMigrationVectorEnv(VectorEnv):
         self.single_observation_space = single.observation_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._states: list[core.State] | None = None
+        # the compiled rounds' arrays, where they apply: then _states stays None and _edge_rngs holds each row's
+        # capability Generator
+        self._arrays = rounds.RoundArrays(cfg, self.num_envs, observation_scales(cfg)) if rounds.applies(cfg) else None
+        self._edge_rngs: list | None = None
+        self._rngs: list | None = None
 
     def reset(self, *, seed: int | list | None = None, options: dict[str, Any] | None = None):
         B = self.num_envs
         seeds = row_seeds(seed, B)
         check_reset_options(options, "ServiceMigration")
         super().reset(seed=seeds[0])
-        if seed is not None or self._states is None:  # without a seed, each row's Generator continues
+        if seed is not None or self._rngs is None:  # without a seed, each row's Generator continues
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
+        self._done = np.zeros(B, dtype=bool)
+        if self._arrays is not None:
+            self._edge_rngs = [None] * B
+            capability = np.empty((B, self.cfg.num_edges))
+            for row in range(B):
+                capability[row] = self._load(row)
+            observations = self._start_rounds(np.arange(B), rounds.NO_LEGS, np.zeros(B + 1, np.int64), capability)
+            return observations, self._compiled_info()
         self._states = [None] * B
         self._start(range(B))
-        self._done = np.zeros(B, dtype=bool)
         return self._observations(), self._info(np.zeros(B), np.zeros(B), np.zeros(B, dtype=bool))
+
+    def _load(self, row: int) -> np.ndarray:
+        """A fresh episode in ``row`` of the compiled rounds' arrays (as the single env's reset); its capabilities."""
+        rng = self._rngs[row]
+        state = core.initial(self.cfg, draw_instance(self._single.generator, rng, Instance), rng)
+        self._arrays.load(row, state)
+        self._edge_rngs[row] = state.edge_rng
+        return state.capability
+
+    def _start_rounds(self, rows, legs, leg_starts, capability) -> np.ndarray:
+        """``kernels.start_rounds`` of ``rows``: the observations (B, D)."""
+        obs = np.empty((self.num_envs, *self.single_observation_space.shape), dtype=np.float32)
+        arrays = self._arrays
+        kernels.start_rounds(arrays.constants, arrays.state, rows, legs, leg_starts, capability, obs)
+        return obs
 
     def _start(self, rows) -> None:
         """Fresh episodes in ``rows``, each drawn from its row's Generator (as the single env's reset)."""
@@ -118,17 +148,22 @@ class ServiceMigrationVectorEnv(VectorEnv):
         return edges, rho, pair
 
     def step(self, actions):
-        if self._states is None:
+        if self._rngs is None:
             raise RuntimeError("call reset() before step()")
         cfg, B = self.cfg, self.num_envs
         requested, rho, pair = self._decode(actions)
+        if self._arrays is not None:
+            return self._compiled_step(requested, rho, pair)
         restart, active = self._done, ~self._done
         costs = self._costs
         edges, repaired = requested.copy(), np.zeros(B, dtype=bool)
         ordered = np.sort(requested, axis=1)
         shared = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)  # rows whose edges break Eq. (20b)
         for row in np.flatnonzero(active & shared).tolist():
-            edges[row], repaired[row] = core.resolve_edges(cfg, requested[row])
+            try:
+                edges[row], repaired[row] = core.resolve_edges(cfg, requested[row])
+            except ValueError as error:
+                raise ValueError(f"actions: row {row}: {error}") from None
         edges[restart] = self._rows["edges"][restart]
         rows_pair = np.flatnonzero(active & (pair >= 0))
         if rows_pair.size:  # Eq. (31)'s rho* of the pair's (repaired) edge, capped at rho_max
@@ -149,8 +184,8 @@ class ServiceMigrationVectorEnv(VectorEnv):
         if not cfg.fading:
             self._set_slowest_rates(np.flatnonzero(active))
         terminated = np.array([state.learner.reached_target for state in self._states]) & active
-        rounds = np.array([state.round for state in self._states])
-        truncated = ~terminated & (rounds >= cfg.max_rounds) & active
+        played = np.array([state.round for state in self._states])
+        truncated = ~terminated & (played >= cfg.max_rounds) & active
         rewards = np.where(active, -duration * cfg.reward_scale, 0.0)
         if restart.any():
             self._start(np.flatnonzero(restart).tolist())
@@ -158,6 +193,54 @@ class ServiceMigrationVectorEnv(VectorEnv):
         observations = self._observations()
         info = self._info(np.where(active, rho, 0.0), np.where(active, duration, 0.0), repaired & active)
         return observations, rewards, terminated, truncated, info
+
+    def _compiled_step(self, requested: np.ndarray, rho: np.ndarray, pair: np.ndarray):
+        """:meth:`step` through the compiled rounds: play the active rows, draw their legs and capabilities from
+        their own Generators, start the ended rows' next episodes, then every row's coming round."""
+        cfg, B, arrays = self.cfg, self.num_envs, self._arrays
+        active = ~self._done
+        counts = np.zeros(B, dtype=np.int64)
+        bad = kernels.play_rounds(arrays.constants, arrays.state, active, requested, pair, np.nan_to_num(rho), counts)
+        if bad >= 0:
+            choice = core.PairRho(int(pair[bad])) if pair[bad] >= 0 else float(rho[bad])
+            raise ValueError(f"actions: row {bad}: {rounds.refusal(cfg, requested[bad], choice)}")
+        leg_starts = np.zeros(B + 1, dtype=np.int64)
+        np.cumsum(3 * counts, out=leg_starts[1:])
+        moved = np.flatnonzero(counts).tolist()
+        legs = np.concatenate([self._rngs[row].random(3 * counts[row]) for row in moved]) if moved else rounds.NO_LEGS
+        capability = np.empty((B, cfg.num_edges))
+        for row in range(B):
+            capability[row] = core.draw_capability(cfg, self._edge_rngs[row]) if active[row] else self._load(row)
+        scalars = arrays.scalars
+        terminated = active & (scalars[:, kernels.PROGRESS_SUM] >= 1.0 - PROGRESS_TOLERANCE)
+        truncated = active & ~terminated & (scalars[:, kernels.ROUND] >= cfg.max_rounds)
+        rewards = np.where(active, -scalars[:, kernels.DURATION] * cfg.reward_scale, 0.0)
+        info = {  # the round played, before the restarted rows' new episodes show
+            "rho": np.where(active, scalars[:, kernels.RHO], 0.0),
+            "round_time": np.where(active, scalars[:, kernels.DURATION], 0.0),
+            "repaired": active & (scalars[:, kernels.REPAIRED] != 0.0),
+        }
+        observations = self._start_rounds(np.arange(B), legs, leg_starts, capability)
+        self._done = terminated | truncated
+        return observations, rewards, terminated, truncated, {**self._compiled_info(), **info}
+
+    def _compiled_info(self) -> dict:
+        """The rows' info from the compiled rounds' arrays (``rho``, ``round_time``, ``repaired``: 0)."""
+        arrays, B = self._arrays, self.num_envs
+        scalars = arrays.scalars
+        return {
+            "round": scalars[:, kernels.ROUND].astype(np.int64),
+            "wall_clock": scalars[:, kernels.WALL_CLOCK].copy(),
+            "edges": arrays.edges.copy(),
+            "capability": arrays.capability.copy(),
+            "slowest_rates": arrays.slowest_rates.copy(),
+            "progress": np.minimum(scalars[:, kernels.PROGRESS_SUM], 1.0),
+            "communication_cost": scalars[:, kernels.COMMUNICATION_COST].copy(),
+            "computation_cost": scalars[:, kernels.COMPUTATION_COST].copy(),
+            "rho": np.zeros(B),
+            "round_time": np.zeros(B),
+            "repaired": np.zeros(B, dtype=bool),
+        }
 
     def _next_state(self, state: core.State, edges, rho, duration, communication, computation, rng) -> core.State:
         """The row's state after a round of ``duration`` s (core.transition's bookkeeping and draws; the

@@ -66,7 +66,7 @@ def test_rounds__the_paths_it_does_not_play():
     for overrides in ({"fading": True}, {"framework": "horizontal"}, {"mobility": "gauss_markov"}):
         env = ServiceMigrationEnv(backend="bound", **overrides)
         env.reset(seed=0)
-        assert env._round is None and not rounds.applies(env.cfg, env._state)
+        assert env._round is None and not rounds.applies(env.cfg)
 
 
 def test_rounds__a_refused_action_changes_nothing():

@@ -6,8 +6,11 @@ import pytest
 
 import edge_envs  # noqa: F401
 
-SETTINGS = [
+SETTINGS = [  # the first four in compiled rounds (rounds.applies), the others row by row
     dict(max_rounds=6),
+    dict(max_rounds=9, continuous_rho=True),
+    dict(beta=3.0),
+    dict(max_rounds=5, mobility="static", observe_pair_costs=False, pair_rho_levels=False),
     dict(max_rounds=5, fading=True, continuous_rho=True),
     dict(max_rounds=4, mobility="gauss_markov", observe_pair_costs=False, num_devices=7),
 ]
@@ -41,6 +44,20 @@ def test_vector_env__rows_match_single_envs_through_autoresets(kwargs):
             for key in KEYS:
                 assert np.array_equal(infos[key][i], want_info.get(key, False)), key
     assert resets > 0
+
+
+@pytest.mark.parametrize("mobility", ["random_waypoint", "gauss_markov"])
+def test_vector_env__a_refused_row_is_named_and_nothing_changes(mobility):
+    kwargs = dict(on_conflict="error", mobility=mobility)
+    venv = gym.make_vec("ServiceMigration-v0", num_envs=3, vectorization_mode="vector_entry_point", **kwargs)
+    twin = gym.make_vec("ServiceMigration-v0", num_envs=3, vectorization_mode="vector_entry_point", **kwargs)
+    venv.reset(seed=4)
+    twin.reset(seed=4)
+    with pytest.raises(ValueError, match=r"row 2: two modalities on one edge break Eq. \(20b\)"):
+        venv.step(np.array([[0, 1, 2, 3], [3, 4, 5, 6], [1, 1, 2, 3]]))
+    actions = np.array([[0, 1, 2, 3], [3, 4, 5, 6], [1, 7, 2, 3]])
+    (obs, rewards, *_), (want_obs, want_rewards, *_) = venv.step(actions), twin.step(actions)
+    assert np.array_equal(obs, want_obs) and np.array_equal(rewards, want_rewards)
 
 
 def test_vector_env__refuses_the_real_backend_and_horizontal_fl():
