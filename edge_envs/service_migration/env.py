@@ -169,7 +169,9 @@ class ServiceMigrationEnv(gym.Env):
 
     ## Version History
 
-    * v0: initial version; the default backend became "bound" (it was "real", now an opt-in at 0.2-2 steps/s).
+    * v0: initial version; the default backend became "bound" (it was "real", now an opt-in at 0.2-2 steps/s);
+      ``info["rates"]`` (M, N) became ``info["slowest_rates"]`` (N,): a round needs each edge's slowest device alone
+      (``core.uplink_rates(cfg, info["device_positions"])`` gives every device's rate without fading).
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array", "human"], "render_fps": 1, "name": "ServiceMigration-v0"}

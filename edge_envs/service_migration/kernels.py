@@ -131,27 +131,23 @@ def _minimum(a: float, b: float) -> float:
 
 @njit(cache=True, inline="always")
 def _observation_row(b, capability, farthest, edges, progress, rounds, psi_v, psi_s, scales, out) -> None:
-    N, K, D = capability.shape[1], edges.shape[1], out.shape[1]
-    row = np.zeros(D)
+    N, K = capability.shape[1], edges.shape[1]
+    out[b, :] = 0.0
     for n in range(N):
-        row[n] = _minimum(capability[b, n] / scales[0], scales[1])
-        row[N + n] = _minimum(farthest[b, n] / scales[2], 1.0)
+        out[b, n] = np.float32(_minimum(capability[b, n] / scales[0], scales[1]))
+        out[b, N + n] = np.float32(_minimum(farthest[b, n] / scales[2], 1.0))
     for k in range(K):
-        row[2 * N + k * N + edges[b, k]] = 1.0
-    row[2 * N + K * N] = progress[b]
-    row[2 * N + K * N + 1] = _minimum(rounds[b] / scales[3], 1.0)
-    if psi_v.shape[1]:
-        estimate = np.empty(psi_v.shape[1:])
-        best = np.inf
-        for n in range(N):
-            for k in range(K):
-                estimate[n, k] = preference(psi_v[b, n, k], psi_s[b, n, k], scales[4], scales[5], scales[6])
-                best = _minimum(best, estimate[n, k])
-        for k in range(K):
-            for n in range(N):
-                row[2 * N + K * N + 2 + k * N + n] = best / estimate[n, k]
-    for i in range(D):
-        out[b, i] = np.float32(row[i])
+        out[b, 2 * N + k * N + edges[b, k]] = 1.0
+    out[b, 2 * N + K * N] = np.float32(progress[b])
+    out[b, 2 * N + K * N + 1] = np.float32(_minimum(rounds[b] / scales[3], 1.0))
+    best = np.inf
+    for n in range(psi_v.shape[1]):  # each pair's Eq. (32) estimate: the best, then best / own (none: (B, 0, 0))
+        for k in range(psi_v.shape[2]):
+            best = _minimum(best, preference(psi_v[b, n, k], psi_s[b, n, k], scales[4], scales[5], scales[6]))
+    for k in range(psi_v.shape[2]):
+        for n in range(psi_v.shape[1]):
+            own = preference(psi_v[b, n, k], psi_s[b, n, k], scales[4], scales[5], scales[6])
+            out[b, 2 * N + K * N + 2 + k * N + n] = np.float32(best / own)
 
 
 @njit(cache=True)
