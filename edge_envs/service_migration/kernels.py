@@ -1,5 +1,5 @@
 """The compiled parts of ServiceMigration's step: the devices' uplink rates without fading, the pair costs and
-round times, and the observation.
+round times, the observation, and whole rounds.
 
 A round's costs need each edge's slowest uplink rate (Eq. 25), each rate a log10, a power of ten and a log1p
 of the C library: :func:`slowest_rates` computes the N rates of the farthest devices, not the M N rates of
@@ -10,7 +10,9 @@ the same floating-point operations in the same order as ``core.uplink_rates`` th
 :func:`observation_rows` writes the observation table in one loop instead of some twenty numpy calls, and
 :func:`pair_costs` the three pair tables with the operations of ``core.migration_times``, ``core.upload_per_rho`` and
 ``core.compute_per_rho`` (a test compares them): at these sizes the overhead of each small array call was most of
-the cost. :func:`round_times` picks each modality's pair from the tables."""
+the cost. :func:`round_times` picks each modality's pair from the tables. Each of these loops over a row
+function; :func:`play_round` / :func:`start_round` (the single env) and :func:`play_rounds` /
+:func:`start_rounds` (the vector env) play whole rounds with them (``rounds``)."""
 
 from __future__ import annotations
 
