@@ -58,10 +58,11 @@ def _rate(d, code, terms, functions) -> float:
 
 
 @njit(cache=True, inline="always")
-def _distance(positions, b, m, edge_positions, n) -> float:
+def _squared_distance(positions, b, m, edge_positions, n) -> float:
+    """Squared distance of row b's device m to edge n."""
     dx = positions[b, m, 0] - edge_positions[n, 0]
     dy = positions[b, m, 1] - edge_positions[n, 1]
-    return np.sqrt(dx * dx + dy * dy)
+    return dx * dx + dy * dy
 
 
 @njit(cache=True)
@@ -72,8 +73,8 @@ def uplink_rates(positions, edge_positions, min_distance, code, terms, functions
     for b in range(positions.shape[0]):
         for m in range(positions.shape[1]):
             for n in range(edge_positions.shape[0]):
-                out[b, m, n] = _rate(max(_distance(positions, b, m, edge_positions, n), min_distance), code, terms,
-                                     functions)  # fmt: skip
+                d = np.sqrt(_squared_distance(positions, b, m, edge_positions, n))
+                out[b, m, n] = _rate(max(d, min_distance), code, terms, functions)
 
 
 @njit(cache=True, inline="always")
@@ -81,9 +82,7 @@ def _farthest_row(b, positions, edge_positions, out) -> None:
     for n in range(edge_positions.shape[0]):
         farthest = -np.inf
         for m in range(positions.shape[1]):
-            dx = positions[b, m, 0] - edge_positions[n, 0]
-            dy = positions[b, m, 1] - edge_positions[n, 1]
-            squared = dx * dx + dy * dy
+            squared = _squared_distance(positions, b, m, edge_positions, n)
             if squared > farthest or squared != squared:
                 farthest = squared
         out[b, n] = np.sqrt(farthest)
