@@ -304,7 +304,9 @@ def _restart(active, state, fresh, out):
     for b in range(active.shape[0]):
         if not active[b]:
             for i in literal_unroll(_STEP_INDEX):
-                state[i][b] = fresh[i][b]
+                to, row = state[i].reshape((active.shape[0], -1)), fresh[i].reshape((active.shape[0], -1))
+                for j in range(to.shape[1]):  # element by element: copying a row whole needs numba's allocator
+                    to[b, j] = row[b, j]
             out[b] = 0.0
 
 
@@ -315,17 +317,17 @@ def _advance(placement, active, constants, state, out, obs):
     the shared server parts in every device's row, or its SCALARS first entries alone); then write every
     device's observation into ``obs[b, a]``. ``constants``: (step constants, block table (A, 4, M),
     result bits (A,), static features (A, 4 M), process parameters, ObservationLayout starts, Outcome
-    starts); ``state``: the State's arrays in ``STEP_FIELDS`` order; the locations are in range
+    starts, then the work arrays of :func:`row_cost`, ``at`` (B, A, 6, N + 1) and ``along`` (B, A, 5,
+    M), which the kernel overwrites); ``state``: the State's arrays in ``STEP_FIELDS`` order; the locations are in range
     (:func:`_first_bad`). Rows are independent, so the loop over them may run on several threads
     (prange)."""
-    c, table, result_bits, static, proc, obs_at, out_at = constants
+    c, table, result_bits, static, proc, obs_at, out_at, at, along = constants
     slot, queue, device_queue, energy_left, alive, stream, server_xy, server_speed, fixed_airtime, load_walk = state[
         :10
     ]
     position, waypoint, leg_speed, tasks_now, deadline_now, speed_now, access_now, airtime_now = state[10:]
     B, A, M = placement.shape
     N = queue.shape[1]
-    at, along = np.empty((B, A, 6, N + 1)), np.empty((B, A, 5, M))
     detail = out.shape[2] > SCALARS
     free = c[_CONTENTION_FREE] != 0.0
     for b in prange(B):
@@ -420,8 +422,11 @@ def _advance(placement, active, constants, state, out, obs):
 # with the vector env's autoreset: one body (_advance), four compiled functions (not dispatchers of one,
 # so numba's cache keeps each), and the single env's entry to the serial one (_step_held). Each returns
 # -1, or b * A + a for the first active row b whose device a has a location outside [0, N]: then nothing
-# has changed.
-@njit(cache=True, error_model="numpy")
+# has changed. The four run without numba's reference counting (_nrt=False): with it, each inlined call
+# that passes arrays left an atomic increment and decrement of their counts in the loop over rows, 15%
+# of a 1024-wide step's time (perf). Such a function cannot allocate, so its work arrays come with the
+# constants (CompiledDevices makes them once).
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _step_serial(placement, active, constants, state, out, obs):
     bad = _first_bad(placement, active, state[1].shape[1])
     if bad < 0:
@@ -439,7 +444,7 @@ def _step_held(placement, active, held, out, obs):
     )
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True, _nrt=False)
 def _step_parallel(placement, active, constants, state, out, obs):
     bad = _first_bad(placement, active, state[1].shape[1])
     if bad < 0:
@@ -447,7 +452,7 @@ def _step_parallel(placement, active, constants, state, out, obs):
     return bad
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _restart_step_serial(placement, active, constants, state, fresh, out, obs):
     bad = _first_bad(placement, active, state[1].shape[1])
     if bad < 0:
@@ -456,7 +461,7 @@ def _restart_step_serial(placement, active, constants, state, fresh, out, obs):
     return bad
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True, _nrt=False)
 def _restart_step_parallel(placement, active, constants, state, fresh, out, obs):
     bad = _first_bad(placement, active, state[1].shape[1])
     if bad < 0:
@@ -539,6 +544,8 @@ class CompiledDevices:
             process_params(cfg),
             obs_at,
             self.outcome.starts,
+            np.empty((state.batch_size, state.num_devices, 6, cfg.num_servers + 1)),  # row_cost's work arrays
+            np.empty((state.batch_size, state.num_devices, 5, cfg.num_blocks)),
         )
         self._state = step_arrays(state)
         self._observe_args = (c, static, obs_at) + tuple(getattr(state, key) for key in _OBSERVE_FIELDS)
