@@ -16,6 +16,6 @@ from baselines.edge_partition.references import REFERENCES
 POLICIES = {**policies.POLICIES, **foresight.POLICIES}
 """name -> factory(env, **kwargs): every EdgePartition-v0 baseline (the non-myopic ones are single-device only)."""
 
-STRONGEST = ("exact-slot", "ga", "pso", "greedy")
+STRONGEST = ("exact-slot", "local-search", "ga", "pso", "greedy")
 
 __all__ = ["MULTI_POLICIES", "POLICIES", "REFERENCES", "STRONGEST"]

@@ -79,8 +79,8 @@ _COST_FIELDS = (
 
 
 def slot_cost_args(state: core.State) -> tuple:
-    """The arguments of the compiled cost for a single-device state: the step constants, the block
-    table (1, 4, M), the result bits (1,), then the state's arrays (read, never written)."""
+    """The arguments of the compiled cost for a state of A devices: the step constants, the block
+    table (A, 4, M), the result bits (A,), then the state's arrays (read, never written)."""
     blocks = state.blocks
     return (
         kernels.step_constants(state.cfg),

@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--policy",
         required=True,
         help="module:object, path/to/file.py:object, baseline:NAME, checkpoint:PATH[,PATH...], rllib:PATH[,PATH...] "
-        "or sb3:ALGO:PATH",
+        "or sb3:ALGO:PATH; local-search:SPEC improves SPEC's EdgePartition placements by local search",
     )
     run_parser.add_argument("--name", required=True, help="entry name (1-64 letters, digits, spaces, .,_+()-)")
     run_parser.add_argument("--description", default="", help="one line on the policy")
@@ -82,7 +82,7 @@ def _run(args) -> int:
 
     check_name(args.name)
     policies.check_spec(args.policy)
-    if args.policy.split(":", 1)[0] in policies.PICKLE_KINDS and not args.trust_pickle:
+    if policies.inner(args.policy).split(":", 1)[0] in policies.PICKLE_KINDS and not args.trust_pickle:
         raise ValueError(
             "loading an SB3 zip or an RLlib module runs pickle (any code in the files): pass --trust-pickle for "
             "files you trust, "

@@ -18,6 +18,9 @@ Specs:
 * ``rllib:PATH[,PATH...]``: RLModule folders of ``edge-envs train --algo rllib-ppo`` (the policy alone,
   ``agents.rllib.export_module``), one per size as for checkpoints; needs Ray RLlib (the ``[ray]``
   extra) and unpickles the folder: ``--trust-pickle``.
+* ``local-search:SPEC``: the policy of any other spec, its EdgePartition placement improved each step by
+  local search over single-block moves priced by the env's own cost
+  (``baselines.edge_partition.policies.Refined``); the entry's kind is SPEC's.
 * ``sb3:ALGO:PATH``: a Stable-Baselines3 zip (ALGO one of ppo, a2c, dqn, sac, td3, ..., or
   maskable-ppo for sb3-contrib's MaskablePPO, which reads ``info["action_mask"]``). Loading one
   runs pickle, i.e. whatever code the file carries: load only files you trust; the command asks
@@ -42,19 +45,29 @@ PICKLE_KINDS = ("sb3", "rllib")
 MASKABLE = "maskable-ppo"  # sb3-contrib's MaskablePPO, given as sb3:maskable-ppo:PATH
 
 
+REFINED = "local-search"  # the prefix of a spec whose policy local search improves
+
+
+def inner(spec: str) -> str:
+    """The spec a ``local-search:`` spec wraps (any other spec as it is)."""
+    while spec.startswith(REFINED + ":"):
+        spec = spec[len(REFINED) + 1 :]
+    return spec
+
+
 def kind_of(spec: str) -> str:
     """The entry kind a spec makes: "baseline", "agent" (checkpoint or SB3 model) or "submission"."""
-    prefix = spec.split(":", 1)[0]
+    prefix = inner(spec).split(":", 1)[0]
     return {"baseline": "baseline", "checkpoint": "agent", "sb3": "agent", "rllib": "agent"}.get(prefix, "submission")
 
 
 def check_spec(spec: str) -> None:
     """ValueError unless ``spec`` has one of the documented forms."""
-    prefix, _, rest = spec.partition(":")
+    prefix, _, rest = inner(spec).partition(":")
     if not prefix or not rest:
         raise ValueError(
             f"--policy {spec!r}: expected module:object, path/file.py:object, baseline:NAME, "
-            "checkpoint:PATH, rllib:PATH or sb3:ALGO:PATH"
+            "checkpoint:PATH, rllib:PATH, sb3:ALGO:PATH or local-search: before any of these"
         )
     if prefix == "sb3" and rest.count(":") < 1:
         raise ValueError(f"--policy {spec!r}: an SB3 model is given as sb3:ALGO:PATH, e.g. sb3:ppo:model.zip")
@@ -62,7 +75,7 @@ def check_spec(spec: str) -> None:
 
 def source_files(spec: str) -> list[Path]:
     """The files a spec loads (a .py file, checkpoints, an SB3 zip); none for a module or a baseline."""
-    prefix, _, rest = spec.partition(":")
+    prefix, _, rest = inner(spec).partition(":")
     if prefix == "checkpoint":
         return [Path(path) for path in rest.split(",")]
     if prefix == "rllib":  # every file of each module folder
@@ -76,6 +89,8 @@ def source_files(spec: str) -> list[Path]:
 
 def absolute(spec: str) -> str:
     """``spec`` with its file paths made absolute, for a process about to leave the directory they are relative to."""
+    if spec != inner(spec):
+        return spec[: len(spec) - len(inner(spec))] + absolute(inner(spec))
     prefix, _, rest = spec.partition(":")
     if prefix in ("checkpoint", "rllib"):
         return f"{prefix}:" + ",".join(os.path.abspath(path) for path in rest.split(","))
@@ -251,6 +266,17 @@ def load_policy(spec: str, env):
     """The policy ``spec`` names, built for ``env``."""
     check_spec(spec)
     prefix, _, rest = spec.partition(":")
+    if prefix == REFINED:
+        from baselines.edge_partition.policies import Refined
+        from edge_envs.edge_partition.env import EdgePartitionEnv
+        from edge_envs.edge_partition.multi import EdgePartitionMultiEnv
+
+        if not isinstance(getattr(env, "unwrapped", env), (EdgePartitionEnv, EdgePartitionMultiEnv)):
+            raise ValueError(
+                f"--policy {spec!r}: local search improves EdgePartition-v0 and edge_partition_multi_v0 placements, "
+                f"not {type(getattr(env, 'unwrapped', env)).__name__}'s actions"
+            )
+        return Refined(env, load_policy(rest, env))
     if prefix == "baseline":
         import baselines
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from agents.generalist import GENERALIST
 from agents.presets import DEFAULT
 from agents.priced import PRICED
+from benchmarks.leaderboard.policies import REFINED as REFINED_PREFIX
 from benchmarks.leaderboard.render import OUT_DIR
 from benchmarks.leaderboard.results import RESULTS_DIR, ResultError, read_result, result_files, write_result
 from benchmarks.leaderboard.scenarios import SETS, references, scenario_set
@@ -146,6 +147,19 @@ AGENTS = (
     Agent("multiserver_fl_v0", "mappo", {"faulty": 1600}, preset="warm-start"),
 )
 
+# agents whose placement local search improves at each step (a `local-search:` spec over the agent's own
+# checkpoints; entry name ALGO+local-search): the learned start beside the local-search baseline's rule starts
+REFINED = (("edge_partition_multi_v0", "mtl-a3c"),)
+
+
+def refined_entries(env_id: str) -> list[tuple[str, str]]:
+    """(name, spec) of each refined agent of ``env_id``."""
+    return [
+        (f"{agent.algo}+{REFINED_PREFIX}", f"{REFINED_PREFIX}:{agent.spec()}")
+        for agent in AGENTS
+        if (agent.env_id, agent.algo) in REFINED and agent.env_id == env_id
+    ]
+
 
 def keep_policy(checkpoint: Path, destination: Path) -> None:
     """Write the policy-only copy of a training checkpoint to ``destination`` (no optimizer state: the copy
@@ -244,7 +258,8 @@ def populate(env_id: str, results_dir: Path, time_limit: float, only_agents: lis
         keep = {
             "baseline": names,
             "reference": list(references(scenario_set(env_id))),
-            "agent": [agent.algo for agent in AGENTS if agent.env_id == env_id],
+            "agent": [agent.algo for agent in AGENTS if agent.env_id == env_id]
+            + [name for name, _ in refined_entries(env_id)],
         }
         prune(env_id, results_dir, keep)
         for name in names:  # an alias is listed beside its policy's entry, not ranked twice
@@ -264,6 +279,9 @@ def populate(env_id: str, results_dir: Path, time_limit: float, only_agents: lis
             ok = False
             continue
         ok &= _record(env_id, agent.spec(), agent.algo, results_dir, time_limit)
+    for name, spec in refined_entries(env_id):
+        if only_agents is None or name.split("+")[0] in only_agents:
+            ok &= _record(env_id, spec, name, results_dir, time_limit)
     return ok
 
 

@@ -14,8 +14,8 @@ SMALL = {"episode_slots": 6, "num_blocks": 3, "num_servers": 2}
 
 @pytest.mark.slow
 def test_strongest__edge_partition_names_its_exact_and_search_baselines_and_the_multi_env_drops_exact_slot():
-    assert baseline_names("strongest", "EdgePartition-v0") == ["exact-slot", "ga", "pso", "greedy"]
-    assert baseline_names("strongest", "edge_partition_multi_v0") == ["ga", "pso", "greedy"]
+    assert baseline_names("strongest", "EdgePartition-v0") == ["exact-slot", "local-search", "ga", "pso", "greedy"]
+    assert baseline_names("strongest", "edge_partition_multi_v0") == ["local-search", "ga", "pso", "greedy"]
     for env_id in ("ServiceMigration-v0", "EdgeUpload-v0", "multiserver_fl_v0"):
         strongest = baseline_names("strongest", env_id)
         assert strongest and set(strongest) <= set(baselines.available(env_id))
@@ -69,15 +69,16 @@ def test_evaluate_command__by_default_compares_with_the_strongest_baselines_and_
     lines = capsys.readouterr().out.splitlines()
     assert "gap to return-bound (reference)" in lines[0]
     shown = [line.split("|")[1].strip() for line in lines[2:]]
-    assert shown[:6] == [
+    assert shown[:7] == [
         f"mtl-a3c ({run.steps} steps)",
         "exact-slot",
+        "local-search",
         "ga",
         "pso",
         "greedy",
         "return-bound (reference)",
     ]
-    assert shown[6:] == ["lagrangian-bound (reference)"]
+    assert shown[7:] == ["lagrangian-bound (reference)"]
 
 
 def test_evaluate_command__latest_and_run_pick_a_run_when_one_seed_has_two(tmp_path, capsys):

@@ -58,13 +58,16 @@ def test_load_policy__file_path_spec_imports_the_file(tmp_path):
         ("checkpoint:a.pt", "agent"),
         ("sb3:ppo:m.zip", "agent"),
         ("my.module:Policy", "submission"),
+        ("local-search:checkpoint:a.pt,b.pt", "agent"),
+        ("local-search:baseline:greedy", "baseline"),
+        ("local-search:my.module:Policy", "submission"),
     ],
 )
 def test_kind_of__follows_the_spec(spec, kind):
     assert policies.kind_of(spec) == kind
 
 
-@pytest.mark.parametrize("spec", ["nocolon", ":x", "sb3:model.zip"])
+@pytest.mark.parametrize("spec", ["nocolon", ":x", "sb3:model.zip", "local-search:", "local-search:nocolon"])
 def test_check_spec__malformed_spec_names_the_forms(spec):
     with pytest.raises(ValueError, match="--policy"):
         policies.check_spec(spec)
@@ -73,6 +76,39 @@ def test_check_spec__malformed_spec_names_the_forms(spec):
 @pytest.mark.parametrize("spec", ["rllib:m", "rllib:a,b"])
 def test_kind_of__rllib_modules_are_agents_that_unpickle(spec):
     assert policies.kind_of(spec) == "agent" and spec.split(":")[0] in policies.PICKLE_KINDS
+
+
+def test_local_search_spec__wraps_the_files_and_paths_of_the_spec_it_holds(tmp_path):
+    checkpoint = tmp_path / "a.pt"
+    checkpoint.write_bytes(b"weights")
+    spec = f"local-search:checkpoint:{checkpoint}"
+    assert policies.source_files(spec) == [checkpoint]
+    assert policies.sha256(spec) == policies.sha256(f"checkpoint:{checkpoint}")
+    assert policies.absolute("local-search:checkpoint:a.pt").startswith("local-search:checkpoint:/")
+    assert policies.inner("local-search:sb3:ppo:m.zip").split(":")[0] in policies.PICKLE_KINDS
+
+
+def test_load_policy__local_search_improves_the_inner_policys_placement_each_step():
+    from baselines.edge_partition import local
+    from edge_envs import edge_partition_multi_v0
+
+    env = edge_partition_multi_v0.parallel_env(episode_slots=3)
+    observation, info = env.reset(seed=1)
+    refined = policies.load_policy("local-search:baseline:all-local", env)
+    plain = policies.load_policy("baseline:all-local", env)
+    while env.agents:
+        state = env.unwrapped.core_state
+        start, action = plain.act(observation, info), refined.act(observation, info)
+        order = env.possible_agents
+        expected = local.improve(state, np.stack([start[agent] for agent in order])[None]).placement[0]
+        np.testing.assert_array_equal(np.stack([action[agent] for agent in order]), expected)
+        observation, _, _, _, info = env.step(action)
+    assert refined.searches == 3 and refined.moves > 0
+
+
+def test_load_policy__local_search_refuses_envs_without_placements():
+    with pytest.raises(ValueError, match="local search improves EdgePartition-v0 and edge_partition_multi_v0"):
+        policies.load_policy("local-search:baseline:random", _edge_upload())
 
 
 # ---- trained agents: maskable-ppo, levels on Box weights, named errors ----

@@ -26,7 +26,18 @@ def test_mean_ci95__hand_computed():
 
 @pytest.mark.parametrize("scenario", ["contention-free", "bursty"])
 def test_benchmark__no_baseline_beats_the_bound_and_the_exact_ones_meet_it_without_contention(scenario):
-    names = ["all-local", "apdi", "best-single-server", "chain-dp", "exact-slot", "ga", "greedy", "pso", "random"]
+    names = [
+        "all-local",
+        "apdi",
+        "best-single-server",
+        "chain-dp",
+        "exact-slot",
+        "ga",
+        "greedy",
+        "local-search",
+        "pso",
+        "random",
+    ]
     rows = bench.run([scenario], names, episodes=2, slots=3, seed=0, log=lambda line: None)[scenario]
     assert rows[bench.TIGHTEST][2] == 0.0 and rows[bench.BOUND][2] >= 0.0 and rows["lagrangian-bound"][2] >= 0.0
     for name, (mean, ci, gap, per_decision, proved) in rows.items():

@@ -221,6 +221,7 @@ def test_make_policy__every_name_is_available_for_both_envs():
         "exact-slot-paced",
         "exact-slot-queue",
         "rollout",
+        "local-search",
     }
     assert expected == set(NAMES)
 
