@@ -3,7 +3,8 @@ the instance distribution ``TRAIN`` (edge_envs.edge_partition.distribution), pla
 never saw (``HELD_OUT``: the leaderboard's instances and ResNet32 at M = 12, N = 9).
 
 Per held-out scenario the table holds the generalist (mean over its seeds, ± std over the seeds' means; also
-with ``--candidates`` K: K chains sampled from it, the cheapest by the env's slot cost played), the
+with ``--candidates`` K: K chains sampled from it, the cheapest by the env's slot cost played; and its argmax
+chain improved by local search over single-block moves priced by the env's cost), the
 per-instance agent where the leaderboard has one (mtl-a3c, trained on that very instance), the strongest
 baselines and the bound, each with its decision time (benchmarks.edge_partition_eval). The targets of the
 issue are checked per scenario and seed: within 5% of exact-slot on every per-slot scenario (``PER_SLOT``)
@@ -37,6 +38,7 @@ from agents.evaluate import EVAL_SEED, gap_percent
 from agents.generalist import ENV_ID, GENERALIST, GeneralistOptions
 from agents.policy import policy_from_payload
 from agents.train import train
+from baselines.edge_partition.policies import Refined
 from benchmarks.edge_partition_eval import baseline_rows, table, timed_episodes
 from benchmarks.files import RESULTS_DIR, publish
 from edge_envs.edge_partition.distribution import HELD_OUT, PER_SLOT
@@ -45,6 +47,7 @@ from edge_envs.io import write_atomically
 PER_INSTANCE = Path("benchmarks", "leaderboard", "agents")
 """The leaderboard's per-instance checkpoints: ``EdgePartition-v0__mtl-a3c__{instance}.pt``."""
 TARGET_GAP, TARGET_SPEEDUP = 5.0, 10.0  # percent behind exact-slot at most; times faster than exact-slot at least
+LOCAL_SEARCH = f"{GENERALIST} + local search"  # its argmax chain improved by local search (policies.Refined)
 
 
 def _policies(args) -> list:
@@ -68,15 +71,24 @@ def _scenario(name: str, policies: list, args) -> tuple[dict, dict]:
     """(rows for ``table``, the targets' numbers) of one held-out scenario."""
     kwargs = HELD_OUT[name]
     rows = baseline_rows(lambda: make_env(ENV_ID, kwargs), args.episodes, EVAL_SEED, args.baselines)
-    variants = {
-        GENERALIST: 1,
-        **({f"{GENERALIST}, {args.candidates} candidates": args.candidates} if args.candidates > 1 else {}),
+    variants = {  # label -> the policy of a trained model in an env
+        GENERALIST: lambda model, env: EntityPolicy(model, env, 1),
+        **(
+            {
+                f"{GENERALIST}, {args.candidates} candidates": lambda model, env: EntityPolicy(
+                    model, env, args.candidates
+                )
+            }
+            if args.candidates > 1
+            else {}
+        ),
+        LOCAL_SEARCH: lambda model, env: Refined(env, EntityPolicy(model, env, 1)),
     }
-    for label, candidates in variants.items():
+    for label, make_policy in variants.items():
         runs = []
         for policy in policies:
             env = make_env(ENV_ID, kwargs)
-            runs.append(timed_episodes(EntityPolicy(policy.model, env, candidates), env, args.episodes, EVAL_SEED))
+            runs.append(timed_episodes(make_policy(policy.model, env), env, args.episodes, EVAL_SEED))
         rows[label] = {
             "returns": [r for run in runs for r in run["returns"]],
             "per_run": [float(np.mean(run["returns"])) for run in runs],

@@ -149,7 +149,7 @@ AGENTS = (
 
 # agents whose placement local search improves at each step (a `local-search:` spec over the agent's own
 # checkpoints; entry name ALGO+local-search): the learned start beside the local-search baseline's rule starts
-REFINED = (("edge_partition_multi_v0", "mtl-a3c"),)
+REFINED = (("edge_partition_multi_v0", "mtl-a3c"), ("EdgePartition-v0", GENERALIST))
 
 
 def refined_entries(env_id: str) -> list[tuple[str, str]]:
