@@ -97,16 +97,15 @@ def cost_scratch(state: core.State) -> tuple:
 
 
 @njit(cache=True, error_model="numpy")
-def placement_reward(b, placement, args, out, at, along) -> float:
-    """Row b's reward this slot (Eq. 14, the outage included) under ``placement[b]``, as the env
-    charges it; ``args``: :func:`slot_cost_args`, the rest :func:`cost_scratch`. Leaves the slot's
-    per-block parts in ``along[b]`` (the Outcome.BLOCK_KEYS) and the per-location utilisation in
-    ``at[b, 3]`` (device first)."""
+def joint_reward(b, placement, args, out, at, along) -> float:
+    """Row b's slot reward (Eq. 14, the outage included) under ``placement[b]`` (A, M), summed over its A
+    devices, as the env charges it; ``args``: :func:`slot_cost_args`; ``out`` (B, A, SCALARS), ``at``
+    (B, A, 6, N + 1) and ``along`` (B, A, 5, M) are overwritten: they keep the slot's per-block parts (the
+    Outcome.BLOCK_KEYS) and the per-location utilisation in ``at[b, a, 3]`` (device first)."""
     c, table, result_bits, slot, queue, device_queue, energy_left, alive, tasks, deadline, speed, access, airtime = args
-    B, M, L = placement.shape[0], placement.shape[1], at.shape[2]
-    kernels.row_cost(  # the state has one device: the scratch as (B, 1, ...)
+    kernels.row_cost(
         b,
-        placement.reshape((B, 1, M)),
+        placement,
         c,
         table,
         result_bits,
@@ -120,11 +119,29 @@ def placement_reward(b, placement, args, out, at, along) -> float:
         speed,
         access,
         airtime,
+        out,
+        at,
+        along,
+    )
+    total = 0.0
+    for a in range(placement.shape[1]):
+        total += out[b, a, REWARD]
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def placement_reward(b, placement, args, out, at, along) -> float:
+    """:func:`joint_reward` of a single-device state, ``placement`` (B, M) and the scratch of
+    :func:`cost_scratch` without the device axis: the parts in ``along[b]``, the utilisation in ``at[b, 3]``."""
+    B, M, L = placement.shape[0], placement.shape[1], at.shape[2]
+    return joint_reward(
+        b,
+        placement.reshape((B, 1, M)),
+        args,
         out.reshape((B, 1, out.shape[1])),
         at.reshape((B, 1, 6, L)),
         along.reshape((B, 1, 5, M)),
     )
-    return out[b, REWARD]
 
 
 @njit(cache=True, error_model="numpy")

@@ -1,11 +1,11 @@
 """Local search over a slot's joint placement: single-block moves, each priced by the env's own compiled cost.
 
 From a start placement (a rule's, or a trained policy's), each step prices every move of one block of one
-device to another location with ``kernels.row_cost`` (the env's charge: every device's wait behind the
-others on the shared servers included) and makes the move that raises the slot's summed reward most. It
-stops at a placement that no single move improves (a local optimum of the slot's reward) or after
-``max_moves`` moves. Each move prices A M N placements, each one slot of every device. Myopic, as exact-slot:
-it ignores the queues and the energy it leaves for later slots.
+device to another location with ``exact.joint_reward``, the env's own compiled cost (its charge: every
+device's wait behind the others on the shared servers included), and makes the move that raises the slot's
+summed reward most. It stops at a placement that no single move improves (a local optimum of the slot's
+reward) or after ``max_moves`` moves. Each move prices A M N placements, each one slot of every device.
+Myopic, as exact-slot: it ignores the queues and the energy it leaves for later slots.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from baselines.edge_partition.exact import slot_cost_args
-from edge_envs.edge_partition import core, kernels
-from edge_envs.edge_partition.layout import REWARD, SCALARS
+from baselines.edge_partition.exact import joint_reward, slot_cost_args
+from edge_envs.edge_partition import core
+from edge_envs.edge_partition.layout import SCALARS
 
 MAX_MOVES = 100
 """Default cap on the moves per decision (benchmarks/results/local_search_edge_partition.md counts the moves
@@ -31,38 +31,6 @@ class Improved(NamedTuple):
     """(B,): its slot reward summed over the devices (Eq. 14, outages included)."""
     moves: np.ndarray
     """(B,) int64: the improving moves made."""
-
-
-@njit(cache=True, error_model="numpy")
-def joint_reward(b, placement, args, out, at, along) -> float:
-    """Row b's slot reward under ``placement[b]`` (A, M), summed over its devices, as the env charges it;
-    ``args``: ``exact.slot_cost_args`` of the state; ``out`` (B, A, SCALARS), ``at`` (B, A, 6, N + 1) and
-    ``along`` (B, A, 5, M) are overwritten."""
-    c, table, result_bits, slot, queue, device_queue, energy_left, alive, tasks, deadline, speed, access, airtime = args
-    kernels.row_cost(
-        b,
-        placement,
-        c,
-        table,
-        result_bits,
-        slot,
-        queue,
-        device_queue,
-        energy_left,
-        alive,
-        tasks,
-        deadline,
-        speed,
-        access,
-        airtime,
-        out,
-        at,
-        along,
-    )
-    total = 0.0
-    for a in range(placement.shape[1]):
-        total += out[b, a, REWARD]
-    return total
 
 
 @njit(cache=True, error_model="numpy")
