@@ -10,8 +10,10 @@ are kept). Baselines are every name ``baselines.available(env)`` lists (referenc
 per-step solver included); references are the env's ``REFERENCES``; agents are the checkpoints in
 ``benchmarks/leaderboard/agents/``, trained by ``--train`` with the settings of ``AGENTS`` (one
 checkpoint per instance size, since a network's input and output sizes are fixed; the generalist's one
-checkpoint, trained on an instance distribution, plays every size). The committed
-checkpoints hold the policy only (no optimizer state: they load and act, they do not resume).
+checkpoint, trained on an instance distribution, plays every size); the agents of ``REFINED_AGENTS`` are also
+entered with their placements improved by local search (``local-search:`` specs over the same checkpoints,
+entries named ALGO+local-search). The committed checkpoints hold the policy only (no optimizer state: they load
+and act, they do not resume).
 Each agent is trained with the same call as
 ``edge-envs train --env ENV --algo ALGO --steps STEPS --seed SEED --env-kwargs KWARGS [--preset VARIANT] [--workers 1]``
 where KWARGS are the instance's config keywords: the settings are the env x algo preset's (agents.presets,
@@ -39,7 +41,7 @@ from pathlib import Path
 from agents.generalist import GENERALIST
 from agents.presets import DEFAULT
 from agents.priced import PRICED
-from benchmarks.leaderboard.policies import REFINED as REFINED_PREFIX
+from benchmarks.leaderboard.policies import REFINED
 from benchmarks.leaderboard.render import OUT_DIR
 from benchmarks.leaderboard.results import RESULTS_DIR, ResultError, read_result, result_files, write_result
 from benchmarks.leaderboard.scenarios import SETS, references, scenario_set
@@ -149,15 +151,15 @@ AGENTS = (
 
 # agents whose placement local search improves at each step (a `local-search:` spec over the agent's own
 # checkpoints; entry name ALGO+local-search): the learned start beside the local-search baseline's rule starts
-REFINED = (("edge_partition_multi_v0", "mtl-a3c"), ("EdgePartition-v0", GENERALIST))
+REFINED_AGENTS = (("edge_partition_multi_v0", "mtl-a3c"), ("EdgePartition-v0", GENERALIST))
 
 
 def refined_entries(env_id: str) -> list[tuple[str, str]]:
     """(name, spec) of each refined agent of ``env_id``."""
     return [
-        (f"{agent.algo}+{REFINED_PREFIX}", f"{REFINED_PREFIX}:{agent.spec()}")
+        (f"{agent.algo}+{REFINED}", f"{REFINED}:{agent.spec()}")
         for agent in AGENTS
-        if (agent.env_id, agent.algo) in REFINED and agent.env_id == env_id
+        if agent.env_id == env_id and (agent.env_id, agent.algo) in REFINED_AGENTS
     ]
 
 
