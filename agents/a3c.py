@@ -25,7 +25,7 @@ import torch
 import torch.multiprocessing as mp
 
 from agents.checkpoint import network_fields, restore_network, run_fields
-from agents.envs import make_streams
+from agents.envs import make_streams, pettingzoo_module
 from agents.imitation import ImitationOptions, check_teacher, warm_start
 from agents.lifeline import exit_with_parent
 from agents.losses import a3c_loss, k_step_returns
@@ -270,6 +270,12 @@ class A3CTrainer:
         self.options, self.seed = options, int(seed)
         self.obs_dim, self.nvec = int(obs_dim), np.asarray(nvec, dtype=np.int64)
         if options.imitation_steps:
+            if pettingzoo_module(env_id) is not None:  # agents.imitation labels Gymnasium envs' slots
+                raise ValueError(
+                    f"imitation_steps: {algo}'s warm start imitates a teacher in Gymnasium envs only, not in the "
+                    f"PettingZoo env {env_id}; use 0 there (or --algo ippo/mappo --preset warm-start, whose warm "
+                    "start imitates a teacher per agent)"
+                )
             check_teacher(env_id, options.imitation_teacher)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)

@@ -80,6 +80,9 @@ TRAIN_CASES = {
     "joint space too large for DQN": ([*BANDIT, "--env-kwargs", HUGE], "dqn", "more than the 100000"),
     "joint space too large for A3C": ([*BANDIT, "--env-kwargs", HUGE], "a3c", "more than the 100000"),
     "SB3 on a PettingZoo env": (["--env", "tests.agents.multi_bandit"], "ppo", "is a PettingZoo env"),
+    "A3C warm start on a PettingZoo env": (["--env", "edge_partition_multi_v0", "--imitation-steps", "8",
+                                            "--imitation-teacher", "greedy"], "mtl-a3c",
+                                           "imitation_steps: mtl-a3c's warm start imitates a teacher in Gymnasium"),
 }  # fmt: skip
 
 
