@@ -49,7 +49,7 @@ def specs() -> dict[str, str]:
 def run(spec: str, env, seeds: list[int]) -> dict:
     """Returns, mean decision ms and (for a search) the moves per decision of one policy over ``seeds``."""
     policy = load_policy(spec, env)
-    elapsed, decisions, searches, moves, most = 0.0, 0, 0, 0, 0
+    elapsed, decisions, moves, most = 0.0, 0, 0, 0
 
     def choose(observation, info):
         nonlocal elapsed, decisions
@@ -64,11 +64,10 @@ def run(spec: str, env, seeds: list[int]) -> dict:
         policy.reset(seed)  # every policy here has reset (a search's counters restart with it)
         returns.append(play_episode(env, seed, choose, {})["return"])
         if hasattr(policy, "searches"):
-            searches, moves, most = searches + policy.searches, moves + policy.moves, max(most, policy.most_moves)
-    row = {"returns": np.array(returns), "ms": 1e3 * elapsed / decisions, "moves": "-"}
-    if searches:
-        row["moves"] = f"{moves / decisions:.1f}, {most}"
-    return row
+            moves, most = moves + policy.moves, max(most, policy.most_moves)
+    searched = hasattr(policy, "searches")
+    moves_column = f"{moves / decisions:.1f}, {most}" if searched else "-"
+    return {"returns": np.array(returns), "ms": 1e3 * elapsed / decisions, "moves": moves_column}
 
 
 def table(rows: dict[str, dict]) -> list[str]:

@@ -63,11 +63,17 @@ def _improve_rows(placement, args, out, at, along, max_moves, reward, moves):
         reward[b], moves[b] = best, made
 
 
+def checked_max_moves(max_moves) -> int:
+    """``max_moves`` as an int, or a ValueError naming it unless it is an integer >= 0."""
+    if isinstance(max_moves, bool) or not isinstance(max_moves, (int, np.integer)) or max_moves < 0:
+        raise ValueError(f"max_moves must be an integer >= 0, got {max_moves!r}")
+    return int(max_moves)
+
+
 def improve(state: core.State, placement, max_moves: int = MAX_MOVES) -> Improved:
     """Local search from ``placement`` ((B, A, M), or (B, M) for a single-device state; locations in
     [0, N]) for the current slot of every row of ``state``; the input is not changed."""
-    if isinstance(max_moves, bool) or not isinstance(max_moves, (int, np.integer)) or max_moves < 0:
-        raise ValueError(f"max_moves must be an integer >= 0, got {max_moves!r}")
+    max_moves = checked_max_moves(max_moves)
     B, A, M, N = state.batch_size, state.num_devices, state.cfg.num_blocks, state.cfg.num_servers
     start = np.asarray(placement)
     if start.shape == (B, M) and A == 1:
@@ -80,5 +86,5 @@ def improve(state: core.State, placement, max_moves: int = MAX_MOVES) -> Improve
     found = np.array(start, dtype=np.int64)  # a C-contiguous copy the search writes into
     reward, moves = np.empty(B), np.empty(B, dtype=np.int64)
     scratch = (np.empty((B, A, SCALARS)), np.empty((B, A, 6, N + 1)), np.empty((B, A, 5, M)))
-    _improve_rows(found, slot_cost_args(state), *scratch, int(max_moves), reward, moves)
+    _improve_rows(found, slot_cost_args(state), *scratch, max_moves, reward, moves)
     return Improved(found, reward, moves)

@@ -290,9 +290,7 @@ class _Searching(Baseline):
     counting them: ``searches``, ``moves`` (in all) and ``most_moves`` (in one search)."""
 
     def __init__(self, env, seed: int | None = None, max_moves: int = local.MAX_MOVES):
-        if isinstance(max_moves, bool) or not isinstance(max_moves, (int, np.integer)) or max_moves < 0:
-            raise ValueError(f"max_moves must be an integer >= 0, got {max_moves!r}")
-        self.max_moves = int(max_moves)
+        self.max_moves = local.checked_max_moves(max_moves)
         super().__init__(env, seed)
 
     def reset(self, seed: int | None = None) -> None:
@@ -326,12 +324,12 @@ class LocalSearch(_Searching):
         if not starts or unknown:
             raise ValueError(f"starts: expected one or more of {sorted(_RULES)}, got {list(starts)!r}")
         self.starts = tuple(starts)
-        super().__init__(env, seed, max_moves)
         self._rules = [_RULES[name](env, seed) for name in self.starts]
+        super().__init__(env, seed, max_moves)
 
     def reset(self, seed: int | None = None) -> None:
         super().reset(seed)
-        for rule in getattr(self, "_rules", ()):
+        for rule in self._rules:
             rule.reset(seed)
 
     def place(self, state, info):
@@ -356,7 +354,7 @@ class Refined(_Searching):
 
     def reset(self, seed: int | None = None) -> None:
         super().reset(seed)
-        if callable(getattr(getattr(self, "policy", None), "reset", None)):
+        if callable(getattr(self.policy, "reset", None)):
             self.policy.reset(seed)
 
     def act(self, observation, info):
